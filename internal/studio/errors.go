@@ -1,0 +1,78 @@
+// Package studio holds LoRA Studio's domain: the types of its tables, the
+// registries of trainable base models and target platforms, and the one
+// error type every layer speaks. It imports nothing of the project.
+package studio
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes. They are stable strings: the HTTP layer maps them to statuses
+// in one table, the desktop app shows them, and tests compare them.
+const (
+	EInvalid      = "invalid"      // the input is malformed or out of bounds
+	ENotFound     = "not_found"    // no such thing, or not the caller's
+	EConflict     = "conflict"     // the request clashes with current state
+	EUnauthorized = "unauthorized" // no valid credentials
+	EForbidden    = "forbidden"    // authenticated, but not allowed (consent missing...)
+	ETooLarge     = "too_large"    // the body or file is over a limit
+	ERateLimited  = "rate_limited" // slow down
+	EUnavailable  = "unavailable"  // a dependency (database, storage) is down
+	ENotImpl      = "not_implemented"
+	EInternal     = "internal"
+)
+
+// Error is the error type of the domain. Code is one of the E* constants (or
+// a more specific snake_case code such as "consent_required"), Message is
+// written for the person who reads it and says what to do.
+type Error struct {
+	Code    string
+	Message string
+	Err     error // the cause, if any; never shown to users
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Err)
+	}
+	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf returns an *Error with the given code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Wrap returns an *Error with the given code and message whose cause is err.
+func Wrap(err error, code, message string) *Error {
+	return &Error{Code: code, Message: message, Err: err}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, "" for nil,
+// and EInternal for any other error.
+func ErrorCode(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return EInternal
+}
+
+// ErrorMessage returns the user-facing message of err: the *Error's message,
+// or a generic one for internal errors, whose details are for the logs only.
+func ErrorMessage(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "internal error"
+}
