@@ -1,0 +1,175 @@
+// Package app is the desktop program's Go side: the App whose exported
+// methods the frontend calls through Wails bindings. It stays thin; the
+// work happens in internal/ and sync/.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/promptforge/lorastudio/app/datadir"
+	"github.com/promptforge/lorastudio/app/localstore"
+	"github.com/promptforge/lorastudio/internal/studio"
+	"github.com/promptforge/lorastudio/internal/telemetry"
+)
+
+// Config is how the App is built; main.go fills it from the environment.
+type Config struct {
+	Getenv  func(string) string
+	Runtime Runtime // nil means the real Wails runtime
+	Version string
+}
+
+// App is bound to the frontend. Every exported method becomes a JS function
+// that returns a promise; an error rejects it with the error's text.
+type App struct {
+	ctx     context.Context // from OnStartup: bound methods cannot take one
+	rt      Runtime
+	store   *localstore.Store
+	log     *slog.Logger
+	logFile io.Closer
+	flush   func()
+	dataDir string
+	version string
+}
+
+// New opens the data folder, its log and its database. It does not need a
+// window, so tests call it directly.
+func New(ctx context.Context, cfg Config) (*App, error) {
+	if cfg.Getenv == nil {
+		cfg.Getenv = os.Getenv
+	}
+	if cfg.Runtime == nil {
+		cfg.Runtime = wailsRuntime{}
+	}
+	dir, err := datadir.Resolve(cfg.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "logs"), 0o700); err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "logs", "desktop.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("app: open log: %w", err)
+	}
+	log, err := telemetry.NewLogger(io.MultiWriter(f, os.Stderr), cfg.Getenv("LORASTUDIO_LOG_LEVEL"))
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	store, err := localstore.Open(ctx, dir)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	a := &App{ctx: ctx, rt: cfg.Runtime, store: store, log: log, logFile: f, dataDir: dir, version: cfg.Version, flush: func() {}}
+
+	// Sentry only with a DSN, from the environment or the user's settings.
+	dsn := cfg.Getenv("SENTRY_DSN")
+	if dsn == "" {
+		dsn, _ = store.Setting(ctx, "sentry_dsn")
+	}
+	on, flush, err := telemetry.Sentry(dsn, "lorastudio-desktop@"+cfg.Version, "desktop")
+	if err != nil {
+		log.Warn("sentry disabled", "err", err)
+	}
+	a.flush = flush
+	log.Info("desktop started", "data_dir", dir, "version", cfg.Version, "sentry", on)
+	return a, nil
+}
+
+// Startup is given to Wails as OnStartup; it keeps Wails' context, the only
+// one the runtime accepts.
+func Startup(a *App) func(context.Context) {
+	return func(ctx context.Context) { a.ctx = ctx }
+}
+
+// Shutdown is given to Wails as OnShutdown.
+func Shutdown(a *App) func(context.Context) {
+	return func(context.Context) { a.close() }
+}
+
+func (a *App) close() {
+	if err := a.store.Close(); err != nil {
+		a.log.Error("close store", "err", err)
+	}
+	a.flush()
+	a.logFile.Close()
+}
+
+// Info describes the running app.
+type Info struct {
+	Version string `json:"version"`
+	DataDir string `json:"data_dir"`
+}
+
+// AppInfo returns the version and the data folder.
+func (a *App) AppInfo() Info { return Info{Version: a.version, DataDir: a.dataDir} }
+
+// TargetPlatforms returns the platforms a prompt can be compiled for. None
+// of them can be trained.
+func (a *App) TargetPlatforms() []studio.Platform { return studio.Platforms() }
+
+// BaseModels returns the models a LoRA can be trained on.
+func (a *App) BaseModels() []studio.BaseModel { return studio.BaseModels() }
+
+// Selection is what the studio's two dropdowns hold.
+type Selection struct {
+	TargetPlatform string `json:"target_platform"`
+	BaseModel      string `json:"base_model"`
+}
+
+// DefaultSelection is what a new user sees.
+var DefaultSelection = Selection{TargetPlatform: studio.Veo31, BaseModel: studio.FluxDev}
+
+// GetSelection returns the saved selection, or the default one.
+func (a *App) GetSelection() (Selection, error) {
+	sel := DefaultSelection
+	if v, err := a.store.Setting(a.ctx, "target_platform"); err == nil {
+		sel.TargetPlatform = v
+	} else if studio.ErrorCode(err) != studio.ENotFound {
+		return Selection{}, a.fail("read selection", err)
+	}
+	if v, err := a.store.Setting(a.ctx, "base_model"); err == nil {
+		sel.BaseModel = v
+	} else if studio.ErrorCode(err) != studio.ENotFound {
+		return Selection{}, a.fail("read selection", err)
+	}
+	return sel, nil
+}
+
+// SetSelection checks and saves both choices. A target platform where a
+// base model belongs (or the reverse) is refused: platforms never train.
+func (a *App) SetSelection(sel Selection) (Selection, error) {
+	if _, err := studio.LookupPlatform(sel.TargetPlatform); err != nil {
+		return Selection{}, a.fail("set selection", err)
+	}
+	if _, err := studio.LookupBaseModel(sel.BaseModel); err != nil {
+		return Selection{}, a.fail("set selection", err)
+	}
+	if err := a.store.SetSettings(a.ctx, map[string]string{
+		"target_platform": sel.TargetPlatform,
+		"base_model":      sel.BaseModel,
+	}); err != nil {
+		return Selection{}, a.fail("save selection", err)
+	}
+	a.log.Info("selection saved", "target_platform", sel.TargetPlatform, "base_model", sel.BaseModel)
+	a.rt.Emit(a.ctx, "selection:changed", sel)
+	return sel, nil
+}
+
+// fail logs err and returns what the frontend shows: "code: message", so
+// the UI can branch on the code and print the message.
+func (a *App) fail(op string, err error) error {
+	code := studio.ErrorCode(err)
+	if code == studio.EInternal {
+		a.log.Error(op, "err", err)
+	}
+	return errors.New(code + ": " + studio.ErrorMessage(err))
+}

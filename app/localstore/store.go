@@ -1,0 +1,89 @@
+// Package localstore is the desktop app's SQLite database: the replica of
+// the server's state and the drafts only the desktop owns. It opens with
+// WAL, foreign keys on and the embedded migrations applied.
+package localstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"time"
+
+	_ "modernc.org/sqlite"
+
+	"github.com/promptforge/lorastudio/internal/studio"
+	"github.com/promptforge/lorastudio/migrations"
+)
+
+// Store is the local database.
+type Store struct {
+	db  *sql.DB
+	Now func() time.Time // injectable clock
+}
+
+// Open opens (creating if needed) lorastudio.db in dir and migrates it.
+func Open(ctx context.Context, dir string) (*Store, error) {
+	path := filepath.Join(dir, "lorastudio.db")
+	q := url.Values{}
+	// WAL keeps readers and the writer apart; busy_timeout rides over the
+	// brief locks of a checkpoint; foreign keys are off by default in SQLite.
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("localstore: open %s: %w", path, err)
+	}
+	if _, err := migrations.UpSQLite(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("localstore: %s: %w", path, err)
+	}
+	return &Store{db: db, Now: time.Now}, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// DB exposes the handle to the packages that own the other tables.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Setting returns the value stored under key.
+// Returns ENotFound if there is none.
+func (s *Store) Setting(ctx context.Context, key string) (string, error) {
+	var v string
+	err := s.db.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", studio.Errorf(studio.ENotFound, "no setting %q", key)
+	}
+	if err != nil {
+		return "", fmt.Errorf("localstore: setting %s: %w", key, err)
+	}
+	return v, nil
+}
+
+// SetSettings stores every key and value of kv in one transaction, so a
+// crash leaves either all of them or none.
+func (s *Store) SetSettings(ctx context.Context, kv map[string]string) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("localstore: %w", err)
+	}
+	defer tx.Rollback()
+	now := s.Now().UTC().Format(time.RFC3339Nano)
+	for k, v := range kv {
+		if _, err := tx.ExecContext(ctx,
+			`INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
+			 ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+			k, v, now); err != nil {
+			return fmt.Errorf("localstore: set %s: %w", k, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("localstore: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,197 @@
+// Browser end-to-end test of the desktop app: the real Go binary (built with
+// -tags dev) serves the real frontend and its Go bindings; Debian's chromium,
+// driven by playwright-core, clicks through it. Nothing is mocked.
+//
+//   node e2e/run.mjs --bin ../build/bin/lorastudio-dev --artifacts ../build/artifacts
+//
+// It starts the binary itself under xvfb-run (the dev binary still opens a
+// GTK window) with a throwaway LORASTUDIO_DATA_DIR, on a free port.
+import { spawn } from "node:child_process";
+import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { chromium } from "playwright-core";
+
+const { values: args } = parseArgs({
+  options: {
+    bin: { type: "string" },
+    artifacts: { type: "string", default: "../build/artifacts" },
+    chromium: { type: "string", default: process.env.CHROMIUM || "/usr/bin/chromium" },
+  },
+});
+if (!args.bin) {
+  console.error("usage: node e2e/run.mjs --bin PATH [--artifacts DIR]");
+  process.exit(2);
+}
+const bin = path.resolve(args.bin);
+const artifacts = path.resolve(args.artifacts);
+mkdirSync(artifacts, { recursive: true });
+const distDir = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..", "dist");
+
+const CHROMIUM_FLAGS = [
+  "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+];
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function startApp(dataDir) {
+  const port = await freePort();
+  const logs = [];
+  const child = spawn(
+    "xvfb-run",
+    ["-a", "-s", "-screen 0 1280x900x24", bin, "-devserver", `localhost:${port}`, "-assetdir", distDir],
+    { env: { ...process.env, LORASTUDIO_DATA_DIR: dataDir }, detached: true, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  child.stdout.on("data", (d) => logs.push(d.toString()));
+  child.stderr.on("data", (d) => logs.push(d.toString()));
+  const url = `http://localhost:${port}/`;
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`app exited with ${child.exitCode}:\n${logs.join("")}`);
+    try {
+      const res = await fetch(url);
+      if (res.ok) return { url, logs, stop: () => stopApp(child) };
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  stopApp(child);
+  throw new Error(`app did not serve ${url} within 60 s:\n${logs.join("")}`);
+}
+
+function stopApp(child) {
+  // xvfb-run, Xvfb and the app share a process group: end them together.
+  try {
+    process.kill(-child.pid, "SIGTERM");
+  } catch {
+    // already gone
+  }
+  return new Promise((r) => (child.exitCode !== null ? r() : child.once("exit", r)));
+}
+
+const results = [];
+async function check(name, fn) {
+  const started = Date.now();
+  try {
+    await fn();
+    results.push({ name, ok: true });
+    console.log(`ok   ${name} (${Date.now() - started} ms)`);
+  } catch (err) {
+    results.push({ name, ok: false });
+    console.log(`FAIL ${name}: ${err.stack || err}`);
+  }
+}
+
+function assertEqual(got, want, what) {
+  if (JSON.stringify(got) !== JSON.stringify(want)) {
+    throw new Error(`${what}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
+  }
+}
+
+async function pick(page, comboboxName, optionName) {
+  await page.getByRole("combobox", { name: comboboxName }).click();
+  await page.getByRole("option", { name: optionName, exact: true }).click();
+}
+
+const dataDir = mkdtempSync(path.join(tmpdir(), "lorastudio-e2e-data-"));
+const profile = mkdtempSync(path.join(tmpdir(), "lorastudio-e2e-profile-"));
+let app;
+let browser;
+try {
+  app = await startApp(dataDir);
+  browser = await chromium.launchPersistentContext(profile, {
+    executablePath: args.chromium,
+    headless: true,
+    args: CHROMIUM_FLAGS,
+    viewport: { width: 1280, height: 860 },
+  });
+  const page = browser.pages()[0] ?? (await browser.newPage());
+  const consoleErrors = [];
+  page.on("pageerror", (e) => consoleErrors.push(String(e)));
+  await page.goto(app.url);
+  await page.waitForFunction(() => window.go && window.go.app && window.runtime, null, { timeout: 30_000 });
+
+  await check("the studio shell shows both dropdowns with the defaults from Go", async () => {
+    await page.getByRole("heading", { name: "LoRA Studio" }).waitFor();
+    const platform = page.getByRole("combobox", { name: "Target Platform" });
+    await platform.waitFor();
+    assertEqual((await platform.textContent()).trim(), "Veo 3.1", "default target platform");
+    const model = page.getByRole("combobox", { name: "Trainable Base Model" });
+    assertEqual((await model.textContent()).trim(), "Flux dev", "default base model");
+  });
+
+  await check("the trainable list holds only base models, never a target platform", async () => {
+    await page.getByRole("combobox", { name: "Trainable Base Model" }).click();
+    const options = await page.getByRole("option").allTextContents();
+    assertEqual(options, ["Flux dev", "Flux schnell", "SDXL"], "trainable base models");
+    await page.keyboard.press("Escape");
+    await page.getByRole("combobox", { name: "Target Platform" }).click();
+    const platforms = await page.getByRole("option").allTextContents();
+    assertEqual(platforms, ["Sora 2 Pro Max", "Sora 2", "Sora 2 Pro", "Veo 3.1 Fast", "Veo 3.1", "Grok 3"], "target platforms");
+    await page.keyboard.press("Escape");
+  });
+
+  await check("picking a target platform and a base model reaches Go", async () => {
+    await pick(page, "Target Platform", "Sora 2 Pro Max");
+    await page.getByTestId("selection-status").getByText("Sora 2 Pro Max").waitFor();
+    await pick(page, "Trainable Base Model", "SDXL");
+    await page.getByTestId("selection-status").getByText("SDXL").waitFor();
+    const fromGo = await page.evaluate(() => window.go.app.App.GetSelection());
+    assertEqual(fromGo, { target_platform: "sora-2-pro-max", base_model: "sdxl" }, "selection read back from Go");
+    await page.screenshot({ path: path.join(artifacts, "e2e-studio.png"), fullPage: true });
+  });
+
+  await check("Go refuses a target platform as a base model, with a readable error", async () => {
+    const err = await page.evaluate(() =>
+      window.go.app.App.SetSelection({ target_platform: "veo-3.1", base_model: "sora-2" }).then(
+        () => "accepted",
+        (e) => String(e),
+      ),
+    );
+    if (!err.startsWith("unknown_base_model: ")) throw new Error(`got ${err}`);
+  });
+
+  await check("the choice survives a restart of the app", async () => {
+    await app.stop();
+    app = await startApp(dataDir);
+    await page.goto(app.url);
+    await page.waitForFunction(() => window.go && window.go.app, null, { timeout: 30_000 });
+    const platform = page.getByRole("combobox", { name: "Target Platform" });
+    await platform.waitFor();
+    assertEqual((await platform.textContent()).trim(), "Sora 2 Pro Max", "target platform after restart");
+    assertEqual(
+      (await page.getByRole("combobox", { name: "Trainable Base Model" }).textContent()).trim(),
+      "SDXL",
+      "base model after restart",
+    );
+  });
+
+  await check("the page raised no uncaught errors", async () => {
+    assertEqual(consoleErrors, [], "uncaught page errors");
+  });
+} catch (err) {
+  results.push({ name: "setup", ok: false });
+  console.log(`FAIL setup: ${err.stack || err}`);
+} finally {
+  if (browser) await browser.close();
+  if (app) await app.stop();
+  rmSync(profile, { recursive: true, force: true });
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
+const failed = results.filter((r) => !r.ok).length;
+console.log(`e2e: ${results.length - failed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

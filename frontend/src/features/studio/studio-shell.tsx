@@ -1,0 +1,122 @@
+import { Moon, Sun } from "lucide-react";
+import type { Api } from "@/lib/api";
+import { api as defaultApi } from "@/lib/api";
+import { Button } from "@/components/ui/button";
+import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
+import { Label } from "@/components/ui/label";
+import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
+import { useSelection } from "./use-selection";
+import { useTheme } from "./use-theme";
+
+/** StudioShell is the first screen: the studio's frame and its two dropdowns. */
+export function StudioShell({ api = defaultApi }: { api?: Api }) {
+  const { state, update } = useSelection(api);
+  const { theme, toggle } = useTheme();
+
+  return (
+    <div className="min-h-screen">
+      <header className="flex items-center justify-between border-b px-6 py-3">
+        <div>
+          <h1 className="text-lg font-semibold tracking-tight">LoRA Studio</h1>
+          <p className="text-xs text-muted-foreground">Train a LoRA of your own face, offline first.</p>
+        </div>
+        <Button
+          variant="ghost"
+          size="icon"
+          onClick={toggle}
+          aria-label={theme === "dark" ? "Switch to light theme" : "Switch to dark theme"}
+        >
+          {theme === "dark" ? <Sun className="h-4 w-4" /> : <Moon className="h-4 w-4" />}
+        </Button>
+      </header>
+
+      <main className="mx-auto max-w-4xl p-6">
+        {state.status === "loading" && <p className="text-sm text-muted-foreground">Loading…</p>}
+        {state.status === "error" && (
+          <p role="alert" className="text-sm text-destructive">
+            The studio could not load its settings: {state.message}. Restart LoRA Studio; if it happens again, the log
+            in the data folder says why.
+          </p>
+        )}
+        {state.status === "ready" && (
+          <div className="grid gap-4 md:grid-cols-2">
+            <Card>
+              <CardHeader>
+                <CardTitle>
+                  <Label htmlFor="target-platform">Target Platform</Label>
+                </CardTitle>
+                <CardDescription>
+                  Where you will generate. These platforms cannot load a LoRA: LoRA Studio writes the prompt in their
+                  style and exports a Character Pack with your reference photos.
+                </CardDescription>
+              </CardHeader>
+              <CardContent>
+                <Select
+                  value={state.selection.target_platform}
+                  onValueChange={(v) => update({ target_platform: v })}
+                  disabled={state.saving}
+                >
+                  <SelectTrigger id="target-platform" data-testid="target-platform" aria-label="Target Platform">
+                    <SelectValue />
+                  </SelectTrigger>
+                  <SelectContent>
+                    {state.platforms.map((p) => (
+                      <SelectItem key={p.id} value={p.id} data-testid={`platform-${p.id}`}>
+                        {p.name}
+                      </SelectItem>
+                    ))}
+                  </SelectContent>
+                </Select>
+              </CardContent>
+            </Card>
+
+            <Card>
+              <CardHeader>
+                <CardTitle>
+                  <Label htmlFor="base-model">Trainable Base Model</Label>
+                </CardTitle>
+                <CardDescription>
+                  The model your LoRA is trained on. Used only for training; a LoRA loads in Flux or SDXL pipelines.
+                </CardDescription>
+              </CardHeader>
+              <CardContent>
+                <Select
+                  value={state.selection.base_model}
+                  onValueChange={(v) => update({ base_model: v })}
+                  disabled={state.saving}
+                >
+                  <SelectTrigger id="base-model" data-testid="base-model" aria-label="Trainable Base Model">
+                    <SelectValue />
+                  </SelectTrigger>
+                  <SelectContent>
+                    {state.baseModels.map((m) => (
+                      <SelectItem key={m.id} value={m.id} data-testid={`base-model-${m.id}`}>
+                        {m.name}
+                      </SelectItem>
+                    ))}
+                  </SelectContent>
+                </Select>
+              </CardContent>
+            </Card>
+
+            <p className="text-sm text-muted-foreground md:col-span-2" aria-live="polite" data-testid="selection-status">
+              {state.saveError ? (
+                <span role="alert" className="text-destructive">
+                  Not saved: {state.saveError}
+                </span>
+              ) : state.saving ? (
+                "Saving…"
+              ) : (
+                <>
+                  Generate for{" "}
+                  <strong>{state.platforms.find((p) => p.id === state.selection.target_platform)?.name}</strong>; train
+                  on <strong>{state.baseModels.find((m) => m.id === state.selection.base_model)?.name}</strong>.
+                </>
+              )}
+            </p>
+          </div>
+        )}
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,53 @@
+import { useCallback, useEffect, useState } from "react";
+import { api as defaultApi, type Api, type BaseModel, type Platform, type Selection } from "@/lib/api";
+
+export type SelectionState =
+  | { status: "loading" }
+  | { status: "error"; message: string }
+  | {
+      status: "ready";
+      platforms: Platform[];
+      baseModels: BaseModel[];
+      selection: Selection;
+      saving: boolean;
+      saveError?: string;
+    };
+
+/**
+ * useSelection loads the two lists and the saved choice from Go, and saves a
+ * change back. What it shows is what Go answered, never an optimistic guess.
+ */
+export function useSelection(api: Api = defaultApi) {
+  const [state, setState] = useState<SelectionState>({ status: "loading" });
+
+  useEffect(() => {
+    let live = true;
+    Promise.all([api.targetPlatforms(), api.baseModels(), api.getSelection()])
+      .then(([platforms, baseModels, selection]) => {
+        if (live) setState({ status: "ready", platforms, baseModels, selection, saving: false });
+      })
+      .catch((err: Error) => {
+        if (live) setState({ status: "error", message: err.message });
+      });
+    return () => {
+      live = false;
+    };
+  }, [api]);
+
+  const update = useCallback(
+    async (patch: Partial<Selection>) => {
+      if (state.status !== "ready") return;
+      const next = { ...state.selection, ...patch };
+      setState({ ...state, saving: true, saveError: undefined });
+      try {
+        const saved = await api.setSelection(next);
+        setState((s) => (s.status === "ready" ? { ...s, selection: saved, saving: false } : s));
+      } catch (err) {
+        setState((s) => (s.status === "ready" ? { ...s, saving: false, saveError: (err as Error).message } : s));
+      }
+    },
+    [api, state],
+  );
+
+  return { state, update };
+}
