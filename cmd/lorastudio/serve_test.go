@@ -41,7 +41,7 @@ func testCLI(env map[string]string) (*cli, *syncBuffer, *syncBuffer) {
 // TestMigrateThenServe is the foundation's acceptance test: migrate a fresh
 // database, serve on a free port, and get a JSON 200 from /healthz.
 func TestMigrateThenServe(t *testing.T) {
-	env := map[string]string{"DATABASE_URL": pgtest.NewDatabase(t)}
+	env := map[string]string{"DATABASE_URL": pgtest.NewDatabase(t), "LORASTUDIO_BLOB_DIR": t.TempDir()}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
@@ -111,7 +111,7 @@ func TestMigrateThenServe(t *testing.T) {
 
 func TestServeUnreachableDatabase(t *testing.T) {
 	// Port 1 on loopback refuses at once: healthz must say 503, not hang.
-	env := map[string]string{"DATABASE_URL": "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=2"}
+	env := map[string]string{"DATABASE_URL": "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=2", "LORASTUDIO_BLOB_DIR": t.TempDir()}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	c, _, errb := testCLI(env)

@@ -1,0 +1,40 @@
+//go:build !cgo
+
+package dataset
+
+import (
+	"bytes"
+	"image"
+	"image/jpeg"
+)
+
+// decoderName says which JPEG decoder this build uses; the benchmark prints it.
+const decoderName = "image/jpeg (pure Go, full-size decode)"
+
+// decodeJPEGGray decodes at full size (the standard library cannot scale in
+// the DCT domain) and box-filters down to a short side >= minShort.
+func decodeJPEGGray(data []byte, hd header, minShort int) (*image.Gray, error) {
+	img, err := jpeg.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, err
+	}
+	return shrinkGray(toGray(img), minShort), nil
+}
+
+// decodeJPEGColor decodes a JPEG at full size; the caller resizes.
+func decodeJPEGColor(data []byte, hd header, minShort int) (image.Image, error) {
+	return jpeg.Decode(bytes.NewReader(data))
+}
+
+// orientJPEG re-encodes the decoded, oriented pixels: without libjpeg-turbo
+// there is no lossless transform, so this path costs one generation of JPEG.
+func orientJPEG(data []byte, orientation int) ([]byte, error) {
+	if orientation < 2 || orientation > 8 {
+		return data, nil
+	}
+	img, err := jpeg.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, err
+	}
+	return encodeJPEG(applyOrientation(img, orientation))
+}

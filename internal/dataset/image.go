@@ -1,0 +1,207 @@
+package dataset
+
+import (
+	"bytes"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/jpeg"
+	"image/png"
+
+	"github.com/disintegration/imaging"
+	"golang.org/x/image/webp"
+)
+
+// workShort is the short side the checks work at: enough for a face of 10%
+// of the frame to be ~50 px, and what makes a 12 MP JPEG decode at 1/4 scale.
+const workShort = 480
+
+// decodeGray returns the oriented luma of an image at a short side of about
+// minShort (never upscaled).
+func decodeGray(data []byte, hd header, minShort int) (*image.Gray, error) {
+	var g *image.Gray
+	switch hd.format {
+	case formatJPEG:
+		var err error
+		if g, err = decodeJPEGGray(data, hd, minShort); err != nil {
+			return nil, err
+		}
+	default:
+		img, err := decodeOther(data, hd.format)
+		if err != nil {
+			return nil, err
+		}
+		g = shrinkGray(toGray(img), minShort)
+	}
+	return orientGray(g, hd.orientation), nil
+}
+
+// decodeOther decodes PNG and WebP at full size (the pixel budget bounds it).
+func decodeOther(data []byte, format string) (image.Image, error) {
+	if format == formatWebP {
+		return webp.Decode(bytes.NewReader(data))
+	}
+	return png.Decode(bytes.NewReader(data))
+}
+
+// toGray returns the luma of img, without copying when it is already there.
+func toGray(img image.Image) *image.Gray {
+	switch m := img.(type) {
+	case *image.Gray:
+		return m
+	case *image.YCbCr:
+		b := m.Bounds()
+		g := image.NewGray(image.Rect(0, 0, b.Dx(), b.Dy()))
+		for y := 0; y < b.Dy(); y++ {
+			copy(g.Pix[y*g.Stride:y*g.Stride+b.Dx()], m.Y[(y+b.Min.Y-m.Rect.Min.Y)*m.YStride+(b.Min.X-m.Rect.Min.X):])
+		}
+		return g
+	}
+	b := img.Bounds()
+	g := image.NewGray(image.Rect(0, 0, b.Dx(), b.Dy()))
+	draw.Draw(g, g.Bounds(), img, b.Min, draw.Src)
+	return g
+}
+
+// shrinkGray box-filters g by the largest integer factor that keeps its short
+// side >= minShort.
+func shrinkGray(g *image.Gray, minShort int) *image.Gray {
+	w, h := g.Rect.Dx(), g.Rect.Dy()
+	f := min(w, h) / max(minShort, 1)
+	if f < 2 {
+		return g
+	}
+	return resizeGray(g, w/f, h/f)
+}
+
+// resizeGray resamples g to w x h by area averaging (for shrinking) or
+// nearest neighbour (for the rare enlargement).
+func resizeGray(g *image.Gray, w, h int) *image.Gray {
+	sw, sh := g.Rect.Dx(), g.Rect.Dy()
+	out := image.NewGray(image.Rect(0, 0, w, h))
+	if w <= 0 || h <= 0 || sw <= 0 || sh <= 0 {
+		return out
+	}
+	row := make([]uint32, w)
+	cnt := make([]uint32, w)
+	for y := 0; y < h; y++ {
+		y0, y1 := y*sh/h, (y+1)*sh/h
+		if y1 <= y0 {
+			y1 = y0 + 1
+		}
+		clear(row)
+		clear(cnt)
+		for sy := y0; sy < y1; sy++ {
+			src := g.Pix[sy*g.Stride : sy*g.Stride+sw]
+			for x := 0; x < w; x++ {
+				x0, x1 := x*sw/w, (x+1)*sw/w
+				if x1 <= x0 {
+					x1 = x0 + 1
+				}
+				var s uint32
+				for _, v := range src[x0:x1] {
+					s += uint32(v)
+				}
+				row[x] += s
+				cnt[x] += uint32(x1 - x0)
+			}
+		}
+		dst := out.Pix[y*out.Stride:]
+		for x := 0; x < w; x++ {
+			dst[x] = uint8((row[x] + cnt[x]/2) / cnt[x])
+		}
+	}
+	return out
+}
+
+// orientGray applies an EXIF orientation to a grey image.
+func orientGray(g *image.Gray, o int) *image.Gray {
+	if o < 2 || o > 8 {
+		return g
+	}
+	w, h := g.Rect.Dx(), g.Rect.Dy()
+	ow, oh := w, h
+	if o >= 5 {
+		ow, oh = h, w
+	}
+	out := image.NewGray(image.Rect(0, 0, ow, oh))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			var dx, dy int
+			switch o {
+			case 2:
+				dx, dy = w-1-x, y
+			case 3:
+				dx, dy = w-1-x, h-1-y
+			case 4:
+				dx, dy = x, h-1-y
+			case 5:
+				dx, dy = y, x
+			case 6:
+				dx, dy = h-1-y, x
+			case 7:
+				dx, dy = h-1-y, w-1-x
+			case 8:
+				dx, dy = y, w-1-x
+			}
+			out.Pix[dy*out.Stride+dx] = g.Pix[y*g.Stride+x]
+		}
+	}
+	return out
+}
+
+// applyOrientation applies an EXIF orientation to any image.
+func applyOrientation(img image.Image, o int) image.Image {
+	switch o {
+	case 2:
+		return imaging.FlipH(img)
+	case 3:
+		return imaging.Rotate180(img)
+	case 4:
+		return imaging.FlipV(img)
+	case 5:
+		return imaging.Transpose(img)
+	case 6:
+		return imaging.Rotate270(img)
+	case 7:
+		return imaging.Transverse(img)
+	case 8:
+		return imaging.Rotate90(img)
+	}
+	return img
+}
+
+// encodeJPEG writes img as a baseline JPEG at quality 95 with no metadata,
+// flattening any transparency onto white.
+func encodeJPEG(img image.Image) ([]byte, error) {
+	if hasAlpha(img) {
+		b := img.Bounds()
+		flat := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+		draw.Draw(flat, flat.Bounds(), image.NewUniform(color.White), image.Point{}, draw.Src)
+		draw.Draw(flat, flat.Bounds(), img, b.Min, draw.Over)
+		img = flat
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 95}); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func hasAlpha(img image.Image) bool {
+	switch m := img.(type) {
+	case *image.Gray, *image.YCbCr, *image.Gray16, *image.CMYK:
+		return false
+	case *image.NRGBA:
+		return !m.Opaque()
+	case *image.RGBA:
+		return !m.Opaque()
+	case *image.NRGBA64:
+		return !m.Opaque()
+	case *image.RGBA64:
+		return !m.Opaque()
+	case *image.Paletted:
+		return !m.Opaque()
+	}
+	return true
+}
