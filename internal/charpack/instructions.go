@@ -1,0 +1,192 @@
+package charpack
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/promptforge/lorastudio/internal/compiler"
+)
+
+// instructions writes instructions.md: the steps on that platform, its
+// limits and its status as checked, stated plainly.
+func instructions(p compiler.Profile, r compiler.Result, m Manifest, hasRequest bool) string {
+	var b strings.Builder
+	line := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+
+	line("# Character Pack: %s", p.Name)
+	line("")
+	line("Model: `%s` (%s). Identity: %s, version %s. Dataset: `%s`.", p.ModelID, p.Vendor, orDash(m.Identity.Name), orDash(m.Identity.Version), orDash(m.DatasetHash))
+	line("")
+	line("**Status: %s** (facts checked on %s). %s", strings.ReplaceAll(p.Status, "_", " "), p.Checked, p.StatusNote)
+	if p.Status == compiler.StatusShutDown {
+		line("")
+		line("> As of that check this platform cannot be used: the steps below say how it worked, so the pack stays useful if it returns or for a similar tool. Check the sources before you rely on them.")
+	} else if p.Status == compiler.StatusDeprecated {
+		line("")
+		line("> This platform, or the model id in this pack, is deprecated: it may stop answering at any time. Check the sources for its replacement.")
+	}
+	line("")
+	line("%s does not train or load a LoRA. Your trained identity reaches it only through the words in `prompt.txt` and, where the platform allows, the reference photos in `references/`.", p.Name)
+	if p.ID == "sora-2-pro-max" {
+		line("")
+		line("Sora 2 Pro Max is not a model OpenAI publishes: this pack is Sora 2 Pro (`sora-2-pro`) at its largest documented size and longest documented duration.")
+	}
+
+	line("")
+	line("## In this pack")
+	line("")
+	line("- `prompt.txt`: the prompt, %d characters (limit %d).", r.PromptChars, r.PromptMaxChars)
+	line("- `params.json`: duration, size, aspect ratio, resolution, negative prompt, seed and audio, as %s takes them.", p.Name)
+	if hasRequest {
+		line("- `request.json`: an example body for `%s %s` (%s). Image data is left as placeholders.", p.API.Method, p.API.Endpoint, p.API.Name)
+	} else if p.API != nil {
+		line("- No `request.json`: the %s is shut down.", p.API.Name)
+	}
+	for _, ref := range m.References {
+		tag := ""
+		if ref.Tag != "" {
+			tag = ", named " + ref.Tag + " in the prompt"
+		}
+		line("- `%s`: %s view, %dx%d%s. Re-encoded from your photo: no camera metadata, no location.", ref.Path, strings.ReplaceAll(ref.Role, "_", " "), ref.Width, ref.Height, tag)
+	}
+	line("- `manifest.json`: every file's sha256 and size; LoRA Studio refuses a pack whose files do not match it.")
+
+	line("")
+	line("## Steps")
+	line("")
+	for i, s := range steps(p, r, m, hasRequest) {
+		line("%d. %s", i+1, s)
+	}
+
+	line("")
+	line("## Limits")
+	line("")
+	par := r.Params
+	line("- This pack: %s, %s, %d s, audio %s.", orDash(par.Size), strings.Trim(par.AspectRatio+" "+par.Resolution, " "), par.DurationS, yesNo(par.Audio))
+	if len(p.Sizes) > 0 {
+		line("- Sizes: %s.", strings.Join(p.Sizes, ", "))
+	}
+	line("- Aspect ratios: %s. Resolutions: %s.", strings.Join(p.AspectRatios, ", "), orDash(strings.Join(p.Resolutions, ", ")))
+	line("- Durations: %s seconds.", joinInts(p.DurationsS))
+	rp := p.References
+	line("- Reference images: up to %d (this pack: %d). %s", rp.Max, r.References.Count, rp.Note)
+	if len(rp.DurationsS) > 0 {
+		line("- With reference images: %s seconds.", joinInts(rp.DurationsS))
+	}
+	for _, res := range []string{"720p", "1080p", "4k"} {
+		if ds, ok := p.ResolutionDurationsS[res]; ok {
+			line("- At %s: %s seconds.", res, joinInts(ds))
+		}
+	}
+	line("- Negative prompt: %s. Seed: %s. Audio: %s. Dialogue: %s.", yesNo(p.NegativePrompt), yesNo(p.Seed), yesNo(p.Audio), dialogueWords(p.Dialogue))
+	line("- Prompt length: at most %d characters. %s", p.PromptMaxChars, p.PromptMaxSource)
+
+	if len(r.Warnings) > 0 {
+		line("")
+		line("## Warnings from the compiler")
+		line("")
+		for _, w := range r.Warnings {
+			line("- %s", w)
+		}
+	}
+	line("")
+	line("## What was checked, and what was not (%s)", p.Checked)
+	line("")
+	for _, n := range p.Notes {
+		line("- %s", n)
+	}
+	line("")
+	line("Sources:")
+	line("")
+	for _, s := range p.Sources {
+		line("- %s", s)
+	}
+	return b.String()
+}
+
+// steps are the platform's instructions, by the way it binds references.
+func steps(p compiler.Profile, r compiler.Result, m Manifest, hasRequest bool) []string {
+	refList := make([]string, len(m.References))
+	for i, ref := range m.References {
+		refList[i] = "`" + ref.Path + "`"
+	}
+	refs := strings.Join(refList, ", ")
+	par := r.Params
+	var s []string
+	switch p.References.Binding {
+	case compiler.BindingCameo:
+		s = append(s,
+			"Set up your own cameo in the Sora app. A cameo is Sora's consent-verified way to use a real person's likeness: you record yourself in the app and it checks that it is you, and you choose who may use it. LoRA Studio cannot do this for you and uploads nothing.",
+			fmt.Sprintf("Keep %s beside you while recording: it is your sharpest %s photo, to compare framing and light. Do not upload it as `input_reference`: OpenAI's guide says input images with human faces are rejected, and an `input_reference` becomes the first frame and must match the video size exactly.", refs, roleWords(m)),
+			"Paste `prompt.txt` into Sora. If it says `@your_cameo`, replace that with your cameo's @handle.",
+			fmt.Sprintf("Choose %s and %d seconds (model `%s`).", par.Size, par.DurationS, par.Model),
+		)
+		if hasRequest {
+			s = append(s, "API users: `request.json` is a text-only request body; the API cannot use a cameo or a photo of a face.")
+		}
+	case compiler.BindingIngredients:
+		s = append(s,
+			fmt.Sprintf("Use %s as reference images of type `%s` (the \"ingredients\"): all show the same person, you. Veo keeps that person's appearance.", refs, p.References.Role),
+			fmt.Sprintf("Paste `prompt.txt` as the prompt; it names the person as \"the person shown in the reference images\". Dialogue is written inline in quotes, so Veo voices it."),
+			fmt.Sprintf("Set %s %s, %d seconds (reference images need 8), negative prompt and seed from `params.json`.", par.AspectRatio, par.Resolution, par.DurationS),
+		)
+		if hasRequest {
+			s = append(s, fmt.Sprintf("API users: in `request.json`, replace each `<base64 of …>` with the base64 of that file and put your project and region in the endpoint `%s`; it starts a long-running operation that you poll until the video is ready.", p.API.Endpoint))
+		}
+	case compiler.BindingImageTags:
+		order := make([]string, len(m.References))
+		for i, ref := range m.References {
+			order[i] = ref.Tag + " = `" + ref.Path + "`"
+		}
+		s = append(s,
+			fmt.Sprintf("Attach the reference images in this order, which is how the prompt names them: %s.", strings.Join(order, ", ")),
+			"Paste `prompt.txt` as the prompt: it binds the person to those tags. Keep the tags as they are.",
+			fmt.Sprintf("Choose %s at %s, %d seconds (with reference images at most 10).", par.AspectRatio, par.Resolution, par.DurationS),
+		)
+		if hasRequest {
+			s = append(s, fmt.Sprintf("API users: in `request.json`, replace each placeholder with a public HTTPS URL or a `data:image/jpeg;base64,…` URI of that file, send it to `%s`, and poll the returned request id until the video is done.", p.API.Endpoint))
+		}
+	}
+	return append(s, "Only use this pack for videos of yourself. The platform's own rules on real people apply on top of these steps.")
+}
+
+// roleWords names the first reference's view, in words.
+func roleWords(m Manifest) string {
+	if len(m.References) == 0 || m.References[0].Role == "extra" {
+		return "reference"
+	}
+	return strings.ReplaceAll(m.References[0].Role, "_", " ")
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func dialogueWords(d string) string {
+	switch d {
+	case compiler.DialogueInline:
+		return "inline, in quotes"
+	case compiler.DialogueBlock:
+		return "a Dialogue section"
+	}
+	return "no"
+}
+
+func joinInts(ds []int) string {
+	out := make([]string, len(ds))
+	for i, d := range ds {
+		out[i] = strconv.Itoa(d)
+	}
+	return strings.Join(out, ", ")
+}

@@ -1,0 +1,174 @@
+package charpack
+
+import (
+	"archive/zip"
+	"bytes"
+	"compress/flate"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/promptforge/lorastudio/internal/studio"
+)
+
+// modified is every entry's timestamp: a fixed time keeps packs
+// byte-for-byte reproducible.
+var modified = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// Reader limits: a pack is small; anything far larger is not one of ours.
+const (
+	maxEntries   = 64
+	maxFileBytes = 32 << 20
+)
+
+// WriteZip writes the pack as a zip: entries sorted by path, the manifest
+// among them, fixed timestamps and modes, text deflated at a fixed level
+// and JPEGs stored (they do not compress).
+func (p *Pack) WriteZip(w io.Writer) error {
+	man, err := json.MarshalIndent(p.Manifest, "", "  ")
+	if err != nil {
+		return err
+	}
+	entries := append([]File{{Path: ManifestName, Data: append(man, '\n')}}, p.Files...)
+	// The manifest sorts among the files: one rule, no special case.
+	sortFiles(entries)
+
+	zw := zip.NewWriter(w)
+	zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {
+		return flate.NewWriter(out, flate.DefaultCompression)
+	})
+	for _, f := range entries {
+		h := &zip.FileHeader{Name: f.Path, Method: zip.Deflate, Modified: modified}
+		if strings.HasSuffix(f.Path, ".jpg") {
+			h.Method = zip.Store
+		}
+		h.SetMode(0o644)
+		fw, err := zw.CreateHeader(h)
+		if err != nil {
+			return err
+		}
+		if _, err := fw.Write(f.Data); err != nil {
+			return err
+		}
+	}
+	return zw.Close()
+}
+
+func sortFiles(fs []File) {
+	slices.SortFunc(fs, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
+}
+
+// ReadFile opens the pack at name and verifies it; see Read.
+func ReadFile(name string) (*Pack, error) {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return nil, studio.Wrap(err, studio.ENotFound, "cannot read the pack "+name)
+	}
+	return Read(bytes.NewReader(b), int64(len(b)))
+}
+
+// Read opens a pack and verifies it: the manifest's schema, every file's
+// size and sha256, and that the zip holds exactly the files the manifest
+// lists. Returns "invalid_pack" for something that is not a pack, and
+// "pack_tampered" when a file was changed, added or removed.
+func Read(r io.ReaderAt, size int64) (*Pack, error) {
+	zr, err := zip.NewReader(r, size)
+	if err != nil {
+		return nil, studio.Wrap(err, "invalid_pack", "not a zip file")
+	}
+	if len(zr.File) > maxEntries {
+		return nil, studio.Errorf("invalid_pack", "the pack has %d entries; a Character Pack has at most %d", len(zr.File), maxEntries)
+	}
+	content := map[string][]byte{}
+	for _, f := range zr.File {
+		if err := checkPath(f.Name); err != nil {
+			return nil, studio.Errorf("pack_tampered", "the pack holds an entry with an unsafe name %q", f.Name)
+		}
+		if _, dup := content[f.Name]; dup {
+			return nil, studio.Errorf("pack_tampered", "the pack holds %s twice", f.Name)
+		}
+		data, err := readEntry(f)
+		if err != nil {
+			return nil, err
+		}
+		content[f.Name] = data
+	}
+	raw, ok := content[ManifestName]
+	if !ok {
+		return nil, studio.Errorf("invalid_pack", "the pack has no %s", ManifestName)
+	}
+	delete(content, ManifestName)
+	var m Manifest
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
+		return nil, studio.Wrap(err, "invalid_pack", "the manifest is not valid JSON of a Character Pack")
+	}
+	if m.SchemaVersion != SchemaVersion {
+		return nil, studio.Errorf("invalid_pack", "manifest schema version %d; this reader knows %d", m.SchemaVersion, SchemaVersion)
+	}
+
+	pack := &Pack{Manifest: m}
+	for _, mf := range m.Files {
+		data, ok := content[mf.Path]
+		if !ok {
+			return nil, studio.Errorf("pack_tampered", "%s is listed in the manifest but missing from the pack", mf.Path)
+		}
+		delete(content, mf.Path)
+		if int64(len(data)) != mf.Size || digest(data) != mf.SHA256 {
+			return nil, studio.Errorf("pack_tampered", "%s does not match its sha256 in the manifest", mf.Path)
+		}
+		pack.Files = append(pack.Files, File{Path: mf.Path, Data: data})
+	}
+	for name := range content {
+		return nil, studio.Errorf("pack_tampered", "%s is in the pack but not in the manifest", name)
+	}
+	for _, ref := range m.References {
+		if pack.File(ref.Path) == nil {
+			return nil, studio.Errorf("pack_tampered", "reference %s is not among the pack's files", ref.Path)
+		}
+	}
+	sortFiles(pack.Files)
+	return pack, nil
+}
+
+func readEntry(f *zip.File) ([]byte, error) {
+	if f.UncompressedSize64 > maxFileBytes {
+		return nil, studio.Errorf("invalid_pack", "%s is %d bytes; pack files are at most %d", f.Name, f.UncompressedSize64, maxFileBytes)
+	}
+	rc, err := f.Open()
+	if err != nil {
+		return nil, studio.Wrap(err, "invalid_pack", "cannot open "+f.Name)
+	}
+	defer rc.Close()
+	// The header's size is not trusted: read one byte past the limit.
+	data, err := io.ReadAll(io.LimitReader(rc, maxFileBytes+1))
+	if err != nil {
+		if errors.Is(err, zip.ErrChecksum) || errors.Is(err, zip.ErrFormat) {
+			return nil, studio.Wrap(err, "pack_tampered", f.Name+" is corrupt")
+		}
+		return nil, studio.Wrap(err, "invalid_pack", "cannot read "+f.Name)
+	}
+	if len(data) > maxFileBytes {
+		return nil, studio.Errorf("invalid_pack", "%s is over %d bytes", f.Name, maxFileBytes)
+	}
+	return data, nil
+}
+
+// checkPath accepts only clean, relative, forward-slash paths, so a pack
+// can be unzipped anywhere without escaping its folder.
+func checkPath(p string) error {
+	switch {
+	case p == "" || strings.HasPrefix(p, "/") || strings.Contains(p, `\`) || strings.HasSuffix(p, "/"):
+		return fmt.Errorf("unsafe path %q", p)
+	case path.Clean(p) != p || p == ".." || strings.HasPrefix(p, "../"):
+		return fmt.Errorf("unsafe path %q", p)
+	}
+	return nil
+}
