@@ -35,6 +35,7 @@ func runPack(ctx context.Context, c *cli, args []string) int {
 	pf.register(fs)
 	dir := fs.String("dataset", "", "the `folder` of your photos")
 	out := fs.String("out", "", "the pack to write, `FILE.zip`")
+	minRes := fs.Int("min-resolution", 0, "the smallest short side, in `pixels`, a usable photo may have (default 512, as in validate)")
 	fs.Usage = func() {
 		fmt.Fprintln(c.stderr, "usage: lorastudio pack --platform ID --dataset DIR --prompt TEXT --out FILE.zip [--identity NAME] [--version V] [--describe TEXT]")
 		fs.PrintDefaults()
@@ -62,7 +63,7 @@ func runPack(ctx context.Context, c *cli, args []string) int {
 		return domainError(c, "pack", studio.Errorf("lora_pipeline", "%s loads the LoRA itself: use 'lorastudio compile' for its prompt and ComfyUI workflow", p.Name))
 	}
 
-	report, err := dataset.ValidateDir(ctx, *dir, dataset.Options{})
+	report, err := dataset.ValidateDir(ctx, *dir, dataset.Options{MinResolution: *minRes})
 	if err != nil {
 		return domainError(c, "pack", err)
 	}
