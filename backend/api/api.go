@@ -1,5 +1,7 @@
-// Package api is the backend's HTTP surface: routing, JSON errors mapped
-// from domain codes in one table, request ids, panic recovery and health.
+// Package api is the backend's HTTP surface: routes declared with huma
+// (schema validation, strict JSON, an OpenAPI document at /openapi.json),
+// bearer-token auth scoped to one user, errors mapped from domain codes in
+// one table, request ids on every log line, rate limits and metrics.
 package api
 
 import (
@@ -9,10 +11,18 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"sync"
 	"time"
 
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
 	"github.com/getsentry/sentry-go"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/promptforge/lorastudio/backend/auth"
+	"github.com/promptforge/lorastudio/backend/pgstore"
 	"github.com/promptforge/lorastudio/internal/studio"
 )
 
@@ -21,18 +31,40 @@ type Pinger interface {
 	Ping(ctx context.Context) error
 }
 
-// Config holds a Server's dependencies.
+// Config holds a Server's dependencies. Store may be nil only for a server
+// that answers health checks (the database is then reported unreachable).
 type Config struct {
-	DB      Pinger
-	Log     *slog.Logger
-	Version string
-	Sentry  bool // report panics and 5xx to Sentry
+	DB       Pinger
+	Store    *pgstore.Store
+	Blobs    Blobs
+	Validate Validator
+	Limiter  Limiter
+	Log      *slog.Logger
+	Version  string
+	Sentry   bool // report panics and 5xx to Sentry
+
+	// BlobHandler serves the local signed store's URLs under /blob/, if any.
+	BlobHandler http.Handler
+
+	Password      auth.Params
+	TokenTTL      time.Duration // default 30 days
+	UploadTTL     time.Duration // presigned URL lifetime, default 15 minutes
+	MultipartFrom int64         // files at least this big go multipart, default 8 MiB
+	PartSize      int64         // preferred part size, default 5 MiB
+	MaxFileSize   int64         // default 40 MiB
+	Processors    []string      // named in every consent: the storage and the GPU provider
+	RetentionDays int           // default 365
 }
 
 // Server serves the backend's routes.
 type Server struct {
-	cfg Config
-	mux *http.ServeMux
+	cfg     Config
+	mux     *http.ServeMux
+	api     huma.API
+	metrics *metrics
+
+	dummyOnce sync.Once
+	dummy     string
 }
 
 // New returns a Server with every route registered.
@@ -40,9 +72,51 @@ func New(cfg Config) *Server {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux()}
+	if cfg.DB == nil && cfg.Store != nil {
+		cfg.DB = cfg.Store
+	}
+	if cfg.Password == (auth.Params{}) {
+		cfg.Password = auth.DefaultParams
+	}
+	setDefault(&cfg.TokenTTL, 30*24*time.Hour)
+	setDefault(&cfg.UploadTTL, 15*time.Minute)
+	setDefault(&cfg.MultipartFrom, 8<<20)
+	setDefault(&cfg.PartSize, 5<<20)
+	setDefault(&cfg.MaxFileSize, 40<<20)
+	setDefault(&cfg.RetentionDays, 365)
+	if cfg.Limiter == nil {
+		cfg.Limiter = NewMemoryLimiter(DefaultLimits)
+	}
+
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), metrics: newMetrics()}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
+	if cfg.BlobHandler != nil {
+		s.mux.Handle("/blob/", cfg.BlobHandler) // it reads the key after its own base path
+	}
+
+	hc := huma.DefaultConfig("LoRA Studio API", "1.0.0")
+	hc.OpenAPIPath = "/openapi"
+	hc.DocsPath = ""
+	hc.SchemasPath = ""
+	hc.CreateHooks = nil // no "$schema" links added to responses: the contract's shapes are exact
+	hc.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
+		"bearer": {Type: "http", Scheme: "bearer", Description: "a token from /api/auth/register or /api/auth/login"},
+	}
+	s.api = humago.New(s.mux, hc)
+	s.api.UseMiddleware(s.authenticate, s.rateLimit)
+	s.registerAuth()
+	s.registerConsent()
+	s.registerDatasets()
+	s.registerModels()
 	return s
+}
+
+func setDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
+	}
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -53,22 +127,34 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Request-Id", id)
 	log := s.cfg.Log.With("request_id", id)
 	ctx := withLogger(r.Context(), log)
+	if s.cfg.Sentry {
+		hub := sentry.CurrentHub().Clone()
+		hub.Scope().SetTag("request_id", id)
+		ctx = sentry.SetHubOnContext(ctx, hub)
+	}
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	req := r.WithContext(ctx)
 	start := time.Now()
 	defer func() {
 		if p := recover(); p != nil {
 			log.Error("panic", "panic", p, "method", r.Method, "path", r.URL.Path)
-			if s.cfg.Sentry {
-				sentry.CurrentHub().Clone().Recover(p)
+			if hub := sentry.GetHubFromContext(ctx); hub != nil {
+				hub.Recover(p)
 			}
 			if !rec.wrote {
-				writeError(rec, r.WithContext(ctx), studio.Errorf(studio.EInternal, "internal error"))
+				writeError(rec, req, studio.Errorf(studio.EInternal, "internal error"))
 			}
 		}
-		log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
-			"duration_ms", float64(time.Since(start).Microseconds())/1000)
+		elapsed := time.Since(start)
+		route := req.Pattern // set by the mux on the request it dispatched
+		if route == "" {
+			route = "unmatched"
+		}
+		s.metrics.observe(route, rec.status, elapsed)
+		log.Info("request", "method", r.Method, "path", r.URL.Path, "route", route, "status", rec.status,
+			"duration_ms", float64(elapsed.Microseconds())/1000)
 	}()
-	s.mux.ServeHTTP(rec, r.WithContext(ctx))
+	s.mux.ServeHTTP(rec, req)
 }
 
 type health struct {
@@ -121,18 +207,30 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
-type ctxKey struct{}
+type ctxKey int
+
+const (
+	loggerKey ctxKey = iota
+	userKey
+)
 
 func withLogger(ctx context.Context, l *slog.Logger) context.Context {
-	return context.WithValue(ctx, ctxKey{}, l)
+	return context.WithValue(ctx, loggerKey, l)
 }
 
 // logger returns the request's logger, which carries its request id.
 func logger(ctx context.Context) *slog.Logger {
-	if l, ok := ctx.Value(ctxKey{}).(*slog.Logger); ok {
+	if l, ok := ctx.Value(loggerKey).(*slog.Logger); ok {
 		return l
 	}
 	return slog.New(slog.DiscardHandler)
+}
+
+// userID returns the authenticated user of the request; the auth middleware
+// guarantees it on every operation that declares bearer security.
+func userID(ctx context.Context) string {
+	id, _ := ctx.Value(userKey).(string)
+	return id
 }
 
 func newRequestID() string {
@@ -153,4 +251,30 @@ func validRequestID(id string) bool {
 		}
 	}
 	return true
+}
+
+type metrics struct {
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lorastudio_http_requests_total", Help: "HTTP requests by route and status.",
+		}, []string{"route", "status"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "lorastudio_http_request_duration_seconds", Help: "HTTP request latency by route.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"route"}),
+	}
+	m.reg.MustRegister(m.requests, m.latency, prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	return m
+}
+
+func (m *metrics) observe(route string, status int, d time.Duration) {
+	m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
+	m.latency.WithLabelValues(route).Observe(d.Seconds())
 }

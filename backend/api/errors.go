@@ -1,8 +1,12 @@
 package api
 
 import (
+	"context"
+	"errors"
 	"net/http"
+	"strings"
 
+	"github.com/danielgtaylor/huma/v2"
 	"github.com/getsentry/sentry-go"
 
 	"github.com/promptforge/lorastudio/internal/studio"
@@ -22,8 +26,23 @@ var statusOf = map[string]int{
 	studio.ENotImpl:      http.StatusNotImplemented,
 	studio.EInternal:     http.StatusInternalServerError,
 
-	"unknown_base_model": http.StatusBadRequest,
-	"unknown_platform":   http.StatusBadRequest,
+	"unknown_base_model":   http.StatusBadRequest,
+	"unknown_platform":     http.StatusBadRequest,
+	"email_taken":          http.StatusConflict,
+	"bad_credentials":      http.StatusUnauthorized,
+	"weak_password":        http.StatusBadRequest,
+	"consent_required":     http.StatusForbidden,
+	"consent_outdated":     http.StatusForbidden,
+	"consent_mismatch":     http.StatusBadRequest,
+	"attestation_required": http.StatusBadRequest,
+	"duplicate_file":       http.StatusBadRequest,
+	"file_too_large":       http.StatusRequestEntityTooLarge,
+	"unsupported_format":   http.StatusUnsupportedMediaType,
+	"upload_missing":       http.StatusConflict,
+	"upload_mismatch":      http.StatusConflict,
+	"unknown_upload":       http.StatusBadRequest,
+	"not_uploaded":         http.StatusConflict,
+	"storage_unavailable":  http.StatusServiceUnavailable,
 }
 
 // HTTPStatus returns the status for err's code.
@@ -34,28 +53,108 @@ func HTTPStatus(err error) int {
 	return http.StatusInternalServerError
 }
 
-type errorBody struct {
-	Error struct {
+// codeOf is the reverse, for errors huma raises itself (bad JSON, schema
+// violations, oversized bodies) which only come with a status.
+func codeOf(status int) string {
+	switch status {
+	case http.StatusBadRequest, http.StatusUnprocessableEntity:
+		return studio.EInvalid
+	case http.StatusUnauthorized:
+		return studio.EUnauthorized
+	case http.StatusForbidden:
+		return studio.EForbidden
+	case http.StatusNotFound:
+		return studio.ENotFound
+	case http.StatusConflict:
+		return studio.EConflict
+	case http.StatusRequestEntityTooLarge:
+		return studio.ETooLarge
+	case http.StatusTooManyRequests:
+		return studio.ERateLimited
+	case http.StatusServiceUnavailable:
+		return studio.EUnavailable
+	}
+	if status >= 500 {
+		return studio.EInternal
+	}
+	return studio.EInvalid
+}
+
+// apiError is the body of every error: {"error":{"code","message"}}.
+type apiError struct {
+	status int
+	Body   struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
 	} `json:"error"`
+	retryAfter string
 }
 
-// writeError answers {"error":{"code","message"}}. Internal errors are
-// logged (and sent to Sentry when enabled) with their cause; the client only
-// ever sees the generic message.
-func writeError(w http.ResponseWriter, r *http.Request, err error) {
-	status := HTTPStatus(err)
-	var body errorBody
-	body.Error.Code = studio.ErrorCode(err)
-	body.Error.Message = studio.ErrorMessage(err)
-	if status >= 500 {
-		logger(r.Context()).Error("request failed", "err", err, "code", body.Error.Code)
-		if hub := sentry.GetHubFromContext(r.Context()); hub != nil {
+func (e *apiError) Error() string  { return e.Body.Code + ": " + e.Body.Message }
+func (e *apiError) GetStatus() int { return e.status }
+
+// ContentType keeps errors plain JSON rather than problem+json.
+func (e *apiError) ContentType(string) string { return "application/json" }
+
+// GetHeaders lets a 429 carry Retry-After.
+func (e *apiError) GetHeaders() http.Header {
+	if e.retryAfter == "" {
+		return nil
+	}
+	return http.Header{"Retry-After": []string{e.retryAfter}}
+}
+
+func init() {
+	// Errors huma raises itself: a validation failure lists every problem
+	// with its location, so the client can fix them all at once.
+	huma.NewError = func(status int, msg string, errs ...error) huma.StatusError {
+		if status == http.StatusUnprocessableEntity {
+			status = http.StatusBadRequest // schema violations are plain invalid input here
+		}
+		e := &apiError{status: status}
+		e.Body.Code = codeOf(status)
+		var parts []string
+		for _, err := range errs {
+			var d *huma.ErrorDetail
+			if errors.As(err, &d) {
+				parts = append(parts, strings.TrimSpace(d.Location+": "+d.Message))
+			} else if err != nil {
+				parts = append(parts, err.Error())
+			}
+		}
+		e.Body.Message = msg
+		if len(parts) > 0 {
+			e.Body.Message += ": " + strings.Join(parts, "; ")
+		}
+		return e
+	}
+}
+
+// toAPIError converts a domain error for huma, logging internal ones with
+// their cause (and sending them to Sentry when it is on) and hiding that
+// cause from the client.
+func toAPIError(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae
+	}
+	e := &apiError{status: HTTPStatus(err)}
+	e.Body.Code = studio.ErrorCode(err)
+	e.Body.Message = studio.ErrorMessage(err)
+	if e.status >= 500 {
+		logger(ctx).Error("request failed", "err", err, "code", e.Body.Code)
+		if hub := sentry.GetHubFromContext(ctx); hub != nil {
 			hub.CaptureException(err)
-		} else if sentry.CurrentHub().Client() != nil {
-			sentry.CaptureException(err)
 		}
 	}
-	writeJSON(w, status, body)
+	return e
+}
+
+// writeError answers a plain net/http route with the same error body.
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	e := toAPIError(r.Context(), err).(*apiError)
+	writeJSON(w, e.status, e)
 }

@@ -14,6 +14,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/promptforge/lorastudio/backend/api"
+	"github.com/promptforge/lorastudio/backend/pgstore"
 	"github.com/promptforge/lorastudio/internal/telemetry"
 	"github.com/promptforge/lorastudio/migrations"
 )
@@ -23,10 +24,21 @@ var version = "dev"
 
 const serveEnvHelp = `
 environment:
-  DATABASE_URL           Postgres URL (default ` + migrations.DefaultPostgresURL + `)
-  SENTRY_DSN             report panics and 5xx to Sentry (nothing is sent without it)
-  LORASTUDIO_LOG_LEVEL   debug, info (default), warn or error
-  LORASTUDIO_ENV         environment name reported to Sentry (default development)
+  DATABASE_URL               Postgres URL (default ` + migrations.DefaultPostgresURL + `)
+  REDIS_URL                  share rate limits between replicas through Redis (default: in memory)
+  SENTRY_DSN                 report panics and 5xx to Sentry (nothing is sent without it)
+  LORASTUDIO_LOG_LEVEL       debug, info (default), warn or error
+  LORASTUDIO_ENV             environment name reported to Sentry (default development)
+  LORASTUDIO_PUBLIC_URL      the URL clients reach this server at (default http://<addr>)
+  LORASTUDIO_STORAGE         local (default), s3 or r2
+  LORASTUDIO_BLOB_DIR        the local signed store's folder (default $XDG_DATA_HOME/lorastudio/blob)
+  LORASTUDIO_BLOB_SECRET     the local store's signing key, >= 32 bytes (default: made once, kept there)
+  LORASTUDIO_S3_BUCKET, LORASTUDIO_S3_REGION, LORASTUDIO_S3_ENDPOINT, LORASTUDIO_S3_PATH_STYLE
+                             S3/R2/MinIO; credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or the AWS chain
+  LORASTUDIO_UPLOAD_TTL      lifetime of presigned URLs (default 15m)
+  LORASTUDIO_MULTIPART_FROM  files of at least this many bytes upload in parts (default 8388608)
+  LORASTUDIO_GPU_PROVIDER    the GPU provider named in consents (default "self-hosted GPU worker")
+  LORASTUDIO_RETENTION_DAYS  how long photos are kept, stated in consents (default 365)
 `
 
 func databaseURL(c *cli) string {
@@ -70,17 +82,26 @@ func runServe(ctx context.Context, c *cli, args []string) int {
 	}
 	defer pool.Close()
 
-	srv := &http.Server{
-		Handler:           api.New(api.Config{DB: pool, Log: log, Version: version, Sentry: sentryOn}),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
-	}
+	// Listen first: the local store signs URLs with the address clients use.
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		log.Error("listen", "addr", *addr, "err", err)
 		return exitFail
 	}
-	log.Info("listening", "addr", ln.Addr().String(), "version", version, "sentry", sentryOn)
+	cfg, err := backendConfig(c, "http://"+ln.Addr().String())
+	if err != nil {
+		ln.Close()
+		log.Error("configuration", "err", err)
+		return exitUsage
+	}
+	cfg.Store, cfg.Log, cfg.Version, cfg.Sentry = pgstore.New(pool), log, version, sentryOn
+	srv := &http.Server{
+		Handler:           api.New(cfg),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "version", version, "sentry", sentryOn,
+		"storage", cfg.Processors[0], "rate_limits", limiterName(c))
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -1,0 +1,106 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/promptforge/lorastudio/backend/auth"
+	"github.com/promptforge/lorastudio/internal/studio"
+)
+
+type credentials struct {
+	Body struct {
+		Email    string `json:"email" format:"email" maxLength:"254" doc:"the account's email"`
+		Password string `json:"password" minLength:"1" maxLength:"256"`
+	}
+}
+
+type tokenOut struct {
+	Body struct {
+		Token string `json:"token" doc:"send as Authorization: Bearer <token>"`
+	}
+}
+
+func (s *Server) registerAuth() {
+	register(s, huma.Operation{
+		OperationID: "register", Method: http.MethodPost, Path: "/api/auth/register",
+		Summary: "Create an account and sign in", DefaultStatus: http.StatusCreated,
+		Metadata: map[string]any{"rate_limit": "auth"}, Tags: []string{"auth"},
+	}, s.register)
+	register(s, huma.Operation{
+		OperationID: "login", Method: http.MethodPost, Path: "/api/auth/login",
+		Summary: "Sign in", Metadata: map[string]any{"rate_limit": "auth"}, Tags: []string{"auth"},
+	}, s.login)
+	register(s, huma.Operation{
+		OperationID: "logout", Method: http.MethodPost, Path: "/api/auth/logout",
+		Summary: "Sign out: the token stops working", Security: bearer, DefaultStatus: http.StatusNoContent, Tags: []string{"auth"},
+	}, s.logout)
+}
+
+func (s *Server) register(ctx context.Context, in *credentials) (*tokenOut, error) {
+	if len(in.Body.Password) < 10 {
+		return nil, studio.Errorf("weak_password", "choose a password of at least 10 characters")
+	}
+	hash, err := auth.HashPassword(in.Body.Password, s.cfg.Password)
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.cfg.Store.CreateUser(ctx, in.Body.Email, hash)
+	if err != nil {
+		return nil, err
+	}
+	return s.issueToken(ctx, u.ID)
+}
+
+func (s *Server) login(ctx context.Context, in *credentials) (*tokenOut, error) {
+	// One answer for a wrong email and a wrong password, so the route does
+	// not tell who has an account.
+	bad := studio.Errorf("bad_credentials", "email or password is wrong")
+	u, err := s.cfg.Store.UserByEmail(ctx, in.Body.Email)
+	if studio.ErrorCode(err) == studio.ENotFound {
+		_, _ = auth.CheckPassword(in.Body.Password, s.dummyHash()) // same cost as a real check
+		return nil, bad
+	}
+	if err != nil {
+		return nil, err
+	}
+	ok, err := auth.CheckPassword(in.Body.Password, u.PasswordHash)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, bad
+	}
+	return s.issueToken(ctx, u.ID)
+}
+
+func (s *Server) issueToken(ctx context.Context, userID string) (*tokenOut, error) {
+	tok, hash, err := auth.NewToken()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.cfg.Store.CreateToken(ctx, userID, hash, s.cfg.TokenTTL); err != nil {
+		return nil, err
+	}
+	out := &tokenOut{}
+	out.Body.Token = tok
+	return out, nil
+}
+
+type authHeader struct {
+	Authorization string `header:"Authorization"`
+}
+
+func (s *Server) logout(ctx context.Context, in *authHeader) (*struct{}, error) {
+	tok := strings.TrimPrefix(in.Authorization, "Bearer ")
+	return nil, s.cfg.Store.RevokeToken(ctx, auth.HashToken(tok))
+}
+
+// dummyHash is a hash to check unknown emails against, made once.
+func (s *Server) dummyHash() string {
+	s.dummyOnce.Do(func() { s.dummy, _ = auth.HashPassword("not a password", s.cfg.Password) })
+	return s.dummy
+}

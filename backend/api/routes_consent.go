@@ -1,0 +1,150 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/promptforge/lorastudio/backend/pgstore"
+	"github.com/promptforge/lorastudio/internal/consent"
+	"github.com/promptforge/lorastudio/internal/studio"
+)
+
+type consentTextOut struct {
+	Body struct {
+		Version       string   `json:"version"`
+		Text          string   `json:"text"`
+		SHA256        string   `json:"sha256"`
+		Purpose       string   `json:"purpose"`
+		Processors    []string `json:"processors"`
+		RetentionDays int      `json:"retention_days"`
+	}
+}
+
+type consentIn struct {
+	Body struct {
+		Version    string `json:"version" minLength:"1" maxLength:"64"`
+		SHA256     string `json:"sha256" pattern:"^[0-9a-f]{64}$" doc:"hex SHA-256 of the text the user read"`
+		AttestSelf bool   `json:"attest_self" doc:"the user attests that every photo shows themselves"`
+	}
+}
+
+type consentOut struct {
+	Body consentBody
+}
+
+type consentBody struct {
+	ID            string    `json:"id"`
+	Version       string    `json:"version"`
+	Purpose       string    `json:"purpose"`
+	Processors    []string  `json:"processors"`
+	RetentionDays int       `json:"retention_days"`
+	CreatedAt     time.Time `json:"created_at"`
+	Outdated      bool      `json:"outdated"`
+}
+
+type erasureOut struct {
+	Body pgstore.Erasure
+}
+
+func (s *Server) registerConsent() {
+	register(s, huma.Operation{
+		OperationID: "consent-text", Method: http.MethodGet, Path: "/api/lora/consent",
+		Summary: "The consent text in force, with its version and hash", Security: bearer, Tags: []string{"consent"},
+	}, s.consentText)
+	register(s, huma.Operation{
+		OperationID: "consent-give", Method: http.MethodPost, Path: "/api/lora/consents",
+		Summary: "Record the user's consent to process photos of their face", Security: bearer,
+		DefaultStatus: http.StatusCreated, Tags: []string{"consent"},
+	}, s.giveConsent)
+	register(s, huma.Operation{
+		OperationID: "consent-current", Method: http.MethodGet, Path: "/api/lora/consents/current",
+		Summary: "The user's consent on record", Security: bearer, Tags: []string{"consent"},
+	}, s.currentConsent)
+	register(s, huma.Operation{
+		OperationID: "consent-withdraw", Method: http.MethodPost, Path: "/api/lora/consents/withdraw",
+		Summary: "Withdraw consent: erase every photo, thumbnail and artifact of the user", Security: bearer, Tags: []string{"consent"},
+	}, s.withdrawConsent)
+}
+
+func (s *Server) consentText(context.Context, *struct{}) (*consentTextOut, error) {
+	out := &consentTextOut{}
+	c := consent.Current
+	out.Body.Version, out.Body.Text, out.Body.SHA256, out.Body.Purpose = c.Version, c.Text, c.SHA256, c.Purpose
+	out.Body.Processors, out.Body.RetentionDays = s.cfg.Processors, s.cfg.RetentionDays
+	return out, nil
+}
+
+func (s *Server) giveConsent(ctx context.Context, in *consentIn) (*consentOut, error) {
+	cur := consent.Current
+	switch {
+	case in.Body.Version != cur.Version:
+		return nil, studio.Errorf("consent_outdated", "consent text %q is not the one in force (%s); read the current text and consent again", in.Body.Version, cur.Version)
+	case in.Body.SHA256 != cur.SHA256:
+		return nil, studio.Errorf("consent_mismatch", "the text you read differs from version %s; reload it and consent again", cur.Version)
+	case !in.Body.AttestSelf:
+		return nil, studio.Errorf("attestation_required", "confirm that every photo shows you; photos of anyone else are not allowed")
+	}
+	c, err := s.cfg.Store.RecordConsent(ctx, pgstore.Consent{
+		UserID: userID(ctx), TextVersion: cur.Version, TextSHA256: cur.SHA256, AttestSelf: true,
+		Purpose: cur.Purpose, Processors: s.cfg.Processors, RetentionDays: s.cfg.RetentionDays,
+	})
+	if err != nil {
+		return nil, err
+	}
+	logger(ctx).Info("consent recorded", "user_id", c.UserID, "version", c.TextVersion)
+	return &consentOut{Body: toConsentBody(c)}, nil
+}
+
+func (s *Server) currentConsent(ctx context.Context, _ *struct{}) (*consentOut, error) {
+	c, err := s.cfg.Store.LatestConsent(ctx, userID(ctx))
+	if studio.ErrorCode(err) == studio.ENotFound {
+		return nil, studio.Errorf("consent_required", "no consent on record; read the consent text and give consent before adding photos")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &consentOut{Body: toConsentBody(c)}, nil
+}
+
+func toConsentBody(c pgstore.Consent) consentBody {
+	return consentBody{
+		ID: c.ID, Version: c.TextVersion, Purpose: c.Purpose, Processors: c.Processors,
+		RetentionDays: c.RetentionDays, CreatedAt: c.CreatedAt, Outdated: c.TextVersion != consent.Current.Version,
+	}
+}
+
+// requireConsent refuses work on face photos without a live consent to the
+// text in force.
+func (s *Server) requireConsent(ctx context.Context) error {
+	c, err := s.cfg.Store.LatestConsent(ctx, userID(ctx))
+	if studio.ErrorCode(err) == studio.ENotFound {
+		return studio.Errorf("consent_required", "give consent before uploading photos of your face")
+	}
+	if err != nil {
+		return err
+	}
+	if c.TextVersion != consent.Current.Version {
+		return studio.Errorf("consent_outdated", "the consent text changed (now %s); read it and consent again", consent.Current.Version)
+	}
+	return nil
+}
+
+// withdrawConsent erases the stored objects first, then the rows: if the
+// storage fails, nothing is lost from the database and a retry finishes.
+func (s *Server) withdrawConsent(ctx context.Context, _ *struct{}) (*erasureOut, error) {
+	uid := userID(ctx)
+	if s.cfg.Blobs != nil {
+		if err := s.cfg.Blobs.DeletePrefix(ctx, pgstore.KeyPrefix(uid)); err != nil {
+			return nil, studio.Wrap(err, "storage_unavailable", "could not erase your photos from storage; nothing was withdrawn yet, try again")
+		}
+	}
+	e, err := s.cfg.Store.WithdrawConsent(ctx, uid)
+	if err != nil {
+		return nil, err
+	}
+	logger(ctx).Info("consent withdrawn; data erased", "user_id", uid, "datasets", e.Datasets, "photos", e.Items, "versions", e.Versions)
+	return &erasureOut{Body: e}, nil
+}

@@ -1,0 +1,390 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/promptforge/lorastudio/backend/blob"
+	"github.com/promptforge/lorastudio/backend/pgstore"
+	"github.com/promptforge/lorastudio/internal/dataset"
+	"github.com/promptforge/lorastudio/internal/studio"
+)
+
+// Blobs is object storage: S3/R2 or the local signed store.
+type Blobs = blob.Store
+
+// Validator runs the dataset engine over stored photos.
+type Validator func(ctx context.Context, srcs []dataset.Source, opts dataset.Options) (*dataset.Report, error)
+
+// contentTypes are the photo formats accepted, and the extension of their keys.
+var contentTypes = map[string]string{"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
+
+type fileDecl struct {
+	Name        string `json:"name" minLength:"1" maxLength:"255"`
+	Size        int64  `json:"size" minimum:"1"`
+	ContentType string `json:"content_type" enum:"image/jpeg,image/png,image/webp"`
+	SHA256      string `json:"sha256" pattern:"^[0-9a-f]{64}$"`
+}
+
+type initIn struct {
+	Body struct {
+		ModelName string     `json:"model_name" minLength:"1" maxLength:"80"`
+		Files     []fileDecl `json:"files" minItems:"1" maxItems:"60"`
+	}
+}
+
+type uploadOut struct {
+	Name      string            `json:"name"`
+	Key       string            `json:"key"`
+	Method    string            `json:"method,omitempty"`
+	URL       string            `json:"url,omitempty"`
+	Headers   map[string]string `json:"headers,omitempty"`
+	Expires   *time.Time        `json:"expires_at,omitempty"`
+	Multipart *multipartOut     `json:"multipart,omitempty"`
+}
+
+type multipartOut struct {
+	UploadID string    `json:"upload_id"`
+	PartSize int64     `json:"part_size"`
+	Parts    []partOut `json:"parts"`
+}
+
+type partOut struct {
+	Number  int               `json:"number"`
+	Size    int64             `json:"size"`
+	URL     string            `json:"url"`
+	Method  string            `json:"method"`
+	Headers map[string]string `json:"headers"`
+}
+
+type initOut struct {
+	Body struct {
+		DatasetID string      `json:"dataset_id"`
+		Uploads   []uploadOut `json:"uploads"`
+	}
+}
+
+type commitPart struct {
+	Number int    `json:"number" minimum:"1" maximum:"10000"`
+	ETag   string `json:"etag" minLength:"1" maxLength:"200"`
+}
+
+type commitFile struct {
+	Key   string       `json:"key" minLength:"1" maxLength:"512"`
+	Parts []commitPart `json:"parts,omitempty" maxItems:"10000" doc:"multipart uploads only: every part with the ETag its PUT returned"`
+}
+
+type commitIn struct {
+	Body struct {
+		DatasetID string       `json:"dataset_id" format:"uuid"`
+		Files     []commitFile `json:"files" minItems:"1" maxItems:"60"`
+	}
+}
+
+type itemOut struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Key    string `json:"key"`
+	SHA256 string `json:"sha256"`
+	Size   int64  `json:"size"`
+	Width  int    `json:"width"`
+	Height int    `json:"height"`
+}
+
+type datasetBody struct {
+	ID          string          `json:"id"`
+	ModelID     string          `json:"model_id"`
+	Status      string          `json:"status"`
+	ImageCount  int             `json:"image_count"`
+	DatasetHash string          `json:"dataset_hash,omitempty"`
+	Items       []itemOut       `json:"items"`
+	Report      json.RawMessage `json:"report,omitempty"`
+	CreatedAt   time.Time       `json:"created_at"`
+	UpdatedAt   time.Time       `json:"updated_at"`
+}
+
+type datasetOut struct{ Body datasetBody }
+
+type datasetIDIn struct {
+	ID string `path:"id" maxLength:"64"`
+}
+
+type validateIn struct {
+	Body struct {
+		DatasetID     string `json:"dataset_id" format:"uuid"`
+		BaseModel     string `json:"base_model,omitempty" enum:"flux-dev,flux-schnell,sdxl"`
+		MinResolution int    `json:"min_resolution,omitempty" minimum:"64" maximum:"4096"`
+	}
+}
+
+type validateOut struct {
+	Body struct {
+		DatasetID string          `json:"dataset_id"`
+		Status    string          `json:"status"`
+		Report    *dataset.Report `json:"report"`
+	}
+}
+
+type datasetListOut struct {
+	Body struct {
+		Datasets []datasetBody `json:"datasets"`
+	}
+}
+
+func (s *Server) registerDatasets() {
+	tags := []string{"datasets"}
+	register(s, huma.Operation{
+		OperationID: "datasets-init", Method: http.MethodPost, Path: "/api/lora/datasets/init",
+		Summary: "Create a dataset and presign the upload of each declared photo", Security: bearer,
+		Metadata: map[string]any{"rate_limit": "upload"}, Tags: tags,
+	}, s.initDataset)
+	register(s, huma.Operation{
+		OperationID: "datasets-commit", Method: http.MethodPost, Path: "/api/lora/datasets/commit",
+		Summary: "Check the uploaded objects and record them as the dataset's photos", Security: bearer,
+		Metadata: map[string]any{"rate_limit": "upload"}, Tags: tags,
+	}, s.commitDataset)
+	register(s, huma.Operation{
+		OperationID: "datasets-validate", Method: http.MethodPost, Path: "/api/lora/datasets/validate",
+		Summary: "Re-validate the stored photos on the server with the dataset engine", Security: bearer,
+		Metadata: map[string]any{"rate_limit": "upload"}, Tags: tags,
+	}, s.validateDataset)
+	register(s, huma.Operation{
+		OperationID: "datasets-list", Method: http.MethodGet, Path: "/api/lora/datasets",
+		Summary: "The user's datasets", Security: bearer, Tags: tags,
+	}, s.listDatasets)
+	register(s, huma.Operation{
+		OperationID: "datasets-get", Method: http.MethodGet, Path: "/api/lora/datasets/{id}",
+		Summary: "One dataset with its photos and report", Security: bearer, Tags: tags,
+	}, s.getDataset)
+	register(s, huma.Operation{
+		OperationID: "datasets-delete", Method: http.MethodDelete, Path: "/api/lora/datasets/{id}",
+		Summary: "Delete a dataset and its stored photos", Security: bearer, DefaultStatus: http.StatusNoContent, Tags: tags,
+	}, s.deleteDataset)
+}
+
+func (s *Server) initDataset(ctx context.Context, in *initIn) (*initOut, error) {
+	if err := s.requireConsent(ctx); err != nil {
+		return nil, err
+	}
+	if s.cfg.Blobs == nil {
+		return nil, studio.Errorf("storage_unavailable", "this server has no storage configured")
+	}
+	uid := userID(ctx)
+	ups := make([]pgstore.Upload, len(in.Body.Files))
+	for i, f := range in.Body.Files {
+		if f.Size > s.cfg.MaxFileSize {
+			return nil, studio.Errorf("file_too_large", "%s is %d MiB; photos may be at most %d MiB", f.Name, f.Size>>20, s.cfg.MaxFileSize>>20)
+		}
+		ups[i] = pgstore.Upload{Name: f.Name, Size: f.Size, ContentType: f.ContentType, SHA256: f.SHA256}
+	}
+	// The server names every key: the user's prefix, the dataset, the
+	// content hash. A client's file name never becomes a path.
+	keyFor := func(datasetID string, u pgstore.Upload) string {
+		return pgstore.KeyPrefix(uid) + "datasets/" + datasetID + "/" + u.SHA256 + contentTypes[u.ContentType]
+	}
+	d, ups, err := s.cfg.Store.NewDataset(ctx, uid, in.Body.ModelName, ups, keyFor)
+	if err != nil {
+		return nil, err
+	}
+	out := &initOut{}
+	out.Body.DatasetID = d.ID
+	for _, u := range ups {
+		o := blob.Object{Key: u.Key, Size: u.Size, ContentType: u.ContentType, SHA256: u.SHA256}
+		uo := uploadOut{Name: u.Name, Key: u.Key}
+		if u.Size >= s.cfg.MultipartFrom {
+			mp, err := s.cfg.Blobs.CreateMultipart(ctx, o, s.cfg.PartSize, s.cfg.UploadTTL)
+			if err != nil {
+				return nil, studio.Wrap(err, "storage_unavailable", "could not start the upload of "+u.Name+"; try again")
+			}
+			if err := s.cfg.Store.SetUploadID(ctx, d.ID, u.Key, mp.UploadID, mp.PartSize); err != nil {
+				return nil, err
+			}
+			m := &multipartOut{UploadID: mp.UploadID, PartSize: mp.PartSize}
+			for _, p := range mp.Parts {
+				m.Parts = append(m.Parts, partOut{Number: p.Number, Size: p.Size, URL: p.URL, Method: p.Method, Headers: p.Headers})
+			}
+			uo.Multipart = m
+		} else {
+			req, err := s.cfg.Blobs.PresignPut(ctx, o, s.cfg.UploadTTL)
+			if err != nil {
+				return nil, studio.Wrap(err, "storage_unavailable", "could not presign the upload of "+u.Name+"; try again")
+			}
+			exp := req.Expires
+			uo.Method, uo.URL, uo.Headers, uo.Expires = req.Method, req.URL, req.Headers, &exp
+		}
+		out.Body.Uploads = append(out.Body.Uploads, uo)
+	}
+	logger(ctx).Info("dataset initialised", "dataset_id", d.ID, "files", len(ups))
+	return out, nil
+}
+
+func (s *Server) commitDataset(ctx context.Context, in *commitIn) (*datasetOut, error) {
+	uid := userID(ctx)
+	if err := s.requireConsent(ctx); err != nil {
+		return nil, err
+	}
+	ups, err := s.cfg.Store.Uploads(ctx, uid, in.Body.DatasetID)
+	if err != nil {
+		return nil, err
+	}
+	byKey := make(map[string]pgstore.Upload, len(ups))
+	for _, u := range ups {
+		byKey[u.Key] = u
+	}
+	for _, f := range in.Body.Files {
+		u, ok := byKey[f.Key]
+		if !ok {
+			return nil, studio.Errorf("unknown_upload", "%s was not declared in this dataset's init", f.Key)
+		}
+		if u.Committed {
+			continue // committing twice changes nothing
+		}
+		if u.UploadID != "" {
+			if len(f.Parts) == 0 {
+				return nil, studio.Errorf(studio.EInvalid, "%s is a multipart upload: send its parts with their ETags", u.Name)
+			}
+			parts := make([]blob.CompletedPart, len(f.Parts))
+			for i, p := range f.Parts {
+				parts[i] = blob.CompletedPart{Number: p.Number, ETag: p.ETag}
+			}
+			err := s.cfg.Blobs.CompleteMultipart(ctx, u.Key, u.UploadID, parts)
+			switch studio.ErrorCode(err) {
+			case "", studio.ENotFound:
+				// ENotFound: an earlier commit completed it and stopped before
+				// recording it; the object check below decides.
+			case studio.EInternal:
+				return nil, studio.Wrap(err, "storage_unavailable", "could not complete the upload of "+u.Name+"; try again")
+			default:
+				return nil, studio.Errorf("upload_mismatch", "%s: the parts do not complete the upload (%s); upload the missing parts and commit again", u.Name, studio.ErrorMessage(err))
+			}
+		}
+		if err := s.checkObject(ctx, u); err != nil {
+			return nil, err
+		}
+		if err := s.cfg.Store.CommitItem(ctx, in.Body.DatasetID, u, 0, 0); err != nil {
+			return nil, err
+		}
+	}
+	return s.datasetOut(ctx, uid, in.Body.DatasetID)
+}
+
+// checkObject proves the stored object is the declared file: its size, and
+// its sha256 from the store, or by reading it back when the store cannot
+// say (multipart checksums on S3 are composite).
+func (s *Server) checkObject(ctx context.Context, u pgstore.Upload) error {
+	info, err := s.cfg.Blobs.Stat(ctx, u.Key)
+	if studio.ErrorCode(err) == studio.ENotFound {
+		return studio.Errorf("upload_missing", "%s has not been uploaded; upload it, then commit again", u.Name)
+	}
+	if err != nil {
+		return studio.Wrap(err, "storage_unavailable", "could not check "+u.Name+"; try again")
+	}
+	if info.Size != u.Size {
+		return studio.Errorf("upload_mismatch", "%s is %d bytes in storage but was declared as %d; upload it again", u.Name, info.Size, u.Size)
+	}
+	sum := info.SHA256
+	if sum == "" {
+		if sum, err = blob.SHA256(ctx, s.cfg.Blobs, u.Key); err != nil {
+			return studio.Wrap(err, "storage_unavailable", "could not read back "+u.Name+"; try again")
+		}
+	}
+	if !strings.EqualFold(sum, u.SHA256) {
+		return studio.Errorf("upload_mismatch", "%s in storage does not match its declared sha256; upload it again", u.Name)
+	}
+	return nil
+}
+
+func (s *Server) validateDataset(ctx context.Context, in *validateIn) (*validateOut, error) {
+	uid := userID(ctx)
+	if err := s.requireConsent(ctx); err != nil {
+		return nil, err
+	}
+	d, items, err := s.cfg.Store.Dataset(ctx, uid, in.Body.DatasetID)
+	if err != nil {
+		return nil, err
+	}
+	if d.Status == studio.DatasetDraft || len(items) == 0 {
+		return nil, studio.Errorf("not_uploaded", "commit every photo of the dataset before validating it")
+	}
+	srcs := make([]dataset.Source, len(items))
+	for i, it := range items {
+		key := it.Key
+		srcs[i] = dataset.Source{Name: it.Name, Size: it.Size, Open: func() (io.ReadCloser, error) { return s.cfg.Blobs.Open(ctx, key) }}
+	}
+	validate := s.cfg.Validate
+	if validate == nil {
+		validate = dataset.Validate
+	}
+	rep, err := validate(ctx, srcs, dataset.Options{BaseModel: in.Body.BaseModel, MinResolution: in.Body.MinResolution})
+	if err != nil {
+		return nil, err
+	}
+	raw, err := json.Marshal(rep)
+	if err != nil {
+		return nil, fmt.Errorf("api: encode report: %w", err)
+	}
+	status, err := s.cfg.Store.SaveValidation(ctx, uid, d.ID, raw, rep.DatasetHash, rep.ImageCount, rep.OK)
+	if err != nil {
+		return nil, err
+	}
+	out := &validateOut{}
+	out.Body.DatasetID, out.Body.Status, out.Body.Report = d.ID, status, rep
+	return out, nil
+}
+
+func (s *Server) listDatasets(ctx context.Context, _ *struct{}) (*datasetListOut, error) {
+	ds, err := s.cfg.Store.Datasets(ctx, userID(ctx))
+	if err != nil {
+		return nil, err
+	}
+	out := &datasetListOut{}
+	out.Body.Datasets = make([]datasetBody, 0, len(ds))
+	for _, d := range ds {
+		out.Body.Datasets = append(out.Body.Datasets, toDatasetBody(d, nil))
+	}
+	return out, nil
+}
+
+func (s *Server) getDataset(ctx context.Context, in *datasetIDIn) (*datasetOut, error) {
+	return s.datasetOut(ctx, userID(ctx), in.ID)
+}
+
+func (s *Server) deleteDataset(ctx context.Context, in *datasetIDIn) (*struct{}, error) {
+	uid := userID(ctx)
+	if _, _, err := s.cfg.Store.Dataset(ctx, uid, in.ID); err != nil {
+		return nil, err
+	}
+	// Objects first: a failure leaves the row, so the user can retry.
+	if err := s.cfg.Blobs.DeletePrefix(ctx, pgstore.KeyPrefix(uid)+"datasets/"+path.Clean(in.ID)+"/"); err != nil {
+		return nil, studio.Wrap(err, "storage_unavailable", "could not delete the photos from storage; try again")
+	}
+	if _, err := s.cfg.Store.DeleteDataset(ctx, uid, in.ID); err != nil {
+		return nil, err
+	}
+	return nil, nil
+}
+
+func (s *Server) datasetOut(ctx context.Context, uid, id string) (*datasetOut, error) {
+	d, items, err := s.cfg.Store.Dataset(ctx, uid, id)
+	if err != nil {
+		return nil, err
+	}
+	return &datasetOut{Body: toDatasetBody(d, items)}, nil
+}
+
+func toDatasetBody(d studio.Dataset, items []studio.DatasetItem) datasetBody {
+	b := datasetBody{ID: d.ID, ModelID: d.ModelID, Status: d.Status, ImageCount: d.ImageCount, DatasetHash: d.DatasetHash,
+		Report: d.QualityReport, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt, Items: []itemOut{}}
+	for _, it := range items {
+		b.Items = append(b.Items, itemOut{ID: it.ID, Name: it.Name, Key: it.Key, SHA256: it.SHA256, Size: it.Size, Width: it.Width, Height: it.Height})
+	}
+	return b
+}

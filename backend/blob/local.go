@@ -1,0 +1,645 @@
+package blob
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/promptforge/lorastudio/internal/studio"
+)
+
+// Local is the local signed store, the development default: objects live in
+// a directory and the backend serves their presigned URLs itself through
+// Handler, which verifies what the URL was signed for (method, key, exact
+// length, content type, checksum, upload id and part number, expiry) before
+// it writes a byte, and writes atomically.
+//
+// Layout under dir:
+//
+//	objects/<key>          the bytes
+//	objects/<key>~meta     JSON {size, content_type, sha256} ('~' is not a key character)
+//	uploads/<id>/upload    JSON of a multipart upload in progress
+//	uploads/<id>/NNNNN.<sha256>  its uploaded parts, named by their ETag
+//
+// Temporary files start with '.', which no key segment can.
+type Local struct {
+	// Log receives the handler's internal errors; nil discards them.
+	Log *slog.Logger
+
+	objects string
+	uploads string
+	base    *url.URL
+	secret  []byte
+	now     func() time.Time
+
+	// mu orders publishing an object (sidecar, then bytes) against readers
+	// of the pair, so Stat never pairs new bytes with an old sidecar.
+	mu sync.RWMutex
+}
+
+const (
+	metaSuffix     = "~meta"
+	uploadMetaName = "upload"
+	claimedPrefix  = ".completing-"
+	minSecretLen   = 32
+)
+
+type objectMeta struct {
+	Size        int64  `json:"size"`
+	ContentType string `json:"content_type"`
+	SHA256      string `json:"sha256"`
+}
+
+type uploadMeta struct {
+	Key         string    `json:"key"`
+	Size        int64     `json:"size"`
+	ContentType string    `json:"content_type"`
+	SHA256      string    `json:"sha256"`
+	PartSize    int64     `json:"part_size"`
+	Created     time.Time `json:"created"`
+}
+
+// NewLocal opens (creating it if needed) a local store in dir whose URLs
+// start with baseURL (e.g. "http://127.0.0.1:8080/blob") and are signed with
+// secret (at least 32 bytes). now is the clock (nil for time.Now).
+func NewLocal(dir, baseURL string, secret []byte, now func() time.Time) (*Local, error) {
+	if len(secret) < minSecretLen {
+		return nil, studio.Errorf(studio.EInvalid, "local store secret must have at least %d bytes, got %d", minSecretLen, len(secret))
+	}
+	base, err := url.Parse(strings.TrimSuffix(baseURL, "/"))
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" || base.RawQuery != "" {
+		return nil, studio.Errorf(studio.EInvalid, "invalid local store base url %q: want http(s)://host[:port][/path]", baseURL)
+	}
+	if dir == "" {
+		return nil, studio.Errorf(studio.EInvalid, "local store directory is empty")
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("local store directory: %w", err)
+	}
+	l := &Local{
+		objects: filepath.Join(abs, "objects"),
+		uploads: filepath.Join(abs, "uploads"),
+		base:    base,
+		secret:  append([]byte(nil), secret...),
+		now:     now,
+	}
+	if l.now == nil {
+		l.now = time.Now
+	}
+	for _, d := range []string{l.objects, l.uploads} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, fmt.Errorf("create local store: %w", err)
+		}
+	}
+	return l, nil
+}
+
+var _ Store = (*Local)(nil)
+var _ Server = (*Local)(nil)
+
+// sign returns the hex HMAC-SHA256 of everything a URL is bound to. Every
+// field is free of newlines (keys, content types, hex and decimal are
+// checked), so the string is unambiguous.
+func (l *Local) sign(method, key string, length int64, contentType, sum, uploadID string, part int, expires int64) string {
+	m := hmac.New(sha256.New, l.secret)
+	fmt.Fprintf(m, "lorastudio-blob-v1\n%s\n%s\n%d\n%s\n%s\n%s\n%d\n%d", method, key, length, contentType, sum, uploadID, part, expires)
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+func (l *Local) verify(sig, method, key string, length int64, contentType, sum, uploadID string, part int, expires int64) bool {
+	got, err := hex.DecodeString(sig)
+	if err != nil {
+		return false
+	}
+	want, _ := hex.DecodeString(l.sign(method, key, length, contentType, sum, uploadID, part, expires))
+	return hmac.Equal(got, want)
+}
+
+func (l *Local) url(key string, q url.Values) string {
+	return l.base.String() + "/" + key + "?" + q.Encode()
+}
+
+func (l *Local) expiry(ttl time.Duration) (time.Time, error) {
+	if err := checkTTL(ttl); err != nil {
+		return time.Time{}, err
+	}
+	return time.Unix(l.now().Add(ttl).Unix(), 0), nil
+}
+
+// PresignPut implements Store.
+func (l *Local) PresignPut(ctx context.Context, o Object, ttl time.Duration) (Request, error) {
+	if err := checkObject(o, true); err != nil {
+		return Request{}, err
+	}
+	exp, err := l.expiry(ttl)
+	if err != nil {
+		return Request{}, err
+	}
+	q := url.Values{
+		"length":  {strconv.FormatInt(o.Size, 10)},
+		"expires": {strconv.FormatInt(exp.Unix(), 10)},
+		"sig":     {l.sign("PUT", o.Key, o.Size, o.ContentType, o.SHA256, "", 0, exp.Unix())},
+	}
+	return Request{Method: "PUT", URL: l.url(o.Key, q), Headers: putHeaders(o), Expires: exp}, nil
+}
+
+// CreateMultipart implements Store. partSize is a preference: the upload's
+// part size is PlanParts' choice, returned in Multipart.PartSize.
+func (l *Local) CreateMultipart(ctx context.Context, o Object, partSize int64, ttl time.Duration) (Multipart, error) {
+	if err := checkObject(o, false); err != nil {
+		return Multipart{}, err
+	}
+	partSize, count, err := PlanParts(o.Size, partSize)
+	if err != nil {
+		return Multipart{}, err
+	}
+	exp, err := l.expiry(ttl)
+	if err != nil {
+		return Multipart{}, err
+	}
+	id := rand.Text() // 26 base32 characters, 130 bits
+	dir := filepath.Join(l.uploads, id)
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return Multipart{}, fmt.Errorf("create upload: %w", err)
+	}
+	u := uploadMeta{Key: o.Key, Size: o.Size, ContentType: o.ContentType, SHA256: o.SHA256, PartSize: partSize, Created: l.now().UTC()}
+	b, _ := json.Marshal(u)
+	if err := writeFileAtomic(filepath.Join(dir, uploadMetaName), b); err != nil {
+		os.RemoveAll(dir)
+		return Multipart{}, fmt.Errorf("create upload: %w", err)
+	}
+	m := Multipart{UploadID: id, PartSize: partSize, Parts: make([]Part, count)}
+	for i := range m.Parts {
+		m.Parts[i] = l.presignPart(id, u, i+1, exp)
+	}
+	return m, nil
+}
+
+func (l *Local) presignPart(id string, u uploadMeta, n int, exp time.Time) Part {
+	size := partLen(u.Size, u.PartSize, n)
+	q := url.Values{
+		"length":  {strconv.FormatInt(size, 10)},
+		"upload":  {id},
+		"part":    {strconv.Itoa(n)},
+		"expires": {strconv.FormatInt(exp.Unix(), 10)},
+		"sig":     {l.sign("PUT", u.Key, size, "", "", id, n, exp.Unix())},
+	}
+	return Part{Number: n, Size: size, Request: Request{
+		Method:  "PUT",
+		URL:     l.url(u.Key, q),
+		Headers: map[string]string{HeaderContentLength: strconv.FormatInt(size, 10)},
+		Expires: exp,
+	}}
+}
+
+// validUploadID accepts what rand.Text makes; it guards the uploads path.
+func validUploadID(id string) bool {
+	if len(id) != 26 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; !('A' <= c && c <= 'Z' || '2' <= c && c <= '7') {
+			return false
+		}
+	}
+	return true
+}
+
+// loadUpload reads the upload id of key from dir (its directory).
+func loadUpload(dir, key string) (uploadMeta, error) {
+	var u uploadMeta
+	b, err := os.ReadFile(filepath.Join(dir, uploadMetaName))
+	if err == nil {
+		err = json.Unmarshal(b, &u)
+	}
+	if errors.Is(err, fs.ErrNotExist) || (err == nil && u.Key != key) {
+		return u, studio.Errorf(studio.ENotFound, "no multipart upload %q for key %q", filepath.Base(dir), key)
+	}
+	if err != nil {
+		return u, fmt.Errorf("read upload: %w", err)
+	}
+	return u, nil
+}
+
+func (l *Local) uploadDir(key, id string) (string, error) {
+	if err := checkKey(key); err != nil {
+		return "", err
+	}
+	if !validUploadID(id) {
+		return "", studio.Errorf(studio.ENotFound, "no multipart upload %q for key %q", id, key)
+	}
+	return filepath.Join(l.uploads, id), nil
+}
+
+// PresignParts implements Store.
+func (l *Local) PresignParts(ctx context.Context, o Object, uploadID string, partSize int64, numbers []int, ttl time.Duration) ([]Part, error) {
+	dir, err := l.uploadDir(o.Key, uploadID)
+	if err != nil {
+		return nil, err
+	}
+	u, err := loadUpload(dir, o.Key)
+	if err != nil {
+		return nil, err
+	}
+	if u.Size != o.Size || u.ContentType != o.ContentType || u.SHA256 != o.SHA256 || u.PartSize != partSize {
+		return nil, studio.Errorf(studio.EInvalid, "object or part size differ from those of upload %q", uploadID)
+	}
+	exp, err := l.expiry(ttl)
+	if err != nil {
+		return nil, err
+	}
+	count := int(ceilDiv(u.Size, u.PartSize))
+	parts := make([]Part, 0, len(numbers))
+	for _, n := range numbers {
+		if n < 1 || n > count {
+			return nil, studio.Errorf(studio.EInvalid, "part %d out of range [1, %d]", n, count)
+		}
+		parts = append(parts, l.presignPart(uploadID, u, n, exp))
+	}
+	return parts, nil
+}
+
+func partName(n int, sum string) string { return fmt.Sprintf("%05d.%s", n, sum) }
+
+// CompleteMultipart implements Store. It claims the upload by renaming its
+// directory, so two concurrent completions cannot both assemble it, then
+// concatenates the parts into a temporary file beside the object while
+// hashing, and publishes it only if the size and sha256 are the declared ones.
+func (l *Local) CompleteMultipart(ctx context.Context, key, uploadID string, parts []CompletedPart) (err error) {
+	dir, err := l.uploadDir(key, uploadID)
+	if err != nil {
+		return err
+	}
+	if _, err := loadUpload(dir, key); err != nil {
+		return err
+	}
+	claimed := filepath.Join(l.uploads, claimedPrefix+uploadID)
+	if err := os.Rename(dir, claimed); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return studio.Errorf(studio.ENotFound, "no multipart upload %q for key %q", uploadID, key)
+		}
+		return fmt.Errorf("claim upload: %w", err)
+	}
+	defer func() {
+		if err != nil { // give the upload back so that the client can fix its part list
+			os.Rename(claimed, dir)
+		} else {
+			os.RemoveAll(claimed)
+		}
+	}()
+	u, err := loadUpload(claimed, key)
+	if err != nil {
+		return err
+	}
+	count := int(ceilDiv(u.Size, u.PartSize))
+	if len(parts) != count {
+		return studio.Errorf(studio.EInvalid, "upload %q has %d parts, got %d", uploadID, count, len(parts))
+	}
+	files := make([]string, count)
+	for i, p := range parts {
+		if p.Number != i+1 {
+			return studio.Errorf(studio.EInvalid, "parts must be numbered 1 to %d in order, got %d at position %d", count, p.Number, i+1)
+		}
+		sum := strings.Trim(p.ETag, `"`)
+		if _, err := checksumBase64(sum); err != nil {
+			return studio.Errorf(studio.EInvalid, "part %d: invalid etag %q", p.Number, p.ETag)
+		}
+		f := filepath.Join(claimed, partName(p.Number, sum))
+		fi, err := os.Stat(f)
+		if err != nil {
+			return studio.Errorf(studio.EInvalid, "part %d: no uploaded part has etag %q", p.Number, p.ETag)
+		}
+		if fi.Size() != partLen(u.Size, u.PartSize, p.Number) {
+			return studio.Errorf(studio.EInvalid, "part %d has %d bytes, want %d", p.Number, fi.Size(), partLen(u.Size, u.PartSize, p.Number))
+		}
+		files[i] = f
+	}
+
+	obj := l.objectPath(key)
+	if err := os.MkdirAll(filepath.Dir(obj), 0o700); err != nil {
+		return fmt.Errorf("complete upload: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(obj), ".tmp-")
+	if err != nil {
+		return fmt.Errorf("complete upload: %w", err)
+	}
+	defer func() {
+		if tmp != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	h := sha256.New()
+	w := io.MultiWriter(tmp, h)
+	buf := make([]byte, 256<<10)
+	var total int64
+	for _, f := range files {
+		n, err := copyFile(ctx, w, f, buf)
+		total += n
+		if err != nil {
+			return fmt.Errorf("complete upload: %w", err)
+		}
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	if total != u.Size {
+		return studio.Errorf(studio.EInvalid, "assembled object has %d bytes, want %d", total, u.Size)
+	}
+	if sum != u.SHA256 {
+		return studio.Errorf(studio.EInvalid, "assembled object has sha256 %s, want %s", sum, u.SHA256)
+	}
+	if err := closeSynced(tmp); err != nil {
+		return fmt.Errorf("complete upload: %w", err)
+	}
+	name := tmp.Name()
+	tmp = nil
+	if err := l.publish(name, key, objectMeta{Size: total, ContentType: u.ContentType, SHA256: sum}); err != nil {
+		os.Remove(name)
+		return err
+	}
+	return nil
+}
+
+func copyFile(ctx context.Context, w io.Writer, path string, buf []byte) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	return io.CopyBuffer(w, ctxReader{ctx, f}, buf)
+}
+
+// AbortMultipart implements Store.
+func (l *Local) AbortMultipart(ctx context.Context, key, uploadID string) error {
+	dir, err := l.uploadDir(key, uploadID)
+	if err != nil {
+		return err
+	}
+	if _, err := loadUpload(dir, key); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("abort upload: %w", err)
+	}
+	return nil
+}
+
+func (l *Local) objectPath(key string) string {
+	return filepath.Join(l.objects, filepath.FromSlash(key))
+}
+
+// publish moves a finished temporary file to key, sidecar first.
+func (l *Local) publish(tmpPath, key string, m objectMeta) error {
+	obj := l.objectPath(key)
+	b, _ := json.Marshal(m)
+	metaTmp, err := writeTemp(filepath.Dir(obj), b)
+	if err != nil {
+		return fmt.Errorf("publish %q: %w", key, err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := os.Rename(metaTmp, obj+metaSuffix); err != nil {
+		os.Remove(metaTmp)
+		return fmt.Errorf("publish %q: %w", key, err)
+	}
+	if err := os.Rename(tmpPath, obj); err != nil {
+		if fi, serr := os.Stat(obj); serr == nil && fi.IsDir() {
+			return studio.Errorf(studio.EConflict, "key %q is a prefix of other keys", key)
+		}
+		return fmt.Errorf("publish %q: %w", key, err)
+	}
+	return syncDir(filepath.Dir(obj))
+}
+
+// readObject returns the meta of key under the read lock, with the bytes
+// opened if open is set. The meta is recomputed from the bytes when the
+// sidecar is missing or stale (a crash between the two renames).
+func (l *Local) readObject(ctx context.Context, key string, open bool) (objectMeta, *os.File, error) {
+	if err := checkKey(key); err != nil {
+		return objectMeta{}, nil, err
+	}
+	obj := l.objectPath(key)
+	l.mu.RLock()
+	var m objectMeta
+	b, merr := os.ReadFile(obj + metaSuffix)
+	if merr == nil {
+		merr = json.Unmarshal(b, &m)
+	}
+	f, err := os.Open(obj)
+	var fi os.FileInfo
+	if err == nil {
+		fi, err = f.Stat()
+	}
+	l.mu.RUnlock()
+	if err != nil || fi.IsDir() {
+		if f != nil {
+			f.Close()
+		}
+		if err == nil || errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+			return m, nil, studio.Errorf(studio.ENotFound, "object %q not found", key)
+		}
+		return m, nil, fmt.Errorf("open %q: %w", key, err)
+	}
+	if merr != nil || m.Size != fi.Size() {
+		h := sha256.New()
+		if _, err := io.Copy(h, ctxReader{ctx, f}); err != nil {
+			f.Close()
+			return m, nil, fmt.Errorf("hash %q: %w", key, err)
+		}
+		m = objectMeta{Size: fi.Size(), ContentType: "application/octet-stream", SHA256: hex.EncodeToString(h.Sum(nil))}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			f.Close()
+			return m, nil, err
+		}
+	}
+	if !open {
+		f.Close()
+		f = nil
+	}
+	return m, f, nil
+}
+
+// Stat implements Store; the sha256 is the one computed when the bytes came in.
+func (l *Local) Stat(ctx context.Context, key string) (Info, error) {
+	m, _, err := l.readObject(ctx, key, false)
+	if err != nil {
+		return Info{}, err
+	}
+	return Info{Size: m.Size, ContentType: m.ContentType, SHA256: m.SHA256}, nil
+}
+
+// Open implements Store.
+func (l *Local) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	_, f, err := l.readObject(ctx, key, true)
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// PresignGet implements Store.
+func (l *Local) PresignGet(ctx context.Context, key string, ttl time.Duration) (Request, error) {
+	if err := checkKey(key); err != nil {
+		return Request{}, err
+	}
+	exp, err := l.expiry(ttl)
+	if err != nil {
+		return Request{}, err
+	}
+	q := url.Values{
+		"expires": {strconv.FormatInt(exp.Unix(), 10)},
+		"sig":     {l.sign("GET", key, 0, "", "", "", 0, exp.Unix())},
+	}
+	return Request{Method: "GET", URL: l.url(key, q), Headers: map[string]string{}, Expires: exp}, nil
+}
+
+// Delete implements Store.
+func (l *Local) Delete(ctx context.Context, key string) error {
+	if err := checkKey(key); err != nil {
+		return err
+	}
+	obj := l.objectPath(key)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, p := range []string{obj, obj + metaSuffix} {
+		if fi, err := os.Lstat(p); err == nil && fi.IsDir() {
+			continue // a prefix of other keys, not an object
+		}
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
+			return fmt.Errorf("delete %q: %w", key, err)
+		}
+	}
+	return nil
+}
+
+// DeletePrefix implements Store. A prefix of whole segments is exactly one
+// directory of the layout, so erasure is one RemoveAll plus the uploads.
+func (l *Local) DeletePrefix(ctx context.Context, prefix string) error {
+	if err := checkPrefix(prefix); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	err := os.RemoveAll(l.objectPath(strings.TrimSuffix(prefix, "/")))
+	l.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("delete prefix %q: %w", prefix, err)
+	}
+	entries, err := os.ReadDir(l.uploads)
+	if err != nil {
+		return fmt.Errorf("delete prefix %q: %w", prefix, err)
+	}
+	for _, e := range entries {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		dir := filepath.Join(l.uploads, e.Name())
+		b, err := os.ReadFile(filepath.Join(dir, uploadMetaName))
+		if err != nil {
+			continue // gone meanwhile, or not an upload
+		}
+		var u uploadMeta
+		if json.Unmarshal(b, &u) == nil && strings.HasPrefix(u.Key, prefix) {
+			if err := os.RemoveAll(dir); err != nil {
+				return fmt.Errorf("delete prefix %q: %w", prefix, err)
+			}
+		}
+	}
+	return nil
+}
+
+// receive streams at most n+1 bytes of body into a new temporary file of
+// dir while hashing them, and returns the file's path and sha256 once it
+// is synced. A body of another length than n is a length error.
+func receive(dir string, body io.Reader, n int64, buf []byte) (path, sum string, err error) {
+	tmp, err := os.CreateTemp(dir, ".tmp-")
+	if err != nil {
+		return "", "", err
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	h := sha256.New()
+	got, err := io.CopyBuffer(io.MultiWriter(tmp, h), io.LimitReader(body, n+1), buf)
+	if errors.Is(err, io.ErrUnexpectedEOF) || (err == nil && got != n) {
+		// a body shorter than its Content-Length ends in ErrUnexpectedEOF
+		return "", "", &lengthError{got: got, want: n}
+	}
+	if err != nil {
+		return "", "", err
+	}
+	if err := closeSynced(tmp); err != nil {
+		return "", "", err
+	}
+	return tmp.Name(), hex.EncodeToString(h.Sum(nil)), nil
+}
+
+type lengthError struct{ got, want int64 }
+
+func (e *lengthError) Error() string {
+	return fmt.Sprintf("body has %d bytes, want %d", e.got, e.want)
+}
+
+func closeSynced(f *os.File) error {
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+func writeTemp(dir string, b []byte) (string, error) {
+	f, err := os.CreateTemp(dir, ".tmp-")
+	if err != nil {
+		return "", err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return "", err
+	}
+	if err := closeSynced(f); err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
+}
+
+func writeFileAtomic(path string, b []byte) error {
+	tmp, err := writeTemp(filepath.Dir(path), b)
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}

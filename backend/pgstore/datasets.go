@@ -1,0 +1,246 @@
+package pgstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/promptforge/lorastudio/internal/studio"
+)
+
+// Upload is one file datasets/init promised to accept.
+type Upload struct {
+	Key         string
+	Name        string
+	Size        int64
+	ContentType string
+	SHA256      string
+	UploadID    string // multipart only
+	PartSize    int64
+	Committed   bool
+}
+
+// NewDataset creates the user's model named modelName when new, and a draft
+// dataset with its promised uploads, in one transaction. keyFor names each
+// upload's storage key once the dataset id is known.
+func (s *Store) NewDataset(ctx context.Context, userID, modelName string, uploads []Upload, keyFor func(datasetID string, u Upload) string) (studio.Dataset, []Upload, error) {
+	var d studio.Dataset
+	out := make([]Upload, len(uploads))
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		var modelID string
+		err := tx.QueryRow(ctx,
+			`INSERT INTO lora_models (user_id, name) VALUES ($1, $2)
+			 ON CONFLICT (user_id, name) DO UPDATE SET name = excluded.name RETURNING id`,
+			userID, modelName).Scan(&modelID)
+		if err != nil {
+			return err
+		}
+		err = tx.QueryRow(ctx,
+			`INSERT INTO lora_datasets (user_id, lora_model_id, created_at, updated_at) VALUES ($1, $2, $3, $3)
+			 RETURNING id, lora_model_id, user_id, status, image_count, dataset_hash, created_at, updated_at`,
+			userID, modelID, s.Now()).Scan(&d.ID, &d.ModelID, &d.UserID, &d.Status, &d.ImageCount, &d.DatasetHash, &d.CreatedAt, &d.UpdatedAt)
+		if err != nil {
+			return err
+		}
+		for i, u := range uploads {
+			u.Key = keyFor(d.ID, u)
+			out[i] = u
+			if _, err := tx.Exec(ctx,
+				`INSERT INTO lora_dataset_uploads (dataset_id, storage_key, name, size_bytes, content_type, sha256, upload_id, part_size)
+				 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+				d.ID, u.Key, u.Name, u.Size, u.ContentType, u.SHA256, u.UploadID, u.PartSize); err != nil {
+				if isUniqueViolation(err) {
+					return studio.Errorf("duplicate_file", "%s is declared twice (same content); remove the copy", u.Name)
+				}
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		if studio.ErrorCode(err) != studio.EInternal {
+			return studio.Dataset{}, nil, err
+		}
+		return studio.Dataset{}, nil, fmt.Errorf("pgstore: new dataset: %w", err)
+	}
+	return d, out, nil
+}
+
+// SetUploadID records the multipart upload id of one promised upload.
+func (s *Store) SetUploadID(ctx context.Context, datasetID, key, uploadID string, partSize int64) error {
+	_, err := s.pool.Exec(ctx,
+		`UPDATE lora_dataset_uploads SET upload_id = $3, part_size = $4 WHERE dataset_id = $1 AND storage_key = $2`,
+		datasetID, key, uploadID, partSize)
+	if err != nil {
+		return fmt.Errorf("pgstore: set upload id: %w", err)
+	}
+	return nil
+}
+
+// Dataset returns one of the user's datasets with its committed items.
+// Returns ENotFound if it does not exist or is another user's.
+func (s *Store) Dataset(ctx context.Context, userID, id string) (studio.Dataset, []studio.DatasetItem, error) {
+	if !validUUID(id) {
+		return studio.Dataset{}, nil, studio.Errorf(studio.ENotFound, "no dataset %s", id)
+	}
+	var d studio.Dataset
+	var report []byte
+	err := s.pool.QueryRow(ctx,
+		`SELECT id, lora_model_id, user_id, status, image_count, dataset_hash, quality_report_json, created_at, updated_at
+		 FROM lora_datasets WHERE id = $1 AND user_id = $2`, id, userID,
+	).Scan(&d.ID, &d.ModelID, &d.UserID, &d.Status, &d.ImageCount, &d.DatasetHash, &report, &d.CreatedAt, &d.UpdatedAt)
+	if err != nil {
+		return studio.Dataset{}, nil, notFound(err, "no dataset %s", id)
+	}
+	d.QualityReport = json.RawMessage(report)
+	rows, err := s.pool.Query(ctx,
+		`SELECT id, dataset_id, name, storage_key, sha256, size_bytes, content_type, width, height, created_at
+		 FROM lora_dataset_items WHERE dataset_id = $1 ORDER BY name, id`, id)
+	if err != nil {
+		return studio.Dataset{}, nil, fmt.Errorf("pgstore: items: %w", err)
+	}
+	items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (studio.DatasetItem, error) {
+		var it studio.DatasetItem
+		err := r.Scan(&it.ID, &it.DatasetID, &it.Name, &it.Key, &it.SHA256, &it.Size, &it.ContentType, &it.Width, &it.Height, &it.CreatedAt)
+		return it, err
+	})
+	if err != nil {
+		return studio.Dataset{}, nil, fmt.Errorf("pgstore: items: %w", err)
+	}
+	return d, items, nil
+}
+
+// Datasets lists the user's datasets, newest first, without their reports.
+func (s *Store) Datasets(ctx context.Context, userID string) ([]studio.Dataset, error) {
+	rows, err := s.pool.Query(ctx,
+		`SELECT id, lora_model_id, user_id, status, image_count, dataset_hash, created_at, updated_at
+		 FROM lora_datasets WHERE user_id = $1 ORDER BY created_at DESC, id`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: datasets: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (studio.Dataset, error) {
+		var d studio.Dataset
+		err := r.Scan(&d.ID, &d.ModelID, &d.UserID, &d.Status, &d.ImageCount, &d.DatasetHash, &d.CreatedAt, &d.UpdatedAt)
+		return d, err
+	})
+}
+
+// Uploads returns the promised uploads of one of the user's datasets.
+// Returns ENotFound if the dataset is not the user's.
+func (s *Store) Uploads(ctx context.Context, userID, datasetID string) ([]Upload, error) {
+	if !validUUID(datasetID) {
+		return nil, studio.Errorf(studio.ENotFound, "no dataset %s", datasetID)
+	}
+	rows, err := s.pool.Query(ctx,
+		`SELECT u.storage_key, u.name, u.size_bytes, u.content_type, u.sha256, u.upload_id, u.part_size, u.committed_at IS NOT NULL
+		 FROM lora_dataset_uploads u JOIN lora_datasets d ON d.id = u.dataset_id
+		 WHERE u.dataset_id = $1 AND d.user_id = $2 ORDER BY u.name`, datasetID, userID)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: uploads: %w", err)
+	}
+	ups, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Upload, error) {
+		var u Upload
+		err := r.Scan(&u.Key, &u.Name, &u.Size, &u.ContentType, &u.SHA256, &u.UploadID, &u.PartSize, &u.Committed)
+		return u, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: uploads: %w", err)
+	}
+	if len(ups) == 0 {
+		// Either not the user's dataset, or one with nothing promised: tell which.
+		if _, _, err := s.Dataset(ctx, userID, datasetID); err != nil {
+			return nil, err
+		}
+	}
+	return ups, nil
+}
+
+// CommitItem records a verified upload as a dataset item. Committing the
+// same key twice changes nothing. When every promised upload is committed
+// the dataset becomes "uploaded".
+func (s *Store) CommitItem(ctx context.Context, datasetID string, u Upload, width, height int) error {
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx,
+			`INSERT INTO lora_dataset_items (dataset_id, name, storage_key, sha256, size_bytes, content_type, width, height, created_at)
+			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (dataset_id, storage_key) DO NOTHING`,
+			datasetID, u.Name, u.Key, u.SHA256, u.Size, u.ContentType, width, height, s.Now()); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx,
+			`UPDATE lora_dataset_uploads SET committed_at = coalesce(committed_at, $3) WHERE dataset_id = $1 AND storage_key = $2`,
+			datasetID, u.Key, s.Now()); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `UPDATE lora_datasets d SET
+			image_count = (SELECT count(*) FROM lora_dataset_items WHERE dataset_id = d.id),
+			status = CASE WHEN d.status = 'draft' AND NOT EXISTS (
+				SELECT 1 FROM lora_dataset_uploads WHERE dataset_id = d.id AND committed_at IS NULL)
+				THEN 'uploaded' ELSE d.status END,
+			updated_at = $2
+			WHERE id = $1`, datasetID, s.Now())
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("pgstore: commit item: %w", err)
+	}
+	return nil
+}
+
+// SaveValidation stores the server's quality report and the status it gives.
+func (s *Store) SaveValidation(ctx context.Context, userID, datasetID string, report []byte, datasetHash string, imageCount int, ok bool) (string, error) {
+	status := studio.DatasetRejected
+	if ok {
+		status = studio.DatasetValidated
+	}
+	tag, err := s.pool.Exec(ctx,
+		`UPDATE lora_datasets SET quality_report_json = $3, dataset_hash = $4, image_count = $5, status = $6, updated_at = $7
+		 WHERE id = $1 AND user_id = $2`, datasetID, userID, report, datasetHash, imageCount, status, s.Now())
+	if err != nil {
+		return "", fmt.Errorf("pgstore: save validation: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return "", studio.Errorf(studio.ENotFound, "no dataset %s", datasetID)
+	}
+	return status, nil
+}
+
+// DeleteDataset removes one of the user's datasets and returns the storage
+// keys it had promised, for the caller to delete. Returns ENotFound.
+func (s *Store) DeleteDataset(ctx context.Context, userID, id string) ([]string, error) {
+	ups, err := s.Uploads(ctx, userID, id)
+	if err != nil {
+		return nil, err
+	}
+	tag, err := s.pool.Exec(ctx, `DELETE FROM lora_datasets WHERE id = $1 AND user_id = $2`, id, userID)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: delete dataset: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return nil, studio.Errorf(studio.ENotFound, "no dataset %s", id)
+	}
+	keys := make([]string, len(ups))
+	for i, u := range ups {
+		keys[i] = u.Key
+	}
+	return keys, nil
+}
+
+// Models lists the user's models.
+func (s *Store) Models(ctx context.Context, userID string) ([]studio.Model, error) {
+	rows, err := s.pool.Query(ctx,
+		`SELECT id, user_id, name, created_at FROM lora_models WHERE user_id = $1 ORDER BY created_at, id`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: models: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (studio.Model, error) {
+		var m studio.Model
+		err := r.Scan(&m.ID, &m.UserID, &m.Name, &m.CreatedAt)
+		return m, err
+	})
+}
+
+// keyPrefix is where every object of a user lives; erasure deletes it.
+func KeyPrefix(userID string) string { return "users/" + strings.ToLower(userID) + "/" }
