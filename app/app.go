@@ -87,7 +87,18 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 // Startup is given to Wails as OnStartup; it keeps Wails' context, the only
 // one the runtime accepts.
 func Startup(a *App) func(context.Context) {
-	return func(ctx context.Context) { a.ctx = ctx }
+	return func(ctx context.Context) {
+		a.ctx = ctx
+		// Dropped files and folders arrive with their real paths; the
+		// import reports its progress through events.
+		a.rt.OnFileDrop(ctx, func(paths []string) {
+			go func() {
+				if _, err := a.ImportFiles(paths); err != nil {
+					a.log.Error("import of dropped files", "err", err)
+				}
+			}()
+		})
+	}
 }
 
 // Shutdown is given to Wails as OnShutdown.

@@ -73,7 +73,7 @@ CREATE TABLE lora_dataset_items (
                   CHECK (state IN ('imported', 'checking', 'ok', 'warning', 'error')),
     storage_key   TEXT,               -- set once uploaded
     created_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
-    UNIQUE (dataset_id, sha256)
+    UNIQUE (dataset_id, original_path) -- re-importing a file after a crash never counts it twice
 );
 
 CREATE TABLE lora_versions (

@@ -1,5 +1,53 @@
 export namespace app {
 	
+	export class ImportFailed {
+	    file: string;
+	    reason: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new ImportFailed(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.file = source["file"];
+	        this.reason = source["reason"];
+	    }
+	}
+	export class ImportResult {
+	    added: string[];
+	    skipped: string[];
+	    failed: ImportFailed[];
+	
+	    static createFrom(source: any = {}) {
+	        return new ImportResult(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.added = source["added"];
+	        this.skipped = source["skipped"];
+	        this.failed = this.convertValues(source["failed"], ImportFailed);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
 	export class Info {
 	    version: string;
 	    data_dir: string;
@@ -26,6 +74,257 @@ export namespace app {
 	        if ('string' === typeof source) source = JSON.parse(source);
 	        this.target_platform = source["target_platform"];
 	        this.base_model = source["base_model"];
+	    }
+	}
+	export class ValidateOptions {
+	    base_model: string;
+	    min_resolution: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new ValidateOptions(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.base_model = source["base_model"];
+	        this.min_resolution = source["min_resolution"];
+	    }
+	}
+
+}
+
+export namespace dataset {
+	
+	export class Box {
+	    x: number;
+	    y: number;
+	    w: number;
+	    h: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new Box(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.x = source["x"];
+	        this.y = source["y"];
+	        this.w = source["w"];
+	        this.h = source["h"];
+	    }
+	}
+	export class Finding {
+	    code: string;
+	    message: string;
+	    files: string[];
+	
+	    static createFrom(source: any = {}) {
+	        return new Finding(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.code = source["code"];
+	        this.message = source["message"];
+	        this.files = source["files"];
+	    }
+	}
+	export class Issue {
+	    code: string;
+	    severity: string;
+	    message: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new Issue(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.code = source["code"];
+	        this.severity = source["severity"];
+	        this.message = source["message"];
+	    }
+	}
+	export class Item {
+	    file: string;
+	    format?: string;
+	    sha256: string;
+	    width: number;
+	    height: number;
+	    orientation?: number;
+	    faces: number;
+	    face_box?: Box;
+	    face_scale?: number;
+	    blur: number;
+	    brightness?: number;
+	    phash: string;
+	    yaw: number;
+	    pose: string;
+	    issues: Issue[];
+	
+	    static createFrom(source: any = {}) {
+	        return new Item(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.file = source["file"];
+	        this.format = source["format"];
+	        this.sha256 = source["sha256"];
+	        this.width = source["width"];
+	        this.height = source["height"];
+	        this.orientation = source["orientation"];
+	        this.faces = source["faces"];
+	        this.face_box = this.convertValues(source["face_box"], Box);
+	        this.face_scale = source["face_scale"];
+	        this.blur = source["blur"];
+	        this.brightness = source["brightness"];
+	        this.phash = source["phash"];
+	        this.yaw = source["yaw"];
+	        this.pose = source["pose"];
+	        this.issues = this.convertValues(source["issues"], Issue);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class Spread {
+	    min: number;
+	    median: number;
+	    max: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new Spread(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.min = source["min"];
+	        this.median = source["median"];
+	        this.max = source["max"];
+	    }
+	}
+	export class Variety {
+	    poses: {[key: string]: number};
+	    unknown_pose: number;
+	    face_scale: Spread;
+	    brightness: Spread;
+	
+	    static createFrom(source: any = {}) {
+	        return new Variety(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.poses = source["poses"];
+	        this.unknown_pose = source["unknown_pose"];
+	        this.face_scale = this.convertValues(source["face_scale"], Spread);
+	        this.brightness = this.convertValues(source["brightness"], Spread);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class Report {
+	    ok: boolean;
+	    image_count: number;
+	    dataset_hash: string;
+	    errors: Finding[];
+	    warnings: Finding[];
+	    items: Item[];
+	    variety: Variety;
+	
+	    static createFrom(source: any = {}) {
+	        return new Report(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.ok = source["ok"];
+	        this.image_count = source["image_count"];
+	        this.dataset_hash = source["dataset_hash"];
+	        this.errors = this.convertValues(source["errors"], Finding);
+	        this.warnings = this.convertValues(source["warnings"], Finding);
+	        this.items = this.convertValues(source["items"], Item);
+	        this.variety = this.convertValues(source["variety"], Variety);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	
+
+}
+
+export namespace localstore {
+	
+	export class Item {
+	    id: string;
+	    name: string;
+	    original_path: string;
+	    local_path: string;
+	    sha256: string;
+	    size: number;
+	    state: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new Item(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.id = source["id"];
+	        this.name = source["name"];
+	        this.original_path = source["original_path"];
+	        this.local_path = source["local_path"];
+	        this.sha256 = source["sha256"];
+	        this.size = source["size"];
+	        this.state = source["state"];
 	    }
 	}
 

@@ -10,8 +10,20 @@ export function BaseModels() {
   return window['go']['app']['App']['BaseModels']();
 }
 
+export function DatasetItems() {
+  return window['go']['app']['App']['DatasetItems']();
+}
+
 export function GetSelection() {
   return window['go']['app']['App']['GetSelection']();
+}
+
+export function ImportFiles(arg1) {
+  return window['go']['app']['App']['ImportFiles'](arg1);
+}
+
+export function RemoveItem(arg1) {
+  return window['go']['app']['App']['RemoveItem'](arg1);
 }
 
 export function SetSelection(arg1) {
@@ -20,4 +32,8 @@ export function SetSelection(arg1) {
 
 export function TargetPlatforms() {
   return window['go']['app']['App']['TargetPlatforms']();
+}
+
+export function ValidateDataset(arg1) {
+  return window['go']['app']['App']['ValidateDataset'](arg1);
 }
