@@ -11,6 +11,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +19,8 @@ import (
 	"time"
 
 	"github.com/disintegration/imaging"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/promptforge/lorastudio/internal/pgtest"
 )
@@ -139,11 +142,61 @@ func bigPhoto(t *testing.T, src string) []byte {
 // registers, consents, uploads 20 photos (one multipart) with plain HTTP
 // PUTs, commits, and the server re-validates them with the dataset engine.
 func TestBackendUploadFlow(t *testing.T) {
-	env := map[string]string{
-		"DATABASE_URL":              pgtest.NewDatabase(t),
-		"LORASTUDIO_BLOB_DIR":       t.TempDir(),
-		"LORASTUDIO_MULTIPART_FROM": "6291456", // 6 MiB, so the big photo goes multipart
+	tests := []struct {
+		storage string
+		// env configures the storage and returns how to list what it holds.
+		env func(t *testing.T) (map[string]string, func() []string)
+	}{
+		{"local", func(t *testing.T) (map[string]string, func() []string) {
+			dir := t.TempDir()
+			return map[string]string{"LORASTUDIO_BLOB_DIR": dir}, func() []string {
+				var files []string
+				filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+					if err == nil && !d.IsDir() && strings.Contains(p, "users") && !strings.HasSuffix(p, "~meta") {
+						files = append(files, p)
+					}
+					return nil
+				})
+				return files
+			}
+		}},
+		{"s3", func(t *testing.T) (map[string]string, func() []string) {
+			// gofakes3 serves presigned PUTs and multipart in process; it
+			// checks no signature, which backend/blob's tests cover.
+			mem := s3mem.New()
+			if err := mem.CreateBucket("lorastudio-e2e"); err != nil {
+				t.Fatal(err)
+			}
+			srv := httptest.NewServer(gofakes3.New(mem).Server())
+			t.Cleanup(srv.Close)
+			return map[string]string{
+					"LORASTUDIO_STORAGE": "s3", "LORASTUDIO_S3_ENDPOINT": srv.URL, "LORASTUDIO_S3_BUCKET": "lorastudio-e2e",
+					"LORASTUDIO_S3_REGION": "us-east-1", "LORASTUDIO_S3_PATH_STYLE": "true",
+					"AWS_ACCESS_KEY_ID": "e2e", "AWS_SECRET_ACCESS_KEY": "e2e-secret",
+				}, func() []string {
+					list, err := mem.ListBucket("lorastudio-e2e", nil, gofakes3.ListBucketPage{})
+					if err != nil {
+						t.Fatal(err)
+					}
+					var keys []string
+					for _, c := range list.Contents {
+						keys = append(keys, c.Key)
+					}
+					return keys
+				}
+		}},
 	}
+	for _, tt := range tests {
+		t.Run(tt.storage, func(t *testing.T) {
+			env, stored := tt.env(t)
+			env["DATABASE_URL"] = pgtest.NewDatabase(t)
+			env["LORASTUDIO_MULTIPART_FROM"] = "6291456" // 6 MiB, so the big photo goes multipart
+			uploadFlow(t, env, stored)
+		})
+	}
+}
+
+func uploadFlow(t *testing.T, env map[string]string, objects func() []string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	c0, _, errb := testCLI(env)
@@ -253,6 +306,9 @@ func TestBackendUploadFlow(t *testing.T) {
 	if committed.Status != "uploaded" || committed.ImageCount != 20 || len(committed.Items) != 20 {
 		t.Fatalf("after commit: status %s, %d images, %d items; want uploaded, 20, 20", committed.Status, committed.ImageCount, len(committed.Items))
 	}
+	if n := len(objects()); n != 20 {
+		t.Errorf("storage holds %d objects after commit, want 20", n)
+	}
 	var again dsOut
 	alice.do("POST", "/api/lora/datasets/commit", commitBody, 200, &again)
 	if again.ImageCount != 20 || len(again.Items) != 20 {
@@ -323,15 +379,8 @@ func TestBackendUploadFlow(t *testing.T) {
 		t.Errorf("withdrawal erased %d photos, want 20", erased.Photos)
 	}
 	alice.do("GET", "/api/lora/datasets/"+initOut.DatasetID, nil, 404, nil)
-	var left []string
-	filepath.WalkDir(env["LORASTUDIO_BLOB_DIR"], func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && strings.Contains(p, "users") {
-			left = append(left, p)
-		}
-		return nil
-	})
-	if len(left) != 0 {
-		t.Errorf("files left in storage after withdrawal: %v", left)
+	if left := objects(); len(left) != 0 {
+		t.Errorf("objects left in storage after withdrawal: %v", left)
 	}
 	code, raw = alice.try("POST", "/api/lora/datasets/init", initBody, nil)
 	if code != 403 {
