@@ -288,3 +288,22 @@ func TestSentryGetsInternalErrors(t *testing.T) {
 type errors500 struct{ blob.Store }
 
 func (errors500) DeletePrefix(context.Context, string) error { return errors.New("disk on fire") }
+
+func TestMetricsCountRequestsByRoute(t *testing.T) {
+	e := newEnv(t, nil)
+	e.req("GET", "/healthz", "", "")
+	e.req("GET", "/api/lora/datasets", "", "") // 401, still counted under its route
+	code, _, body := e.req("GET", "/metrics", "", "")
+	if code != 200 {
+		t.Fatalf("metrics: %d", code)
+	}
+	for _, want := range []string{
+		`lorastudio_http_requests_total{route="GET /healthz",status="200"} 1`,
+		`lorastudio_http_requests_total{route="GET /api/lora/datasets",status="401"} 1`,
+		`lorastudio_http_request_duration_seconds_bucket{route="GET /healthz"`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}

@@ -369,6 +369,29 @@ func uploadFlow(t *testing.T, env map[string]string, objects func() []string) {
 	if len(list.Datasets) != 0 {
 		t.Errorf("bob lists %d datasets, want 0", len(list.Datasets))
 	}
+	var models struct{ Models []struct{ Name string } }
+	bob.do("GET", "/api/lora/models", nil, 200, &models)
+	if len(models.Models) != 0 {
+		t.Errorf("bob lists models %v, want none", models.Models)
+	}
+
+	// Deleting a dataset takes its objects with it, and only its own.
+	one := map[string]any{"model_name": "me", "files": decl[:1]}
+	var small struct {
+		DatasetID string   `json:"dataset_id"`
+		Uploads   []upload `json:"uploads"`
+	}
+	alice.do("POST", "/api/lora/datasets/init", one, 200, &small)
+	put(t, small.Uploads[0].Method, small.Uploads[0].URL, small.Uploads[0].Headers, files[0].data)
+	alice.do("POST", "/api/lora/datasets/commit", map[string]any{"dataset_id": small.DatasetID, "files": []map[string]any{{"key": small.Uploads[0].Key}}}, 200, nil)
+	if n := len(objects()); n != 21 {
+		t.Fatalf("storage holds %d objects, want 21", n)
+	}
+	alice.do("DELETE", "/api/lora/datasets/"+small.DatasetID, nil, 204, nil)
+	alice.do("GET", "/api/lora/datasets/"+small.DatasetID, nil, 404, nil)
+	if n := len(objects()); n != 20 {
+		t.Errorf("after deleting a dataset storage holds %d objects, want the other dataset's 20", n)
+	}
 
 	// Withdrawal erases the photos from storage and the database.
 	var erased struct {
