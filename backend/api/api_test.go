@@ -276,13 +276,26 @@ func TestSentryGetsInternalErrors(t *testing.T) {
 	if code != 503 || errorCode(t, body) != "storage_unavailable" || strings.Contains(body, "disk on fire") {
 		t.Fatalf("withdraw with broken storage: got %d %s, want 503 without the cause", code, body)
 	}
+	// A panic is recovered, answered as a plain 500, and reported too.
+	p := newEnv(t, func(c *api.Config) { c.Sentry = true; c.Blobs = panicky{} })
+	tok = p.register("p@example.com")
+	code, _, body = p.req("POST", "/api/lora/consents/withdraw", tok, "")
+	if code != 500 || errorCode(t, body) != "internal" || strings.Contains(body, "wires crossed") {
+		t.Fatalf("withdraw with panicking storage: got %d %s, want 500 internal without the cause", code, body)
+	}
 	sentry.Flush(5 * time.Second)
 	mu.Lock()
 	defer mu.Unlock()
-	if len(got) == 0 || !strings.Contains(strings.Join(got, ""), "disk on fire") {
-		t.Errorf("sentry received %d events, want one with the cause", len(got))
+	all := strings.Join(got, "")
+	if !strings.Contains(all, "disk on fire") || !strings.Contains(all, "wires crossed") {
+		t.Errorf("sentry received %d events, want the 5xx cause and the panic", len(got))
 	}
 }
+
+// panicky is a storage with a bug.
+type panicky struct{ blob.Store }
+
+func (panicky) DeletePrefix(context.Context, string) error { panic("wires crossed") }
 
 // errors500 is a storage that always fails.
 type errors500 struct{ blob.Store }
