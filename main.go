@@ -37,7 +37,7 @@ func main() {
 		Height:           860,
 		MinWidth:         960,
 		MinHeight:        640,
-		AssetServer:      &assetserver.Options{Assets: assets},
+		AssetServer:      &assetserver.Options{Assets: assets, Handler: app.FileHandler(a)},
 		BackgroundColour: &options.RGBA{R: 15, G: 17, B: 21, A: 255},
 		OnStartup:        app.Startup(a),
 		OnShutdown:       app.Shutdown(a),

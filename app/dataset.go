@@ -55,6 +55,9 @@ const maxImportBytes = 64 << 20
 func (a *App) ImportFiles(paths []string) (ImportResult, error) {
 	ctx := a.ctx
 	res := ImportResult{Added: []string{}, Skipped: []string{}, Failed: []ImportFailed{}}
+	if err := a.requireConsent(ctx); err != nil {
+		return res, a.fail("import", err)
+	}
 	ds, err := a.store.DraftDataset(ctx)
 	if err != nil {
 		return res, a.fail("import", err)
@@ -282,4 +285,17 @@ func (a *App) ValidateDataset(opts ValidateOptions) (*dataset.Report, error) {
 		return nil, a.fail("validate", err)
 	}
 	return rep, nil
+}
+
+// PickAndImport opens the native file picker and imports what the user
+// chose. Canceling the picker imports nothing and is not an error.
+func (a *App) PickAndImport() (ImportResult, error) {
+	paths, err := a.rt.OpenFiles(a.ctx, "Add photos of your face")
+	if err != nil {
+		return ImportResult{}, a.fail("pick photos", err)
+	}
+	if len(paths) == 0 {
+		return ImportResult{Added: []string{}, Skipped: []string{}, Failed: []ImportFailed{}}, nil
+	}
+	return a.ImportFiles(paths)
 }

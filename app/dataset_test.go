@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,6 +15,9 @@ const person = "../internal/dataset/testdata/person"
 func TestImportValidateAndRestart(t *testing.T) {
 	dir := t.TempDir()
 	a, rt := newApp(t, dir)
+	if _, err := a.GiveConsent(true); err != nil {
+		t.Fatal(err)
+	}
 
 	// A folder of 24 photos and, again, one of its files: nothing twice.
 	one := filepath.Join(person, "cap12_01.jpg")
@@ -95,4 +99,47 @@ func countEvents(rt *fakeRuntime, name string) int {
 		}
 	}
 	return n
+}
+
+func TestDatasetStateAndThumbnails(t *testing.T) {
+	a, _ := newApp(t, t.TempDir())
+	st, err := a.Dataset()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Training.Allowed || st.Training.Reason != "Give consent first." {
+		t.Errorf("gate without consent: %+v", st.Training)
+	}
+	a.GiveConsent(true)
+	a.ImportFiles([]string{person})
+	st, _ = a.Dataset()
+	if len(st.Items) != 24 || st.Status != "draft" || st.Report != nil || st.Training.Reason != "Validate the dataset first." {
+		t.Errorf("after import: %d items, status %s, report %s, gate %+v", len(st.Items), st.Status, st.Report, st.Training)
+	}
+	a.ValidateDataset(app.ValidateOptions{MinResolution: 256})
+	st, _ = a.Dataset()
+	if st.Status != "validated" && st.Status != "rejected" || st.Report == nil || st.Training.Allowed {
+		t.Errorf("after validation: status %s, report %d bytes, gate %+v", st.Status, len(st.Report), st.Training)
+	}
+
+	h := app.FileHandler(a)
+	tests := []struct {
+		path string
+		code int
+	}{
+		{st.Items[0].ThumbURL, 200},
+		{"/thumbs/" + st.DatasetID + "/../../lorastudio.db", 404},
+		{"/thumbs/" + st.DatasetID + "/nothere.jpg", 404},
+		{"/logs/desktop.log", 404},
+	}
+	for _, tt := range tests {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", tt.path, nil))
+		if rec.Code != tt.code {
+			t.Errorf("GET %s: got %d, want %d", tt.path, rec.Code, tt.code)
+		}
+		if tt.code == 200 && rec.Header().Get("Content-Type") != "image/jpeg" {
+			t.Errorf("GET %s: content type %q", tt.path, rec.Header().Get("Content-Type"))
+		}
+	}
 }

@@ -1,5 +1,143 @@
 export namespace app {
 	
+	export class ConsentStatus {
+	    given: boolean;
+	    version?: string;
+	    // Go type: time
+	    given_at?: any;
+	    outdated: boolean;
+	    synced: boolean;
+	    retention_days?: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new ConsentStatus(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.given = source["given"];
+	        this.version = source["version"];
+	        this.given_at = this.convertValues(source["given_at"], null);
+	        this.outdated = source["outdated"];
+	        this.synced = source["synced"];
+	        this.retention_days = source["retention_days"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class DatasetItem {
+	    id: string;
+	    name: string;
+	    original_path: string;
+	    local_path: string;
+	    sha256: string;
+	    size: number;
+	    state: string;
+	    thumb_url: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new DatasetItem(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.id = source["id"];
+	        this.name = source["name"];
+	        this.original_path = source["original_path"];
+	        this.local_path = source["local_path"];
+	        this.sha256 = source["sha256"];
+	        this.size = source["size"];
+	        this.state = source["state"];
+	        this.thumb_url = source["thumb_url"];
+	    }
+	}
+	export class Gate {
+	    allowed: boolean;
+	    reason?: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new Gate(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.allowed = source["allowed"];
+	        this.reason = source["reason"];
+	    }
+	}
+	export class DatasetState {
+	    dataset_id: string;
+	    status: string;
+	    items: DatasetItem[];
+	    report: number[];
+	    min: number;
+	    recommended_min: number;
+	    recommended_max: number;
+	    training: Gate;
+	
+	    static createFrom(source: any = {}) {
+	        return new DatasetState(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.dataset_id = source["dataset_id"];
+	        this.status = source["status"];
+	        this.items = this.convertValues(source["items"], DatasetItem);
+	        this.report = source["report"];
+	        this.min = source["min"];
+	        this.recommended_min = source["recommended_min"];
+	        this.recommended_max = source["recommended_max"];
+	        this.training = this.convertValues(source["training"], Gate);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class Erased {
+	    photos: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new Erased(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.photos = source["photos"];
+	    }
+	}
+	
 	export class ImportFailed {
 	    file: string;
 	    reason: string;
@@ -88,6 +226,29 @@ export namespace app {
 	        if ('string' === typeof source) source = JSON.parse(source);
 	        this.base_model = source["base_model"];
 	        this.min_resolution = source["min_resolution"];
+	    }
+	}
+
+}
+
+export namespace consent {
+	
+	export class Text {
+	    version: string;
+	    text: string;
+	    sha256: string;
+	    purpose: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new Text(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.version = source["version"];
+	        this.text = source["text"];
+	        this.sha256 = source["sha256"];
+	        this.purpose = source["purpose"];
 	    }
 	}
 

@@ -1,32 +1,10 @@
 import { render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
-import type { Api, Selection } from "@/lib/api";
 import { ApiError } from "@/lib/api";
 import { StudioShell } from "./studio-shell";
+import { fakeApi } from "@/test/fake-api";
 
-const platforms = [
-  { id: "sora-2-pro-max", name: "Sora 2 Pro Max", vendor: "OpenAI", kind: "video" },
-  { id: "veo-3.1", name: "Veo 3.1", vendor: "Google", kind: "video" },
-  { id: "grok-3", name: "Grok 3", vendor: "xAI", kind: "video" },
-];
-const baseModels = [
-  { id: "flux-dev", name: "Flux dev", resolution: 1024, default_weight: 1 },
-  { id: "sdxl", name: "SDXL", resolution: 1024, default_weight: 0.8 },
-];
-
-function fakeApi(overrides: Partial<Api> = {}): Api {
-  let saved: Selection = { target_platform: "veo-3.1", base_model: "flux-dev" };
-  return {
-    appInfo: vi.fn(async () => ({ version: "test", data_dir: "/tmp" })),
-    targetPlatforms: vi.fn(async () => platforms),
-    baseModels: vi.fn(async () => baseModels),
-    getSelection: vi.fn(async () => saved),
-    setSelection: vi.fn(async (s: Selection) => (saved = s)),
-    onEvent: vi.fn(() => () => {}),
-    ...overrides,
-  };
-}
 
 describe("StudioShell", () => {
   it("shows the saved choices under their honest labels", async () => {

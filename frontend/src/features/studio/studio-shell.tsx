@@ -5,6 +5,10 @@ import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { Label } from "@/components/ui/label";
 import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
+import { ConsentCard, WithdrawConsent } from "@/features/consent/consent-card";
+import { DatasetPanel } from "@/features/dataset/dataset-panel";
+import { useEffect, useState } from "react";
+import type { ConsentStatus } from "@/lib/api";
 import { useSelection } from "./use-selection";
 import { useTheme } from "./use-theme";
 
@@ -12,6 +16,13 @@ import { useTheme } from "./use-theme";
 export function StudioShell({ api = defaultApi }: { api?: Api }) {
   const { state, update } = useSelection(api);
   const { theme, toggle } = useTheme();
+  const [consent, setConsent] = useState<ConsentStatus | null>(null);
+  const [notice, setNotice] = useState<string>();
+  const loadConsent = () => api.getConsent().then(setConsent, () => setConsent(null));
+  useEffect(() => {
+    void loadConsent();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [api]);
 
   return (
     <div className="min-h-screen">
@@ -114,6 +125,37 @@ export function StudioShell({ api = defaultApi }: { api?: Api }) {
                 </>
               )}
             </p>
+            <div className="space-y-4 md:col-span-2">
+              {notice && (
+                <p role="status" className="text-sm">
+                  {notice}
+                </p>
+              )}
+              {consent && (!consent.given || consent.outdated) && (
+                <ConsentCard
+                  api={api}
+                  onGiven={() => {
+                    setNotice(undefined);
+                    void loadConsent();
+                  }}
+                />
+              )}
+              {consent?.given && !consent.outdated && (
+                <>
+                  <DatasetPanel api={api} baseModel={state.selection.base_model} />
+                  <div className="flex items-center gap-3 text-xs text-muted-foreground">
+                    <span>Consent given{consent.version ? ` to version ${consent.version}` : ""}.</span>
+                    <WithdrawConsent
+                      api={api}
+                      onWithdrawn={(photos) => {
+                        setNotice(`Consent withdrawn: ${photos} photos erased from this computer.`);
+                        void loadConsent();
+                      }}
+                    />
+                  </div>
+                </>
+              )}
+            </div>
           </div>
         )}
       </main>

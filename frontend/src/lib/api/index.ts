@@ -26,6 +26,88 @@ export const selectionSchema = z.object({
 });
 export type Selection = z.infer<typeof selectionSchema>;
 
+export const consentTextSchema = z.object({
+  version: z.string(),
+  text: z.string(),
+  sha256: z.string(),
+  purpose: z.string(),
+});
+export type ConsentText = z.infer<typeof consentTextSchema>;
+
+export const consentStatusSchema = z.object({
+  given: z.boolean(),
+  version: z.string().optional(),
+  given_at: z.string().optional(),
+  outdated: z.boolean(),
+  synced: z.boolean(),
+  retention_days: z.number().optional(),
+});
+export type ConsentStatus = z.infer<typeof consentStatusSchema>;
+
+const issueSchema = z.object({ code: z.string(), severity: z.string(), message: z.string() });
+const findingSchema = z.object({ code: z.string(), message: z.string(), files: z.array(z.string()).nullish() });
+export type Finding = z.infer<typeof findingSchema>;
+
+export const reportSchema = z.object({
+  ok: z.boolean(),
+  image_count: z.number(),
+  dataset_hash: z.string(),
+  errors: z.array(findingSchema).nullish(),
+  warnings: z.array(findingSchema).nullish(),
+  items: z.array(
+    z.object({
+      file: z.string(),
+      sha256: z.string(),
+      width: z.number(),
+      height: z.number(),
+      faces: z.number(),
+      pose: z.string().optional(),
+      issues: z.array(issueSchema).nullish(),
+    }),
+  ),
+  variety: z.object({ poses: z.record(z.number()).nullish(), unknown_pose: z.number().optional() }).passthrough(),
+});
+export type Report = z.infer<typeof reportSchema>;
+
+export const datasetItemSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  original_path: z.string(),
+  sha256: z.string(),
+  size: z.number(),
+  state: z.enum(["imported", "checking", "ok", "warning", "error"]),
+  thumb_url: z.string(),
+});
+export type DatasetItem = z.infer<typeof datasetItemSchema>;
+
+export const datasetStateSchema = z.object({
+  dataset_id: z.string(),
+  status: z.string(),
+  items: z.array(datasetItemSchema),
+  report: reportSchema.nullable(),
+  min: z.number(),
+  recommended_min: z.number(),
+  recommended_max: z.number(),
+  training: z.object({ allowed: z.boolean(), reason: z.string().optional() }),
+});
+export type DatasetState = z.infer<typeof datasetStateSchema>;
+
+export const importResultSchema = z.object({
+  added: z.array(z.string()),
+  skipped: z.array(z.string()),
+  failed: z.array(z.object({ file: z.string(), reason: z.string() })),
+});
+export type ImportResult = z.infer<typeof importResultSchema>;
+
+/** Progress of a long Go task, as its events report it. */
+export const progressSchema = z.object({
+  done: z.number(),
+  total: z.number(),
+  file: z.string().optional(),
+  error: z.string().optional(),
+});
+export type Progress = z.infer<typeof progressSchema>;
+
 export const appInfoSchema = z.object({ version: z.string(), data_dir: z.string() });
 export type AppInfo = z.infer<typeof appInfoSchema>;
 
@@ -67,6 +149,16 @@ export const api = {
   baseModels: () => call(z.array(baseModelSchema), () => App.BaseModels()),
   getSelection: () => call(selectionSchema, () => App.GetSelection()),
   setSelection: (sel: Selection) => call(selectionSchema, () => App.SetSelection(sel)),
+  consentText: () => call(consentTextSchema, () => App.ConsentText()),
+  getConsent: () => call(consentStatusSchema, () => App.GetConsent()),
+  giveConsent: (attestSelf: boolean) => call(consentStatusSchema, () => App.GiveConsent(attestSelf)),
+  withdrawConsent: () => call(z.object({ photos: z.number() }), () => App.WithdrawConsent()),
+  dataset: () => call(datasetStateSchema, () => App.Dataset()),
+  importFiles: (paths: string[]) => call(importResultSchema, () => App.ImportFiles(paths)),
+  pickAndImport: () => call(importResultSchema, () => App.PickAndImport()),
+  removeItem: (id: string) => call(z.undefined().or(z.null()), () => App.RemoveItem(id)),
+  validateDataset: (opts: { base_model: string; min_resolution: number }) =>
+    call(reportSchema, () => App.ValidateDataset(opts)),
   /** onEvent subscribes to a Go event and returns the unsubscribe function. */
   onEvent: (name: string, fn: (...data: unknown[]) => void): (() => void) => EventsOn(name, fn),
 };

@@ -10,16 +10,36 @@ export function BaseModels() {
   return window['go']['app']['App']['BaseModels']();
 }
 
+export function ConsentText() {
+  return window['go']['app']['App']['ConsentText']();
+}
+
+export function Dataset() {
+  return window['go']['app']['App']['Dataset']();
+}
+
 export function DatasetItems() {
   return window['go']['app']['App']['DatasetItems']();
+}
+
+export function GetConsent() {
+  return window['go']['app']['App']['GetConsent']();
 }
 
 export function GetSelection() {
   return window['go']['app']['App']['GetSelection']();
 }
 
+export function GiveConsent(arg1) {
+  return window['go']['app']['App']['GiveConsent'](arg1);
+}
+
 export function ImportFiles(arg1) {
   return window['go']['app']['App']['ImportFiles'](arg1);
+}
+
+export function PickAndImport() {
+  return window['go']['app']['App']['PickAndImport']();
 }
 
 export function RemoveItem(arg1) {
@@ -36,4 +56,8 @@ export function TargetPlatforms() {
 
 export function ValidateDataset(arg1) {
   return window['go']['app']['App']['ValidateDataset'](arg1);
+}
+
+export function WithdrawConsent() {
+  return window['go']['app']['App']['WithdrawConsent']();
 }

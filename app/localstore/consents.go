@@ -1,0 +1,79 @@
+package localstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/promptforge/lorastudio/internal/studio"
+)
+
+// Consent is a consent recorded on this computer.
+type Consent struct {
+	ID            string
+	TextVersion   string
+	TextSHA256    string
+	Purpose       string
+	Processors    string // JSON array
+	RetentionDays int
+	ServerID      string
+	CreatedAt     time.Time
+}
+
+// RecordConsent stores a new consent.
+func (s *Store) RecordConsent(ctx context.Context, c Consent) error {
+	_, err := s.db.ExecContext(ctx,
+		`INSERT INTO consents (id, text_version, text_sha256, attest_self, purpose, processors, retention_days, created_at)
+		 VALUES (?, ?, ?, 1, ?, ?, ?, ?)`,
+		c.ID, c.TextVersion, c.TextSHA256, c.Purpose, c.Processors, c.RetentionDays, s.Now().UTC().Format(time.RFC3339Nano))
+	if err != nil {
+		return fmt.Errorf("localstore: record consent: %w", err)
+	}
+	return nil
+}
+
+// LatestConsent returns the newest consent not withdrawn. Returns ENotFound.
+func (s *Store) LatestConsent(ctx context.Context) (Consent, error) {
+	var c Consent
+	var server sql.NullString
+	var at string
+	err := s.db.QueryRowContext(ctx,
+		`SELECT id, text_version, text_sha256, purpose, processors, retention_days, server_id, created_at
+		 FROM consents WHERE withdrawn_at IS NULL ORDER BY created_at DESC LIMIT 1`).
+		Scan(&c.ID, &c.TextVersion, &c.TextSHA256, &c.Purpose, &c.Processors, &c.RetentionDays, &server, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Consent{}, studio.Errorf(studio.ENotFound, "no consent on record")
+	}
+	if err != nil {
+		return Consent{}, fmt.Errorf("localstore: consent: %w", err)
+	}
+	c.ServerID = server.String
+	c.CreatedAt, _ = time.Parse(time.RFC3339Nano, at)
+	return c, nil
+}
+
+// EraseDatasets withdraws every consent and deletes every dataset and photo
+// row in one transaction, returning how many photos it removed.
+func (s *Store) EraseDatasets(ctx context.Context) (int, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("localstore: %w", err)
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM lora_dataset_items`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("localstore: erase: %w", err)
+	}
+	now := s.Now().UTC().Format(time.RFC3339Nano)
+	for _, q := range []string{
+		`UPDATE consents SET withdrawn_at = ? WHERE withdrawn_at IS NULL`,
+		`DELETE FROM lora_models WHERE ? IS NOT NULL`, // cascades: datasets, items, versions, jobs, identity
+	} {
+		if _, err := tx.ExecContext(ctx, q, now); err != nil {
+			return 0, fmt.Errorf("localstore: erase: %w", err)
+		}
+	}
+	return n, tx.Commit()
+}

@@ -1,0 +1,92 @@
+import { act, render, screen, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, it, vi } from "vitest";
+import type { DatasetState, Report } from "@/lib/api";
+import { emptyDataset, fakeApi } from "@/test/fake-api";
+import { DatasetPanel } from "./dataset-panel";
+
+const report: Report = {
+  ok: false,
+  image_count: 2,
+  dataset_hash: "sha256:x",
+  errors: [{ code: "no_face", message: "no face was found: replace it with a photo of your face", files: ["fruit.jpg"] }],
+  warnings: [],
+  items: [
+    { file: "me.jpg", sha256: "a", width: 800, height: 600, faces: 1, pose: "frontal", issues: [] },
+    {
+      file: "fruit.jpg",
+      sha256: "b",
+      width: 800,
+      height: 600,
+      faces: 0,
+      issues: [{ code: "no_face", severity: "error", message: "no face was found: replace it with a photo of your face" }],
+    },
+  ],
+  variety: { poses: { frontal: 1 } },
+};
+
+const withPhotos: DatasetState = emptyDataset({
+  status: "rejected",
+  report,
+  items: [
+    { id: "1", name: "me.jpg", original_path: "/p/me.jpg", sha256: "a", size: 1, state: "ok", thumb_url: "/thumbs/d1/a.jpg" },
+    { id: "2", name: "fruit.jpg", original_path: "/p/fruit.jpg", sha256: "b", size: 1, state: "error", thumb_url: "/thumbs/d1/b.jpg" },
+  ],
+  training: { allowed: false, reason: "Fix the errors the validation found, then validate again." },
+});
+
+describe("DatasetPanel", () => {
+  it("names the bad file and why, and keeps training locked with the reason", async () => {
+    render(<DatasetPanel api={fakeApi({ dataset: vi.fn(async () => withPhotos) })} baseModel="flux-dev" />);
+    const bad = await screen.findByTestId("photo-fruit.jpg");
+    expect(bad).toHaveAttribute("data-state", "error");
+    expect(within(bad).getByText(/no face was found/)).toBeInTheDocument();
+    expect(screen.getByTestId("start-training")).toBeDisabled();
+    expect(screen.getByTestId("training-reason")).toHaveTextContent("Fix the errors");
+    expect(screen.getByTestId("photo-count")).toHaveTextContent("2 photos: at least 15, 20 to 30 recommended");
+    expect(screen.getByTestId("variety")).toHaveTextContent("1 frontal, 0 three-quarter, 0 profile");
+  });
+
+  it("removes a photo and validates with the chosen base model and resolution", async () => {
+    const user = userEvent.setup();
+    const api = fakeApi({ dataset: vi.fn(async () => withPhotos), validateDataset: vi.fn(async () => report) });
+    render(<DatasetPanel api={api} baseModel="sdxl" />);
+    await user.click(await screen.findByRole("button", { name: "Remove fruit.jpg" }));
+    expect(api.removeItem).toHaveBeenCalledWith("2");
+    const minRes = screen.getByRole("spinbutton", { name: "Smallest short side in pixels" });
+    await user.clear(minRes);
+    await user.type(minRes, "256");
+    await user.click(screen.getByRole("button", { name: "Validate dataset" }));
+    expect(api.validateDataset).toHaveBeenCalledWith({ base_model: "sdxl", min_resolution: 256 });
+  });
+
+  it("shows progress from Go's events", async () => {
+    const handlers: Record<string, (d: unknown) => void> = {};
+    const api = fakeApi({
+      onEvent: vi.fn((name: string, fn: (...d: unknown[]) => void) => {
+        handlers[name] = fn;
+        return () => {};
+      }),
+    });
+    render(<DatasetPanel api={api} baseModel="flux-dev" />);
+    await screen.findByTestId("photo-count");
+    act(() => handlers["dataset:import"]({ done: 3, total: 20, file: "c.jpg" }));
+    expect(screen.getByRole("progressbar", { name: "Import progress" })).toHaveAttribute("aria-valuenow", "3");
+    expect(screen.getByText("Importing 3 of 20: c.jpg")).toBeInTheDocument();
+    // The last file ends the task (a drop has no button to do it) and reloads.
+    const loads = vi.mocked(api.dataset).mock.calls.length;
+    await act(async () => handlers["dataset:import"]({ done: 20, total: 20, file: "t.jpg" }));
+    expect(screen.queryByRole("progressbar")).not.toBeInTheDocument();
+    expect(vi.mocked(api.dataset).mock.calls.length).toBeGreaterThan(loads);
+  });
+
+  it("lists the files an import refused, with the reason", async () => {
+    const user = userEvent.setup();
+    const api = fakeApi({
+      pickAndImport: vi.fn(async () => ({ added: [], skipped: [], failed: [{ file: "/p/gone.jpg", reason: "cannot open it" }] })),
+    });
+    render(<DatasetPanel api={api} baseModel="flux-dev" />);
+    await user.click(await screen.findByRole("button", { name: /Add photos/ }));
+    expect(await screen.findByRole("list", { name: "Files not imported" })).toHaveTextContent("/p/gone.jpg: cannot open it");
+  });
+});

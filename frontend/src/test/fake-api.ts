@@ -1,0 +1,56 @@
+import { vi } from "vitest";
+import type { Api, ConsentStatus, DatasetState, Selection } from "@/lib/api";
+
+export const platforms = [
+  { id: "sora-2-pro-max", name: "Sora 2 Pro Max", vendor: "OpenAI", kind: "video" },
+  { id: "veo-3.1", name: "Veo 3.1", vendor: "Google", kind: "video" },
+  { id: "grok-3", name: "Grok 3", vendor: "xAI", kind: "video" },
+];
+export const baseModels = [
+  { id: "flux-dev", name: "Flux dev", resolution: 1024, default_weight: 1 },
+  { id: "sdxl", name: "SDXL", resolution: 1024, default_weight: 0.8 },
+];
+
+export function emptyDataset(over: Partial<DatasetState> = {}): DatasetState {
+  return {
+    dataset_id: "d1",
+    status: "draft",
+    items: [],
+    report: null,
+    min: 15,
+    recommended_min: 20,
+    recommended_max: 30,
+    training: { allowed: false, reason: "Add at least 15 photos, then validate." },
+    ...over,
+  };
+}
+
+/** fakeApi is an in-memory Api for component tests; override what a test needs. */
+export function fakeApi(overrides: Partial<Api> = {}): Api {
+  let saved: Selection = { target_platform: "veo-3.1", base_model: "flux-dev" };
+  let consent: ConsentStatus = { given: false, outdated: false, synced: false };
+  return {
+    appInfo: vi.fn(async () => ({ version: "test", data_dir: "/tmp" })),
+    targetPlatforms: vi.fn(async () => platforms),
+    baseModels: vi.fn(async () => baseModels),
+    getSelection: vi.fn(async () => saved),
+    setSelection: vi.fn(async (s: Selection) => (saved = s)),
+    consentText: vi.fn(async () => ({ version: "v1", text: "# Title\n\nWhat is collected.\n\nWhy.", sha256: "ab", purpose: "p" })),
+    getConsent: vi.fn(async () => consent),
+    giveConsent: vi.fn(async (attest: boolean) => {
+      if (!attest) throw new Error("confirm");
+      return (consent = { given: true, version: "v1", outdated: false, synced: false });
+    }),
+    withdrawConsent: vi.fn(async () => {
+      consent = { given: false, outdated: false, synced: false };
+      return { photos: 0 };
+    }),
+    dataset: vi.fn(async () => emptyDataset()),
+    importFiles: vi.fn(async () => ({ added: [], skipped: [], failed: [] })),
+    pickAndImport: vi.fn(async () => ({ added: [], skipped: [], failed: [] })),
+    removeItem: vi.fn(async () => undefined),
+    validateDataset: vi.fn(),
+    onEvent: vi.fn(() => () => {}),
+    ...overrides,
+  } as Api;
+}
