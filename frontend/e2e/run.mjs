@@ -237,6 +237,17 @@ try {
     await page.screenshot({ path: path.join(artifacts, "e2e-3-validated.png"), fullPage: true });
   });
 
+  await check("the compiled prompt has a LoRA block for Flux dev and none for Veo 3.1", async () => {
+    const preview = page.getByTestId("compiled-prompt");
+    await pick(page, "Compile for", "Flux dev (loads the LoRA)");
+    await preview.getByText(/<lora:me:0\.90>/).waitFor();
+    await pick(page, "Compile for", "Veo 3.1");
+    await page.getByText("no LoRA block: this platform cannot load one").waitFor();
+    const text = await preview.textContent();
+    if (/<lora:|ohwx/.test(text)) throw new Error(`Veo prompt carries a LoRA block or trigger: ${text}`);
+    await page.getByTestId("compile-panel").screenshot({ path: path.join(artifacts, "e2e-4-compile-veo.png") });
+  });
+
   await check("withdrawing consent erases the photos", async () => {
     await page.getByRole("button", { name: "Withdraw consent…" }).click();
     await page.getByRole("button", { name: "Withdraw and erase" }).click();

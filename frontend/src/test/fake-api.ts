@@ -50,6 +50,23 @@ export function fakeApi(overrides: Partial<Api> = {}): Api {
     pickAndImport: vi.fn(async () => ({ added: [], skipped: [], failed: [] })),
     removeItem: vi.fn(async () => undefined),
     validateDataset: vi.fn(),
+    profiles: vi.fn(async () => [
+      { id: "flux-dev", name: "Flux dev", supports_lora: true, status: "available", status_note: "", checked: "2026-11-27" },
+      { id: "veo-3.1", name: "Veo 3.1", supports_lora: false, status: "deprecated", status_note: "preview ids retired", checked: "2026-11-27" },
+      { id: "grok-3", name: "Grok 3", supports_lora: false, status: "available", status_note: "", checked: "2026-11-27" },
+    ]),
+    compile: vi.fn(async (req) => ({
+      platform: req.platform,
+      platform_name: req.platform,
+      status: "available",
+      status_note: "",
+      checked: "2026-11-27",
+      prompt: req.platform === "flux-dev" ? `${req.identity.trigger}, ${req.prompt.text} <lora:${req.identity.name}:0.90>` : `The person in the references. ${req.prompt.text}.`,
+      prompt_chars: 10,
+      prompt_max_chars: 2000,
+      lora_block: req.platform === "flux-dev" ? `<lora:${req.identity.name}:0.90>` : undefined,
+      warnings: [],
+    })),
     onEvent: vi.fn(() => () => {}),
     ...overrides,
   } as Api;

@@ -200,6 +200,28 @@ export namespace app {
 	        this.data_dir = source["data_dir"];
 	    }
 	}
+	export class ProfileSummary {
+	    id: string;
+	    name: string;
+	    supports_lora: boolean;
+	    status: string;
+	    status_note: string;
+	    checked: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new ProfileSummary(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.id = source["id"];
+	        this.name = source["name"];
+	        this.supports_lora = source["supports_lora"];
+	        this.status = source["status"];
+	        this.status_note = source["status_note"];
+	        this.checked = source["checked"];
+	    }
+	}
 	export class Selection {
 	    target_platform: string;
 	    base_model: string;
@@ -227,6 +249,233 @@ export namespace app {
 	        this.base_model = source["base_model"];
 	        this.min_resolution = source["min_resolution"];
 	    }
+	}
+
+}
+
+export namespace compiler {
+	
+	export class Identity {
+	    name?: string;
+	    version?: string;
+	    trigger?: string;
+	    weight?: number;
+	    describe?: string;
+	    cameo?: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new Identity(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.name = source["name"];
+	        this.version = source["version"];
+	        this.trigger = source["trigger"];
+	        this.weight = source["weight"];
+	        this.describe = source["describe"];
+	        this.cameo = source["cameo"];
+	    }
+	}
+	export class Options {
+	    size?: string;
+	    aspect_ratio?: string;
+	    resolution?: string;
+	    duration_s?: number;
+	    seed?: number;
+	    references: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new Options(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.size = source["size"];
+	        this.aspect_ratio = source["aspect_ratio"];
+	        this.resolution = source["resolution"];
+	        this.duration_s = source["duration_s"];
+	        this.seed = source["seed"];
+	        this.references = source["references"];
+	    }
+	}
+	export class Params {
+	    model: string;
+	    size?: string;
+	    width?: number;
+	    height?: number;
+	    aspect_ratio?: string;
+	    resolution?: string;
+	    duration_s?: number;
+	    negative_prompt?: string;
+	    seed?: number;
+	    audio: boolean;
+	    lora_weight?: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new Params(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.model = source["model"];
+	        this.size = source["size"];
+	        this.width = source["width"];
+	        this.height = source["height"];
+	        this.aspect_ratio = source["aspect_ratio"];
+	        this.resolution = source["resolution"];
+	        this.duration_s = source["duration_s"];
+	        this.negative_prompt = source["negative_prompt"];
+	        this.seed = source["seed"];
+	        this.audio = source["audio"];
+	        this.lora_weight = source["lora_weight"];
+	    }
+	}
+	export class Prompt {
+	    text?: string;
+	    subject?: string;
+	    action?: string;
+	    scene?: string;
+	    style?: string;
+	    camera?: string;
+	    lighting?: string;
+	    dialogue?: string;
+	    audio?: string;
+	    negative?: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new Prompt(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.text = source["text"];
+	        this.subject = source["subject"];
+	        this.action = source["action"];
+	        this.scene = source["scene"];
+	        this.style = source["style"];
+	        this.camera = source["camera"];
+	        this.lighting = source["lighting"];
+	        this.dialogue = source["dialogue"];
+	        this.audio = source["audio"];
+	        this.negative = source["negative"];
+	    }
+	}
+	export class ReferencePlan {
+	    count: number;
+	    max: number;
+	    role?: string;
+	    binding: string;
+	    upload: boolean;
+	    tags?: string[];
+	
+	    static createFrom(source: any = {}) {
+	        return new ReferencePlan(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.count = source["count"];
+	        this.max = source["max"];
+	        this.role = source["role"];
+	        this.binding = source["binding"];
+	        this.upload = source["upload"];
+	        this.tags = source["tags"];
+	    }
+	}
+	export class Request {
+	    platform: string;
+	    prompt: Prompt;
+	    identity: Identity;
+	    options: Options;
+	
+	    static createFrom(source: any = {}) {
+	        return new Request(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.platform = source["platform"];
+	        this.prompt = this.convertValues(source["prompt"], Prompt);
+	        this.identity = this.convertValues(source["identity"], Identity);
+	        this.options = this.convertValues(source["options"], Options);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class Result {
+	    platform: string;
+	    platform_name: string;
+	    kind: string;
+	    model_id: string;
+	    status: string;
+	    status_note: string;
+	    checked: string;
+	    prompt: string;
+	    prompt_chars: number;
+	    prompt_max_chars: number;
+	    lora_block?: string;
+	    comfyui_workflow?: number[];
+	    params: Params;
+	    references: ReferencePlan;
+	    warnings?: string[];
+	
+	    static createFrom(source: any = {}) {
+	        return new Result(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.platform = source["platform"];
+	        this.platform_name = source["platform_name"];
+	        this.kind = source["kind"];
+	        this.model_id = source["model_id"];
+	        this.status = source["status"];
+	        this.status_note = source["status_note"];
+	        this.checked = source["checked"];
+	        this.prompt = source["prompt"];
+	        this.prompt_chars = source["prompt_chars"];
+	        this.prompt_max_chars = source["prompt_max_chars"];
+	        this.lora_block = source["lora_block"];
+	        this.comfyui_workflow = source["comfyui_workflow"];
+	        this.params = this.convertValues(source["params"], Params);
+	        this.references = this.convertValues(source["references"], ReferencePlan);
+	        this.warnings = source["warnings"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
 	}
 
 }

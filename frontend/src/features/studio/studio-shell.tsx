@@ -7,6 +7,7 @@ import { Label } from "@/components/ui/label";
 import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
 import { ConsentCard, WithdrawConsent } from "@/features/consent/consent-card";
 import { DatasetPanel } from "@/features/dataset/dataset-panel";
+import { CompilePanel } from "@/features/compiler/compile-panel";
 import { useEffect, useState } from "react";
 import type { ConsentStatus } from "@/lib/api";
 import { useSelection } from "./use-selection";
@@ -155,6 +156,7 @@ export function StudioShell({ api = defaultApi }: { api?: Api }) {
                   </div>
                 </>
               )}
+              <CompilePanel api={api} targetPlatform={state.selection.target_platform} />
             </div>
           </div>
         )}

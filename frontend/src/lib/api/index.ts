@@ -108,6 +108,39 @@ export const progressSchema = z.object({
 });
 export type Progress = z.infer<typeof progressSchema>;
 
+export const profileSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  supports_lora: z.boolean(),
+  status: z.string(),
+  status_note: z.string(),
+  checked: z.string(),
+});
+export type Profile = z.infer<typeof profileSchema>;
+
+export type CompileRequest = {
+  platform: string;
+  prompt: { text: string; negative?: string };
+  identity: { name?: string; trigger?: string; weight?: number; describe?: string; cameo?: string };
+  options: { references: number };
+};
+
+export const compileResultSchema = z
+  .object({
+    platform: z.string(),
+    platform_name: z.string(),
+    status: z.string(),
+    status_note: z.string(),
+    checked: z.string(),
+    prompt: z.string(),
+    prompt_chars: z.number(),
+    prompt_max_chars: z.number(),
+    lora_block: z.string().optional(),
+    warnings: z.array(z.string()).nullish(),
+  })
+  .passthrough();
+export type CompileResult = z.infer<typeof compileResultSchema>;
+
 export const appInfoSchema = z.object({ version: z.string(), data_dir: z.string() });
 export type AppInfo = z.infer<typeof appInfoSchema>;
 
@@ -159,6 +192,8 @@ export const api = {
   removeItem: (id: string) => call(z.undefined().or(z.null()), () => App.RemoveItem(id)),
   validateDataset: (opts: { base_model: string; min_resolution: number }) =>
     call(reportSchema, () => App.ValidateDataset(opts)),
+  profiles: () => call(z.array(profileSchema), () => App.Profiles()),
+  compile: (req: CompileRequest) => call(compileResultSchema, () => App.Compile(req as never)),
   /** onEvent subscribes to a Go event and returns the unsubscribe function. */
   onEvent: (name: string, fn: (...data: unknown[]) => void): (() => void) => EventsOn(name, fn),
 };

@@ -10,6 +10,10 @@ export function BaseModels() {
   return window['go']['app']['App']['BaseModels']();
 }
 
+export function Compile(arg1) {
+  return window['go']['app']['App']['Compile'](arg1);
+}
+
 export function ConsentText() {
   return window['go']['app']['App']['ConsentText']();
 }
@@ -40,6 +44,10 @@ export function ImportFiles(arg1) {
 
 export function PickAndImport() {
   return window['go']['app']['App']['PickAndImport']();
+}
+
+export function Profiles() {
+  return window['go']['app']['App']['Profiles']();
 }
 
 export function RemoveItem(arg1) {

@@ -1,0 +1,31 @@
+import { render, screen, waitFor } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, it, vi } from "vitest";
+import { fakeApi } from "@/test/fake-api";
+import { ApiError } from "@/lib/api";
+import { CompilePanel } from "./compile-panel";
+
+describe("CompilePanel", () => {
+  it("previews a LoRA block for a pipeline and none for a target platform", async () => {
+    const user = userEvent.setup();
+    const api = fakeApi();
+    render(<CompilePanel api={api} targetPlatform="flux-dev" />);
+    await waitFor(() => expect(screen.getByTestId("compiled-prompt")).toHaveTextContent("<lora:me:0.90>"));
+    expect(screen.getByText(/LoRA block <lora:me:0.90>/)).toBeInTheDocument();
+
+    await user.click(screen.getByRole("combobox", { name: "Compile for" }));
+    await user.click(await screen.findByRole("option", { name: "Veo 3.1" }));
+    await waitFor(() => expect(screen.getByTestId("compiled-prompt")).not.toHaveTextContent("<lora:"));
+    expect(screen.getByText(/no LoRA block: this platform cannot load one/)).toBeInTheDocument();
+    expect(screen.getByTestId("profile-status")).toHaveTextContent("deprecated (checked 2026-11-27): preview ids retired");
+    expect(screen.queryByLabelText("Trigger word")).not.toBeInTheDocument();
+    const last = vi.mocked(api.compile).mock.calls.at(-1)![0];
+    expect(last.platform).toBe("veo-3.1");
+  });
+
+  it("says why a prompt cannot be compiled", async () => {
+    const api = fakeApi({ compile: vi.fn(async () => Promise.reject(new ApiError("prompt_too_long", "the prompt is 5000 characters; Grok takes 4096"))) });
+    render(<CompilePanel api={api} targetPlatform="grok-3" />);
+    expect(await screen.findByRole("alert")).toHaveTextContent("Grok takes 4096");
+  });
+});

@@ -1,0 +1,145 @@
+import { useEffect, useId, useState } from "react";
+import type { Api, CompileResult, Profile } from "@/lib/api";
+import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
+import { Select, SelectContent, SelectGroup, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
+
+/**
+ * CompilePanel previews the compiled prompt live, offline: a LoRA block for
+ * the pipelines that load one, the platform's own wording (and never a LoRA
+ * block) for the rest.
+ */
+export function CompilePanel({ api, targetPlatform }: { api: Api; targetPlatform: string }) {
+  const [profiles, setProfiles] = useState<Profile[]>([]);
+  const [platform, setPlatform] = useState(targetPlatform);
+  const [text, setText] = useState("walks along a harbour at dusk, looking at the boats");
+  const [name, setName] = useState("me");
+  const [trigger, setTrigger] = useState("ohwx");
+  const [weight, setWeight] = useState(0.9);
+  const [describe, setDescribe] = useState("");
+  const [result, setResult] = useState<CompileResult>();
+  const [error, setError] = useState<string>();
+  const ids = { prompt: useId(), describe: useId(), weight: useId(), name: useId(), trigger: useId() };
+
+  useEffect(() => {
+    api.profiles().then(setProfiles, (e: Error) => setError(e.message));
+  }, [api]);
+  useEffect(() => setPlatform(targetPlatform), [targetPlatform]);
+
+  const profile = profiles.find((p) => p.id === platform);
+  useEffect(() => {
+    let live = true;
+    // Compiling is local and fast; a short pause keeps typing smooth.
+    const t = setTimeout(() => {
+      api
+        .compile({
+          platform,
+          prompt: { text },
+          identity: { name, trigger, weight, describe },
+          options: { references: -1 },
+        })
+        .then(
+          (r) => live && (setResult(r), setError(undefined)),
+          (e: Error) => live && (setResult(undefined), setError(e.message)),
+        );
+    }, 150);
+    return () => {
+      live = false;
+      clearTimeout(t);
+    };
+  }, [api, platform, text, name, trigger, weight, describe]);
+
+  const pipelines = profiles.filter((p) => p.supports_lora);
+  const targets = profiles.filter((p) => !p.supports_lora);
+  return (
+    <Card data-testid="compile-panel">
+      <CardHeader>
+        <CardTitle>Compile a prompt</CardTitle>
+        <CardDescription>
+          Flux and SDXL load your LoRA; Sora, Veo and Grok cannot, so their prompt describes you in words and points at
+          your reference photos.
+        </CardDescription>
+      </CardHeader>
+      <CardContent className="space-y-3 text-sm">
+        <div className="grid gap-3 md:grid-cols-2">
+          <div>
+            <span className="mb-1 block text-xs text-muted-foreground">Compile for</span>
+            <Select value={platform} onValueChange={setPlatform}>
+              <SelectTrigger aria-label="Compile for">
+                <SelectValue />
+              </SelectTrigger>
+              <SelectContent>
+                <SelectGroup>
+                  {pipelines.map((p) => (
+                    <SelectItem key={p.id} value={p.id}>
+                      {p.name} (loads the LoRA)
+                    </SelectItem>
+                  ))}
+                </SelectGroup>
+                <SelectGroup>
+                  {targets.map((p) => (
+                    <SelectItem key={p.id} value={p.id}>
+                      {p.name}
+                    </SelectItem>
+                  ))}
+                </SelectGroup>
+              </SelectContent>
+            </Select>
+          </div>
+          {profile?.supports_lora ? (
+            <div className="grid grid-cols-3 gap-2">
+              <label htmlFor={ids.name} className="text-xs text-muted-foreground">
+                LoRA name
+                <input id={ids.name} value={name} onChange={(e) => setName(e.target.value)} className="mt-1 h-9 w-full rounded-md border border-input bg-background px-2 text-sm text-foreground" />
+              </label>
+              <label htmlFor={ids.trigger} className="text-xs text-muted-foreground">
+                Trigger word
+                <input id={ids.trigger} value={trigger} onChange={(e) => setTrigger(e.target.value)} className="mt-1 h-9 w-full rounded-md border border-input bg-background px-2 text-sm text-foreground" />
+              </label>
+              <label htmlFor={ids.weight} className="text-xs text-muted-foreground">
+                Weight {weight.toFixed(2)}
+                <input id={ids.weight} type="range" min={0} max={1.5} step={0.05} value={weight} onChange={(e) => setWeight(Number(e.target.value))} className="mt-3 w-full" />
+              </label>
+            </div>
+          ) : (
+            <label htmlFor={ids.describe} className="text-xs text-muted-foreground">
+              How you look, in your words
+              <input
+                id={ids.describe}
+                value={describe}
+                placeholder="e.g. short curly brown hair, green eyes"
+                onChange={(e) => setDescribe(e.target.value)}
+                className="mt-1 h-9 w-full rounded-md border border-input bg-background px-2 text-sm text-foreground"
+              />
+            </label>
+          )}
+        </div>
+        <label htmlFor={ids.prompt} className="block text-xs text-muted-foreground">
+          What to generate
+          <textarea id={ids.prompt} value={text} onChange={(e) => setText(e.target.value)} rows={3} className="mt-1 w-full rounded-md border border-input bg-background p-2 text-sm text-foreground" />
+        </label>
+        {profile && profile.status !== "available" && (
+          <p className="rounded-md border border-amber-500 p-2 text-xs" data-testid="profile-status">
+            {profile.name} is {profile.status.replace("_", " ")} (checked {profile.checked}): {profile.status_note}
+          </p>
+        )}
+        {error && <p role="alert" className="text-destructive">{error}</p>}
+        {result && (
+          <div className="space-y-1">
+            <pre className="whitespace-pre-wrap rounded-md bg-muted p-3 font-mono text-xs" data-testid="compiled-prompt" aria-label="Compiled prompt">
+              {result.prompt}
+            </pre>
+            <p className="text-xs text-muted-foreground">
+              {result.prompt_chars} of {result.prompt_max_chars} characters
+              {result.lora_block ? ` · LoRA block ${result.lora_block}` : " · no LoRA block: this platform cannot load one"}
+            </p>
+            {result.warnings?.map((w) => (
+              <p key={w} className="text-xs text-amber-700 dark:text-amber-400">
+                {w}
+              </p>
+            ))}
+          </div>
+        )}
+      </CardContent>
+    </Card>
+  );
+}
