@@ -29,7 +29,7 @@ func (s *Server) registerAuth() {
 		OperationID: "register", Method: http.MethodPost, Path: "/api/auth/register",
 		Summary: "Create an account and sign in", DefaultStatus: http.StatusCreated,
 		Metadata: map[string]any{"rate_limit": "auth"}, Tags: []string{"auth"},
-	}, s.register)
+	}, s.registerUser)
 	register(s, huma.Operation{
 		OperationID: "login", Method: http.MethodPost, Path: "/api/auth/login",
 		Summary: "Sign in", Metadata: map[string]any{"rate_limit": "auth"}, Tags: []string{"auth"},
@@ -40,7 +40,7 @@ func (s *Server) registerAuth() {
 	}, s.logout)
 }
 
-func (s *Server) register(ctx context.Context, in *credentials) (*tokenOut, error) {
+func (s *Server) registerUser(ctx context.Context, in *credentials) (*tokenOut, error) {
 	if len(in.Body.Password) < 10 {
 		return nil, studio.Errorf("weak_password", "choose a password of at least 10 characters")
 	}

@@ -331,7 +331,20 @@ func (s *Server) validateDataset(ctx context.Context, in *validateIn) (*validate
 	if err != nil {
 		return nil, fmt.Errorf("api: encode report: %w", err)
 	}
-	status, err := s.cfg.Store.SaveValidation(ctx, uid, d.ID, raw, rep.DatasetHash, rep.ImageCount, rep.OK)
+	// The engine names photos by the name they were declared with; items
+	// are stored by key.
+	keysByName := map[string][]string{}
+	for _, it := range items {
+		keysByName[it.Name] = append(keysByName[it.Name], it.Key)
+	}
+	sizes := make(map[string]pgstore.Size, len(items))
+	for _, it := range rep.Items {
+		if keys := keysByName[it.File]; len(keys) > 0 {
+			sizes[keys[0]] = pgstore.Size{Width: it.Width, Height: it.Height}
+			keysByName[it.File] = keys[1:]
+		}
+	}
+	status, err := s.cfg.Store.SaveValidation(ctx, uid, d.ID, raw, rep.DatasetHash, rep.ImageCount, rep.OK, sizes)
 	if err != nil {
 		return nil, err
 	}

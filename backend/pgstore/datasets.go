@@ -189,20 +189,39 @@ func (s *Store) CommitItem(ctx context.Context, datasetID string, u Upload, widt
 	return nil
 }
 
-// SaveValidation stores the server's quality report and the status it gives.
-func (s *Store) SaveValidation(ctx context.Context, userID, datasetID string, report []byte, datasetHash string, imageCount int, ok bool) (string, error) {
+// Size is a photo's measured width and height.
+type Size struct{ Width, Height int }
+
+// SaveValidation stores the server's quality report, the status it gives,
+// and each photo's measured size (keyed by storage key), in one transaction.
+func (s *Store) SaveValidation(ctx context.Context, userID, datasetID string, report []byte, datasetHash string, imageCount int, ok bool, sizes map[string]Size) (string, error) {
 	status := studio.DatasetRejected
 	if ok {
 		status = studio.DatasetValidated
 	}
-	tag, err := s.pool.Exec(ctx,
-		`UPDATE lora_datasets SET quality_report_json = $3, dataset_hash = $4, image_count = $5, status = $6, updated_at = $7
-		 WHERE id = $1 AND user_id = $2`, datasetID, userID, report, datasetHash, imageCount, status, s.Now())
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx,
+			`UPDATE lora_datasets SET quality_report_json = $3, dataset_hash = $4, image_count = $5, status = $6, updated_at = $7
+			 WHERE id = $1 AND user_id = $2`, datasetID, userID, report, datasetHash, imageCount, status, s.Now())
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return studio.Errorf(studio.ENotFound, "no dataset %s", datasetID)
+		}
+		for key, sz := range sizes {
+			if _, err := tx.Exec(ctx, `UPDATE lora_dataset_items SET width = $3, height = $4 WHERE dataset_id = $1 AND storage_key = $2`,
+				datasetID, key, sz.Width, sz.Height); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
+		if studio.ErrorCode(err) == studio.ENotFound {
+			return "", err
+		}
 		return "", fmt.Errorf("pgstore: save validation: %w", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return "", studio.Errorf(studio.ENotFound, "no dataset %s", datasetID)
 	}
 	return status, nil
 }

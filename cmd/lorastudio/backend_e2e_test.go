@@ -339,8 +339,17 @@ func uploadFlow(t *testing.T, env map[string]string, objects func() []string) {
 	var stored struct {
 		Status string          `json:"status"`
 		Report json.RawMessage `json:"report"`
+		Items  []struct {
+			Name          string
+			Width, Height int
+		}
 	}
 	alice.do("GET", "/api/lora/datasets/"+initOut.DatasetID, nil, 200, &stored)
+	for _, it := range stored.Items {
+		if it.Width == 0 || it.Height == 0 {
+			t.Errorf("%s: size %dx%d not recorded by validation", it.Name, it.Width, it.Height)
+		}
+	}
 	if stored.Status != val.Status || !bytes.Contains(stored.Report, []byte(val.Report.DatasetHash)) {
 		t.Errorf("stored dataset: status %s, report %.200s", stored.Status, stored.Report)
 	}
