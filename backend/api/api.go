@@ -109,6 +109,7 @@ func New(cfg Config) *Server {
 	s.registerConsent()
 	s.registerDatasets()
 	s.registerModels()
+	s.registerPresign()
 	return s
 }
 

@@ -1,0 +1,112 @@
+package client_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+
+	"github.com/promptforge/lorastudio/internal/studio"
+	"github.com/promptforge/lorastudio/sync/client"
+	"github.com/promptforge/lorastudio/sync/synctest"
+)
+
+func TestAccountAndConsent(t *testing.T) {
+	be := synctest.NewBackend(t, nil)
+	ctx := context.Background()
+	c := be.Client(t)
+	cred := client.Credentials{Email: "alice@example.com", Password: "a long passphrase"}
+	if _, err := c.Register(ctx, cred); err != nil || c.Token() == "" {
+		t.Fatalf("register: %v", err)
+	}
+	if _, err := c.CurrentConsent(ctx); studio.ErrorCode(err) != "consent_required" || client.Status(err) != 403 {
+		t.Errorf("consent before giving it: %v (status %d), want consent_required 403", err, client.Status(err))
+	}
+	text, err := c.ConsentText(ctx)
+	if err != nil || text.Version == "" || len(text.SHA256) != 64 || text.Text == "" {
+		t.Fatalf("consent text: %+v, %v", text, err)
+	}
+	given, err := c.GiveConsent(ctx, client.ConsentRequest{Version: text.Version, SHA256: text.SHA256, AttestSelf: true})
+	if err != nil || given.ID == "" || given.Version != text.Version {
+		t.Fatalf("give consent: %+v, %v", given, err)
+	}
+	if cur, err := c.CurrentConsent(ctx); err != nil || cur.ID != given.ID || cur.Outdated {
+		t.Errorf("current consent: %+v, %v", cur, err)
+	}
+	bms, err := c.BaseModels(ctx)
+	if err != nil || len(bms) != 3 {
+		t.Errorf("base models: %+v, %v", bms, err)
+	}
+	if e, err := c.WithdrawConsent(ctx); err != nil || e.Consents != 1 {
+		t.Errorf("withdraw: %+v, %v", e, err)
+	}
+	if err := c.Logout(ctx); err != nil || c.Token() != "" {
+		t.Errorf("logout: %v, token %q", err, c.Token())
+	}
+	if _, err := c.Login(ctx, cred); err != nil || c.Token() == "" {
+		t.Errorf("login: %v", err)
+	}
+}
+
+// Every error answer becomes a *studio.Error with the server's code.
+func TestErrors(t *testing.T) {
+	be := synctest.NewBackend(t, nil)
+	ctx := context.Background()
+	alice := be.SignUp(t, "alice@example.com")
+	anon := be.Client(t)
+	forged := be.Client(t)
+	forged.SetToken("lst_forged")
+	offline, _ := client.New("http://127.0.0.1:1", nil)
+	tests := []struct {
+		name   string
+		call   func() error
+		code   string
+		status int
+	}{
+		{"email taken", func() error {
+			_, err := anon.Register(ctx, client.Credentials{Email: "ALICE@example.com", Password: "a long passphrase"})
+			return err
+		}, "email_taken", 409},
+		{"bad credentials", func() error {
+			_, err := anon.Login(ctx, client.Credentials{Email: "alice@example.com", Password: "wrong passphrase"})
+			return err
+		}, "bad_credentials", 401},
+		{"no token", func() error { _, err := anon.BaseModels(ctx); return err }, studio.EUnauthorized, 401},
+		{"forged token", func() error { _, err := forged.BaseModels(ctx); return err }, studio.EUnauthorized, 401},
+		{"unknown dataset", func() error {
+			_, err := alice.Dataset(ctx, "00000000-0000-0000-0000-000000000000")
+			return err
+		}, studio.ENotFound, 404},
+		{"commit of nothing declared", func() error {
+			_, err := alice.CommitDataset(ctx, client.CommitRequest{DatasetID: "00000000-0000-0000-0000-000000000000", Files: []client.CommitFile{{Key: "k"}}})
+			return err
+		}, studio.ENotFound, 404},
+		{"schema violation", func() error {
+			_, err := alice.InitDataset(ctx, client.InitRequest{ModelName: "me", Files: []client.FileDecl{
+				{Name: "a.php", Size: 10, ContentType: "text/x-php", SHA256: "0000000000000000000000000000000000000000000000000000000000000000"}}})
+			return err
+		}, studio.EInvalid, 400},
+		{"route the server lacks (plain-text 404)", func() error {
+			return alice.Do(ctx, http.MethodGet, "/nothing/here", nil, nil, nil)
+		}, studio.ENotFound, 404},
+		{"server unreachable", func() error { _, err := offline.ConsentText(ctx); return err }, studio.EUnavailable, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.call()
+			if studio.ErrorCode(err) != tt.code || client.Status(err) != tt.status || studio.ErrorMessage(err) == "" {
+				t.Errorf("got %v (status %d), want code %s status %d with a message", err, client.Status(err), tt.code, tt.status)
+			}
+			if want := tt.status == 0 || tt.status >= 500; client.Temporary(err) != want {
+				t.Errorf("Temporary = %v, want %v", !want, want)
+			}
+		})
+	}
+}
+
+func TestNewRefusesBadURL(t *testing.T) {
+	for _, u := range []string{"", "ftp://x", "localhost:8080", "http://"} {
+		if _, err := client.New(u, nil); studio.ErrorCode(err) != studio.EInvalid {
+			t.Errorf("New(%q): %v, want invalid", u, err)
+		}
+	}
+}
