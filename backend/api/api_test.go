@@ -148,6 +148,7 @@ func TestStrictInput(t *testing.T) {
 		{"no attestation", "/api/lora/consents", `{"version":"2026-11-01","sha256":"` + sha + `","attest_self":false}`, 400, "consent_mismatch"},
 		{"huge body", "/api/lora/consents", `{"version":"` + strings.Repeat("x", 70<<10) + `"}`, 413, "too_large"},
 		{"init without consent", "/api/lora/datasets/init", `{"model_name":"me","files":[{"name":"a.jpg","size":10,"content_type":"image/jpeg","sha256":"` + sha + `"}]}`, 403, "consent_required"},
+		{"no files", "/api/lora/datasets/init", `{"model_name":"me","files":null}`, 400, "invalid"},
 		{"content type not a photo", "/api/lora/datasets/init", `{"model_name":"me","files":[{"name":"a.php","size":10,"content_type":"text/x-php","sha256":"` + sha + `"}]}`, 400, "invalid"},
 		{"bad email", "/api/auth/register", `{"email":"not-an-email","password":"a long passphrase"}`, 400, "invalid"},
 		{"weak password", "/api/auth/register", `{"email":"b@example.com","password":"short"}`, 400, "weak_password"},

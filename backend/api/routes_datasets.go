@@ -171,6 +171,9 @@ func (s *Server) registerDatasets() {
 }
 
 func (s *Server) initDataset(ctx context.Context, in *initIn) (*initOut, error) {
+	if len(in.Body.Files) == 0 { // the schema's minItems lets a JSON null through
+		return nil, studio.Errorf(studio.EInvalid, "declare at least one photo in files")
+	}
 	if err := s.requireConsent(ctx); err != nil {
 		return nil, err
 	}
