@@ -237,8 +237,10 @@ func Validate(ctx context.Context, srcs []Source, opts Options) (*Report, error)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var w worker
+			defer w.close()
 			for i := range next {
-				results[i] = analyse(ctx, srcs[i], opts)
+				results[i] = w.analyse(ctx, srcs[i], opts)
 				if opts.Progress != nil {
 					mu.Lock()
 					done++

@@ -11,9 +11,14 @@ import (
 // decoderName says which JPEG decoder this build uses; the benchmark prints it.
 const decoderName = "image/jpeg (pure Go, full-size decode)"
 
+// jpegDecoder has no state in pure-Go builds.
+type jpegDecoder struct{}
+
+func (d *jpegDecoder) close() {}
+
 // decodeJPEGGray decodes at full size (the standard library cannot scale in
 // the DCT domain) and box-filters down to a short side >= minShort.
-func decodeJPEGGray(data []byte, hd header, minShort int) (*image.Gray, error) {
+func decodeJPEGGray(_ *jpegDecoder, data []byte, hd header, minShort int, _ *[]byte) (*image.Gray, error) {
 	img, err := jpeg.Decode(bytes.NewReader(data))
 	if err != nil {
 		return nil, err
@@ -21,9 +26,20 @@ func decodeJPEGGray(data []byte, hd header, minShort int) (*image.Gray, error) {
 	return shrinkGray(toGray(img), minShort), nil
 }
 
-// decodeJPEGColor decodes a JPEG at full size; the caller resizes.
-func decodeJPEGColor(data []byte, hd header, minShort int) (image.Image, error) {
+// decodeJPEGColor decodes a JPEG at full size (the standard library cannot
+// scale in the DCT domain); the caller resizes.
+func decodeJPEGColor(data []byte, hd header, w, h int) (image.Image, error) {
 	return jpeg.Decode(bytes.NewReader(data))
+}
+
+// encodeRGBA encodes opaque pixels as a baseline 4:2:0 JPEG; image/jpeg
+// converts an *image.RGBA on its fast path.
+func encodeRGBA(img *image.RGBA, quality int) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: quality}); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 // orientJPEG re-encodes the decoded, oriented pixels: without libjpeg-turbo

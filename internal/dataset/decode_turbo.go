@@ -58,16 +58,38 @@ func scaledSize(w, h, minShort int) (int, int) {
 	return bw, bh
 }
 
-// decodeJPEGGray decodes the luma of a JPEG at reduced scale in the DCT
-// domain (chroma is never inverse-transformed), short side >= minShort.
-func decodeJPEGGray(data []byte, hd header, minShort int) (*image.Gray, error) {
-	h := C.tjInitDecompress()
-	if h == nil {
-		return nil, errors.New("cannot start the jpeg decoder")
+// jpegDecoder is one libjpeg-turbo decompressor, kept by a worker from file
+// to file (creating one per image costs its allocations every time). The
+// zero value is ready; it is not safe for concurrent use.
+type jpegDecoder struct{ h C.tjhandle }
+
+func (d *jpegDecoder) handle() (C.tjhandle, error) {
+	if d.h == nil {
+		if d.h = C.tjInitDecompress(); d.h == nil {
+			return nil, errors.New("cannot start the jpeg decoder")
+		}
 	}
-	defer C.tjDestroy(h)
+	return d.h, nil
+}
+
+// close frees the decompressor; the decoder can be used again after.
+func (d *jpegDecoder) close() {
+	if d.h != nil {
+		C.tjDestroy(d.h)
+		d.h = nil
+	}
+}
+
+// decodeJPEGGray decodes the luma of a JPEG at reduced scale in the DCT
+// domain (chroma is never inverse-transformed), short side >= minShort,
+// into *pix (grown when too small).
+func decodeJPEGGray(d *jpegDecoder, data []byte, hd header, minShort int, pix *[]byte) (*image.Gray, error) {
+	h, err := d.handle()
+	if err != nil {
+		return nil, err
+	}
 	w, ht := scaledSize(hd.width, hd.height, minShort)
-	img := image.NewGray(image.Rect(0, 0, w, ht))
+	img := grayInto(pix, w, ht)
 	rc := C.tjDecompress2(h, (*C.uchar)(unsafe.Pointer(&data[0])), C.ulong(len(data)),
 		(*C.uchar)(unsafe.Pointer(&img.Pix[0])), C.int(w), C.int(w), C.int(ht), C.TJPF_GRAY,
 		C.TJFLAG_FASTDCT|C.TJFLAG_LIMITSCANS)
@@ -77,22 +99,68 @@ func decodeJPEGGray(data []byte, hd header, minShort int) (*image.Gray, error) {
 	return img, nil
 }
 
-// decodeJPEGColor decodes a JPEG at reduced scale into RGBA (for thumbnails).
-func decodeJPEGColor(data []byte, hd header, minShort int) (image.Image, error) {
-	h := C.tjInitDecompress()
-	if h == nil {
-		return nil, errors.New("cannot start the jpeg decoder")
+// coverScale returns the smallest libjpeg-turbo scaled size (M/8) that is
+// at least w x h, or the full size when none is smaller.
+func coverScale(fw, fh, w, h int) (int, int) {
+	var n C.int
+	sf := C.tjGetScalingFactors(&n)
+	bw, bh := fw, fh
+	for _, f := range unsafe.Slice(sf, int(n)) {
+		sw := (fw*int(f.num) + int(f.denom) - 1) / int(f.denom)
+		sh := (fh*int(f.num) + int(f.denom) - 1) / int(f.denom)
+		if sw >= w && sh >= h && sw*sh < bw*bh {
+			bw, bh = sw, sh
+		}
 	}
-	defer C.tjDestroy(h)
-	w, ht := scaledSize(hd.width, hd.height, minShort)
-	img := image.NewRGBA(image.Rect(0, 0, w, ht))
-	rc := C.tjDecompress2(h, (*C.uchar)(unsafe.Pointer(&data[0])), C.ulong(len(data)),
-		(*C.uchar)(unsafe.Pointer(&img.Pix[0])), C.int(w), C.int(img.Stride), C.int(ht), C.TJPF_RGBA,
+	return bw, bh
+}
+
+// decodeJPEGColor decodes a JPEG into opaque RGBA at the smallest DCT scale
+// that is at least w x h (as stored, before orientation): often exactly
+// w x h, and then nothing needs resizing.
+func decodeJPEGColor(data []byte, hd header, w, h int) (*image.RGBA, error) {
+	var d jpegDecoder
+	defer d.close()
+	th, err := d.handle()
+	if err != nil {
+		return nil, err
+	}
+	sw, sh := coverScale(hd.width, hd.height, w, h)
+	img := image.NewRGBA(image.Rect(0, 0, sw, sh))
+	rc := C.tjDecompress2(th, (*C.uchar)(unsafe.Pointer(&data[0])), C.ulong(len(data)),
+		(*C.uchar)(unsafe.Pointer(&img.Pix[0])), C.int(sw), C.int(img.Stride), C.int(sh), C.TJPF_RGBA,
 		C.TJFLAG_LIMITSCANS)
-	if err := turboError(h, rc); err != nil {
+	if err := turboError(th, rc); err != nil {
 		return nil, err
 	}
 	return img, nil
+}
+
+// encodeRGBA encodes opaque pixels as a baseline 4:2:0 JPEG with
+// libjpeg-turbo's compressor (several times faster than image/jpeg; its
+// SIMD paths are bit-exact with its C ones, so the bytes depend only on the
+// pixels and the quality). The only marker it writes is the JFIF header.
+func encodeRGBA(img *image.RGBA, quality int) ([]byte, error) {
+	b := img.Bounds()
+	if b.Empty() {
+		return nil, errors.New("nothing to encode")
+	}
+	h := C.tjInitCompress()
+	if h == nil {
+		return nil, errors.New("cannot start the jpeg encoder")
+	}
+	defer C.tjDestroy(h)
+	var dst *C.uchar
+	var size C.ulong
+	rc := C.tjCompress2(h, (*C.uchar)(unsafe.Pointer(&img.Pix[img.PixOffset(b.Min.X, b.Min.Y)])),
+		C.int(b.Dx()), C.int(img.Stride), C.int(b.Dy()), C.TJPF_RGBA, &dst, &size, C.TJSAMP_420, C.int(quality), 0)
+	if dst != nil {
+		defer C.tjFree(dst)
+	}
+	if rc != 0 {
+		return nil, errors.New(strings.ToLower(C.GoString(C.tjGetErrorStr2(h))))
+	}
+	return C.GoBytes(unsafe.Pointer(dst), C.int(size)), nil
 }
 
 // orientJPEG applies an EXIF orientation losslessly on DCT coefficients

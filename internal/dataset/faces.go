@@ -24,7 +24,8 @@ var (
 )
 
 type cascades struct {
-	face   *pigo.Pigo
+	face   *faceCascade
+	pigo   *pigo.Pigo // for its ClusterDetections only
 	pupil  *landmarkCascade
 	nose   *landmarkCascade // lp93: tip of the nose
 	mouth  *landmarkCascade // lp84: corner of the mouth (flip for the other)
@@ -39,7 +40,8 @@ var (
 func loadCascades() (*cascades, error) {
 	cascadeOnce.Do(func() {
 		c := &cascadeSet
-		if c.face, c.loaded = pigo.NewPigo().Unpack(facefinderBin); c.loaded != nil {
+		c.pigo = pigo.NewPigo()
+		if c.face, c.loaded = parseFaceCascade(facefinderBin); c.loaded != nil {
 			return
 		}
 		if c.pupil, c.loaded = parseLandmarkCascade(puplocBin); c.loaded != nil {
@@ -90,8 +92,8 @@ func (f face) box() (x0, y0, x1, y1 float64) {
 }
 
 // detectFaces finds faces in g. The returned faces are strongest first, in
-// g's coordinates.
-func detectFaces(g *image.Gray) ([]face, error) {
+// g's coordinates. ts keeps the detector's tables between calls.
+func detectFaces(g *image.Gray, ts *faceTables) ([]face, error) {
 	cs, err := loadCascades()
 	if err != nil {
 		return nil, err
@@ -123,7 +125,7 @@ func detectFaces(g *image.Gray) ([]face, error) {
 	// One pass over the bordered image. (Running the small windows on the
 	// bare image instead halves the cost, but shifts the window grid, and the
 	// weakest real faces of the fixtures then drop under minScore.)
-	dets := cs.face.ClusterDetections(cs.face.RunCascade(params, 0), clusterIoU)
+	dets := cs.pigo.ClusterDetections(cs.face.run(params, pad, pad, pad+dw, pad+dh, ts), clusterIoU)
 	slices.SortFunc(dets, func(a, b pigo.Detection) int {
 		switch {
 		case a.Q > b.Q:

@@ -17,13 +17,14 @@ import (
 const workShort = 480
 
 // decodeGray returns the oriented luma of an image at a short side of about
-// minShort (never upscaled).
-func decodeGray(data []byte, hd header, minShort int) (*image.Gray, error) {
+// minShort (never upscaled). A JPEG is decoded with d into *pix, which grows
+// when too small.
+func decodeGray(d *jpegDecoder, data []byte, hd header, minShort int, pix *[]byte) (*image.Gray, error) {
 	var g *image.Gray
 	switch hd.format {
 	case formatJPEG:
 		var err error
-		if g, err = decodeJPEGGray(data, hd, minShort); err != nil {
+		if g, err = decodeJPEGGray(d, data, hd, minShort, pix); err != nil {
 			return nil, err
 		}
 	default:
@@ -42,6 +43,15 @@ func decodeOther(data []byte, format string) (image.Image, error) {
 		return webp.Decode(bytes.NewReader(data))
 	}
 	return png.Decode(bytes.NewReader(data))
+}
+
+// grayInto returns a w x h grey image over *pix, growing it when too small.
+// The pixels are not cleared.
+func grayInto(pix *[]byte, w, h int) *image.Gray {
+	if cap(*pix) < w*h {
+		*pix = make([]byte, w*h)
+	}
+	return &image.Gray{Pix: (*pix)[:w*h], Stride: w, Rect: image.Rect(0, 0, w, h)}
 }
 
 // toGray returns the luma of img, without copying when it is already there.
@@ -82,33 +92,38 @@ func resizeGray(g *image.Gray, w, h int) *image.Gray {
 	if w <= 0 || h <= 0 || sw <= 0 || sh <= 0 {
 		return out
 	}
+	// Column spans are the same on every row: compute them once.
+	xs := make([]int, 2*w)
+	for x := 0; x < w; x++ {
+		x0, x1 := x*sw/w, (x+1)*sw/w
+		if x1 <= x0 {
+			x1 = x0 + 1
+		}
+		xs[2*x], xs[2*x+1] = x0, x1
+	}
 	row := make([]uint32, w)
-	cnt := make([]uint32, w)
+	cnt := uint32(0)
 	for y := 0; y < h; y++ {
 		y0, y1 := y*sh/h, (y+1)*sh/h
 		if y1 <= y0 {
 			y1 = y0 + 1
 		}
 		clear(row)
-		clear(cnt)
 		for sy := y0; sy < y1; sy++ {
 			src := g.Pix[sy*g.Stride : sy*g.Stride+sw]
-			for x := 0; x < w; x++ {
-				x0, x1 := x*sw/w, (x+1)*sw/w
-				if x1 <= x0 {
-					x1 = x0 + 1
-				}
+			for x := range row {
 				var s uint32
-				for _, v := range src[x0:x1] {
+				for _, v := range src[xs[2*x]:xs[2*x+1]] {
 					s += uint32(v)
 				}
 				row[x] += s
-				cnt[x] += uint32(x1 - x0)
 			}
 		}
+		cnt = uint32(y1 - y0)
 		dst := out.Pix[y*out.Stride:]
 		for x := 0; x < w; x++ {
-			dst[x] = uint8((row[x] + cnt[x]/2) / cnt[x])
+			n := cnt * uint32(xs[2*x+1]-xs[2*x])
+			dst[x] = uint8((row[x] + n/2) / n)
 		}
 	}
 	return out

@@ -243,3 +243,45 @@ func TestThumbnailOfPNG(t *testing.T) {
 		t.Errorf("got %v, want 256x128", b.Size())
 	}
 }
+
+// TestThumbnailFlattensOnWhite: a JPEG cannot keep alpha, and transparent
+// pixels must not turn black.
+func TestThumbnailFlattensOnWhite(t *testing.T) {
+	img := image.NewNRGBA(image.Rect(0, 0, 400, 200)) // transparent black
+	for y := 0; y < 200; y++ {
+		for x := 200; x < 400; x++ {
+			img.SetNRGBA(x, y, color.NRGBA{R: 255, A: 128}) // half-transparent red
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := dataset.Thumbnail(context.Background(), memSource("cutout.png", buf.Bytes()), &out, 100); err != nil {
+		t.Fatal(err)
+	}
+	got := decodeJPEG(t, out.Bytes())
+	if b := got.Bounds(); b.Dx() != 100 || b.Dy() != 50 {
+		t.Fatalf("got %v, want 100x50", b.Size())
+	}
+	for _, tt := range []struct {
+		x, y    int
+		r, g, b uint32 // expected, +-8
+	}{
+		{25, 25, 255, 255, 255}, // transparent: white
+		{75, 25, 255, 127, 127}, // red at half alpha over white: pink
+	} {
+		r, g, b, _ := got.At(tt.x, tt.y).RGBA()
+		if d := max(diff(r>>8, tt.r), diff(g>>8, tt.g), diff(b>>8, tt.b)); d > 8 {
+			t.Errorf("pixel (%d,%d): got %d %d %d, want %d %d %d", tt.x, tt.y, r>>8, g>>8, b>>8, tt.r, tt.g, tt.b)
+		}
+	}
+}
+
+func diff(a, b uint32) uint32 {
+	if a > b {
+		return a - b
+	}
+	return b - a
+}

@@ -39,6 +39,8 @@ func parseLandmarkCascade(b []byte) (*landmarkCascade, error) {
 	if len(b)-16 != c.stages*c.trees*per {
 		return nil, errors.New("landmark cascade size does not match its header")
 	}
+	c.codes = make([]int8, 0, c.stages*c.trees*(4*leaves-4))
+	c.preds = make([]float32, 0, c.stages*c.trees*2*leaves)
 	pos := 16
 	for range c.stages * c.trees {
 		for _, v := range b[pos : pos+4*leaves-4] {

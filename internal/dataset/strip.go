@@ -6,7 +6,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"image"
-	"image/jpeg"
+	"image/color"
+	"image/draw"
 	"io"
 
 	"github.com/disintegration/imaging"
@@ -62,7 +63,7 @@ func Strip(ctx context.Context, src Source, w io.Writer) (sha string, err error)
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
-	data, hd, ferr := intake(src, defaultMaxBytes, defaultMaxPixels)
+	data, hd, ferr := intake(src, defaultMaxBytes, defaultMaxPixels, nil)
 	if ferr != nil {
 		return "", intakeError(ferr)
 	}
@@ -89,28 +90,78 @@ func Thumbnail(ctx context.Context, src Source, w io.Writer, maxSide int) error 
 	if maxSide <= 0 {
 		maxSide = 256
 	}
-	data, hd, ferr := intake(src, defaultMaxBytes, defaultMaxPixels)
+	data, hd, ferr := intake(src, defaultMaxBytes, defaultMaxPixels, nil)
 	if ferr != nil {
 		return intakeError(ferr)
+	}
+	// The size imaging.Fit gives the oriented photo, and the same before
+	// orientation.
+	ow, oh := hd.orientedSize()
+	tw, th := fitSize(ow, oh, maxSide)
+	sw, sh := tw, th
+	if hd.orientation >= 5 {
+		sw, sh = th, tw
 	}
 	var img image.Image
 	var err error
 	if hd.format == formatJPEG {
-		// Decode at the smallest DCT scale that still covers maxSide.
-		need := (maxSide*min(hd.width, hd.height) + max(hd.width, hd.height) - 1) / max(hd.width, hd.height)
-		img, err = decodeJPEGColor(data, hd, need)
+		img, err = decodeJPEGColor(data, hd, sw, sh)
 	} else {
 		img, err = decodeOther(data, hd.format)
 	}
 	if err != nil {
 		return intakeError(&fileError{code: CodeCorrupt, msg: "the image is damaged or incomplete: export the photo again", err: err})
 	}
-	img = applyOrientation(img, hd.orientation)
-	img = imaging.Fit(img, maxSide, maxSide, imaging.Linear)
-	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 85}); err != nil {
+	// Resize before orienting: the same pixels, fewer of them to turn.
+	rgba := flatten(img)
+	if b := rgba.Bounds(); b.Dx() != sw || b.Dy() != sh {
+		rgba = asRGBA(imaging.Resize(rgba, sw, sh, imaging.Linear))
+	}
+	if o, ok := applyOrientation(rgba, hd.orientation).(*image.NRGBA); ok {
+		rgba = asRGBA(o)
+	}
+	b, err := encodeRGBA(rgba, 85)
+	if err != nil {
 		return err
 	}
-	_, err = w.Write(buf.Bytes())
+	_, err = w.Write(b)
 	return err
+}
+
+// fitSize is the size imaging.Fit gives a w x h image in maxSide x maxSide:
+// unchanged when it fits, else the long side at maxSide and the other
+// scaled and truncated as imaging does.
+func fitSize(w, h, maxSide int) (int, int) {
+	if w <= maxSide && h <= maxSide {
+		return w, h
+	}
+	if a := float64(w) / float64(h); a > 1 {
+		return maxSide, max(1, int(float64(maxSide)/a))
+	}
+	return max(1, int(float64(maxSide)*float64(w)/float64(h))), maxSide
+}
+
+// flatten returns img as an opaque *image.RGBA, laying transparent pixels
+// over white (a JPEG cannot keep them, and transparent black must not turn
+// into black). An opaque *image.RGBA is returned as it is.
+func flatten(img image.Image) *image.RGBA {
+	if m, ok := img.(*image.RGBA); ok && m.Opaque() {
+		return m
+	}
+	b := img.Bounds()
+	dst := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	if hasAlpha(img) {
+		draw.Draw(dst, dst.Bounds(), image.NewUniform(color.White), image.Point{}, draw.Src)
+		draw.Draw(dst, dst.Bounds(), img, b.Min, draw.Over)
+	} else {
+		draw.Draw(dst, dst.Bounds(), img, b.Min, draw.Src)
+	}
+	return dst
+}
+
+// asRGBA views an opaque *image.NRGBA (what imaging returns) as the
+// *image.RGBA it equals: with every alpha at 255, straight and
+// premultiplied colour agree.
+func asRGBA(n *image.NRGBA) *image.RGBA {
+	return &image.RGBA{Pix: n.Pix, Stride: n.Stride, Rect: n.Rect}
 }
