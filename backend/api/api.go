@@ -54,6 +54,8 @@ type Config struct {
 	MaxFileSize   int64         // default 40 MiB
 	Processors    []string      // named in every consent: the storage and the GPU provider
 	RetentionDays int           // default 365
+
+	Training Training // providers, dispatch queue and webhook ingestion
 }
 
 // Server serves the backend's routes.
@@ -84,6 +86,8 @@ func New(cfg Config) *Server {
 	setDefault(&cfg.PartSize, 5<<20)
 	setDefault(&cfg.MaxFileSize, 40<<20)
 	setDefault(&cfg.RetentionDays, 365)
+	setDefault(&cfg.Training.IdempotencyTTL, DefaultIdempotencyTTL)
+	setDefault(&cfg.Training.IdempotencyLock, time.Minute)
 	if cfg.Limiter == nil {
 		cfg.Limiter = NewMemoryLimiter(DefaultLimits)
 	}
@@ -109,6 +113,9 @@ func New(cfg Config) *Server {
 	s.registerConsent()
 	s.registerDatasets()
 	s.registerModels()
+	s.registerJobs()
+	s.registerVersions()
+	s.mux.HandleFunc("POST /api/lora/webhook", s.webhook) // raw body: verified before it is parsed
 	s.registerPresign()
 	return s
 }

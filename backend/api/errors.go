@@ -43,6 +43,20 @@ var statusOf = map[string]int{
 	"unknown_upload":       http.StatusBadRequest,
 	"not_uploaded":         http.StatusConflict,
 	"storage_unavailable":  http.StatusServiceUnavailable,
+
+	"idempotency_key_required":  http.StatusBadRequest,
+	"idempotency_key_invalid":   http.StatusBadRequest,
+	"idempotency_key_reused":    http.StatusUnprocessableEntity,
+	"idempotency_key_in_flight": http.StatusConflict,
+	"dataset_not_validated":     http.StatusConflict,
+	"base_model_unsupported":    http.StatusBadRequest,
+	"param_out_of_bounds":       http.StatusBadRequest,
+	"provider_unavailable":      http.StatusServiceUnavailable,
+	"training_unavailable":      http.StatusServiceUnavailable,
+	"version_not_ready":         http.StatusConflict,
+	"weight_out_of_bounds":      http.StatusBadRequest,
+	"webhook_unauthenticated":   http.StatusUnauthorized,
+	"webhook_malformed":         http.StatusBadRequest,
 }
 
 // HTTPStatus returns the status for err's code.

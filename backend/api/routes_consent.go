@@ -145,6 +145,21 @@ func (s *Server) withdrawConsent(ctx context.Context, _ *struct{}) (*erasureOut,
 	if err != nil {
 		return nil, err
 	}
-	logger(ctx).Info("consent withdrawn; data erased", "user_id", uid, "datasets", e.Datasets, "photos", e.Items, "versions", e.Versions)
+	// Training side of the erasure: stop what still runs (best effort: the
+	// tombstones make a late webhook delete, never restore, its artifact),
+	// then erase again what a worker uploaded meanwhile.
+	for _, j := range e.Canceled {
+		if p := s.cfg.Training.Provider; p != nil && j.Status != "queued" {
+			if err := p.Cancel(ctx, j); err != nil {
+				logger(ctx).Warn("could not cancel a job at its provider", "job_id", j.ID, "err", err)
+			}
+		}
+	}
+	if s.cfg.Blobs != nil {
+		if err := s.cfg.Blobs.DeletePrefix(ctx, pgstore.KeyPrefix(uid)); err != nil {
+			logger(ctx).Warn("second erasure pass failed; late webhooks still delete artifacts", "err", err)
+		}
+	}
+	logger(ctx).Info("consent withdrawn; data erased", "user_id", uid, "datasets", e.Datasets, "photos", e.Items, "versions", e.Versions, "jobs_canceled", e.Jobs)
 	return &erasureOut{Body: e}, nil
 }

@@ -11,8 +11,14 @@ import (
 
 type modelsOut struct {
 	Body struct {
-		Models []studio.Model `json:"models"`
+		Models []modelBody `json:"models"`
 	}
+}
+
+// modelBody is a model with its versions, oldest first.
+type modelBody struct {
+	studio.Model
+	Versions []versionBody `json:"versions"`
 }
 
 type baseModelsOut struct {
@@ -22,7 +28,7 @@ type baseModelsOut struct {
 func (s *Server) registerModels() {
 	register(s, huma.Operation{
 		OperationID: "models-list", Method: http.MethodGet, Path: "/api/lora/models",
-		Summary: "The user's models", Security: bearer, Tags: []string{"models"},
+		Summary: "The user's models with their versions", Security: bearer, Tags: []string{"models"},
 	}, s.listModels)
 	register(s, huma.Operation{
 		OperationID: "base-models", Method: http.MethodGet, Path: "/api/lora/base-models",
@@ -35,8 +41,21 @@ func (s *Server) listModels(ctx context.Context, _ *struct{}) (*modelsOut, error
 	if err != nil {
 		return nil, err
 	}
+	vs, err := s.cfg.Store.Versions(ctx, userID(ctx))
+	if err != nil {
+		return nil, err
+	}
 	out := &modelsOut{}
-	out.Body.Models = append([]studio.Model{}, ms...)
+	out.Body.Models = []modelBody{}
+	for _, m := range ms {
+		mb := modelBody{Model: m, Versions: []versionBody{}}
+		for _, v := range vs {
+			if v.ModelID == m.ID {
+				mb.Versions = append(mb.Versions, toVersionBody(v))
+			}
+		}
+		out.Body.Models = append(out.Body.Models, mb)
+	}
 	return out, nil
 }
 

@@ -33,6 +33,14 @@ type Store interface {
 	// ETooLarge above MaxPutSize (use CreateMultipart).
 	PresignPut(ctx context.Context, o Object, ttl time.Duration) (Request, error)
 
+	// PresignPutMax returns one signed PUT request for an object whose size
+	// and checksum are unknown in advance (a trained artifact), bound to the
+	// key, the content type and at most maxSize bytes where the storage can
+	// enforce it (the local store can, S3 cannot: Stat the object after and
+	// refuse it when it is larger). Check the checksum after the upload.
+	// Returns EInvalid for a bad key, content type, maxSize or ttl.
+	PresignPutMax(ctx context.Context, key, contentType string, maxSize int64, ttl time.Duration) (Request, error)
+
 	// CreateMultipart starts a multipart upload and presigns every part, each
 	// bound to its exact length. partSize is a preference: the upload's part
 	// size is PlanParts' choice, returned in Multipart.PartSize. The

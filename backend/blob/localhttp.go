@@ -87,6 +87,7 @@ type signedQuery struct {
 	upload  string
 	part    int
 	sig     string
+	max     int64 // PresignPutMax URLs: the most bytes the body may have
 }
 
 func parseQuery(r *http.Request, put bool) (signedQuery, *httpError) {
@@ -101,6 +102,12 @@ func parseQuery(r *http.Request, put bool) (signedQuery, *httpError) {
 		return s, bad
 	}
 	if !put {
+		return s, nil
+	}
+	if m := q.Get("max"); m != "" {
+		if s.max, err = parseLength(m); err != nil || s.max == 0 {
+			return s, bad
+		}
 		return s, nil
 	}
 	if s.length, err = parseLength(q.Get("length")); err != nil {
@@ -129,6 +136,9 @@ func (l *Local) servePut(w http.ResponseWriter, r *http.Request, key string) *ht
 	s, herr := parseQuery(r, true)
 	if herr != nil {
 		return herr
+	}
+	if s.max > 0 {
+		return l.servePutMax(w, r, key, s)
 	}
 	var contentType, sum string
 	if s.upload == "" {
@@ -254,5 +264,56 @@ func (l *Local) serveGet(w http.ResponseWriter, r *http.Request, key string) *ht
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "private, no-store") // face photos: no shared caches
 	http.ServeContent(w, r, "", fi.ModTime(), f)
+	return nil
+}
+
+// servePutMax serves a PresignPutMax URL: signature (over the key, the
+// Content-Type as sent and the maximum), expiry, a Content-Length no
+// larger than the maximum, all before reading a byte; the sha256 is
+// computed as the body streams in and recorded with the object.
+func (l *Local) servePutMax(w http.ResponseWriter, r *http.Request, key string, s signedQuery) *httpError {
+	contentType := r.Header.Get(HeaderContentType)
+	if contentType == "" {
+		return refuse(http.StatusBadRequest, CodeHeaderMissing, "send the signed header %s", HeaderContentType)
+	}
+	if !l.verify(s.sig, methodPutMax, key, s.max, contentType, "", "", 0, s.expires) {
+		return refuse(http.StatusForbidden, CodeSignatureInvalid, "the signature does not match the url and headers")
+	}
+	if herr := l.checkExpiry(s); herr != nil {
+		return herr
+	}
+	switch {
+	case r.ContentLength < 0:
+		return refuse(http.StatusLengthRequired, CodeLengthMismatch, "send Content-Length (at most %d)", s.max)
+	case r.ContentLength == 0:
+		return refuse(http.StatusBadRequest, CodeLengthMismatch, "the body is empty")
+	case r.ContentLength > s.max:
+		return refuse(http.StatusRequestEntityTooLarge, CodeLengthMismatch, "body has %d bytes, the url allows at most %d", r.ContentLength, s.max)
+	}
+	dir := filepath.Dir(l.objectPath(key))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return l.internal(r, err)
+	}
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	tmp, got, err := receive(dir, r.Body, r.ContentLength, *bp)
+	var lerr *lengthError
+	switch {
+	case errors.As(err, &lerr):
+		return refuse(http.StatusBadRequest, CodeLengthMismatch, "%s", lerr.Error())
+	case err != nil:
+		return l.internal(r, err)
+	}
+	if err := l.publish(tmp, key, objectMeta{Size: r.ContentLength, ContentType: contentType, SHA256: got}); err != nil {
+		os.Remove(tmp)
+		if studio.ErrorCode(err) == studio.EConflict {
+			return refuse(http.StatusConflict, studio.EConflict, "%s", studio.ErrorMessage(err))
+		}
+		return l.internal(r, err)
+	}
+	b64, _ := checksumBase64(got)
+	w.Header().Set("ETag", `"`+got+`"`)
+	w.Header().Set(HeaderChecksumSHA256, b64)
+	w.WriteHeader(http.StatusOK)
 	return nil
 }

@@ -55,11 +55,16 @@ type Erasure struct {
 	Datasets int `json:"datasets_erased"`
 	Items    int `json:"photos_erased"`
 	Versions int `json:"versions_erased"`
+	Jobs     int `json:"jobs_canceled"`
+	// Canceled lists the jobs that were still live, for the caller to tell
+	// their provider to stop.
+	Canceled []JobRef `json:"-"`
 }
 
 // WithdrawConsent marks every live consent of the user withdrawn and
-// deletes their models, datasets, photos' rows, versions, jobs and active
-// identity in one transaction. The caller erases the stored objects first:
+// deletes their models, datasets, photos' rows, versions, jobs, idempotency
+// keys and active identity in one transaction, leaving a tombstone per job
+// (its id and artifact key) and listing the live jobs in Erasure.Canceled. The caller erases the stored objects first:
 // if that fails, nothing here has happened and the user can retry.
 func (s *Store) WithdrawConsent(ctx context.Context, userID string) (Erasure, error) {
 	var e Erasure
@@ -73,6 +78,24 @@ func (s *Store) WithdrawConsent(ctx context.Context, userID string) (Erasure, er
 			(SELECT count(*) FROM lora_datasets WHERE user_id = $1),
 			(SELECT count(*) FROM lora_dataset_items i JOIN lora_datasets d ON d.id = i.dataset_id WHERE d.user_id = $1),
 			(SELECT count(*) FROM lora_versions WHERE user_id = $1)`, userID).Scan(&e.Datasets, &e.Items, &e.Versions); err != nil {
+			return err
+		}
+		// Tombstones first: a late webhook of an erased job finds its
+		// artifact key there and deletes, never restores, the bytes.
+		rows, err := tx.Query(ctx, `SELECT `+jobRefCols+` FROM lora_jobs j
+			WHERE j.user_id = $1 AND j.status IN ('queued', 'dispatched', 'running')`, userID)
+		if err != nil {
+			return err
+		}
+		if e.Canceled, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (JobRef, error) { return scanRef(r) }); err != nil {
+			return err
+		}
+		e.Jobs = len(e.Canceled)
+		if _, err := tx.Exec(ctx, `INSERT INTO erased_jobs (job_id, artifact_key, erased_at)
+			SELECT id, artifact_key, $2 FROM lora_jobs WHERE user_id = $1 ON CONFLICT DO NOTHING`, userID, s.Now()); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM idempotency_keys WHERE user_id = $1`, userID); err != nil {
 			return err
 		}
 		// Cascades take datasets, items, uploads, versions, jobs and the identity.

@@ -25,7 +25,7 @@ type Store struct {
 	Now  func() time.Time
 }
 
-// Open connects to url and applies pending migrations.
+// Open connects to url and applies pending migrations, ours then River's.
 func Open(ctx context.Context, url string) (*Store, error) {
 	pool, err := pgxpool.New(ctx, url)
 	if err != nil {
@@ -36,6 +36,10 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if _, err := migrations.UpPostgres(ctx, db); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("pgstore: %w", err)
+	}
+	if _, err := MigrateRiver(ctx, pool); err != nil {
+		pool.Close()
+		return nil, err
 	}
 	return &Store{pool: pool, Now: time.Now}, nil
 }

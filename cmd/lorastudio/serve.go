@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -39,7 +40,7 @@ environment:
   LORASTUDIO_MULTIPART_FROM  files of at least this many bytes upload in parts (default 8388608)
   LORASTUDIO_GPU_PROVIDER    the GPU provider named in consents (default "self-hosted GPU worker")
   LORASTUDIO_RETENTION_DAYS  how long photos are kept, stated in consents (default 365)
-`
+` + trainingEnvHelp
 
 func databaseURL(c *cli) string {
 	if u := c.getenv("DATABASE_URL"); u != "" {
@@ -95,6 +96,27 @@ func runServe(ctx context.Context, c *cli, args []string) int {
 		return exitUsage
 	}
 	cfg.Store, cfg.Log, cfg.Version, cfg.Sentry = pgstore.New(pool), log, version, sentryOn
+	startQueue, stopQueue, err := setupTraining(c, &cfg, pool, publicURL(c, ln), log)
+	if err != nil {
+		ln.Close()
+		log.Error("configuration", "err", err)
+		return exitUsage
+	}
+	if startQueue != nil {
+		// River picks up dispatches left by a previous run: nothing is lost on restart.
+		if err := startQueue(ctx); err != nil {
+			ln.Close()
+			log.Error("dispatch queue", "err", err)
+			return exitFail
+		}
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			defer cancel()
+			if err := stopQueue(sctx); err != nil {
+				log.Error("dispatch queue stop", "err", err)
+			}
+		}()
+	}
 	srv := &http.Server{
 		Handler:           api.New(cfg),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -143,7 +165,21 @@ func runMigrate(ctx context.Context, c *cli, args []string) int {
 		fmt.Fprintln(c.stderr, "lorastudio migrate:", err)
 		return exitFail
 	}
-	if len(res) == 0 {
+	pool, err := pgxpool.New(ctx, databaseURL(c))
+	if err != nil {
+		fmt.Fprintln(c.stderr, "lorastudio migrate:", err)
+		return exitFail
+	}
+	defer pool.Close()
+	river, err := pgstore.MigrateRiver(ctx, pool) // River's tables, by River's own migrator
+	if err != nil {
+		fmt.Fprintln(c.stderr, "lorastudio migrate:", err)
+		return exitFail
+	}
+	for _, v := range river {
+		fmt.Fprintf(c.stdout, "migrate: applied river migration %03d\n", v)
+	}
+	if len(res) == 0 && len(river) == 0 {
 		fmt.Fprintln(c.stdout, "migrate: database is up to date")
 	}
 	for _, r := range res {
@@ -158,4 +194,12 @@ func usageExit(err error) int {
 		return exitOK
 	}
 	return exitUsage
+}
+
+// publicURL is the URL clients and providers reach this server at.
+func publicURL(c *cli, ln net.Listener) string {
+	if u := strings.TrimRight(c.getenv("LORASTUDIO_PUBLIC_URL"), "/"); u != "" {
+		return u
+	}
+	return "http://" + ln.Addr().String()
 }

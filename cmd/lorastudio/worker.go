@@ -1,5 +1,116 @@
 package main
 
-import "context"
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"time"
 
-func runWorker(ctx context.Context, c *cli, args []string) int { return notYet(c, "worker") }
+	"github.com/promptforge/lorastudio/internal/stdwebhook"
+	"github.com/promptforge/lorastudio/internal/telemetry"
+	"github.com/promptforge/lorastudio/internal/worker"
+)
+
+const workerEnvHelp = `
+environment:
+  LORASTUDIO_WORKER_TRAINER        the trainer command, split on spaces; "{config}" is replaced by the
+                                   config file (appended when absent). ai-toolkit: "python /opt/ai-toolkit/run.py";
+                                   sd-scripts: "accelerate launch /opt/sd-scripts/sdxl_train_network.py --config_file {config}"
+  LORASTUDIO_WORKER_SECRET         whsec_… verifying the backend's dispatches (its LORASTUDIO_DISPATCH_SECRET;
+                                   space-separated during a rotation)
+  LORASTUDIO_WORKER_WEBHOOK_SECRET whsec_… signing webhooks (one of the backend's LORASTUDIO_WEBHOOK_SECRETS)
+  LORASTUDIO_WORKER_DIR            job folders (default $XDG_DATA_HOME/lorastudio/worker)
+  LORASTUDIO_WORKER_PUBLIC_URL     where users reach this worker's logs (optional)
+  LORASTUDIO_WORKER_BASE_MODELS    comma-separated base models this box trains (default flux-dev,flux-schnell,sdxl)
+  LORASTUDIO_LOG_LEVEL             debug, info (default), warn or error
+`
+
+func runWorker(ctx context.Context, c *cli, args []string) int {
+	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	addr := fs.String("addr", "127.0.0.1:8090", "listen address `host:port` (port 0 picks a free one)")
+	fs.Usage = func() {
+		fmt.Fprintln(c.stderr, "usage: lorastudio worker [--addr HOST:PORT]\n\nThe reference GPU worker: trains the jobs the backend dispatches.")
+		fs.PrintDefaults()
+		fmt.Fprint(c.stderr, workerEnvHelp)
+	}
+	if err := fs.Parse(args); err != nil {
+		return usageExit(err)
+	}
+	log, err := telemetry.NewLogger(c.stderr, c.getenv("LORASTUDIO_LOG_LEVEL"))
+	if err != nil {
+		fmt.Fprintln(c.stderr, "lorastudio worker:", err)
+		return exitUsage
+	}
+	cfg, err := workerConfig(c)
+	if err != nil {
+		fmt.Fprintln(c.stderr, "lorastudio worker:", err)
+		return exitUsage
+	}
+	cfg.Log = log
+	w, err := worker.New(cfg)
+	if err != nil {
+		fmt.Fprintln(c.stderr, "lorastudio worker:", err)
+		return exitUsage
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		log.Error("listen", "addr", *addr, "err", err)
+		return exitFail
+	}
+	srv := &http.Server{Handler: w.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	log.Info("listening", "addr", ln.Addr().String(), "trainer", strings.Join(cfg.Trainer, " "), "dir", cfg.WorkDir)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		log.Error("serve", "err", err)
+		return exitFail
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return exitFail
+	}
+	log.Info("stopped")
+	return exitOK
+}
+
+func workerConfig(c *cli) (worker.Config, error) {
+	var cfg worker.Config
+	var err error
+	if cfg.DispatchSecrets, err = stdwebhook.ParseSecrets(c.getenv("LORASTUDIO_WORKER_SECRET")); err != nil {
+		return cfg, fmt.Errorf("LORASTUDIO_WORKER_SECRET: %w", err)
+	}
+	if cfg.WebhookSecret, err = stdwebhook.ParseSecret(c.getenv("LORASTUDIO_WORKER_WEBHOOK_SECRET")); err != nil {
+		return cfg, fmt.Errorf("LORASTUDIO_WORKER_WEBHOOK_SECRET: %w", err)
+	}
+	if cfg.Trainer = strings.Fields(c.getenv("LORASTUDIO_WORKER_TRAINER")); len(cfg.Trainer) == 0 {
+		return cfg, errors.New("set LORASTUDIO_WORKER_TRAINER to the trainer command (see --help)")
+	}
+	cfg.WorkDir = c.getenv("LORASTUDIO_WORKER_DIR")
+	if cfg.WorkDir == "" {
+		data := c.getenv("XDG_DATA_HOME")
+		if data == "" {
+			if home := c.getenv("HOME"); home != "" {
+				data = filepath.Join(home, ".local", "share")
+			} else {
+				return cfg, errors.New("set LORASTUDIO_WORKER_DIR")
+			}
+		}
+		cfg.WorkDir = filepath.Join(data, "lorastudio", "worker")
+	}
+	cfg.PublicURL = c.getenv("LORASTUDIO_WORKER_PUBLIC_URL")
+	if v := c.getenv("LORASTUDIO_WORKER_BASE_MODELS"); v != "" {
+		for m := range strings.SplitSeq(v, ",") {
+			cfg.BaseModels = append(cfg.BaseModels, strings.TrimSpace(m))
+		}
+	}
+	return cfg, nil
+}

@@ -1,0 +1,222 @@
+package api
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/promptforge/lorastudio/backend/pgstore"
+	"github.com/promptforge/lorastudio/backend/training"
+	"github.com/promptforge/lorastudio/internal/studio"
+)
+
+// Training holds what the training routes need. A zero Training answers
+// "training_unavailable" on POST /api/lora/jobs.
+type Training struct {
+	Provider training.Provider
+	Queue    interface {
+		EnqueueDispatch(ctx context.Context, tx pgx.Tx, jobID string) error
+	}
+	Ingester *training.Ingester
+	// DispatchSecret derives each job's dispatch key (training.DispatchKey).
+	DispatchSecret []byte
+	// IdempotencyTTL is how long an Idempotency-Key is remembered, default 24 h.
+	IdempotencyTTL time.Duration
+	// IdempotencyLock is how long an unfinished claim blocks the key before
+	// another request may take it over, default 1 minute.
+	IdempotencyLock time.Duration
+}
+
+// DefaultIdempotencyTTL is how long a key of POST /api/lora/jobs is kept.
+const DefaultIdempotencyTTL = 24 * time.Hour
+
+type createJobIn struct {
+	IdempotencyKey string `header:"Idempotency-Key" doc:"required: 1 to 255 printable ASCII characters, quoted or not; the same key with the same body replays the first response for 24 h"`
+	Body           struct {
+		DatasetID string             `json:"dataset_id" format:"uuid"`
+		BaseModel string             `json:"base_model" enum:"flux-dev,flux-schnell,sdxl"`
+		Params    training.Overrides `json:"params,omitempty"`
+	}
+}
+
+type jobCreated struct {
+	JobID     string `json:"job_id"`
+	VersionID string `json:"version_id"`
+	Status    string `json:"status"`
+}
+
+type createJobOut struct {
+	Status   int
+	Replayed string `header:"Idempotent-Replayed"`
+	Body     jobCreated
+}
+
+type jobBody struct {
+	ID        string    `json:"id"`
+	VersionID string    `json:"version_id"`
+	Status    string    `json:"status"`
+	Progress  float64   `json:"progress"`
+	LogsURL   string    `json:"logs_url"`
+	Error     string    `json:"error"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+type jobOut struct{ Body jobBody }
+
+type jobsOut struct {
+	Body struct {
+		Jobs []jobBody `json:"jobs"`
+	}
+}
+
+type jobIDIn struct {
+	ID string `path:"id" maxLength:"64"`
+}
+
+func (s *Server) registerJobs() {
+	tags := []string{"training"}
+	register(s, huma.Operation{
+		OperationID: "jobs-create", Method: http.MethodPost, Path: "/api/lora/jobs",
+		Summary: "Train a new version of the dataset's model (Idempotency-Key required)", Security: bearer,
+		DefaultStatus: http.StatusAccepted, Metadata: map[string]any{"rate_limit": "jobs"}, Tags: tags,
+	}, s.createJob)
+	register(s, huma.Operation{
+		OperationID: "jobs-list", Method: http.MethodGet, Path: "/api/lora/jobs",
+		Summary: "The user's training jobs with status and progress", Security: bearer, Tags: tags,
+	}, s.listJobs)
+	register(s, huma.Operation{
+		OperationID: "jobs-get", Method: http.MethodGet, Path: "/api/lora/jobs/{id}",
+		Summary: "One training job", Security: bearer, Tags: tags,
+	}, s.getJob)
+}
+
+// idempotencyKey checks the header: required, at most 255 characters of
+// printable ASCII, as an sf-string ("…") or bare.
+func idempotencyKey(raw string) (string, error) {
+	if raw == "" {
+		return "", studio.Errorf("idempotency_key_required", "send an Idempotency-Key header (a random string, e.g. a UUID) so a retried request never trains twice")
+	}
+	k := raw
+	if len(k) >= 2 && k[0] == '"' && k[len(k)-1] == '"' {
+		k = k[1 : len(k)-1]
+	}
+	if k == "" || len(k) > 255 {
+		return "", studio.Errorf("idempotency_key_invalid", "the Idempotency-Key must have 1 to 255 characters")
+	}
+	for i := 0; i < len(k); i++ {
+		if k[i] < 0x21 || k[i] > 0x7e || k[i] == '"' || k[i] == '\\' {
+			return "", studio.Errorf("idempotency_key_invalid", "the Idempotency-Key must be printable ASCII without spaces, quotes or backslashes")
+		}
+	}
+	return k, nil
+}
+
+func (s *Server) createJob(ctx context.Context, in *createJobIn) (*createJobOut, error) {
+	key, err := idempotencyKey(in.IdempotencyKey)
+	if err != nil {
+		return nil, err
+	}
+	tr := s.cfg.Training
+	if tr.Provider == nil || tr.Queue == nil {
+		return nil, studio.Errorf("training_unavailable", "this server has no GPU provider configured")
+	}
+	uid := userID(ctx)
+	canon, _ := json.Marshal(in.Body) // the decoded body: key order and spacing do not matter
+	sum := sha256.Sum256(canon)
+	hash := hex.EncodeToString(sum[:])
+	claim, err := s.cfg.Store.ClaimIdempotencyKey(ctx, uid, key, hash, tr.IdempotencyTTL, tr.IdempotencyLock)
+	if err != nil {
+		return nil, err
+	}
+	switch claim.State {
+	case pgstore.IdemReplay:
+		out := &createJobOut{Status: claim.Status, Replayed: "true"}
+		if err := json.Unmarshal(claim.Body, &out.Body); err != nil {
+			return nil, err
+		}
+		return out, nil
+	case pgstore.IdemMismatch:
+		return nil, studio.Errorf("idempotency_key_reused", "this Idempotency-Key was used with another request body; use a new key for a new request")
+	case pgstore.IdemInFlight:
+		return nil, studio.Errorf("idempotency_key_in_flight", "a request with this Idempotency-Key is still being processed; retry in a moment")
+	}
+	out, err := s.runCreateJob(ctx, uid, key, in)
+	if err != nil {
+		// Nothing was committed: free the key so the client can retry it.
+		if rerr := s.cfg.Store.ReleaseIdempotencyKey(context.WithoutCancel(ctx), uid, key); rerr != nil {
+			logger(ctx).Error("release idempotency key", "err", rerr)
+		}
+		return nil, err
+	}
+	return out, nil
+}
+
+func (s *Server) runCreateJob(ctx context.Context, uid, key string, in *createJobIn) (*createJobOut, error) {
+	tr := s.cfg.Training
+	if err := s.requireConsent(ctx); err != nil {
+		return nil, err
+	}
+	params, err := training.Resolve(in.Body.BaseModel, in.Body.Params)
+	if err != nil {
+		return nil, err
+	}
+	supported, err := tr.Provider.BaseModels(ctx)
+	if err != nil {
+		return nil, studio.Wrap(err, "provider_unavailable", "the GPU provider did not answer; try again later")
+	}
+	if !slices.Contains(supported, in.Body.BaseModel) {
+		return nil, studio.Errorf("base_model_unsupported", "the GPU provider (%s) trains %s, not %s", tr.Provider.Name(), strings.Join(supported, ", "), in.Body.BaseModel)
+	}
+	raw, _ := json.Marshal(params)
+	out := &createJobOut{Status: http.StatusAccepted}
+	v, j, err := s.cfg.Store.CreateJob(ctx, pgstore.NewJob{
+		UserID: uid, DatasetID: in.Body.DatasetID, BaseModel: in.Body.BaseModel, Params: raw, Provider: tr.Provider.Name(),
+		DispatchKey: func(jobID string) string { return training.DispatchKey(tr.DispatchSecret, jobID) },
+		ArtifactKey: func(jobID string) string { return training.ArtifactKey(uid, jobID) },
+		Enqueue:     tr.Queue.EnqueueDispatch,
+		Finish: func(ctx context.Context, tx pgx.Tx, v studio.Version, j studio.Job) error {
+			out.Body = jobCreated{JobID: j.ID, VersionID: v.ID, Status: j.Status}
+			b, _ := json.Marshal(out.Body)
+			return pgstore.FinishIdempotencyKey(ctx, tx, uid, key, out.Status, b)
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	logger(ctx).Info("training job created", "job_id", j.ID, "version_id", v.ID, "version", v.Number, "base_model", v.BaseModel)
+	return out, nil
+}
+
+func toJobBody(j studio.Job) jobBody {
+	return jobBody{ID: j.ID, VersionID: j.VersionID, Status: j.Status, Progress: j.Progress, LogsURL: j.LogsURL, Error: j.Error, CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt}
+}
+
+func (s *Server) getJob(ctx context.Context, in *jobIDIn) (*jobOut, error) {
+	j, err := s.cfg.Store.Job(ctx, userID(ctx), in.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &jobOut{Body: toJobBody(j)}, nil
+}
+
+func (s *Server) listJobs(ctx context.Context, _ *struct{}) (*jobsOut, error) {
+	js, err := s.cfg.Store.Jobs(ctx, userID(ctx))
+	if err != nil {
+		return nil, err
+	}
+	out := &jobsOut{}
+	out.Body.Jobs = []jobBody{}
+	for _, j := range js {
+		out.Body.Jobs = append(out.Body.Jobs, toJobBody(j))
+	}
+	return out, nil
+}

@@ -1,0 +1,379 @@
+package pgstore
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/promptforge/lorastudio/internal/studio"
+)
+
+// NewJob is what CreateJob needs. The callbacks run inside its transaction,
+// so the version, the job, the queued dispatch and the stored idempotent
+// response all commit together or not at all.
+type NewJob struct {
+	UserID    string
+	DatasetID string
+	BaseModel string
+	Params    json.RawMessage
+	Provider  string
+
+	DispatchKey func(jobID string) string // derived from the job id: the worker dedups by it
+	ArtifactKey func(jobID string) string
+	// Enqueue hands the job to the dispatch queue (River's InsertTx).
+	Enqueue func(ctx context.Context, tx pgx.Tx, jobID string) error
+	// Finish stores the response (FinishIdempotencyKey), if any.
+	Finish func(ctx context.Context, tx pgx.Tx, v studio.Version, j studio.Job) error
+}
+
+// CreateJob creates the next version of the dataset's model and its queued
+// job. Returns ENotFound for another user's or a missing dataset and
+// "dataset_not_validated" (EConflict) for one the engine has not passed.
+func (s *Store) CreateJob(ctx context.Context, n NewJob) (studio.Version, studio.Job, error) {
+	if !validUUID(n.DatasetID) {
+		return studio.Version{}, studio.Job{}, studio.Errorf(studio.ENotFound, "no dataset %s", n.DatasetID)
+	}
+	var v studio.Version
+	var j studio.Job
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		var status string
+		// Locking the model serialises version numbers per model.
+		err := tx.QueryRow(ctx,
+			`SELECT d.lora_model_id, d.status, d.dataset_hash FROM lora_datasets d
+			 JOIN lora_models m ON m.id = d.lora_model_id
+			 WHERE d.id = $1 AND d.user_id = $2 FOR UPDATE OF m`, n.DatasetID, n.UserID).Scan(&v.ModelID, &status, &v.DatasetHash)
+		if err != nil {
+			return notFound(err, "no dataset %s", n.DatasetID)
+		}
+		if status != studio.DatasetValidated {
+			return studio.Errorf("dataset_not_validated", "dataset %s is %s; validate it on the server (POST /api/lora/datasets/validate) until it passes", n.DatasetID, status)
+		}
+		now := s.Now()
+		err = tx.QueryRow(ctx,
+			`INSERT INTO lora_versions (user_id, lora_model_id, dataset_id, version_number, base_model, params_json, dataset_hash, created_at)
+			 VALUES ($1, $2, $3, (SELECT coalesce(max(version_number), 0) + 1 FROM lora_versions WHERE lora_model_id = $2), $4, $5, $6, $7)
+			 RETURNING id, version_number, status, created_at`,
+			n.UserID, v.ModelID, n.DatasetID, n.BaseModel, n.Params, v.DatasetHash, now).Scan(&v.ID, &v.Number, &v.Status, &v.CreatedAt)
+		if err != nil {
+			return err
+		}
+		v.DatasetID, v.BaseModel, v.Params = n.DatasetID, n.BaseModel, n.Params
+		j.ID = newUUID()
+		err = tx.QueryRow(ctx,
+			`INSERT INTO lora_jobs (id, user_id, lora_version_id, provider, dispatch_key, artifact_key, created_at, updated_at)
+			 VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING status, progress, created_at, updated_at`,
+			j.ID, n.UserID, v.ID, n.Provider, n.DispatchKey(j.ID), n.ArtifactKey(j.ID), now).Scan(&j.Status, &j.Progress, &j.CreatedAt, &j.UpdatedAt)
+		if err != nil {
+			return err
+		}
+		j.VersionID = v.ID
+		if n.Enqueue != nil {
+			if err := n.Enqueue(ctx, tx, j.ID); err != nil {
+				return fmt.Errorf("enqueue dispatch: %w", err)
+			}
+		}
+		if n.Finish != nil {
+			return n.Finish(ctx, tx, v, j)
+		}
+		return nil
+	})
+	if err != nil {
+		if studio.ErrorCode(err) != studio.EInternal {
+			return studio.Version{}, studio.Job{}, err
+		}
+		return studio.Version{}, studio.Job{}, fmt.Errorf("pgstore: create job: %w", err)
+	}
+	return v, j, nil
+}
+
+// JobRef is a job as the dispatcher and the webhook see it: not scoped to
+// a user, since they act for the system.
+type JobRef struct {
+	ID            string
+	UserID        string
+	VersionID     string
+	Status        string
+	Provider      string
+	ProviderJobID string
+	DispatchKey   string
+	ArtifactKey   string
+}
+
+const jobRefCols = `j.id, j.user_id, j.lora_version_id, j.status, j.provider, j.provider_job_id, j.dispatch_key, j.artifact_key`
+
+func scanRef(row pgx.Row) (JobRef, error) {
+	var r JobRef
+	err := row.Scan(&r.ID, &r.UserID, &r.VersionID, &r.Status, &r.Provider, &r.ProviderJobID, &r.DispatchKey, &r.ArtifactKey)
+	return r, err
+}
+
+// JobRef returns a job by id. Returns ENotFound.
+func (s *Store) JobRef(ctx context.Context, jobID string) (JobRef, error) {
+	if !validUUID(jobID) {
+		return JobRef{}, studio.Errorf(studio.ENotFound, "no job %s", jobID)
+	}
+	r, err := scanRef(s.pool.QueryRow(ctx, `SELECT `+jobRefCols+` FROM lora_jobs j WHERE j.id = $1`, jobID))
+	if err != nil {
+		return JobRef{}, notFound(err, "no job %s", jobID)
+	}
+	return r, nil
+}
+
+// JobRefByProvider returns the job a provider knows as providerJobID.
+// Returns ENotFound.
+func (s *Store) JobRefByProvider(ctx context.Context, provider, providerJobID string) (JobRef, error) {
+	r, err := scanRef(s.pool.QueryRow(ctx, `SELECT `+jobRefCols+` FROM lora_jobs j WHERE j.provider = $1 AND j.provider_job_id = $2`, provider, providerJobID))
+	if err != nil {
+		return JobRef{}, notFound(err, "no job of %s %s", provider, providerJobID)
+	}
+	return r, nil
+}
+
+// DispatchJob is everything a provider needs to train one job.
+type DispatchJob struct {
+	JobRef
+	Version studio.Version
+	Items   []studio.DatasetItem
+}
+
+// JobForDispatch loads a job with its version and photos. Returns ENotFound
+// (the job was erased: nothing to dispatch).
+func (s *Store) JobForDispatch(ctx context.Context, jobID string) (DispatchJob, error) {
+	ref, err := s.JobRef(ctx, jobID)
+	if err != nil {
+		return DispatchJob{}, err
+	}
+	d := DispatchJob{JobRef: ref}
+	v := &d.Version
+	var params []byte
+	var datasetID *string
+	err = s.pool.QueryRow(ctx,
+		`SELECT id, lora_model_id, dataset_id, version_number, base_model, params_json, dataset_hash, status, created_at
+		 FROM lora_versions WHERE id = $1`, ref.VersionID).Scan(&v.ID, &v.ModelID, &datasetID, &v.Number, &v.BaseModel, &params, &v.DatasetHash, &v.Status, &v.CreatedAt)
+	if err != nil {
+		return DispatchJob{}, notFound(err, "no version %s", ref.VersionID)
+	}
+	v.Params = params
+	if datasetID == nil {
+		return DispatchJob{}, studio.Errorf(studio.ENotFound, "the dataset of job %s was deleted", jobID)
+	}
+	v.DatasetID = *datasetID
+	_, d.Items, err = s.Dataset(ctx, ref.UserID, v.DatasetID)
+	if err != nil {
+		return DispatchJob{}, err
+	}
+	return d, nil
+}
+
+// MarkDispatched moves a queued job to dispatched with the provider's id
+// for it. It reports false when the job had already moved on (a webhook
+// raced the dispatch's answer) or was erased.
+func (s *Store) MarkDispatched(ctx context.Context, jobID, providerJobID string) (bool, error) {
+	tag, err := s.pool.Exec(ctx,
+		`UPDATE lora_jobs SET status = 'dispatched', provider_job_id = $2, updated_at = $3 WHERE id = $1 AND status = 'queued'`,
+		jobID, providerJobID, s.Now())
+	if err != nil {
+		return false, fmt.Errorf("pgstore: mark dispatched: %w", err)
+	}
+	if tag.RowsAffected() == 0 && providerJobID != "" {
+		// Still record the provider's id so its webhooks find the job.
+		_, err = s.pool.Exec(ctx, `UPDATE lora_jobs SET provider_job_id = $2 WHERE id = $1 AND provider_job_id = ''`, jobID, providerJobID)
+	}
+	return tag.RowsAffected() == 1, err
+}
+
+// CountDispatchTry records one more dispatch attempt and returns the count.
+func (s *Store) CountDispatchTry(ctx context.Context, jobID string) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `UPDATE lora_jobs SET dispatch_tries = dispatch_tries + 1 WHERE id = $1 RETURNING dispatch_tries`, jobID).Scan(&n)
+	if err != nil {
+		return 0, notFound(err, "no job %s", jobID)
+	}
+	return n, nil
+}
+
+// FailJob moves a job that is not final to failed with msg, and its version
+// to failed. Reports whether it moved.
+func (s *Store) FailJob(ctx context.Context, jobID, msg string) (bool, error) {
+	moved := false
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		var versionID string
+		err := tx.QueryRow(ctx,
+			`UPDATE lora_jobs SET status = 'failed', error = $2, updated_at = $3
+			 WHERE id = $1 AND status IN ('queued', 'dispatched', 'running') RETURNING lora_version_id`,
+			jobID, msg, s.Now()).Scan(&versionID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		moved = true
+		_, err = tx.Exec(ctx, `UPDATE lora_versions SET status = 'failed' WHERE id = $1 AND status = 'pending'`, versionID)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("pgstore: fail job: %w", err)
+	}
+	return moved, nil
+}
+
+// Outcomes of ApplyJobEvent, recorded with the webhook id.
+const (
+	OutcomeApplied   = "applied"
+	OutcomeIgnored   = "ignored"   // late or out of order: the job is already past it
+	OutcomeErased    = "erased"    // the job was erased on consent withdrawal
+	OutcomeUnknown   = "unknown"   // no such job
+	OutcomeDuplicate = "duplicate" // this webhook id was processed before
+)
+
+// JobEvent is one state report of a provider, already verified.
+type JobEvent struct {
+	WebhookID string
+	JobID     string
+	Status    string
+	Progress  float64
+	LogsURL   string
+	Error     string
+	// On succeeded: the checked artifact.
+	ArtifactKey    string
+	ArtifactSHA256 string
+	ArtifactSize   int64
+}
+
+// ApplyJobEvent records ev's webhook id and applies ev in one transaction:
+// states only move forward (studio.JobCanMove), progress never decreases,
+// succeeded makes the version ready with its artifact, failed and canceled
+// make it failed. A webhook id seen before changes nothing. It returns the
+// outcome and, for OutcomeErased, the tombstone's artifact key, which the
+// caller deletes from storage.
+func (s *Store) ApplyJobEvent(ctx context.Context, ev JobEvent) (outcome, erasedKey string, err error) {
+	err = s.tx(ctx, func(tx pgx.Tx) error {
+		jobID := &ev.JobID
+		if !validUUID(ev.JobID) {
+			jobID = nil
+		}
+		tag, err := tx.Exec(ctx,
+			`INSERT INTO webhook_events (webhook_id, job_id, status, outcome, received_at) VALUES ($1, $2, $3, '', $4)
+			 ON CONFLICT (webhook_id) DO NOTHING`, ev.WebhookID, jobID, ev.Status, s.Now())
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			outcome = OutcomeDuplicate
+			return nil
+		}
+		outcome, erasedKey, err = s.applyLocked(ctx, tx, ev, jobID != nil)
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE webhook_events SET outcome = $2 WHERE webhook_id = $1`, ev.WebhookID, outcome)
+		return err
+	})
+	if err != nil {
+		return "", "", fmt.Errorf("pgstore: apply job event: %w", err)
+	}
+	return outcome, erasedKey, nil
+}
+
+func (s *Store) applyLocked(ctx context.Context, tx pgx.Tx, ev JobEvent, valid bool) (string, string, error) {
+	if !valid {
+		return OutcomeUnknown, "", nil
+	}
+	var cur, versionID string
+	err := tx.QueryRow(ctx, `SELECT status, lora_version_id FROM lora_jobs WHERE id = $1 FOR UPDATE`, ev.JobID).Scan(&cur, &versionID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		var key string
+		err := tx.QueryRow(ctx, `SELECT artifact_key FROM erased_jobs WHERE job_id = $1`, ev.JobID).Scan(&key)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return OutcomeUnknown, "", nil
+		}
+		return OutcomeErased, key, err
+	}
+	if err != nil {
+		return "", "", err
+	}
+	if !studio.JobCanMove(cur, ev.Status) {
+		return OutcomeIgnored, "", nil
+	}
+	now := s.Now()
+	switch ev.Status {
+	case studio.JobSucceeded:
+		_, err = tx.Exec(ctx,
+			`UPDATE lora_jobs SET status = 'succeeded', progress = 1, artifact_size = $2, logs_url = coalesce(nullif($3, ''), logs_url), updated_at = $4 WHERE id = $1`,
+			ev.JobID, ev.ArtifactSize, ev.LogsURL, now)
+		if err == nil {
+			_, err = tx.Exec(ctx, `UPDATE lora_versions SET status = 'ready', artifact_url = $2, artifact_sha256 = $3 WHERE id = $1`,
+				versionID, ev.ArtifactKey, ev.ArtifactSHA256)
+		}
+	case studio.JobFailed, studio.JobCanceled:
+		_, err = tx.Exec(ctx,
+			`UPDATE lora_jobs SET status = $2, error = $3, logs_url = coalesce(nullif($4, ''), logs_url), updated_at = $5 WHERE id = $1`,
+			ev.JobID, ev.Status, ev.Error, ev.LogsURL, now)
+		if err == nil {
+			_, err = tx.Exec(ctx, `UPDATE lora_versions SET status = 'failed' WHERE id = $1 AND status = 'pending'`, versionID)
+		}
+	default: // dispatched, running
+		_, err = tx.Exec(ctx,
+			`UPDATE lora_jobs SET status = $2, progress = greatest(progress, $3), logs_url = coalesce(nullif($4, ''), logs_url), updated_at = $5 WHERE id = $1`,
+			ev.JobID, ev.Status, min(max(ev.Progress, 0), 1), ev.LogsURL, now)
+	}
+	if err != nil {
+		return "", "", err
+	}
+	return OutcomeApplied, "", nil
+}
+
+// WebhookOutcome returns the recorded outcome of a webhook id, "" if unseen.
+func (s *Store) WebhookOutcome(ctx context.Context, webhookID string) (string, error) {
+	var o string
+	err := s.pool.QueryRow(ctx, `SELECT outcome FROM webhook_events WHERE webhook_id = $1`, webhookID).Scan(&o)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	return o, err
+}
+
+// Job returns one of the user's jobs. Returns ENotFound.
+func (s *Store) Job(ctx context.Context, userID, id string) (studio.Job, error) {
+	if !validUUID(id) {
+		return studio.Job{}, studio.Errorf(studio.ENotFound, "no job %s", id)
+	}
+	j, err := scanJob(s.pool.QueryRow(ctx, `SELECT `+jobCols+` FROM lora_jobs WHERE id = $1 AND user_id = $2`, id, userID))
+	if err != nil {
+		return studio.Job{}, notFound(err, "no job %s", id)
+	}
+	return j, nil
+}
+
+// Jobs lists the user's jobs, newest first.
+func (s *Store) Jobs(ctx context.Context, userID string) ([]studio.Job, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+jobCols+` FROM lora_jobs WHERE user_id = $1 ORDER BY created_at DESC, id`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: jobs: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (studio.Job, error) { return scanJob(r) })
+}
+
+const jobCols = `id, lora_version_id, status, progress, logs_url, error, created_at, updated_at`
+
+func scanJob(row pgx.Row) (studio.Job, error) {
+	var j studio.Job
+	var p float32
+	err := row.Scan(&j.ID, &j.VersionID, &j.Status, &p, &j.LogsURL, &j.Error, &j.CreatedAt, &j.UpdatedAt)
+	j.Progress = float64(p)
+	return j, err
+}
+
+// newUUID returns a random (version 4) UUID.
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}

@@ -1,0 +1,323 @@
+package training
+
+import (
+	"archive/tar"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/promptforge/lorastudio/backend/blob"
+	"github.com/promptforge/lorastudio/backend/pgstore"
+	"github.com/promptforge/lorastudio/internal/safetensors"
+	"github.com/promptforge/lorastudio/internal/stdwebhook"
+	"github.com/promptforge/lorastudio/internal/studio"
+	"github.com/promptforge/lorastudio/internal/worker"
+)
+
+// Ingester applies verified webhooks of the providers to jobs.
+type Ingester struct {
+	Store    *pgstore.Store
+	Blobs    blob.Store
+	Verifier stdwebhook.Verifier // every secret a provider may sign with
+	// Replicate, when set, authorises downloads of its trained weights.
+	Replicate   *Replicate
+	MaxArtifact int64        // default 2 GiB
+	HTTP        *http.Client // downloads from Replicate
+	Log         *slog.Logger
+}
+
+// Result is what the webhook answers when it accepted a message.
+type Result struct {
+	Outcome string `json:"outcome"`
+	JobID   string `json:"job_id,omitempty"`
+	Status  string `json:"status,omitempty"`
+}
+
+// Errors of Ingest, mapped by the HTTP layer.
+var (
+	ErrUnauthenticated = errors.New("webhook signature invalid")
+	ErrMalformed       = errors.New("webhook body malformed")
+)
+
+// Ingest verifies a webhook over its raw body and applies it. A verified
+// message always gets a Result (duplicate, ignored, erased...), so the
+// sender stops retrying; an error means either that it was not verified
+// (ErrUnauthenticated), not understood (ErrMalformed), or that applying it
+// failed for now (retry).
+func (in *Ingester) Ingest(ctx context.Context, h http.Header, query url.Values, body []byte) (Result, error) {
+	id, err := in.Verifier.Verify(h, body)
+	if err != nil {
+		return Result{}, fmt.Errorf("%w: %v", ErrUnauthenticated, err)
+	}
+	if o, err := in.Store.WebhookOutcome(ctx, id); err != nil {
+		return Result{}, err
+	} else if o != "" {
+		return Result{Outcome: pgstore.OutcomeDuplicate}, nil
+	}
+	ev, fetch, err := in.parse(ctx, query, body)
+	if err != nil {
+		return Result{}, err
+	}
+	ev.WebhookID = id
+	res := Result{JobID: ev.JobID, Status: ev.Status}
+	if ev.Status == studio.JobSucceeded {
+		ref, err := in.Store.JobRef(ctx, ev.JobID)
+		switch {
+		case studio.ErrorCode(err) == studio.ENotFound:
+			// Erased or unknown: ApplyJobEvent says which; nothing to check.
+		case err != nil:
+			return Result{}, err
+		case studio.JobCanMove(ref.Status, studio.JobSucceeded):
+			ev.ArtifactKey = ref.ArtifactKey
+			if err := in.checkArtifact(ctx, ref, &ev, fetch); err != nil {
+				return Result{}, err
+			}
+		}
+	}
+	outcome, erasedKey, err := in.Store.ApplyJobEvent(ctx, ev)
+	if err != nil {
+		return Result{}, err
+	}
+	res.Outcome = outcome
+	switch outcome {
+	case pgstore.OutcomeErased:
+		// The bytes may have landed after the erasure: delete, never keep.
+		if erasedKey != "" {
+			if err := in.Blobs.Delete(ctx, erasedKey); err != nil {
+				return Result{}, err
+			}
+		}
+	case pgstore.OutcomeIgnored:
+		if ev.Status == studio.JobSucceeded {
+			if ref, err := in.Store.JobRef(ctx, ev.JobID); err == nil && ref.Status != studio.JobSucceeded && ref.ArtifactKey != "" {
+				_ = in.Blobs.Delete(ctx, ref.ArtifactKey) // a canceled or failed job keeps no artifact
+			}
+		}
+	}
+	in.log().Info("webhook", "webhook_id", id, "job_id", ev.JobID, "status", ev.Status, "outcome", outcome)
+	return res, nil
+}
+
+func (in *Ingester) log() *slog.Logger {
+	if in.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return in.Log
+}
+
+// parse reads either our worker's Event or Replicate's training object
+// (the webhook URL we gave Replicate carries ?provider=replicate&job=ID).
+// fetch is the Replicate weights URL to download, if any.
+func (in *Ingester) parse(ctx context.Context, query url.Values, body []byte) (ev pgstore.JobEvent, fetch string, err error) {
+	if query.Get("provider") == "replicate" {
+		var t ReplicateTraining
+		if err := json.Unmarshal(body, &t); err != nil || t.ID == "" {
+			return ev, "", fmt.Errorf("%w: not a replicate training", ErrMalformed)
+		}
+		ref, err := in.Store.JobRefByProvider(ctx, "replicate", t.ID)
+		switch {
+		case err == nil:
+			ev.JobID = ref.ID
+		case studio.ErrorCode(err) == studio.ENotFound:
+			// The dispatch's answer may not be recorded yet, or the job was
+			// erased: the job id of the webhook URL decides.
+			ev.JobID = query.Get("job")
+		default:
+			return ev, "", err
+		}
+		ev.Status, ev.Progress, ev.LogsURL, ev.Error = t.Event()
+		if ev.Status == "" {
+			return ev, "", fmt.Errorf("%w: unknown replicate status %q", ErrMalformed, t.Status)
+		}
+		if ev.Status == studio.JobSucceeded {
+			if t.Output == nil || t.Output.Weights == "" {
+				ev.Status, ev.Error = studio.JobFailed, "replicate reported success without weights"
+			} else {
+				fetch = t.Output.Weights
+			}
+		}
+		return ev, fetch, nil
+	}
+	var e worker.Event
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&e); err != nil || e.JobID == "" {
+		return ev, "", fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	switch e.Status {
+	case studio.JobDispatched, studio.JobRunning, studio.JobSucceeded, studio.JobFailed, studio.JobCanceled:
+	default:
+		return ev, "", fmt.Errorf("%w: unknown status %q", ErrMalformed, e.Status)
+	}
+	ev = pgstore.JobEvent{JobID: e.JobID, Status: e.Status, Progress: e.Progress, LogsURL: e.LogsURL, Error: e.Error}
+	if e.Status == studio.JobSucceeded {
+		sum, ok := strings.CutPrefix(e.Checksum, "sha256:")
+		if !ok || len(sum) != 64 || e.Size <= 0 {
+			ev.Status, ev.Error = studio.JobFailed, "the worker reported success without a sha256 checksum and size"
+		}
+		ev.ArtifactSHA256, ev.ArtifactSize = strings.ToLower(sum), e.Size
+	}
+	return ev, "", nil
+}
+
+// checkArtifact proves the artifact before the version becomes ready: its
+// size and sha256 are the reported ones and it is a safetensors LoRA. A
+// failed check turns the event into a failure and deletes the bytes. For
+// Replicate the weights are first copied into our storage.
+func (in *Ingester) checkArtifact(ctx context.Context, ref pgstore.JobRef, ev *pgstore.JobEvent, fetch string) error {
+	maxArt := in.MaxArtifact
+	if maxArt == 0 {
+		maxArt = 2 << 30
+	}
+	reject := func(format string, args ...any) error {
+		ev.Status, ev.Error = studio.JobFailed, "artifact rejected: "+fmt.Sprintf(format, args...)
+		ev.ArtifactKey, ev.ArtifactSHA256, ev.ArtifactSize = "", "", 0
+		if err := in.Blobs.Delete(ctx, ref.ArtifactKey); err != nil {
+			in.log().Warn("could not delete a rejected artifact", "key", ref.ArtifactKey, "err", err)
+		}
+		return nil
+	}
+	if fetch != "" {
+		sum, size, err := in.copyReplicateWeights(ctx, fetch, ref.ArtifactKey, maxArt)
+		if err != nil {
+			var rej *rejection
+			if errors.As(err, &rej) {
+				return reject("%s", rej.msg)
+			}
+			return err
+		}
+		ev.ArtifactSHA256, ev.ArtifactSize = sum, size
+	}
+	info, err := in.Blobs.Stat(ctx, ref.ArtifactKey)
+	if studio.ErrorCode(err) == studio.ENotFound {
+		return reject("nothing was uploaded")
+	}
+	if err != nil {
+		return err
+	}
+	if info.Size > maxArt {
+		return reject("%d bytes is over the %d-byte limit", info.Size, maxArt)
+	}
+	if info.Size != ev.ArtifactSize {
+		return reject("stored size %d differs from the reported %d", info.Size, ev.ArtifactSize)
+	}
+	sum := info.SHA256
+	if sum == "" {
+		if sum, err = blob.SHA256(ctx, in.Blobs, ref.ArtifactKey); err != nil {
+			return err
+		}
+	}
+	if sum != ev.ArtifactSHA256 {
+		return reject("stored sha256 %s differs from the reported %s", sum, ev.ArtifactSHA256)
+	}
+	rc, err := in.Blobs.Open(ctx, ref.ArtifactKey)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	if _, err := safetensors.Check(rc, info.Size); err != nil {
+		return reject("not a safetensors LoRA: %v", err)
+	}
+	return nil
+}
+
+type rejection struct{ msg string }
+
+func (r *rejection) Error() string { return r.msg }
+
+// copyReplicateWeights downloads the trained weights (a tar holding the
+// .safetensors, or the file itself) and stores the safetensors at key.
+func (in *Ingester) copyReplicateWeights(ctx context.Context, src, key string, maxArt int64) (string, int64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, src, nil)
+	if err != nil {
+		return "", 0, &rejection{"bad weights url"}
+	}
+	if in.Replicate != nil && strings.HasPrefix(src, in.Replicate.base()) {
+		req.Header.Set("Authorization", "Bearer "+in.Replicate.Token) // never sent to other hosts
+	}
+	c := in.HTTP
+	if c == nil {
+		c = &http.Client{Timeout: 10 * time.Minute}
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return "", 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return "", 0, fmt.Errorf("download weights: %s", resp.Status)
+	}
+	tmp, err := os.CreateTemp("", "lorastudio-weights-")
+	if err != nil {
+		return "", 0, err
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	n, err := io.Copy(tmp, io.LimitReader(resp.Body, maxArt*2+1))
+	if err != nil {
+		return "", 0, err
+	}
+	if n > maxArt*2 {
+		return "", 0, &rejection{"the weights download is too large"}
+	}
+	tmp.Seek(0, io.SeekStart)
+	var payload io.Reader = tmp
+	size := n
+	tr := tar.NewReader(tmp)
+	found := false
+	for {
+		hdr, err := tr.Next()
+		if err != nil {
+			break
+		}
+		if hdr.Typeflag == tar.TypeReg && strings.HasSuffix(hdr.Name, ".safetensors") {
+			payload, size, found = tr, hdr.Size, true
+			break
+		}
+	}
+	if !found {
+		tmp.Seek(0, io.SeekStart) // not a tar: the file itself
+	}
+	if size > maxArt {
+		return "", 0, &rejection{"the weights are over the size limit"}
+	}
+	out, err := os.CreateTemp("", "lorastudio-lora-")
+	if err != nil {
+		return "", 0, err
+	}
+	defer os.Remove(out.Name())
+	defer out.Close()
+	h := sha256.New()
+	if _, err := io.Copy(io.MultiWriter(out, h), io.LimitReader(payload, size)); err != nil {
+		return "", 0, err
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	put, err := in.Blobs.PresignPut(ctx, blob.Object{Key: key, Size: size, ContentType: "application/octet-stream", SHA256: sum}, time.Hour)
+	if err != nil {
+		return "", 0, err
+	}
+	out.Seek(0, io.SeekStart)
+	preq, err := blob.NewHTTPRequest(ctx, put, out)
+	if err != nil {
+		return "", 0, err
+	}
+	presp, err := c.Do(preq)
+	if err != nil {
+		return "", 0, err
+	}
+	presp.Body.Close()
+	if presp.StatusCode/100 != 2 {
+		return "", 0, fmt.Errorf("store weights: %s", presp.Status)
+	}
+	return sum, size, nil
+}

@@ -1,0 +1,222 @@
+package training
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/promptforge/lorastudio/backend/pgstore"
+	"github.com/promptforge/lorastudio/internal/studio"
+	"github.com/promptforge/lorastudio/internal/worker"
+)
+
+// ReplicateTrainer is the hosted Flux LoRA trainer we use.
+const ReplicateTrainer = "ostris/flux-dev-lora-trainer"
+
+// Replicate trains on Replicate's hosted GPUs through its HTTP API:
+// POST /v1/models/{owner}/{name}/versions/{version}/trainings with the photos
+// as one zip URL, GET /v1/models/{owner}/{name} for the latest version,
+// POST /v1/trainings/{id}/cancel. Replicate signs its webhooks the Standard
+// Webhooks way with the account's webhook secret (GET /v1/webhooks/default/secret).
+//
+// Replicate offers no idempotency key for trainings: a dispatch retried
+// after a definite 429 or 5xx never created one, but one retried after a
+// timeout might have; the job records the first training id it gets.
+type Replicate struct {
+	BaseURL     string // default https://api.replicate.com
+	Token       string
+	Version     string // trainer version id; empty: the model's latest
+	Destination string // "owner/model" that receives the trained version
+	HTTP        *http.Client
+	Now         func() time.Time
+}
+
+func (r *Replicate) Name() string   { return "replicate" }
+func (r *Replicate) NeedsZip() bool { return true }
+
+func (r *Replicate) base() string {
+	if r.BaseURL == "" {
+		return "https://api.replicate.com"
+	}
+	return strings.TrimRight(r.BaseURL, "/")
+}
+
+func (r *Replicate) client() *http.Client {
+	if r.HTTP != nil {
+		return r.HTTP
+	}
+	return &http.Client{Timeout: 30 * time.Second}
+}
+
+func (r *Replicate) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+func (r *Replicate) do(ctx context.Context, method, path string, body []byte, out any) error {
+	var rd io.Reader
+	if body != nil {
+		rd = strings.NewReader(string(body))
+	}
+	req, err := http.NewRequestWithContext(ctx, method, r.base()+path, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+r.Token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := r.client().Do(req)
+	if err != nil {
+		return &RetryableError{Err: err}
+	}
+	defer resp.Body.Close()
+	if err := classify(resp, r.now()); err != nil {
+		return err
+	}
+	if out != nil {
+		if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(out); err != nil {
+			return fmt.Errorf("replicate: decode %s: %w", path, err)
+		}
+	}
+	return nil
+}
+
+// BaseModels implements Provider: the trainer trains Flux dev, and only if
+// the model answers (the token works, the trainer exists).
+func (r *Replicate) BaseModels(ctx context.Context) ([]string, error) {
+	if _, err := r.version(ctx); err != nil {
+		return nil, err
+	}
+	return []string{studio.FluxDev}, nil
+}
+
+func (r *Replicate) version(ctx context.Context) (string, error) {
+	var m struct {
+		LatestVersion struct {
+			ID string `json:"id"`
+		} `json:"latest_version"`
+	}
+	if err := r.do(ctx, http.MethodGet, "/v1/models/"+ReplicateTrainer, nil, &m); err != nil {
+		return "", err
+	}
+	if r.Version != "" {
+		return r.Version, nil
+	}
+	if m.LatestVersion.ID == "" {
+		return "", fmt.Errorf("replicate: %s has no version", ReplicateTrainer)
+	}
+	return m.LatestVersion.ID, nil
+}
+
+// Dispatch implements Provider.
+func (r *Replicate) Dispatch(ctx context.Context, d worker.Dispatch) (string, error) {
+	if d.ImagesZip == "" {
+		return "", fmt.Errorf("replicate: the dispatch has no images zip")
+	}
+	version := r.Version
+	if version == "" {
+		var err error
+		if version, err = r.version(ctx); err != nil {
+			return "", err
+		}
+	}
+	hook, err := url.Parse(d.WebhookURL)
+	if err != nil {
+		return "", err
+	}
+	q := hook.Query()
+	q.Set("provider", "replicate")
+	q.Set("job", d.JobID)
+	hook.RawQuery = q.Encode()
+	body, _ := json.Marshal(map[string]any{
+		"destination": r.Destination,
+		"input": map[string]any{
+			"input_images":  d.ImagesZip,
+			"trigger_word":  d.Params.TriggerWord,
+			"steps":         d.Params.Steps,
+			"lora_rank":     d.Params.Rank,
+			"learning_rate": d.Params.LearningRate,
+			"resolution":    strconv.Itoa(d.Params.Resolution),
+			"autocaption":   false, // the zip carries our captions
+		},
+		"webhook":               hook.String(),
+		"webhook_events_filter": []string{"start", "logs", "completed"},
+	})
+	var out struct {
+		ID string `json:"id"`
+	}
+	if err := r.do(ctx, http.MethodPost, "/v1/models/"+ReplicateTrainer+"/versions/"+version+"/trainings", body, &out); err != nil {
+		return "", err
+	}
+	if out.ID == "" {
+		return "", fmt.Errorf("replicate: the training has no id")
+	}
+	return out.ID, nil
+}
+
+// Cancel implements Provider.
+func (r *Replicate) Cancel(ctx context.Context, job pgstore.JobRef) error {
+	if job.ProviderJobID == "" {
+		return nil
+	}
+	err := r.do(ctx, http.MethodPost, "/v1/trainings/"+url.PathEscape(job.ProviderJobID)+"/cancel", []byte("{}"), nil)
+	if re, ok := err.(*RejectedError); ok && re.Status == http.StatusNotFound {
+		return nil
+	}
+	return err
+}
+
+// ReplicateTraining is the training object Replicate posts to the webhook.
+type ReplicateTraining struct {
+	ID     string `json:"id"`
+	Status string `json:"status"` // starting, processing, succeeded, failed, canceled
+	Logs   string `json:"logs"`
+	Error  any    `json:"error"`
+	Output *struct {
+		Version string `json:"version"`
+		Weights string `json:"weights"`
+	} `json:"output"`
+	URLs map[string]string `json:"urls"`
+}
+
+var stepsRe = regexp.MustCompile(`(\d+)/(\d+)`)
+
+// Event maps a training to our job states; progress comes from the last
+// "n/total" step counter in the logs.
+func (t ReplicateTraining) Event() (status string, progress float64, logsURL, errMsg string) {
+	switch t.Status {
+	case "starting", "processing":
+		status = studio.JobRunning
+	case "succeeded":
+		status, progress = studio.JobSucceeded, 1
+	case "failed":
+		status = studio.JobFailed
+	case "canceled":
+		status = studio.JobCanceled
+	}
+	if m := stepsRe.FindAllStringSubmatch(t.Logs, -1); len(m) > 0 && status == studio.JobRunning {
+		n, _ := strconv.Atoi(m[len(m)-1][1])
+		total, _ := strconv.Atoi(m[len(m)-1][2])
+		if total > 0 && n <= total {
+			progress = float64(n) / float64(total)
+		}
+	}
+	logsURL = t.URLs["web"]
+	if logsURL == "" {
+		logsURL = t.URLs["get"]
+	}
+	if t.Error != nil {
+		errMsg = fmt.Sprint(t.Error)
+	}
+	return status, progress, logsURL, errMsg
+}
