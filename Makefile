@@ -62,9 +62,11 @@ frontend-test: frontend/node_modules/.installed
 smoke: build
 	scripts/smoke-desktop.sh $(DESKTOP) $(ARTIFACTS)/desktop-window.png
 
+# The desktop's browser E2E runs against a real `lorastudio serve` on DATABASE_URL.
 e2e: frontend
 	$(GO) build -tags dev -ldflags "$(LDFLAGS)" -o $(DEV) .
-	cd frontend && node e2e/run.mjs --bin ../$(DEV) --artifacts ../$(ARTIFACTS)
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(CLI) ./cmd/lorastudio
+	cd frontend && node e2e/run.mjs --bin ../$(DEV) --cli ../$(CLI) --artifacts ../$(ARTIFACTS)
 
 clean:
 	rm -rf build/bin $(ARTIFACTS) frontend/node_modules

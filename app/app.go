@@ -36,6 +36,7 @@ type App struct {
 	flush   func()
 	dataDir string
 	version string
+	acct    account
 }
 
 // New opens the data folder, its log and its database. It does not need a
@@ -80,6 +81,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		log.Warn("sentry disabled", "err", err)
 	}
 	a.flush = flush
+	a.restoreAccount(ctx)
 	log.Info("desktop started", "data_dir", dir, "version", cfg.Version, "sentry", on)
 	return a, nil
 }

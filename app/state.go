@@ -87,7 +87,13 @@ func (a *App) trainingGate(status string, n int) Gate {
 	}
 	// Training runs on a GPU behind the LoRA Studio server: without an
 	// account on one there is nowhere to train.
-	return Gate{Reason: "Sign in to a LoRA Studio server to train."}
+	if !a.Account().SignedIn {
+		return Gate{Reason: "Sign in to a LoRA Studio server to train."}
+	}
+	if !a.syncedValid(n) {
+		return Gate{Reason: "Upload your photos to the server first (Sync)."}
+	}
+	return Gate{Reason: "Training on the server is not available in this version yet."}
 }
 
 // FileHandler serves the thumbnails of imported photos to the webview, from
@@ -122,4 +128,23 @@ func plainName(s string) bool {
 		}
 	}
 	return !strings.Contains(s, "..")
+}
+
+// syncedValid reports whether the draft dataset's last upload finished and
+// the server's own validation passed it.
+func (a *App) syncedValid(n int) bool {
+	c, err := a.signedIn()
+	if err != nil {
+		return false
+	}
+	up, err := a.uploader(c)
+	if err != nil {
+		return false
+	}
+	ds, err := a.store.DraftDataset(a.ctx)
+	if err != nil {
+		return false
+	}
+	s, err := up.Latest(a.ctx, ds)
+	return err == nil && s.State == "validated" && s.Files == n
 }

@@ -6,7 +6,7 @@
 //
 // It starts the binary itself under xvfb-run (the dev binary still opens a
 // GTK window) with a throwaway LORASTUDIO_DATA_DIR, on a free port.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -17,15 +17,17 @@ import { chromium } from "playwright-core";
 const { values: args } = parseArgs({
   options: {
     bin: { type: "string" },
+    cli: { type: "string" },
     artifacts: { type: "string", default: "../build/artifacts" },
     chromium: { type: "string", default: process.env.CHROMIUM || "/usr/bin/chromium" },
   },
 });
-if (!args.bin) {
-  console.error("usage: node e2e/run.mjs --bin PATH [--artifacts DIR]");
+if (!args.bin || !args.cli) {
+  console.error("usage: node e2e/run.mjs --bin DESKTOP_DEV_BINARY --cli LORASTUDIO_CLI [--artifacts DIR]");
   process.exit(2);
 }
 const bin = path.resolve(args.bin);
+const cli = path.resolve(args.cli);
 const artifacts = path.resolve(args.artifacts);
 mkdirSync(artifacts, { recursive: true });
 const distDir = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..", "dist");
@@ -72,6 +74,41 @@ async function startApp(dataDir) {
   throw new Error(`app did not serve ${url} within 60 s:\n${logs.join("")}`);
 }
 
+// startBackend runs the real `lorastudio serve` on its own throwaway
+// database (DATABASE_URL's server) and blob folder.
+async function startBackend(blobDir) {
+  const base = process.env.DATABASE_URL || "postgres://postgres@127.0.0.1:5432/test?sslmode=disable";
+  const name = `lorastudio_e2e_${Date.now()}`;
+  execFileSync("psql", [base, "-qc", `CREATE DATABASE ${name}`]);
+  const u = new URL(base);
+  u.pathname = `/${name}`;
+  const env = { ...process.env, DATABASE_URL: u.toString(), LORASTUDIO_BLOB_DIR: blobDir };
+  execFileSync(cli, ["migrate"], { env });
+  const port = await freePort();
+  const logs = [];
+  const child = spawn(cli, ["serve", "--addr", `127.0.0.1:${port}`], { env, stdio: ["ignore", "pipe", "pipe"] });
+  child.stderr.on("data", (d) => logs.push(d.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) break;
+    } catch {
+      // not yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    logs,
+    stop: async () => {
+      child.kill("SIGTERM");
+      await new Promise((r) => (child.exitCode !== null ? r() : child.once("exit", r)));
+      execFileSync("psql", [base, "-qc", `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`]);
+    },
+  };
+}
+
 function stopApp(child) {
   // xvfb-run, Xvfb and the app share a process group: end them together.
   try {
@@ -108,9 +145,12 @@ async function pick(page, comboboxName, optionName) {
 
 const dataDir = mkdtempSync(path.join(tmpdir(), "lorastudio-e2e-data-"));
 const profile = mkdtempSync(path.join(tmpdir(), "lorastudio-e2e-profile-"));
+const blobDir = mkdtempSync(path.join(tmpdir(), "lorastudio-e2e-blob-"));
 let app;
 let browser;
+let backend;
 try {
+  backend = await startBackend(blobDir);
   app = await startApp(dataDir);
   browser = await chromium.launchPersistentContext(profile, {
     executablePath: args.chromium,
@@ -237,6 +277,36 @@ try {
     await page.screenshot({ path: path.join(artifacts, "e2e-3-validated.png"), fullPage: true });
   });
 
+  await check("signing in to the real backend and uploading the dataset, with progress", async () => {
+    await page.getByLabel("Server address").fill(backend.url);
+    await page.getByLabel("Email").fill(`e2e-${Date.now()}@example.com`);
+    await page.getByLabel("Password").fill("a long passphrase");
+    await page.getByLabel("Create an account on this server").check();
+    await page.getByRole("button", { name: "Create account" }).click();
+    await page.getByTestId("signed-in").waitFor();
+    await page.evaluate(() => {
+      window.__syncEvents = 0;
+      window.runtime.EventsOn("sync:progress", () => window.__syncEvents++);
+    });
+    await page.getByRole("button", { name: "Upload to server" }).click();
+    try {
+      await page.getByTestId("sync-result").getByText(/found the dataset validated/).waitFor({ timeout: 60_000 });
+    } catch (err) {
+      const alerts = await page.getByRole("alert").allTextContents();
+      await page.screenshot({ path: path.join(artifacts, "e2e-failed-upload.png"), fullPage: true });
+      const panel = (await page.getByTestId("dataset-panel").textContent()).slice(-400);
+      throw new Error(`no upload result; alerts: ${alerts.join(" | ") || "none"}; panel ends: ${panel}; app log: ${app.logs.join("").slice(-1500)}`);
+    }
+    const events = await page.evaluate(() => window.__syncEvents);
+    if (events < 20) throw new Error(`only ${events} upload progress events for 20 photos`);
+    assertEqual(
+      (await page.getByTestId("training-reason").textContent()).trim(),
+      "Training on the server is not available in this version yet.",
+      "reason on the disabled button after upload",
+    );
+    await page.screenshot({ path: path.join(artifacts, "e2e-4-uploaded.png"), fullPage: true });
+  });
+
   await check("the compiled prompt has a LoRA block for Flux dev and none for Veo 3.1", async () => {
     const preview = page.getByTestId("compiled-prompt");
     await pick(page, "Compile for", "Flux dev (loads the LoRA)");
@@ -245,7 +315,7 @@ try {
     await page.getByText("no LoRA block: this platform cannot load one").waitFor();
     const text = await preview.textContent();
     if (/<lora:|ohwx/.test(text)) throw new Error(`Veo prompt carries a LoRA block or trigger: ${text}`);
-    await page.getByTestId("compile-panel").screenshot({ path: path.join(artifacts, "e2e-4-compile-veo.png") });
+    await page.getByTestId("compile-panel").screenshot({ path: path.join(artifacts, "e2e-5-compile-veo.png") });
   });
 
   await check("withdrawing consent erases the photos", async () => {
@@ -266,6 +336,11 @@ try {
 } finally {
   if (browser) await browser.close();
   if (app) await app.stop();
+  if (backend) {
+    if (results.some((r) => !r.ok)) console.log(`backend log:\n${backend.logs.join("")}`);
+    await backend.stop();
+  }
+  rmSync(blobDir, { recursive: true, force: true });
   rmSync(profile, { recursive: true, force: true });
   rmSync(dataDir, { recursive: true, force: true });
 }

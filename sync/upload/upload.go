@@ -303,6 +303,19 @@ func (u *Uploader) Sessions(ctx context.Context) ([]Session, error) {
 	return u.sessions(ctx, `WHERE s.state NOT IN ('validated', 'rejected')`)
 }
 
+// Latest returns the newest session of the dataset the caller calls ref.
+// Returns ENotFound when it was never uploaded.
+func (u *Uploader) Latest(ctx context.Context, ref string) (Session, error) {
+	ss, err := u.sessions(ctx, `WHERE s.dataset_ref = ?`, ref)
+	if err != nil {
+		return Session{}, err
+	}
+	if len(ss) == 0 {
+		return Session{}, studio.Errorf(studio.ENotFound, "dataset %s was never uploaded", ref)
+	}
+	return ss[len(ss)-1], nil
+}
+
 // Session returns one session. Returns ENotFound.
 func (u *Uploader) Session(ctx context.Context, id string) (Session, error) {
 	ss, err := u.sessions(ctx, `WHERE s.id = ?`, id)

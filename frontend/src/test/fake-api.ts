@@ -67,6 +67,10 @@ export function fakeApi(overrides: Partial<Api> = {}): Api {
       lora_block: req.platform === "flux-dev" ? `<lora:${req.identity.name}:0.90>` : undefined,
       warnings: [],
     })),
+    account: vi.fn(async () => ({ signed_in: false, token_storage: "sqlite", token_storage_note: "no dbus" })),
+    signIn: vi.fn(async (r) => ({ signed_in: true, server_url: r.server_url, email: r.email, token_storage: "sqlite" })),
+    signOut: vi.fn(async () => undefined),
+    syncDataset: vi.fn(),
     onEvent: vi.fn(() => () => {}),
     ...overrides,
   } as Api;

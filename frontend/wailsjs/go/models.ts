@@ -1,5 +1,25 @@
 export namespace app {
 	
+	export class AccountStatus {
+	    signed_in: boolean;
+	    server_url?: string;
+	    email?: string;
+	    token_storage: string;
+	    token_storage_note?: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new AccountStatus(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.signed_in = source["signed_in"];
+	        this.server_url = source["server_url"];
+	        this.email = source["email"];
+	        this.token_storage = source["token_storage"];
+	        this.token_storage_note = source["token_storage_note"];
+	    }
+	}
 	export class ConsentStatus {
 	    given: boolean;
 	    version?: string;
@@ -236,6 +256,24 @@ export namespace app {
 	        this.base_model = source["base_model"];
 	    }
 	}
+	export class SignInRequest {
+	    server_url: string;
+	    email: string;
+	    password: string;
+	    create: boolean;
+	
+	    static createFrom(source: any = {}) {
+	        return new SignInRequest(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.server_url = source["server_url"];
+	        this.email = source["email"];
+	        this.password = source["password"];
+	        this.create = source["create"];
+	    }
+	}
 	export class ValidateOptions {
 	    base_model: string;
 	    min_resolution: number;
@@ -249,6 +287,45 @@ export namespace app {
 	        this.base_model = source["base_model"];
 	        this.min_resolution = source["min_resolution"];
 	    }
+	}
+
+}
+
+export namespace client {
+	
+	export class Validation {
+	    dataset_id: string;
+	    status: string;
+	    report?: dataset.Report;
+	
+	    static createFrom(source: any = {}) {
+	        return new Validation(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.dataset_id = source["dataset_id"];
+	        this.status = source["status"];
+	        this.report = this.convertValues(source["report"], dataset.Report);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
 	}
 
 }
@@ -777,6 +854,71 @@ export namespace studio {
 	        this.vendor = source["vendor"];
 	        this.kind = source["kind"];
 	    }
+	}
+
+}
+
+export namespace upload {
+	
+	export class Stats {
+	    bytes_total: number;
+	    bytes_sent: number;
+	    bytes_resent: number;
+	    requests: number;
+	    renewals: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new Stats(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.bytes_total = source["bytes_total"];
+	        this.bytes_sent = source["bytes_sent"];
+	        this.bytes_resent = source["bytes_resent"];
+	        this.requests = source["requests"];
+	        this.renewals = source["renewals"];
+	    }
+	}
+	export class Result {
+	    session: string;
+	    dataset_id: string;
+	    state: string;
+	    validation?: client.Validation;
+	    run: Stats;
+	    total: Stats;
+	
+	    static createFrom(source: any = {}) {
+	        return new Result(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.session = source["session"];
+	        this.dataset_id = source["dataset_id"];
+	        this.state = source["state"];
+	        this.validation = this.convertValues(source["validation"], client.Validation);
+	        this.run = this.convertValues(source["run"], Stats);
+	        this.total = this.convertValues(source["total"], Stats);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
 	}
 
 }

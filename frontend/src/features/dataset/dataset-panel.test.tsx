@@ -37,7 +37,7 @@ const withPhotos: DatasetState = emptyDataset({
 
 describe("DatasetPanel", () => {
   it("names the bad file and why, and keeps training locked with the reason", async () => {
-    render(<DatasetPanel api={fakeApi({ dataset: vi.fn(async () => withPhotos) })} baseModel="flux-dev" />);
+    render(<DatasetPanel api={fakeApi({ dataset: vi.fn(async () => withPhotos) })} baseModel="flux-dev" signedIn={false} />);
     const bad = await screen.findByTestId("photo-fruit.jpg");
     expect(bad).toHaveAttribute("data-state", "error");
     expect(within(bad).getByText(/no face was found/)).toBeInTheDocument();
@@ -50,7 +50,7 @@ describe("DatasetPanel", () => {
   it("removes a photo and validates with the chosen base model and resolution", async () => {
     const user = userEvent.setup();
     const api = fakeApi({ dataset: vi.fn(async () => withPhotos), validateDataset: vi.fn(async () => report) });
-    render(<DatasetPanel api={api} baseModel="sdxl" />);
+    render(<DatasetPanel api={api} baseModel="sdxl" signedIn={false} />);
     await user.click(await screen.findByRole("button", { name: "Remove fruit.jpg" }));
     expect(api.removeItem).toHaveBeenCalledWith("2");
     const minRes = screen.getByRole("spinbutton", { name: "Smallest short side in pixels" });
@@ -68,7 +68,7 @@ describe("DatasetPanel", () => {
         return () => {};
       }),
     });
-    render(<DatasetPanel api={api} baseModel="flux-dev" />);
+    render(<DatasetPanel api={api} baseModel="flux-dev" signedIn={false} />);
     await screen.findByTestId("photo-count");
     act(() => handlers["dataset:import"]({ done: 3, total: 20, file: "c.jpg" }));
     expect(screen.getByRole("progressbar", { name: "Import progress" })).toHaveAttribute("aria-valuenow", "3");
@@ -85,8 +85,34 @@ describe("DatasetPanel", () => {
     const api = fakeApi({
       pickAndImport: vi.fn(async () => ({ added: [], skipped: [], failed: [{ file: "/p/gone.jpg", reason: "cannot open it" }] })),
     });
-    render(<DatasetPanel api={api} baseModel="flux-dev" />);
+    render(<DatasetPanel api={api} baseModel="flux-dev" signedIn={false} />);
     await user.click(await screen.findByRole("button", { name: /Add photos/ }));
     expect(await screen.findByRole("list", { name: "Files not imported" })).toHaveTextContent("/p/gone.jpg: cannot open it");
+  });
+
+  it("uploads a validated dataset with byte progress, only when signed in", async () => {
+    const user = userEvent.setup();
+    const handlers: Record<string, (d: unknown) => void> = {};
+    let finish: (v: unknown) => void = () => {};
+    const validated = { ...withPhotos, status: "validated", report: { ...report, ok: true } };
+    const api = fakeApi({
+      dataset: vi.fn(async () => validated),
+      onEvent: vi.fn((name: string, fn: (...d: unknown[]) => void) => {
+        handlers[name] = fn;
+        return () => {};
+      }),
+      syncDataset: vi.fn(() => new Promise((r) => (finish = r))) as never,
+    });
+    const { rerender } = render(<DatasetPanel api={api} baseModel="flux-dev" signedIn={false} />);
+    expect(await screen.findByRole("button", { name: "Upload to server" })).toBeDisabled();
+    rerender(<DatasetPanel api={api} baseModel="flux-dev" signedIn={true} />);
+    await user.click(screen.getByRole("button", { name: "Upload to server" }));
+    act(() => handlers["sync:progress"]({ file: "me.jpg", done: 2_500_000, total: 5_000_000 }));
+    expect(screen.getByRole("progressbar", { name: "Upload progress" })).toHaveAttribute("aria-valuenow", "2500000");
+    expect(screen.getByText("Uploading 2.5 of 5.0 MB: me.jpg")).toBeInTheDocument();
+    await act(async () =>
+      finish({ session: "s", dataset_id: "d", state: "validated", validation: { status: "validated" }, total: { bytes_total: 5, bytes_sent: 5, bytes_resent: 0 } }),
+    );
+    expect(await screen.findByTestId("sync-result")).toHaveTextContent("found the dataset validated");
   });
 });

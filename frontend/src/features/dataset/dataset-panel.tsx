@@ -1,6 +1,6 @@
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { ImagePlus, Trash2 } from "lucide-react";
-import type { Api, DatasetItem, Finding, ImportResult, Report } from "@/lib/api";
+import { syncProgressSchema, type Api, type DatasetItem, type Finding, type ImportResult, type Report, type SyncResult } from "@/lib/api";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
@@ -16,10 +16,25 @@ const stateWords: Record<DatasetItem["state"], string> = {
 };
 
 /** DatasetPanel is where photos come in, get checked, and unlock training. */
-export function DatasetPanel({ api, baseModel }: { api: Api; baseModel: string }) {
-  const { state, error, task, run } = useDataset(api);
+export function DatasetPanel({ api, baseModel, signedIn }: { api: Api; baseModel: string; signedIn: boolean }) {
+  const { state, error, task, run, reload } = useDataset(api);
   const [minRes, setMinRes] = useState(512);
   const [lastImport, setLastImport] = useState<ImportResult>();
+  const [sync, setSync] = useState<{ done: number; total: number; file: string } | null>(null);
+  const [synced, setSynced] = useState<SyncResult>();
+
+  // Signing in or out changes what training needs next.
+  useEffect(() => {
+    void reload();
+  }, [signedIn, reload]);
+  useEffect(
+    () =>
+      api.onEvent("sync:progress", (d: unknown) => {
+        const p = syncProgressSchema.safeParse(d);
+        if (p.success) setSync({ done: p.data.done, total: p.data.total, file: p.data.file });
+      }),
+    [api],
+  );
 
   if (!state) {
     return error ? <p role="alert" className="text-sm text-destructive">{error}</p> : <p className="text-sm">Loading photos…</p>;
@@ -56,6 +71,20 @@ export function DatasetPanel({ api, baseModel }: { api: Api; baseModel: string }
             </p>
             <Progress value={task.progress.done} max={task.progress.total} label={task.kind === "import" ? "Import progress" : "Validation progress"} />
           </div>
+        )}
+        {sync && (
+          <div className="space-y-1" aria-live="polite">
+            <p className="text-xs text-muted-foreground">
+              Uploading {(sync.done / 1e6).toFixed(1)} of {(sync.total / 1e6).toFixed(1)} MB{sync.file ? `: ${sync.file}` : ""}
+            </p>
+            <Progress value={sync.done} max={sync.total} label="Upload progress" />
+          </div>
+        )}
+        {synced && (
+          <p className="text-sm" data-testid="sync-result">
+            Uploaded: the server checked the photos again and found the dataset {synced.validation?.status ?? synced.state}.
+            {synced.total.bytes_resent > 0 && ` ${(synced.total.bytes_resent / 1e6).toFixed(1)} MB were sent again after an interruption.`}
+          </p>
         )}
         {error && <p role="alert" className="text-sm text-destructive">{error}</p>}
         {lastImport && lastImport.failed.length > 0 && (
@@ -105,6 +134,19 @@ export function DatasetPanel({ api, baseModel }: { api: Api; baseModel: string }
           </label>
           <Button onClick={() => run(() => api.validateDataset({ base_model: baseModel, min_resolution: minRes }))} disabled={!!task || n === 0}>
             Validate dataset
+          </Button>
+          <Button
+            variant="outline"
+            disabled={!!task || !!sync || !signedIn || state.status !== "validated"}
+            title={!signedIn ? "Sign in to a server first." : state.status !== "validated" ? "Validate the dataset first." : undefined}
+            onClick={async () => {
+              setSync({ done: 0, total: 1, file: "" });
+              const res = await run(() => api.syncDataset({ base_model: baseModel, min_resolution: minRes }));
+              setSync(null);
+              if (res) setSynced(res);
+            }}
+          >
+            Upload to server
           </Button>
           <div className="flex flex-col">
             <Button disabled={!state.training.allowed} aria-describedby="training-reason" data-testid="start-training" title={state.training.reason}>

@@ -8,6 +8,7 @@ import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@
 import { ConsentCard, WithdrawConsent } from "@/features/consent/consent-card";
 import { DatasetPanel } from "@/features/dataset/dataset-panel";
 import { CompilePanel } from "@/features/compiler/compile-panel";
+import { AccountPanel } from "@/features/account/account-panel";
 import { useEffect, useState } from "react";
 import type { ConsentStatus } from "@/lib/api";
 import { useSelection } from "./use-selection";
@@ -19,8 +20,10 @@ export function StudioShell({ api = defaultApi }: { api?: Api }) {
   const { theme, toggle } = useTheme();
   const [consent, setConsent] = useState<ConsentStatus | null>(null);
   const [notice, setNotice] = useState<string>();
+  const [signedIn, setSignedIn] = useState(false);
   const loadConsent = () => api.getConsent().then(setConsent, () => setConsent(null));
   useEffect(() => {
+    api.account().then((a) => setSignedIn(a.signed_in), () => setSignedIn(false));
     void loadConsent();
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [api]);
@@ -143,7 +146,7 @@ export function StudioShell({ api = defaultApi }: { api?: Api }) {
               )}
               {consent?.given && !consent.outdated && (
                 <>
-                  <DatasetPanel api={api} baseModel={state.selection.base_model} />
+                  <DatasetPanel api={api} baseModel={state.selection.base_model} signedIn={signedIn} />
                   <div className="flex items-center gap-3 text-xs text-muted-foreground">
                     <span>Consent given{consent.version ? ` to version ${consent.version}` : ""}.</span>
                     <WithdrawConsent
@@ -156,6 +159,10 @@ export function StudioShell({ api = defaultApi }: { api?: Api }) {
                   </div>
                 </>
               )}
+              <AccountPanel
+                api={api}
+                onChange={(a) => setSignedIn(a.signed_in)}
+              />
               <CompilePanel api={api} targetPlatform={state.selection.target_platform} />
             </div>
           </div>

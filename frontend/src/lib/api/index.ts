@@ -141,6 +141,28 @@ export const compileResultSchema = z
   .passthrough();
 export type CompileResult = z.infer<typeof compileResultSchema>;
 
+export const accountSchema = z.object({
+  signed_in: z.boolean(),
+  server_url: z.string().optional(),
+  email: z.string().optional(),
+  token_storage: z.string(),
+  token_storage_note: z.string().optional(),
+});
+export type Account = z.infer<typeof accountSchema>;
+
+export const syncResultSchema = z
+  .object({
+    session: z.string(),
+    dataset_id: z.string(),
+    state: z.string(),
+    validation: z.object({ status: z.string() }).passthrough().nullish(),
+    total: z.object({ bytes_total: z.number(), bytes_sent: z.number(), bytes_resent: z.number() }).passthrough(),
+  })
+  .passthrough();
+export type SyncResult = z.infer<typeof syncResultSchema>;
+
+export const syncProgressSchema = z.object({ file: z.string(), done: z.number(), total: z.number() }).passthrough();
+
 export const appInfoSchema = z.object({ version: z.string(), data_dir: z.string() });
 export type AppInfo = z.infer<typeof appInfoSchema>;
 
@@ -194,6 +216,11 @@ export const api = {
     call(reportSchema, () => App.ValidateDataset(opts)),
   profiles: () => call(z.array(profileSchema), () => App.Profiles()),
   compile: (req: CompileRequest) => call(compileResultSchema, () => App.Compile(req as never)),
+  account: () => call(accountSchema, () => App.Account()),
+  signIn: (req: { server_url: string; email: string; password: string; create: boolean }) =>
+    call(accountSchema, () => App.SignIn(req)),
+  signOut: () => call(z.undefined().or(z.null()), () => App.SignOut()),
+  syncDataset: (opts: { base_model: string; min_resolution: number }) => call(syncResultSchema, () => App.SyncDataset(opts)),
   /** onEvent subscribes to a Go event and returns the unsubscribe function. */
   onEvent: (name: string, fn: (...data: unknown[]) => void): (() => void) => EventsOn(name, fn),
 };

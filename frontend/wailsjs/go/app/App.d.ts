@@ -5,7 +5,10 @@ import {studio} from '../models';
 import {compiler} from '../models';
 import {consent} from '../models';
 import {localstore} from '../models';
+import {upload} from '../models';
 import {dataset} from '../models';
+
+export function Account():Promise<app.AccountStatus>;
 
 export function AppInfo():Promise<app.Info>;
 
@@ -34,6 +37,12 @@ export function Profiles():Promise<Array<app.ProfileSummary>>;
 export function RemoveItem(arg1:string):Promise<void>;
 
 export function SetSelection(arg1:app.Selection):Promise<app.Selection>;
+
+export function SignIn(arg1:app.SignInRequest):Promise<app.AccountStatus>;
+
+export function SignOut():Promise<void>;
+
+export function SyncDataset(arg1:app.ValidateOptions):Promise<upload.Result>;
 
 export function TargetPlatforms():Promise<Array<studio.Platform>>;
 

@@ -1,0 +1,235 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/promptforge/lorastudio/internal/consent"
+	"github.com/promptforge/lorastudio/internal/studio"
+	"github.com/promptforge/lorastudio/sync/client"
+	"github.com/promptforge/lorastudio/sync/token"
+	"github.com/promptforge/lorastudio/sync/upload"
+)
+
+// EventSyncProgress carries upload.Progress while photos upload.
+const EventSyncProgress = "sync:progress"
+
+// account is the signed-in state; the App guards it with its mutex.
+type account struct {
+	mu     sync.Mutex
+	tokens *token.Store
+	api    *client.Client // nil when signed out
+	who    token.Account
+}
+
+// AccountStatus is what the settings screen shows.
+type AccountStatus struct {
+	SignedIn     bool   `json:"signed_in"`
+	ServerURL    string `json:"server_url,omitempty"`
+	Email        string `json:"email,omitempty"`
+	TokenStorage string `json:"token_storage"`                // keyring or sqlite
+	StorageNote  string `json:"token_storage_note,omitempty"` // why not the keyring
+}
+
+// restoreAccount signs back in with the saved token, if any.
+func (a *App) restoreAccount(ctx context.Context) {
+	a.acct.tokens = token.Open(ctx, a.store.DB(), a.log)
+	srv, err1 := a.store.Setting(ctx, "server_url")
+	email, err2 := a.store.Setting(ctx, "account_email")
+	if err1 != nil || err2 != nil {
+		return
+	}
+	who := token.Account{ServerURL: srv, Email: email}
+	tok, err := a.acct.tokens.Load(ctx, who)
+	if err != nil {
+		return
+	}
+	c, err := client.New(srv, nil)
+	if err != nil {
+		return
+	}
+	c.SetToken(tok)
+	a.acct.api, a.acct.who = c, who
+}
+
+// Account returns who is signed in, and where the token is kept.
+func (a *App) Account() AccountStatus {
+	a.acct.mu.Lock()
+	defer a.acct.mu.Unlock()
+	st := AccountStatus{TokenStorage: a.acct.tokens.Backend(), StorageNote: a.acct.tokens.Reason()}
+	if a.acct.api != nil {
+		st.SignedIn, st.ServerURL, st.Email = true, a.acct.who.ServerURL, a.acct.who.Email
+	}
+	return st
+}
+
+// SignInRequest signs in to, or creates an account on, a LoRA Studio server.
+type SignInRequest struct {
+	ServerURL string `json:"server_url"`
+	Email     string `json:"email"`
+	Password  string `json:"password"`
+	Create    bool   `json:"create"`
+}
+
+// SignIn signs in and keeps the token in the OS keyring (or the local
+// database where there is none). A consent given on this computer is
+// recorded on the server too, since uploads need it there.
+func (a *App) SignIn(req SignInRequest) (AccountStatus, error) {
+	ctx := a.ctx
+	srv := strings.TrimRight(strings.TrimSpace(req.ServerURL), "/")
+	if u, err := url.Parse(srv); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return AccountStatus{}, a.fail("sign in", studio.Errorf(studio.EInvalid, "the server address must look like https://studio.example.com"))
+	}
+	c, err := client.New(srv, nil)
+	if err != nil {
+		return AccountStatus{}, a.fail("sign in", err)
+	}
+	cred := client.Credentials{Email: strings.TrimSpace(req.Email), Password: req.Password}
+	var tok string
+	if req.Create {
+		tok, err = c.Register(ctx, cred)
+	} else {
+		tok, err = c.Login(ctx, cred)
+	}
+	if err != nil {
+		return AccountStatus{}, a.fail("sign in", err)
+	}
+	who := token.Account{ServerURL: srv, Email: cred.Email}
+	if err := a.acct.tokens.Save(ctx, who, tok); err != nil {
+		return AccountStatus{}, a.fail("sign in", err)
+	}
+	if err := a.store.SetSettings(ctx, map[string]string{"server_url": srv, "account_email": cred.Email}); err != nil {
+		return AccountStatus{}, a.fail("sign in", err)
+	}
+	a.acct.mu.Lock()
+	a.acct.api, a.acct.who = c, who
+	a.acct.mu.Unlock()
+	if err := a.pushConsent(ctx, c); err != nil {
+		a.log.Warn("consent not yet recorded on the server", "err", err)
+	}
+	a.log.Info("signed in", "server", srv, "token_storage", a.acct.tokens.Backend())
+	return a.Account(), nil
+}
+
+// pushConsent records the local consent on the server when it has none.
+func (a *App) pushConsent(ctx context.Context, c *client.Client) error {
+	local, err := a.store.LatestConsent(ctx)
+	if err != nil {
+		return nil // nothing to push
+	}
+	if _, err := c.CurrentConsent(ctx); err == nil {
+		return nil
+	}
+	cur := consent.Current
+	if local.TextVersion != cur.Version {
+		return nil // outdated: the user consents again first
+	}
+	got, err := c.GiveConsent(ctx, client.ConsentRequest{Version: cur.Version, SHA256: cur.SHA256, AttestSelf: true})
+	if err != nil {
+		return err
+	}
+	return a.store.SetConsentServerID(ctx, local.ID, got.ID)
+}
+
+// SignOut revokes the token on the server (when it answers) and forgets it
+// here.
+func (a *App) SignOut() error {
+	a.acct.mu.Lock()
+	c, who := a.acct.api, a.acct.who
+	a.acct.api = nil
+	a.acct.mu.Unlock()
+	if c == nil {
+		return nil
+	}
+	if err := c.Logout(a.ctx); err != nil {
+		a.log.Warn("logout on the server failed; forgetting the token here anyway", "err", err)
+	}
+	if err := a.acct.tokens.Delete(a.ctx, who); err != nil {
+		return a.fail("sign out", err)
+	}
+	return nil
+}
+
+func (a *App) signedIn() (*client.Client, error) {
+	a.acct.mu.Lock()
+	defer a.acct.mu.Unlock()
+	if a.acct.api == nil {
+		return nil, studio.Errorf(studio.EUnauthorized, "sign in to a LoRA Studio server first")
+	}
+	return a.acct.api, nil
+}
+
+// SyncDataset uploads the validated dataset to the server: stripped copies,
+// presigned PUTs (multipart for big files), commit, then the server's own
+// validation. Progress arrives as events; an interrupted upload resumes
+// where it stopped on the next call.
+func (a *App) SyncDataset(opts ValidateOptions) (upload.Result, error) {
+	ctx := a.ctx
+	c, err := a.signedIn()
+	if err != nil {
+		return upload.Result{}, a.fail("sync", err)
+	}
+	if err := a.requireConsent(ctx); err != nil {
+		return upload.Result{}, a.fail("sync", err)
+	}
+	if err := a.pushConsent(ctx, c); err != nil {
+		return upload.Result{}, a.fail("sync", err)
+	}
+	ds, err := a.store.DraftDataset(ctx)
+	if err != nil {
+		return upload.Result{}, a.fail("sync", err)
+	}
+	// Upload only what passed here: the server would refuse the rest, after
+	// the user had waited for the bytes.
+	if _, status, err := a.store.Report(ctx, ds); err != nil {
+		return upload.Result{}, a.fail("sync", err)
+	} else if status != studio.DatasetValidated {
+		return upload.Result{}, a.fail("sync", studio.Errorf("dataset_not_validated", "validate the dataset (it must pass) before uploading it"))
+	}
+	up, err := a.uploader(c)
+	if err != nil {
+		return upload.Result{}, a.fail("sync", err)
+	}
+	// An unfinished session of this dataset goes on; a new one starts
+	// otherwise.
+	sessions, err := up.Sessions(ctx)
+	if err != nil {
+		return upload.Result{}, a.fail("sync", err)
+	}
+	for _, s := range sessions {
+		if s.Ref == ds {
+			res, err := up.Resume(ctx, s.ID)
+			if err != nil {
+				return res, a.fail("sync", err)
+			}
+			return res, nil
+		}
+	}
+	items, err := a.store.Items(ctx, ds)
+	if err != nil {
+		return upload.Result{}, a.fail("sync", err)
+	}
+	req := upload.Request{Ref: ds, ModelName: "me", BaseModel: opts.BaseModel, MinResolution: opts.MinResolution}
+	for _, it := range items {
+		req.Photos = append(req.Photos, upload.Photo{Name: it.Name, Path: it.LocalPath})
+	}
+	res, err := up.Upload(ctx, req)
+	if err != nil {
+		return res, a.fail("sync", err)
+	}
+	return res, nil
+}
+
+func (a *App) uploader(c *client.Client) (*upload.Uploader, error) {
+	if c == nil {
+		return nil, errors.New("no client")
+	}
+	return upload.New(upload.Config{
+		DB: a.store.DB(), API: c, Dir: filepath.Join(a.dataDir, "uploads"), Log: a.log,
+		Progress: func(p upload.Progress) { a.rt.Emit(a.ctx, EventSyncProgress, p) },
+	})
+}

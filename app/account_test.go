@@ -1,0 +1,82 @@
+package app_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/promptforge/lorastudio/app"
+	"github.com/promptforge/lorastudio/sync/synctest"
+)
+
+// The desktop signs in to a real backend, pushes its consent, and uploads
+// the validated dataset; after a restart it is still signed in.
+func TestSignInAndSync(t *testing.T) {
+	be := synctest.NewBackend(t, nil)
+	dir := t.TempDir()
+	a, rt := newApp(t, dir)
+	if a.Account().SignedIn {
+		t.Fatal("signed in before signing in")
+	}
+	if _, err := a.SyncDataset(app.ValidateOptions{}); err == nil || !strings.HasPrefix(err.Error(), "unauthorized: ") {
+		t.Fatalf("sync signed out: got %v, want unauthorized", err)
+	}
+	tests := []struct {
+		req  app.SignInRequest
+		code string
+	}{
+		{app.SignInRequest{ServerURL: "ftp://x", Email: "a@example.com", Password: "whatever"}, "invalid"},
+		{app.SignInRequest{ServerURL: be.URL, Email: "a@example.com", Password: "a long passphrase"}, "bad_credentials"},
+	}
+	for _, tt := range tests {
+		if _, err := a.SignIn(tt.req); err == nil || !strings.HasPrefix(err.Error(), tt.code+": ") {
+			t.Errorf("SignIn(%+v): got %v, want %s", tt.req, err, tt.code)
+		}
+	}
+	st, err := a.SignIn(app.SignInRequest{ServerURL: be.URL + "/", Email: "a@example.com", Password: "a long passphrase", Create: true})
+	if err != nil || !st.SignedIn || st.ServerURL != be.URL {
+		t.Fatalf("sign up: %+v, %v", st, err)
+	}
+	if st.TokenStorage != "keyring" && st.TokenStorage != "sqlite" {
+		t.Errorf("token storage %q", st.TokenStorage)
+	}
+
+	a.GiveConsent(true)
+	a.ImportFiles([]string{person})
+	if _, err := a.SyncDataset(app.ValidateOptions{MinResolution: 256}); err == nil || !strings.HasPrefix(err.Error(), "dataset_not_validated: ") {
+		t.Fatalf("sync before validation: got %v", err)
+	}
+	if rep, err := a.ValidateDataset(app.ValidateOptions{MinResolution: 256}); err != nil || !rep.OK {
+		t.Fatalf("local validation: ok=%v, %v", rep != nil && rep.OK, err)
+	}
+	res, err := a.SyncDataset(app.ValidateOptions{MinResolution: 256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.DatasetID == "" || res.Validation == nil || res.Total.BytesSent == 0 {
+		t.Fatalf("sync result: %+v", res)
+	}
+	if n := countEvents(rt, app.EventSyncProgress); n < 24 {
+		t.Errorf("got %d sync progress events, want at least one per photo", n)
+	}
+	if res.Validation.Status != "validated" {
+		t.Fatalf("the server's validation: %s, want validated like the local one", res.Validation.Status)
+	}
+	if st, _ := a.Dataset(); st.Training.Reason != "Training on the server is not available in this version yet." {
+		t.Errorf("gate after a validated sync: %+v", st.Training)
+	}
+	if c, _ := a.GetConsent(); !c.Synced {
+		t.Error("the local consent is not marked as recorded on the server")
+	}
+
+	app.Shutdown(a)(t.Context())
+	b, _ := newApp(t, dir)
+	if st := b.Account(); !st.SignedIn || st.Email != "a@example.com" {
+		t.Errorf("after restart: %+v, want still signed in", st)
+	}
+	if err := b.SignOut(); err != nil {
+		t.Fatal(err)
+	}
+	if b.Account().SignedIn {
+		t.Error("still signed in after sign out")
+	}
+}
