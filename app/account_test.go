@@ -61,8 +61,19 @@ func TestSignInAndSync(t *testing.T) {
 	if res.Validation.Status != "validated" {
 		t.Fatalf("the server's validation: %s, want validated like the local one", res.Validation.Status)
 	}
-	if st, _ := a.Dataset(); st.Training.Reason != "Training on the server is not available in this version yet." {
-		t.Errorf("gate after a validated sync: %+v", st.Training)
+	if st, _ := a.Dataset(); !st.Training.Allowed {
+		t.Errorf("gate after a validated sync: %+v, want allowed", st.Training)
+	}
+	// This backend has no GPU provider: the refusal says so, and the
+	// request's idempotency key is kept for the retry.
+	if _, err := a.StartTraining(app.TrainingRequest{BaseModel: "sora-2"}); err == nil || !strings.HasPrefix(err.Error(), "unknown_base_model: ") {
+		t.Errorf("training on a target platform: got %v", err)
+	}
+	if _, err := a.StartTraining(app.TrainingRequest{BaseModel: "flux-dev"}); err == nil || !strings.Contains(err.Error(), "unavailable") {
+		t.Errorf("training without a provider: got %v, want an unavailable error", err)
+	}
+	if vs, err := a.Versions(); err != nil || len(vs) != 0 {
+		t.Errorf("versions: %v, %v; want none", vs, err)
 	}
 	if c, _ := a.GetConsent(); !c.Synced {
 		t.Error("the local consent is not marked as recorded on the server")

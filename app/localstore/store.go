@@ -87,3 +87,11 @@ func (s *Store) SetSettings(ctx context.Context, kv map[string]string) error {
 	}
 	return nil
 }
+
+// DeleteSetting removes key; a missing key is not an error.
+func (s *Store) DeleteSetting(ctx context.Context, key string) error {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM settings WHERE key = ?`, key); err != nil {
+		return fmt.Errorf("localstore: delete setting %s: %w", key, err)
+	}
+	return nil
+}

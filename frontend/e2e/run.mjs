@@ -9,6 +9,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
+import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -31,6 +32,7 @@ const cli = path.resolve(args.cli);
 const artifacts = path.resolve(args.artifacts);
 mkdirSync(artifacts, { recursive: true });
 const distDir = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..", "dist");
+const repoRoot = path.resolve(distDir, "..", "..");
 
 const CHROMIUM_FLAGS = [
   "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -82,13 +84,40 @@ async function startBackend(blobDir) {
   execFileSync("psql", [base, "-qc", `CREATE DATABASE ${name}`]);
   const u = new URL(base);
   u.pathname = `/${name}`;
-  const env = { ...process.env, DATABASE_URL: u.toString(), LORASTUDIO_BLOB_DIR: blobDir };
-  execFileSync(cli, ["migrate"], { env });
   const port = await freePort();
+  const workerPort = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const secret = () => `whsec_${randomBytes(24).toString("base64")}`;
+  const dispatchSecret = secret();
+  const webhookSecret = secret();
+  const env = {
+    ...process.env,
+    DATABASE_URL: u.toString(),
+    LORASTUDIO_BLOB_DIR: blobDir,
+    LORASTUDIO_PUBLIC_URL: url,
+    LORASTUDIO_WORKER_URL: `http://127.0.0.1:${workerPort}`,
+    LORASTUDIO_DISPATCH_SECRET: dispatchSecret,
+    LORASTUDIO_WEBHOOK_SECRETS: webhookSecret,
+    LORASTUDIO_QUEUE_POLL: "200ms",
+  };
+  execFileSync(cli, ["migrate"], { env });
   const logs = [];
+  // The reference GPU worker with the test trainer: a script that trains
+  // nothing and writes a genuine tiny LoRA (see internal/worker/testdata).
+  const worker = spawn(cli, ["worker", "--addr", `127.0.0.1:${workerPort}`], {
+    env: {
+      ...process.env,
+      LORASTUDIO_WORKER_SECRET: dispatchSecret,
+      LORASTUDIO_WORKER_WEBHOOK_SECRET: webhookSecret,
+      LORASTUDIO_WORKER_TRAINER: path.join(repoRoot, "internal", "worker", "testdata", "fake-trainer.sh"),
+      LORASTUDIO_WORKER_DIR: path.join(blobDir, "worker"),
+      FAKE_TRAINER_MS_PER_KSTEP: "1500",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  worker.stderr.on("data", (d) => logs.push(d.toString()));
   const child = spawn(cli, ["serve", "--addr", `127.0.0.1:${port}`], { env, stdio: ["ignore", "pipe", "pipe"] });
   child.stderr.on("data", (d) => logs.push(d.toString()));
-  const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     try {
@@ -102,8 +131,10 @@ async function startBackend(blobDir) {
     url,
     logs,
     stop: async () => {
-      child.kill("SIGTERM");
-      await new Promise((r) => (child.exitCode !== null ? r() : child.once("exit", r)));
+      for (const p of [child, worker]) {
+        p.kill("SIGTERM");
+        await new Promise((r) => (p.exitCode !== null ? r() : p.once("exit", r)));
+      }
       execFileSync("psql", [base, "-qc", `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`]);
     },
   };
@@ -299,12 +330,22 @@ try {
     }
     const events = await page.evaluate(() => window.__syncEvents);
     if (events < 20) throw new Error(`only ${events} upload progress events for 20 photos`);
-    assertEqual(
-      (await page.getByTestId("training-reason").textContent()).trim(),
-      "Training on the server is not available in this version yet.",
-      "reason on the disabled button after upload",
-    );
+    if (await page.getByTestId("start-training").isDisabled()) throw new Error("Start training still disabled after a validated upload");
     await page.screenshot({ path: path.join(artifacts, "e2e-4-uploaded.png"), fullPage: true });
+  });
+
+  await check("training runs on the reference worker to a ready version, which is activated", async () => {
+    await page.getByTestId("start-training").click();
+    const status = page.getByTestId("job-status");
+    await status.waitFor();
+    await page.locator('[data-testid="job-status"][data-status="succeeded"]').waitFor({ timeout: 120_000 });
+    const v1 = page.getByTestId("version-1");
+    await v1.getByText("ready").waitFor();
+    await v1.getByRole("button", { name: "Activate" }).click();
+    await v1.getByText("active at 0.80").waitFor(); // SDXL's default weight
+    const identity = await page.evaluate(() => window.go.app.App.Versions().then((vs) => vs.filter((v) => v.active).map((v) => v.number)));
+    assertEqual(identity, [1], "active versions read from Go");
+    await page.getByTestId("training-panel").screenshot({ path: path.join(artifacts, "e2e-5-trained-and-active.png") });
   });
 
   await check("the compiled prompt has a LoRA block for Flux dev and none for Veo 3.1", async () => {
@@ -315,7 +356,7 @@ try {
     await page.getByText("no LoRA block: this platform cannot load one").waitFor();
     const text = await preview.textContent();
     if (/<lora:|ohwx/.test(text)) throw new Error(`Veo prompt carries a LoRA block or trigger: ${text}`);
-    await page.getByTestId("compile-panel").screenshot({ path: path.join(artifacts, "e2e-5-compile-veo.png") });
+    await page.getByTestId("compile-panel").screenshot({ path: path.join(artifacts, "e2e-6-compile-veo.png") });
   });
 
   await check("withdrawing consent erases the photos", async () => {

@@ -274,6 +274,20 @@ export namespace app {
 	        this.create = source["create"];
 	    }
 	}
+	export class TrainingRequest {
+	    base_model: string;
+	    params?: number[];
+	
+	    static createFrom(source: any = {}) {
+	        return new TrainingRequest(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.base_model = source["base_model"];
+	        this.params = source["params"];
+	    }
+	}
 	export class ValidateOptions {
 	    base_model: string;
 	    min_resolution: number;
@@ -288,11 +302,157 @@ export namespace app {
 	        this.min_resolution = source["min_resolution"];
 	    }
 	}
+	export class Version {
+	    id: string;
+	    number: number;
+	    base_model: string;
+	    dataset_hash: string;
+	    status: string;
+	    // Go type: time
+	    created_at: any;
+	    active: boolean;
+	    weight?: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new Version(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.id = source["id"];
+	        this.number = source["number"];
+	        this.base_model = source["base_model"];
+	        this.dataset_hash = source["dataset_hash"];
+	        this.status = source["status"];
+	        this.created_at = this.convertValues(source["created_at"], null);
+	        this.active = source["active"];
+	        this.weight = source["weight"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
 
 }
 
 export namespace client {
 	
+	export class Identity {
+	    lora_model_id: string;
+	    lora_version_id: string;
+	    weight: number;
+	    target_platform: string;
+	    // Go type: time
+	    updated_at: any;
+	
+	    static createFrom(source: any = {}) {
+	        return new Identity(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.lora_model_id = source["lora_model_id"];
+	        this.lora_version_id = source["lora_version_id"];
+	        this.weight = source["weight"];
+	        this.target_platform = source["target_platform"];
+	        this.updated_at = this.convertValues(source["updated_at"], null);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class Job {
+	    id: string;
+	    version_id: string;
+	    status: string;
+	    progress: number;
+	    logs_url: string;
+	    error: string;
+	    // Go type: time
+	    created_at: any;
+	    // Go type: time
+	    updated_at: any;
+	
+	    static createFrom(source: any = {}) {
+	        return new Job(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.id = source["id"];
+	        this.version_id = source["version_id"];
+	        this.status = source["status"];
+	        this.progress = source["progress"];
+	        this.logs_url = source["logs_url"];
+	        this.error = source["error"];
+	        this.created_at = this.convertValues(source["created_at"], null);
+	        this.updated_at = this.convertValues(source["updated_at"], null);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class JobCreated {
+	    job_id: string;
+	    version_id: string;
+	    status: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new JobCreated(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.job_id = source["job_id"];
+	        this.version_id = source["version_id"];
+	        this.status = source["status"];
+	    }
+	}
 	export class Validation {
 	    dataset_id: string;
 	    status: string;

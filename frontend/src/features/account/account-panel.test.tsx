@@ -38,7 +38,7 @@ describe("AccountPanel", () => {
     const user = userEvent.setup();
     const api = fakeApi({ signIn: vi.fn(async () => Promise.reject(new ApiError("bad_credentials", "email or password is wrong"))) });
     render(<AccountPanel api={api} />);
-    expect(await screen.findByTestId("token-note")).toHaveTextContent("No system keyring here (no dbus)");
+    expect(await screen.findByTestId("token-note")).toHaveTextContent("readable only by you: no dbus");
     await user.type(screen.getByLabelText("Email"), "me@example.com");
     await user.type(screen.getByLabelText("Password"), "nope");
     await user.click(screen.getByRole("button", { name: "Sign in" }));

@@ -82,8 +82,8 @@ export function AccountPanel({ api, onChange }: { api: Api; onChange?: (a: Accou
         )}
         {account && account.token_storage !== "keyring" && (
           <p className="text-xs text-muted-foreground" data-testid="token-note">
-            No system keyring here{account.token_storage_note ? ` (${account.token_storage_note})` : ""}: the sign-in token
-            is kept in LoRA Studio's own database in your data folder, readable only by you.
+            The sign-in token is kept in LoRA Studio's database in your data folder, readable only by you:{" "}
+            {account.token_storage_note || "this system has no keyring"}.
           </p>
         )}
         {error && (

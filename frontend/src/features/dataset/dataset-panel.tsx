@@ -16,7 +16,17 @@ const stateWords: Record<DatasetItem["state"], string> = {
 };
 
 /** DatasetPanel is where photos come in, get checked, and unlock training. */
-export function DatasetPanel({ api, baseModel, signedIn }: { api: Api; baseModel: string; signedIn: boolean }) {
+export function DatasetPanel({
+  api,
+  baseModel,
+  signedIn,
+  onStartTraining,
+}: {
+  api: Api;
+  baseModel: string;
+  signedIn: boolean;
+  onStartTraining?: () => void;
+}) {
   const { state, error, task, run, reload } = useDataset(api);
   const [minRes, setMinRes] = useState(512);
   const [lastImport, setLastImport] = useState<ImportResult>();
@@ -149,7 +159,13 @@ export function DatasetPanel({ api, baseModel, signedIn }: { api: Api; baseModel
             Upload to server
           </Button>
           <div className="flex flex-col">
-            <Button disabled={!state.training.allowed} aria-describedby="training-reason" data-testid="start-training" title={state.training.reason}>
+            <Button
+              disabled={!state.training.allowed}
+              aria-describedby="training-reason"
+              data-testid="start-training"
+              title={state.training.reason}
+              onClick={onStartTraining}
+            >
               Start training
             </Button>
           </div>

@@ -9,6 +9,8 @@ import { ConsentCard, WithdrawConsent } from "@/features/consent/consent-card";
 import { DatasetPanel } from "@/features/dataset/dataset-panel";
 import { CompilePanel } from "@/features/compiler/compile-panel";
 import { AccountPanel } from "@/features/account/account-panel";
+import { TrainingPanel } from "@/features/training/training-panel";
+import type { JobCreated } from "@/lib/api";
 import { useEffect, useState } from "react";
 import type { ConsentStatus } from "@/lib/api";
 import { useSelection } from "./use-selection";
@@ -21,6 +23,8 @@ export function StudioShell({ api = defaultApi }: { api?: Api }) {
   const [consent, setConsent] = useState<ConsentStatus | null>(null);
   const [notice, setNotice] = useState<string>();
   const [signedIn, setSignedIn] = useState(false);
+  const [job, setJob] = useState<JobCreated | null>(null);
+  const [trainError, setTrainError] = useState<string>();
   const loadConsent = () => api.getConsent().then(setConsent, () => setConsent(null));
   useEffect(() => {
     api.account().then((a) => setSignedIn(a.signed_in), () => setSignedIn(false));
@@ -146,7 +150,31 @@ export function StudioShell({ api = defaultApi }: { api?: Api }) {
               )}
               {consent?.given && !consent.outdated && (
                 <>
-                  <DatasetPanel api={api} baseModel={state.selection.base_model} signedIn={signedIn} />
+                  <DatasetPanel
+                    api={api}
+                    baseModel={state.selection.base_model}
+                    signedIn={signedIn}
+                    onStartTraining={() => {
+                      setTrainError(undefined);
+                      api.startTraining({ base_model: state.selection.base_model }).then(setJob, (e: Error) => setTrainError(e.message));
+                    }}
+                  />
+                  {trainError && (
+                    <p role="alert" className="text-sm text-destructive">
+                      Training did not start: {trainError}
+                    </p>
+                  )}
+                  {signedIn && (
+                    <TrainingPanel
+                      api={api}
+                      job={job}
+                      baseModel={state.selection.base_model}
+                      targetPlatform={state.selection.target_platform}
+                      onRetry={() =>
+                        api.startTraining({ base_model: state.selection.base_model }).then(setJob, (e: Error) => setTrainError(e.message))
+                      }
+                    />
+                  )}
                   <div className="flex items-center gap-3 text-xs text-muted-foreground">
                     <span>Consent given{consent.version ? ` to version ${consent.version}` : ""}.</span>
                     <WithdrawConsent

@@ -163,6 +163,35 @@ export type SyncResult = z.infer<typeof syncResultSchema>;
 
 export const syncProgressSchema = z.object({ file: z.string(), done: z.number(), total: z.number() }).passthrough();
 
+export const jobCreatedSchema = z.object({ job_id: z.string(), version_id: z.string(), status: z.string() });
+export type JobCreated = z.infer<typeof jobCreatedSchema>;
+
+export const jobSchema = z.object({
+  id: z.string(),
+  version_id: z.string(),
+  status: z.enum(["queued", "dispatched", "running", "succeeded", "failed", "canceled"]),
+  progress: z.number(),
+  logs_url: z.string().optional(),
+  error: z.string().optional(),
+});
+export type Job = z.infer<typeof jobSchema>;
+
+export const versionSchema = z.object({
+  id: z.string(),
+  number: z.number(),
+  base_model: z.string(),
+  dataset_hash: z.string(),
+  status: z.string(),
+  created_at: z.string(),
+  active: z.boolean(),
+  weight: z.number().optional(),
+});
+export type Version = z.infer<typeof versionSchema>;
+
+export const identitySchema = z
+  .object({ lora_version_id: z.string(), weight: z.number(), target_platform: z.string() })
+  .passthrough();
+
 export const appInfoSchema = z.object({ version: z.string(), data_dir: z.string() });
 export type AppInfo = z.infer<typeof appInfoSchema>;
 
@@ -221,6 +250,11 @@ export const api = {
     call(accountSchema, () => App.SignIn(req)),
   signOut: () => call(z.undefined().or(z.null()), () => App.SignOut()),
   syncDataset: (opts: { base_model: string; min_resolution: number }) => call(syncResultSchema, () => App.SyncDataset(opts)),
+  startTraining: (req: { base_model: string }) => call(jobCreatedSchema, () => App.StartTraining(req as never)),
+  job: (id: string) => call(jobSchema, () => App.Job(id)),
+  versions: () => call(z.array(versionSchema), () => App.Versions()),
+  activate: (versionID: string, weight: number, targetPlatform: string) =>
+    call(identitySchema, () => App.Activate(versionID, weight, targetPlatform)),
   /** onEvent subscribes to a Go event and returns the unsubscribe function. */
   onEvent: (name: string, fn: (...data: unknown[]) => void): (() => void) => EventsOn(name, fn),
 };

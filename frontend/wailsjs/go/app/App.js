@@ -6,6 +6,10 @@ export function Account() {
   return window['go']['app']['App']['Account']();
 }
 
+export function Activate(arg1, arg2, arg3) {
+  return window['go']['app']['App']['Activate'](arg1, arg2, arg3);
+}
+
 export function AppInfo() {
   return window['go']['app']['App']['AppInfo']();
 }
@@ -46,6 +50,10 @@ export function ImportFiles(arg1) {
   return window['go']['app']['App']['ImportFiles'](arg1);
 }
 
+export function Job(arg1) {
+  return window['go']['app']['App']['Job'](arg1);
+}
+
 export function PickAndImport() {
   return window['go']['app']['App']['PickAndImport']();
 }
@@ -70,6 +78,10 @@ export function SignOut() {
   return window['go']['app']['App']['SignOut']();
 }
 
+export function StartTraining(arg1) {
+  return window['go']['app']['App']['StartTraining'](arg1);
+}
+
 export function SyncDataset(arg1) {
   return window['go']['app']['App']['SyncDataset'](arg1);
 }
@@ -80,6 +92,10 @@ export function TargetPlatforms() {
 
 export function ValidateDataset(arg1) {
   return window['go']['app']['App']['ValidateDataset'](arg1);
+}
+
+export function Versions() {
+  return window['go']['app']['App']['Versions']();
 }
 
 export function WithdrawConsent() {

@@ -1,0 +1,52 @@
+import { render, screen, waitFor } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, it, vi } from "vitest";
+import type { Job, Version } from "@/lib/api";
+import { fakeApi } from "@/test/fake-api";
+import { TrainingPanel } from "./training-panel";
+
+const job = { job_id: "j1", version_id: "v2", status: "queued" };
+
+function version(n: number, over: Partial<Version> = {}): Version {
+  return { id: `v${n}`, number: n, base_model: "flux-dev", dataset_hash: "sha256:abcdef0123456789abcdef", status: "ready", created_at: "2026-11-27T10:00:00Z", active: false, ...over };
+}
+
+describe("TrainingPanel", () => {
+  it("follows the job until it succeeds, then lists the new version", async () => {
+    const states: Job[] = [
+      { id: "j1", version_id: "v2", status: "running", progress: 0.4 },
+      { id: "j1", version_id: "v2", status: "succeeded", progress: 1 },
+    ];
+    let versions: Version[] = [version(1, { active: true, weight: 1 })];
+    const api = fakeApi({
+      job: vi.fn(async () => {
+        const s = states.shift()!;
+        if (s.status === "succeeded") versions = [version(2), ...versions];
+        return s;
+      }),
+      versions: vi.fn(async () => versions),
+    });
+    render(<TrainingPanel api={api} job={job} baseModel="flux-dev" targetPlatform="veo-3.1" onRetry={vi.fn()} pollMs={5} />);
+    await waitFor(() => expect(screen.getByTestId("job-status")).toHaveAttribute("data-status", "succeeded"));
+    expect(await screen.findByTestId("version-2")).toHaveTextContent("ready");
+    expect(screen.getByTestId("version-1")).toHaveTextContent("active at 1.00");
+  });
+
+  it("shows the worker's message and offers a retry", async () => {
+    const user = userEvent.setup();
+    const onRetry = vi.fn();
+    const api = fakeApi({ job: vi.fn(async () => ({ id: "j1", version_id: "v2", status: "failed" as const, progress: 0.2, error: "CUDA out of memory" })) });
+    render(<TrainingPanel api={api} job={job} baseModel="sdxl" targetPlatform="veo-3.1" onRetry={onRetry} pollMs={5} />);
+    expect(await screen.findByRole("alert")).toHaveTextContent("Training failed: CUDA out of memory");
+    await user.click(screen.getByRole("button", { name: "Retry training" }));
+    expect(onRetry).toHaveBeenCalled();
+  });
+
+  it("activates a version with its weight, and offers a rollback to an older one", async () => {
+    const user = userEvent.setup();
+    const api = fakeApi({ versions: vi.fn(async () => [version(2, { active: true, weight: 0.9 }), version(1, { base_model: "sdxl" })]) });
+    render(<TrainingPanel api={api} job={null} baseModel="flux-dev" targetPlatform="grok-3" onRetry={vi.fn()} />);
+    await user.click(await screen.findByRole("button", { name: "Roll back to this" }));
+    expect(api.activate).toHaveBeenCalledWith("v1", 0.8, "grok-3"); // SDXL's default weight
+  });
+});

@@ -1,0 +1,143 @@
+import { useEffect, useState } from "react";
+import type { Api, Job, JobCreated, Version } from "@/lib/api";
+import { Badge } from "@/components/ui/badge";
+import { Button } from "@/components/ui/button";
+import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
+import { Progress } from "@/components/ui/progress";
+
+const finalStates = new Set(["succeeded", "failed", "canceled"]);
+
+/**
+ * TrainingPanel follows a job on the server until it ends, then lists the
+ * versions, where one is activated with a default weight (or rolled back).
+ */
+export function TrainingPanel({
+  api,
+  job,
+  baseModel,
+  targetPlatform,
+  onRetry,
+  pollMs = 1000,
+}: {
+  api: Api;
+  job: JobCreated | null;
+  baseModel: string;
+  targetPlatform: string;
+  onRetry: () => void;
+  pollMs?: number;
+}) {
+  const [status, setStatus] = useState<Job>();
+  const [versions, setVersions] = useState<Version[]>([]);
+  const [error, setError] = useState<string>();
+  const [weights, setWeights] = useState<Record<string, number>>({});
+
+  const loadVersions = () => api.versions().then(setVersions, (e: Error) => setError(e.message));
+  useEffect(() => {
+    void loadVersions();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [api]);
+
+  useEffect(() => {
+    if (!job) return;
+    let live = true;
+    let timer: ReturnType<typeof setTimeout>;
+    const poll = async () => {
+      try {
+        const j = await api.job(job.job_id);
+        if (!live) return;
+        setStatus(j);
+        if (finalStates.has(j.status)) {
+          void loadVersions();
+          return;
+        }
+      } catch (e) {
+        if (live) setError((e as Error).message); // keep polling: the network may come back
+      }
+      if (live) timer = setTimeout(poll, pollMs);
+    };
+    void poll();
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [api, job, pollMs]);
+
+  const defaultWeight = (v: Version) => weights[v.id] ?? v.weight ?? (v.base_model === "sdxl" ? 0.8 : 1.0);
+  return (
+    <Card data-testid="training-panel">
+      <CardHeader>
+        <CardTitle>Training and versions</CardTitle>
+        <CardDescription>Each training run makes a new version of your LoRA. Activate the one you like; you can roll back.</CardDescription>
+      </CardHeader>
+      <CardContent className="space-y-4 text-sm">
+        {job && (
+          <div className="space-y-1" data-testid="job-status" data-status={status?.status ?? "queued"}>
+            <p>
+              Training on {baseModel}: <strong>{status?.status ?? "queued"}</strong>
+              {status && !finalStates.has(status.status) && ` (${Math.round(status.progress * 100)}%)`}
+            </p>
+            <Progress value={Math.round((status?.progress ?? 0) * 100)} max={100} label="Training progress" />
+            {status?.status === "failed" && (
+              <div role="alert" className="space-y-2 text-destructive">
+                <p>Training failed: {status.error || "the worker gave no reason"}</p>
+                <Button size="sm" variant="outline" onClick={onRetry}>
+                  Retry training
+                </Button>
+              </div>
+            )}
+            {status?.logs_url && (
+              <p className="text-xs text-muted-foreground">
+                Logs: <span className="font-mono">{status.logs_url}</span>
+              </p>
+            )}
+          </div>
+        )}
+        {error && <p className="text-xs text-destructive">{error}</p>}
+        {versions.length === 0 ? (
+          <p className="text-muted-foreground">No versions yet.</p>
+        ) : (
+          <ul className="space-y-2" aria-label="Versions">
+            {versions.map((v) => (
+              <li key={v.id} className="flex flex-wrap items-center gap-3 rounded-md border p-2" data-testid={`version-${v.number}`}>
+                <strong>v{v.number}</strong>
+                <span>{v.base_model}</span>
+                <span className="text-xs text-muted-foreground">{new Date(v.created_at).toLocaleString()}</span>
+                <span className="font-mono text-xs text-muted-foreground" title={v.dataset_hash}>
+                  {v.dataset_hash.slice(0, 19)}…
+                </span>
+                <Badge variant={v.status === "ready" ? "ok" : v.status === "failed" ? "error" : "default"}>{v.status}</Badge>
+                {v.active && <Badge variant="ok">active at {v.weight?.toFixed(2)}</Badge>}
+                {v.status === "ready" && (
+                  <>
+                    <label className="flex items-center gap-1 text-xs">
+                      Weight {defaultWeight(v).toFixed(2)}
+                      <input
+                        type="range"
+                        min={0.05}
+                        max={2}
+                        step={0.05}
+                        value={defaultWeight(v)}
+                        aria-label={`Weight of v${v.number}`}
+                        onChange={(e) => setWeights({ ...weights, [v.id]: Number(e.target.value) })}
+                      />
+                    </label>
+                    <Button
+                      size="sm"
+                      variant={v.active ? "outline" : "default"}
+                      onClick={() =>
+                        api.activate(v.id, defaultWeight(v), targetPlatform).then(loadVersions, (e: Error) => setError(e.message))
+                      }
+                    >
+                      {v.active ? "Update weight" : versions.some((o) => o.active && o.number > v.number) ? "Roll back to this" : "Activate"}
+                    </Button>
+                  </>
+                )}
+              </li>
+            ))}
+          </ul>
+        )}
+      </CardContent>
+    </Card>
+  );
+}
