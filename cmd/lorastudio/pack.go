@@ -2,11 +2,8 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"flag"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 
 	"github.com/promptforge/lorastudio/internal/charpack"
@@ -67,8 +64,9 @@ func runPack(ctx context.Context, c *cli, args []string) int {
 	if err != nil {
 		return domainError(c, "pack", err)
 	}
-	in := charpack.Input{Request: req, Candidates: candidates(*dir, report), DatasetHash: report.DatasetHash, Encode: thumbnail}
-	pack, res, sum, err := writePack(ctx, *out, in)
+	in := charpack.Input{Request: req, DatasetHash: report.DatasetHash, Encode: charpack.DatasetEncoder,
+		Candidates: charpack.Candidates(report, func(f string) string { return filepath.Join(*dir, f) })}
+	pack, res, sum, err := charpack.WriteFile(ctx, *out, in)
 	if err != nil {
 		return domainError(c, "pack", err)
 	}
@@ -78,66 +76,4 @@ func runPack(ctx context.Context, c *cli, args []string) int {
 	}
 	fmt.Fprintf(c.stdout, "wrote %s: %s, %d reference images, sha256 %s\n", *out, res.PlatformName, len(pack.Manifest.References), sum)
 	return exitOK
-}
-
-// candidates maps the dataset engine's per-photo results to the compiler's
-// own candidate type.
-func candidates(dir string, r *dataset.Report) []compiler.Candidate {
-	out := make([]compiler.Candidate, 0, len(r.Items))
-	for _, it := range r.Items {
-		c := compiler.Candidate{
-			Path: filepath.Join(dir, it.File), SHA256: it.SHA256, Sharpness: it.Blur,
-			Pose: it.Pose, Faces: it.Faces, Width: it.Width, Height: it.Height,
-		}
-		for _, is := range it.Issues {
-			if is.Severity == dataset.SeverityError {
-				c.HasError = true
-			}
-		}
-		out = append(out, c)
-	}
-	return out
-}
-
-// thumbnail re-encodes a reference with the dataset engine, the same
-// decoder that validated it (libjpeg-turbo at a reduced DCT scale in cgo
-// builds), with orientation applied and no metadata.
-func thumbnail(ctx context.Context, path string, maxSide int, w io.Writer) error {
-	src := dataset.Source{Name: filepath.Base(path), Open: func() (io.ReadCloser, error) { return os.Open(path) }}
-	return dataset.Thumbnail(ctx, src, w, maxSide)
-}
-
-// writePack writes the pack next to its destination and renames it into
-// place, so a failed run never leaves half a zip under the user's name. It
-// returns the zip's sha256, which is the same for the same inputs.
-func writePack(ctx context.Context, out string, in charpack.Input) (*charpack.Pack, compiler.Result, string, error) {
-	fail := func(err error) (*charpack.Pack, compiler.Result, string, error) {
-		return nil, compiler.Result{}, "", err
-	}
-	if fi, err := os.Stat(out); err == nil && fi.IsDir() {
-		return fail(studio.Errorf(studio.EInvalid, "%s is a folder; --out names the zip to write", out))
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(out), ".lorastudio-pack-*")
-	if err != nil {
-		return fail(studio.Wrap(err, studio.EUnavailable, "cannot write in "+filepath.Dir(out)))
-	}
-	defer os.Remove(tmp.Name()) // a no-op once renamed
-	h := sha256.New()
-	pack, res, err := charpack.Write(ctx, io.MultiWriter(tmp, h), in)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), out)
-	}
-	if err != nil {
-		return fail(err)
-	}
-	return pack, res, fmt.Sprintf("%x", h.Sum(nil)), nil
 }

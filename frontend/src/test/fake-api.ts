@@ -75,6 +75,8 @@ export function fakeApi(overrides: Partial<Api> = {}): Api {
     job: vi.fn(async () => ({ id: "j1", version_id: "v1", status: "running", progress: 0.5 })),
     versions: vi.fn(async () => []),
     activate: vi.fn(async () => ({ lora_version_id: "v1", weight: 1, target_platform: "veo-3.1" })),
+    exportPack: vi.fn(async () => ({ path: "/tmp/pack.zip", sha256: "ab", references: 3 })),
+    revealInFileManager: vi.fn(async () => undefined),
     onEvent: vi.fn(() => () => {}),
     ...overrides,
   } as Api;

@@ -157,6 +157,24 @@ export namespace app {
 	        this.photos = source["photos"];
 	    }
 	}
+	export class Exported {
+	    path: string;
+	    sha256?: string;
+	    references: number;
+	    platform_name?: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new Exported(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.path = source["path"];
+	        this.sha256 = source["sha256"];
+	        this.references = source["references"];
+	        this.platform_name = source["platform_name"];
+	    }
+	}
 	
 	export class ImportFailed {
 	    file: string;

@@ -28,4 +28,21 @@ describe("CompilePanel", () => {
     render(<CompilePanel api={api} targetPlatform="grok-3" />);
     expect(await screen.findByRole("alert")).toHaveTextContent("Grok takes 4096");
   });
+
+  it("exports a Character Pack for a target platform and reveals it", async () => {
+    const user = userEvent.setup();
+    const api = fakeApi();
+    render(<CompilePanel api={api} targetPlatform="veo-3.1" />);
+    await user.click(await screen.findByRole("button", { name: "Export Character Pack…" }));
+    expect(await screen.findByTestId("exported")).toHaveTextContent("Saved /tmp/pack.zip (3 reference photos)");
+    expect(vi.mocked(api.exportPack).mock.calls[0][0].platform).toBe("veo-3.1");
+    await user.click(screen.getByRole("button", { name: "Show in folder" }));
+    expect(api.revealInFileManager).toHaveBeenCalledWith("/tmp/pack.zip");
+  });
+
+  it("offers no pack for a pipeline that loads the LoRA", async () => {
+    render(<CompilePanel api={fakeApi()} targetPlatform="flux-dev" />);
+    await screen.findByTestId("compiled-prompt");
+    expect(screen.queryByRole("button", { name: "Export Character Pack…" })).not.toBeInTheDocument();
+  });
 });

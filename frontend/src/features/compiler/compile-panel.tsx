@@ -1,5 +1,6 @@
 import { useEffect, useId, useState } from "react";
-import type { Api, CompileResult, Profile } from "@/lib/api";
+import type { Api, CompileResult, Exported, Profile } from "@/lib/api";
+import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { Select, SelectContent, SelectGroup, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
 
@@ -18,6 +19,8 @@ export function CompilePanel({ api, targetPlatform }: { api: Api; targetPlatform
   const [describe, setDescribe] = useState("");
   const [result, setResult] = useState<CompileResult>();
   const [error, setError] = useState<string>();
+  const [exported, setExported] = useState<Exported>();
+  const [exportError, setExportError] = useState<string>();
   const ids = { prompt: useId(), describe: useId(), weight: useId(), name: useId(), trigger: useId() };
 
   useEffect(() => {
@@ -123,6 +126,32 @@ export function CompilePanel({ api, targetPlatform }: { api: Api; targetPlatform
           </p>
         )}
         {error && <p role="alert" className="text-destructive">{error}</p>}
+        {result && profile && !profile.supports_lora && (
+          <div className="flex flex-wrap items-center gap-3">
+            <Button
+              size="sm"
+              onClick={() => {
+                setExportError(undefined);
+                api
+                  .exportPack({ platform, prompt: { text }, identity: { name, describe }, options: { references: -1 } })
+                  .then((e) => e.path && setExported(e), (e: Error) => setExportError(e.message));
+              }}
+            >
+              Export Character Pack…
+            </Button>
+            {exported && (
+              <>
+                <span className="text-xs" data-testid="exported">
+                  Saved {exported.path} ({exported.references} reference photos)
+                </span>
+                <Button size="sm" variant="outline" onClick={() => api.revealInFileManager(exported.path).catch((e: Error) => setExportError(e.message))}>
+                  Show in folder
+                </Button>
+              </>
+            )}
+            {exportError && <span className="text-xs text-destructive">{exportError}</span>}
+          </div>
+        )}
         {result && (
           <div className="space-y-1">
             <pre className="whitespace-pre-wrap rounded-md bg-muted p-3 font-mono text-xs" data-testid="compiled-prompt" aria-label="Compiled prompt">

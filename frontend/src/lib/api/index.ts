@@ -192,6 +192,14 @@ export const identitySchema = z
   .object({ lora_version_id: z.string(), weight: z.number(), target_platform: z.string() })
   .passthrough();
 
+export const exportedSchema = z.object({
+  path: z.string(),
+  sha256: z.string().optional(),
+  references: z.number(),
+  platform_name: z.string().optional(),
+});
+export type Exported = z.infer<typeof exportedSchema>;
+
 export const appInfoSchema = z.object({ version: z.string(), data_dir: z.string() });
 export type AppInfo = z.infer<typeof appInfoSchema>;
 
@@ -255,6 +263,8 @@ export const api = {
   versions: () => call(z.array(versionSchema), () => App.Versions()),
   activate: (versionID: string, weight: number, targetPlatform: string) =>
     call(identitySchema, () => App.Activate(versionID, weight, targetPlatform)),
+  exportPack: (req: CompileRequest) => call(exportedSchema, () => App.ExportPack(req as never)),
+  revealInFileManager: (path: string) => call(z.undefined().or(z.null()), () => App.RevealInFileManager(path)),
   /** onEvent subscribes to a Go event and returns the unsubscribe function. */
   onEvent: (name: string, fn: (...data: unknown[]) => void): (() => void) => EventsOn(name, fn),
 };

@@ -25,6 +25,10 @@ export function Dataset():Promise<app.DatasetState>;
 
 export function DatasetItems():Promise<Array<localstore.Item>>;
 
+export function ExportPack(arg1:compiler.Request):Promise<app.Exported>;
+
+export function ExportPackTo(arg1:compiler.Request,arg2:string):Promise<app.Exported>;
+
 export function GetConsent():Promise<app.ConsentStatus>;
 
 export function GetSelection():Promise<app.Selection>;
@@ -40,6 +44,8 @@ export function PickAndImport():Promise<app.ImportResult>;
 export function Profiles():Promise<Array<app.ProfileSummary>>;
 
 export function RemoveItem(arg1:string):Promise<void>;
+
+export function RevealInFileManager(arg1:string):Promise<void>;
 
 export function SetSelection(arg1:app.Selection):Promise<app.Selection>;
 

@@ -34,6 +34,14 @@ export function DatasetItems() {
   return window['go']['app']['App']['DatasetItems']();
 }
 
+export function ExportPack(arg1) {
+  return window['go']['app']['App']['ExportPack'](arg1);
+}
+
+export function ExportPackTo(arg1, arg2) {
+  return window['go']['app']['App']['ExportPackTo'](arg1, arg2);
+}
+
 export function GetConsent() {
   return window['go']['app']['App']['GetConsent']();
 }
@@ -64,6 +72,10 @@ export function Profiles() {
 
 export function RemoveItem(arg1) {
   return window['go']['app']['App']['RemoveItem'](arg1);
+}
+
+export function RevealInFileManager(arg1) {
+  return window['go']['app']['App']['RevealInFileManager'](arg1);
 }
 
 export function SetSelection(arg1) {
