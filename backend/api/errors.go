@@ -67,33 +67,6 @@ func HTTPStatus(err error) int {
 	return http.StatusInternalServerError
 }
 
-// codeOf is the reverse, for errors huma raises itself (bad JSON, schema
-// violations, oversized bodies) which only come with a status.
-func codeOf(status int) string {
-	switch status {
-	case http.StatusBadRequest, http.StatusUnprocessableEntity:
-		return studio.EInvalid
-	case http.StatusUnauthorized:
-		return studio.EUnauthorized
-	case http.StatusForbidden:
-		return studio.EForbidden
-	case http.StatusNotFound:
-		return studio.ENotFound
-	case http.StatusConflict:
-		return studio.EConflict
-	case http.StatusRequestEntityTooLarge:
-		return studio.ETooLarge
-	case http.StatusTooManyRequests:
-		return studio.ERateLimited
-	case http.StatusServiceUnavailable:
-		return studio.EUnavailable
-	}
-	if status >= 500 {
-		return studio.EInternal
-	}
-	return studio.EInvalid
-}
-
 // apiError is the body of every error: {"error":{"code","message"}}.
 type apiError struct {
 	status int
@@ -126,7 +99,7 @@ func init() {
 			status = http.StatusBadRequest // schema violations are plain invalid input here
 		}
 		e := &apiError{status: status}
-		e.Body.Code = codeOf(status)
+		e.Body.Code = studio.CodeOfStatus(status)
 		var parts []string
 		for _, err := range errs {
 			var d *huma.ErrorDetail

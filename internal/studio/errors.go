@@ -76,3 +76,32 @@ func ErrorMessage(err error) string {
 	}
 	return "internal error"
 }
+
+// CodeOfStatus names the generic code of an HTTP status, for errors that
+// arrive with a status only: the backend's own framework errors, and
+// answers a client could not decode. Statuses are plain ints here so the
+// domain needs no HTTP package.
+func CodeOfStatus(status int) string {
+	switch status {
+	case 400, 422:
+		return EInvalid
+	case 401:
+		return EUnauthorized
+	case 403:
+		return EForbidden
+	case 404:
+		return ENotFound
+	case 409:
+		return EConflict
+	case 413:
+		return ETooLarge
+	case 429:
+		return ERateLimited
+	case 502, 503, 504:
+		return EUnavailable
+	}
+	if status >= 500 {
+		return EInternal
+	}
+	return EInvalid
+}

@@ -98,3 +98,19 @@ func TestJobCanMove(t *testing.T) {
 		}
 	}
 }
+
+func TestCodeOfStatus(t *testing.T) {
+	tests := []struct {
+		status int
+		want   string
+	}{
+		{400, studio.EInvalid}, {422, studio.EInvalid}, {401, studio.EUnauthorized}, {403, studio.EForbidden},
+		{404, studio.ENotFound}, {409, studio.EConflict}, {413, studio.ETooLarge}, {429, studio.ERateLimited},
+		{502, studio.EUnavailable}, {503, studio.EUnavailable}, {500, studio.EInternal}, {418, studio.EInvalid},
+	}
+	for _, tt := range tests {
+		if got := studio.CodeOfStatus(tt.status); got != tt.want {
+			t.Errorf("CodeOfStatus(%d): got %q, want %q", tt.status, got, tt.want)
+		}
+	}
+}

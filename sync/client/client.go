@@ -188,30 +188,5 @@ func decodeError(resp *http.Response, b []byte) error {
 	if json.Unmarshal(b, &e) == nil && e.Error.Code != "" {
 		return &studio.Error{Code: e.Error.Code, Message: e.Error.Message, Err: se}
 	}
-	return &studio.Error{Code: codeOf(resp.StatusCode), Message: fmt.Sprintf("the server answered %s", resp.Status), Err: se}
-}
-
-func codeOf(status int) string {
-	switch status {
-	case http.StatusBadRequest, http.StatusUnprocessableEntity:
-		return studio.EInvalid
-	case http.StatusUnauthorized:
-		return studio.EUnauthorized
-	case http.StatusForbidden:
-		return studio.EForbidden
-	case http.StatusNotFound:
-		return studio.ENotFound
-	case http.StatusConflict:
-		return studio.EConflict
-	case http.StatusRequestEntityTooLarge:
-		return studio.ETooLarge
-	case http.StatusTooManyRequests:
-		return studio.ERateLimited
-	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return studio.EUnavailable
-	}
-	if status >= 500 {
-		return studio.EInternal
-	}
-	return studio.EInvalid
+	return &studio.Error{Code: studio.CodeOfStatus(resp.StatusCode), Message: fmt.Sprintf("the server answered %s", resp.Status), Err: se}
 }
