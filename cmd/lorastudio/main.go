@@ -78,10 +78,3 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprintln(w, "\nRun 'lorastudio <command> --help' for its flags and environment variables.")
 }
-
-// notYet is what a subcommand whose issue is still open answers: no fake
-// output, a clear word, and the usage exit code.
-func notYet(c *cli, name string) int {
-	fmt.Fprintf(c.stderr, "lorastudio %s: not implemented yet\n", name)
-	return exitUsage
-}

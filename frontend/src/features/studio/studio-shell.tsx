@@ -59,64 +59,24 @@ export function StudioShell({ api = defaultApi }: { api?: Api }) {
         )}
         {state.status === "ready" && (
           <div className="grid gap-4 md:grid-cols-2">
-            <Card>
-              <CardHeader>
-                <CardTitle>
-                  <Label htmlFor="target-platform">Target Platform</Label>
-                </CardTitle>
-                <CardDescription>
-                  Where you will generate. These platforms cannot load a LoRA: LoRA Studio writes the prompt in their
-                  style and exports a Character Pack with your reference photos.
-                </CardDescription>
-              </CardHeader>
-              <CardContent>
-                <Select
-                  value={state.selection.target_platform}
-                  onValueChange={(v) => update({ target_platform: v })}
-                  disabled={state.saving}
-                >
-                  <SelectTrigger id="target-platform" data-testid="target-platform" aria-label="Target Platform">
-                    <SelectValue />
-                  </SelectTrigger>
-                  <SelectContent>
-                    {state.platforms.map((p) => (
-                      <SelectItem key={p.id} value={p.id} data-testid={`platform-${p.id}`}>
-                        {p.name}
-                      </SelectItem>
-                    ))}
-                  </SelectContent>
-                </Select>
-              </CardContent>
-            </Card>
-
-            <Card>
-              <CardHeader>
-                <CardTitle>
-                  <Label htmlFor="base-model">Trainable Base Model</Label>
-                </CardTitle>
-                <CardDescription>
-                  The model your LoRA is trained on. Used only for training; a LoRA loads in Flux or SDXL pipelines.
-                </CardDescription>
-              </CardHeader>
-              <CardContent>
-                <Select
-                  value={state.selection.base_model}
-                  onValueChange={(v) => update({ base_model: v })}
-                  disabled={state.saving}
-                >
-                  <SelectTrigger id="base-model" data-testid="base-model" aria-label="Trainable Base Model">
-                    <SelectValue />
-                  </SelectTrigger>
-                  <SelectContent>
-                    {state.baseModels.map((m) => (
-                      <SelectItem key={m.id} value={m.id} data-testid={`base-model-${m.id}`}>
-                        {m.name}
-                      </SelectItem>
-                    ))}
-                  </SelectContent>
-                </Select>
-              </CardContent>
-            </Card>
+            <ChoiceCard
+              id="target-platform"
+              label="Target Platform"
+              description="Where you will generate. These platforms cannot load a LoRA: LoRA Studio writes the prompt in their style and exports a Character Pack with your reference photos."
+              value={state.selection.target_platform}
+              options={state.platforms}
+              disabled={state.saving}
+              onChange={(v) => update({ target_platform: v })}
+            />
+            <ChoiceCard
+              id="base-model"
+              label="Trainable Base Model"
+              description="The model your LoRA is trained on. Used only for training; a LoRA loads in Flux or SDXL pipelines."
+              value={state.selection.base_model}
+              options={state.baseModels}
+              disabled={state.saving}
+              onChange={(v) => update({ base_model: v })}
+            />
 
             <p className="text-sm text-muted-foreground md:col-span-2" aria-live="polite" data-testid="selection-status">
               {state.saveError ? (
@@ -197,5 +157,41 @@ export function StudioShell({ api = defaultApi }: { api?: Api }) {
         )}
       </main>
     </div>
+  );
+}
+
+/** ChoiceCard is one of the studio's two dropdowns, with what it is for. */
+function ChoiceCard(props: {
+  id: string;
+  label: string;
+  description: string;
+  value: string;
+  options: { id: string; name: string }[];
+  disabled: boolean;
+  onChange: (id: string) => void;
+}) {
+  return (
+    <Card>
+      <CardHeader>
+        <CardTitle>
+          <Label htmlFor={props.id}>{props.label}</Label>
+        </CardTitle>
+        <CardDescription>{props.description}</CardDescription>
+      </CardHeader>
+      <CardContent>
+        <Select value={props.value} onValueChange={props.onChange} disabled={props.disabled}>
+          <SelectTrigger id={props.id} data-testid={props.id} aria-label={props.label}>
+            <SelectValue />
+          </SelectTrigger>
+          <SelectContent>
+            {props.options.map((o) => (
+              <SelectItem key={o.id} value={o.id}>
+                {o.name}
+              </SelectItem>
+            ))}
+          </SelectContent>
+        </Select>
+      </CardContent>
+    </Card>
   );
 }
