@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/url"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"github.com/promptforge/lorastudio/internal/consent"
 	"github.com/promptforge/lorastudio/internal/studio"
 	"github.com/promptforge/lorastudio/sync/client"
+	"github.com/promptforge/lorastudio/sync/outbox"
 	"github.com/promptforge/lorastudio/sync/token"
 	"github.com/promptforge/lorastudio/sync/upload"
 )
@@ -24,6 +26,60 @@ type account struct {
 	tokens *token.Store
 	api    *client.Client // nil when signed out
 	who    token.Account
+
+	box      *outbox.Outbox // server-bound actions; delivered while signed in
+	stop     context.CancelFunc
+	outcomes map[int64]outcome // settled outbox entries, by id
+}
+
+type outcome struct {
+	response json.RawMessage
+	err      error
+}
+
+func (ac *account) outcome(id int64) (outcome, bool) {
+	ac.mu.Lock()
+	defer ac.mu.Unlock()
+	o, ok := ac.outcomes[id]
+	return o, ok
+}
+
+// outboxFor returns the outbox sending with c, starting its delivery loop
+// on first use.
+func (a *App) outboxFor(c *client.Client) (*outbox.Outbox, error) {
+	a.acct.mu.Lock()
+	defer a.acct.mu.Unlock()
+	if a.acct.box != nil {
+		return a.acct.box, nil
+	}
+	box, err := outbox.New(outbox.Config{DB: a.store.DB(), Sender: c, Log: a.log, Done: a.outboxDone})
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(a.ctx)
+	a.acct.box, a.acct.stop, a.acct.outcomes = box, cancel, map[int64]outcome{}
+	go box.Run(ctx)
+	return box, nil
+}
+
+// outboxDone records what the server made of an action, and tells the UI
+// when a training request it queued earlier is accepted.
+func (a *App) outboxDone(_ context.Context, e outbox.Entry, response json.RawMessage, err error) {
+	a.acct.mu.Lock()
+	if a.acct.outcomes != nil {
+		a.acct.outcomes[e.ID] = outcome{response: response, err: err}
+	}
+	a.acct.mu.Unlock()
+	if err != nil {
+		a.log.Warn("the server refused a queued action", "kind", e.Kind, "err", err)
+		return
+	}
+	if e.Kind == "job" {
+		var job client.JobCreated
+		if json.Unmarshal(response, &job) == nil {
+			a.rt.Emit(a.ctx, EventTrainingStarted, job)
+		}
+	}
 }
 
 // AccountStatus is what the settings screen shows.
@@ -54,6 +110,16 @@ func (a *App) restoreAccount(ctx context.Context) {
 	}
 	c.SetToken(tok)
 	a.acct.api, a.acct.who = c, who
+}
+
+// resumeOutbox delivers the actions queued before a quit; it runs once the
+// window exists, since delivering may emit events to it.
+func (a *App) resumeOutbox() {
+	if c, err := a.signedIn(); err == nil {
+		if _, err := a.outboxFor(c); err != nil {
+			a.log.Warn("outbox", "err", err)
+		}
+	}
 }
 
 // Account returns who is signed in, and where the token is kept.
@@ -141,6 +207,10 @@ func (a *App) SignOut() error {
 	a.acct.mu.Lock()
 	c, who := a.acct.api, a.acct.who
 	a.acct.api = nil
+	if a.acct.stop != nil {
+		a.acct.stop() // the outbox keeps its entries for the next sign-in
+		a.acct.box, a.acct.stop = nil, nil
+	}
 	a.acct.mu.Unlock()
 	if c == nil {
 		return nil

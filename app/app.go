@@ -91,6 +91,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 func Startup(a *App) func(context.Context) {
 	return func(ctx context.Context) {
 		a.ctx = ctx
+		a.resumeOutbox()
 		// Dropped files and folders arrive with their real paths; the
 		// import reports its progress through events.
 		a.rt.OnFileDrop(ctx, func(paths []string) {
@@ -109,6 +110,11 @@ func Shutdown(a *App) func(context.Context) {
 }
 
 func (a *App) close() {
+	a.acct.mu.Lock()
+	if a.acct.stop != nil {
+		a.acct.stop()
+	}
+	a.acct.mu.Unlock()
 	if err := a.store.Close(); err != nil {
 		a.log.Error("close store", "err", err)
 	}

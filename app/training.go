@@ -9,6 +9,7 @@ import (
 
 	"github.com/promptforge/lorastudio/internal/studio"
 	"github.com/promptforge/lorastudio/sync/client"
+	"github.com/promptforge/lorastudio/sync/outbox"
 )
 
 // TrainingRequest starts training the uploaded dataset.
@@ -17,55 +18,71 @@ type TrainingRequest struct {
 	Params    json.RawMessage `json:"params,omitempty"` // overrides of the preset, within its bounds
 }
 
-// pendingJobKey is the settings key of the idempotency key of a job
-// request not yet answered: a retry after a crash or a timeout sends the
-// same key, so the server never trains twice.
-const pendingJobKey = "pending_job_idempotency_key"
+// EventTrainingStarted carries client.JobCreated when the server accepts a
+// training request, at once or later from the outbox.
+const EventTrainingStarted = "training:started"
+
+// TrainingStart says what became of a training request: the job, or that
+// it waits in the outbox for the server.
+type TrainingStart struct {
+	Job     *client.JobCreated `json:"job,omitempty"`
+	Queued  bool               `json:"queued"`
+	Message string             `json:"message,omitempty"`
+}
 
 // StartTraining asks the server to train a version of the uploaded,
-// server-validated dataset on a base model.
-func (a *App) StartTraining(req TrainingRequest) (client.JobCreated, error) {
+// server-validated dataset on a base model. The request goes through the
+// outbox with its idempotency key: when the server cannot be reached it is
+// retried with backoff, and a retry never trains twice.
+func (a *App) StartTraining(req TrainingRequest) (TrainingStart, error) {
 	ctx := a.ctx
 	c, err := a.signedIn()
 	if err != nil {
-		return client.JobCreated{}, a.fail("start training", err)
+		return TrainingStart{}, a.fail("start training", err)
 	}
 	if _, err := studio.LookupBaseModel(req.BaseModel); err != nil {
-		return client.JobCreated{}, a.fail("start training", err)
+		return TrainingStart{}, a.fail("start training", err)
 	}
 	ds, err := a.store.DraftDataset(ctx)
 	if err != nil {
-		return client.JobCreated{}, a.fail("start training", err)
+		return TrainingStart{}, a.fail("start training", err)
 	}
 	up, err := a.uploader(c)
 	if err != nil {
-		return client.JobCreated{}, a.fail("start training", err)
+		return TrainingStart{}, a.fail("start training", err)
 	}
 	s, err := up.Latest(ctx, ds)
 	if err != nil || s.State != "validated" {
-		return client.JobCreated{}, a.fail("start training", studio.Errorf("dataset_not_validated", "upload the dataset and let the server validate it first"))
+		return TrainingStart{}, a.fail("start training", studio.Errorf("dataset_not_validated", "upload the dataset and let the server validate it first"))
 	}
-	key, err := a.store.Setting(ctx, pendingJobKey)
+	box, err := a.outboxFor(c)
 	if err != nil {
-		var b [16]byte
-		_, _ = rand.Read(b[:])
-		key = "desktop-" + hex.EncodeToString(b[:])
-		if err := a.store.SetSettings(ctx, map[string]string{pendingJobKey: key}); err != nil {
-			return client.JobCreated{}, a.fail("start training", err)
-		}
+		return TrainingStart{}, a.fail("start training", err)
 	}
-	job, err := c.CreateJob(ctx, key, client.JobRequest{DatasetID: s.DatasetID, BaseModel: req.BaseModel, Params: req.Params})
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	id, err := box.Enqueue(ctx, outbox.Action{
+		Kind: "job", Path: client.PathJobs, IdempotencyKey: "desktop-" + hex.EncodeToString(b[:]), Ref: ds,
+		Body: client.JobRequest{DatasetID: s.DatasetID, BaseModel: req.BaseModel, Params: req.Params},
+	})
 	if err != nil {
-		// A refusal is final for this key; a network failure keeps it for
-		// the retry.
-		if client.Status(err) >= 400 && client.Status(err) < 500 && client.Status(err) != http.StatusConflict {
-			_ = a.store.DeleteSetting(ctx, pendingJobKey)
-		}
-		return client.JobCreated{}, a.fail("start training", err)
+		return TrainingStart{}, a.fail("start training", err)
 	}
-	_ = a.store.DeleteSetting(ctx, pendingJobKey)
-	a.log.Info("training started", "job_id", job.JobID, "version_id", job.VersionID, "base_model", req.BaseModel)
-	return job, nil
+	if _, err := box.Flush(ctx, true); err != nil {
+		a.log.Warn("outbox flush", "err", err)
+	}
+	o, ok := a.acct.outcome(id)
+	switch {
+	case !ok:
+		return TrainingStart{Queued: true, Message: "The server did not accept the request yet; training starts as soon as it does, even if you close LoRA Studio meanwhile."}, nil
+	case o.err != nil:
+		return TrainingStart{}, a.fail("start training", o.err)
+	}
+	var job client.JobCreated
+	if err := json.Unmarshal(o.response, &job); err != nil {
+		return TrainingStart{}, a.fail("start training", err)
+	}
+	return TrainingStart{Job: &job}, nil
 }
 
 // Job reads one job's status, progress and error from the server.

@@ -71,7 +71,7 @@ export function fakeApi(overrides: Partial<Api> = {}): Api {
     signIn: vi.fn(async (r) => ({ signed_in: true, server_url: r.server_url, email: r.email, token_storage: "sqlite" })),
     signOut: vi.fn(async () => undefined),
     syncDataset: vi.fn(),
-    startTraining: vi.fn(async () => ({ job_id: "j1", version_id: "v1", status: "queued" })),
+    startTraining: vi.fn(async () => ({ job: { job_id: "j1", version_id: "v1", status: "queued" }, queued: false })),
     job: vi.fn(async () => ({ id: "j1", version_id: "v1", status: "running", progress: 0.5 })),
     versions: vi.fn(async () => []),
     activate: vi.fn(async () => ({ lora_version_id: "v1", weight: 1, target_platform: "veo-3.1" })),

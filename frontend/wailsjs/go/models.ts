@@ -306,6 +306,40 @@ export namespace app {
 	        this.params = source["params"];
 	    }
 	}
+	export class TrainingStart {
+	    job?: client.JobCreated;
+	    queued: boolean;
+	    message?: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new TrainingStart(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.job = this.convertValues(source["job"], client.JobCreated);
+	        this.queued = source["queued"];
+	        this.message = source["message"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
 	export class ValidateOptions {
 	    base_model: string;
 	    min_resolution: number;

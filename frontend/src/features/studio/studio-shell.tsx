@@ -10,7 +10,7 @@ import { DatasetPanel } from "@/features/dataset/dataset-panel";
 import { CompilePanel } from "@/features/compiler/compile-panel";
 import { AccountPanel } from "@/features/account/account-panel";
 import { TrainingPanel } from "@/features/training/training-panel";
-import type { JobCreated } from "@/lib/api";
+import { jobCreatedSchema, type JobCreated } from "@/lib/api";
 import { useEffect, useState } from "react";
 import type { ConsentStatus } from "@/lib/api";
 import { useSelection } from "./use-selection";
@@ -25,6 +25,29 @@ export function StudioShell({ api = defaultApi }: { api?: Api }) {
   const [signedIn, setSignedIn] = useState(false);
   const [job, setJob] = useState<JobCreated | null>(null);
   const [trainError, setTrainError] = useState<string>();
+  const [trainNote, setTrainNote] = useState<string>();
+  // A request the outbox delivers later arrives as an event.
+  useEffect(
+    () =>
+      api.onEvent("training:started", (d: unknown) => {
+        const j = jobCreatedSchema.safeParse(d);
+        if (j.success) {
+          setTrainNote(undefined);
+          setJob(j.data);
+        }
+      }),
+    [api],
+  );
+  const startTraining = (baseModel: string) => {
+    setTrainError(undefined);
+    api.startTraining({ base_model: baseModel }).then(
+      (r) => {
+        if (r.job) setJob(r.job);
+        setTrainNote(r.queued ? r.message : undefined);
+      },
+      (e: Error) => setTrainError(e.message),
+    );
+  };
   const loadConsent = () => api.getConsent().then(setConsent, () => setConsent(null));
   useEffect(() => {
     api.account().then((a) => setSignedIn(a.signed_in), () => setSignedIn(false));
@@ -114,11 +137,13 @@ export function StudioShell({ api = defaultApi }: { api?: Api }) {
                     api={api}
                     baseModel={state.selection.base_model}
                     signedIn={signedIn}
-                    onStartTraining={() => {
-                      setTrainError(undefined);
-                      api.startTraining({ base_model: state.selection.base_model }).then(setJob, (e: Error) => setTrainError(e.message));
-                    }}
+                    onStartTraining={() => startTraining(state.selection.base_model)}
                   />
+                  {trainNote && (
+                    <p role="status" className="text-sm" data-testid="training-queued">
+                      {trainNote}
+                    </p>
+                  )}
                   {trainError && (
                     <p role="alert" className="text-sm text-destructive">
                       Training did not start: {trainError}
@@ -130,9 +155,7 @@ export function StudioShell({ api = defaultApi }: { api?: Api }) {
                       job={job}
                       baseModel={state.selection.base_model}
                       targetPlatform={state.selection.target_platform}
-                      onRetry={() =>
-                        api.startTraining({ base_model: state.selection.base_model }).then(setJob, (e: Error) => setTrainError(e.message))
-                      }
+                      onRetry={() => startTraining(state.selection.base_model)}
                     />
                   )}
                   <div className="flex items-center gap-3 text-xs text-muted-foreground">

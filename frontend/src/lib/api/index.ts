@@ -258,7 +258,11 @@ export const api = {
     call(accountSchema, () => App.SignIn(req)),
   signOut: () => call(z.undefined().or(z.null()), () => App.SignOut()),
   syncDataset: (opts: { base_model: string; min_resolution: number }) => call(syncResultSchema, () => App.SyncDataset(opts)),
-  startTraining: (req: { base_model: string }) => call(jobCreatedSchema, () => App.StartTraining(req as never)),
+  startTraining: (req: { base_model: string }) =>
+    call(
+      z.object({ job: jobCreatedSchema.nullish(), queued: z.boolean(), message: z.string().optional() }),
+      () => App.StartTraining(req as never),
+    ),
   job: (id: string) => call(jobSchema, () => App.Job(id)),
   versions: () => call(z.array(versionSchema), () => App.Versions()),
   activate: (versionID: string, weight: number, targetPlatform: string) =>

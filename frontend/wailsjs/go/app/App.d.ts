@@ -53,7 +53,7 @@ export function SignIn(arg1:app.SignInRequest):Promise<app.AccountStatus>;
 
 export function SignOut():Promise<void>;
 
-export function StartTraining(arg1:app.TrainingRequest):Promise<client.JobCreated>;
+export function StartTraining(arg1:app.TrainingRequest):Promise<app.TrainingStart>;
 
 export function SyncDataset(arg1:app.ValidateOptions):Promise<upload.Result>;
 
