@@ -299,7 +299,7 @@ func (a *App) uploader(c *client.Client) (*upload.Uploader, error) {
 		return nil, errors.New("no client")
 	}
 	return upload.New(upload.Config{
-		DB: a.store.DB(), API: c, Dir: filepath.Join(a.dataDir, "uploads"), Log: a.log,
+		DB: a.store.DB(), API: c, Dir: filepath.Join(a.dataDir, "uploads"), Log: a.log, BytesPerSecond: a.uploadLimit,
 		Progress: func(p upload.Progress) { a.rt.Emit(a.ctx, EventSyncProgress, p) },
 	})
 }

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/promptforge/lorastudio/app/datadir"
 	"github.com/promptforge/lorastudio/app/localstore"
@@ -37,6 +38,8 @@ type App struct {
 	dataDir string
 	version string
 	acct    account
+
+	uploadLimit int // bytes per second, 0 for none (LORASTUDIO_UPLOAD_LIMIT)
 }
 
 // New opens the data folder, its log and its database. It does not need a
@@ -81,6 +84,13 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		log.Warn("sentry disabled", "err", err)
 	}
 	a.flush = flush
+	if v := cfg.Getenv("LORASTUDIO_UPLOAD_LIMIT"); v != "" {
+		if n, err := strconv.Atoi(v); err == nil && n > 0 {
+			a.uploadLimit = n
+		} else {
+			log.Warn("LORASTUDIO_UPLOAD_LIMIT is not a positive number of bytes per second; uploads are not capped", "value", v)
+		}
+	}
 	a.restoreAccount(ctx)
 	log.Info("desktop started", "data_dir", dir, "version", cfg.Version, "sentry", on)
 	return a, nil

@@ -7,7 +7,7 @@
 // It starts the binary itself under xvfb-run (the dev binary still opens a
 // GTK window) with a throwaway LORASTUDIO_DATA_DIR, on a free port.
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
@@ -56,7 +56,8 @@ async function startApp(dataDir) {
   const child = spawn(
     "xvfb-run",
     ["-a", "-s", "-screen 0 1280x900x24", bin, "-devserver", `localhost:${port}`, "-assetdir", distDir],
-    { env: { ...process.env, LORASTUDIO_DATA_DIR: dataDir }, detached: true, stdio: ["ignore", "pipe", "pipe"] },
+    // A 2 MB/s cap makes the upload slow enough to kill half-way.
+    { env: { ...process.env, LORASTUDIO_DATA_DIR: dataDir, LORASTUDIO_UPLOAD_LIMIT: "2000000" }, detached: true, stdio: ["ignore", "pipe", "pipe"] },
   );
   child.stdout.on("data", (d) => logs.push(d.toString()));
   child.stderr.on("data", (d) => logs.push(d.toString()));
@@ -66,7 +67,7 @@ async function startApp(dataDir) {
     if (child.exitCode !== null) throw new Error(`app exited with ${child.exitCode}:\n${logs.join("")}`);
     try {
       const res = await fetch(url);
-      if (res.ok) return { url, logs, stop: () => stopApp(child) };
+      if (res.ok) return { url, logs, stop: () => stopApp(child), crash: () => stopApp(child, "SIGKILL") };
     } catch {
       // not listening yet
     }
@@ -99,6 +100,7 @@ async function startBackend(blobDir) {
     LORASTUDIO_DISPATCH_SECRET: dispatchSecret,
     LORASTUDIO_WEBHOOK_SECRETS: webhookSecret,
     LORASTUDIO_QUEUE_POLL: "200ms",
+    LORASTUDIO_MULTIPART_FROM: "6291456", // the phone-sized photo goes in parts
   };
   execFileSync(cli, ["migrate"], { env });
   const logs = [];
@@ -140,10 +142,10 @@ async function startBackend(blobDir) {
   };
 }
 
-function stopApp(child) {
+function stopApp(child, signal = "SIGTERM") {
   // xvfb-run, Xvfb and the app share a process group: end them together.
   try {
-    process.kill(-child.pid, "SIGTERM");
+    process.kill(-child.pid, signal);
   } catch {
     // already gone
   }
@@ -254,6 +256,10 @@ try {
   const personDir = path.join(repo, "internal", "dataset", "testdata", "person");
   const frames = readdirSync(personDir).filter((f) => f.endsWith(".jpg")).sort();
   const noFace = path.join(repo, "internal", "dataset", "testdata", "photos", "skimage_rocket.jpg");
+  // One phone-sized, grainy photo (a frame scaled to 12 MP), so the upload
+  // has a multipart file to interrupt.
+  const bigPhoto = path.join(blobDir, "cap13_10_phone.jpg");
+  execFileSync("convert", [path.join(personDir, frames[19]), "-resize", "4000x3000!", "-attenuate", "0.6", "+noise", "Gaussian", "-quality", "95", bigPhoto]);
 
   await check("consent is asked before any photo, and recorded through Go", async () => {
     const refused = await page.evaluate((p) => window.go.app.App.ImportFiles([p]).then(() => "accepted", (e) => String(e)), noFace);
@@ -298,7 +304,7 @@ try {
   await check("replacing the bad photo and validating again passes, training still needs sign-in", async () => {
     await page.getByRole("button", { name: "Remove skimage_rocket.jpg" }).click();
     await page.getByTestId("photo-count").getByText("19 photos").waitFor();
-    await page.evaluate((p) => window.go.app.App.ImportFiles([p]), path.join(personDir, frames[19]));
+    await page.evaluate((p) => window.go.app.App.ImportFiles([p]), bigPhoto);
     await page.getByTestId("photo-count").getByText("20 photos").waitFor();
     await page.getByRole("button", { name: "Validate dataset" }).click();
     await page.getByText("This dataset passes: it can be trained.").waitFor();
@@ -308,7 +314,7 @@ try {
     await page.screenshot({ path: path.join(artifacts, "e2e-3-validated.png"), fullPage: true });
   });
 
-  await check("signing in to the real backend and uploading the dataset, with progress", async () => {
+  await check("signing in to the real backend and uploading, killed half-way and resumed, with progress", async () => {
     await page.getByLabel("Server address").fill(backend.url);
     await page.getByLabel("Email").fill(`e2e-${Date.now()}@example.com`);
     await page.getByLabel("Password").fill("a long passphrase");
@@ -317,8 +323,24 @@ try {
     await page.getByTestId("signed-in").waitFor();
     await page.evaluate(() => {
       window.__syncEvents = 0;
-      window.runtime.EventsOn("sync:progress", () => window.__syncEvents++);
+      window.__syncDone = 0;
+      window.runtime.EventsOn("sync:progress", (p) => {
+        window.__syncEvents++;
+        window.__syncDone = p.done / p.total;
+      });
     });
+    await page.getByRole("button", { name: "Upload to server" }).click();
+    await page.getByRole("progressbar", { name: "Upload progress" }).waitFor();
+    await page.waitForFunction(() => window.__syncDone > 0.4, null, { timeout: 60_000 });
+    const events = await page.evaluate(() => window.__syncEvents);
+    if (events < 10) throw new Error(`only ${events} upload progress events before the kill`);
+    await page.screenshot({ path: path.join(artifacts, "e2e-4-uploading.png"), fullPage: true });
+    // Kill the app half-way, as a crash or a pulled plug would, then start again.
+    await app.crash();
+    app = await startApp(dataDir);
+    await page.goto(app.url);
+    await page.waitForFunction(() => window.go && window.go.app, null, { timeout: 30_000 });
+    await page.getByTestId("signed-in").waitFor();
     await page.getByRole("button", { name: "Upload to server" }).click();
     try {
       await page.getByTestId("sync-result").getByText(/found the dataset validated/).waitFor({ timeout: 60_000 });
@@ -328,8 +350,13 @@ try {
       const panel = (await page.getByTestId("dataset-panel").textContent()).slice(-400);
       throw new Error(`no upload result; alerts: ${alerts.join(" | ") || "none"}; panel ends: ${panel}; app log: ${app.logs.join("").slice(-1500)}`);
     }
-    const events = await page.evaluate(() => window.__syncEvents);
-    if (events < 20) throw new Error(`only ${events} upload progress events for 20 photos`);
+    const resent = await page.getByTestId("sync-result").textContent();
+    const m = /([0-9.]+) MB were sent again/.exec(resent);
+    if (!m) throw new Error(`the resumed upload does not say what it sent again: ${resent}`);
+    // Only the parts in flight at the kill go again: at most the big photo.
+    const bigMB = statSync(bigPhoto).size / 1e6;
+    if (!(Number(m[1]) > 0 && Number(m[1]) <= bigMB + 0.1)) throw new Error(`re-sent ${m[1]} MB; want more than 0 and at most the ${bigMB.toFixed(1)} MB photo in flight`);
+    console.log(`     resumed after a kill at >40%: ${m[1]} MB sent again`);
     if (await page.getByTestId("start-training").isDisabled()) throw new Error("Start training still disabled after a validated upload");
     await page.screenshot({ path: path.join(artifacts, "e2e-4-uploaded.png"), fullPage: true });
   });

@@ -265,7 +265,7 @@ func (r *run) put(ctx context.Context, f *file, p *part, method, target string, 
 		return "", studio.Wrap(err, "unreadable", "the copy of "+f.name+" prepared for upload is gone; upload the dataset again")
 	}
 	defer fh.Close()
-	body := &countingReader{r: io.NewSectionReader(fh, p.offset, p.size), run: r, part: p, resend: resend}
+	body := &countingReader{ctx: ctx, r: io.NewSectionReader(fh, p.offset, p.size), run: r, part: p, resend: resend}
 	req, err := http.NewRequestWithContext(ctx, method, target, body)
 	if err != nil {
 		return "", fmt.Errorf("upload: %w", err)
@@ -328,6 +328,7 @@ func between(s, a, b string) string {
 
 // countingReader counts a part's bytes as they are handed to the network.
 type countingReader struct {
+	ctx     context.Context
 	r       io.Reader
 	run     *run
 	part    *part
@@ -342,6 +343,14 @@ func (c *countingReader) Read(b []byte) (int, error) {
 		// this part's bytes count as re-sent.
 		c.started = true
 		if err := c.run.markAttempt(c.part); err != nil {
+			return 0, err
+		}
+	}
+	if lim := c.run.u.limit; lim != nil {
+		if len(b) > limitChunk {
+			b = b[:limitChunk]
+		}
+		if err := lim.WaitN(c.ctx, len(b)); err != nil {
 			return 0, err
 		}
 	}

@@ -8,6 +8,8 @@
 package upload
 
 import (
+	"golang.org/x/time/rate"
+
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -55,15 +57,22 @@ type Config struct {
 	// file completes. Calls are serialised; keep it quick.
 	Progress         func(Progress)
 	ProgressInterval time.Duration
-	Now              func() time.Time
-	Log              *slog.Logger
+	// BytesPerSecond, when positive, caps the upload rate over all
+	// parallel requests, so a sync does not saturate the user's uplink.
+	BytesPerSecond int
+	Now            func() time.Time
+	Log            *slog.Logger
 }
 
 // Uploader uploads datasets. It is safe for concurrent use on different
 // sessions; one session must not be resumed twice at the same time.
 type Uploader struct {
-	cfg Config
+	cfg   Config
+	limit *rate.Limiter // nil: no cap
 }
+
+// limitChunk is the largest read a rate cap lets through at once.
+const limitChunk = 32 << 10
 
 // Photo is one photo to upload: Path is the imported copy on disk, Name
 // what the user knows it as.
@@ -164,7 +173,11 @@ func New(cfg Config) (*Uploader, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Uploader{cfg: cfg}, nil
+	u := &Uploader{cfg: cfg}
+	if cfg.BytesPerSecond > 0 {
+		u.limit = rate.NewLimiter(rate.Limit(cfg.BytesPerSecond), limitChunk)
+	}
+	return u, nil
 }
 
 // Upload prepares a session for req and runs it to the end: Prepare, then

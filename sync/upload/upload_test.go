@@ -481,3 +481,40 @@ func TestPrepareRefuses(t *testing.T) {
 		t.Errorf("refused requests left %d sessions", len(ss))
 	}
 }
+
+// A rate cap holds the bytes on the wire to it: timed from the first
+// progress report to the last, the ~8.5 MB set cannot move faster than
+// 16 MiB/s (on loopback it otherwise takes a fraction of that time).
+func TestBytesPerSecondCap(t *testing.T) {
+	be := synctest.NewBackend(t, nil)
+	db := synctest.OpenDB(t, t.TempDir())
+	var first, last time.Time
+	var firstDone, total int64
+	up, err := upload.New(upload.Config{
+		DB: db, API: be.SignUp(t, "cap@example.com"), Dir: t.TempDir(), BytesPerSecond: 16 << 20,
+		Progress: func(p upload.Progress) {
+			if p.Done == 0 {
+				return
+			}
+			if first.IsZero() {
+				first, firstDone = time.Now(), p.Done
+			}
+			last, total = time.Now(), p.Done
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var photos []upload.Photo
+	for _, p := range synctest.Dataset(t) {
+		photos = append(photos, upload.Photo{Name: p.Name, Path: p.Path})
+	}
+	if _, err := up.Upload(context.Background(), upload.Request{Ref: "d", ModelName: "me", Photos: photos, MinResolution: 256}); err != nil {
+		t.Fatal(err)
+	}
+	moved := total - firstDone
+	floor := time.Duration(float64(moved) / float64(16<<20) * float64(time.Second))
+	if took := last.Sub(first); took < floor*8/10 {
+		t.Errorf("%d bytes in %v under a 16 MiB/s cap: faster than the cap allows (at least %v)", moved, took, floor)
+	}
+}
