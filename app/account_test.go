@@ -72,8 +72,8 @@ func TestSignInAndSync(t *testing.T) {
 	if st, err := a.StartTraining(app.TrainingRequest{BaseModel: "flux-dev"}); err != nil || !st.Queued || st.Job != nil {
 		t.Errorf("training without a provider: got %+v, %v; want it queued", st, err)
 	}
-	if vs, err := a.Versions(); err != nil || len(vs) != 0 {
-		t.Errorf("versions: %v, %v; want none", vs, err)
+	if vs, err := a.Versions(); err != nil || len(vs.Versions) != 0 || vs.Offline {
+		t.Errorf("versions: %+v, %v; want none, online", vs, err)
 	}
 	if c, _ := a.GetConsent(); !c.Synced {
 		t.Error("the local consent is not marked as recorded on the server")

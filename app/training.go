@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/promptforge/lorastudio/app/localstore"
 	"github.com/promptforge/lorastudio/internal/studio"
 	"github.com/promptforge/lorastudio/sync/client"
 	"github.com/promptforge/lorastudio/sync/outbox"
@@ -85,7 +86,8 @@ func (a *App) StartTraining(req TrainingRequest) (TrainingStart, error) {
 	return TrainingStart{Job: &job}, nil
 }
 
-// Job reads one job's status, progress and error from the server.
+// Job reads one job's status, progress and error from the server, and
+// keeps a copy so the app shows it after a restart.
 func (a *App) Job(id string) (client.Job, error) {
 	c, err := a.signedIn()
 	if err != nil {
@@ -95,7 +97,28 @@ func (a *App) Job(id string) (client.Job, error) {
 	if err != nil {
 		return client.Job{}, a.fail("read job", err)
 	}
+	row := localstore.JobRow{ID: j.ID, VersionID: j.VersionID, Status: j.Status, Progress: j.Progress, LogsURL: j.LogsURL, Error: j.Error}
+	saved, err := a.store.SaveJob(a.ctx, row)
+	if err == nil && !saved {
+		// Its version is new here: copy the versions, then the job.
+		if _, err := a.Versions(); err == nil {
+			_, err = a.store.SaveJob(a.ctx, row)
+		}
+	}
+	if err != nil {
+		a.log.Warn("job not replicated", "job_id", j.ID, "err", err)
+	}
 	return j, nil
+}
+
+// LastJob returns the training job seen last, from the local copy, so the
+// training panel can pick up where it was. Returns ENotFound.
+func (a *App) LastJob() (client.JobCreated, error) {
+	j, err := a.store.LastJob(a.ctx)
+	if err != nil {
+		return client.JobCreated{}, a.fail("last job", err)
+	}
+	return client.JobCreated{JobID: j.ID, VersionID: j.VersionID, Status: j.Status}, nil
 }
 
 // Version is a trained LoRA as the versions screen lists it.
@@ -110,30 +133,64 @@ type Version struct {
 	Weight      float64   `json:"weight,omitempty"`
 }
 
-// Versions lists the user's versions, newest first, marking the active one.
-func (a *App) Versions() ([]Version, error) {
+// VersionList is the versions screen's content; Offline says it is the
+// copy kept on this computer because the server could not be reached.
+type VersionList struct {
+	Versions []Version `json:"versions"`
+	Offline  bool      `json:"offline"`
+}
+
+// Versions lists the user's versions, newest first, marking the active
+// one. The server owns them; when it cannot be reached, the last copy seen
+// is shown instead, marked offline.
+func (a *App) Versions() (VersionList, error) {
 	c, err := a.signedIn()
 	if err != nil {
-		return nil, a.fail("list versions", err)
+		return VersionList{}, a.fail("list versions", err)
 	}
 	var out struct {
 		Versions []Version `json:"versions"`
 	}
-	if err := c.Do(a.ctx, http.MethodGet, "/api/lora/versions", nil, nil, &out); err != nil {
-		return nil, a.fail("list versions", err)
+	err = c.Do(a.ctx, http.MethodGet, "/api/lora/versions", nil, nil, &out)
+	if studio.ErrorCode(err) == studio.EUnavailable {
+		return a.localVersions()
 	}
-	id, err := c.ActiveIdentity(a.ctx)
-	if err == nil {
-		for i := range out.Versions {
-			if out.Versions[i].ID == id.VersionID {
-				out.Versions[i].Active, out.Versions[i].Weight = true, id.Weight
-			}
+	if err != nil {
+		return VersionList{}, a.fail("list versions", err)
+	}
+	var active *localstore.IdentityRow
+	if id, err := c.ActiveIdentity(a.ctx); err == nil {
+		active = &localstore.IdentityRow{VersionID: id.VersionID, Weight: id.Weight, TargetPlatform: id.TargetPlatform}
+	}
+	rows := make([]localstore.VersionRow, len(out.Versions))
+	for i, v := range out.Versions {
+		rows[i] = localstore.VersionRow{ID: v.ID, Number: v.Number, BaseModel: v.BaseModel, DatasetHash: v.DatasetHash, Status: v.Status, CreatedAt: v.CreatedAt}
+		if active != nil && v.ID == active.VersionID {
+			out.Versions[i].Active, out.Versions[i].Weight = true, active.Weight
 		}
+	}
+	if err := a.store.ReplaceVersions(a.ctx, rows, active); err != nil {
+		a.log.Warn("versions not replicated", "err", err)
 	}
 	if out.Versions == nil {
 		out.Versions = []Version{}
 	}
-	return out.Versions, nil
+	return VersionList{Versions: out.Versions}, nil
+}
+
+func (a *App) localVersions() (VersionList, error) {
+	rows, active, err := a.store.Versions(a.ctx)
+	if err != nil {
+		return VersionList{}, a.fail("list versions", err)
+	}
+	out := VersionList{Versions: make([]Version, len(rows)), Offline: true}
+	for i, r := range rows {
+		out.Versions[i] = Version{ID: r.ID, Number: r.Number, BaseModel: r.BaseModel, DatasetHash: r.DatasetHash, Status: r.Status, CreatedAt: r.CreatedAt}
+		if active != nil && r.ID == active.VersionID {
+			out.Versions[i].Active, out.Versions[i].Weight = true, active.Weight
+		}
+	}
+	return out, nil
 }
 
 // Activate makes a ready version the active identity with a default weight;

@@ -95,3 +95,5 @@ func (s *Store) DeleteSetting(ctx context.Context, key string) error {
 	}
 	return nil
 }
+
+func notFoundErr(msg string) error { return studio.Errorf(studio.ENotFound, "%s", msg) }

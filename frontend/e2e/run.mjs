@@ -361,7 +361,7 @@ try {
     await page.screenshot({ path: path.join(artifacts, "e2e-4-uploaded.png"), fullPage: true });
   });
 
-  await check("training runs on the reference worker to a ready version, which is activated", async () => {
+  await check("training runs on the reference worker to a ready version, activated, still shown after a restart", async () => {
     await page.getByTestId("start-training").click();
     const status = page.getByTestId("job-status");
     await status.waitFor();
@@ -370,9 +370,16 @@ try {
     await v1.getByText("ready").waitFor();
     await v1.getByRole("button", { name: "Activate" }).click();
     await v1.getByText("active at 0.80").waitFor(); // SDXL's default weight
-    const identity = await page.evaluate(() => window.go.app.App.Versions().then((vs) => vs.filter((v) => v.active).map((v) => v.number)));
+    const identity = await page.evaluate(() => window.go.app.App.Versions().then((r) => r.versions.filter((v) => v.active).map((v) => v.number)));
     assertEqual(identity, [1], "active versions read from Go");
     await page.getByTestId("training-panel").screenshot({ path: path.join(artifacts, "e2e-5-trained-and-active.png") });
+    // After a restart the app shows the same truth: the job it followed and the active version.
+    await app.stop();
+    app = await startApp(dataDir);
+    await page.goto(app.url);
+    await page.waitForFunction(() => window.go && window.go.app, null, { timeout: 30_000 });
+    await page.locator('[data-testid="job-status"][data-status="succeeded"]').waitFor();
+    await page.getByTestId("version-1").getByText("active at 0.80").waitFor();
   });
 
   await check("the compiled prompt has a LoRA block for Flux dev and none for Veo 3.1", async () => {

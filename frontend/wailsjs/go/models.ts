@@ -399,6 +399,38 @@ export namespace app {
 		    return a;
 		}
 	}
+	export class VersionList {
+	    versions: Version[];
+	    offline: boolean;
+	
+	    static createFrom(source: any = {}) {
+	        return new VersionList(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.versions = this.convertValues(source["versions"], Version);
+	        this.offline = source["offline"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
 
 }
 

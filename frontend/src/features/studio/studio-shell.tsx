@@ -50,7 +50,14 @@ export function StudioShell({ api = defaultApi }: { api?: Api }) {
   };
   const loadConsent = () => api.getConsent().then(setConsent, () => setConsent(null));
   useEffect(() => {
-    api.account().then((a) => setSignedIn(a.signed_in), () => setSignedIn(false));
+    api.account().then(
+      (a) => {
+        setSignedIn(a.signed_in);
+        // Pick up the training the app followed before it was closed.
+        if (a.signed_in) api.lastJob().then(setJob, () => {});
+      },
+      () => setSignedIn(false),
+    );
     void loadConsent();
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [api]);

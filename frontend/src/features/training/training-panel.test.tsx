@@ -24,7 +24,7 @@ describe("TrainingPanel", () => {
         if (s.status === "succeeded") versions = [version(2), ...versions];
         return s;
       }),
-      versions: vi.fn(async () => versions),
+      versions: vi.fn(async () => ({ versions, offline: false })),
     });
     render(<TrainingPanel api={api} job={job} baseModel="flux-dev" targetPlatform="veo-3.1" onRetry={vi.fn()} pollMs={5} />);
     await waitFor(() => expect(screen.getByTestId("job-status")).toHaveAttribute("data-status", "succeeded"));
@@ -44,9 +44,12 @@ describe("TrainingPanel", () => {
 
   it("activates a version with its weight, and offers a rollback to an older one", async () => {
     const user = userEvent.setup();
-    const api = fakeApi({ versions: vi.fn(async () => [version(2, { active: true, weight: 0.9 }), version(1, { base_model: "sdxl" })]) });
+    const api = fakeApi({
+      versions: vi.fn(async () => ({ versions: [version(2, { active: true, weight: 0.9 }), version(1, { base_model: "sdxl" })], offline: true })),
+    });
     render(<TrainingPanel api={api} job={null} baseModel="flux-dev" targetPlatform="grok-3" onRetry={vi.fn()} />);
     await user.click(await screen.findByRole("button", { name: "Roll back to this" }));
+    expect(screen.getByTestId("versions-offline")).toHaveTextContent("as it last reported them");
     expect(api.activate).toHaveBeenCalledWith("v1", 0.8, "grok-3"); // SDXL's default weight
   });
 });

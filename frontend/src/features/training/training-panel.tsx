@@ -28,10 +28,18 @@ export function TrainingPanel({
 }) {
   const [status, setStatus] = useState<Job>();
   const [versions, setVersions] = useState<Version[]>([]);
+  const [offline, setOffline] = useState(false);
   const [error, setError] = useState<string>();
   const [weights, setWeights] = useState<Record<string, number>>({});
 
-  const loadVersions = () => api.versions().then(setVersions, (e: Error) => setError(e.message));
+  const loadVersions = () =>
+    api.versions().then(
+      (r) => {
+        setVersions(r.versions);
+        setOffline(r.offline);
+      },
+      (e: Error) => setError(e.message),
+    );
   useEffect(() => {
     void loadVersions();
     // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -94,6 +102,11 @@ export function TrainingPanel({
           </div>
         )}
         {error && <p className="text-xs text-destructive">{error}</p>}
+        {offline && (
+          <p className="text-xs text-amber-700 dark:text-amber-400" data-testid="versions-offline">
+            The server cannot be reached: these are the versions as it last reported them.
+          </p>
+        )}
         {versions.length === 0 ? (
           <p className="text-muted-foreground">No versions yet.</p>
         ) : (

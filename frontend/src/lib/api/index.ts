@@ -264,7 +264,8 @@ export const api = {
       () => App.StartTraining(req as never),
     ),
   job: (id: string) => call(jobSchema, () => App.Job(id)),
-  versions: () => call(z.array(versionSchema), () => App.Versions()),
+  versions: () => call(z.object({ versions: z.array(versionSchema), offline: z.boolean() }), () => App.Versions()),
+  lastJob: () => call(jobCreatedSchema, () => App.LastJob()),
   activate: (versionID: string, weight: number, targetPlatform: string) =>
     call(identitySchema, () => App.Activate(versionID, weight, targetPlatform)),
   exportPack: (req: CompileRequest) => call(exportedSchema, () => App.ExportPack(req as never)),

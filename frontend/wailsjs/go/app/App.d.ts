@@ -39,6 +39,8 @@ export function ImportFiles(arg1:Array<string>):Promise<app.ImportResult>;
 
 export function Job(arg1:string):Promise<client.Job>;
 
+export function LastJob():Promise<client.JobCreated>;
+
 export function PickAndImport():Promise<app.ImportResult>;
 
 export function Profiles():Promise<Array<app.ProfileSummary>>;
@@ -61,6 +63,6 @@ export function TargetPlatforms():Promise<Array<studio.Platform>>;
 
 export function ValidateDataset(arg1:app.ValidateOptions):Promise<dataset.Report>;
 
-export function Versions():Promise<Array<app.Version>>;
+export function Versions():Promise<app.VersionList>;
 
 export function WithdrawConsent():Promise<app.Erased>;

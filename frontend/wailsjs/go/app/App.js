@@ -62,6 +62,10 @@ export function Job(arg1) {
   return window['go']['app']['App']['Job'](arg1);
 }
 
+export function LastJob() {
+  return window['go']['app']['App']['LastJob']();
+}
+
 export function PickAndImport() {
   return window['go']['app']['App']['PickAndImport']();
 }
