@@ -91,3 +91,18 @@ func TestSignInAndSync(t *testing.T) {
 		t.Error("still signed in after sign out")
 	}
 }
+
+func TestTrainableModelsComeFromTheServer(t *testing.T) {
+	be := synctest.NewBackend(t, nil)
+	a, _ := newApp(t, t.TempDir())
+	if _, err := a.TrainableModels(); err == nil || !strings.HasPrefix(err.Error(), "unauthorized: ") {
+		t.Fatalf("signed out: got %v", err)
+	}
+	if _, err := a.SignIn(app.SignInRequest{ServerURL: be.URL, Email: "m@example.com", Password: "a long passphrase", Create: true}); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := a.TrainableModels()
+	if err != nil || len(ms) != 3 || ms[2].ID != "sdxl" || ms[2].Preset.Steps != 1500 || ms[0].Preset.TriggerWord != "ohwx" {
+		t.Fatalf("got %+v, %v; want the three base models with their presets", ms, err)
+	}
+}

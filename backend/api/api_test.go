@@ -20,6 +20,7 @@ import (
 	"github.com/promptforge/lorastudio/backend/auth"
 	"github.com/promptforge/lorastudio/backend/blob"
 	"github.com/promptforge/lorastudio/backend/pgstore"
+	"github.com/promptforge/lorastudio/backend/training"
 	"github.com/promptforge/lorastudio/internal/pgtest"
 	"github.com/promptforge/lorastudio/internal/studio"
 )
@@ -319,5 +320,48 @@ func TestMetricsCountRequestsByRoute(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %s", want)
 		}
+	}
+}
+
+// onlyFlux is a provider that trains Flux dev only; embedding the interface
+// leaves the methods this test never calls unimplemented.
+type onlyFlux struct{ training.Provider }
+
+func (onlyFlux) BaseModels(context.Context) ([]string, error) { return []string{"flux-dev"}, nil }
+
+func TestBaseModelsAreTheProvidersWithPresets(t *testing.T) {
+	tests := []struct {
+		name     string
+		provider training.Provider
+		want     []string
+	}{
+		{"no provider: the registry", nil, []string{"flux-dev", "flux-schnell", "sdxl"}},
+		{"a provider: what it trains", onlyFlux{}, []string{"flux-dev"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, func(c *api.Config) { c.Training.Provider = tt.provider })
+			code, _, body := e.req("GET", "/api/lora/base-models", e.register("b@example.com"), "")
+			var got []struct {
+				ID     string
+				Preset struct {
+					Steps       int    `json:"steps"`
+					TriggerWord string `json:"trigger_word"`
+				}
+			}
+			if code != 200 || json.Unmarshal([]byte(body), &got) != nil {
+				t.Fatalf("got %d %s", code, body)
+			}
+			var ids []string
+			for _, m := range got {
+				ids = append(ids, m.ID)
+				if m.Preset.Steps == 0 || m.Preset.TriggerWord == "" {
+					t.Errorf("%s: no preset in %s", m.ID, body)
+				}
+			}
+			if strings.Join(ids, ",") != strings.Join(tt.want, ",") {
+				t.Errorf("got %v, want %v", ids, tt.want)
+			}
+		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/promptforge/lorastudio/backend/training"
 	"github.com/promptforge/lorastudio/internal/studio"
 )
 
@@ -21,8 +22,14 @@ type modelBody struct {
 	Versions []versionBody `json:"versions"`
 }
 
+// baseModel is a trainable base model with the preset a job starts from.
+type baseModel struct {
+	studio.BaseModel
+	Preset training.Params `json:"preset"`
+}
+
 type baseModelsOut struct {
-	Body []studio.BaseModel
+	Body []baseModel
 }
 
 func (s *Server) registerModels() {
@@ -59,6 +66,25 @@ func (s *Server) listModels(ctx context.Context, _ *struct{}) (*modelsOut, error
 	return out, nil
 }
 
-func (s *Server) baseModels(context.Context, *struct{}) (*baseModelsOut, error) {
-	return &baseModelsOut{Body: studio.BaseModels()}, nil
+// baseModels lists what the GPU provider can train (all of the registry
+// when none is configured), each with its preset, so the desktop offers
+// exactly what will be accepted.
+func (s *Server) baseModels(ctx context.Context, _ *struct{}) (*baseModelsOut, error) {
+	supported := map[string]bool{}
+	if p := s.cfg.Training.Provider; p != nil {
+		ids, err := p.BaseModels(ctx)
+		if err != nil {
+			return nil, studio.Wrap(err, "provider_unavailable", "the GPU provider did not say which models it trains; try again")
+		}
+		for _, id := range ids {
+			supported[id] = true
+		}
+	}
+	out := &baseModelsOut{Body: []baseModel{}}
+	for _, m := range studio.BaseModels() {
+		if len(supported) == 0 && s.cfg.Training.Provider == nil || supported[m.ID] {
+			out.Body = append(out.Body, baseModel{BaseModel: m, Preset: training.Presets[m.ID]})
+		}
+	}
+	return out, nil
 }

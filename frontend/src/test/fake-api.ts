@@ -74,6 +74,9 @@ export function fakeApi(overrides: Partial<Api> = {}): Api {
     startTraining: vi.fn(async () => ({ job: { job_id: "j1", version_id: "v1", status: "queued" }, queued: false })),
     job: vi.fn(async () => ({ id: "j1", version_id: "v1", status: "running", progress: 0.5 })),
     versions: vi.fn(async () => ({ versions: [], offline: false })),
+    trainableModels: vi.fn(async () => [
+      { id: "flux-dev", name: "Flux dev", preset: { rank: 16, steps: 1000, learning_rate: 0.0004, resolution: 1024, trigger_word: "ohwx", caption_template: "a photo of {trigger} person" } },
+    ]),
     lastJob: vi.fn(async () => Promise.reject(new Error("no training job yet"))),
     activate: vi.fn(async () => ({ lora_version_id: "v1", weight: 1, target_platform: "veo-3.1" })),
     exportPack: vi.fn(async () => ({ path: "/tmp/pack.zip", sha256: "ab", references: 3 })),

@@ -238,6 +238,28 @@ export namespace app {
 	        this.data_dir = source["data_dir"];
 	    }
 	}
+	export class Preset {
+	    rank: number;
+	    steps: number;
+	    learning_rate: number;
+	    resolution: number;
+	    trigger_word: string;
+	    caption_template: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new Preset(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.rank = source["rank"];
+	        this.steps = source["steps"];
+	        this.learning_rate = source["learning_rate"];
+	        this.resolution = source["resolution"];
+	        this.trigger_word = source["trigger_word"];
+	        this.caption_template = source["caption_template"];
+	    }
+	}
 	export class ProfileSummary {
 	    id: string;
 	    name: string;
@@ -291,6 +313,40 @@ export namespace app {
 	        this.password = source["password"];
 	        this.create = source["create"];
 	    }
+	}
+	export class TrainableModel {
+	    id: string;
+	    name: string;
+	    preset: Preset;
+	
+	    static createFrom(source: any = {}) {
+	        return new TrainableModel(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.id = source["id"];
+	        this.name = source["name"];
+	        this.preset = this.convertValues(source["preset"], Preset);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
 	}
 	export class TrainingRequest {
 	    base_model: string;

@@ -1,6 +1,7 @@
 import { useEffect, useState } from "react";
 import { ImagePlus, Trash2 } from "lucide-react";
-import { syncProgressSchema, type Api, type DatasetItem, type Finding, type ImportResult, type Report, type SyncResult } from "@/lib/api";
+import { TrainingSettings } from "@/features/training/training-settings";
+import { syncProgressSchema, type TrainingParams, type Api, type DatasetItem, type Finding, type ImportResult, type Report, type SyncResult } from "@/lib/api";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
@@ -25,13 +26,14 @@ export function DatasetPanel({
   api: Api;
   baseModel: string;
   signedIn: boolean;
-  onStartTraining?: () => void;
+  onStartTraining?: (params: TrainingParams) => void;
 }) {
   const { state, error, task, run, reload } = useDataset(api);
   const [minRes, setMinRes] = useState(512);
   const [lastImport, setLastImport] = useState<ImportResult>();
   const [sync, setSync] = useState<{ done: number; total: number; file: string } | null>(null);
   const [synced, setSynced] = useState<SyncResult>();
+  const [params, setParams] = useState<TrainingParams | null>({});
 
   // Signing in or out changes what training needs next.
   useEffect(() => {
@@ -160,11 +162,11 @@ export function DatasetPanel({
           </Button>
           <div className="flex flex-col">
             <Button
-              disabled={!state.training.allowed}
+              disabled={!state.training.allowed || params === null}
               aria-describedby="training-reason"
               data-testid="start-training"
               title={state.training.reason}
-              onClick={onStartTraining}
+              onClick={() => params && onStartTraining?.(params)}
             >
               Start training
             </Button>
@@ -176,6 +178,7 @@ export function DatasetPanel({
           )}
         </div>
 
+        {state.training.allowed && <TrainingSettings api={api} baseModel={baseModel} onChange={setParams} />}
         {report && <ReportSummary report={report} />}
       </CardContent>
     </Card>

@@ -10,7 +10,7 @@ import { DatasetPanel } from "@/features/dataset/dataset-panel";
 import { CompilePanel } from "@/features/compiler/compile-panel";
 import { AccountPanel } from "@/features/account/account-panel";
 import { TrainingPanel } from "@/features/training/training-panel";
-import { jobCreatedSchema, type JobCreated } from "@/lib/api";
+import { jobCreatedSchema, type JobCreated, type TrainingParams } from "@/lib/api";
 import { useEffect, useState } from "react";
 import type { ConsentStatus } from "@/lib/api";
 import { useSelection } from "./use-selection";
@@ -38,9 +38,9 @@ export function StudioShell({ api = defaultApi }: { api?: Api }) {
       }),
     [api],
   );
-  const startTraining = (baseModel: string) => {
+  const startTraining = (baseModel: string, params?: TrainingParams) => {
     setTrainError(undefined);
-    api.startTraining({ base_model: baseModel }).then(
+    api.startTraining({ base_model: baseModel, params }).then(
       (r) => {
         if (r.job) setJob(r.job);
         setTrainNote(r.queued ? r.message : undefined);
@@ -144,7 +144,7 @@ export function StudioShell({ api = defaultApi }: { api?: Api }) {
                     api={api}
                     baseModel={state.selection.base_model}
                     signedIn={signedIn}
-                    onStartTraining={() => startTraining(state.selection.base_model)}
+                    onStartTraining={(params) => startTraining(state.selection.base_model, params)}
                   />
                   {trainNote && (
                     <p role="status" className="text-sm" data-testid="training-queued">

@@ -200,6 +200,17 @@ export const exportedSchema = z.object({
 });
 export type Exported = z.infer<typeof exportedSchema>;
 
+export const presetSchema = z.object({
+  rank: z.number(),
+  steps: z.number(),
+  learning_rate: z.number(),
+  resolution: z.number(),
+  trigger_word: z.string(),
+  caption_template: z.string(),
+});
+export type Preset = z.infer<typeof presetSchema>;
+export type TrainingParams = Partial<Preset>;
+
 export const appInfoSchema = z.object({ version: z.string(), data_dir: z.string() });
 export type AppInfo = z.infer<typeof appInfoSchema>;
 
@@ -258,7 +269,9 @@ export const api = {
     call(accountSchema, () => App.SignIn(req)),
   signOut: () => call(z.undefined().or(z.null()), () => App.SignOut()),
   syncDataset: (opts: { base_model: string; min_resolution: number }) => call(syncResultSchema, () => App.SyncDataset(opts)),
-  startTraining: (req: { base_model: string }) =>
+  trainableModels: () =>
+    call(z.array(z.object({ id: z.string(), name: z.string(), preset: presetSchema })), () => App.TrainableModels()),
+  startTraining: (req: { base_model: string; params?: TrainingParams }) =>
     call(
       z.object({ job: jobCreatedSchema.nullish(), queued: z.boolean(), message: z.string().optional() }),
       () => App.StartTraining(req as never),

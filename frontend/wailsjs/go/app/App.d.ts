@@ -61,6 +61,8 @@ export function SyncDataset(arg1:app.ValidateOptions):Promise<upload.Result>;
 
 export function TargetPlatforms():Promise<Array<studio.Platform>>;
 
+export function TrainableModels():Promise<Array<app.TrainableModel>>;
+
 export function ValidateDataset(arg1:app.ValidateOptions):Promise<dataset.Report>;
 
 export function Versions():Promise<app.VersionList>;

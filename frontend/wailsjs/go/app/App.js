@@ -106,6 +106,10 @@ export function TargetPlatforms() {
   return window['go']['app']['App']['TargetPlatforms']();
 }
 
+export function TrainableModels() {
+  return window['go']['app']['App']['TrainableModels']();
+}
+
 export function ValidateDataset(arg1) {
   return window['go']['app']['App']['ValidateDataset'](arg1);
 }
