@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/promptforge/lorastudio/app"
+	"github.com/promptforge/lorastudio/internal/studio"
+	"github.com/promptforge/lorastudio/sync/client"
 	"github.com/promptforge/lorastudio/sync/synctest"
 )
 
@@ -77,6 +79,19 @@ func TestSignInAndSync(t *testing.T) {
 	}
 	if c, _ := a.GetConsent(); !c.Synced {
 		t.Error("the local consent is not marked as recorded on the server")
+	}
+
+	// Withdrawing here erases the server's copy too.
+	erased, err := a.WithdrawConsent()
+	if err != nil || erased.Server != "erased" || erased.Photos != 24 {
+		t.Fatalf("withdraw signed in: %+v, %v; want 24 local photos and the server's erased", erased, err)
+	}
+	same := be.Client(t)
+	if _, err := same.Login(t.Context(), client.Credentials{Email: "a@example.com", Password: "a long passphrase"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := same.Dataset(t.Context(), res.DatasetID); studio.ErrorCode(err) != studio.ENotFound {
+		t.Errorf("the uploaded dataset after withdrawal: got %v, want not found on the server", err)
 	}
 
 	app.Shutdown(a)(t.Context())

@@ -12,6 +12,8 @@ import (
 	"github.com/promptforge/lorastudio/app/localstore"
 	"github.com/promptforge/lorastudio/internal/consent"
 	"github.com/promptforge/lorastudio/internal/studio"
+	"github.com/promptforge/lorastudio/sync/client"
+	"github.com/promptforge/lorastudio/sync/outbox"
 )
 
 // ConsentText is the text the user reads before the first photo, the same
@@ -60,9 +62,13 @@ func (a *App) GiveConsent(attestSelf bool) (ConsentStatus, error) {
 	return a.GetConsent()
 }
 
-// Erased says what a withdrawal removed from this computer.
+// Erased says what a withdrawal removed.
 type Erased struct {
-	Photos int `json:"photos"`
+	Photos int `json:"photos"` // from this computer
+	// Server is "erased" when the server erased the uploaded photos and
+	// trained files too, "queued" when it will once it answers (the
+	// request waits in the outbox), "" when not signed in.
+	Server string `json:"server,omitempty"`
 }
 
 // WithdrawConsent erases every imported photo and thumbnail from the data
@@ -75,12 +81,37 @@ func (a *App) WithdrawConsent() (Erased, error) {
 	}
 	// Rows first, then files: a crash in between leaves only files that no
 	// row points at, which the next withdrawal (or start) removes.
-	if err := os.RemoveAll(filepath.Join(a.dataDir, "datasets")); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return Erased{}, a.fail("withdraw consent", fmt.Errorf("erase photos: %w", err))
+	for _, dir := range []string{"datasets", "uploads"} { // imported copies, thumbnails, stripped copies
+		if err := os.RemoveAll(filepath.Join(a.dataDir, dir)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return Erased{}, a.fail("withdraw consent", fmt.Errorf("erase photos: %w", err))
+		}
 	}
-	a.log.Info("consent withdrawn; local photos erased", "photos", n)
-	a.rt.Emit(a.ctx, "consent:withdrawn", Erased{Photos: n})
-	return Erased{Photos: n}, nil
+	e := Erased{Photos: n}
+	// The server erases what was uploaded and trained. Through the outbox:
+	// offline, the withdrawal waits there and goes first when it can.
+	if c, err := a.signedIn(); err == nil {
+		e.Server = "queued"
+		if box, err := a.outboxFor(c); err == nil {
+			// Training asked for before the withdrawal must never start
+			// after it, and must not hold the withdrawal back in the queue.
+			if pending, err := box.Pending(a.ctx); err == nil {
+				for _, p := range pending {
+					if p.Kind == "job" || p.Kind == "activate" {
+						_ = box.Dismiss(a.ctx, p.ID)
+					}
+				}
+			}
+			if id, err := box.Enqueue(a.ctx, outbox.Action{Kind: "consent_withdraw", Path: client.PathConsentWithdraw}); err == nil {
+				_, _ = box.Flush(a.ctx, true)
+				if o, ok := a.acct.outcome(id); ok && o.err == nil {
+					e.Server = "erased"
+				}
+			}
+		}
+	}
+	a.log.Info("consent withdrawn; photos erased", "photos", n, "server", e.Server)
+	a.rt.Emit(a.ctx, "consent:withdrawn", e)
+	return e, nil
 }
 
 // requireConsent refuses to take in face photos without consent on record.

@@ -69,7 +69,8 @@ func (s *Store) EraseDatasets(ctx context.Context) (int, error) {
 	now := s.Now().UTC().Format(time.RFC3339Nano)
 	for _, q := range []string{
 		`UPDATE consents SET withdrawn_at = ? WHERE withdrawn_at IS NULL`,
-		`DELETE FROM lora_models WHERE ? IS NOT NULL`, // cascades: datasets, items, versions, jobs, identity
+		`DELETE FROM lora_models WHERE ? IS NOT NULL`,  // cascades: datasets, items, versions, jobs, identity
+		`DELETE FROM sync_uploads WHERE ? IS NOT NULL`, // cascades: the upload sessions' files and parts
 	} {
 		if _, err := tx.ExecContext(ctx, q, now); err != nil {
 			return 0, fmt.Errorf("localstore: erase: %w", err)

@@ -427,12 +427,14 @@ print(json.dumps(sorted(z.namelist())))
     if (names.filter((n) => n.startsWith("references/")).length !== 3) throw new Error(`references: ${names}`);
   });
 
-  await check("withdrawing consent erases the photos", async () => {
+  await check("withdrawing consent erases the photos here and on the server", async () => {
     await page.getByRole("button", { name: "Withdraw consent…" }).click();
     await page.getByRole("button", { name: "Withdraw and erase" }).click();
-    await page.getByText("Consent withdrawn: 20 photos erased from this computer.").waitFor();
+    await page.getByText("Consent withdrawn: 20 photos erased from this computer. The server erased your uploaded photos and trained files too.").waitFor();
     const left = await page.evaluate(() => window.go.app.App.Dataset().then((d) => d.items.length));
     assertEqual(left, 0, "photos left after withdrawal");
+    const versions = await page.evaluate(() => window.go.app.App.Versions().then((r) => r.versions.length));
+    assertEqual(versions, 0, "trained versions left on the server after withdrawal");
     await page.getByRole("button", { name: "I consent" }).waitFor();
   });
 

@@ -32,13 +32,13 @@ describe("ConsentCard", () => {
 describe("WithdrawConsent", () => {
   it("says what it erases and asks before erasing", async () => {
     const user = userEvent.setup();
-    const api = fakeApi({ withdrawConsent: vi.fn(async () => ({ photos: 21 })) });
+    const api = fakeApi({ withdrawConsent: vi.fn(async () => ({ photos: 21, server: "erased" })) });
     const onWithdrawn = vi.fn();
     render(<WithdrawConsent api={api} onWithdrawn={onWithdrawn} />);
     await user.click(screen.getByRole("button", { name: "Withdraw consent…" }));
     expect(screen.getByRole("alertdialog")).toHaveTextContent(/erases every photo you added/);
     expect(api.withdrawConsent).not.toHaveBeenCalled();
     await user.click(screen.getByRole("button", { name: "Withdraw and erase" }));
-    expect(onWithdrawn).toHaveBeenCalledWith(21);
+    expect(onWithdrawn).toHaveBeenCalledWith(21, "erased");
   });
 });

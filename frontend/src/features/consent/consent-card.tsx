@@ -69,7 +69,13 @@ export function ConsentCard({ api, onGiven }: { api: Api; onGiven: () => void })
 }
 
 /** WithdrawConsent erases the photos after saying exactly what goes. */
-export function WithdrawConsent({ api, onWithdrawn }: { api: Api; onWithdrawn: (photos: number) => void }) {
+export function WithdrawConsent({
+  api,
+  onWithdrawn,
+}: {
+  api: Api;
+  onWithdrawn: (photos: number, server?: string) => void;
+}) {
   const [confirming, setConfirming] = useState(false);
   const [error, setError] = useState<string>();
   if (!confirming) {
@@ -83,7 +89,8 @@ export function WithdrawConsent({ api, onWithdrawn }: { api: Api; onWithdrawn: (
     <div role="alertdialog" aria-label="Withdraw consent" className="space-y-2 rounded-md border border-destructive p-3 text-sm">
       <p>
         Withdrawing erases every photo you added and its thumbnail from this computer (your own originals stay where
-        they are), and any trained files. You can consent again later.
+        they are), and, if you are signed in, the photos you uploaded and every trained file on the server. You can
+        consent again later.
       </p>
       {error && <p className="text-destructive">{error}</p>}
       <div className="flex gap-2">
@@ -92,7 +99,7 @@ export function WithdrawConsent({ api, onWithdrawn }: { api: Api; onWithdrawn: (
           size="sm"
           onClick={() =>
             api.withdrawConsent().then(
-              (r) => onWithdrawn(r.photos),
+              (r) => onWithdrawn(r.photos, r.server),
               (e: Error) => setError(e.message),
             )
           }

@@ -169,8 +169,16 @@ export function StudioShell({ api = defaultApi }: { api?: Api }) {
                     <span>Consent given{consent.version ? ` to version ${consent.version}` : ""}.</span>
                     <WithdrawConsent
                       api={api}
-                      onWithdrawn={(photos) => {
-                        setNotice(`Consent withdrawn: ${photos} photos erased from this computer.`);
+                      onWithdrawn={(photos, server) => {
+                        setNotice(
+                          `Consent withdrawn: ${photos} photos erased from this computer.` +
+                            (server === "erased"
+                              ? " The server erased your uploaded photos and trained files too."
+                              : server === "queued"
+                                ? " The server will erase your uploaded photos and trained files as soon as it can be reached."
+                                : ""),
+                        );
+                        setJob(null);
                         void loadConsent();
                       }}
                     />

@@ -255,7 +255,7 @@ export const api = {
   consentText: () => call(consentTextSchema, () => App.ConsentText()),
   getConsent: () => call(consentStatusSchema, () => App.GetConsent()),
   giveConsent: (attestSelf: boolean) => call(consentStatusSchema, () => App.GiveConsent(attestSelf)),
-  withdrawConsent: () => call(z.object({ photos: z.number() }), () => App.WithdrawConsent()),
+  withdrawConsent: () => call(z.object({ photos: z.number(), server: z.string().optional() }), () => App.WithdrawConsent()),
   dataset: () => call(datasetStateSchema, () => App.Dataset()),
   importFiles: (paths: string[]) => call(importResultSchema, () => App.ImportFiles(paths)),
   pickAndImport: () => call(importResultSchema, () => App.PickAndImport()),
