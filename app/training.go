@@ -193,18 +193,45 @@ func (a *App) localVersions() (VersionList, error) {
 	return out, nil
 }
 
-// Activate makes a ready version the active identity with a default weight;
-// activating an older one is a rollback.
-func (a *App) Activate(versionID string, weight float64, targetPlatform string) (client.Identity, error) {
+// Activation says what became of an activation: the identity now active,
+// or that it waits in the outbox for the server.
+type Activation struct {
+	Identity *client.Identity `json:"identity,omitempty"`
+	Queued   bool             `json:"queued"`
+}
+
+// Activate makes a ready version the active identity with a weight;
+// activating an older one is a rollback. It goes through the outbox, so an
+// activation made offline takes effect when the server answers.
+func (a *App) Activate(versionID string, weight float64, targetPlatform string) (Activation, error) {
 	c, err := a.signedIn()
 	if err != nil {
-		return client.Identity{}, a.fail("activate", err)
+		return Activation{}, a.fail("activate", err)
 	}
-	id, err := c.Activate(a.ctx, client.ActivateRequest{VersionID: versionID, Weight: weight, TargetPlatform: targetPlatform})
+	box, err := a.outboxFor(c)
 	if err != nil {
-		return client.Identity{}, a.fail("activate", err)
+		return Activation{}, a.fail("activate", err)
 	}
-	return id, nil
+	id, err := box.Enqueue(a.ctx, outbox.Action{Kind: "activate", Path: client.PathActivate, Ref: versionID,
+		Body: client.ActivateRequest{VersionID: versionID, Weight: weight, TargetPlatform: targetPlatform}})
+	if err != nil {
+		return Activation{}, a.fail("activate", err)
+	}
+	if _, err := box.Flush(a.ctx, true); err != nil {
+		a.log.Warn("outbox flush", "err", err)
+	}
+	o, ok := a.acct.outcome(id)
+	switch {
+	case !ok:
+		return Activation{Queued: true}, nil
+	case o.err != nil:
+		return Activation{}, a.fail("activate", o.err)
+	}
+	var ident client.Identity
+	if err := json.Unmarshal(o.response, &ident); err != nil {
+		return Activation{}, a.fail("activate", err)
+	}
+	return Activation{Identity: &ident}, nil
 }
 
 // Preset is a base model's training parameters as the server starts them.

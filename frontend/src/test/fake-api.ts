@@ -78,7 +78,7 @@ export function fakeApi(overrides: Partial<Api> = {}): Api {
       { id: "flux-dev", name: "Flux dev", preset: { rank: 16, steps: 1000, learning_rate: 0.0004, resolution: 1024, trigger_word: "ohwx", caption_template: "a photo of {trigger} person" } },
     ]),
     lastJob: vi.fn(async () => Promise.reject(new Error("no training job yet"))),
-    activate: vi.fn(async () => ({ lora_version_id: "v1", weight: 1, target_platform: "veo-3.1" })),
+    activate: vi.fn(async () => ({ identity: { lora_version_id: "v1", weight: 1, target_platform: "veo-3.1" }, queued: false })),
     exportPack: vi.fn(async () => ({ path: "/tmp/pack.zip", sha256: "ab", references: 3 })),
     revealInFileManager: vi.fn(async () => undefined),
     onEvent: vi.fn(() => () => {}),

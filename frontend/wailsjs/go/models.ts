@@ -20,6 +20,38 @@ export namespace app {
 	        this.token_storage_note = source["token_storage_note"];
 	    }
 	}
+	export class Activation {
+	    identity?: client.Identity;
+	    queued: boolean;
+	
+	    static createFrom(source: any = {}) {
+	        return new Activation(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.identity = this.convertValues(source["identity"], client.Identity);
+	        this.queued = source["queued"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
 	export class ConsentStatus {
 	    given: boolean;
 	    version?: string;
@@ -147,6 +179,7 @@ export namespace app {
 	}
 	export class Erased {
 	    photos: number;
+	    server?: string;
 	
 	    static createFrom(source: any = {}) {
 	        return new Erased(source);
@@ -155,6 +188,7 @@ export namespace app {
 	    constructor(source: any = {}) {
 	        if ('string' === typeof source) source = JSON.parse(source);
 	        this.photos = source["photos"];
+	        this.server = source["server"];
 	    }
 	}
 	export class Exported {

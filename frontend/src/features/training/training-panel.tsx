@@ -139,7 +139,13 @@ export function TrainingPanel({
                       size="sm"
                       variant={v.active ? "outline" : "default"}
                       onClick={() =>
-                        api.activate(v.id, defaultWeight(v), targetPlatform).then(loadVersions, (e: Error) => setError(e.message))
+                        api.activate(v.id, defaultWeight(v), targetPlatform).then(
+                          (r) => {
+                            setError(r.queued ? "The server cannot be reached: the activation will apply as soon as it answers." : undefined);
+                            void loadVersions();
+                          },
+                          (e: Error) => setError(e.message),
+                        )
                       }
                     >
                       {v.active ? "Update weight" : versions.some((o) => o.active && o.number > v.number) ? "Roll back to this" : "Activate"}

@@ -280,7 +280,9 @@ export const api = {
   versions: () => call(z.object({ versions: z.array(versionSchema), offline: z.boolean() }), () => App.Versions()),
   lastJob: () => call(jobCreatedSchema, () => App.LastJob()),
   activate: (versionID: string, weight: number, targetPlatform: string) =>
-    call(identitySchema, () => App.Activate(versionID, weight, targetPlatform)),
+    call(z.object({ identity: identitySchema.nullish(), queued: z.boolean() }), () =>
+      App.Activate(versionID, weight, targetPlatform),
+    ),
   exportPack: (req: CompileRequest) => call(exportedSchema, () => App.ExportPack(req as never)),
   revealInFileManager: (path: string) => call(z.undefined().or(z.null()), () => App.RevealInFileManager(path)),
   /** onEvent subscribes to a Go event and returns the unsubscribe function. */
