@@ -125,23 +125,8 @@ func runServe(ctx context.Context, c *cli, args []string) int {
 	log.Info("listening", "addr", ln.Addr().String(), "version", version, "sentry", sentryOn,
 		"storage", cfg.Processors[0], "rate_limits", limiterName(c))
 
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		log.Error("serve", "err", err)
-		return exitFail
-	case <-ctx.Done():
-	}
-	// Let requests in flight finish before the pool closes.
-	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		log.Error("shutdown", "err", err)
-		return exitFail
-	}
-	log.Info("stopped")
-	return exitOK
+	// The grace period lets requests in flight finish before the pool closes.
+	return serveUntilDone(ctx, log, srv, ln, 15*time.Second)
 }
 
 func runMigrate(ctx context.Context, c *cli, args []string) int {

@@ -65,21 +65,7 @@ func runWorker(ctx context.Context, c *cli, args []string) int {
 	}
 	srv := &http.Server{Handler: w.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	log.Info("listening", "addr", ln.Addr().String(), "trainer", strings.Join(cfg.Trainer, " "), "dir", cfg.WorkDir)
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		log.Error("serve", "err", err)
-		return exitFail
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return exitFail
-	}
-	log.Info("stopped")
-	return exitOK
+	return serveUntilDone(ctx, log, srv, ln, 10*time.Second)
 }
 
 func workerConfig(c *cli) (worker.Config, error) {
