@@ -147,3 +147,48 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// Actions queued before the outbox knew its account belong to the account
+// signed in at the upgrade; with nobody signed in, to none.
+func TestSQLiteOutboxAccount(t *testing.T) {
+	tests := []struct {
+		name     string
+		settings [][2]string
+		want     string
+	}{
+		{"signed in", [][2]string{{"server_url", "http://s"}, {"account_email", "a@example.com"}}, "a@example.com on http://s"},
+		{"never signed in", nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "local.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			p, err := migrations.Provider(db, goose.DialectSQLite3, migrations.SQLite())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := p.UpTo(ctx, 2); err != nil {
+				t.Fatal(err)
+			}
+			for _, kv := range tt.settings {
+				if _, err := db.Exec(`INSERT INTO settings (key, value) VALUES (?, ?)`, kv[0], kv[1]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := db.Exec(`INSERT INTO sync_outbox (kind, method, path, next_attempt_at) VALUES ('consent_withdraw', 'POST', '/w', '')`); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := p.UpTo(ctx, 3); err != nil {
+				t.Fatal(err)
+			}
+			var got string
+			if err := db.QueryRow(`SELECT account FROM sync_outbox`).Scan(&got); err != nil || got != tt.want {
+				t.Errorf("account: %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+}

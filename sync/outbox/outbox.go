@@ -30,6 +30,10 @@ type Sender interface {
 type Config struct {
 	DB     *sql.DB // the local store's database, migrated
 	Sender Sender
+	// Account names whose entries these are (the app uses "email on
+	// server"). An Outbox sends, lists and settles only its account's
+	// entries: Sender's token must never carry another account's action.
+	Account string
 	// Base is the first retry delay (default 2s), doubled on each failure
 	// up to Max (default 5 min), with jitter: a delay d is drawn uniformly
 	// from [d/2, d]. A Retry-After from the server is honoured when longer.
@@ -134,9 +138,9 @@ func (o *Outbox) Enqueue(ctx context.Context, a Action) (int64, error) {
 	}
 	now := o.format(o.cfg.Now())
 	res, err := o.cfg.DB.ExecContext(ctx,
-		`INSERT INTO sync_outbox (kind, method, path, body, idempotency_key, ref, next_attempt_at, created_at, updated_at)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		a.Kind, a.Method, a.Path, string(body), a.IdempotencyKey, a.Ref, now, now, now)
+		`INSERT INTO sync_outbox (account, kind, method, path, body, idempotency_key, ref, next_attempt_at, created_at, updated_at)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		o.cfg.Account, a.Kind, a.Method, a.Path, string(body), a.IdempotencyKey, a.Ref, now, now, now)
 	if err != nil {
 		return 0, fmt.Errorf("outbox: enqueue %s: %w", a.Kind, err)
 	}
@@ -293,7 +297,7 @@ func (o *Outbox) Run(ctx context.Context) error {
 }
 
 func (o *Outbox) head(ctx context.Context) (Entry, bool, error) {
-	es, err := o.list(ctx, `WHERE status = 'pending' ORDER BY id LIMIT 1`)
+	es, err := o.list(ctx, `AND status = 'pending' ORDER BY id LIMIT 1`)
 	if err != nil || len(es) == 0 {
 		return Entry{}, false, err
 	}
@@ -307,7 +311,7 @@ func (o *Outbox) nextDue(ctx context.Context) (time.Time, bool, error) {
 
 func (o *Outbox) countPending(ctx context.Context) (int, error) {
 	var n int
-	err := o.cfg.DB.QueryRowContext(ctx, `SELECT count(*) FROM sync_outbox WHERE status = 'pending'`).Scan(&n)
+	err := o.cfg.DB.QueryRowContext(ctx, `SELECT count(*) FROM sync_outbox WHERE account = ? AND status = 'pending'`, o.cfg.Account).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("outbox: %w", err)
 	}
@@ -316,20 +320,20 @@ func (o *Outbox) countPending(ctx context.Context) (int, error) {
 
 // Pending lists the entries still to send, in order.
 func (o *Outbox) Pending(ctx context.Context) ([]Entry, error) {
-	return o.list(ctx, `WHERE status = 'pending' ORDER BY id`)
+	return o.list(ctx, `AND status = 'pending' ORDER BY id`)
 }
 
 // Failed lists the entries the server refused for good, with its reasons.
 func (o *Outbox) Failed(ctx context.Context) ([]Entry, error) {
-	return o.list(ctx, `WHERE status = 'failed' ORDER BY id`)
+	return o.list(ctx, `AND status = 'failed' ORDER BY id`)
 }
 
 // Retry puts a failed entry back at its place in the queue, due now.
 // Returns ENotFound if it is not a failed entry.
 func (o *Outbox) Retry(ctx context.Context, id int64) error {
 	res, err := o.cfg.DB.ExecContext(ctx,
-		`UPDATE sync_outbox SET status = 'pending', next_attempt_at = ?, updated_at = ? WHERE id = ? AND status = 'failed'`,
-		o.format(o.cfg.Now()), o.format(o.cfg.Now()), id)
+		`UPDATE sync_outbox SET status = 'pending', next_attempt_at = ?, updated_at = ? WHERE id = ? AND account = ? AND status = 'failed'`,
+		o.format(o.cfg.Now()), o.format(o.cfg.Now()), id, o.cfg.Account)
 	if err != nil {
 		return fmt.Errorf("outbox: retry %d: %w", id, err)
 	}
@@ -343,7 +347,7 @@ func (o *Outbox) Retry(ctx context.Context, id int64) error {
 // Dismiss removes an entry (a failed one the user has read, typically).
 // Returns ENotFound.
 func (o *Outbox) Dismiss(ctx context.Context, id int64) error {
-	res, err := o.cfg.DB.ExecContext(ctx, `DELETE FROM sync_outbox WHERE id = ?`, id)
+	res, err := o.cfg.DB.ExecContext(ctx, `DELETE FROM sync_outbox WHERE id = ? AND account = ?`, id, o.cfg.Account)
 	if err != nil {
 		return fmt.Errorf("outbox: dismiss %d: %w", id, err)
 	}
@@ -353,10 +357,11 @@ func (o *Outbox) Dismiss(ctx context.Context, id int64) error {
 	return nil
 }
 
-func (o *Outbox) list(ctx context.Context, where string) ([]Entry, error) {
+// list returns the account's entries; and continues the WHERE clause.
+func (o *Outbox) list(ctx context.Context, and string) ([]Entry, error) {
 	rows, err := o.cfg.DB.QueryContext(ctx,
 		`SELECT id, kind, method, path, body, idempotency_key, ref, status, attempts, next_attempt_at,
-		        last_status, last_code, last_error, created_at FROM sync_outbox `+where)
+		        last_status, last_code, last_error, created_at FROM sync_outbox WHERE account = ? `+and, o.cfg.Account)
 	if err != nil {
 		return nil, fmt.Errorf("outbox: %w", err)
 	}

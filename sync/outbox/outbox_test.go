@@ -267,3 +267,34 @@ func (r *recorder) DoRaw(_ context.Context, _, path string, body []byte, hdr htt
 	}
 	return nil
 }
+
+// TestAccountsKeepTheirOwnEntries: two accounts share the database; each
+// outbox sends, lists and dismisses only its own entries, so another
+// account's withdrawal never goes with this account's token.
+func TestAccountsKeepTheirOwnEntries(t *testing.T) {
+	ctx := context.Background()
+	db := synctest.OpenDB(t, t.TempDir())
+	recA, recB := &recorder{}, &recorder{}
+	a, _ := outbox.New(outbox.Config{DB: db, Sender: recA, Account: "a@example.com on http://s"})
+	b, _ := outbox.New(outbox.Config{DB: db, Sender: recB, Account: "b@example.com on http://s"})
+	idA, _ := a.Enqueue(ctx, outbox.Action{Kind: "consent_withdraw", Path: "/a-withdraw"})
+	b.Enqueue(ctx, outbox.Action{Kind: "job", Path: "/b-job"})
+	if p, _ := b.Pending(ctx); len(p) != 1 || p[0].Path != "/b-job" {
+		t.Fatalf("b's pending: %+v, want only its job", p)
+	}
+	if err := b.Dismiss(ctx, idA); studio.ErrorCode(err) != studio.ENotFound {
+		t.Errorf("b dismissing a's entry: got %v, want not found", err)
+	}
+	if rep, err := b.Flush(ctx, true); err != nil || rep.Sent != 1 {
+		t.Fatalf("b's flush: %+v, %v", rep, err)
+	}
+	if len(recB.paths) != 1 || recB.paths[0] != "/b-job" {
+		t.Errorf("b sent %v, want only /b-job", recB.paths)
+	}
+	if p, _ := a.Pending(ctx); len(p) != 1 || p[0].ID != idA {
+		t.Fatalf("a's pending after b's flush: %+v, want its withdrawal still there", p)
+	}
+	if rep, _ := a.Flush(ctx, true); rep.Sent != 1 || len(recA.paths) != 1 || recA.paths[0] != "/a-withdraw" {
+		t.Errorf("a's flush: %+v, sent %v", rep, recA.paths)
+	}
+}
