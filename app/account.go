@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/promptforge/lorastudio/internal/consent"
 	"github.com/promptforge/lorastudio/internal/studio"
 	"github.com/promptforge/lorastudio/sync/client"
 	"github.com/promptforge/lorastudio/sync/outbox"
@@ -44,15 +43,18 @@ func (ac *account) outcome(id int64) (outcome, bool) {
 	return o, ok
 }
 
-// outboxFor returns the outbox sending with c, starting its delivery loop
-// on first use.
+// accountKey names an account's outbox entries.
+func accountKey(who token.Account) string { return who.Email + " on " + who.ServerURL }
+
+// outboxFor returns the signed-in account's outbox, sending with c, and
+// starts its delivery loop on first use.
 func (a *App) outboxFor(c *client.Client) (*outbox.Outbox, error) {
 	a.acct.mu.Lock()
 	defer a.acct.mu.Unlock()
 	if a.acct.box != nil {
 		return a.acct.box, nil
 	}
-	box, err := outbox.New(outbox.Config{DB: a.store.DB(), Sender: c, Log: a.log, Done: a.outboxDone})
+	box, err := outbox.New(outbox.Config{DB: a.store.DB(), Sender: c, Account: accountKey(a.acct.who), Log: a.log, Done: a.outboxDone})
 	if err != nil {
 		return nil, err
 	}
@@ -62,8 +64,9 @@ func (a *App) outboxFor(c *client.Client) (*outbox.Outbox, error) {
 	return box, nil
 }
 
-// outboxDone records what the server made of an action, and tells the UI
-// when a training request it queued earlier is accepted.
+// outboxDone records what the server made of an action: it notes the
+// server's id of a consent, and tells the UI when a consent or a training
+// request it queued earlier is settled.
 func (a *App) outboxDone(_ context.Context, e outbox.Entry, response json.RawMessage, err error) {
 	a.acct.mu.Lock()
 	if a.acct.outcomes != nil {
@@ -72,9 +75,21 @@ func (a *App) outboxDone(_ context.Context, e outbox.Entry, response json.RawMes
 	a.acct.mu.Unlock()
 	if err != nil {
 		a.log.Warn("the server refused a queued action", "kind", e.Kind, "err", err)
+		if e.Kind == kindConsent {
+			a.rt.Emit(a.ctx, EventConsentServer, nil)
+		}
 		return
 	}
-	if e.Kind == "job" {
+	switch e.Kind {
+	case kindConsent:
+		var got client.Consent
+		if json.Unmarshal(response, &got) == nil && got.ID != "" {
+			if err := a.store.SetConsentServerID(a.ctx, e.Ref, got.ID); err != nil {
+				a.log.Warn("consent recorded on the server, not noted here", "err", err)
+			}
+		}
+		a.rt.Emit(a.ctx, EventConsentServer, nil)
+	case "job":
 		var job client.JobCreated
 		if json.Unmarshal(response, &job) == nil {
 			a.rt.Emit(a.ctx, EventTrainingStarted, job)
@@ -142,8 +157,8 @@ type SignInRequest struct {
 }
 
 // SignIn signs in and keeps the token in the OS keyring (or the local
-// database where there is none). A consent given on this computer is
-// recorded on the server too, since uploads need it there.
+// database where there is none). A consent given on this computer goes to
+// the server too, through the outbox, since uploads need it there.
 func (a *App) SignIn(req SignInRequest) (AccountStatus, error) {
 	ctx := a.ctx
 	srv := strings.TrimRight(strings.TrimSpace(req.ServerURL), "/")
@@ -172,33 +187,21 @@ func (a *App) SignIn(req SignInRequest) (AccountStatus, error) {
 		return AccountStatus{}, a.fail("sign in", err)
 	}
 	a.acct.mu.Lock()
+	if a.acct.stop != nil { // signed in already: that account's outbox stops
+		a.acct.stop()
+		a.acct.box, a.acct.stop = nil, nil
+	}
 	a.acct.api, a.acct.who = c, who
 	a.acct.mu.Unlock()
-	if err := a.pushConsent(ctx, c); err != nil {
-		a.log.Warn("consent not yet recorded on the server", "err", err)
+	// What this account queued before (offline, or before a sign-out) goes now.
+	if _, err := a.outboxFor(c); err != nil {
+		a.log.Warn("outbox", "err", err)
+	}
+	if err := a.linkConsent(ctx, c); err != nil {
+		a.log.Warn("consent not yet queued for the server", "err", err)
 	}
 	a.log.Info("signed in", "server", srv, "token_storage", a.acct.tokens.Backend())
 	return a.Account(), nil
-}
-
-// pushConsent records the local consent on the server when it has none.
-func (a *App) pushConsent(ctx context.Context, c *client.Client) error {
-	local, err := a.store.LatestConsent(ctx)
-	if err != nil {
-		return nil // nothing to push
-	}
-	if _, err := c.CurrentConsent(ctx); err == nil {
-		return nil
-	}
-	cur := consent.Current
-	if local.TextVersion != cur.Version {
-		return nil // outdated: the user consents again first
-	}
-	got, err := c.GiveConsent(ctx, client.ConsentRequest{Version: cur.Version, SHA256: cur.SHA256, AttestSelf: true})
-	if err != nil {
-		return err
-	}
-	return a.store.SetConsentServerID(ctx, local.ID, got.ID)
 }
 
 // SignOut revokes the token on the server (when it answers) and forgets it
@@ -246,7 +249,7 @@ func (a *App) SyncDataset(opts ValidateOptions) (upload.Result, error) {
 	if err := a.requireConsent(ctx); err != nil {
 		return upload.Result{}, a.fail("sync", err)
 	}
-	if err := a.pushConsent(ctx, c); err != nil {
+	if err := a.consentOnServer(ctx, c); err != nil {
 		return upload.Result{}, a.fail("sync", err)
 	}
 	ds, err := a.store.DraftDataset(ctx)

@@ -1,11 +1,17 @@
 package app_test
 
 import (
+	"bytes"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/promptforge/lorastudio/app"
+	"github.com/promptforge/lorastudio/backend/api"
+	"github.com/promptforge/lorastudio/backend/training"
 	"github.com/promptforge/lorastudio/internal/studio"
+	"github.com/promptforge/lorastudio/internal/worker"
 	"github.com/promptforge/lorastudio/sync/client"
 	"github.com/promptforge/lorastudio/sync/synctest"
 )
@@ -119,5 +125,196 @@ func TestTrainableModelsComeFromTheServer(t *testing.T) {
 	ms, err := a.TrainableModels()
 	if err != nil || len(ms) != 3 || ms[2].ID != "sdxl" || ms[2].Preset.Steps != 1500 || ms[0].Preset.TriggerWord != "ohwx" {
 		t.Fatalf("got %+v, %v; want the three base models with their presets", ms, err)
+	}
+}
+
+// waitFor polls cond for up to 15 s: the outbox delivers in the background.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting until %s", what)
+}
+
+func synced(a *app.App) bool { c, _ := a.GetConsent(); return c.Synced }
+
+// A consent given before sign-in, or while the server is down, reaches the
+// server through the outbox; uploads wait for it with a clear reason.
+func TestConsentGoesThroughTheOutbox(t *testing.T) {
+	be := synctest.NewBackend(t, nil)
+	a, rt := newApp(t, t.TempDir())
+	ctx := t.Context()
+	if st, err := a.GiveConsent(true); err != nil || st.Synced || st.Queued {
+		t.Fatalf("consent signed out: %+v, %v; want recorded here only", st, err)
+	}
+	login := func(email string) *client.Client {
+		c := be.Client(t)
+		if _, err := c.Login(ctx, client.Credentials{Email: email, Password: "a long passphrase"}); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	if _, err := a.SignIn(app.SignInRequest{ServerURL: be.URL, Email: "o@example.com", Password: "a long passphrase", Create: true}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the consent given before sign-in is on the server", func() bool { return synced(a) })
+	if countEvents(rt, app.EventConsentServer) == 0 {
+		t.Error("no consent:server event for the UI")
+	}
+	srv := login("o@example.com")
+	first, err := srv.CurrentConsent(ctx)
+	if err != nil {
+		t.Fatalf("the server's consent after sign-in: %v", err)
+	}
+
+	// Down: the withdrawal and a new consent wait, in order.
+	be.SetDown(true)
+	if e, err := a.WithdrawConsent(); err != nil || e.Server != "queued" {
+		t.Fatalf("withdraw while the server is down: %+v, %v; want queued", e, err)
+	}
+	st, err := a.GiveConsent(true)
+	if err != nil || st.Synced || !st.Queued {
+		t.Fatalf("consent while the server is down: %+v, %v; want queued", st, err)
+	}
+	if _, err := a.SyncDataset(app.ValidateOptions{}); err == nil || !strings.HasPrefix(err.Error(), "unavailable: the server has not recorded your consent yet") {
+		t.Fatalf("upload before the server has the consent: got %v", err)
+	}
+	be.SetDown(false)
+	waitFor(t, "the new consent is on the server", func() bool { return synced(a) })
+	second, err := srv.CurrentConsent(ctx)
+	if err != nil || second.ID == first.ID || !second.CreatedAt.After(first.CreatedAt) {
+		t.Fatalf("the server's consent after the outage: %+v, %v; want a new one after the withdrawal of %s", second, err, first.ID)
+	}
+
+	// Another account on the same computer gets the consent too.
+	if err := a.SignOut(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.SignIn(app.SignInRequest{ServerURL: be.URL, Email: "p@example.com", Password: "a long passphrase", Create: true}); err != nil {
+		t.Fatal(err)
+	}
+	other := login("p@example.com")
+	waitFor(t, "the second account has the consent", func() bool { _, err := other.CurrentConsent(ctx); return err == nil && synced(a) })
+	// Signing back in to the first account links its record, queues nothing.
+	if err := a.SignOut(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.SignIn(app.SignInRequest{ServerURL: be.URL, Email: "o@example.com", Password: "a long passphrase"}); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := a.GetConsent(); !st.Synced || st.Queued {
+		t.Errorf("back on the first account: %+v; want linked to its record", st)
+	}
+	if again, _ := srv.CurrentConsent(ctx); again.ID != second.ID {
+		t.Errorf("the first account got another consent %s, want still %s", again.ID, second.ID)
+	}
+}
+
+// The Trainable Base Model list is what the server's GPU provider trains:
+// here the reference worker set to Flux dev and SDXL only.
+func TestBaseModelsFollowTheServer(t *testing.T) {
+	secret := bytes.Repeat([]byte("s"), 32)
+	w, err := worker.New(worker.Config{DispatchSecrets: [][]byte{secret}, WebhookSecret: secret,
+		Trainer: []string{"true"}, WorkDir: t.TempDir(), BaseModels: []string{"flux-dev", "sdxl"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := httptest.NewServer(w.Handler())
+	t.Cleanup(ws.Close)
+	be := synctest.NewBackend(t, func(c *api.Config) { c.Training.Provider = &training.SelfHosted{URL: ws.URL, Secret: secret} })
+	dir := t.TempDir()
+	a, _ := newApp(t, dir)
+	ids := func(l app.BaseModelList) string {
+		var s []string
+		for _, m := range l.Models {
+			s = append(s, m.ID)
+		}
+		return l.Source + ":" + strings.Join(s, ",")
+	}
+	if got := ids(a.BaseModels()); got != "local:flux-dev,flux-schnell,sdxl" {
+		t.Errorf("signed out: %s", got)
+	}
+	if _, err := a.SignIn(app.SignInRequest{ServerURL: be.URL, Email: "b@example.com", Password: "a long passphrase", Create: true}); err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(a.BaseModels()); got != "server:flux-dev,sdxl" {
+		t.Errorf("signed in: %s, want the worker's two", got)
+	}
+	tests := []struct {
+		model, err string
+	}{
+		{"flux-schnell", "unsupported_base_model: "},
+		{"sora-2", "unknown_base_model: "},
+		{"sdxl", ""},
+	}
+	for _, tt := range tests {
+		_, err := a.SetSelection(app.Selection{TargetPlatform: "veo-3.1", BaseModel: tt.model})
+		if tt.err == "" && err != nil || tt.err != "" && (err == nil || !strings.HasPrefix(err.Error(), tt.err)) {
+			t.Errorf("SetSelection(%s): got %v, want %q", tt.model, err, tt.err)
+		}
+	}
+
+	be.SetDown(true)
+	l := a.BaseModels()
+	if got := ids(l); got != "saved:flux-dev,sdxl" || l.Note == "" || l.CheckedAt == nil {
+		t.Errorf("server down: %s, note %q; want the saved list, saying why", got, l.Note)
+	}
+	app.Shutdown(a)(t.Context())
+	b, _ := newApp(t, dir)
+	if got := ids(b.BaseModels()); got != "saved:flux-dev,sdxl" {
+		t.Errorf("after a restart, server down: %s", got)
+	}
+	if err := b.SignOut(); err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(b.BaseModels()); got != "local:flux-dev,flux-schnell,sdxl" {
+		t.Errorf("signed out again: %s", got)
+	}
+}
+
+// A withdrawal queued offline for one account is never sent with another
+// account's token: it waits for its own account.
+func TestQueuedActionsStayWithTheirAccount(t *testing.T) {
+	be := synctest.NewBackend(t, nil)
+	a, _ := newApp(t, t.TempDir())
+	ctx := t.Context()
+	a.GiveConsent(true)
+	signIn := func(email string, create bool) {
+		t.Helper()
+		if _, err := a.SignIn(app.SignInRequest{ServerURL: be.URL, Email: email, Password: "a long passphrase", Create: create}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	signIn("b@example.com", true)
+	bob := be.Client(t)
+	bob.Login(ctx, client.Credentials{Email: "b@example.com", Password: "a long passphrase"})
+	waitFor(t, "b has the consent", func() bool { return synced(a) })
+	a.SignOut()
+	signIn("a@example.com", true)
+	waitFor(t, "a has the consent", func() bool { return synced(a) })
+
+	be.SetDown(true)
+	if e, err := a.WithdrawConsent(); err != nil || e.Server != "queued" {
+		t.Fatalf("withdraw offline: %+v, %v", e, err)
+	}
+	a.SignOut()
+	be.SetDown(false)
+	a.GiveConsent(true)
+	signIn("b@example.com", false)
+	time.Sleep(time.Second) // the outbox starts at sign-in: room for a wrong delivery
+	if _, err := bob.CurrentConsent(ctx); err != nil {
+		t.Fatalf("b's consent after signing in with a's withdrawal queued: %v; want it untouched", err)
+	}
+	a.SignOut()
+	signIn("a@example.com", false)
+	alice := be.Client(t)
+	alice.Login(ctx, client.Credentials{Email: "a@example.com", Password: "a long passphrase"})
+	// a's withdrawal goes first, then the consent given since.
+	waitFor(t, "a's withdrawal and new consent reach the server", func() bool { return synced(a) })
+	if _, err := bob.CurrentConsent(ctx); err != nil {
+		t.Errorf("b's consent at the end: %v", err)
 	}
 }

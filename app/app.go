@@ -145,9 +145,6 @@ func (a *App) AppInfo() Info { return Info{Version: a.version, DataDir: a.dataDi
 // of them can be trained.
 func (a *App) TargetPlatforms() []studio.Platform { return studio.Platforms() }
 
-// BaseModels returns the models a LoRA can be trained on.
-func (a *App) BaseModels() []studio.BaseModel { return studio.BaseModels() }
-
 // Selection is what the studio's two dropdowns hold.
 type Selection struct {
 	TargetPlatform string `json:"target_platform"`
@@ -181,6 +178,13 @@ func (a *App) SetSelection(sel Selection) (Selection, error) {
 	}
 	if _, err := studio.LookupBaseModel(sel.BaseModel); err != nil {
 		return Selection{}, a.fail("set selection", err)
+	}
+	// A newly picked model must be one the server trains; one saved before
+	// its provider changed stays, so the platform can still be changed.
+	if cur, err := a.GetSelection(); err == nil && cur.BaseModel != sel.BaseModel {
+		if err := a.checkTrainable(sel.BaseModel); err != nil {
+			return Selection{}, a.fail("set selection", err)
+		}
 	}
 	if err := a.store.SetSettings(a.ctx, map[string]string{
 		"target_platform": sel.TargetPlatform,

@@ -99,7 +99,11 @@ func TestSetSelectionRefusesMixups(t *testing.T) {
 func TestListsSayTheTruth(t *testing.T) {
 	a, _ := newApp(t, t.TempDir())
 	trainable := map[string]bool{}
-	for _, m := range a.BaseModels() {
+	models := a.BaseModels()
+	if models.Source != app.ModelsLocal {
+		t.Errorf("signed out, the base models come from %q, want local", models.Source)
+	}
+	for _, m := range models.Models {
 		trainable[m.ID] = true
 	}
 	for _, p := range a.TargetPlatforms() {
@@ -107,7 +111,7 @@ func TestListsSayTheTruth(t *testing.T) {
 			t.Errorf("target platform %s offered as trainable", p.ID)
 		}
 	}
-	if len(a.TargetPlatforms()) != 6 || len(a.BaseModels()) != 3 {
-		t.Errorf("got %d platforms and %d base models, want 6 and 3", len(a.TargetPlatforms()), len(a.BaseModels()))
+	if len(a.TargetPlatforms()) != 6 || len(models.Models) != 3 {
+		t.Errorf("got %d platforms and %d base models, want 6 and 3", len(a.TargetPlatforms()), len(models.Models))
 	}
 }

@@ -20,14 +20,25 @@ import (
 // bytes whose hash the backend records.
 func (a *App) ConsentText() consent.Text { return consent.Current }
 
-// ConsentStatus says whether consent is on record on this computer.
+// EventConsentServer tells the UI that the server recorded, or refused,
+// the consent queued for it; GetConsent says which.
+const EventConsentServer = "consent:server"
+
+// kindConsent is the outbox kind of a consent on its way to the server.
+const kindConsent = "consent"
+
+// ConsentStatus says whether consent is on record on this computer, and on
+// the server when signed in.
 type ConsentStatus struct {
-	Given     bool       `json:"given"`
-	Version   string     `json:"version,omitempty"`
-	GivenAt   *time.Time `json:"given_at,omitempty"`
-	Outdated  bool       `json:"outdated"` // given to an older text: ask again
-	Synced    bool       `json:"synced"`   // recorded on the server too
-	Retention int        `json:"retention_days,omitempty"`
+	Given    bool       `json:"given"`
+	Version  string     `json:"version,omitempty"`
+	GivenAt  *time.Time `json:"given_at,omitempty"`
+	Outdated bool       `json:"outdated"` // given to an older text: ask again
+	Synced   bool       `json:"synced"`   // recorded on the server too
+	Queued   bool       `json:"queued"`   // waiting in the outbox for the server
+	// ServerError is the server's refusal of the queued consent, if any.
+	ServerError string `json:"server_error,omitempty"`
+	Retention   int    `json:"retention_days,omitempty"`
 }
 
 // GetConsent returns the consent on record, if any.
@@ -39,8 +50,37 @@ func (a *App) GetConsent() (ConsentStatus, error) {
 	if err != nil {
 		return ConsentStatus{}, a.fail("read consent", err)
 	}
-	return ConsentStatus{Given: true, Version: c.TextVersion, GivenAt: &c.CreatedAt, Outdated: c.TextVersion != consent.Current.Version,
-		Synced: c.ServerID != "", Retention: c.RetentionDays}, nil
+	st := ConsentStatus{Given: true, Version: c.TextVersion, GivenAt: &c.CreatedAt, Outdated: c.TextVersion != consent.Current.Version,
+		Synced: c.ServerID != "", Retention: c.RetentionDays}
+	if st.Synced {
+		return st, nil
+	}
+	if cl, err := a.signedIn(); err == nil {
+		if box, err := a.outboxFor(cl); err == nil {
+			st.Queued, st.ServerError = consentQueued(a.ctx, box, c.ID)
+		}
+	}
+	return st, nil
+}
+
+// consentQueued says whether the consent id waits in the outbox, or why the
+// server refused it.
+func consentQueued(ctx context.Context, box *outbox.Outbox, id string) (queued bool, refusal string) {
+	if pending, err := box.Pending(ctx); err == nil {
+		for _, e := range pending {
+			if e.Kind == kindConsent && e.Ref == id {
+				return true, ""
+			}
+		}
+	}
+	if failed, err := box.Failed(ctx); err == nil {
+		for _, e := range failed {
+			if e.Kind == kindConsent && e.Ref == id {
+				return false, e.LastError
+			}
+		}
+	}
+	return false, ""
 }
 
 // GiveConsent records consent to the current text. attestSelf is the
@@ -59,6 +99,11 @@ func (a *App) GiveConsent(attestSelf bool) (ConsentStatus, error) {
 		return ConsentStatus{}, a.fail("give consent", err)
 	}
 	a.log.Info("consent recorded locally", "version", cur.Version)
+	if c, err := a.signedIn(); err == nil {
+		if err := a.queueConsent(a.ctx, c); err != nil {
+			a.log.Warn("consent not yet queued for the server", "err", err)
+		}
+	}
 	return a.GetConsent()
 }
 
@@ -93,10 +138,11 @@ func (a *App) WithdrawConsent() (Erased, error) {
 		e.Server = "queued"
 		if box, err := a.outboxFor(c); err == nil {
 			// Training asked for before the withdrawal must never start
-			// after it, and must not hold the withdrawal back in the queue.
+			// after it, and must not hold the withdrawal back in the queue;
+			// a consent not yet delivered need not go at all.
 			if pending, err := box.Pending(a.ctx); err == nil {
 				for _, p := range pending {
-					if p.Kind == "job" || p.Kind == "activate" {
+					if p.Kind == "job" || p.Kind == "activate" || p.Kind == kindConsent {
 						_ = box.Dismiss(a.ctx, p.ID)
 					}
 				}
@@ -127,4 +173,92 @@ func (a *App) requireConsent(ctx context.Context) error {
 		return studio.Errorf("consent_outdated", "the consent text changed; read it and consent again before adding photos")
 	}
 	return nil
+}
+
+// linkConsent, at sign-in, ties the local consent to the account's: the
+// server's own record when it has one to the same text, or else a consent
+// queued in the outbox for it. A link to another account is dropped.
+func (a *App) linkConsent(ctx context.Context, c *client.Client) error {
+	local, err := a.store.LatestConsent(ctx)
+	if studio.ErrorCode(err) == studio.ENotFound {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	srv, err := c.CurrentConsent(ctx)
+	switch {
+	case err == nil && !srv.Outdated && srv.Version == local.TextVersion:
+		if err := a.store.SetConsentServerID(ctx, local.ID, srv.ID); err != nil {
+			return err
+		}
+		a.rt.Emit(ctx, EventConsentServer, nil)
+		return nil
+	case err == nil || studio.ErrorCode(err) == "consent_required":
+		if err := a.store.SetConsentServerID(ctx, local.ID, ""); err != nil {
+			return err
+		}
+	}
+	return a.queueConsent(ctx, c)
+}
+
+// queueConsent puts the local consent in the outbox for the server, unless
+// the server has it, it is queued already, or its text is outdated (the
+// user consents again first).
+func (a *App) queueConsent(ctx context.Context, c *client.Client) error {
+	box, err := a.outboxFor(c)
+	if err != nil {
+		return err
+	}
+	local, err := a.store.LatestConsent(ctx)
+	if studio.ErrorCode(err) == studio.ENotFound {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	cur := consent.Current
+	if local.ServerID != "" || local.TextVersion != cur.Version {
+		return nil
+	}
+	if queued, _ := consentQueued(ctx, box, local.ID); queued {
+		return nil
+	}
+	_, err = box.Enqueue(ctx, outbox.Action{
+		Kind: kindConsent, Path: client.PathConsents, Ref: local.ID,
+		Body: client.ConsentRequest{Version: cur.Version, SHA256: local.TextSHA256, AttestSelf: true},
+	})
+	return err
+}
+
+// consentOnServer makes sure the server has the consent before photos go
+// up: it sends what the outbox holds now and says why not when it cannot.
+func (a *App) consentOnServer(ctx context.Context, c *client.Client) error {
+	if err := a.queueConsent(ctx, c); err != nil {
+		return err
+	}
+	local, err := a.store.LatestConsent(ctx)
+	if err != nil {
+		return err
+	}
+	if local.ServerID != "" {
+		return nil
+	}
+	box, err := a.outboxFor(c)
+	if err != nil {
+		return err
+	}
+	if _, err := box.Flush(ctx, true); err != nil {
+		return err
+	}
+	if local, err = a.store.LatestConsent(ctx); err != nil {
+		return err
+	}
+	if local.ServerID != "" {
+		return nil
+	}
+	if _, refusal := consentQueued(ctx, box, local.ID); refusal != "" {
+		return studio.Errorf("consent_refused", "the server did not accept your consent: %s", refusal)
+	}
+	return studio.Errorf(studio.EUnavailable, "the server has not recorded your consent yet: it waits in the outbox and goes as soon as the server answers; try the upload again then")
 }

@@ -233,39 +233,3 @@ func (a *App) Activate(versionID string, weight float64, targetPlatform string) 
 	}
 	return Activation{Identity: &ident}, nil
 }
-
-// Preset is a base model's training parameters as the server starts them.
-type Preset struct {
-	Rank            int     `json:"rank"`
-	Steps           int     `json:"steps"`
-	LearningRate    float64 `json:"learning_rate"`
-	Resolution      int     `json:"resolution"`
-	TriggerWord     string  `json:"trigger_word"`
-	CaptionTemplate string  `json:"caption_template"`
-}
-
-// TrainableModel is a base model the signed-in server can train, with its
-// preset.
-type TrainableModel struct {
-	ID     string `json:"id"`
-	Name   string `json:"name"`
-	Preset Preset `json:"preset"`
-}
-
-// TrainableModels asks the server which base models its GPU provider
-// trains, and their presets, so the training settings offer only what
-// will be accepted.
-func (a *App) TrainableModels() ([]TrainableModel, error) {
-	c, err := a.signedIn()
-	if err != nil {
-		return nil, a.fail("trainable models", err)
-	}
-	var out []TrainableModel
-	if err := c.Do(a.ctx, http.MethodGet, "/api/lora/base-models", nil, nil, &out); err != nil {
-		return nil, a.fail("trainable models", err)
-	}
-	if out == nil {
-		out = []TrainableModel{}
-	}
-	return out, nil
-}

@@ -79,9 +79,10 @@ func (s *Store) EraseDatasets(ctx context.Context) (int, error) {
 	return n, tx.Commit()
 }
 
-// SetConsentServerID notes that the server recorded the local consent id.
+// SetConsentServerID notes that the server recorded the local consent id
+// as serverID; an empty serverID says it has not (another account, say).
 func (s *Store) SetConsentServerID(ctx context.Context, id, serverID string) error {
-	if _, err := s.db.ExecContext(ctx, `UPDATE consents SET server_id = ? WHERE id = ?`, serverID, id); err != nil {
+	if _, err := s.db.ExecContext(ctx, `UPDATE consents SET server_id = NULLIF(?, '') WHERE id = ?`, serverID, id); err != nil {
 		return fmt.Errorf("localstore: consent server id: %w", err)
 	}
 	return nil

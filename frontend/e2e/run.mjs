@@ -114,6 +114,8 @@ async function startBackend(blobDir) {
       LORASTUDIO_WORKER_TRAINER: path.join(repoRoot, "internal", "worker", "testdata", "fake-trainer.sh"),
       LORASTUDIO_WORKER_DIR: path.join(blobDir, "worker"),
       FAKE_TRAINER_MS_PER_KSTEP: "1500",
+      // Not Flux schnell: the app must offer what this server trains, not what it knows.
+      LORASTUDIO_WORKER_BASE_MODELS: "flux-dev,sdxl",
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -314,13 +316,19 @@ try {
     await page.screenshot({ path: path.join(artifacts, "e2e-3-validated.png"), fullPage: true });
   });
 
-  await check("signing in to the real backend and uploading, killed half-way and resumed, with progress", async () => {
+  await check("signing in to the real backend (consent and base models follow it) and uploading, killed half-way and resumed, with progress", async () => {
     await page.getByLabel("Server address").fill(backend.url);
     await page.getByLabel("Email").fill(`e2e-${Date.now()}@example.com`);
     await page.getByLabel("Password").fill("a long passphrase");
     await page.getByLabel("Create an account on this server").check();
     await page.getByRole("button", { name: "Create account" }).click();
     await page.getByTestId("signed-in").waitFor();
+    // The consent given before sign-in goes through the outbox; the trainable list is now the server's.
+    await page.getByTestId("consent-status").getByText("Recorded on the server too.").waitFor({ timeout: 15_000 });
+    await page.locator('[data-testid="base-model-source"][data-source="server"]').waitFor();
+    await page.getByRole("combobox", { name: "Trainable Base Model" }).click();
+    assertEqual(await page.getByRole("option").allTextContents(), ["Flux dev", "SDXL"], "base models the server's worker trains");
+    await page.keyboard.press("Escape");
     await page.evaluate(() => {
       window.__syncEvents = 0;
       window.__syncDone = 0;

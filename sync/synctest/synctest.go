@@ -62,6 +62,16 @@ type Backend struct {
 	mu   sync.Mutex
 	puts map[string]int64 // bytes received by storage PUTs, by URL path + part
 	reqs map[string]int   // storage PUTs received, by URL path + part
+	down bool             // answer 503 to everything, as during an outage
+}
+
+// SetDown starts (true) or ends an outage: meanwhile every request gets a
+// 503 with a Retry-After of one second, as from a proxy in front of a
+// server being restarted.
+func (b *Backend) SetDown(down bool) {
+	b.mu.Lock()
+	b.down = down
+	b.mu.Unlock()
 }
 
 // NewBackend starts api.New on an httptest server, exactly as the backend's
@@ -77,6 +87,14 @@ func NewBackend(tb testing.TB, mod func(*api.Config)) *Backend {
 	b := &Backend{Clock: &Clock{}, puts: map[string]int64{}, reqs: map[string]int{}}
 	var h http.Handler
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b.mu.Lock()
+		down := b.down
+		b.mu.Unlock()
+		if down {
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, "service unavailable", http.StatusServiceUnavailable)
+			return
+		}
 		if r.Method == http.MethodPut && strings.HasPrefix(r.URL.Path, "/blob/") {
 			id := r.URL.Path + "#" + r.URL.Query().Get("part")
 			// A copy: the server must still see its own body, or it would

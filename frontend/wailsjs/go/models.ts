@@ -52,6 +52,43 @@ export namespace app {
 		    return a;
 		}
 	}
+	export class BaseModelList {
+	    models: studio.BaseModel[];
+	    source: string;
+	    // Go type: time
+	    checked_at?: any;
+	    note?: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new BaseModelList(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.models = this.convertValues(source["models"], studio.BaseModel);
+	        this.source = source["source"];
+	        this.checked_at = this.convertValues(source["checked_at"], null);
+	        this.note = source["note"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
 	export class ConsentStatus {
 	    given: boolean;
 	    version?: string;
@@ -59,6 +96,8 @@ export namespace app {
 	    given_at?: any;
 	    outdated: boolean;
 	    synced: boolean;
+	    queued: boolean;
+	    server_error?: string;
 	    retention_days?: number;
 	
 	    static createFrom(source: any = {}) {
@@ -72,6 +111,8 @@ export namespace app {
 	        this.given_at = this.convertValues(source["given_at"], null);
 	        this.outdated = source["outdated"];
 	        this.synced = source["synced"];
+	        this.queued = source["queued"];
+	        this.server_error = source["server_error"];
 	        this.retention_days = source["retention_days"];
 	    }
 	

@@ -50,6 +50,69 @@ describe("StudioShell", () => {
     expect(screen.getByRole("combobox", { name: "Target Platform" })).toHaveTextContent("Veo 3.1");
   });
 
+  it("says who decided the trainable list, and reloads it at sign-in", async () => {
+    const user = userEvent.setup();
+    let signedIn = false;
+    const api = fakeApi({
+      account: vi.fn(async () => ({ signed_in: signedIn, token_storage: "sqlite" })),
+      signIn: vi.fn(async (r) => {
+        signedIn = true;
+        return { signed_in: true, server_url: r.server_url, email: r.email, token_storage: "sqlite" };
+      }),
+      baseModels: vi.fn(async () =>
+        signedIn
+          ? { models: [{ id: "sdxl", name: "SDXL", resolution: 1024, default_weight: 0.8 }], source: "server" as const }
+          : { models: [{ id: "flux-dev", name: "Flux dev", resolution: 1024, default_weight: 1 }], source: "local" as const },
+      ),
+    });
+    render(<StudioShell api={api} />);
+    const source = await screen.findByTestId("base-model-source");
+    expect(source).toHaveTextContent("sign in to see which ones your server trains");
+    await user.type(screen.getByLabelText("Email"), "me@example.com");
+    await user.type(screen.getByLabelText("Password"), "a long passphrase");
+    await user.click(screen.getByRole("button", { name: "Sign in" }));
+    await waitFor(() => expect(source).toHaveAttribute("data-source", "server"));
+    expect(source).toHaveTextContent("The models your server's GPU provider trains.");
+    // The saved Flux dev is not among them: say so rather than show an empty box.
+    expect(within(source).getByRole("alert")).toHaveTextContent("Your server does not train flux-dev");
+    await user.click(screen.getByRole("combobox", { name: "Trainable Base Model" }));
+    expect((await screen.findAllByRole("option")).map((o) => o.textContent)).toEqual(["SDXL"]);
+  });
+
+  it("says when the server's list is an old one, and why", async () => {
+    const api = fakeApi({
+      baseModels: vi.fn(async () => ({
+        models: [{ id: "flux-dev", name: "Flux dev", resolution: 1024, default_weight: 1 }],
+        source: "saved" as const,
+        checked_at: "2026-11-26T10:00:00Z",
+        note: "the server did not answer (connection refused); this is its list as last seen",
+      })),
+    });
+    render(<StudioShell api={api} />);
+    const source = await screen.findByTestId("base-model-source");
+    expect(source).toHaveTextContent(/Your server's list as of .*2026.* The server did not answer \(connection refused\)/);
+    expect(within(source).queryByRole("alert")).toBeNull();
+  });
+
+  it("shows whether the consent reached the server, and follows the outbox", async () => {
+    let consent = { given: true, version: "v1", outdated: false, synced: false, queued: true };
+    let onServer: () => void = () => {};
+    const api = fakeApi({
+      account: vi.fn(async () => ({ signed_in: true, server_url: "http://s", email: "a@b.c", token_storage: "sqlite" })),
+      getConsent: vi.fn(async () => consent),
+      onEvent: vi.fn((name: string, fn: () => void) => {
+        if (name === "consent:server") onServer = fn;
+        return () => {};
+      }),
+    });
+    render(<StudioShell api={api} />);
+    const status = await screen.findByTestId("consent-status");
+    await waitFor(() => expect(status).toHaveTextContent("Waiting to be recorded on the server"));
+    consent = { ...consent, synced: true, queued: false };
+    onServer();
+    await waitFor(() => expect(status).toHaveTextContent("Recorded on the server too."));
+  });
+
   it("explains a load failure instead of showing an empty screen", async () => {
     render(<StudioShell api={fakeApi({ getSelection: vi.fn(async () => Promise.reject(new Error("db locked"))) })} />);
     expect(await screen.findByRole("alert")).toHaveTextContent("db locked");

@@ -11,14 +11,14 @@ import { CompilePanel } from "@/features/compiler/compile-panel";
 import { AccountPanel } from "@/features/account/account-panel";
 import { TrainingPanel } from "@/features/training/training-panel";
 import { jobCreatedSchema, type JobCreated, type TrainingParams } from "@/lib/api";
-import { useEffect, useState } from "react";
-import type { ConsentStatus } from "@/lib/api";
+import { useEffect, useState, type ReactNode } from "react";
+import type { BaseModelList, ConsentStatus } from "@/lib/api";
 import { useSelection } from "./use-selection";
 import { useTheme } from "./use-theme";
 
 /** StudioShell is the first screen: the studio's frame and its two dropdowns. */
 export function StudioShell({ api = defaultApi }: { api?: Api }) {
-  const { state, update } = useSelection(api);
+  const { state, update, reloadModels } = useSelection(api);
   const { theme, toggle } = useTheme();
   const [consent, setConsent] = useState<ConsentStatus | null>(null);
   const [notice, setNotice] = useState<string>();
@@ -49,6 +49,15 @@ export function StudioShell({ api = defaultApi }: { api?: Api }) {
     );
   };
   const loadConsent = () => api.getConsent().then(setConsent, () => setConsent(null));
+  // The outbox settles a queued consent later; it says so with an event.
+  useEffect(
+    () =>
+      api.onEvent("consent:server", () => {
+        void loadConsent();
+      }),
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [api],
+  );
   useEffect(() => {
     api.account().then(
       (a) => {
@@ -103,10 +112,12 @@ export function StudioShell({ api = defaultApi }: { api?: Api }) {
               label="Trainable Base Model"
               description="The model your LoRA is trained on. Used only for training; a LoRA loads in Flux or SDXL pipelines."
               value={state.selection.base_model}
-              options={state.baseModels}
+              options={state.baseModels.models}
               disabled={state.saving}
               onChange={(v) => update({ base_model: v })}
-            />
+            >
+              <ModelsSource list={state.baseModels} selected={state.selection.base_model} />
+            </ChoiceCard>
 
             <p className="text-sm text-muted-foreground md:col-span-2" aria-live="polite" data-testid="selection-status">
               {state.saveError ? (
@@ -119,7 +130,12 @@ export function StudioShell({ api = defaultApi }: { api?: Api }) {
                 <>
                   Generate for{" "}
                   <strong>{state.platforms.find((p) => p.id === state.selection.target_platform)?.name}</strong>; train
-                  on <strong>{state.baseModels.find((m) => m.id === state.selection.base_model)?.name}</strong>.
+                  on{" "}
+                  <strong>
+                    {state.baseModels.models.find((m) => m.id === state.selection.base_model)?.name ??
+                      state.selection.base_model}
+                  </strong>
+                  .
                 </>
               )}
             </p>
@@ -166,7 +182,17 @@ export function StudioShell({ api = defaultApi }: { api?: Api }) {
                     />
                   )}
                   <div className="flex items-center gap-3 text-xs text-muted-foreground">
-                    <span>Consent given{consent.version ? ` to version ${consent.version}` : ""}.</span>
+                    <span data-testid="consent-status">
+                      Consent given{consent.version ? ` to version ${consent.version}` : ""}.
+                      {signedIn &&
+                        (consent.synced
+                          ? " Recorded on the server too."
+                          : consent.server_error
+                            ? ` The server did not accept it: ${consent.server_error}`
+                            : consent.queued
+                              ? " Waiting to be recorded on the server: it goes as soon as the server answers."
+                              : "")}
+                    </span>
                     <WithdrawConsent
                       api={api}
                       onWithdrawn={(photos, server) => {
@@ -187,7 +213,11 @@ export function StudioShell({ api = defaultApi }: { api?: Api }) {
               )}
               <AccountPanel
                 api={api}
-                onChange={(a) => setSignedIn(a.signed_in)}
+                onChange={(a) => {
+                  setSignedIn(a.signed_in);
+                  void reloadModels();
+                  void loadConsent();
+                }}
               />
               <CompilePanel api={api} targetPlatform={state.selection.target_platform} />
             </div>
@@ -207,6 +237,7 @@ function ChoiceCard(props: {
   options: { id: string; name: string }[];
   disabled: boolean;
   onChange: (id: string) => void;
+  children?: ReactNode;
 }) {
   return (
     <Card>
@@ -229,7 +260,30 @@ function ChoiceCard(props: {
             ))}
           </SelectContent>
         </Select>
+        {props.children}
       </CardContent>
     </Card>
+  );
+}
+
+/** ModelsSource says who decided the list of trainable base models. */
+function ModelsSource({ list, selected }: { list: BaseModelList; selected: string }) {
+  const when = list.checked_at ? new Date(list.checked_at).toLocaleString() : "";
+  return (
+    <div className="mt-2 space-y-1 text-xs text-muted-foreground" data-testid="base-model-source" data-source={list.source}>
+      <p>
+        {list.source === "server"
+          ? "The models your server's GPU provider trains."
+          : list.source === "saved"
+            ? `Your server's list as of ${when}.`
+            : "Every base model LoRA Studio knows: sign in to see which ones your server trains."}
+        {list.note && ` ${list.note[0].toUpperCase()}${list.note.slice(1)}.`}
+      </p>
+      {!list.models.some((m) => m.id === selected) && (
+        <p role="alert" className="text-destructive">
+          Your server does not train {selected}: pick one of the models it lists.
+        </p>
+      )}
+    </div>
   );
 }

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from "react";
-import { api as defaultApi, type Api, type BaseModel, type Platform, type Selection } from "@/lib/api";
+import { api as defaultApi, type Api, type BaseModelList, type Platform, type Selection } from "@/lib/api";
 
 export type SelectionState =
   | { status: "loading" }
@@ -7,7 +7,7 @@ export type SelectionState =
   | {
       status: "ready";
       platforms: Platform[];
-      baseModels: BaseModel[];
+      baseModels: BaseModelList;
       selection: Selection;
       saving: boolean;
       saveError?: string;
@@ -16,6 +16,8 @@ export type SelectionState =
 /**
  * useSelection loads the two lists and the saved choice from Go, and saves a
  * change back. What it shows is what Go answered, never an optimistic guess.
+ * reloadModels asks Go for the base models again: signing in or out changes
+ * who decides what can be trained.
  */
 export function useSelection(api: Api = defaultApi) {
   const [state, setState] = useState<SelectionState>({ status: "loading" });
@@ -49,5 +51,14 @@ export function useSelection(api: Api = defaultApi) {
     [api, state],
   );
 
-  return { state, update };
+  const reloadModels = useCallback(async () => {
+    try {
+      const baseModels = await api.baseModels();
+      setState((s) => (s.status === "ready" ? { ...s, baseModels } : s));
+    } catch {
+      // keep the list shown; the training panel says what the server refuses
+    }
+  }, [api]);
+
+  return { state, update, reloadModels };
 }

@@ -20,6 +20,16 @@ export const baseModelSchema = z.object({
 });
 export type BaseModel = z.infer<typeof baseModelSchema>;
 
+/** What the Trainable Base Model dropdown offers, and where the list comes from. */
+export const baseModelListSchema = z.object({
+  models: z.array(baseModelSchema),
+  /** server: the signed-in server's GPU provider; saved: its list as last seen; local: signed out. */
+  source: z.enum(["server", "saved", "local"]),
+  checked_at: z.string().optional(),
+  note: z.string().optional(),
+});
+export type BaseModelList = z.infer<typeof baseModelListSchema>;
+
 export const selectionSchema = z.object({
   target_platform: z.string(),
   base_model: z.string(),
@@ -40,6 +50,8 @@ export const consentStatusSchema = z.object({
   given_at: z.string().optional(),
   outdated: z.boolean(),
   synced: z.boolean(),
+  queued: z.boolean().optional(),
+  server_error: z.string().optional(),
   retention_days: z.number().optional(),
 });
 export type ConsentStatus = z.infer<typeof consentStatusSchema>;
@@ -249,7 +261,7 @@ async function call<T>(schema: z.ZodType<T>, p: () => Promise<unknown>): Promise
 export const api = {
   appInfo: () => call(appInfoSchema, () => App.AppInfo()),
   targetPlatforms: () => call(z.array(platformSchema), () => App.TargetPlatforms()),
-  baseModels: () => call(z.array(baseModelSchema), () => App.BaseModels()),
+  baseModels: () => call(baseModelListSchema, () => App.BaseModels()),
   getSelection: () => call(selectionSchema, () => App.GetSelection()),
   setSelection: (sel: Selection) => call(selectionSchema, () => App.SetSelection(sel)),
   consentText: () => call(consentTextSchema, () => App.ConsentText()),

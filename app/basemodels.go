@@ -1,0 +1,159 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/promptforge/lorastudio/internal/studio"
+	"github.com/promptforge/lorastudio/sync/client"
+)
+
+// Where a BaseModelList comes from.
+const (
+	ModelsFromServer = "server" // the signed-in server's GPU provider, just now
+	ModelsSaved      = "saved"  // the server's list as last seen; it did not answer now
+	ModelsLocal      = "local"  // signed out: every base model LoRA Studio knows
+)
+
+// BaseModelList is what the Trainable Base Model dropdown offers: what the
+// signed-in server's GPU provider trains, or, signed out, every base model
+// LoRA Studio knows (the server decides at sign-in).
+type BaseModelList struct {
+	Models    []studio.BaseModel `json:"models"`
+	Source    string             `json:"source"`
+	CheckedAt *time.Time         `json:"checked_at,omitempty"`
+	Note      string             `json:"note,omitempty"` // why the list is not fresh from the server
+}
+
+// savedModels is the server's list as last seen, kept in the settings.
+type savedModels struct {
+	ServerURL string    `json:"server_url"`
+	Email     string    `json:"email"`
+	IDs       []string  `json:"ids"`
+	CheckedAt time.Time `json:"checked_at"`
+}
+
+const savedModelsKey = "server_base_models"
+
+// modelsTimeout bounds the dropdown's wait for the server.
+const modelsTimeout = 5 * time.Second
+
+// BaseModels returns the models a LoRA can be trained on: the server's
+// list when signed in (saved for when it cannot be reached), the local
+// registry otherwise. None of them is a target platform.
+func (a *App) BaseModels() BaseModelList {
+	c, err := a.signedIn()
+	if err != nil {
+		return BaseModelList{Models: studio.BaseModels(), Source: ModelsLocal}
+	}
+	ctx, cancel := context.WithTimeout(a.ctx, modelsTimeout)
+	defer cancel()
+	ms, err := a.fetchTrainable(ctx, c)
+	if err == nil {
+		now := time.Now().UTC()
+		ids := make([]string, len(ms))
+		for i, m := range ms {
+			ids[i] = m.ID
+		}
+		a.acct.mu.Lock()
+		who := a.acct.who
+		a.acct.mu.Unlock()
+		if b, err := json.Marshal(savedModels{ServerURL: who.ServerURL, Email: who.Email, IDs: ids, CheckedAt: now}); err == nil {
+			if err := a.store.SetSettings(a.ctx, map[string]string{savedModelsKey: string(b)}); err != nil {
+				a.log.Warn("base models not saved", "err", err)
+			}
+		}
+		return BaseModelList{Models: registryModels(ids), Source: ModelsFromServer, CheckedAt: &now}
+	}
+	note := "the server did not answer (" + studio.ErrorMessage(err) + ")"
+	if saved, ok := a.savedModels(); ok {
+		return BaseModelList{Models: registryModels(saved.IDs), Source: ModelsSaved, CheckedAt: &saved.CheckedAt,
+			Note: note + "; this is its list as last seen"}
+	}
+	return BaseModelList{Models: studio.BaseModels(), Source: ModelsLocal,
+		Note: note + "; these are all the base models LoRA Studio knows, and the server may not train every one"}
+}
+
+// savedModels returns the signed-in account's saved list, if any.
+func (a *App) savedModels() (savedModels, bool) {
+	v, err := a.store.Setting(a.ctx, savedModelsKey)
+	if err != nil {
+		return savedModels{}, false
+	}
+	var s savedModels
+	a.acct.mu.Lock()
+	who := a.acct.who
+	a.acct.mu.Unlock()
+	if json.Unmarshal([]byte(v), &s) != nil || s.ServerURL != who.ServerURL || s.Email != who.Email {
+		return savedModels{}, false
+	}
+	return s, true
+}
+
+// registryModels maps ids to the registry's models, in the registry's
+// order, leaving out any id this version of the app does not know.
+func registryModels(ids []string) []studio.BaseModel {
+	out := []studio.BaseModel{}
+	for _, m := range studio.BaseModels() {
+		if slices.Contains(ids, m.ID) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// checkTrainable refuses, when signed in, a base model the server's
+// provider was last seen not to train.
+func (a *App) checkTrainable(id string) error {
+	if _, err := a.signedIn(); err != nil {
+		return nil
+	}
+	if s, ok := a.savedModels(); ok && !slices.Contains(s.IDs, id) {
+		return studio.Errorf("unsupported_base_model", "the server's GPU provider does not train %s; pick one of the models it lists", id)
+	}
+	return nil
+}
+
+// Preset is a base model's training parameters as the server starts them.
+type Preset struct {
+	Rank            int     `json:"rank"`
+	Steps           int     `json:"steps"`
+	LearningRate    float64 `json:"learning_rate"`
+	Resolution      int     `json:"resolution"`
+	TriggerWord     string  `json:"trigger_word"`
+	CaptionTemplate string  `json:"caption_template"`
+}
+
+// TrainableModel is a base model the signed-in server can train, with its
+// preset.
+type TrainableModel struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Preset Preset `json:"preset"`
+}
+
+// TrainableModels asks the server which base models its GPU provider
+// trains, and their presets, so the training settings offer only what
+// will be accepted.
+func (a *App) TrainableModels() ([]TrainableModel, error) {
+	c, err := a.signedIn()
+	if err != nil {
+		return nil, a.fail("trainable models", err)
+	}
+	out, err := a.fetchTrainable(a.ctx, c)
+	if err != nil {
+		return nil, a.fail("trainable models", err)
+	}
+	return out, nil
+}
+
+func (a *App) fetchTrainable(ctx context.Context, c *client.Client) ([]TrainableModel, error) {
+	out := []TrainableModel{}
+	if err := c.Do(ctx, http.MethodGet, "/api/lora/base-models", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
