@@ -54,6 +54,7 @@ var statusOf = map[string]int{
 	"provider_unavailable":      http.StatusServiceUnavailable,
 	"training_unavailable":      http.StatusServiceUnavailable,
 	"version_not_ready":         http.StatusConflict,
+	"job_finished":              http.StatusConflict,
 	"weight_out_of_bounds":      http.StatusBadRequest,
 	"webhook_unauthenticated":   http.StatusUnauthorized,
 	"webhook_malformed":         http.StatusBadRequest,

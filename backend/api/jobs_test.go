@@ -40,6 +40,11 @@ type jobsEnv struct {
 
 func newJobsEnv(t *testing.T, ingester func(*pgstore.Store, blob.Store) *training.Ingester) *jobsEnv {
 	t.Helper()
+	return newJobsEnvWith(t, ingester, stubProvider{})
+}
+
+func newJobsEnvWith(t *testing.T, ingester func(*pgstore.Store, blob.Store) *training.Ingester, provider training.Provider) *jobsEnv {
+	t.Helper()
 	ctx := context.Background()
 	store, err := pgstore.Open(ctx, pgtest.NewDatabase(t))
 	if err != nil {
@@ -58,7 +63,7 @@ func newJobsEnv(t *testing.T, ingester func(*pgstore.Store, blob.Store) *trainin
 	cfg := api.Config{Store: store, Blobs: local, BlobHandler: local.Handler(),
 		Password: auth.Params{Memory: 1024, Time: 1, Threads: 1, KeyLen: 32},
 		Limiter:  api.NewMemoryLimiter(map[string]api.Limit{}), Processors: []string{"storage: test", "training: stub"},
-		Training: api.Training{Provider: stubProvider{}, Queue: training.Queue{Client: rc}, DispatchSecret: []byte("secret")}}
+		Training: api.Training{Provider: provider, Queue: training.Queue{Client: rc}, DispatchSecret: []byte("secret")}}
 	if ingester != nil {
 		cfg.Training.Ingester = ingester(store, local)
 	}
@@ -226,4 +231,91 @@ func TestWebhookTestVector(t *testing.T) {
 			t.Errorf("body %s: got %d %s, want %d %s", tt.body, code, b, tt.status, tt.code)
 		}
 	}
+}
+
+// cancelRecorder is stubProvider that records the jobs it is asked to stop.
+type cancelRecorder struct {
+	stubProvider
+	mu   sync.Mutex
+	keys []string
+}
+
+func (c *cancelRecorder) Cancel(_ context.Context, j pgstore.JobRef) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.keys = append(c.keys, j.DispatchKey)
+	return nil
+}
+
+func (c *cancelRecorder) canceled() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.keys)
+}
+
+// Canceling stops the job here (its version fails), tells the provider only
+// when it has the job, answers the same when repeated, and refuses another
+// user's job and a finished one.
+func TestCancelJob(t *testing.T) {
+	prov := &cancelRecorder{}
+	e := newJobsEnvWith(t, nil, prov)
+	ctx := context.Background()
+	tok, ds := e.validatedUser("c@example.com")
+	other := e.register("d@example.com")
+	create := func(key string) (jobID, versionID string) {
+		t.Helper()
+		code, _, b := e.req("POST", "/api/lora/jobs", tok, `{"dataset_id":"`+ds+`","base_model":"flux-dev"}`, "Idempotency-Key", key)
+		if code != 202 {
+			t.Fatalf("create: %d %s", code, b)
+		}
+		return jsonField(b, "job_id"), jsonField(b, "version_id")
+	}
+	queued, queuedVersion := create("k1")
+	dispatched, _ := create("k2")
+	if _, err := e.store.MarkDispatched(ctx, dispatched, "prov-1"); err != nil {
+		t.Fatal(err)
+	}
+	finished, _ := create("k3")
+	if _, err := e.store.FailJob(ctx, finished, "out of memory"); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, token, job string
+		code             int
+		status, errCode  string
+		providerCalls    int
+	}{
+		{"another user's job", other, queued, 404, "", "not_found", 0},
+		{"a queued job: the provider never had it", tok, queued, 200, "canceled", "", 0},
+		{"again: the same answer", tok, queued, 200, "canceled", "", 0},
+		{"a dispatched job: the provider is told", tok, dispatched, 200, "canceled", "", 1},
+		{"a finished job", tok, finished, 409, "", "job_finished", 1},
+		{"no such job", tok, "not-a-uuid", 404, "", "not_found", 1},
+	}
+	for _, tt := range tests {
+		code, _, b := e.req("POST", "/api/lora/jobs/"+tt.job+"/cancel", tt.token, "")
+		if code != tt.code || tt.status != "" && jsonField(b, "status") != tt.status || tt.errCode != "" && !strings.Contains(b, `"code":"`+tt.errCode+`"`) {
+			t.Errorf("%s: %d %s; want %d %s%s", tt.name, code, b, tt.code, tt.status, tt.errCode)
+		}
+		if n := prov.canceled(); n != tt.providerCalls {
+			t.Errorf("%s: the provider was asked to cancel %d times, want %d", tt.name, n, tt.providerCalls)
+		}
+	}
+	var vstatus string
+	e.store.Pool().QueryRow(ctx, `SELECT status FROM lora_versions WHERE id = $1`, queuedVersion).Scan(&vstatus)
+	if vstatus != "failed" {
+		t.Errorf("the canceled job's version is %q, want failed", vstatus)
+	}
+	// A report from the worker after the cancel changes nothing.
+	outcome, _, err := e.store.ApplyJobEvent(ctx, pgstore.JobEvent{WebhookID: "late-1", JobID: dispatched, Status: "running", Progress: 0.5})
+	if err != nil || outcome != pgstore.OutcomeIgnored {
+		t.Errorf("a running report after the cancel: %s, %v; want ignored", outcome, err)
+	}
+}
+
+func jsonField(body, field string) string {
+	var m map[string]any
+	json.Unmarshal([]byte(body), &m)
+	s, _ := m[field].(string)
+	return s
 }

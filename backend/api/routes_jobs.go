@@ -97,6 +97,10 @@ func (s *Server) registerJobs() {
 		OperationID: "jobs-get", Method: http.MethodGet, Path: "/api/lora/jobs/{id}",
 		Summary: "One training job", Security: bearer, Tags: tags,
 	}, s.getJob)
+	register(s, huma.Operation{
+		OperationID: "jobs-cancel", Method: http.MethodPost, Path: "/api/lora/jobs/{id}/cancel",
+		Summary: "Cancel a training that has not finished (canceling again answers the same)", Security: bearer, Tags: tags,
+	}, s.cancelJob)
 }
 
 // idempotencyKey checks the header: required, at most 255 characters of
@@ -202,6 +206,29 @@ func toJobBody(j studio.Job) jobBody {
 
 func (s *Server) getJob(ctx context.Context, in *jobIDIn) (*jobOut, error) {
 	j, err := s.cfg.Store.Job(ctx, userID(ctx), in.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &jobOut{Body: toJobBody(j)}, nil
+}
+
+// cancelJob cancels the job here first, so nothing the provider reports
+// afterwards can make it a version, then asks the provider to stop it. A
+// provider that cannot be reached keeps training for nothing: its result is
+// discarded when it arrives.
+func (s *Server) cancelJob(ctx context.Context, in *jobIDIn) (*jobOut, error) {
+	uid := userID(ctx)
+	ref, moved, err := s.cfg.Store.CancelJob(ctx, uid, in.ID, "canceled by the user")
+	if err != nil {
+		return nil, err
+	}
+	if p := s.cfg.Training.Provider; moved && p != nil && ref.Status != studio.JobQueued {
+		if err := p.Cancel(ctx, ref); err != nil {
+			logger(ctx).Warn("could not cancel a job at its provider; its result will be discarded", "job_id", ref.ID, "err", err)
+		}
+	}
+	logger(ctx).Info("training job canceled", "job_id", ref.ID, "was", ref.Status, "moved", moved)
+	j, err := s.cfg.Store.Job(ctx, uid, in.ID)
 	if err != nil {
 		return nil, err
 	}

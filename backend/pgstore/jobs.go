@@ -377,3 +377,43 @@ func newUUID() string {
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
+
+// CancelJob moves the user's job that is not final to canceled, with the
+// reason, and its version to failed, in one transaction. It returns the job
+// as it was before (its status says whether the provider had it) and
+// whether it moved; a job canceled before is returned unmoved, so a retry
+// is harmless. Returns ENotFound for another user's or a missing job and
+// "job_finished" (EConflict) for one that succeeded or failed.
+func (s *Store) CancelJob(ctx context.Context, userID, jobID, reason string) (JobRef, bool, error) {
+	if !validUUID(jobID) {
+		return JobRef{}, false, studio.Errorf(studio.ENotFound, "no job %s", jobID)
+	}
+	var ref JobRef
+	moved := false
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		r, err := scanRef(tx.QueryRow(ctx, `SELECT `+jobRefCols+` FROM lora_jobs j WHERE j.id = $1 AND j.user_id = $2 FOR UPDATE`, jobID, userID))
+		if err != nil {
+			return notFound(err, "no job %s", jobID)
+		}
+		ref = r
+		switch r.Status {
+		case studio.JobCanceled:
+			return nil
+		case studio.JobSucceeded, studio.JobFailed:
+			return studio.Errorf("job_finished", "this training already %s; there is nothing to cancel", r.Status)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE lora_jobs SET status = 'canceled', error = $2, updated_at = $3 WHERE id = $1`, jobID, reason, s.Now()); err != nil {
+			return err
+		}
+		moved = true
+		_, err = tx.Exec(ctx, `UPDATE lora_versions SET status = 'failed' WHERE id = $1 AND status = 'pending'`, r.VersionID)
+		return err
+	})
+	if err != nil {
+		if studio.ErrorCode(err) != studio.EInternal {
+			return JobRef{}, false, err
+		}
+		return JobRef{}, false, fmt.Errorf("pgstore: cancel job: %w", err)
+	}
+	return ref, moved, nil
+}

@@ -133,7 +133,16 @@ func (d *Dispatcher) Work(ctx context.Context, job *river.Job[DispatchArgs]) err
 	case err == nil:
 		moved, err := d.Store.MarkDispatched(ctx, dj.ID, providerID)
 		log.Info("dispatched", "provider", d.Provider.Name(), "provider_job_id", providerID, "moved", moved)
-		return err
+		if err != nil || moved {
+			return err
+		}
+		// Canceled while the request was on its way: stop it there too.
+		if ref, err := d.Store.JobRef(ctx, dj.ID); err == nil && ref.Status == studio.JobCanceled {
+			if err := d.Provider.Cancel(ctx, ref); err != nil {
+				log.Warn("dispatch: could not cancel a job canceled meanwhile", "err", err)
+			}
+		}
+		return nil
 	case errors.As(err, &re):
 		if job.Attempt >= job.MaxAttempts {
 			d.fail(ctx, log, dj.ID, fmt.Sprintf("the GPU provider stayed unavailable after %d attempts: %v", job.Attempt, err))

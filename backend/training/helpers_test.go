@@ -47,6 +47,20 @@ func newFixture(tb testing.TB) *fixture {
 // provider, and returns the job.
 func (f *fixture) seedJob(tb testing.TB, email, provider, providerJobID string) pgstore.JobRef {
 	tb.Helper()
+	ref := f.seedQueued(tb, email, provider)
+	if _, err := f.store.MarkDispatched(context.Background(), ref.ID, providerJobID); err != nil {
+		tb.Fatal(err)
+	}
+	ref, err := f.store.JobRef(context.Background(), ref.ID)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return ref
+}
+
+// seedQueued is seedJob's job before its dispatch.
+func (f *fixture) seedQueued(tb testing.TB, email, provider string) pgstore.JobRef {
+	tb.Helper()
 	ctx := context.Background()
 	u, err := f.store.CreateUser(ctx, email, "x")
 	if err != nil {
@@ -68,9 +82,6 @@ func (f *fixture) seedJob(tb testing.TB, email, provider, providerJobID string) 
 		DispatchKey: func(id string) string { return training.DispatchKey([]byte("k"), id) },
 		ArtifactKey: func(id string) string { return training.ArtifactKey(u.ID, id) }})
 	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := f.store.MarkDispatched(ctx, j.ID, providerJobID); err != nil {
 		tb.Fatal(err)
 	}
 	ref, err := f.store.JobRef(ctx, j.ID)

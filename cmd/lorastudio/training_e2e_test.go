@@ -414,6 +414,52 @@ func TestTrainingEndToEnd(t *testing.T) {
 		t.Errorf("bob lists %d versions, want 0", len(bobVersions.Versions))
 	}
 
+	// Alice cancels a long job while it runs: the worker stops it, the
+	// version fails, and nothing the worker sends afterwards revives it.
+	code, _, raw = jobReq("job-canceled", map[string]any{"dataset_id": initOut.DatasetID, "base_model": "flux-dev", "params": map[string]any{"steps": 6000}})
+	var createdC struct {
+		JobID     string `json:"job_id"`
+		VersionID string `json:"version_id"`
+	}
+	if code != 202 || json.Unmarshal([]byte(raw), &createdC) != nil {
+		t.Fatalf("job to cancel: %d %s", code, raw)
+	}
+	for j := waitJob(t, alice, createdC.JobID, "running"); j.Progress < 0.25; j = waitJob(t, alice, createdC.JobID, "running") {
+		time.Sleep(20 * time.Millisecond)
+	}
+	var canceled jobView
+	alice.do("POST", "/api/lora/jobs/"+createdC.JobID+"/cancel", nil, 200, &canceled)
+	if canceled.Status != "canceled" || cancels.Load() != 1 {
+		t.Errorf("cancel: job %s, the worker told %d times; want canceled and 1", canceled.Status, cancels.Load())
+	}
+	alice.do("POST", "/api/lora/jobs/"+createdC.JobID+"/cancel", nil, 200, &canceled) // again: the same answer
+	if code, raw := alice.try("POST", "/api/lora/jobs/"+created.JobID+"/cancel", nil, nil); code != 409 || !strings.Contains(raw, "job_finished") {
+		t.Errorf("canceling a finished job: %d %s, want 409 job_finished", code, raw)
+	}
+	stopped := make(chan struct{})
+	go func() { w.Wait(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the canceled job still runs 15 s after its cancel")
+	}
+	if j := waitJob(t, alice, createdC.JobID, "canceled"); j.Status != "canceled" {
+		t.Errorf("after the worker stopped: %s", j.Status)
+	}
+	var vs struct {
+		Versions []struct{ ID, Status string } `json:"versions"`
+	}
+	alice.do("GET", "/api/lora/versions", nil, 200, &vs)
+	vstatus := "missing"
+	for _, v := range vs.Versions {
+		if v.ID == createdC.VersionID {
+			vstatus = v.Status
+		}
+	}
+	if vstatus != "failed" {
+		t.Errorf("the canceled job's version is %s, want failed", vstatus)
+	}
+
 	// A long job is running when alice withdraws consent.
 	code, _, raw = jobReq("job-three", map[string]any{"dataset_id": initOut.DatasetID, "base_model": "flux-dev", "params": map[string]any{"steps": 6000}})
 	var created3 struct {
@@ -429,8 +475,8 @@ func TestTrainingEndToEnd(t *testing.T) {
 		Jobs int `json:"jobs_canceled"`
 	}
 	alice.do("POST", "/api/lora/consents/withdraw", nil, 200, &erased)
-	if erased.Jobs != 1 || cancels.Load() != 1 {
-		t.Errorf("withdrawal canceled %d jobs and told the worker %d times, want 1 and 1", erased.Jobs, cancels.Load())
+	if erased.Jobs != 1 || cancels.Load() != 2 {
+		t.Errorf("withdrawal canceled %d jobs and told the worker %d times in all, want 1 and 2 (with the earlier cancel)", erased.Jobs, cancels.Load())
 	}
 	waited := make(chan struct{})
 	go func() { w.Wait(); close(waited) }()
@@ -476,7 +522,7 @@ func TestTrainingEndToEnd(t *testing.T) {
 		}
 		seen[l] = true
 	}
-	if len(lines) != 3 {
-		t.Errorf("the trainer ran %d times (%q), want 3 (one per job)", len(lines), lines)
+	if len(lines) != 4 {
+		t.Errorf("the trainer ran %d times (%q), want 4 (one per job)", len(lines), lines)
 	}
 }
