@@ -97,6 +97,24 @@ func (a *App) outboxDone(_ context.Context, e outbox.Entry, response json.RawMes
 	}
 }
 
+// SendQueued sends what waits in the outbox now, without waiting for its
+// backoff: the user's "Send now" once the network is back.
+func (a *App) SendQueued() (outbox.Report, error) {
+	c, err := a.signedIn()
+	if err != nil {
+		return outbox.Report{}, a.fail("send queued", err)
+	}
+	box, err := a.outboxFor(c)
+	if err != nil {
+		return outbox.Report{}, a.fail("send queued", err)
+	}
+	rep, err := box.Flush(a.ctx, true)
+	if err != nil {
+		return rep, a.fail("send queued", err)
+	}
+	return rep, nil
+}
+
 // AccountStatus is what the settings screen shows.
 type AccountStatus struct {
 	SignedIn     bool   `json:"signed_in"`
@@ -193,9 +211,12 @@ func (a *App) SignIn(req SignInRequest) (AccountStatus, error) {
 	}
 	a.acct.api, a.acct.who = c, who
 	a.acct.mu.Unlock()
-	// What this account queued before (offline, or before a sign-out) goes now.
-	if _, err := a.outboxFor(c); err != nil {
+	// What this account queued before (offline, or before a sign-out) goes
+	// now, whatever its backoff: the server has just answered.
+	if box, err := a.outboxFor(c); err != nil {
 		a.log.Warn("outbox", "err", err)
+	} else {
+		box.Kick()
 	}
 	if err := a.linkConsent(ctx, c); err != nil {
 		a.log.Warn("consent not yet queued for the server", "err", err)

@@ -183,6 +183,9 @@ func TestConsentGoesThroughTheOutbox(t *testing.T) {
 		t.Fatalf("upload before the server has the consent: got %v", err)
 	}
 	be.SetDown(false)
+	if rep, err := a.SendQueued(); err != nil || rep.Waiting != 0 || rep.Failed != 0 {
+		t.Fatalf("send now, the server back: %+v, %v; want the withdrawal and the consent sent", rep, err)
+	}
 	waitFor(t, "the new consent is on the server", func() bool { return synced(a) })
 	second, err := srv.CurrentConsent(ctx)
 	if err != nil || second.ID == first.ID || !second.CreatedAt.After(first.CreatedAt) {
@@ -246,7 +249,7 @@ func TestBaseModelsFollowTheServer(t *testing.T) {
 	tests := []struct {
 		model, err string
 	}{
-		{"flux-schnell", "unsupported_base_model: "},
+		{"flux-schnell", "base_model_unsupported: "},
 		{"sora-2", "unknown_base_model: "},
 		{"sdxl", ""},
 	}

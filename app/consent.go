@@ -142,7 +142,7 @@ func (a *App) WithdrawConsent() (Erased, error) {
 			// a consent not yet delivered need not go at all.
 			if pending, err := box.Pending(a.ctx); err == nil {
 				for _, p := range pending {
-					if p.Kind == "job" || p.Kind == "activate" || p.Kind == kindConsent {
+					if p.Kind == "job" || p.Kind == "activate" || p.Kind == "cancel" || p.Kind == kindConsent {
 						_ = box.Dismiss(a.ctx, p.ID)
 					}
 				}

@@ -97,18 +97,70 @@ func (a *App) Job(id string) (client.Job, error) {
 	if err != nil {
 		return client.Job{}, a.fail("read job", err)
 	}
+	a.keepJob(j)
+	return j, nil
+}
+
+// keepJob copies a job's state into SQLite, so the app shows it after a
+// restart.
+func (a *App) keepJob(j client.Job) {
 	row := localstore.JobRow{ID: j.ID, VersionID: j.VersionID, Status: j.Status, Progress: j.Progress, LogsURL: j.LogsURL, Error: j.Error}
 	saved, err := a.store.SaveJob(a.ctx, row)
 	if err == nil && !saved {
 		// Its version is new here: copy the versions, then the job.
-		if _, err := a.Versions(); err == nil {
+		if _, verr := a.Versions(); verr == nil {
 			_, err = a.store.SaveJob(a.ctx, row)
 		}
 	}
 	if err != nil {
 		a.log.Warn("job not replicated", "job_id", j.ID, "err", err)
 	}
-	return j, nil
+}
+
+// TrainingCancel says what became of a cancel: the job as the server has
+// it now, or that the cancel waits in the outbox for the server.
+type TrainingCancel struct {
+	Job    *client.Job `json:"job,omitempty"`
+	Queued bool        `json:"queued"`
+}
+
+// CancelTraining stops a training job. The job is canceled on the server
+// first, so whatever its worker reports afterwards is discarded; offline,
+// the cancel waits in the outbox and goes as soon as the server answers.
+func (a *App) CancelTraining(jobID string) (TrainingCancel, error) {
+	ctx := a.ctx
+	c, err := a.signedIn()
+	if err != nil {
+		return TrainingCancel{}, a.fail("cancel training", err)
+	}
+	if jobID == "" {
+		return TrainingCancel{}, a.fail("cancel training", studio.Errorf(studio.EInvalid, "which training? no job id was given"))
+	}
+	box, err := a.outboxFor(c)
+	if err != nil {
+		return TrainingCancel{}, a.fail("cancel training", err)
+	}
+	id, err := box.Enqueue(ctx, outbox.Action{Kind: "cancel", Path: client.JobCancelPath(jobID), Ref: jobID})
+	if err != nil {
+		return TrainingCancel{}, a.fail("cancel training", err)
+	}
+	if _, err := box.Flush(ctx, true); err != nil {
+		a.log.Warn("outbox flush", "err", err)
+	}
+	o, ok := a.acct.outcome(id)
+	switch {
+	case !ok:
+		return TrainingCancel{Queued: true}, nil
+	case o.err != nil:
+		return TrainingCancel{}, a.fail("cancel training", o.err)
+	}
+	var j client.Job
+	if err := json.Unmarshal(o.response, &j); err != nil {
+		return TrainingCancel{}, a.fail("cancel training", err)
+	}
+	a.keepJob(j)
+	a.log.Info("training canceled", "job_id", j.ID)
+	return TrainingCancel{Job: &j}, nil
 }
 
 // LastJob returns the training job seen last, from the local copy, so the

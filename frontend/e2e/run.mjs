@@ -393,6 +393,20 @@ try {
     await page.getByTestId("version-1").getByText("active at 0.80").waitFor();
   });
 
+  await check("a long training is canceled from the app, and its version is marked failed", async () => {
+    await page.getByText(/Advanced training settings/).click(); // closed again since the restart
+    await page.getByLabel(/Steps/).fill("6000");
+    await page.getByTestId("start-training").click();
+    await page.locator('[data-testid="job-status"][data-status="running"]').waitFor({ timeout: 60_000 });
+    await page.getByRole("button", { name: "Cancel training" }).click();
+    await page.getByText("Training canceled: the version it was making is marked failed.").waitFor();
+    await page.getByTestId("version-2").getByText("failed").waitFor();
+    const v2 = await page.evaluate(() => window.go.app.App.Versions().then((r) => r.versions.find((v) => v.number === 2)));
+    assertEqual([v2.status, v2.active], ["failed", false], "the canceled version read from Go");
+    await page.getByTestId("version-1").getByText("active at 0.80").waitFor(); // the active one is untouched
+    await page.getByTestId("training-panel").screenshot({ path: path.join(artifacts, "e2e-5b-canceled.png") });
+  });
+
   await check("the compiled prompt has a LoRA block for Flux dev and none for Veo 3.1", async () => {
     const preview = page.getByTestId("compiled-prompt");
     await pick(page, "Compile for", "Flux dev (loads the LoRA)");

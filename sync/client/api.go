@@ -322,6 +322,16 @@ func (c *Client) Job(ctx context.Context, id string) (Job, error) {
 	return out, c.Do(ctx, http.MethodGet, PathJobs+"/"+url.PathEscape(id), nil, nil, &out)
 }
 
+// JobCancelPath is the path that cancels job id, for the outbox.
+func JobCancelPath(id string) string { return PathJobs + "/" + url.PathEscape(id) + "/cancel" }
+
+// CancelJob cancels a training that has not finished and returns the job.
+// Canceling again answers the same; a finished job is job_finished.
+func (c *Client) CancelJob(ctx context.Context, id string) (Job, error) {
+	var out Job
+	return out, c.Do(ctx, http.MethodPost, JobCancelPath(id), nil, nil, &out)
+}
+
 // ActivateRequest makes a version the user's active identity.
 type ActivateRequest struct {
 	VersionID      string  `json:"version_id"`

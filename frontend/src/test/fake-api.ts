@@ -73,6 +73,8 @@ export function fakeApi(overrides: Partial<Api> = {}): Api {
     syncDataset: vi.fn(),
     startTraining: vi.fn(async () => ({ job: { job_id: "j1", version_id: "v1", status: "queued" }, queued: false })),
     job: vi.fn(async () => ({ id: "j1", version_id: "v1", status: "running", progress: 0.5 })),
+    cancelTraining: vi.fn(async () => ({ job: { id: "j1", version_id: "v1", status: "canceled" as const, progress: 0.5, error: "canceled by the user" }, queued: false })),
+    sendQueued: vi.fn(async () => ({ sent: 1, failed: 0, waiting: 0 })),
     versions: vi.fn(async () => ({ versions: [], offline: false })),
     trainableModels: vi.fn(async () => [
       { id: "flux-dev", name: "Flux dev", preset: { rank: 16, steps: 1000, learning_rate: 0.0004, resolution: 1024, trigger_word: "ohwx", caption_template: "a photo of {trigger} person" } },

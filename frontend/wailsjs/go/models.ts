@@ -423,6 +423,38 @@ export namespace app {
 		    return a;
 		}
 	}
+	export class TrainingCancel {
+	    job?: client.Job;
+	    queued: boolean;
+	
+	    static createFrom(source: any = {}) {
+	        return new TrainingCancel(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.job = this.convertValues(source["job"], client.Job);
+	        this.queued = source["queued"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
 	export class TrainingRequest {
 	    base_model: string;
 	    params?: number[];
@@ -1187,6 +1219,27 @@ export namespace localstore {
 	        this.sha256 = source["sha256"];
 	        this.size = source["size"];
 	        this.state = source["state"];
+	    }
+	}
+
+}
+
+export namespace outbox {
+	
+	export class Report {
+	    sent: number;
+	    failed: number;
+	    waiting: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new Report(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.sent = source["sent"];
+	        this.failed = source["failed"];
+	        this.waiting = source["waiting"];
 	    }
 	}
 

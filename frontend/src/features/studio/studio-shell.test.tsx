@@ -108,9 +108,12 @@ describe("StudioShell", () => {
     render(<StudioShell api={api} />);
     const status = await screen.findByTestId("consent-status");
     await waitFor(() => expect(status).toHaveTextContent("Waiting to be recorded on the server"));
+    await userEvent.setup().click(screen.getByRole("button", { name: "Send now" }));
+    expect(api.sendQueued).toHaveBeenCalled();
     consent = { ...consent, synced: true, queued: false };
     onServer();
     await waitFor(() => expect(status).toHaveTextContent("Recorded on the server too."));
+    expect(screen.queryByRole("button", { name: "Send now" })).toBeNull();
   });
 
   it("explains a load failure instead of showing an empty screen", async () => {

@@ -193,6 +193,20 @@ export function StudioShell({ api = defaultApi }: { api?: Api }) {
                               ? " Waiting to be recorded on the server: it goes as soon as the server answers."
                               : "")}
                     </span>
+                    {signedIn && consent.queued && !consent.synced && (
+                      <Button
+                        size="sm"
+                        variant="ghost"
+                        onClick={() =>
+                          api.sendQueued().then(
+                            () => void loadConsent(),
+                            (e: Error) => setNotice(`Not sent: ${e.message}`),
+                          )
+                        }
+                      >
+                        Send now
+                      </Button>
+                    )}
                     <WithdrawConsent
                       api={api}
                       onWithdrawn={(photos, server) => {

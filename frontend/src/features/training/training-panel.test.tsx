@@ -42,6 +42,40 @@ describe("TrainingPanel", () => {
     expect(onRetry).toHaveBeenCalled();
   });
 
+  it("cancels a running training, and offers to train again", async () => {
+    const user = userEvent.setup();
+    const onRetry = vi.fn();
+    let canceled = false;
+    const api = fakeApi({
+      job: vi.fn(async () =>
+        canceled
+          ? { id: "j1", version_id: "v2", status: "canceled" as const, progress: 0.3, error: "canceled by the user" }
+          : { id: "j1", version_id: "v2", status: "running" as const, progress: 0.3 },
+      ),
+      cancelTraining: vi.fn(async () => {
+        canceled = true;
+        return { job: { id: "j1", version_id: "v2", status: "canceled" as const, progress: 0.3 }, queued: false };
+      }),
+    });
+    render(<TrainingPanel api={api} job={job} baseModel="flux-dev" targetPlatform="veo-3.1" onRetry={onRetry} pollMs={5} />);
+    await waitFor(() => expect(screen.getByTestId("job-status")).toHaveAttribute("data-status", "running"));
+    await user.click(screen.getByRole("button", { name: "Cancel training" }));
+    expect(api.cancelTraining).toHaveBeenCalledWith("j1");
+    expect(await screen.findByText("Training canceled: the version it was making is marked failed.")).toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Cancel training" })).toBeNull();
+    await user.click(screen.getByRole("button", { name: "Train again" }));
+    expect(onRetry).toHaveBeenCalled();
+  });
+
+  it("says when a cancel waits for the server", async () => {
+    const user = userEvent.setup();
+    const api = fakeApi({ cancelTraining: vi.fn(async () => ({ queued: true })) });
+    render(<TrainingPanel api={api} job={job} baseModel="flux-dev" targetPlatform="veo-3.1" onRetry={vi.fn()} pollMs={1000} />);
+    await user.click(await screen.findByRole("button", { name: "Cancel training" }));
+    expect(await screen.findByRole("status")).toHaveTextContent("The cancel waits for the server");
+    expect(screen.getByRole("button", { name: "Cancel training" })).toBeDisabled();
+  });
+
   it("activates a version with its weight, and offers a rollback to an older one", async () => {
     const user = userEvent.setup();
     const api = fakeApi({

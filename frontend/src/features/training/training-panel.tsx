@@ -31,6 +31,25 @@ export function TrainingPanel({
   const [offline, setOffline] = useState(false);
   const [error, setError] = useState<string>();
   const [weights, setWeights] = useState<Record<string, number>>({});
+  const [canceling, setCanceling] = useState<"asking" | "queued">();
+
+  const cancel = (jobID: string) => {
+    setCanceling("asking");
+    setError(undefined);
+    api.cancelTraining(jobID).then(
+      (r) => {
+        if (r.job) {
+          setStatus(r.job);
+          setCanceling(undefined);
+          void loadVersions();
+        } else setCanceling("queued");
+      },
+      (e: Error) => {
+        setCanceling(undefined);
+        setError(e.message);
+      },
+    );
+  };
 
   const loadVersions = () =>
     api.versions().then(
@@ -86,6 +105,27 @@ export function TrainingPanel({
               {status && !finalStates.has(status.status) && ` (${Math.round(status.progress * 100)}%)`}
             </p>
             <Progress value={Math.round((status?.progress ?? 0) * 100)} max={100} label="Training progress" />
+            {!finalStates.has(status?.status ?? "queued") && (
+              <div className="flex items-center gap-2">
+                <Button size="sm" variant="outline" disabled={canceling !== undefined} onClick={() => cancel(job.job_id)}>
+                  Cancel training
+                </Button>
+                {canceling === "queued" && (
+                  <span role="status" className="text-xs text-muted-foreground">
+                    The cancel waits for the server: it goes as soon as the server answers, and whatever the GPU
+                    finishes meanwhile is discarded.
+                  </span>
+                )}
+              </div>
+            )}
+            {status?.status === "canceled" && (
+              <div className="space-y-2">
+                <p>Training canceled: the version it was making is marked failed.</p>
+                <Button size="sm" variant="outline" onClick={onRetry}>
+                  Train again
+                </Button>
+              </div>
+            )}
             {status?.status === "failed" && (
               <div role="alert" className="space-y-2 text-destructive">
                 <p>Training failed: {status.error || "the worker gave no reason"}</p>

@@ -289,6 +289,10 @@ export const api = {
       () => App.StartTraining(req as never),
     ),
   job: (id: string) => call(jobSchema, () => App.Job(id)),
+  cancelTraining: (jobID: string) =>
+    call(z.object({ job: jobSchema.nullish(), queued: z.boolean() }), () => App.CancelTraining(jobID)),
+  sendQueued: () =>
+    call(z.object({ sent: z.number(), failed: z.number(), waiting: z.number() }), () => App.SendQueued()),
   versions: () => call(z.object({ versions: z.array(versionSchema), offline: z.boolean() }), () => App.Versions()),
   lastJob: () => call(jobCreatedSchema, () => App.LastJob()),
   activate: (versionID: string, weight: number, targetPlatform: string) =>

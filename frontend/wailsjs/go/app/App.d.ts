@@ -5,6 +5,7 @@ import {compiler} from '../models';
 import {consent} from '../models';
 import {localstore} from '../models';
 import {client} from '../models';
+import {outbox} from '../models';
 import {upload} from '../models';
 import {studio} from '../models';
 import {dataset} from '../models';
@@ -16,6 +17,8 @@ export function Activate(arg1:string,arg2:number,arg3:string):Promise<app.Activa
 export function AppInfo():Promise<app.Info>;
 
 export function BaseModels():Promise<app.BaseModelList>;
+
+export function CancelTraining(arg1:string):Promise<app.TrainingCancel>;
 
 export function Compile(arg1:compiler.Request):Promise<compiler.Result>;
 
@@ -48,6 +51,8 @@ export function Profiles():Promise<Array<app.ProfileSummary>>;
 export function RemoveItem(arg1:string):Promise<void>;
 
 export function RevealInFileManager(arg1:string):Promise<void>;
+
+export function SendQueued():Promise<outbox.Report>;
 
 export function SetSelection(arg1:app.Selection):Promise<app.Selection>;
 

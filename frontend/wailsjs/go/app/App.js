@@ -18,6 +18,10 @@ export function BaseModels() {
   return window['go']['app']['App']['BaseModels']();
 }
 
+export function CancelTraining(arg1) {
+  return window['go']['app']['App']['CancelTraining'](arg1);
+}
+
 export function Compile(arg1) {
   return window['go']['app']['App']['Compile'](arg1);
 }
@@ -80,6 +84,10 @@ export function RemoveItem(arg1) {
 
 export function RevealInFileManager(arg1) {
   return window['go']['app']['App']['RevealInFileManager'](arg1);
+}
+
+export function SendQueued() {
+  return window['go']['app']['App']['SendQueued']();
 }
 
 export function SetSelection(arg1) {
