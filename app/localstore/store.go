@@ -34,6 +34,10 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "busy_timeout(5000)")
 	q.Add("_pragma", "synchronous(NORMAL)")
+	// Transactions take the write lock when they begin: one that read first
+	// and wrote later would fail at once (SQLITE_BUSY_SNAPSHOT, no
+	// busy_timeout) when the outbox or an upload wrote in between.
+	q.Add("_txlock", "immediate")
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("localstore: open %s: %w", path, err)
