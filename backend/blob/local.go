@@ -563,6 +563,39 @@ func (l *Local) DeletePrefix(ctx context.Context, prefix string) error {
 	return nil
 }
 
+// PurgeUploads removes the multipart uploads started before cutoff and
+// never completed or aborted (a client that gave up, or a crash during a
+// completion), and returns how many it removed. S3 and R2 need a lifecycle
+// rule for the same.
+func (l *Local) PurgeUploads(ctx context.Context, cutoff time.Time) (int, error) {
+	entries, err := os.ReadDir(l.uploads)
+	if err != nil {
+		return 0, fmt.Errorf("purge uploads: %w", err)
+	}
+	n := 0
+	for _, e := range entries {
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		dir := filepath.Join(l.uploads, e.Name())
+		started := time.Time{}
+		var u uploadMeta
+		if b, err := os.ReadFile(filepath.Join(dir, uploadMetaName)); err == nil && json.Unmarshal(b, &u) == nil {
+			started = u.Created
+		} else if info, err := e.Info(); err == nil {
+			started = info.ModTime() // no readable record: its folder's age
+		}
+		if started.IsZero() || !started.Before(cutoff) {
+			continue
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			return n, fmt.Errorf("purge uploads: %w", err)
+		}
+		n++
+	}
+	return n, nil
+}
+
 // receive streams at most n+1 bytes of body into a new temporary file of
 // dir while hashing them, and returns the file's path and sha256 once it
 // is synced. A body of another length than n is a length error.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/promptforge/lorastudio/backend/api"
 	"github.com/promptforge/lorastudio/backend/pgstore"
+	"github.com/promptforge/lorastudio/backend/purge"
 	"github.com/promptforge/lorastudio/internal/telemetry"
 	"github.com/promptforge/lorastudio/migrations"
 )
@@ -117,6 +118,15 @@ func runServe(ctx context.Context, c *cli, args []string) int {
 			}
 		}()
 	}
+	// Expired idempotency keys, old webhook ids and abandoned uploads go
+	// hourly; the loop stops before the pool closes.
+	pctx, stopPurge := context.WithCancel(ctx)
+	purged := make(chan struct{})
+	go func() {
+		defer close(purged)
+		purge.Run(pctx, purge.Config{Store: cfg.Store, Blobs: cfg.Blobs, Log: log})
+	}()
+	defer func() { stopPurge(); <-purged }()
 	srv := &http.Server{
 		Handler:           api.New(cfg),
 		ReadHeaderTimeout: 10 * time.Second,

@@ -1,0 +1,102 @@
+// Package purge deletes what the backend keeps only for a while: expired
+// idempotency keys, old webhook ids, and multipart uploads abandoned in the
+// local store. Every replica may run it: each pass is a set of idempotent
+// deletes.
+package purge
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/promptforge/lorastudio/backend/blob"
+	"github.com/promptforge/lorastudio/backend/pgstore"
+)
+
+// Defaults.
+const (
+	DefaultEvery   = time.Hour
+	DefaultEvents  = 30 * 24 * time.Hour // webhook ids: the signature tolerance is 5 minutes
+	DefaultUploads = 7 * 24 * time.Hour  // a multipart upload not finished within a week is abandoned
+)
+
+// Config says what to purge and how often.
+type Config struct {
+	Store   *pgstore.Store
+	Blobs   blob.Store    // its abandoned uploads are purged when it can say which (the local store)
+	Every   time.Duration // between passes, default DefaultEvery
+	Events  time.Duration // webhook ids are kept this long, default DefaultEvents
+	Uploads time.Duration // unfinished multipart uploads are kept this long, default DefaultUploads
+	Now     func() time.Time
+	Log     *slog.Logger
+}
+
+// uploadPurger is a store that can find its abandoned uploads.
+type uploadPurger interface {
+	PurgeUploads(ctx context.Context, cutoff time.Time) (int, error)
+}
+
+// Report says what one pass deleted.
+type Report struct {
+	Keys    int64 `json:"idempotency_keys"`
+	Events  int64 `json:"webhook_ids"`
+	Uploads int   `json:"uploads"`
+}
+
+func (c *Config) defaults() {
+	if c.Every <= 0 {
+		c.Every = DefaultEvery
+	}
+	if c.Events <= 0 {
+		c.Events = DefaultEvents
+	}
+	if c.Uploads <= 0 {
+		c.Uploads = DefaultUploads
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Once runs one pass.
+func Once(ctx context.Context, cfg Config) (Report, error) {
+	cfg.defaults()
+	var r Report
+	var err error
+	if r.Keys, r.Events, err = cfg.Store.PurgeExpired(ctx, cfg.Events); err != nil {
+		return r, err
+	}
+	if p, ok := cfg.Blobs.(uploadPurger); ok {
+		if r.Uploads, err = p.PurgeUploads(ctx, cfg.Now().Add(-cfg.Uploads)); err != nil {
+			return r, err
+		}
+	}
+	return r, nil
+}
+
+// Run runs a pass at once, then every cfg.Every, until ctx is done. A
+// failed pass is logged and tried again at the next tick.
+func Run(ctx context.Context, cfg Config) {
+	cfg.defaults()
+	t := time.NewTicker(cfg.Every)
+	defer t.Stop()
+	for {
+		r, err := Once(ctx, cfg)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			cfg.Log.Warn("purge failed; trying again later", "err", err, "in", cfg.Every)
+		case r != Report{}:
+			cfg.Log.Info("purged", "idempotency_keys", r.Keys, "webhook_ids", r.Events, "uploads", r.Uploads)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,106 @@
+package purge_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/promptforge/lorastudio/backend/blob"
+	"github.com/promptforge/lorastudio/backend/pgstore"
+	"github.com/promptforge/lorastudio/backend/purge"
+	"github.com/promptforge/lorastudio/internal/pgtest"
+	"github.com/promptforge/lorastudio/internal/studio"
+)
+
+// One pass deletes exactly what has outlived its purpose: keys past their
+// expiry that no request holds, webhook ids past the retention, uploads
+// abandoned for a week. Everything younger, or still held, stays.
+func TestOnce(t *testing.T) {
+	ctx := context.Background()
+	store, err := pgstore.Open(ctx, pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(store.Close)
+	now := time.Now()
+	at := func(d time.Duration) func() time.Time { return func() time.Time { return now.Add(d) } }
+	u, err := store.CreateUser(ctx, "p@example.com", "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := []struct {
+		key      string
+		age, ttl time.Duration
+		lock     time.Duration
+		wantKept bool
+	}{
+		{"expired", 48 * time.Hour, 24 * time.Hour, time.Minute, false},
+		{"expired a minute ago", 25 * time.Hour, 24*time.Hour - time.Minute, time.Minute, false},
+		{"expired, still held", 48 * time.Hour, 24 * time.Hour, 72 * time.Hour, true},
+		{"fresh", time.Hour, 24 * time.Hour, time.Minute, true},
+	}
+	for _, k := range keys {
+		store.Now = at(-k.age)
+		if _, err := store.ClaimIdempotencyKey(ctx, u.ID, k.key, "h", k.ttl, k.lock); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, ev := range []struct {
+		id  string
+		age time.Duration
+	}{{"msg_old", 31 * 24 * time.Hour}, {"msg_new", 29 * 24 * time.Hour}} {
+		store.Now = at(-ev.age)
+		if _, _, err := store.ApplyJobEvent(ctx, pgstore.JobEvent{WebhookID: ev.id, JobID: "none", Status: "running"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store.Now = time.Now
+
+	dir := t.TempDir()
+	secret := bytes.Repeat([]byte("k"), 32)
+	obj := blob.Object{Key: "users/u/datasets/d/" + strings.Repeat("a", 64) + ".jpg", Size: 12 << 20, ContentType: "image/jpeg", SHA256: strings.Repeat("a", 64)}
+	old, _ := blob.NewLocal(dir, "http://x/blob", secret, at(-8*24*time.Hour))
+	abandoned, err := old.CreateMultipart(ctx, obj, 6<<20, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	local, _ := blob.NewLocal(dir, "http://x/blob", secret, time.Now)
+	live, err := local.CreateMultipart(ctx, obj, 6<<20, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	r, err := purge.Once(ctx, purge.Config{Store: store, Blobs: local})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (purge.Report{Keys: 2, Events: 1, Uploads: 1}); r != want {
+		t.Errorf("purged %+v, want %+v", r, want)
+	}
+	for _, k := range keys {
+		var n int
+		if err := store.Pool().QueryRow(ctx, `SELECT count(*) FROM idempotency_keys WHERE key = $1`, k.key).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if kept := n == 1; kept != k.wantKept {
+			t.Errorf("key %q: kept %v, want %v", k.key, kept, k.wantKept)
+		}
+	}
+	for id, want := range map[string]string{"msg_old": "", "msg_new": pgstore.OutcomeUnknown} {
+		if got, _ := store.WebhookOutcome(ctx, id); got != want {
+			t.Errorf("webhook %s: outcome %q, want %q", id, got, want)
+		}
+	}
+	if _, err := local.PresignParts(ctx, obj, abandoned.UploadID, abandoned.PartSize, []int{1}, time.Hour); studio.ErrorCode(err) != studio.ENotFound {
+		t.Errorf("the abandoned upload: %v, want not found", err)
+	}
+	if _, err := local.PresignParts(ctx, obj, live.UploadID, live.PartSize, []int{1}, time.Hour); err != nil {
+		t.Errorf("the live upload: %v", err)
+	}
+	// A second pass finds nothing more.
+	if r, err := purge.Once(ctx, purge.Config{Store: store, Blobs: local}); err != nil || r != (purge.Report{}) {
+		t.Errorf("second pass: %+v, %v; want nothing", r, err)
+	}
+}
