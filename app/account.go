@@ -295,13 +295,28 @@ func (a *App) SyncDataset(opts ValidateOptions) (upload.Result, error) {
 		return upload.Result{}, a.fail("sync", err)
 	}
 	for _, s := range sessions {
-		if s.Ref == ds {
-			res, err := up.Resume(ctx, s.ID)
+		if s.Ref != ds {
+			continue
+		}
+		res, err := up.Resume(ctx, s.ID)
+		if studio.ErrorCode(err) != studio.ENotFound {
 			if err != nil {
 				return res, a.fail("sync", err)
 			}
 			return res, nil
 		}
+		// The server no longer has what this upload started (deleted, or
+		// abandoned too long and purged): start over rather than stay stuck.
+		a.log.Warn("the server lost an unfinished upload; starting it again", "session", s.ID, "err", err)
+		if s.DatasetID != "" {
+			if err := c.DeleteDataset(ctx, s.DatasetID); err != nil && studio.ErrorCode(err) != studio.ENotFound {
+				a.log.Warn("the unfinished dataset stays on the server", "dataset_id", s.DatasetID, "err", err)
+			}
+		}
+		if err := up.Discard(ctx, s.ID); err != nil {
+			return upload.Result{}, a.fail("sync", err)
+		}
+		break
 	}
 	items, err := a.store.Items(ctx, ds)
 	if err != nil {

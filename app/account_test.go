@@ -321,3 +321,43 @@ func TestQueuedActionsStayWithTheirAccount(t *testing.T) {
 		t.Errorf("b's consent at the end: %v", err)
 	}
 }
+
+// An unfinished upload whose dataset the server no longer has (deleted, or
+// abandoned too long and purged) starts over instead of failing for good.
+func TestSyncStartsOverWhenTheServerLostTheUpload(t *testing.T) {
+	be := synctest.NewBackend(t, nil)
+	a, _ := newApp(t, t.TempDir())
+	ctx := t.Context()
+	a.GiveConsent(true)
+	a.ImportFiles([]string{person})
+	if rep, err := a.ValidateDataset(app.ValidateOptions{MinResolution: 256}); err != nil || !rep.OK {
+		t.Fatalf("validate: %v", err)
+	}
+	if _, err := a.SignIn(app.SignInRequest{ServerURL: be.URL, Email: "l@example.com", Password: "a long passphrase", Create: true}); err != nil {
+		t.Fatal(err)
+	}
+	be.RefuseStorage(true)
+	if _, err := a.SyncDataset(app.ValidateOptions{MinResolution: 256}); err == nil || !strings.HasPrefix(err.Error(), "upload_refused: ") {
+		t.Fatalf("upload with the storage refusing: got %v", err)
+	}
+	be.RefuseStorage(false)
+	srv := be.Client(t)
+	srv.Login(ctx, client.Credentials{Email: "l@example.com", Password: "a long passphrase"})
+	var list struct {
+		Datasets []struct{ ID string } `json:"datasets"`
+	}
+	if err := srv.Do(ctx, "GET", "/api/lora/datasets", nil, nil, &list); err != nil || len(list.Datasets) != 1 {
+		t.Fatalf("the server's datasets: %+v, %v; want the one the upload started", list, err)
+	}
+	lost := list.Datasets[0].ID
+	if err := srv.DeleteDataset(ctx, lost); err != nil {
+		t.Fatal(err)
+	}
+	res, err := a.SyncDataset(app.ValidateOptions{MinResolution: 256})
+	if err != nil {
+		t.Fatalf("upload after the server lost the first: %v", err)
+	}
+	if res.DatasetID == "" || res.DatasetID == lost || res.Validation == nil || res.Validation.Status != "validated" {
+		t.Errorf("result: %+v; want a new dataset, validated", res)
+	}
+}

@@ -276,6 +276,11 @@ func (c *Client) Dataset(ctx context.Context, id string) (Dataset, error) {
 	return out, c.Do(ctx, http.MethodGet, "/api/lora/datasets/"+url.PathEscape(id), nil, nil, &out)
 }
 
+// DeleteDataset deletes a dataset, its photos and their stored bytes.
+func (c *Client) DeleteDataset(ctx context.Context, id string) error {
+	return c.Do(ctx, http.MethodDelete, "/api/lora/datasets/"+url.PathEscape(id), nil, nil, nil)
+}
+
 // BaseModels returns the base models the server can train on.
 func (c *Client) BaseModels(ctx context.Context) ([]studio.BaseModel, error) {
 	var out []studio.BaseModel

@@ -63,6 +63,15 @@ type Backend struct {
 	puts map[string]int64 // bytes received by storage PUTs, by URL path + part
 	reqs map[string]int   // storage PUTs received, by URL path + part
 	down bool             // answer 503 to everything, as during an outage
+	deaf bool             // refuse storage PUTs with a 400
+}
+
+// RefuseStorage makes the storage refuse (true) every PUT with a 400, as a
+// misbehaving proxy would, so that an upload stops half-way.
+func (b *Backend) RefuseStorage(refuse bool) {
+	b.mu.Lock()
+	b.deaf = refuse
+	b.mu.Unlock()
 }
 
 // SetDown starts (true) or ends an outage: meanwhile every request gets a
@@ -88,11 +97,15 @@ func NewBackend(tb testing.TB, mod func(*api.Config)) *Backend {
 	var h http.Handler
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b.mu.Lock()
-		down := b.down
+		down, deaf := b.down, b.deaf
 		b.mu.Unlock()
 		if down {
 			w.Header().Set("Retry-After", "1")
 			http.Error(w, "service unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		if deaf && r.Method == http.MethodPut && strings.HasPrefix(r.URL.Path, "/blob/") {
+			http.Error(w, "refused", http.StatusBadRequest)
 			return
 		}
 		if r.Method == http.MethodPut && strings.HasPrefix(r.URL.Path, "/blob/") {

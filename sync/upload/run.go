@@ -218,6 +218,8 @@ func (r *run) sendPart(ctx context.Context, p *part) error {
 			case <-ctx.Done():
 				return context.Cause(ctx)
 			}
+		case errors.As(err, &ue) && ue.status == http.StatusNotFound:
+			return studio.Wrap(err, studio.ENotFound, fmt.Sprintf("the storage no longer has the upload of %s (deleted, or abandoned too long)", f.name))
 		default:
 			if errors.As(err, &ue) {
 				return studio.Wrap(err, "upload_refused", fmt.Sprintf("the storage refused %s (%d %s); upload the dataset again", f.name, ue.status, ue.code))
