@@ -73,6 +73,7 @@ func (a *App) outboxDone(_ context.Context, e outbox.Entry, response json.RawMes
 		a.acct.outcomes[e.ID] = outcome{response: response, err: err}
 	}
 	a.acct.mu.Unlock()
+	a.rt.Emit(a.ctx, EventOutboxChanged, nil)
 	if err != nil {
 		a.log.Warn("the server refused a queued action", "kind", e.Kind, "err", err)
 		if e.Kind == kindConsent {

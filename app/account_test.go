@@ -361,3 +361,51 @@ func TestSyncStartsOverWhenTheServerLostTheUpload(t *testing.T) {
 		t.Errorf("result: %+v; want a new dataset, validated", res)
 	}
 }
+
+// What waits for the server, and what it refused, is listed in words with
+// the server's reason; a refused action can be retried or dismissed.
+func TestQueuedActionsAreListed(t *testing.T) {
+	be := synctest.NewBackend(t, nil)
+	a, rt := newApp(t, t.TempDir())
+	if _, err := a.QueuedActions(); err == nil || !strings.HasPrefix(err.Error(), "unauthorized: ") {
+		t.Fatalf("signed out: %v", err)
+	}
+	if _, err := a.SignIn(app.SignInRequest{ServerURL: be.URL, Email: "q@example.com", Password: "a long passphrase", Create: true}); err != nil {
+		t.Fatal(err)
+	}
+	be.SetDown(true)
+	// An activation of a version the server does not have: queued while down.
+	if act, err := a.Activate("00000000-0000-0000-0000-000000000000", 1, "veo-3.1"); err != nil || !act.Queued {
+		t.Fatalf("activate while down: %+v, %v; want queued", act, err)
+	}
+	qs, err := a.QueuedActions()
+	if err != nil || len(qs) != 1 || qs[0].What != "Activate a version" || qs[0].Status != "pending" || qs[0].Attempts == 0 || qs[0].Error == "" {
+		t.Fatalf("while down: %+v, %v; want the activation waiting, with the last error", qs, err)
+	}
+	be.SetDown(false)
+	if _, err := a.SendQueued(); err != nil {
+		t.Fatal(err)
+	}
+	qs, _ = a.QueuedActions()
+	if len(qs) != 1 || qs[0].Status != "failed" || !strings.Contains(qs[0].Error, "version") {
+		t.Fatalf("after the server refused it: %+v; want it failed with the server's reason", qs)
+	}
+	if countEvents(rt, app.EventOutboxChanged) == 0 {
+		t.Error("no outbox:changed event for the UI")
+	}
+	if err := a.RetryAction(qs[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if qs, _ = a.QueuedActions(); len(qs) != 1 || qs[0].Status != "failed" || qs[0].Attempts < 3 {
+		t.Errorf("after a retry: %+v; want refused again", qs)
+	}
+	if err := a.DismissAction(qs[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if qs, _ = a.QueuedActions(); len(qs) != 0 {
+		t.Errorf("after dismissing: %+v; want none", qs)
+	}
+	if err := a.DismissAction(12345); err == nil || !strings.HasPrefix(err.Error(), "not_found: ") {
+		t.Errorf("dismissing an unknown action: %v", err)
+	}
+}

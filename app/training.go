@@ -77,6 +77,7 @@ func (a *App) StartTraining(req TrainingRequest) (TrainingStart, error) {
 	case !ok:
 		return TrainingStart{Queued: true, Message: "The server did not accept the request yet; training starts as soon as it does, even if you close LoRA Studio meanwhile."}, nil
 	case o.err != nil:
+		_ = box.Dismiss(ctx, id) // refused at once: the user reads why here, not in the queue
 		return TrainingStart{}, a.fail("start training", o.err)
 	}
 	var job client.JobCreated
@@ -152,6 +153,7 @@ func (a *App) CancelTraining(jobID string) (TrainingCancel, error) {
 	case !ok:
 		return TrainingCancel{Queued: true}, nil
 	case o.err != nil:
+		_ = box.Dismiss(ctx, id) // refused at once: the user reads why here, not in the queue
 		return TrainingCancel{}, a.fail("cancel training", o.err)
 	}
 	var j client.Job
@@ -277,6 +279,7 @@ func (a *App) Activate(versionID string, weight float64, targetPlatform string) 
 	case !ok:
 		return Activation{Queued: true}, nil
 	case o.err != nil:
+		_ = box.Dismiss(a.ctx, id) // refused at once: the user reads why here, not in the queue
 		return Activation{}, a.fail("activate", o.err)
 	}
 	var ident client.Identity

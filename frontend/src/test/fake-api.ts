@@ -75,6 +75,9 @@ export function fakeApi(overrides: Partial<Api> = {}): Api {
     job: vi.fn(async () => ({ id: "j1", version_id: "v1", status: "running", progress: 0.5 })),
     cancelTraining: vi.fn(async () => ({ job: { id: "j1", version_id: "v1", status: "canceled" as const, progress: 0.5, error: "canceled by the user" }, queued: false })),
     sendQueued: vi.fn(async () => ({ sent: 1, failed: 0, waiting: 0 })),
+    queuedActions: vi.fn(async () => []),
+    retryAction: vi.fn(async () => undefined),
+    dismissAction: vi.fn(async () => undefined),
     versions: vi.fn(async () => ({ versions: [], offline: false })),
     trainableModels: vi.fn(async () => [
       { id: "flux-dev", name: "Flux dev", preset: { rank: 16, steps: 1000, learning_rate: 0.0004, resolution: 1024, trigger_word: "ohwx", caption_template: "a photo of {trigger} person" } },

@@ -357,6 +357,52 @@ export namespace app {
 	        this.checked = source["checked"];
 	    }
 	}
+	export class QueuedAction {
+	    id: number;
+	    kind: string;
+	    what: string;
+	    status: string;
+	    attempts: number;
+	    // Go type: time
+	    next_attempt_at: any;
+	    error?: string;
+	    // Go type: time
+	    created_at: any;
+	
+	    static createFrom(source: any = {}) {
+	        return new QueuedAction(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.id = source["id"];
+	        this.kind = source["kind"];
+	        this.what = source["what"];
+	        this.status = source["status"];
+	        this.attempts = source["attempts"];
+	        this.next_attempt_at = this.convertValues(source["next_attempt_at"], null);
+	        this.error = source["error"];
+	        this.created_at = this.convertValues(source["created_at"], null);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
 	export class Selection {
 	    target_platform: string;
 	    base_model: string;

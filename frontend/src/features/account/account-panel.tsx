@@ -2,6 +2,7 @@ import { useEffect, useId, useState } from "react";
 import type { Account, Api } from "@/lib/api";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
+import { QueuedActions } from "./queued-actions";
 
 /** AccountPanel signs in to a LoRA Studio server, where training runs. */
 export function AccountPanel({ api, onChange }: { api: Api; onChange?: (a: Account) => void }) {
@@ -41,14 +42,17 @@ export function AccountPanel({ api, onChange }: { api: Api; onChange?: (a: Accou
       </CardHeader>
       <CardContent className="space-y-3 text-sm">
         {account?.signed_in ? (
-          <div className="flex flex-wrap items-center gap-3">
-            <p data-testid="signed-in">
-              Signed in as <strong>{account.email}</strong> on {account.server_url}.
-            </p>
-            <Button variant="outline" size="sm" disabled={busy} onClick={() => act(() => api.signOut())}>
-              Sign out
-            </Button>
-          </div>
+          <>
+            <div className="flex flex-wrap items-center gap-3">
+              <p data-testid="signed-in">
+                Signed in as <strong>{account.email}</strong> on {account.server_url}.
+              </p>
+              <Button variant="outline" size="sm" disabled={busy} onClick={() => act(() => api.signOut())}>
+                Sign out
+              </Button>
+            </div>
+            <QueuedActions api={api} />
+          </>
         ) : (
           <form
             className="grid gap-2 md:grid-cols-3"

@@ -162,6 +162,18 @@ export const accountSchema = z.object({
 });
 export type Account = z.infer<typeof accountSchema>;
 
+export const queuedActionSchema = z.object({
+  id: z.number(),
+  kind: z.string(),
+  what: z.string(),
+  status: z.enum(["pending", "failed"]),
+  attempts: z.number(),
+  next_attempt_at: z.string(),
+  error: z.string().optional(),
+  created_at: z.string(),
+});
+export type QueuedAction = z.infer<typeof queuedActionSchema>;
+
 export const syncResultSchema = z
   .object({
     session: z.string(),
@@ -291,6 +303,9 @@ export const api = {
   job: (id: string) => call(jobSchema, () => App.Job(id)),
   cancelTraining: (jobID: string) =>
     call(z.object({ job: jobSchema.nullish(), queued: z.boolean() }), () => App.CancelTraining(jobID)),
+  queuedActions: () => call(z.array(queuedActionSchema), () => App.QueuedActions()),
+  retryAction: (id: number) => call(z.undefined().or(z.null()), () => App.RetryAction(id)),
+  dismissAction: (id: number) => call(z.undefined().or(z.null()), () => App.DismissAction(id)),
   sendQueued: () =>
     call(z.object({ sent: z.number(), failed: z.number(), waiting: z.number() }), () => App.SendQueued()),
   versions: () => call(z.object({ versions: z.array(versionSchema), offline: z.boolean() }), () => App.Versions()),

@@ -28,6 +28,8 @@ export function Dataset():Promise<app.DatasetState>;
 
 export function DatasetItems():Promise<Array<localstore.Item>>;
 
+export function DismissAction(arg1:number):Promise<void>;
+
 export function ExportPack(arg1:compiler.Request):Promise<app.Exported>;
 
 export function ExportPackTo(arg1:compiler.Request,arg2:string):Promise<app.Exported>;
@@ -48,7 +50,11 @@ export function PickAndImport():Promise<app.ImportResult>;
 
 export function Profiles():Promise<Array<app.ProfileSummary>>;
 
+export function QueuedActions():Promise<Array<app.QueuedAction>>;
+
 export function RemoveItem(arg1:string):Promise<void>;
+
+export function RetryAction(arg1:number):Promise<void>;
 
 export function RevealInFileManager(arg1:string):Promise<void>;
 

@@ -38,6 +38,10 @@ export function DatasetItems() {
   return window['go']['app']['App']['DatasetItems']();
 }
 
+export function DismissAction(arg1) {
+  return window['go']['app']['App']['DismissAction'](arg1);
+}
+
 export function ExportPack(arg1) {
   return window['go']['app']['App']['ExportPack'](arg1);
 }
@@ -78,8 +82,16 @@ export function Profiles() {
   return window['go']['app']['App']['Profiles']();
 }
 
+export function QueuedActions() {
+  return window['go']['app']['App']['QueuedActions']();
+}
+
 export function RemoveItem(arg1) {
   return window['go']['app']['App']['RemoveItem'](arg1);
+}
+
+export function RetryAction(arg1) {
+  return window['go']['app']['App']['RetryAction'](arg1);
 }
 
 export function RevealInFileManager(arg1) {
