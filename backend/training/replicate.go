@@ -26,9 +26,11 @@ const ReplicateTrainer = "ostris/flux-dev-lora-trainer"
 // POST /v1/trainings/{id}/cancel. Replicate signs its webhooks the Standard
 // Webhooks way with the account's webhook secret (GET /v1/webhooks/default/secret).
 //
-// Replicate offers no idempotency key for trainings: a dispatch retried
-// after a definite 429 or 5xx never created one, but one retried after a
-// timeout might have; the job records the first training id it gets.
+// Replicate offers no idempotency key for trainings. A dispatch retried
+// after a definite 429 or 5xx never created one, but one whose answer was
+// lost (a timeout) might have: each dispatch first looks for a training
+// already started on the same images zip, whose key names the job, among
+// the newest page of trainings (GET /v1/trainings), and adopts it.
 type Replicate struct {
 	BaseURL     string // default https://api.replicate.com
 	Token       string
@@ -130,6 +132,9 @@ func (r *Replicate) Dispatch(ctx context.Context, d worker.Dispatch) (string, er
 			return "", err
 		}
 	}
+	if id, err := r.existing(ctx, d.ImagesZip); err != nil || id != "" {
+		return id, err
+	}
 	hook, err := url.Parse(d.WebhookURL)
 	if err != nil {
 		return "", err
@@ -162,6 +167,40 @@ func (r *Replicate) Dispatch(ctx context.Context, d worker.Dispatch) (string, er
 		return "", fmt.Errorf("replicate: the training has no id")
 	}
 	return out.ID, nil
+}
+
+// existing returns the id of a training already started on zipURL, ""
+// when there is none. URLs are compared without their query, which holds
+// the signature and expiry that change on every attempt.
+func (r *Replicate) existing(ctx context.Context, zipURL string) (string, error) {
+	var page struct {
+		Results []struct {
+			ID     string `json:"id"`
+			Status string `json:"status"`
+			Input  struct {
+				Images string `json:"input_images"`
+			} `json:"input"`
+		} `json:"results"`
+	}
+	if err := r.do(ctx, http.MethodGet, "/v1/trainings", nil, &page); err != nil {
+		return "", err
+	}
+	want := withoutQuery(zipURL)
+	for _, t := range page.Results {
+		if t.Status != "canceled" && t.Input.Images != "" && withoutQuery(t.Input.Images) == want {
+			return t.ID, nil
+		}
+	}
+	return "", nil
+}
+
+func withoutQuery(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	u.RawQuery, u.Fragment = "", ""
+	return u.String()
 }
 
 // Cancel implements Provider.

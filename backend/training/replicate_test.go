@@ -11,11 +11,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/promptforge/lorastudio/backend/pgstore"
 	"github.com/promptforge/lorastudio/backend/training"
 	"github.com/promptforge/lorastudio/internal/stdwebhook"
 	"github.com/promptforge/lorastudio/internal/studio"
@@ -30,6 +32,7 @@ type fakeReplicate struct {
 	mu        sync.Mutex
 	token     string
 	throttle  int // answer this many creates with 429 Retry-After: 1
+	lose      int // create this many trainings, then drop the connection instead of answering
 	creates   []map[string]any
 	cancelled []string
 	weights   []byte
@@ -65,8 +68,33 @@ func (f *fakeReplicate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		f.creates = append(f.creates, body)
+		if f.lose > 0 {
+			f.lose--
+			conn, _, _ := w.(http.Hijacker).Hijack()
+			conn.Close() // created, but the answer is lost
+			return
+		}
 		w.WriteHeader(201)
 		fmt.Fprintf(w, `{"id":"tr_%d","status":"starting","urls":{"get":"https://api.replicate.com/v1/trainings/tr_%d","cancel":"x"}}`, len(f.creates), len(f.creates))
+	case r.Method == "GET" && r.URL.Path == "/v1/trainings":
+		// Newest first, as documented; the training objects echo their input.
+		type training struct {
+			ID     string         `json:"id"`
+			Status string         `json:"status"`
+			Input  map[string]any `json:"input"`
+		}
+		page := struct {
+			Next    *string    `json:"next"`
+			Results []training `json:"results"`
+		}{Results: []training{}}
+		for i := len(f.creates) - 1; i >= 0; i-- {
+			status := "processing"
+			if slices.Contains(f.cancelled, fmt.Sprintf("tr_%d", i+1)) {
+				status = "canceled"
+			}
+			page.Results = append(page.Results, training{ID: fmt.Sprintf("tr_%d", i+1), Status: status, Input: f.creates[i]["input"].(map[string]any)})
+		}
+		json.NewEncoder(w).Encode(page)
 	case r.Method == "POST" && strings.HasPrefix(r.URL.Path, "/v1/trainings/") && strings.HasSuffix(r.URL.Path, "/cancel"):
 		f.cancelled = append(f.cancelled, strings.Split(r.URL.Path, "/")[3])
 		io.WriteString(w, `{"status":"canceled"}`)
@@ -111,6 +139,29 @@ func TestReplicateDispatch(t *testing.T) {
 		if c.got != c.want {
 			t.Errorf("%s: got %q, want %q", c.name, c.got, c.want)
 		}
+	}
+	// Another job's dispatch whose answer is lost after Replicate created
+	// the training: the retry, with a freshly signed zip URL, adopts that
+	// training instead of starting a second one.
+	fake.mu.Lock()
+	fake.lose = 1
+	fake.mu.Unlock()
+	d2 := d
+	d2.JobID, d2.ImagesZip = "j2", "https://backend.example/blob/users/u/jobs/j2/images.zip?sig=first"
+	if _, err := r.Dispatch(ctx, d2); !errors.As(err, &re) {
+		t.Fatalf("lost answer: got %v, want a RetryableError", err)
+	}
+	d2.ImagesZip = "https://backend.example/blob/users/u/jobs/j2/images.zip?sig=second"
+	if id, err := r.Dispatch(ctx, d2); err != nil || id != "tr_2" {
+		t.Fatalf("retry after a lost answer: got %q %v, want the training already started, tr_2", id, err)
+	}
+	if n := len(fake.creates); n != 2 {
+		t.Errorf("trainings created: %d, want 2 (one per job)", n)
+	}
+	// A canceled training is not adopted: the retry starts a new one.
+	r.Cancel(ctx, pgstore.JobRef{ProviderJobID: "tr_2"})
+	if id, err := r.Dispatch(ctx, d2); err != nil || id != "tr_3" {
+		t.Errorf("dispatch after its training was canceled: got %q %v, want a new one", id, err)
 	}
 	bad := &training.Replicate{BaseURL: srv.URL, Token: "wrong", Destination: "me/x", Version: "v42"}
 	var rej *training.RejectedError
