@@ -8,14 +8,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/url"
 	"path/filepath"
 	"time"
 
-	_ "modernc.org/sqlite"
-
+	"github.com/promptforge/lorastudio/internal/sqlitedb"
 	"github.com/promptforge/lorastudio/internal/studio"
-	"github.com/promptforge/lorastudio/migrations"
 )
 
 // Store is the local database.
@@ -26,25 +23,9 @@ type Store struct {
 
 // Open opens (creating if needed) lorastudio.db in dir and migrates it.
 func Open(ctx context.Context, dir string) (*Store, error) {
-	path := filepath.Join(dir, "lorastudio.db")
-	q := url.Values{}
-	// WAL keeps readers and the writer apart; busy_timeout rides over the
-	// brief locks of a checkpoint; foreign keys are off by default in SQLite.
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "busy_timeout(5000)")
-	q.Add("_pragma", "synchronous(NORMAL)")
-	// Transactions take the write lock when they begin: one that read first
-	// and wrote later would fail at once (SQLITE_BUSY_SNAPSHOT, no
-	// busy_timeout) when the outbox or an upload wrote in between.
-	q.Add("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	db, err := sqlitedb.Open(ctx, filepath.Join(dir, "lorastudio.db"))
 	if err != nil {
-		return nil, fmt.Errorf("localstore: open %s: %w", path, err)
-	}
-	if _, err := migrations.UpSQLite(ctx, db); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("localstore: %s: %w", path, err)
+		return nil, fmt.Errorf("localstore: %w", err)
 	}
 	return &Store{db: db, Now: time.Now}, nil
 }

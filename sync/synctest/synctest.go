@@ -25,12 +25,12 @@ import (
 
 	"github.com/disintegration/imaging"
 
-	"github.com/promptforge/lorastudio/app/localstore"
 	"github.com/promptforge/lorastudio/backend/api"
 	"github.com/promptforge/lorastudio/backend/auth"
 	"github.com/promptforge/lorastudio/backend/blob"
 	"github.com/promptforge/lorastudio/backend/pgstore"
 	"github.com/promptforge/lorastudio/internal/pgtest"
+	"github.com/promptforge/lorastudio/internal/sqlitedb"
 	"github.com/promptforge/lorastudio/sync/client"
 )
 
@@ -194,16 +194,16 @@ func (b *Backend) SignUp(tb testing.TB, email string) *client.Client {
 	return c
 }
 
-// OpenDB opens (creating and migrating) the desktop's local store in dir,
-// the way the app does, and closes it when the test ends.
+// OpenDB opens (creating and migrating) the desktop's local database in
+// dir, the way the app does, and closes it when the test ends.
 func OpenDB(tb testing.TB, dir string) *sql.DB {
 	tb.Helper()
-	s, err := localstore.Open(context.Background(), dir)
+	db, err := sqlitedb.Open(context.Background(), filepath.Join(dir, "lorastudio.db"))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { s.Close() })
-	return s.DB()
+	tb.Cleanup(func() { db.Close() })
+	return db
 }
 
 // PersonDir is the folder of the 24 webcam frames of one person.
