@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -56,33 +57,18 @@ func (a *App) StartTraining(req TrainingRequest) (TrainingStart, error) {
 	if err != nil || s.State != "validated" {
 		return TrainingStart{}, a.fail("start training", studio.Errorf("dataset_not_validated", "upload the dataset and let the server validate it first"))
 	}
-	box, err := a.outboxFor(c)
-	if err != nil {
-		return TrainingStart{}, a.fail("start training", err)
-	}
 	var b [16]byte
 	_, _ = rand.Read(b[:])
-	id, err := box.Enqueue(ctx, outbox.Action{
+	var job client.JobCreated
+	sent, err := a.sendNow(ctx, c, outbox.Action{
 		Kind: "job", Path: client.PathJobs, IdempotencyKey: "desktop-" + hex.EncodeToString(b[:]), Ref: ds,
 		Body: client.JobRequest{DatasetID: s.DatasetID, BaseModel: req.BaseModel, Params: req.Params},
-	})
-	if err != nil {
-		return TrainingStart{}, a.fail("start training", err)
-	}
-	if _, err := box.Flush(ctx, true); err != nil {
-		a.log.Warn("outbox flush", "err", err)
-	}
-	o, ok := a.acct.outcome(id)
+	}, &job)
 	switch {
-	case !ok:
-		return TrainingStart{Queued: true, Message: "The server did not accept the request yet; training starts as soon as it does, even if you close LoRA Studio meanwhile."}, nil
-	case o.err != nil:
-		_ = box.Dismiss(ctx, id) // refused at once: the user reads why here, not in the queue
-		return TrainingStart{}, a.fail("start training", o.err)
-	}
-	var job client.JobCreated
-	if err := json.Unmarshal(o.response, &job); err != nil {
+	case err != nil:
 		return TrainingStart{}, a.fail("start training", err)
+	case !sent:
+		return TrainingStart{Queued: true, Message: "The server did not accept the request yet; training starts as soon as it does, even if you close LoRA Studio meanwhile."}, nil
 	}
 	return TrainingStart{Job: &job}, nil
 }
@@ -137,28 +123,13 @@ func (a *App) CancelTraining(jobID string) (TrainingCancel, error) {
 	if jobID == "" {
 		return TrainingCancel{}, a.fail("cancel training", studio.Errorf(studio.EInvalid, "which training? no job id was given"))
 	}
-	box, err := a.outboxFor(c)
-	if err != nil {
-		return TrainingCancel{}, a.fail("cancel training", err)
-	}
-	id, err := box.Enqueue(ctx, outbox.Action{Kind: "cancel", Path: client.JobCancelPath(jobID), Ref: jobID})
-	if err != nil {
-		return TrainingCancel{}, a.fail("cancel training", err)
-	}
-	if _, err := box.Flush(ctx, true); err != nil {
-		a.log.Warn("outbox flush", "err", err)
-	}
-	o, ok := a.acct.outcome(id)
-	switch {
-	case !ok:
-		return TrainingCancel{Queued: true}, nil
-	case o.err != nil:
-		_ = box.Dismiss(ctx, id) // refused at once: the user reads why here, not in the queue
-		return TrainingCancel{}, a.fail("cancel training", o.err)
-	}
 	var j client.Job
-	if err := json.Unmarshal(o.response, &j); err != nil {
+	sent, err := a.sendNow(ctx, c, outbox.Action{Kind: "cancel", Path: client.JobCancelPath(jobID), Ref: jobID}, &j)
+	switch {
+	case err != nil:
 		return TrainingCancel{}, a.fail("cancel training", err)
+	case !sent:
+		return TrainingCancel{Queued: true}, nil
 	}
 	a.keepJob(j)
 	a.log.Info("training canceled", "job_id", j.ID)
@@ -262,29 +233,41 @@ func (a *App) Activate(versionID string, weight float64, targetPlatform string) 
 	if err != nil {
 		return Activation{}, a.fail("activate", err)
 	}
+	var ident client.Identity
+	sent, err := a.sendNow(a.ctx, c, outbox.Action{Kind: "activate", Path: client.PathActivate, Ref: versionID,
+		Body: client.ActivateRequest{VersionID: versionID, Weight: weight, TargetPlatform: targetPlatform}}, &ident)
+	switch {
+	case err != nil:
+		return Activation{}, a.fail("activate", err)
+	case !sent:
+		return Activation{Queued: true}, nil
+	}
+	return Activation{Identity: &ident}, nil
+}
+
+// sendNow queues act in the outbox and sends what is due at once. sent is
+// false when act waits for the server (offline, say); otherwise the
+// server's answer is decoded into out. An action the server refuses at
+// once is dropped from the queue, since its caller reports the refusal.
+func (a *App) sendNow(ctx context.Context, c *client.Client, act outbox.Action, out any) (sent bool, err error) {
 	box, err := a.outboxFor(c)
 	if err != nil {
-		return Activation{}, a.fail("activate", err)
+		return false, err
 	}
-	id, err := box.Enqueue(a.ctx, outbox.Action{Kind: "activate", Path: client.PathActivate, Ref: versionID,
-		Body: client.ActivateRequest{VersionID: versionID, Weight: weight, TargetPlatform: targetPlatform}})
+	id, err := box.Enqueue(ctx, act)
 	if err != nil {
-		return Activation{}, a.fail("activate", err)
+		return false, err
 	}
-	if _, err := box.Flush(a.ctx, true); err != nil {
+	if _, err := box.Flush(ctx, true); err != nil {
 		a.log.Warn("outbox flush", "err", err)
 	}
 	o, ok := a.acct.outcome(id)
 	switch {
 	case !ok:
-		return Activation{Queued: true}, nil
+		return false, nil
 	case o.err != nil:
-		_ = box.Dismiss(a.ctx, id) // refused at once: the user reads why here, not in the queue
-		return Activation{}, a.fail("activate", o.err)
+		_ = box.Dismiss(ctx, id)
+		return false, o.err
 	}
-	var ident client.Identity
-	if err := json.Unmarshal(o.response, &ident); err != nil {
-		return Activation{}, a.fail("activate", err)
-	}
-	return Activation{Identity: &ident}, nil
+	return true, json.Unmarshal(o.response, out)
 }
