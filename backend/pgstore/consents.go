@@ -64,8 +64,10 @@ type Erasure struct {
 // WithdrawConsent marks every live consent of the user withdrawn and
 // deletes their models, datasets, photos' rows, versions, jobs, idempotency
 // keys and active identity in one transaction, leaving a tombstone per job
-// (its id and artifact key) and listing the live jobs in Erasure.Canceled. The caller erases the stored objects first:
-// if that fails, nothing here has happened and the user can retry.
+// (its id and artifact key), recording the erased keys for a second sweep
+// (see SweepDelay) and listing the live jobs in Erasure.Canceled. The caller
+// erases the stored objects first: if that fails, nothing here has happened
+// and the user can retry.
 func (s *Store) WithdrawConsent(ctx context.Context, userID string) (Erasure, error) {
 	var e Erasure
 	err := s.tx(ctx, func(tx pgx.Tx) error {
@@ -96,6 +98,21 @@ func (s *Store) WithdrawConsent(ctx context.Context, userID string) (Erasure, er
 			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM idempotency_keys WHERE user_id = $1`, userID); err != nil {
+			return err
+		}
+		// Every place a URL signed before now could still write to: each
+		// dataset's folder, each job's artifact and images zip.
+		rows, err = tx.Query(ctx, `SELECT $2 || 'datasets/' || id || '/' FROM lora_datasets WHERE user_id = $1
+			UNION ALL SELECT artifact_key FROM lora_jobs WHERE user_id = $1 AND artifact_key <> ''
+			UNION ALL SELECT $2 || 'jobs/' || id || '/' FROM lora_jobs WHERE user_id = $1`, userID, KeyPrefix(userID))
+		if err != nil {
+			return err
+		}
+		keys, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		if err := s.markErased(ctx, tx, keys); err != nil {
 			return err
 		}
 		// Cascades take datasets, items, uploads, versions, jobs and the identity.

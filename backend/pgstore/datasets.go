@@ -233,12 +233,22 @@ func (s *Store) DeleteDataset(ctx context.Context, userID, id string) ([]string,
 	if err != nil {
 		return nil, err
 	}
-	tag, err := s.pool.Exec(ctx, `DELETE FROM lora_datasets WHERE id = $1 AND user_id = $2`, id, userID)
+	err = s.tx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM lora_datasets WHERE id = $1 AND user_id = $2`, id, userID)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return studio.Errorf(studio.ENotFound, "no dataset %s", id)
+		}
+		// Upload URLs signed before now may still write into its folder.
+		return s.markErased(ctx, tx, []string{KeyPrefix(userID) + "datasets/" + id + "/"})
+	})
+	if studio.ErrorCode(err) == studio.ENotFound {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: delete dataset: %w", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return nil, studio.Errorf(studio.ENotFound, "no dataset %s", id)
 	}
 	keys := make([]string, len(ups))
 	for i, u := range ups {

@@ -1,12 +1,14 @@
 // Package purge deletes what the backend keeps only for a while: expired
-// idempotency keys, old webhook ids, and multipart uploads abandoned in the
-// local store. Every replica may run it: each pass is a set of idempotent
-// deletes.
+// idempotency keys, old webhook ids, multipart uploads abandoned in the
+// local store, and, once every URL signed before an erasure has expired,
+// whatever a late upload through one brought back. Every replica may run
+// it: each pass is a set of idempotent deletes.
 package purge
 
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/promptforge/lorastudio/backend/blob"
@@ -41,7 +43,11 @@ type Report struct {
 	Keys    int64 `json:"idempotency_keys"`
 	Events  int64 `json:"webhook_ids"`
 	Uploads int   `json:"uploads"`
+	Swept   int   `json:"erased_keys_swept"`
 }
+
+// sweepBatch bounds one pass's second sweep; the rest waits an hour.
+const sweepBatch = 500
 
 func (c *Config) defaults() {
 	if c.Every <= 0 {
@@ -69,12 +75,41 @@ func Once(ctx context.Context, cfg Config) (Report, error) {
 	if r.Keys, r.Events, err = cfg.Store.PurgeExpired(ctx, cfg.Events); err != nil {
 		return r, err
 	}
+	if r.Swept, err = sweep(ctx, cfg); err != nil {
+		return r, err
+	}
 	if p, ok := cfg.Blobs.(uploadPurger); ok {
 		if r.Uploads, err = p.PurgeUploads(ctx, cfg.Now().Add(-cfg.Uploads)); err != nil {
 			return r, err
 		}
 	}
 	return r, nil
+}
+
+// sweep deletes again what was erased SweepDelay ago: a key, or a prefix
+// ending in "/".
+func sweep(ctx context.Context, cfg Config) (int, error) {
+	if cfg.Blobs == nil {
+		return 0, nil
+	}
+	keys, err := cfg.Store.DueErasedKeys(ctx, cfg.Now(), sweepBatch)
+	if err != nil {
+		return 0, err
+	}
+	for i, k := range keys {
+		if strings.HasSuffix(k, "/") {
+			err = cfg.Blobs.DeletePrefix(ctx, k)
+		} else {
+			err = cfg.Blobs.Delete(ctx, k)
+		}
+		if err == nil {
+			err = cfg.Store.SweptErasedKey(ctx, k)
+		}
+		if err != nil {
+			return i, err
+		}
+	}
+	return len(keys), nil
 }
 
 // Run runs a pass at once, then every cfg.Every, until ctx is done. A
@@ -91,7 +126,7 @@ func Run(ctx context.Context, cfg Config) {
 		case err != nil:
 			cfg.Log.Warn("purge failed; trying again later", "err", err, "in", cfg.Every)
 		case r != Report{}:
-			cfg.Log.Info("purged", "idempotency_keys", r.Keys, "webhook_ids", r.Events, "uploads", r.Uploads)
+			cfg.Log.Info("purged", "idempotency_keys", r.Keys, "webhook_ids", r.Events, "uploads", r.Uploads, "erased_keys_swept", r.Swept)
 		}
 		select {
 		case <-ctx.Done():

@@ -3,6 +3,10 @@ package purge_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -102,5 +106,86 @@ func TestOnce(t *testing.T) {
 	// A second pass finds nothing more.
 	if r, err := purge.Once(ctx, purge.Config{Store: store, Blobs: local}); err != nil || r != (purge.Report{}) {
 		t.Errorf("second pass: %+v, %v; want nothing", r, err)
+	}
+}
+
+// A photo upload URL signed before a withdrawal still works until it
+// expires: bytes PUT through it late are deleted by the sweep after
+// SweepDelay, while what the user uploads after consenting again stays.
+func TestSweepAfterErasure(t *testing.T) {
+	ctx := context.Background()
+	store, err := pgstore.Open(ctx, pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(store.Close)
+	var local *blob.Local
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { local.Handler().ServeHTTP(w, r) }))
+	t.Cleanup(srv.Close)
+	if local, err = blob.NewLocal(t.TempDir(), srv.URL, bytes.Repeat([]byte("k"), 32), time.Now); err != nil {
+		t.Fatal(err)
+	}
+	u, err := store.CreateUser(ctx, "s@example.com", "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// newPhoto makes a dataset of one photo and returns its key and a
+	// signed URL to upload it.
+	newPhoto := func(body []byte) (string, func() int) {
+		sum := sha256.Sum256(body)
+		up := pgstore.Upload{Name: "a.jpg", Size: int64(len(body)), ContentType: "image/jpeg", SHA256: hex.EncodeToString(sum[:])}
+		_, ups, err := store.NewDataset(ctx, u.ID, "me", []pgstore.Upload{up}, func(id string, up pgstore.Upload) string {
+			return pgstore.KeyPrefix(u.ID) + "datasets/" + id + "/" + up.SHA256 + ".jpg"
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := ups[0].Key
+		req, err := local.PresignPut(ctx, blob.Object{Key: key, Size: up.Size, ContentType: up.ContentType, SHA256: up.SHA256}, 15*time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return key, func() int {
+			hr, _ := blob.NewHTTPRequest(ctx, req, bytes.NewReader(body))
+			resp, err := http.DefaultClient.Do(hr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+	}
+	oldKey, latePut := newPhoto([]byte("the photo before the withdrawal"))
+	if _, err := store.WithdrawConsent(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if code := latePut(); code/100 != 2 {
+		t.Fatalf("late PUT through a URL signed before the withdrawal: %d, want it accepted (the URL is still valid)", code)
+	}
+	newKey, put := newPhoto([]byte("the photo after consenting again"))
+	if code := put(); code/100 != 2 {
+		t.Fatalf("new upload: %d", code)
+	}
+	exists := func(key string) bool { _, err := local.Stat(ctx, key); return err == nil }
+	if !exists(oldKey) || !exists(newKey) {
+		t.Fatal("the two uploads are not in storage")
+	}
+	cfg := purge.Config{Store: store, Blobs: local, Now: func() time.Time { return time.Now().Add(time.Hour) }}
+	if r, err := purge.Once(ctx, cfg); err != nil || r.Swept != 0 || !exists(oldKey) {
+		t.Fatalf("an hour later: %+v, %v; want nothing swept yet (URLs may still be valid)", r, err)
+	}
+	cfg.Now = func() time.Time { return time.Now().Add(pgstore.SweepDelay + time.Minute) }
+	r, err := purge.Once(ctx, cfg)
+	if err != nil || r.Swept != 1 {
+		t.Fatalf("after SweepDelay: %+v, %v; want the erased dataset's folder swept", r, err)
+	}
+	if exists(oldKey) {
+		t.Error("the late upload survived the sweep")
+	}
+	if !exists(newKey) {
+		t.Error("the sweep deleted a photo uploaded after consenting again")
+	}
+	if r, _ := purge.Once(ctx, cfg); r.Swept != 0 {
+		t.Errorf("second pass swept %d, want 0", r.Swept)
 	}
 }
