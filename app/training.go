@@ -88,6 +88,19 @@ func (a *App) Job(id string) (client.Job, error) {
 	return j, nil
 }
 
+// JobLog returns the end of a job's training log from the server.
+func (a *App) JobLog(id string) (client.JobLog, error) {
+	c, err := a.signedIn()
+	if err != nil {
+		return client.JobLog{}, a.fail("read training log", err)
+	}
+	l, err := c.JobLog(a.ctx, id)
+	if err != nil {
+		return client.JobLog{}, a.fail("read training log", err)
+	}
+	return l, nil
+}
+
 // keepJob copies a job's state into SQLite, so the app shows it after a
 // restart.
 func (a *App) keepJob(j client.Job) {

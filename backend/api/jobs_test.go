@@ -319,3 +319,39 @@ func jsonField(body, field string) string {
 	s, _ := m[field].(string)
 	return s
 }
+
+// logProvider is stubProvider with a training log per dispatched job.
+type logProvider struct{ stubProvider }
+
+func (logProvider) LogTail(_ context.Context, j pgstore.JobRef, max int) (string, error) {
+	return "fake trainer: 20 photos\nlora: 25%| 250/1000\n", nil
+}
+
+// The log comes from the provider once the job is dispatched, only to its
+// owner.
+func TestJobLogs(t *testing.T) {
+	e := newJobsEnvWith(t, nil, logProvider{})
+	tok, ds := e.validatedUser("l@example.com")
+	other := e.register("m@example.com")
+	code, _, b := e.req("POST", "/api/lora/jobs", tok, `{"dataset_id":"`+ds+`","base_model":"flux-dev"}`, "Idempotency-Key", "k")
+	if code != 202 {
+		t.Fatalf("create: %d %s", code, b)
+	}
+	job := jsonField(b, "job_id")
+	logs := func(token string) (int, string) {
+		code, _, b := e.req("GET", "/api/lora/jobs/"+job+"/logs", token, "")
+		return code, b
+	}
+	if code, b := logs(other); code != 404 {
+		t.Errorf("another user: %d %s, want 404", code, b)
+	}
+	if code, b := logs(tok); code != 200 || !strings.Contains(b, `"available":false`) || !strings.Contains(b, `"log":""`) {
+		t.Errorf("queued: %d %s, want no log yet", code, b)
+	}
+	if _, err := e.store.MarkDispatched(context.Background(), job, "p1"); err != nil {
+		t.Fatal(err)
+	}
+	if code, b := logs(tok); code != 200 || !strings.Contains(b, `"available":true`) || !strings.Contains(b, `lora: 25%| 250/1000`) {
+		t.Errorf("dispatched: %d %s, want the provider's log", code, b)
+	}
+}

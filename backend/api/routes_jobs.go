@@ -98,6 +98,10 @@ func (s *Server) registerJobs() {
 		Summary: "One training job", Security: bearer, Tags: tags,
 	}, s.getJob)
 	register(s, huma.Operation{
+		OperationID: "jobs-logs", Method: http.MethodGet, Path: "/api/lora/jobs/{id}/logs",
+		Summary: "The end of a job's training log, as its provider has it", Security: bearer, Tags: tags,
+	}, s.jobLogs)
+	register(s, huma.Operation{
 		OperationID: "jobs-cancel", Method: http.MethodPost, Path: "/api/lora/jobs/{id}/cancel",
 		Summary: "Cancel a training that has not finished (canceling again answers the same)", Security: bearer, Tags: tags,
 	}, s.cancelJob)
@@ -210,6 +214,40 @@ func (s *Server) getJob(ctx context.Context, in *jobIDIn) (*jobOut, error) {
 		return nil, err
 	}
 	return &jobOut{Body: toJobBody(j)}, nil
+}
+
+type jobLogsOut struct {
+	Body struct {
+		Log       string `json:"log" doc:"the last lines, at most 16 KiB"`
+		Available bool   `json:"available" doc:"false when the provider keeps no log for it (yet)"`
+	}
+}
+
+// logTailMax bounds the log a client polls.
+const logTailMax = 16 << 10
+
+// jobLogs returns the end of the job's log from its provider, so the
+// desktop can show training as it happens.
+func (s *Server) jobLogs(ctx context.Context, in *jobIDIn) (*jobLogsOut, error) {
+	j, err := s.cfg.Store.Job(ctx, userID(ctx), in.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := &jobLogsOut{}
+	lt, ok := s.cfg.Training.Provider.(training.LogTail)
+	if !ok || j.Status == studio.JobQueued {
+		return out, nil
+	}
+	ref, err := s.cfg.Store.JobRef(ctx, j.ID)
+	if err != nil {
+		return nil, err
+	}
+	log, err := lt.LogTail(ctx, ref, logTailMax)
+	if err != nil {
+		return nil, studio.Wrap(err, "provider_unavailable", "the GPU provider did not send the log; try again")
+	}
+	out.Body.Log, out.Body.Available = log, log != ""
+	return out, nil
 }
 
 // cancelJob cancels the job here first, so nothing the provider reports

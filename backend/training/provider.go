@@ -34,6 +34,25 @@ type Provider interface {
 	Cancel(ctx context.Context, job pgstore.JobRef) error
 }
 
+// LogTail is implemented by providers that can show a job's training log:
+// it returns at most the last max bytes, cut to whole lines, "" when there
+// is none yet.
+type LogTail interface {
+	LogTail(ctx context.Context, job pgstore.JobRef, max int) (string, error)
+}
+
+// tailLines keeps at most the last max bytes of s, from the start of a
+// line; cut says s already lacks the log's beginning.
+func tailLines(s string, max int, cut bool) string {
+	if len(s) > max {
+		s, cut = s[len(s)-max:], true
+	}
+	if i := strings.IndexByte(s, '\n'); cut && i >= 0 {
+		s = s[i+1:]
+	}
+	return s
+}
+
 // NeedsZip is implemented by providers that take the photos as one zip
 // (Dispatch.ImagesZip) rather than one URL each.
 type NeedsZip interface{ NeedsZip() bool }

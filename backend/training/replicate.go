@@ -203,6 +203,18 @@ func withoutQuery(raw string) string {
 	return u.String()
 }
 
+// LogTail implements LogTail from the training object's logs.
+func (r *Replicate) LogTail(ctx context.Context, job pgstore.JobRef, max int) (string, error) {
+	if job.ProviderJobID == "" {
+		return "", nil
+	}
+	var t ReplicateTraining
+	if err := r.do(ctx, http.MethodGet, "/v1/trainings/"+url.PathEscape(job.ProviderJobID), nil, &t); err != nil {
+		return "", err
+	}
+	return tailLines(t.Logs, max, false), nil
+}
+
 // Cancel implements Provider.
 func (r *Replicate) Cancel(ctx context.Context, job pgstore.JobRef) error {
 	if job.ProviderJobID == "" {

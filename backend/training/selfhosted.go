@@ -86,6 +86,38 @@ func (w *SelfHosted) Cancel(ctx context.Context, job pgstore.JobRef) error {
 	return err
 }
 
+// LogTail implements LogTail: the worker serves the log file, so a Range
+// request fetches only its end.
+func (w *SelfHosted) LogTail(ctx context.Context, job pgstore.JobRef, max int) (string, error) {
+	if job.DispatchKey == "" {
+		return "", nil
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(w.URL, "/")+"/jobs/"+job.DispatchKey+"/logs", nil)
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Range", fmt.Sprintf("bytes=-%d", max))
+	resp, err := w.client().Do(req)
+	if err != nil {
+		return "", &RetryableError{Err: err}
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNotFound {
+		return "", nil // not started here yet
+	}
+	if err := classify(resp, w.now()); err != nil {
+		return "", err
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, int64(max)+1))
+	if err != nil {
+		return "", &RetryableError{Err: err}
+	}
+	// "bytes 1000-1999/5000": a range that does not start at 0 cut a line.
+	var start, end, total int64
+	_, perr := fmt.Sscanf(resp.Header.Get("Content-Range"), "bytes %d-%d/%d", &start, &end, &total)
+	return tailLines(string(b), max, perr == nil && start > 0), nil
+}
+
 func (w *SelfHosted) signedPost(ctx context.Context, path, id string, body []byte) error {
 	h := http.Header{}
 	stdwebhook.SetHeaders(h, w.Secret, id, w.now(), body)

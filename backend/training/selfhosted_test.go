@@ -3,12 +3,17 @@ package training_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/promptforge/lorastudio/backend/pgstore"
 	"github.com/promptforge/lorastudio/backend/training"
 	"github.com/promptforge/lorastudio/internal/stdwebhook"
 	"github.com/promptforge/lorastudio/internal/worker"
@@ -65,6 +70,58 @@ func TestSelfHostedDispatch(t *testing.T) {
 				if !errors.As(err, &rej) || rej.Message != tt.message {
 					t.Fatalf("got %v, want a refusal with %q", err, tt.message)
 				}
+			}
+		})
+	}
+}
+
+// The log tail comes from the reference worker with a Range request: at
+// most max bytes, whole lines, ending with the newest; nothing yet for a
+// job the worker has not started.
+func TestSelfHostedLogTail(t *testing.T) {
+	secret, _ := stdwebhook.ParseSecret(stdwebhook.NewSecret())
+	dir := t.TempDir()
+	w, err := worker.New(worker.Config{DispatchSecrets: [][]byte{secret}, WebhookSecret: secret, Trainer: []string{"true"}, WorkDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(w.Handler())
+	defer srv.Close()
+	key := "dk_0123456789abcdef"
+	var log strings.Builder
+	for i := 1; i <= 2000; i++ {
+		fmt.Fprintf(&log, "lora: step %d/2000 loss 0.%04d\n", i, i)
+	}
+	os.MkdirAll(filepath.Join(dir, key), 0o700)
+	os.WriteFile(filepath.Join(dir, key, "train.log"), []byte(log.String()), 0o600)
+	p := &training.SelfHosted{URL: srv.URL, Secret: secret}
+	tests := []struct {
+		name, key string
+		max       int
+		wantLast  string
+		wantEmpty bool
+	}{
+		{"tail of a long log", key, 1024, "lora: step 2000/2000 loss 0.2000\n", false},
+		{"a max larger than the log", key, 1 << 20, "lora: step 2000/2000 loss 0.2000\n", false},
+		{"not started yet", "dk_notstartedyet", 1024, "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := p.LogTail(context.Background(), pgstore.JobRef{DispatchKey: tt.key}, tt.max)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.wantEmpty {
+				if got != "" {
+					t.Errorf("got %q, want nothing", got)
+				}
+				return
+			}
+			if len(got) > tt.max || !strings.HasPrefix(got, "lora: step ") || !strings.HasSuffix(got, tt.wantLast) {
+				t.Errorf("got %d bytes starting %q; want at most %d bytes of whole lines ending with the last", len(got), got[:min(40, len(got))], tt.max)
+			}
+			if tt.max > len(log.String()) && got != log.String() {
+				t.Errorf("got %d bytes, want the whole %d-byte log", len(got), log.Len())
 			}
 		})
 	}

@@ -427,6 +427,15 @@ func TestTrainingEndToEnd(t *testing.T) {
 	for j := waitJob(t, alice, createdC.JobID, "running"); j.Progress < 0.25; j = waitJob(t, alice, createdC.JobID, "running") {
 		time.Sleep(20 * time.Millisecond)
 	}
+	// Its log, from the worker through the backend, while it trains.
+	var tail struct {
+		Log       string `json:"log"`
+		Available bool   `json:"available"`
+	}
+	alice.do("GET", "/api/lora/jobs/"+createdC.JobID+"/logs", nil, 200, &tail)
+	if !tail.Available || !strings.Contains(tail.Log, "fake trainer: 24 photos") || !strings.Contains(tail.Log, "lora: 25%| 1500/6000") {
+		t.Errorf("training log while running: %+v", tail)
+	}
 	var canceled jobView
 	alice.do("POST", "/api/lora/jobs/"+createdC.JobID+"/cancel", nil, 200, &canceled)
 	if canceled.Status != "canceled" || cancels.Load() != 1 {

@@ -393,11 +393,13 @@ try {
     await page.getByTestId("version-1").getByText("active at 0.80").waitFor();
   });
 
-  await check("a long training is canceled from the app, and its version is marked failed", async () => {
+  await check("a long training shows its log and is canceled from the app; its version is marked failed", async () => {
     await page.getByText(/Advanced training settings/).click(); // closed again since the restart
     await page.getByLabel(/Steps/).fill("6000");
     await page.getByTestId("start-training").click();
     await page.locator('[data-testid="job-status"][data-status="running"]').waitFor({ timeout: 60_000 });
+    // The worker's log reaches the window through the backend while it trains.
+    await page.getByLabel("Training log").getByText(/fake trainer: 20 photos/).waitFor({ timeout: 30_000 });
     await page.getByRole("button", { name: "Cancel training" }).click();
     await page.getByText("Training canceled: the version it was making is marked failed.").waitFor();
     await page.getByTestId("version-2").getByText("failed").waitFor();

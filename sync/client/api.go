@@ -327,6 +327,18 @@ func (c *Client) Job(ctx context.Context, id string) (Job, error) {
 	return out, c.Do(ctx, http.MethodGet, PathJobs+"/"+url.PathEscape(id), nil, nil, &out)
 }
 
+// JobLog is the end of a job's training log.
+type JobLog struct {
+	Log       string `json:"log"`
+	Available bool   `json:"available"`
+}
+
+// JobLog returns the last lines of a job's training log.
+func (c *Client) JobLog(ctx context.Context, id string) (JobLog, error) {
+	var out JobLog
+	return out, c.Do(ctx, http.MethodGet, PathJobs+"/"+url.PathEscape(id)+"/logs", nil, nil, &out)
+}
+
 // JobCancelPath is the path that cancels job id, for the outbox.
 func JobCancelPath(id string) string { return PathJobs + "/" + url.PathEscape(id) + "/cancel" }
 

@@ -73,6 +73,7 @@ export function fakeApi(overrides: Partial<Api> = {}): Api {
     syncDataset: vi.fn(),
     startTraining: vi.fn(async () => ({ job: { job_id: "j1", version_id: "v1", status: "queued" }, queued: false })),
     job: vi.fn(async () => ({ id: "j1", version_id: "v1", status: "running", progress: 0.5 })),
+    jobLog: vi.fn(async () => ({ log: "", available: false })),
     cancelTraining: vi.fn(async () => ({ job: { id: "j1", version_id: "v1", status: "canceled" as const, progress: 0.5, error: "canceled by the user" }, queued: false })),
     sendQueued: vi.fn(async () => ({ sent: 1, failed: 0, waiting: 0 })),
     queuedActions: vi.fn(async () => []),

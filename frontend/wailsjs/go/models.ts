@@ -746,6 +746,20 @@ export namespace client {
 	        this.status = source["status"];
 	    }
 	}
+	export class JobLog {
+	    log: string;
+	    available: boolean;
+	
+	    static createFrom(source: any = {}) {
+	        return new JobLog(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.log = source["log"];
+	        this.available = source["available"];
+	    }
+	}
 	export class Validation {
 	    dataset_id: string;
 	    status: string;

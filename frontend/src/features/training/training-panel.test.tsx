@@ -32,6 +32,17 @@ describe("TrainingPanel", () => {
     expect(screen.getByTestId("version-1")).toHaveTextContent("active at 1.00");
   });
 
+  it("shows the end of the training log while it runs", async () => {
+    const lines = Array.from({ length: 50 }, (_, i) => `lora: step ${i + 1}/50`).join("\n");
+    const api = fakeApi({ jobLog: vi.fn(async () => ({ log: lines + "\n", available: true })) });
+    render(<TrainingPanel api={api} job={job} baseModel="flux-dev" targetPlatform="veo-3.1" onRetry={vi.fn()} pollMs={1000} />);
+    const log = await screen.findByLabelText("Training log");
+    expect(log).toHaveTextContent("lora: step 50/50");
+    expect(log).toHaveTextContent("lora: step 21/50");
+    expect(log).not.toHaveTextContent("lora: step 20/50"); // the last 30 lines only
+    expect(api.jobLog).toHaveBeenCalledWith("j1");
+  });
+
   it("shows the worker's message and offers a retry", async () => {
     const user = userEvent.setup();
     const onRetry = vi.fn();

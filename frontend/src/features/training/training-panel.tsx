@@ -32,6 +32,7 @@ export function TrainingPanel({
   const [error, setError] = useState<string>();
   const [weights, setWeights] = useState<Record<string, number>>({});
   const [canceling, setCanceling] = useState<"asking" | "queued">();
+  const [log, setLog] = useState("");
 
   const cancel = (jobID: string) => {
     setCanceling("asking");
@@ -73,6 +74,13 @@ export function TrainingPanel({
         const j = await api.job(job.job_id);
         if (!live) return;
         setStatus(j);
+        if (j.status !== "queued") {
+          // The log is a nicety: a failure to fetch it never stops the polling.
+          api.jobLog(job.job_id).then(
+            (l) => live && setLog(l.log),
+            () => {},
+          );
+        }
         if (finalStates.has(j.status)) {
           void loadVersions();
           return;
@@ -133,6 +141,14 @@ export function TrainingPanel({
                   Retry training
                 </Button>
               </div>
+            )}
+            {log && (
+              <details open className="rounded-md border p-2" data-testid="job-log">
+                <summary className="cursor-pointer text-xs text-muted-foreground">Training log (the latest lines)</summary>
+                <pre aria-label="Training log" className="mt-1 max-h-48 overflow-auto whitespace-pre-wrap font-mono text-xs">
+                  {log.trimEnd().split("\n").slice(-30).join("\n")}
+                </pre>
+              </details>
             )}
             {status?.logs_url && (
               <p className="text-xs text-muted-foreground">

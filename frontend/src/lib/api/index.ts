@@ -301,6 +301,7 @@ export const api = {
       () => App.StartTraining(req as never),
     ),
   job: (id: string) => call(jobSchema, () => App.Job(id)),
+  jobLog: (id: string) => call(z.object({ log: z.string(), available: z.boolean() }), () => App.JobLog(id)),
   cancelTraining: (jobID: string) =>
     call(z.object({ job: jobSchema.nullish(), queued: z.boolean() }), () => App.CancelTraining(jobID)),
   queuedActions: () => call(z.array(queuedActionSchema), () => App.QueuedActions()),

@@ -44,6 +44,8 @@ export function ImportFiles(arg1:Array<string>):Promise<app.ImportResult>;
 
 export function Job(arg1:string):Promise<client.Job>;
 
+export function JobLog(arg1:string):Promise<client.JobLog>;
+
 export function LastJob():Promise<client.JobCreated>;
 
 export function PickAndImport():Promise<app.ImportResult>;

@@ -70,6 +70,10 @@ export function Job(arg1) {
   return window['go']['app']['App']['Job'](arg1);
 }
 
+export function JobLog(arg1) {
+  return window['go']['app']['App']['JobLog'](arg1);
+}
+
 export function LastJob() {
   return window['go']['app']['App']['LastJob']();
 }
