@@ -95,6 +95,9 @@ func (f *fakeReplicate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			page.Results = append(page.Results, training{ID: fmt.Sprintf("tr_%d", i+1), Status: status, Input: f.creates[i]["input"].(map[string]any)})
 		}
 		json.NewEncoder(w).Encode(page)
+	case r.Method == "GET" && strings.HasPrefix(r.URL.Path, "/v1/trainings/tr_"):
+		json.NewEncoder(w).Encode(map[string]any{"id": strings.TrimPrefix(r.URL.Path, "/v1/trainings/"), "status": "processing",
+			"logs": "flux_train_replicate:  10%| 100/1000\nflux_train_replicate:  20%| 200/1000\n"})
 	case r.Method == "POST" && strings.HasPrefix(r.URL.Path, "/v1/trainings/") && strings.HasSuffix(r.URL.Path, "/cancel"):
 		f.cancelled = append(f.cancelled, strings.Split(r.URL.Path, "/")[3])
 		io.WriteString(w, `{"status":"canceled"}`)
@@ -162,6 +165,18 @@ func TestReplicateDispatch(t *testing.T) {
 	r.Cancel(ctx, pgstore.JobRef{ProviderJobID: "tr_2"})
 	if id, err := r.Dispatch(ctx, d2); err != nil || id != "tr_3" {
 		t.Errorf("dispatch after its training was canceled: got %q %v, want a new one", id, err)
+	}
+	// The log tail is the training object's logs, cut to whole lines.
+	for _, tc := range []struct {
+		max  int
+		want string
+	}{
+		{1 << 10, "flux_train_replicate:  10%| 100/1000\nflux_train_replicate:  20%| 200/1000\n"},
+		{50, "flux_train_replicate:  20%| 200/1000\n"},
+	} {
+		if got, err := r.LogTail(ctx, pgstore.JobRef{ProviderJobID: "tr_3"}, tc.max); err != nil || got != tc.want {
+			t.Errorf("LogTail(max %d): got %q, %v; want %q", tc.max, got, err, tc.want)
+		}
 	}
 	bad := &training.Replicate{BaseURL: srv.URL, Token: "wrong", Destination: "me/x", Version: "v42"}
 	var rej *training.RejectedError
