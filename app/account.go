@@ -29,7 +29,12 @@ type account struct {
 	box      *outbox.Outbox // server-bound actions; delivered while signed in
 	stop     context.CancelFunc
 	outcomes map[int64]outcome // settled outbox entries, by id
+	expired  bool              // the server refused the token: sign in again
 }
+
+// EventAccountChanged tells the UI that the account changed without the
+// user asking: the server refused the token (it expired or was revoked).
+const EventAccountChanged = "account:changed"
 
 type outcome struct {
 	response json.RawMessage
@@ -123,6 +128,37 @@ type AccountStatus struct {
 	Email        string `json:"email,omitempty"`
 	TokenStorage string `json:"token_storage"`                // keyring or sqlite
 	StorageNote  string `json:"token_storage_note,omitempty"` // why not the keyring
+	// Expired says the server refused the saved sign-in (it expired or was
+	// revoked); ServerURL and Email are those to sign in to again.
+	Expired bool `json:"expired,omitempty"`
+}
+
+// watch makes c report a refused token as an expired session.
+func (a *App) watch(c *client.Client) *client.Client {
+	c.OnUnauthorized(func() { a.sessionExpired(c) })
+	return c
+}
+
+// sessionExpired signs out a client whose token the server refused. The
+// outbox keeps its entries for the next sign-in; the token is forgotten.
+func (a *App) sessionExpired(c *client.Client) {
+	a.acct.mu.Lock()
+	if a.acct.api != c {
+		a.acct.mu.Unlock()
+		return // signed out, or signed in again, meanwhile
+	}
+	a.acct.api, a.acct.expired = nil, true
+	if a.acct.stop != nil {
+		a.acct.stop()
+		a.acct.box, a.acct.stop = nil, nil
+	}
+	who := a.acct.who
+	a.acct.mu.Unlock()
+	if err := a.acct.tokens.Delete(a.ctx, who); err != nil {
+		a.log.Warn("forgetting the refused token", "err", err)
+	}
+	a.log.Warn("the server refused the saved sign-in; sign in again", "server", who.ServerURL)
+	a.rt.Emit(a.ctx, EventAccountChanged, nil)
 }
 
 // restoreAccount signs back in with the saved token, if any.
@@ -143,7 +179,7 @@ func (a *App) restoreAccount(ctx context.Context) {
 		return
 	}
 	c.SetToken(tok)
-	a.acct.api, a.acct.who = c, who
+	a.acct.api, a.acct.who = a.watch(c), who
 }
 
 // resumeOutbox delivers the actions queued before a quit; it runs once the
@@ -161,8 +197,11 @@ func (a *App) Account() AccountStatus {
 	a.acct.mu.Lock()
 	defer a.acct.mu.Unlock()
 	st := AccountStatus{TokenStorage: a.acct.tokens.Backend(), StorageNote: a.acct.tokens.Reason()}
-	if a.acct.api != nil {
+	switch {
+	case a.acct.api != nil:
 		st.SignedIn, st.ServerURL, st.Email = true, a.acct.who.ServerURL, a.acct.who.Email
+	case a.acct.expired:
+		st.Expired, st.ServerURL, st.Email = true, a.acct.who.ServerURL, a.acct.who.Email
 	}
 	return st
 }
@@ -210,7 +249,7 @@ func (a *App) SignIn(req SignInRequest) (AccountStatus, error) {
 		a.acct.stop()
 		a.acct.box, a.acct.stop = nil, nil
 	}
-	a.acct.api, a.acct.who = c, who
+	a.acct.api, a.acct.who, a.acct.expired = a.watch(c), who, false
 	a.acct.mu.Unlock()
 	// What this account queued before (offline, or before a sign-out) goes
 	// now, whatever its backoff: the server has just answered.
@@ -231,7 +270,7 @@ func (a *App) SignIn(req SignInRequest) (AccountStatus, error) {
 func (a *App) SignOut() error {
 	a.acct.mu.Lock()
 	c, who := a.acct.api, a.acct.who
-	a.acct.api = nil
+	a.acct.api, a.acct.expired = nil, false
 	if a.acct.stop != nil {
 		a.acct.stop() // the outbox keeps its entries for the next sign-in
 		a.acct.box, a.acct.stop = nil, nil

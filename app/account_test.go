@@ -409,3 +409,37 @@ func TestQueuedActionsAreListed(t *testing.T) {
 		t.Errorf("dismissing an unknown action: %v", err)
 	}
 }
+
+// A sign-in the server no longer accepts (expired here after two seconds)
+// signs the app out with a clear status, keeps what was queued, and a new
+// sign-in sends it.
+func TestExpiredSessionSignsOut(t *testing.T) {
+	be := synctest.NewBackend(t, func(c *api.Config) { c.TokenTTL = 2 * time.Second })
+	a, rt := newApp(t, t.TempDir())
+	if _, err := a.SignIn(app.SignInRequest{ServerURL: be.URL, Email: "e@example.com", Password: "a long passphrase", Create: true}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2100 * time.Millisecond)
+	if _, err := a.GiveConsent(true); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the refused token signs the app out", func() bool { return !a.Account().SignedIn })
+	st := a.Account()
+	if !st.Expired || st.ServerURL != be.URL || st.Email != "e@example.com" {
+		t.Errorf("after expiry: %+v; want expired, with the server and email to sign in to again", st)
+	}
+	if countEvents(rt, app.EventAccountChanged) != 1 {
+		t.Errorf("account:changed events: %d, want 1", countEvents(rt, app.EventAccountChanged))
+	}
+	if _, err := a.TrainableModels(); err == nil || !strings.HasPrefix(err.Error(), "unauthorized: ") {
+		t.Errorf("a server call after expiry: %v, want unauthorized (sign in)", err)
+	}
+	if _, err := a.SignIn(app.SignInRequest{ServerURL: be.URL, Email: "e@example.com", Password: "a long passphrase"}); err != nil {
+		t.Fatal(err)
+	}
+	if st := a.Account(); !st.SignedIn || st.Expired {
+		t.Errorf("signed in again: %+v", st)
+	}
+	// The consent given while the token was refused went once signed in again.
+	waitFor(t, "the queued consent reaches the server", func() bool { return synced(a) })
+}

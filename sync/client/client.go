@@ -25,8 +25,17 @@ type Client struct {
 	base string
 	http *http.Client
 
-	mu    sync.RWMutex
-	token string
+	mu       sync.RWMutex
+	token    string
+	onUnauth func()
+}
+
+// OnUnauthorized sets fn to call when the server refuses the token sent
+// (a 401 to a request that carried one): it expired or was revoked.
+func (c *Client) OnUnauthorized(fn func()) {
+	c.mu.Lock()
+	c.onUnauth = fn
+	c.mu.Unlock()
 }
 
 // New returns a client of the backend at baseURL (e.g.
@@ -140,7 +149,8 @@ func (c *Client) DoRaw(ctx context.Context, method, path string, body []byte, hd
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json")
-	if tok := c.Token(); tok != "" {
+	tok := c.Token()
+	if tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}
 	resp, err := c.http.Do(req)
@@ -159,6 +169,14 @@ func (c *Client) DoRaw(ctx context.Context, method, path string, body []byte, hd
 		return studio.Wrap(err, studio.EUnavailable, "the connection to the server broke; try again")
 	}
 	if resp.StatusCode >= 300 {
+		if resp.StatusCode == http.StatusUnauthorized && tok != "" {
+			c.mu.RLock()
+			fn := c.onUnauth
+			c.mu.RUnlock()
+			if fn != nil {
+				fn()
+			}
+		}
 		return decodeError(resp, b)
 	}
 	if out != nil && len(b) > 0 {

@@ -6,6 +6,7 @@ export namespace app {
 	    email?: string;
 	    token_storage: string;
 	    token_storage_note?: string;
+	    expired?: boolean;
 	
 	    static createFrom(source: any = {}) {
 	        return new AccountStatus(source);
@@ -18,6 +19,7 @@ export namespace app {
 	        this.email = source["email"];
 	        this.token_storage = source["token_storage"];
 	        this.token_storage_note = source["token_storage_note"];
+	        this.expired = source["expired"];
 	    }
 	}
 	export class Activation {

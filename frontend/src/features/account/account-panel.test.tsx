@@ -34,6 +34,31 @@ describe("AccountPanel", () => {
     expect(screen.queryByTestId("token-note")).not.toBeInTheDocument();
   });
 
+  it("says when the server refused the saved sign-in, and offers it again", async () => {
+    let expired = false;
+    let onAccount: () => void = () => {};
+    const api = fakeApi({
+      account: vi.fn(async () =>
+        expired
+          ? { signed_in: false, expired: true, server_url: "http://s", email: "me@example.com", token_storage: "keyring" }
+          : { signed_in: true, server_url: "http://s", email: "me@example.com", token_storage: "keyring" },
+      ),
+      onEvent: vi.fn((name: string, fn: () => void) => {
+        if (name === "account:changed") onAccount = fn;
+        return () => {};
+      }),
+    });
+    const onChange = vi.fn();
+    render(<AccountPanel api={api} onChange={onChange} />);
+    await screen.findByTestId("signed-in");
+    expired = true;
+    onAccount();
+    expect(await screen.findByTestId("session-expired")).toHaveTextContent("Your sign-in to http://s has expired or was revoked");
+    expect(screen.getByLabelText("Server address")).toHaveValue("http://s");
+    expect(screen.getByLabelText("Email")).toHaveValue("me@example.com");
+    expect(onChange).toHaveBeenCalledWith(expect.objectContaining({ signed_in: false, expired: true }));
+  });
+
   it("says where the token goes without a keyring, and why sign-in failed", async () => {
     const user = userEvent.setup();
     const api = fakeApi({ signIn: vi.fn(async () => Promise.reject(new ApiError("bad_credentials", "email or password is wrong"))) });

@@ -16,7 +16,23 @@ export function AccountPanel({ api, onChange }: { api: Api; onChange?: (a: Accou
   const ids = { server: useId(), email: useId(), password: useId(), create: useId() };
 
   useEffect(() => {
-    api.account().then(setAccount, (e: Error) => setError(e.message));
+    const load = (notify: boolean) =>
+      api.account().then(
+        (a) => {
+          setAccount(a);
+          if (a.expired) {
+            // Sign in again where the session was.
+            if (a.server_url) setServer(a.server_url);
+            if (a.email) setEmail(a.email);
+          }
+          if (notify) onChange?.(a);
+        },
+        (e: Error) => setError(e.message),
+      );
+    void load(false);
+    // The server refused the saved sign-in: Go signed out and says so.
+    return api.onEvent("account:changed", () => void load(true));
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [api]);
 
   async function act(fn: () => Promise<unknown>) {
@@ -54,35 +70,43 @@ export function AccountPanel({ api, onChange }: { api: Api; onChange?: (a: Accou
             <QueuedActions api={api} />
           </>
         ) : (
-          <form
-            className="grid gap-2 md:grid-cols-3"
-            onSubmit={(e) => {
-              e.preventDefault();
-              void act(() => api.signIn({ server_url: server, email, password, create }));
-            }}
-          >
-            <label htmlFor={ids.server} className="text-xs text-muted-foreground">
-              Server address
-              <input id={ids.server} value={server} onChange={(e) => setServer(e.target.value)} className="mt-1 h-9 w-full rounded-md border border-input bg-background px-2 text-sm text-foreground" />
-            </label>
-            <label htmlFor={ids.email} className="text-xs text-muted-foreground">
-              Email
-              <input id={ids.email} type="email" autoComplete="username" value={email} onChange={(e) => setEmail(e.target.value)} className="mt-1 h-9 w-full rounded-md border border-input bg-background px-2 text-sm text-foreground" />
-            </label>
-            <label htmlFor={ids.password} className="text-xs text-muted-foreground">
-              Password
-              <input id={ids.password} type="password" autoComplete={create ? "new-password" : "current-password"} value={password} onChange={(e) => setPassword(e.target.value)} className="mt-1 h-9 w-full rounded-md border border-input bg-background px-2 text-sm text-foreground" />
-            </label>
-            <label htmlFor={ids.create} className="flex items-center gap-2 text-xs">
-              <input id={ids.create} type="checkbox" checked={create} onChange={(e) => setCreate(e.target.checked)} />
-              Create an account on this server
-            </label>
-            <div className="md:col-span-2">
-              <Button type="submit" size="sm" disabled={busy || !email || !password}>
-                {create ? "Create account" : "Sign in"}
-              </Button>
-            </div>
-          </form>
+          <>
+            {account?.expired && (
+              <p role="alert" className="text-sm text-destructive" data-testid="session-expired">
+                Your sign-in to {account.server_url} has expired or was revoked: sign in again. What waits for the server
+                stays queued and goes once you do.
+              </p>
+            )}
+            <form
+              className="grid gap-2 md:grid-cols-3"
+              onSubmit={(e) => {
+                e.preventDefault();
+                void act(() => api.signIn({ server_url: server, email, password, create }));
+              }}
+            >
+              <label htmlFor={ids.server} className="text-xs text-muted-foreground">
+                Server address
+                <input id={ids.server} value={server} onChange={(e) => setServer(e.target.value)} className="mt-1 h-9 w-full rounded-md border border-input bg-background px-2 text-sm text-foreground" />
+              </label>
+              <label htmlFor={ids.email} className="text-xs text-muted-foreground">
+                Email
+                <input id={ids.email} type="email" autoComplete="username" value={email} onChange={(e) => setEmail(e.target.value)} className="mt-1 h-9 w-full rounded-md border border-input bg-background px-2 text-sm text-foreground" />
+              </label>
+              <label htmlFor={ids.password} className="text-xs text-muted-foreground">
+                Password
+                <input id={ids.password} type="password" autoComplete={create ? "new-password" : "current-password"} value={password} onChange={(e) => setPassword(e.target.value)} className="mt-1 h-9 w-full rounded-md border border-input bg-background px-2 text-sm text-foreground" />
+              </label>
+              <label htmlFor={ids.create} className="flex items-center gap-2 text-xs">
+                <input id={ids.create} type="checkbox" checked={create} onChange={(e) => setCreate(e.target.checked)} />
+                Create an account on this server
+              </label>
+              <div className="md:col-span-2">
+                <Button type="submit" size="sm" disabled={busy || !email || !password}>
+                  {create ? "Create account" : "Sign in"}
+                </Button>
+              </div>
+            </form>
+          </>
         )}
         {account && account.token_storage !== "keyring" && (
           <p className="text-xs text-muted-foreground" data-testid="token-note">

@@ -159,6 +159,7 @@ export const accountSchema = z.object({
   email: z.string().optional(),
   token_storage: z.string(),
   token_storage_note: z.string().optional(),
+  expired: z.boolean().optional(),
 });
 export type Account = z.infer<typeof accountSchema>;
 
