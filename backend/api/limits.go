@@ -29,6 +29,9 @@ var DefaultLimits = map[string]Limit{
 	"upload": {PerMinute: 60, Burst: 20},
 	"jobs":   {PerMinute: 10, Burst: 5},
 	"auth":   {PerMinute: 20, Burst: 10},
+	// Each read of a training log is a request to the GPU provider: a
+	// desktop polling every second fits, a loop hammering it does not.
+	"logs": {PerMinute: 120, Burst: 20},
 }
 
 func retrySeconds(d time.Duration) int { return max(1, int(math.Ceil(d.Seconds()))) }

@@ -99,7 +99,8 @@ func (s *Server) registerJobs() {
 	}, s.getJob)
 	register(s, huma.Operation{
 		OperationID: "jobs-logs", Method: http.MethodGet, Path: "/api/lora/jobs/{id}/logs",
-		Summary: "The end of a job's training log, as its provider has it", Security: bearer, Tags: tags,
+		Summary: "The end of a job's training log, as its provider has it", Security: bearer,
+		Metadata: map[string]any{"rate_limit": "logs"}, Tags: tags,
 	}, s.jobLogs)
 	register(s, huma.Operation{
 		OperationID: "jobs-cancel", Method: http.MethodPost, Path: "/api/lora/jobs/{id}/cancel",
