@@ -243,8 +243,14 @@ func TestBaseModelsFollowTheServer(t *testing.T) {
 	if _, err := a.SignIn(app.SignInRequest{ServerURL: be.URL, Email: "b@example.com", Password: "a long passphrase", Create: true}); err != nil {
 		t.Fatal(err)
 	}
-	if got := ids(a.BaseModels()); got != "server:flux-dev,sdxl" {
+	if l := a.BaseModels(); ids(l) != "local:flux-dev,flux-schnell,sdxl" || l.Note == "" {
+		t.Errorf("signed in, before asking the server: %s %q; want the registry, saying it is not checked yet", ids(l), l.Note)
+	}
+	if got := ids(a.RefreshBaseModels()); got != "server:flux-dev,sdxl" {
 		t.Errorf("signed in: %s, want the worker's two", got)
+	}
+	if got := ids(a.BaseModels()); got != "saved:flux-dev,sdxl" {
+		t.Errorf("without the network, after a refresh: %s, want the saved list", got)
 	}
 	tests := []struct {
 		model, err string
@@ -261,7 +267,7 @@ func TestBaseModelsFollowTheServer(t *testing.T) {
 	}
 
 	be.SetDown(true)
-	l := a.BaseModels()
+	l := a.RefreshBaseModels()
 	if got := ids(l); got != "saved:flux-dev,sdxl" || l.Note == "" || l.CheckedAt == nil {
 		t.Errorf("server down: %s, note %q; want the saved list, saying why", got, l.Note)
 	}

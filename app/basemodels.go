@@ -38,13 +38,27 @@ type savedModels struct {
 
 const savedModelsKey = "server_base_models"
 
-// modelsTimeout bounds the dropdown's wait for the server.
+// modelsTimeout bounds RefreshBaseModels' wait for the server.
 const modelsTimeout = 5 * time.Second
 
-// BaseModels returns the models a LoRA can be trained on: the server's
-// list when signed in (saved for when it cannot be reached), the local
-// registry otherwise. None of them is a target platform.
+// BaseModels returns, at once and without the network, the models a LoRA
+// can be trained on: signed in, the server's list as last seen (every model
+// LoRA Studio knows until it has been seen); signed out, the registry.
+// RefreshBaseModels asks the server.
 func (a *App) BaseModels() BaseModelList {
+	if _, err := a.signedIn(); err != nil {
+		return BaseModelList{Models: studio.BaseModels(), Source: ModelsLocal}
+	}
+	if saved, ok := a.savedModels(); ok {
+		return BaseModelList{Models: registryModels(saved.IDs), Source: ModelsSaved, CheckedAt: &saved.CheckedAt}
+	}
+	return BaseModelList{Models: studio.BaseModels(), Source: ModelsLocal, Note: "not yet checked with the server"}
+}
+
+// RefreshBaseModels asks the signed-in server which base models its GPU
+// provider trains, and keeps the answer for BaseModels. When the server
+// does not answer, it returns the list as last seen with the reason.
+func (a *App) RefreshBaseModels() BaseModelList {
 	c, err := a.signedIn()
 	if err != nil {
 		return BaseModelList{Models: studio.BaseModels(), Source: ModelsLocal}
@@ -52,29 +66,30 @@ func (a *App) BaseModels() BaseModelList {
 	ctx, cancel := context.WithTimeout(a.ctx, modelsTimeout)
 	defer cancel()
 	ms, err := a.fetchTrainable(ctx, c)
-	if err == nil {
-		now := time.Now().UTC()
-		ids := make([]string, len(ms))
-		for i, m := range ms {
-			ids[i] = m.ID
+	if err != nil {
+		l := a.BaseModels()
+		l.Note = "the server did not answer (" + studio.ErrorMessage(err) + ")"
+		if l.Source == ModelsSaved {
+			l.Note += "; this is its list as last seen"
+		} else {
+			l.Note += "; these are all the base models LoRA Studio knows, and the server may not train every one"
 		}
-		a.acct.mu.Lock()
-		who := a.acct.who
-		a.acct.mu.Unlock()
-		if b, err := json.Marshal(savedModels{ServerURL: who.ServerURL, Email: who.Email, IDs: ids, CheckedAt: now}); err == nil {
-			if err := a.store.SetSettings(a.ctx, map[string]string{savedModelsKey: string(b)}); err != nil {
-				a.log.Warn("base models not saved", "err", err)
-			}
+		return l
+	}
+	now := time.Now().UTC()
+	ids := make([]string, len(ms))
+	for i, m := range ms {
+		ids[i] = m.ID
+	}
+	a.acct.mu.Lock()
+	who := a.acct.who
+	a.acct.mu.Unlock()
+	if b, err := json.Marshal(savedModels{ServerURL: who.ServerURL, Email: who.Email, IDs: ids, CheckedAt: now}); err == nil {
+		if err := a.store.SetSettings(a.ctx, map[string]string{savedModelsKey: string(b)}); err != nil {
+			a.log.Warn("base models not saved", "err", err)
 		}
-		return BaseModelList{Models: registryModels(ids), Source: ModelsFromServer, CheckedAt: &now}
 	}
-	note := "the server did not answer (" + studio.ErrorMessage(err) + ")"
-	if saved, ok := a.savedModels(); ok {
-		return BaseModelList{Models: registryModels(saved.IDs), Source: ModelsSaved, CheckedAt: &saved.CheckedAt,
-			Note: note + "; this is its list as last seen"}
-	}
-	return BaseModelList{Models: studio.BaseModels(), Source: ModelsLocal,
-		Note: note + "; these are all the base models LoRA Studio knows, and the server may not train every one"}
+	return BaseModelList{Models: registryModels(ids), Source: ModelsFromServer, CheckedAt: &now}
 }
 
 // savedModels returns the signed-in account's saved list, if any.

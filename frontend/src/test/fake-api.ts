@@ -33,6 +33,7 @@ export function fakeApi(overrides: Partial<Api> = {}): Api {
     appInfo: vi.fn(async () => ({ version: "test", data_dir: "/tmp" })),
     targetPlatforms: vi.fn(async () => platforms),
     baseModels: vi.fn(async () => ({ models: baseModels, source: "local" as const })),
+    refreshBaseModels: vi.fn(async () => ({ models: baseModels, source: "local" as const })),
     getSelection: vi.fn(async () => saved),
     setSelection: vi.fn(async (s: Selection) => (saved = s)),
     consentText: vi.fn(async () => ({ version: "v1", text: "# Title\n\nWhat is collected.\n\nWhy.", sha256: "ab", purpose: "p" })),

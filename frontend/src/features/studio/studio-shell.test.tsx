@@ -1,7 +1,7 @@
 import { render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
-import { ApiError } from "@/lib/api";
+import { ApiError, type BaseModelList } from "@/lib/api";
 import { StudioShell } from "./studio-shell";
 import { fakeApi } from "@/test/fake-api";
 
@@ -59,7 +59,7 @@ describe("StudioShell", () => {
         signedIn = true;
         return { signed_in: true, server_url: r.server_url, email: r.email, token_storage: "sqlite" };
       }),
-      baseModels: vi.fn(async () =>
+      refreshBaseModels: vi.fn(async () =>
         signedIn
           ? { models: [{ id: "sdxl", name: "SDXL", resolution: 1024, default_weight: 0.8 }], source: "server" as const }
           : { models: [{ id: "flux-dev", name: "Flux dev", resolution: 1024, default_weight: 1 }], source: "local" as const },
@@ -79,9 +79,26 @@ describe("StudioShell", () => {
     expect((await screen.findAllByRole("option")).map((o) => o.textContent)).toEqual(["SDXL"]);
   });
 
-  it("says when the server's list is an old one, and why", async () => {
+  it("shows the saved list at once, then the server's answer", async () => {
+    let answer: (l: BaseModelList) => void = () => {};
     const api = fakeApi({
       baseModels: vi.fn(async () => ({
+        models: [{ id: "flux-dev", name: "Flux dev", resolution: 1024, default_weight: 1 }],
+        source: "saved" as const,
+        checked_at: "2026-11-26T10:00:00Z",
+      })),
+      refreshBaseModels: vi.fn(() => new Promise<BaseModelList>((r) => (answer = r))),
+    });
+    render(<StudioShell api={api} />);
+    const source = await screen.findByTestId("base-model-source");
+    expect(source).toHaveAttribute("data-source", "saved"); // the server has not answered yet
+    answer({ models: [{ id: "flux-dev", name: "Flux dev", resolution: 1024, default_weight: 1 }], source: "server" });
+    await waitFor(() => expect(source).toHaveAttribute("data-source", "server"));
+  });
+
+  it("says when the server's list is an old one, and why", async () => {
+    const api = fakeApi({
+      refreshBaseModels: vi.fn(async () => ({
         models: [{ id: "flux-dev", name: "Flux dev", resolution: 1024, default_weight: 1 }],
         source: "saved" as const,
         checked_at: "2026-11-26T10:00:00Z",

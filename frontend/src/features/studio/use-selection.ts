@@ -16,17 +16,29 @@ export type SelectionState =
 /**
  * useSelection loads the two lists and the saved choice from Go, and saves a
  * change back. What it shows is what Go answered, never an optimistic guess.
- * reloadModels asks Go for the base models again: signing in or out changes
- * who decides what can be trained.
+ * reloadModels asks the server for the base models again (at start, and
+ * when signing in or out changes who decides what can be trained).
  */
 export function useSelection(api: Api = defaultApi) {
   const [state, setState] = useState<SelectionState>({ status: "loading" });
 
+  const reloadModels = useCallback(async () => {
+    try {
+      const baseModels = await api.refreshBaseModels();
+      setState((s) => (s.status === "ready" ? { ...s, baseModels } : s));
+    } catch {
+      // keep the list shown; the training panel says what the server refuses
+    }
+  }, [api]);
+
   useEffect(() => {
     let live = true;
+    // The saved lists first, at once; then the server's, when it answers.
     Promise.all([api.targetPlatforms(), api.baseModels(), api.getSelection()])
       .then(([platforms, baseModels, selection]) => {
-        if (live) setState({ status: "ready", platforms, baseModels, selection, saving: false });
+        if (!live) return;
+        setState({ status: "ready", platforms, baseModels, selection, saving: false });
+        void reloadModels();
       })
       .catch((err: Error) => {
         if (live) setState({ status: "error", message: err.message });
@@ -34,7 +46,7 @@ export function useSelection(api: Api = defaultApi) {
     return () => {
       live = false;
     };
-  }, [api]);
+  }, [api, reloadModels]);
 
   const update = useCallback(
     async (patch: Partial<Selection>) => {
@@ -50,15 +62,6 @@ export function useSelection(api: Api = defaultApi) {
     },
     [api, state],
   );
-
-  const reloadModels = useCallback(async () => {
-    try {
-      const baseModels = await api.baseModels();
-      setState((s) => (s.status === "ready" ? { ...s, baseModels } : s));
-    } catch {
-      // keep the list shown; the training panel says what the server refuses
-    }
-  }, [api]);
 
   return { state, update, reloadModels };
 }

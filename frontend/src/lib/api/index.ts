@@ -275,6 +275,7 @@ export const api = {
   appInfo: () => call(appInfoSchema, () => App.AppInfo()),
   targetPlatforms: () => call(z.array(platformSchema), () => App.TargetPlatforms()),
   baseModels: () => call(baseModelListSchema, () => App.BaseModels()),
+  refreshBaseModels: () => call(baseModelListSchema, () => App.RefreshBaseModels()),
   getSelection: () => call(selectionSchema, () => App.GetSelection()),
   setSelection: (sel: Selection) => call(selectionSchema, () => App.SetSelection(sel)),
   consentText: () => call(consentTextSchema, () => App.ConsentText()),

@@ -54,6 +54,8 @@ export function Profiles():Promise<Array<app.ProfileSummary>>;
 
 export function QueuedActions():Promise<Array<app.QueuedAction>>;
 
+export function RefreshBaseModels():Promise<app.BaseModelList>;
+
 export function RemoveItem(arg1:string):Promise<void>;
 
 export function RetryAction(arg1:number):Promise<void>;

@@ -90,6 +90,10 @@ export function QueuedActions() {
   return window['go']['app']['App']['QueuedActions']();
 }
 
+export function RefreshBaseModels() {
+  return window['go']['app']['App']['RefreshBaseModels']();
+}
+
 export function RemoveItem(arg1) {
   return window['go']['app']['App']['RemoveItem'](arg1);
 }
