@@ -449,3 +449,28 @@ func TestExpiredSessionSignsOut(t *testing.T) {
 	// The consent given while the token was refused went once signed in again.
 	waitFor(t, "the queued consent reaches the server", func() bool { return synced(a) })
 }
+
+// A server that has gone silent does not hold the versions screen: after
+// ReadTimeout the copy kept on this computer shows, marked offline.
+func TestVersionsDoNotWaitForASilentServer(t *testing.T) {
+	be := synctest.NewBackend(t, nil)
+	a, _ := newApp(t, t.TempDir())
+	if _, err := a.SignIn(app.SignInRequest{ServerURL: be.URL, Email: "v@example.com", Password: "a long passphrase", Create: true}); err != nil {
+		t.Fatal(err)
+	}
+	if vs, err := a.Versions(); err != nil || vs.Offline {
+		t.Fatalf("online: %+v, %v", vs, err)
+	}
+	defer func(d time.Duration) { app.ReadTimeout = d }(app.ReadTimeout)
+	app.ReadTimeout = 300 * time.Millisecond
+	be.SetSlow(time.Minute)
+	defer be.SetSlow(0)
+	start := time.Now()
+	vs, err := a.Versions()
+	if err != nil || !vs.Offline {
+		t.Fatalf("silent server: %+v, %v; want the local copy, marked offline", vs, err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("the versions took %v behind a silent server, want about ReadTimeout", d)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"time"
 
@@ -13,6 +14,10 @@ import (
 	"github.com/promptforge/lorastudio/sync/client"
 	"github.com/promptforge/lorastudio/sync/outbox"
 )
+
+// ReadTimeout bounds how long a read the window waits on (the versions)
+// waits for the server before showing the copy kept on this computer.
+var ReadTimeout = 5 * time.Second
 
 // TrainingRequest starts training the uploaded dataset.
 type TrainingRequest struct {
@@ -189,15 +194,19 @@ func (a *App) Versions() (VersionList, error) {
 	var out struct {
 		Versions []Version `json:"versions"`
 	}
-	err = c.Do(a.ctx, http.MethodGet, "/api/lora/versions", nil, nil, &out)
-	if studio.ErrorCode(err) == studio.EUnavailable {
+	// A server that does not answer soon is treated as unreachable: the
+	// copy kept here shows at once instead.
+	ctx, cancel := context.WithTimeout(a.ctx, ReadTimeout)
+	defer cancel()
+	err = c.Do(ctx, http.MethodGet, "/api/lora/versions", nil, nil, &out)
+	if studio.ErrorCode(err) == studio.EUnavailable || errors.Is(err, context.DeadlineExceeded) {
 		return a.localVersions()
 	}
 	if err != nil {
 		return VersionList{}, a.fail("list versions", err)
 	}
 	var active *localstore.IdentityRow
-	if id, err := c.ActiveIdentity(a.ctx); err == nil {
+	if id, err := c.ActiveIdentity(ctx); err == nil {
 		active = &localstore.IdentityRow{VersionID: id.VersionID, Weight: id.Weight, TargetPlatform: id.TargetPlatform}
 	}
 	rows := make([]localstore.VersionRow, len(out.Versions))

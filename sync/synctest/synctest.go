@@ -64,6 +64,15 @@ type Backend struct {
 	reqs map[string]int   // storage PUTs received, by URL path + part
 	down bool             // answer 503 to everything, as during an outage
 	deaf bool             // refuse storage PUTs with a 400
+	slow time.Duration    // wait this long before answering API requests
+}
+
+// SetSlow makes every API request wait d before it is handled, as behind a
+// network that has gone silent (0 ends it).
+func (b *Backend) SetSlow(d time.Duration) {
+	b.mu.Lock()
+	b.slow = d
+	b.mu.Unlock()
 }
 
 // RefuseStorage makes the storage refuse (true) every PUT with a 400, as a
@@ -97,8 +106,15 @@ func NewBackend(tb testing.TB, mod func(*api.Config)) *Backend {
 	var h http.Handler
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b.mu.Lock()
-		down, deaf := b.down, b.deaf
+		down, deaf, slow := b.down, b.deaf, b.slow
 		b.mu.Unlock()
+		if slow > 0 && strings.HasPrefix(r.URL.Path, "/api/") {
+			select {
+			case <-time.After(slow):
+			case <-r.Context().Done():
+				return
+			}
+		}
 		if down {
 			w.Header().Set("Retry-After", "1")
 			http.Error(w, "service unavailable", http.StatusServiceUnavailable)
