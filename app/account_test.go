@@ -429,7 +429,10 @@ func TestExpiredSessionSignsOut(t *testing.T) {
 	if _, err := a.GiveConsent(true); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the refused token signs the app out", func() bool { return !a.Account().SignedIn })
+	// The event follows the sign-out, from the request that was refused.
+	waitFor(t, "the refused token signs the app out and tells the UI", func() bool {
+		return !a.Account().SignedIn && countEvents(rt, app.EventAccountChanged) > 0
+	})
 	st := a.Account()
 	if !st.Expired || st.ServerURL != be.URL || st.Email != "e@example.com" {
 		t.Errorf("after expiry: %+v; want expired, with the server and email to sign in to again", st)

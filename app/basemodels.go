@@ -38,9 +38,6 @@ type savedModels struct {
 
 const savedModelsKey = "server_base_models"
 
-// modelsTimeout bounds RefreshBaseModels' wait for the server.
-const modelsTimeout = 5 * time.Second
-
 // BaseModels returns, at once and without the network, the models a LoRA
 // can be trained on: signed in, the server's list as last seen (every model
 // LoRA Studio knows until it has been seen); signed out, the registry.
@@ -63,7 +60,7 @@ func (a *App) RefreshBaseModels() BaseModelList {
 	if err != nil {
 		return BaseModelList{Models: studio.BaseModels(), Source: ModelsLocal}
 	}
-	ctx, cancel := context.WithTimeout(a.ctx, modelsTimeout)
+	ctx, cancel := context.WithTimeout(a.ctx, ReadTimeout)
 	defer cancel()
 	ms, err := a.fetchTrainable(ctx, c)
 	if err != nil {
@@ -158,7 +155,9 @@ func (a *App) TrainableModels() ([]TrainableModel, error) {
 	if err != nil {
 		return nil, a.fail("trainable models", err)
 	}
-	out, err := a.fetchTrainable(a.ctx, c)
+	ctx, cancel := context.WithTimeout(a.ctx, ReadTimeout)
+	defer cancel()
+	out, err := a.fetchTrainable(ctx, c)
 	if err != nil {
 		return nil, a.fail("trainable models", err)
 	}

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"time"
 
@@ -15,8 +14,9 @@ import (
 	"github.com/promptforge/lorastudio/sync/outbox"
 )
 
-// ReadTimeout bounds how long a read the window waits on (the versions)
-// waits for the server before showing the copy kept on this computer.
+// ReadTimeout bounds how long a read the window waits on (versions, a
+// job's state and log) waits for the server: the versions then show the
+// copy kept on this computer, the others say the server is silent.
 var ReadTimeout = 5 * time.Second
 
 // TrainingRequest starts training the uploaded dataset.
@@ -85,7 +85,9 @@ func (a *App) Job(id string) (client.Job, error) {
 	if err != nil {
 		return client.Job{}, a.fail("read job", err)
 	}
-	j, err := c.Job(a.ctx, id)
+	ctx, cancel := context.WithTimeout(a.ctx, ReadTimeout)
+	defer cancel()
+	j, err := c.Job(ctx, id)
 	if err != nil {
 		return client.Job{}, a.fail("read job", err)
 	}
@@ -99,7 +101,9 @@ func (a *App) JobLog(id string) (client.JobLog, error) {
 	if err != nil {
 		return client.JobLog{}, a.fail("read training log", err)
 	}
-	l, err := c.JobLog(a.ctx, id)
+	ctx, cancel := context.WithTimeout(a.ctx, ReadTimeout)
+	defer cancel()
+	l, err := c.JobLog(ctx, id)
 	if err != nil {
 		return client.JobLog{}, a.fail("read training log", err)
 	}
@@ -199,7 +203,7 @@ func (a *App) Versions() (VersionList, error) {
 	ctx, cancel := context.WithTimeout(a.ctx, ReadTimeout)
 	defer cancel()
 	err = c.Do(ctx, http.MethodGet, "/api/lora/versions", nil, nil, &out)
-	if studio.ErrorCode(err) == studio.EUnavailable || errors.Is(err, context.DeadlineExceeded) {
+	if studio.ErrorCode(err) == studio.EUnavailable { // unreachable, or silent past ReadTimeout
 		return a.localVersions()
 	}
 	if err != nil {

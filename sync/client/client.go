@@ -156,7 +156,7 @@ func (c *Client) DoRaw(ctx context.Context, method, path string, body []byte, hd
 	resp, err := c.http.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return ctxError(ctx)
 		}
 		return studio.Wrap(err, studio.EUnavailable, "cannot reach the server; check your connection")
 	}
@@ -164,7 +164,7 @@ func (c *Client) DoRaw(ctx context.Context, method, path string, body []byte, hd
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
 	if err != nil {
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return ctxError(ctx)
 		}
 		return studio.Wrap(err, studio.EUnavailable, "the connection to the server broke; try again")
 	}
@@ -185,6 +185,16 @@ func (c *Client) DoRaw(ctx context.Context, method, path string, body []byte, hd
 		}
 	}
 	return nil
+}
+
+// ctxError is the error of a request whose context ended: a deadline is
+// a server that did not answer in time (EUnavailable, worth a retry); a
+// cancellation is the caller's own, returned as is.
+func ctxError(ctx context.Context) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return studio.Wrap(ctx.Err(), studio.EUnavailable, "the server did not answer in time; try again")
+	}
+	return ctx.Err()
 }
 
 // decodeError turns an error answer into a *studio.Error: the server's

@@ -2,8 +2,10 @@ package client_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/promptforge/lorastudio/internal/studio"
 	"github.com/promptforge/lorastudio/sync/client"
@@ -108,5 +110,25 @@ func TestNewRefusesBadURL(t *testing.T) {
 		if _, err := client.New(u, nil); studio.ErrorCode(err) != studio.EInvalid {
 			t.Errorf("New(%q): %v, want invalid", u, err)
 		}
+	}
+}
+
+// A server that does not answer before the caller's deadline is
+// unavailable (worth a retry); a caller's own cancellation stays as is.
+func TestDeadlineIsUnavailable(t *testing.T) {
+	be := synctest.NewBackend(t, nil)
+	be.SetSlow(time.Minute)
+	defer be.SetSlow(0)
+	c := be.Client(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	_, err := c.ConsentText(ctx)
+	if studio.ErrorCode(err) != studio.EUnavailable || !client.Temporary(err) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("past the deadline: %v (code %s); want unavailable, temporary, wrapping the deadline", err, studio.ErrorCode(err))
+	}
+	cctx, ccancel := context.WithCancel(t.Context())
+	go func() { time.Sleep(100 * time.Millisecond); ccancel() }()
+	if _, err := c.ConsentText(cctx); !errors.Is(err, context.Canceled) || studio.ErrorCode(err) == studio.EUnavailable {
+		t.Errorf("canceled by the caller: %v; want context.Canceled as is", err)
 	}
 }
