@@ -95,7 +95,7 @@ func (a *App) outboxDone(_ context.Context, e outbox.Entry, response json.RawMes
 			}
 		}
 		a.rt.Emit(a.ctx, EventConsentServer, nil)
-	case "job":
+	case kindJob:
 		var job client.JobCreated
 		if json.Unmarshal(response, &job) == nil {
 			a.rt.Emit(a.ctx, EventTrainingStarted, job)

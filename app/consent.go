@@ -24,9 +24,6 @@ func (a *App) ConsentText() consent.Text { return consent.Current }
 // the consent queued for it; GetConsent says which.
 const EventConsentServer = "consent:server"
 
-// kindConsent is the outbox kind of a consent on its way to the server.
-const kindConsent = "consent"
-
 // ConsentStatus says whether consent is on record on this computer, and on
 // the server when signed in.
 type ConsentStatus struct {
@@ -137,17 +134,17 @@ func (a *App) WithdrawConsent() (Erased, error) {
 	if c, err := a.signedIn(); err == nil {
 		e.Server = "queued"
 		if box, err := a.outboxFor(c); err == nil {
-			// Training asked for before the withdrawal must never start
-			// after it, and must not hold the withdrawal back in the queue;
-			// a consent not yet delivered need not go at all.
+			// Everything queued before the withdrawal goes: training must
+			// never start after it nor hold it back in the queue, and a
+			// consent, activation or cancel not yet delivered is moot.
 			if pending, err := box.Pending(a.ctx); err == nil {
 				for _, p := range pending {
-					if p.Kind == "job" || p.Kind == "activate" || p.Kind == "cancel" || p.Kind == kindConsent {
+					if p.Kind != kindWithdraw {
 						_ = box.Dismiss(a.ctx, p.ID)
 					}
 				}
 			}
-			if id, err := box.Enqueue(a.ctx, outbox.Action{Kind: "consent_withdraw", Path: client.PathConsentWithdraw}); err == nil {
+			if id, err := box.Enqueue(a.ctx, outbox.Action{Kind: kindWithdraw, Path: client.PathConsentWithdraw}); err == nil {
 				_, _ = box.Flush(a.ctx, true)
 				if o, ok := a.acct.outcome(id); ok && o.err == nil {
 					e.Server = "erased"

@@ -8,6 +8,15 @@ import (
 	"github.com/promptforge/lorastudio/sync/outbox"
 )
 
+// The kinds of action the app queues in the outbox.
+const (
+	kindConsent  = "consent"          // a consent on its way to the server
+	kindWithdraw = "consent_withdraw" // erase everything on the server
+	kindJob      = "job"              // start training, with its idempotency key
+	kindActivate = "activate"
+	kindCancel   = "cancel"
+)
+
 // EventOutboxChanged tells the UI that an action waiting for the server was
 // settled: sent, or refused for good.
 const EventOutboxChanged = "outbox:changed"
@@ -92,9 +101,9 @@ func describe(e outbox.Entry) string {
 	switch e.Kind {
 	case kindConsent:
 		return "Record your consent on the server"
-	case "consent_withdraw":
+	case kindWithdraw:
 		return "Withdraw your consent and erase your photos and trained files on the server"
-	case "job":
+	case kindJob:
 		var b struct {
 			BaseModel string `json:"base_model"`
 		}
@@ -103,9 +112,9 @@ func describe(e outbox.Entry) string {
 			return "Start training on " + m.Name
 		}
 		return "Start training"
-	case "activate":
+	case kindActivate:
 		return "Activate a version"
-	case "cancel":
+	case kindCancel:
 		return "Cancel a training"
 	}
 	return e.Kind

@@ -66,7 +66,7 @@ func (a *App) StartTraining(req TrainingRequest) (TrainingStart, error) {
 	_, _ = rand.Read(b[:])
 	var job client.JobCreated
 	sent, err := a.sendNow(ctx, c, outbox.Action{
-		Kind: "job", Path: client.PathJobs, IdempotencyKey: "desktop-" + hex.EncodeToString(b[:]), Ref: ds,
+		Kind: kindJob, Path: client.PathJobs, IdempotencyKey: "desktop-" + hex.EncodeToString(b[:]), Ref: ds,
 		Body: client.JobRequest{DatasetID: s.DatasetID, BaseModel: req.BaseModel, Params: req.Params},
 	}, &job)
 	switch {
@@ -146,7 +146,7 @@ func (a *App) CancelTraining(jobID string) (TrainingCancel, error) {
 		return TrainingCancel{}, a.fail("cancel training", studio.Errorf(studio.EInvalid, "which training? no job id was given"))
 	}
 	var j client.Job
-	sent, err := a.sendNow(ctx, c, outbox.Action{Kind: "cancel", Path: client.JobCancelPath(jobID), Ref: jobID}, &j)
+	sent, err := a.sendNow(ctx, c, outbox.Action{Kind: kindCancel, Path: client.JobCancelPath(jobID), Ref: jobID}, &j)
 	switch {
 	case err != nil:
 		return TrainingCancel{}, a.fail("cancel training", err)
@@ -260,7 +260,7 @@ func (a *App) Activate(versionID string, weight float64, targetPlatform string) 
 		return Activation{}, a.fail("activate", err)
 	}
 	var ident client.Identity
-	sent, err := a.sendNow(a.ctx, c, outbox.Action{Kind: "activate", Path: client.PathActivate, Ref: versionID,
+	sent, err := a.sendNow(a.ctx, c, outbox.Action{Kind: kindActivate, Path: client.PathActivate, Ref: versionID,
 		Body: client.ActivateRequest{VersionID: versionID, Weight: weight, TargetPlatform: targetPlatform}}, &ident)
 	switch {
 	case err != nil:
