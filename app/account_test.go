@@ -454,18 +454,16 @@ func TestExpiredSessionSignsOut(t *testing.T) {
 }
 
 // A server that has gone silent does not hold the versions screen: after
-// ReadTimeout the copy kept on this computer shows, marked offline.
+// the read timeout the copy kept on this computer shows, marked offline.
 func TestVersionsDoNotWaitForASilentServer(t *testing.T) {
 	be := synctest.NewBackend(t, nil)
-	a, _ := newApp(t, t.TempDir())
+	a, _ := newAppWith(t, t.TempDir(), func(c *app.Config) { c.ReadTimeout = 300 * time.Millisecond })
 	if _, err := a.SignIn(app.SignInRequest{ServerURL: be.URL, Email: "v@example.com", Password: "a long passphrase", Create: true}); err != nil {
 		t.Fatal(err)
 	}
 	if vs, err := a.Versions(); err != nil || vs.Offline {
 		t.Fatalf("online: %+v, %v", vs, err)
 	}
-	defer func(d time.Duration) { app.ReadTimeout = d }(app.ReadTimeout)
-	app.ReadTimeout = 300 * time.Millisecond
 	be.SetSlow(time.Minute)
 	defer be.SetSlow(0)
 	start := time.Now()
@@ -474,6 +472,6 @@ func TestVersionsDoNotWaitForASilentServer(t *testing.T) {
 		t.Fatalf("silent server: %+v, %v; want the local copy, marked offline", vs, err)
 	}
 	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("the versions took %v behind a silent server, want about ReadTimeout", d)
+		t.Errorf("the versions took %v behind a silent server, want about the read timeout", d)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/promptforge/lorastudio/app/datadir"
 	"github.com/promptforge/lorastudio/app/localstore"
@@ -24,6 +25,11 @@ type Config struct {
 	Getenv  func(string) string
 	Runtime Runtime // nil means the real Wails runtime
 	Version string
+	// ReadTimeout bounds how long a read the window waits on (versions, a
+	// job's state and log, the trainable models) waits for the server:
+	// the versions then show the copy kept on this computer, the others
+	// say the server is silent. Default 5 s.
+	ReadTimeout time.Duration
 }
 
 // App is bound to the frontend. Every exported method becomes a JS function
@@ -40,6 +46,7 @@ type App struct {
 	acct    account
 
 	uploadLimit int // bytes per second, 0 for none (LORASTUDIO_UPLOAD_LIMIT)
+	readTimeout time.Duration
 }
 
 // New opens the data folder, its log and its database. It does not need a
@@ -72,7 +79,10 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		f.Close()
 		return nil, err
 	}
-	a := &App{ctx: ctx, rt: cfg.Runtime, store: store, log: log, logFile: f, dataDir: dir, version: cfg.Version, flush: func() {}}
+	a := &App{ctx: ctx, rt: cfg.Runtime, store: store, log: log, logFile: f, dataDir: dir, version: cfg.Version, flush: func() {}, readTimeout: cfg.ReadTimeout}
+	if a.readTimeout <= 0 {
+		a.readTimeout = 5 * time.Second
+	}
 
 	// Sentry only with a DSN, from the environment or the user's settings.
 	dsn := cfg.Getenv("SENTRY_DSN")
@@ -205,4 +215,10 @@ func (a *App) fail(op string, err error) error {
 		a.log.Error(op, "err", err)
 	}
 	return errors.New(code + ": " + studio.ErrorMessage(err))
+}
+
+// readCtx is the context of a read the window waits on: a.ctx bounded by
+// the read timeout.
+func (a *App) readCtx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(a.ctx, a.readTimeout)
 }

@@ -28,12 +28,22 @@ func (f *fakeRuntime) OnFileDrop(context.Context, func([]string))               
 
 func newApp(t *testing.T, dir string) (*app.App, *fakeRuntime) {
 	t.Helper()
+	return newAppWith(t, dir, nil)
+}
+
+// newAppWith is newApp with mod applied to the config.
+func newAppWith(t *testing.T, dir string, mod func(*app.Config)) (*app.App, *fakeRuntime) {
+	t.Helper()
 	rt := &fakeRuntime{}
-	a, err := app.New(context.Background(), app.Config{
+	cfg := app.Config{
 		Getenv:  func(k string) string { return map[string]string{"LORASTUDIO_DATA_DIR": dir}[k] },
 		Runtime: rt,
 		Version: "test",
-	})
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	a, err := app.New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

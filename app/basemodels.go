@@ -60,7 +60,7 @@ func (a *App) RefreshBaseModels() BaseModelList {
 	if err != nil {
 		return BaseModelList{Models: studio.BaseModels(), Source: ModelsLocal}
 	}
-	ctx, cancel := context.WithTimeout(a.ctx, ReadTimeout)
+	ctx, cancel := a.readCtx()
 	defer cancel()
 	ms, err := a.fetchTrainable(ctx, c)
 	if err != nil {
@@ -155,7 +155,7 @@ func (a *App) TrainableModels() ([]TrainableModel, error) {
 	if err != nil {
 		return nil, a.fail("trainable models", err)
 	}
-	ctx, cancel := context.WithTimeout(a.ctx, ReadTimeout)
+	ctx, cancel := a.readCtx()
 	defer cancel()
 	out, err := a.fetchTrainable(ctx, c)
 	if err != nil {

@@ -14,11 +14,6 @@ import (
 	"github.com/promptforge/lorastudio/sync/outbox"
 )
 
-// ReadTimeout bounds how long a read the window waits on (versions, a
-// job's state and log) waits for the server: the versions then show the
-// copy kept on this computer, the others say the server is silent.
-var ReadTimeout = 5 * time.Second
-
 // TrainingRequest starts training the uploaded dataset.
 type TrainingRequest struct {
 	BaseModel string          `json:"base_model"`
@@ -85,7 +80,7 @@ func (a *App) Job(id string) (client.Job, error) {
 	if err != nil {
 		return client.Job{}, a.fail("read job", err)
 	}
-	ctx, cancel := context.WithTimeout(a.ctx, ReadTimeout)
+	ctx, cancel := a.readCtx()
 	defer cancel()
 	j, err := c.Job(ctx, id)
 	if err != nil {
@@ -101,7 +96,7 @@ func (a *App) JobLog(id string) (client.JobLog, error) {
 	if err != nil {
 		return client.JobLog{}, a.fail("read training log", err)
 	}
-	ctx, cancel := context.WithTimeout(a.ctx, ReadTimeout)
+	ctx, cancel := a.readCtx()
 	defer cancel()
 	l, err := c.JobLog(ctx, id)
 	if err != nil {
@@ -200,10 +195,10 @@ func (a *App) Versions() (VersionList, error) {
 	}
 	// A server that does not answer soon is treated as unreachable: the
 	// copy kept here shows at once instead.
-	ctx, cancel := context.WithTimeout(a.ctx, ReadTimeout)
+	ctx, cancel := a.readCtx()
 	defer cancel()
 	err = c.Do(ctx, http.MethodGet, "/api/lora/versions", nil, nil, &out)
-	if studio.ErrorCode(err) == studio.EUnavailable { // unreachable, or silent past ReadTimeout
+	if studio.ErrorCode(err) == studio.EUnavailable { // unreachable, or silent past the read timeout
 		return a.localVersions()
 	}
 	if err != nil {
