@@ -45,6 +45,56 @@ type Dispatch struct {
 	// ImagesZip is the photos and captions as one zip, for hosted trainers
 	// that take a single archive (Replicate); the worker does not use it.
 	ImagesZip string `json:"images_zip,omitempty"`
+	// Meta is what the worker writes into the artifact's safetensors
+	// header as SAI ModelSpec keys, whatever trainer made it.
+	Meta ArtifactMeta `json:"meta"`
+	// Sampling asks for sample images and intermediate checkpoints; absent,
+	// the trainer saves the final LoRA only.
+	Sampling *Sampling `json:"sampling,omitempty"`
+}
+
+// ArtifactMeta describes a version for the ModelSpec keys of its file.
+type ArtifactMeta struct {
+	Title       string `json:"title"`        // modelspec.title, e.g. "alice v3"
+	VersionID   string `json:"version_id"`   // LoRA Studio's version id
+	DatasetHash string `json:"dataset_hash"` // "sha256:…" of the training photos
+	// TriggerPhrase is how the captions name the person, e.g. "ohwx person".
+	TriggerPhrase string `json:"trigger_phrase"`
+}
+
+// Sampling asks the trainer to render sample images and save a checkpoint
+// every Every steps. Slots are planned by the backend, one per checkpoint
+// step in increasing order, the last at Params.Steps.
+type Sampling struct {
+	Every   int      `json:"every"`
+	Prompts []string `json:"prompts"` // each names the trigger phrase
+	Slots   []Slot   `json:"slots"`
+}
+
+// Slot holds the presigned uploads of one checkpoint: its LoRA (nil for
+// the final step, whose file goes to Dispatch.Artifact) and one PNG per
+// sample prompt, in the order of Sampling.Prompts.
+type Slot struct {
+	Step     int      `json:"step"`
+	Artifact *Upload  `json:"artifact,omitempty"`
+	Samples  []Upload `json:"samples"`
+}
+
+// Checkpoint reports one uploaded checkpoint in a webhook.
+type Checkpoint struct {
+	Step int `json:"step"`
+	// Checksum ("sha256:<hex>") and Size are of the checkpoint's LoRA; both
+	// are empty for the final step, whose file is the Event's artifact.
+	Checksum string   `json:"checksum,omitempty"`
+	Size     int64    `json:"size,omitempty"`
+	Samples  []Sample `json:"samples"`
+}
+
+// Sample reports one uploaded sample image of a checkpoint.
+type Sample struct {
+	Index    int    `json:"index"` // into Sampling.Prompts
+	Checksum string `json:"checksum"`
+	Size     int64  `json:"size"`
 }
 
 // Event is the body of a webhook the worker sends.
@@ -57,6 +107,9 @@ type Event struct {
 	Error       string  `json:"error,omitempty"`
 	Checksum    string  `json:"checksum,omitempty"` // "sha256:<hex>" of the uploaded artifact
 	Size        int64   `json:"size,omitempty"`
+	// Checkpoint is set on the webhook sent once a checkpoint and its
+	// samples are uploaded (a running one, or the succeeded one).
+	Checkpoint *Checkpoint `json:"checkpoint,omitempty"`
 }
 
 // Caption returns the caption of every photo of a job.
