@@ -55,6 +55,7 @@ var statusOf = map[string]int{
 	"training_unavailable":      http.StatusServiceUnavailable,
 	"version_not_ready":         http.StatusConflict,
 	"job_finished":              http.StatusConflict,
+	"job_not_succeeded":         http.StatusConflict,
 	"weight_out_of_bounds":      http.StatusBadRequest,
 	"webhook_unauthenticated":   http.StatusUnauthorized,
 	"webhook_malformed":         http.StatusBadRequest,

@@ -243,6 +243,8 @@ type JobEvent struct {
 	ArtifactKey    string
 	ArtifactSHA256 string
 	ArtifactSize   int64
+	// Checkpoint, checked in storage, is recorded when the event applies.
+	Checkpoint *Checkpoint
 }
 
 // ApplyJobEvent records ev's webhook id and applies ev in one transaction:
@@ -321,6 +323,11 @@ func (s *Store) applyLocked(ctx context.Context, tx pgx.Tx, ev JobEvent, valid b
 		_, err = tx.Exec(ctx,
 			`UPDATE lora_jobs SET status = $2, progress = greatest(progress, $3), logs_url = coalesce(nullif($4, ''), logs_url), updated_at = $5 WHERE id = $1`,
 			ev.JobID, ev.Status, min(max(ev.Progress, 0), 1), ev.LogsURL, now)
+	}
+	if err == nil && ev.Checkpoint != nil {
+		c := *ev.Checkpoint
+		c.JobID = ev.JobID
+		err = recordCheckpoint(ctx, tx, c)
 	}
 	if err != nil {
 		return "", "", err

@@ -216,6 +216,11 @@ func (d *Dispatcher) build(ctx context.Context, dj pgstore.DispatchJob) (worker.
 		return out, err
 	}
 	out.Artifact = worker.Upload{Method: put.Method, URL: put.URL, Headers: put.Headers, MaxSize: maxArt}
+	if sp, ok := d.Provider.(Samples); ok && sp.Samples() {
+		if out.Sampling, err = d.planSampling(ctx, dj, p, maxArt, putTTL); err != nil {
+			return out, err
+		}
+	}
 	if nz, ok := d.Provider.(NeedsZip); ok && nz.NeedsZip() {
 		if out.ImagesZip, err = d.uploadZip(ctx, dj, p, getTTL); err != nil {
 			return out, err

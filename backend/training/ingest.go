@@ -64,7 +64,7 @@ func (in *Ingester) Ingest(ctx context.Context, h http.Header, query url.Values,
 	} else if o != "" {
 		return Result{Outcome: pgstore.OutcomeDuplicate}, nil
 	}
-	ev, fetch, err := in.parse(ctx, query, body)
+	ev, fetch, ckpt, err := in.parse(ctx, query, body)
 	if err != nil {
 		return Result{}, err
 	}
@@ -82,6 +82,11 @@ func (in *Ingester) Ingest(ctx context.Context, h http.Header, query url.Values,
 			if err := in.checkArtifact(ctx, ref, &ev, fetch); err != nil {
 				return Result{}, err
 			}
+		}
+	}
+	if ckpt != nil && (ev.Status == studio.JobRunning || ev.Status == studio.JobSucceeded) {
+		if err := in.applyCheckpoint(ctx, &ev, ckpt); err != nil {
+			return Result{}, err
 		}
 	}
 	outcome, erasedKey, err := in.Store.ApplyJobEvent(ctx, ev)
@@ -118,11 +123,11 @@ func (in *Ingester) log() *slog.Logger {
 // parse reads either our worker's Event or Replicate's training object
 // (the webhook URL we gave Replicate carries ?provider=replicate&job=ID).
 // fetch is the Replicate weights URL to download, if any.
-func (in *Ingester) parse(ctx context.Context, query url.Values, body []byte) (ev pgstore.JobEvent, fetch string, err error) {
+func (in *Ingester) parse(ctx context.Context, query url.Values, body []byte) (ev pgstore.JobEvent, fetch string, ckpt *worker.Checkpoint, err error) {
 	if query.Get("provider") == "replicate" {
 		var t ReplicateTraining
 		if err := json.Unmarshal(body, &t); err != nil || t.ID == "" {
-			return ev, "", fmt.Errorf("%w: not a replicate training", ErrMalformed)
+			return ev, "", nil, fmt.Errorf("%w: not a replicate training", ErrMalformed)
 		}
 		ref, err := in.Store.JobRefByProvider(ctx, "replicate", t.ID)
 		switch {
@@ -133,11 +138,11 @@ func (in *Ingester) parse(ctx context.Context, query url.Values, body []byte) (e
 			// erased: the job id of the webhook URL decides.
 			ev.JobID = query.Get("job")
 		default:
-			return ev, "", err
+			return ev, "", nil, err
 		}
 		ev.Status, ev.Progress, ev.LogsURL, ev.Error = t.Event()
 		if ev.Status == "" {
-			return ev, "", fmt.Errorf("%w: unknown replicate status %q", ErrMalformed, t.Status)
+			return ev, "", nil, fmt.Errorf("%w: unknown replicate status %q", ErrMalformed, t.Status)
 		}
 		if ev.Status == studio.JobSucceeded {
 			if t.Output == nil || t.Output.Weights == "" {
@@ -146,18 +151,18 @@ func (in *Ingester) parse(ctx context.Context, query url.Values, body []byte) (e
 				fetch = t.Output.Weights
 			}
 		}
-		return ev, fetch, nil
+		return ev, fetch, nil, nil
 	}
 	var e worker.Event
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&e); err != nil || e.JobID == "" {
-		return ev, "", fmt.Errorf("%w: %v", ErrMalformed, err)
+		return ev, "", nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	switch e.Status {
 	case studio.JobDispatched, studio.JobRunning, studio.JobSucceeded, studio.JobFailed, studio.JobCanceled:
 	default:
-		return ev, "", fmt.Errorf("%w: unknown status %q", ErrMalformed, e.Status)
+		return ev, "", nil, fmt.Errorf("%w: unknown status %q", ErrMalformed, e.Status)
 	}
 	ev = pgstore.JobEvent{JobID: e.JobID, Status: e.Status, Progress: e.Progress, LogsURL: e.LogsURL, Error: e.Error}
 	if e.Status == studio.JobSucceeded {
@@ -167,7 +172,7 @@ func (in *Ingester) parse(ctx context.Context, query url.Values, body []byte) (e
 		}
 		ev.ArtifactSHA256, ev.ArtifactSize = strings.ToLower(sum), e.Size
 	}
-	return ev, "", nil
+	return ev, "", e.Checkpoint, nil
 }
 
 // checkArtifact proves the artifact before the version becomes ready: its

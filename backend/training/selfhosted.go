@@ -26,6 +26,10 @@ type SelfHosted struct {
 
 func (w *SelfHosted) Name() string { return "self-hosted" }
 
+// Samples implements Samples: the reference worker renders samples and
+// saves checkpoints into the dispatch's slots.
+func (w *SelfHosted) Samples() bool { return true }
+
 func (w *SelfHosted) client() *http.Client {
 	if w.HTTP != nil {
 		return w.HTTP

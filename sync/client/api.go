@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"fmt"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -376,4 +377,55 @@ func (c *Client) Activate(ctx context.Context, r ActivateRequest) (Identity, err
 func (c *Client) ActiveIdentity(ctx context.Context) (Identity, error) {
 	var out Identity
 	return out, c.Do(ctx, http.MethodGet, "/api/lora/identity", nil, nil, &out)
+}
+
+// Sample is one sample image of a checkpoint; URL works until ExpiresAt.
+type Sample struct {
+	Index     int       `json:"index"`
+	Prompt    string    `json:"prompt"`
+	URL       string    `json:"url"`
+	SHA256    string    `json:"sha256"`
+	Size      int64     `json:"size"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// Checkpoint is a LoRA a job saved at Step, with its samples. Final is the
+// job's last step; VersionID the version made from it, if any.
+type Checkpoint struct {
+	Step      int      `json:"step"`
+	SHA256    string   `json:"sha256"`
+	Size      int64    `json:"size"`
+	Final     bool     `json:"final"`
+	Samples   []Sample `json:"samples"`
+	VersionID string   `json:"version_id,omitempty"`
+}
+
+// Checkpoints lists the checkpoints a job has saved so far. Returns ENotFound.
+func (c *Client) Checkpoints(ctx context.Context, jobID string) ([]Checkpoint, error) {
+	var out struct {
+		Checkpoints []Checkpoint `json:"checkpoints"`
+	}
+	return out.Checkpoints, c.Do(ctx, http.MethodGet, PathJobs+"/"+url.PathEscape(jobID)+"/checkpoints", nil, nil, &out)
+}
+
+// Version is one trained version as the server lists it.
+type Version struct {
+	ID             string    `json:"id"`
+	ModelID        string    `json:"model_id"`
+	DatasetID      string    `json:"dataset_id"`
+	Number         int       `json:"number"`
+	BaseModel      string    `json:"base_model"`
+	DatasetHash    string    `json:"dataset_hash"`
+	Status         string    `json:"status"`
+	ArtifactSHA256 string    `json:"artifact_sha256,omitempty"`
+	CreatedAt      time.Time `json:"created_at"`
+}
+
+// PromoteCheckpoint makes the checkpoint at step of a succeeded job a
+// version, or returns the one made before. Returns ENotFound and
+// "job_not_succeeded".
+func (c *Client) PromoteCheckpoint(ctx context.Context, jobID string, step int) (Version, error) {
+	var out Version
+	path := fmt.Sprintf("%s/%s/checkpoints/%d/promote", PathJobs, url.PathEscape(jobID), step)
+	return out, c.Do(ctx, http.MethodPost, path, nil, nil, &out)
 }
