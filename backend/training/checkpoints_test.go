@@ -89,7 +89,7 @@ func TestIngestCheckpoints(t *testing.T) {
 	}
 	send(ckpt("running", 250, shaHex(lora), `,"progress":0.25`))
 	send(ckpt("running", 500, shaHex([]byte("something else")), `,"progress":0.5`)) // stored bytes differ from the report
-	send(ckpt("running", 333, shaHex(lora), `,"progress":0.6`))                    // not a planned step
+	send(ckpt("running", 333, shaHex(lora), `,"progress":0.6`))                     // not a planned step
 	final := fmt.Sprintf(`{"job_id":%q,"dispatch_key":%q,"status":"succeeded","progress":1,"checksum":"sha256:%s","size":%d,"checkpoint":{"step":1000,"samples":[{"index":1,"checksum":"sha256:%s","size":%d}]}}`,
 		job.ID, job.DispatchKey, shaHex(lora), len(lora), shaHex(sample), len(sample))
 	send(final)
