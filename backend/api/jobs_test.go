@@ -36,6 +36,7 @@ func (stubProvider) Cancel(context.Context, pgstore.JobRef) error              {
 type jobsEnv struct {
 	*env
 	store *pgstore.Store
+	blobs *blob.Local
 }
 
 func newJobsEnv(t *testing.T, ingester func(*pgstore.Store, blob.Store) *training.Ingester) *jobsEnv {
@@ -68,7 +69,7 @@ func newJobsEnvWith(t *testing.T, ingester func(*pgstore.Store, blob.Store) *tra
 		cfg.Training.Ingester = ingester(store, local)
 	}
 	h = api.New(cfg)
-	return &jobsEnv{env: e, store: store}
+	return &jobsEnv{env: e, store: store, blobs: local}
 }
 
 // validatedUser registers, consents and seeds a validated dataset through
@@ -99,6 +100,22 @@ func (e *jobsEnv) validatedUser(email string) (token, datasetID string) {
 		e.t.Fatal(err)
 	}
 	return token, d.ID
+}
+
+// putBlob stores body at key through a presigned PUT, as a client does.
+func (e *jobsEnv) putBlob(key, contentType, body string) {
+	e.t.Helper()
+	sum := sha256.Sum256([]byte(body))
+	r, err := e.blobs.PresignPut(context.Background(), blob.Object{Key: key, Size: int64(len(body)), ContentType: contentType, SHA256: hex.EncodeToString(sum[:])}, time.Minute)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req, _ := blob.NewHTTPRequest(context.Background(), r, strings.NewReader(body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		e.t.Fatalf("put %s: %v %v", key, resp, err)
+	}
+	resp.Body.Close()
 }
 
 func (e *jobsEnv) count(table string) int {
