@@ -21,7 +21,7 @@ import (
 func Rewrite(w io.Writer, r io.Reader, size int64, meta map[string]string) (int64, error) {
 	h, err := readHeader(r, size)
 	if err != nil {
-		return 0, err
+		return 0, &FormatError{err}
 	}
 	merged := maps.Clone(h.meta)
 	if merged == nil {
@@ -52,6 +52,13 @@ func Rewrite(w io.Writer, r io.Reader, size int64, meta map[string]string) (int6
 	return written, nil
 }
 
+// FormatError is Rewrite's refusal of a file that is not a well-formed
+// safetensors file (as opposed to a failure to read or write it).
+type FormatError struct{ Err error }
+
+func (e *FormatError) Error() string { return e.Err.Error() }
+func (e *FormatError) Unwrap() error { return e.Err }
+
 // encodeHeader writes the header JSON, padded with spaces to 8 bytes.
 func encodeHeader(tensors map[string]json.RawMessage, meta map[string]string) ([]byte, error) {
 	all := maps.Clone(tensors)
@@ -77,7 +84,8 @@ func encodeHeader(tensors map[string]json.RawMessage, meta map[string]string) ([
 }
 
 // RewriteFile rewrites the safetensors file at path in place with meta
-// merged into its __metadata__ (see Rewrite): through a temporary file in
+// merged into its __metadata__ (see Rewrite; a malformed file is a
+// *FormatError and stays as it was): through a temporary file in
 // the same folder, synced, then renamed over it, so a crash leaves the old
 // file or the new one, never half of each.
 func RewriteFile(path string, meta map[string]string) error {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -132,8 +133,9 @@ func TestRewriteRefusesMalformed(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
 			_, err := safetensors.Rewrite(&out, bytes.NewReader(tt.f), int64(len(tt.f)), map[string]string{"k": "v"})
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("got %v, want an error containing %q", err, tt.want)
+			var fe *safetensors.FormatError
+			if !errors.As(err, &fe) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v, want a FormatError containing %q", err, tt.want)
 			}
 			if out.Len() != 0 {
 				t.Errorf("wrote %d bytes of a refused file, want none", out.Len())
