@@ -115,6 +115,7 @@ func New(cfg Config) *Server {
 	s.registerModels()
 	s.registerJobs()
 	s.registerVersions()
+	s.registerArtifact()
 	s.mux.HandleFunc("POST /api/lora/webhook", s.webhook) // raw body: verified before it is parsed
 	s.registerPresign()
 	return s
