@@ -116,6 +116,7 @@ func New(cfg Config) *Server {
 	s.registerJobs()
 	s.registerVersions()
 	s.registerCheckpoints()
+	s.registerArtifact()
 	s.mux.HandleFunc("POST /api/lora/webhook", s.webhook) // raw body: verified before it is parsed
 	s.registerPresign()
 	return s

@@ -136,8 +136,9 @@ func (s *Store) JobRefByProvider(ctx context.Context, provider, providerJobID st
 // DispatchJob is everything a provider needs to train one job.
 type DispatchJob struct {
 	JobRef
-	Version studio.Version
-	Items   []studio.DatasetItem
+	Version   studio.Version
+	ModelName string // for the artifact's ModelSpec title
+	Items     []studio.DatasetItem
 }
 
 // JobForDispatch loads a job with its version and photos. Returns ENotFound
@@ -152,8 +153,9 @@ func (s *Store) JobForDispatch(ctx context.Context, jobID string) (DispatchJob, 
 	var params []byte
 	var datasetID *string
 	err = s.pool.QueryRow(ctx,
-		`SELECT id, lora_model_id, dataset_id, version_number, base_model, params_json, dataset_hash, status, created_at
-		 FROM lora_versions WHERE id = $1`, ref.VersionID).Scan(&v.ID, &v.ModelID, &datasetID, &v.Number, &v.BaseModel, &params, &v.DatasetHash, &v.Status, &v.CreatedAt)
+		`SELECT v.id, v.lora_model_id, v.dataset_id, v.version_number, v.base_model, v.params_json, v.dataset_hash, v.status, v.created_at, m.name
+		 FROM lora_versions v JOIN lora_models m ON m.id = v.lora_model_id WHERE v.id = $1`, ref.VersionID).Scan(
+		&v.ID, &v.ModelID, &datasetID, &v.Number, &v.BaseModel, &params, &v.DatasetHash, &v.Status, &v.CreatedAt, &d.ModelName)
 	if err != nil {
 		return DispatchJob{}, notFound(err, "no version %s", ref.VersionID)
 	}
@@ -309,8 +311,8 @@ func (s *Store) applyLocked(ctx context.Context, tx pgx.Tx, ev JobEvent, valid b
 			`UPDATE lora_jobs SET status = 'succeeded', progress = 1, artifact_size = $2, logs_url = coalesce(nullif($3, ''), logs_url), updated_at = $4 WHERE id = $1`,
 			ev.JobID, ev.ArtifactSize, ev.LogsURL, now)
 		if err == nil {
-			_, err = tx.Exec(ctx, `UPDATE lora_versions SET status = 'ready', artifact_url = $2, artifact_sha256 = $3 WHERE id = $1`,
-				versionID, ev.ArtifactKey, ev.ArtifactSHA256)
+			_, err = tx.Exec(ctx, `UPDATE lora_versions SET status = 'ready', artifact_url = $2, artifact_sha256 = $3, artifact_size = $4 WHERE id = $1`,
+				versionID, ev.ArtifactKey, ev.ArtifactSHA256, ev.ArtifactSize)
 		}
 	case studio.JobFailed, studio.JobCanceled:
 		_, err = tx.Exec(ctx,

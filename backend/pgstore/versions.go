@@ -11,12 +11,12 @@ import (
 	"github.com/promptforge/lorastudio/internal/studio"
 )
 
-const versionCols = `id, lora_model_id, coalesce(dataset_id::text, ''), version_number, base_model, params_json, dataset_hash, status, artifact_url, artifact_sha256, created_at`
+const versionCols = `id, lora_model_id, coalesce(dataset_id::text, ''), version_number, base_model, params_json, dataset_hash, status, artifact_url, artifact_sha256, artifact_size, created_at`
 
 func scanVersion(row pgx.Row) (studio.Version, error) {
 	var v studio.Version
 	var params []byte
-	err := row.Scan(&v.ID, &v.ModelID, &v.DatasetID, &v.Number, &v.BaseModel, &params, &v.DatasetHash, &v.Status, &v.ArtifactURL, &v.ArtifactSHA256, &v.CreatedAt)
+	err := row.Scan(&v.ID, &v.ModelID, &v.DatasetID, &v.Number, &v.BaseModel, &params, &v.DatasetHash, &v.Status, &v.ArtifactURL, &v.ArtifactSHA256, &v.ArtifactSize, &v.CreatedAt)
 	v.Params = params
 	return v, err
 }
@@ -40,6 +40,33 @@ func (s *Store) Version(ctx context.Context, userID, id string) (studio.Version,
 		return studio.Version{}, notFound(err, "no version %s", id)
 	}
 	return v, nil
+}
+
+// NamedVersion is a version with its model's name: what its artifact's
+// file name and ModelSpec title are made of.
+type NamedVersion struct {
+	studio.Version
+	ModelName string
+}
+
+// NamedVersion returns one of the user's versions with its model's name.
+// Returns ENotFound.
+func (s *Store) NamedVersion(ctx context.Context, userID, id string) (NamedVersion, error) {
+	if !validUUID(id) {
+		return NamedVersion{}, studio.Errorf(studio.ENotFound, "no version %s", id)
+	}
+	var nv NamedVersion
+	v := &nv.Version
+	var params []byte
+	err := s.pool.QueryRow(ctx, `SELECT v.id, v.lora_model_id, coalesce(v.dataset_id::text, ''), v.version_number, v.base_model, v.params_json,
+		   v.dataset_hash, v.status, v.artifact_url, v.artifact_sha256, v.artifact_size, v.created_at, m.name
+		 FROM lora_versions v JOIN lora_models m ON m.id = v.lora_model_id WHERE v.id = $1 AND v.user_id = $2`, id, userID).Scan(
+		&v.ID, &v.ModelID, &v.DatasetID, &v.Number, &v.BaseModel, &params, &v.DatasetHash, &v.Status, &v.ArtifactURL, &v.ArtifactSHA256, &v.ArtifactSize, &v.CreatedAt, &nv.ModelName)
+	if err != nil {
+		return NamedVersion{}, notFound(err, "no version %s", id)
+	}
+	v.Params = params
+	return nv, nil
 }
 
 // Activate makes a ready version the user's active identity, replacing the

@@ -203,7 +203,8 @@ func (d *Dispatcher) build(ctx context.Context, dj pgstore.DispatchJob) (worker.
 	if err := json.Unmarshal(dj.Version.Params, &p); err != nil {
 		return worker.Dispatch{}, fmt.Errorf("dispatch: params: %w", err)
 	}
-	out := worker.Dispatch{JobID: dj.ID, DispatchKey: dj.DispatchKey, BaseModel: dj.Version.BaseModel, Params: p, WebhookURL: d.WebhookURL}
+	out := worker.Dispatch{JobID: dj.ID, DispatchKey: dj.DispatchKey, BaseModel: dj.Version.BaseModel, Params: p, WebhookURL: d.WebhookURL,
+		Meta: ArtifactMeta(dj.ModelName, dj.Version, p)}
 	for _, it := range dj.Items {
 		r, err := d.Blobs.PresignGet(ctx, it.Key, getTTL)
 		if err != nil {

@@ -193,7 +193,11 @@ func (in *Ingester) checkArtifact(ctx context.Context, ref pgstore.JobRef, ev *p
 		return nil
 	}
 	if fetch != "" {
-		sum, size, err := in.copyReplicateWeights(ctx, fetch, ref.ArtifactKey, maxArt)
+		meta, err := in.modelSpec(ctx, ref)
+		if err != nil {
+			return err
+		}
+		sum, size, err := in.copyReplicateWeights(ctx, fetch, ref.ArtifactKey, maxArt, meta)
 		if err != nil {
 			var rej *rejection
 			if errors.As(err, &rej) {
@@ -240,9 +244,25 @@ type rejection struct{ msg string }
 
 func (r *rejection) Error() string { return r.msg }
 
+// modelSpec returns the ModelSpec keys of the job's version, for hosted
+// trainers that do not run our worker (Replicate).
+func (in *Ingester) modelSpec(ctx context.Context, ref pgstore.JobRef) (map[string]string, error) {
+	v, err := in.Store.NamedVersion(ctx, ref.UserID, ref.VersionID)
+	if err != nil {
+		return nil, err
+	}
+	var p Params
+	if err := json.Unmarshal(v.Params, &p); err != nil {
+		return nil, fmt.Errorf("ingest: params of version %s: %w", v.ID, err)
+	}
+	return worker.ModelSpec(v.BaseModel, p, ArtifactMeta(v.ModelName, v.Version, p), time.Now())
+}
+
 // copyReplicateWeights downloads the trained weights (a tar holding the
-// .safetensors, or the file itself) and stores the safetensors at key.
-func (in *Ingester) copyReplicateWeights(ctx context.Context, src, key string, maxArt int64) (string, int64, error) {
+// .safetensors, or the file itself) and stores the safetensors at key,
+// with meta written into its header on the way, so the stored file and its
+// sha256 carry the ModelSpec keys.
+func (in *Ingester) copyReplicateWeights(ctx context.Context, src, key string, maxArt int64, meta map[string]string) (string, int64, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, src, nil)
 	if err != nil {
 		return "", 0, &rejection{"bad weights url"}
@@ -303,7 +323,12 @@ func (in *Ingester) copyReplicateWeights(ctx context.Context, src, key string, m
 	defer os.Remove(out.Name())
 	defer out.Close()
 	h := sha256.New()
-	if _, err := io.Copy(io.MultiWriter(out, h), io.LimitReader(payload, size)); err != nil {
+	size, err = safetensors.Rewrite(io.MultiWriter(out, h), io.LimitReader(payload, size), size, meta)
+	var fe *safetensors.FormatError
+	if errors.As(err, &fe) {
+		return "", 0, &rejection{"the weights are not a safetensors file: " + fe.Error()}
+	}
+	if err != nil {
 		return "", 0, err
 	}
 	sum := hex.EncodeToString(h.Sum(nil))

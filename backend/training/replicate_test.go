@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/promptforge/lorastudio/backend/pgstore"
 	"github.com/promptforge/lorastudio/backend/training"
+	"github.com/promptforge/lorastudio/internal/safetensors"
 	"github.com/promptforge/lorastudio/internal/stdwebhook"
 	"github.com/promptforge/lorastudio/internal/studio"
 	"github.com/promptforge/lorastudio/internal/worker"
@@ -226,16 +228,45 @@ func TestReplicateWebhooks(t *testing.T) {
 			t.Errorf("%s: job %+v, want %s at %v with the training's page as logs", s.id, j, s.status, s.progress)
 		}
 	}
+	// The stored file is Replicate's safetensors with the ModelSpec keys
+	// written into its header; the version's sha256 and size are of it.
 	v, _ := f.store.Version(ctx, job.UserID, job.VersionID)
-	if v.Status != studio.VersionReady || v.ArtifactSHA256 != shaHex(lora) {
-		t.Errorf("version %+v: want ready with the safetensors' sha256 (not the tar's)", v)
+	rc, err := f.blobs.Open(ctx, job.ArtifactKey)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if info, err := f.blobs.Stat(ctx, job.ArtifactKey); err != nil || info.SHA256 != shaHex(lora) {
+	stored, _ := io.ReadAll(rc)
+	rc.Close()
+	if v.Status != studio.VersionReady || v.ArtifactSHA256 != shaHex(stored) || v.ArtifactSize != int64(len(stored)) {
+		t.Errorf("version %+v: want ready with the stored safetensors' sha256 and size (not the tar's)", v)
+	}
+	if info, err := f.blobs.Stat(ctx, job.ArtifactKey); err != nil || info.SHA256 != v.ArtifactSHA256 {
 		t.Errorf("stored artifact: %+v %v", info, err)
+	}
+	if !bytes.HasSuffix(stored, lora[len(lora)-dataLen(lora):]) || dataLen(stored) != dataLen(lora) {
+		t.Error("the stored file's tensor bytes differ from Replicate's")
+	}
+	meta, err := safetensors.Check(bytes.NewReader(stored), int64(len(stored)))
+	if err != nil {
+		t.Fatalf("stored artifact: %v", err)
+	}
+	for k, want := range map[string]string{"modelspec.architecture": "flux-1-dev/lora", "modelspec.sai_model_spec": "1.0.0",
+		"modelspec.trigger_phrase": "ohwx person", "lorastudio.version_id": v.ID, "lorastudio.dataset_hash": v.DatasetHash} {
+		if meta.Metadata[k] != want {
+			t.Errorf("stored artifact's %s: got %q, want %q", k, meta.Metadata[k], want)
+		}
+	}
+	if !strings.HasSuffix(meta.Metadata["modelspec.title"], " v1") {
+		t.Errorf("title %q, want the model's name and v1", meta.Metadata["modelspec.title"])
 	}
 	if err := rep.Cancel(ctx, job); err != nil || len(fake.cancelled) != 1 || fake.cancelled[0] != "tr_9" {
 		t.Errorf("cancel: %v %v, want one cancel of tr_9", err, fake.cancelled)
 	}
+}
+
+// dataLen returns the number of tensor bytes after a safetensors header.
+func dataLen(f []byte) int {
+	return len(f) - 8 - int(binary.LittleEndian.Uint64(f[:8]))
 }
 
 func TestResolvePresets(t *testing.T) {

@@ -42,31 +42,62 @@ type Info struct {
 // Check reads a whole safetensors file of size bytes from r and returns an
 // error naming the first thing wrong with it.
 func Check(r io.Reader, size int64) (Info, error) {
-	var info Info
+	h, err := readHeader(r, size)
+	info := Info{Tensors: len(h.tensors), Metadata: h.meta}
+	if err != nil {
+		return info, err
+	}
+	for name := range h.tensors {
+		if IsLoRAName(name) {
+			info.LoRAKeys++
+		}
+	}
+	if info.LoRAKeys*2 < info.Tensors {
+		return info, fmt.Errorf("only %d of %d tensor names look like a LoRA (lora_A/lora_B, lora_down/lora_up)", info.LoRAKeys, info.Tensors)
+	}
+	if _, err := io.Copy(io.Discard, io.LimitReader(r, h.dataLen)); err != nil {
+		return info, fmt.Errorf("data: %w", err)
+	}
+	return info, nil
+}
+
+// header is a parsed, checked safetensors header.
+type header struct {
+	tensors map[string]json.RawMessage // by name, without __metadata__
+	meta    map[string]string
+	dataLen int64
+}
+
+// readHeader reads the length and the JSON header of a file of size bytes
+// and checks that the tensors tile its data exactly; r is left at the
+// first data byte.
+func readHeader(r io.Reader, size int64) (header, error) {
+	var h header
 	if size < 8 {
-		return info, errors.New("shorter than the 8-byte header length")
+		return h, errors.New("shorter than the 8-byte header length")
 	}
 	var n uint64
 	if err := binary.Read(r, binary.LittleEndian, &n); err != nil {
-		return info, fmt.Errorf("header length: %w", err)
+		return h, fmt.Errorf("header length: %w", err)
 	}
 	if n < 2 || n > MaxHeader || int64(n) > size-8 {
-		return info, fmt.Errorf("header length %d out of range for a %d-byte file", n, size)
+		return h, fmt.Errorf("header length %d out of range for a %d-byte file", n, size)
 	}
 	raw := make([]byte, n)
 	if _, err := io.ReadFull(r, raw); err != nil {
-		return info, fmt.Errorf("header: %w", err)
+		return h, fmt.Errorf("header: %w", err)
 	}
-	var header map[string]json.RawMessage
-	if err := json.Unmarshal(bytes.TrimRight(raw, " "), &header); err != nil {
-		return info, fmt.Errorf("header is not a JSON object: %w", err)
+	entries, err := objectEntries(raw)
+	if err != nil {
+		return h, err
 	}
-	dataLen := size - 8 - int64(n)
+	h.dataLen = size - 8 - int64(n)
+	h.tensors = map[string]json.RawMessage{}
 	var spans [][2]int64
-	for name, v := range header {
-		if name == "__metadata__" {
-			if err := json.Unmarshal(v, &info.Metadata); err != nil {
-				return info, fmt.Errorf("__metadata__ must map strings to strings: %w", err)
+	for name, v := range entries {
+		if name == metadataKey {
+			if err := json.Unmarshal(v, &h.meta); err != nil {
+				return h, fmt.Errorf("__metadata__ must map strings to strings: %w", err)
 			}
 			continue
 		}
@@ -74,51 +105,82 @@ func Check(r io.Reader, size int64) (Info, error) {
 		dec := json.NewDecoder(bytes.NewReader(v))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&t); err != nil {
-			return info, fmt.Errorf("tensor %q: %w", name, err)
+			return h, fmt.Errorf("tensor %q: %w", name, err)
 		}
 		es, ok := dtypeSize[t.DType]
 		if !ok {
-			return info, fmt.Errorf("tensor %q: unknown dtype %q", name, t.DType)
+			return h, fmt.Errorf("tensor %q: unknown dtype %q", name, t.DType)
 		}
 		elems := int64(1)
 		for _, d := range t.Shape {
 			if d < 0 || d > 1<<32 {
-				return info, fmt.Errorf("tensor %q: bad shape %v", name, t.Shape)
+				return h, fmt.Errorf("tensor %q: bad shape %v", name, t.Shape)
 			}
 			elems *= d
 		}
 		b, e := t.DataOffsets[0], t.DataOffsets[1]
-		if b < 0 || e < b || e > dataLen || e-b != elems*es {
-			return info, fmt.Errorf("tensor %q: offsets %v do not fit shape %v %s in %d data bytes", name, t.DataOffsets, t.Shape, t.DType, dataLen)
+		if b < 0 || e < b || e > h.dataLen || e-b != elems*es {
+			return h, fmt.Errorf("tensor %q: offsets %v do not fit shape %v %s in %d data bytes", name, t.DataOffsets, t.Shape, t.DType, h.dataLen)
 		}
 		spans = append(spans, t.DataOffsets)
-		info.Tensors++
-		if IsLoRAName(name) {
-			info.LoRAKeys++
-		}
+		h.tensors[name] = v
 	}
 	// The tensors must tile the data buffer: no holes, no overlaps.
 	slices.SortFunc(spans, func(a, b [2]int64) int { return int(a[0] - b[0]) })
 	var at int64
 	for _, s := range spans {
 		if s[0] != at {
-			return info, fmt.Errorf("tensor data has a hole or overlap at byte %d", at)
+			return h, fmt.Errorf("tensor data has a hole or overlap at byte %d", at)
 		}
 		at = s[1]
 	}
-	if at != dataLen {
-		return info, fmt.Errorf("tensors cover %d of %d data bytes", at, dataLen)
+	if at != h.dataLen {
+		return h, fmt.Errorf("tensors cover %d of %d data bytes", at, h.dataLen)
 	}
-	if info.Tensors == 0 {
-		return info, errors.New("no tensors")
+	if len(h.tensors) == 0 {
+		return h, errors.New("no tensors")
 	}
-	if info.LoRAKeys*2 < info.Tensors {
-		return info, fmt.Errorf("only %d of %d tensor names look like a LoRA (lora_A/lora_B, lora_down/lora_up)", info.LoRAKeys, info.Tensors)
+	return h, nil
+}
+
+const metadataKey = "__metadata__"
+
+// objectEntries decodes a header: one JSON object, padded with spaces only,
+// whose keys are unique (the format forbids duplicates, which a plain
+// map decoding would silently collapse).
+func objectEntries(raw []byte) (map[string]json.RawMessage, error) {
+	notObject := func(err error) error { return fmt.Errorf("header is not a JSON object: %w", err) }
+	body := bytes.TrimRight(raw, " ")
+	if len(body) == 0 || body[0] != '{' {
+		return nil, notObject(errors.New("it does not start with {"))
 	}
-	if _, err := io.Copy(io.Discard, io.LimitReader(r, dataLen)); err != nil {
-		return info, fmt.Errorf("data: %w", err)
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if _, err := dec.Token(); err != nil {
+		return nil, notObject(err)
 	}
-	return info, nil
+	entries := map[string]json.RawMessage{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, notObject(err)
+		}
+		key, _ := tok.(string)
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, notObject(err)
+		}
+		if _, dup := entries[key]; dup {
+			return nil, fmt.Errorf("header has the key %q twice", key)
+		}
+		entries[key] = v
+	}
+	if _, err := dec.Token(); err != nil { // the closing }
+		return nil, notObject(err)
+	}
+	if dec.InputOffset() != int64(len(body)) {
+		return nil, notObject(errors.New("bytes other than spaces follow it"))
+	}
+	return entries, nil
 }
 
 // IsLoRAName reports whether a tensor name is one of a LoRA's: the

@@ -69,6 +69,7 @@ type Version struct {
 	Status         string          `json:"status"`
 	ArtifactURL    string          `json:"artifact_url,omitempty"`
 	ArtifactSHA256 string          `json:"artifact_sha256,omitempty"`
+	ArtifactSize   int64           `json:"artifact_size,omitempty"` // bytes
 	CreatedAt      time.Time       `json:"created_at"`
 }
 

@@ -12,6 +12,12 @@ type BaseModel struct {
 	Resolution int `json:"resolution"`
 	// DefaultWeight is the LoRA strength a new activation starts at.
 	DefaultWeight float64 `json:"default_weight"`
+	// Architecture and Implementation are the SAI ModelSpec values
+	// (modelspec.architecture, modelspec.implementation) of a LoRA trained
+	// on this model, spelled as in kohya sd-scripts' sai_model_spec.py, so
+	// tools that read ModelSpec recognise our files.
+	Architecture   string `json:"-"`
+	Implementation string `json:"-"`
 }
 
 // Platform is a target platform: a hosted generator that cannot load a
@@ -37,10 +43,16 @@ const (
 	Grok3       = "grok-3"
 )
 
+// ModelSpec implementations: the reference code a LoRA's weights load into.
+const (
+	implFlux        = "https://github.com/black-forest-labs/flux"
+	implStabilityAI = "https://github.com/Stability-AI/generative-models"
+)
+
 var baseModels = []BaseModel{
-	{ID: FluxDev, Name: "Flux dev", Resolution: 1024, DefaultWeight: 1.0},
-	{ID: FluxSchnell, Name: "Flux schnell", Resolution: 1024, DefaultWeight: 1.0},
-	{ID: SDXL, Name: "SDXL", Resolution: 1024, DefaultWeight: 0.8},
+	{ID: FluxDev, Name: "Flux dev", Resolution: 1024, DefaultWeight: 1.0, Architecture: "flux-1-dev/lora", Implementation: implFlux},
+	{ID: FluxSchnell, Name: "Flux schnell", Resolution: 1024, DefaultWeight: 1.0, Architecture: "flux-1-schnell/lora", Implementation: implFlux},
+	{ID: SDXL, Name: "SDXL", Resolution: 1024, DefaultWeight: 0.8, Architecture: "stable-diffusion-xl-v1-base/lora", Implementation: implStabilityAI},
 }
 
 // The order is the one the product owner asked the dropdown to show.

@@ -290,6 +290,9 @@ func (w *Worker) train(ctx context.Context, dir string, d Dispatch, rep *reporte
 	if err != nil {
 		return "", 0, err
 	}
+	if err := w.stampModelSpec(art, d); err != nil {
+		return "", 0, err
+	}
 	f, err := os.Open(art)
 	if err != nil {
 		return "", 0, err

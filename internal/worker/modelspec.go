@@ -1,0 +1,106 @@
+package worker
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/promptforge/lorastudio/internal/safetensors"
+	"github.com/promptforge/lorastudio/internal/studio"
+)
+
+// The safetensors __metadata__ keys every artifact carries: SAI ModelSpec
+// (github.com/Stability-AI/ModelSpec) and LoRA Studio's own.
+const (
+	KeySpecVersion    = "modelspec.sai_model_spec"
+	KeyArchitecture   = "modelspec.architecture"
+	KeyImplementation = "modelspec.implementation"
+	KeyTitle          = "modelspec.title"
+	KeyTriggerPhrase  = "modelspec.trigger_phrase"
+	KeyDate           = "modelspec.date"
+	KeyResolution     = "modelspec.resolution"
+	KeyDatasetHash    = "lorastudio.dataset_hash"
+	KeyVersionID      = "lorastudio.version_id"
+
+	// SpecVersion is the ModelSpec version the keys follow.
+	SpecVersion = "1.0.0"
+)
+
+// ModelSpec returns the __metadata__ keys of an artifact trained on
+// baseModel with p, described by m, dated at (ISO 8601, UTC). Returns
+// unknown_base_model for a base model outside the registry.
+func ModelSpec(baseModel string, p Params, m ArtifactMeta, at time.Time) (map[string]string, error) {
+	bm, err := studio.LookupBaseModel(baseModel)
+	if err != nil {
+		return nil, err
+	}
+	title := m.Title
+	if title == "" {
+		title = "LoRA Studio " + bm.Name + " LoRA"
+	}
+	phrase := m.TriggerPhrase
+	if phrase == "" {
+		phrase = TriggerPhrase(p)
+	}
+	meta := map[string]string{
+		KeySpecVersion:    SpecVersion,
+		KeyArchitecture:   bm.Architecture,
+		KeyImplementation: bm.Implementation,
+		KeyTitle:          title,
+		KeyDate:           at.UTC().Format(time.RFC3339),
+	}
+	if phrase != "" {
+		meta[KeyTriggerPhrase] = phrase
+	}
+	if p.Resolution > 0 {
+		meta[KeyResolution] = fmt.Sprintf("%dx%d", p.Resolution, p.Resolution)
+	}
+	if m.DatasetHash != "" {
+		meta[KeyDatasetHash] = m.DatasetHash
+	}
+	if m.VersionID != "" {
+		meta[KeyVersionID] = m.VersionID
+	}
+	return meta, nil
+}
+
+// TriggerPhrase is how the captions name the person: the trigger word and,
+// when the caption template follows it with a plain word, that word too
+// ("a photo of {trigger} person" gives "ohwx person").
+func TriggerPhrase(p Params) string {
+	if p.TriggerWord == "" {
+		return ""
+	}
+	_, after, ok := strings.Cut(p.CaptionTemplate, "{trigger}")
+	if !ok {
+		return p.TriggerWord
+	}
+	rest, ok := strings.CutPrefix(after, " ")
+	if !ok {
+		return p.TriggerWord
+	}
+	word, _, _ := strings.Cut(rest, " ")
+	for _, r := range word {
+		if r < 'a' || r > 'z' {
+			return p.TriggerWord
+		}
+	}
+	if word == "" {
+		return p.TriggerWord
+	}
+	return p.TriggerWord + " " + word
+}
+
+// stampModelSpec writes the dispatch's ModelSpec keys into the trainer's
+// output in place, before it is hashed and uploaded, so the checksum the
+// backend checks is of the file the user downloads.
+func (w *Worker) stampModelSpec(path string, d Dispatch) error {
+	meta, err := ModelSpec(d.BaseModel, d.Params, d.Meta, w.cfg.Now())
+	if err != nil {
+		return err
+	}
+	if err := safetensors.RewriteFile(path, meta); err != nil {
+		return fmt.Errorf("the trainer's output is not a safetensors file: %w", err)
+	}
+	return nil
+}
