@@ -57,7 +57,7 @@ type Config struct {
 	// PollEvery is how often the output folder is looked at for new
 	// checkpoints and samples while the trainer runs (default 2 s).
 	PollEvery time.Duration
-	Now            func() time.Time
+	Now       func() time.Time
 }
 
 // Worker serves the protocol. Create it with New.
