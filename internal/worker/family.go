@@ -61,3 +61,6 @@ func (c *Config) resolveModels() error {
 	c.BaseModels = slices.Clone(c.BaseModels)
 	return nil
 }
+
+// BaseModels returns the base models this worker trains.
+func (w *Worker) BaseModels() []string { return slices.Clone(w.cfg.BaseModels) }
