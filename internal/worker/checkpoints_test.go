@@ -186,8 +186,10 @@ func TestCheckpointsAndSamples(t *testing.T) {
 			dsec := mustSecret(t)
 			w, err := worker.New(worker.Config{DispatchSecrets: [][]byte{dsec}, WebhookSecret: be.secret,
 				Trainers: map[string][]string{worker.FamilyFlux: {fake, "ai-toolkit", "{config}"}, worker.FamilySDXL: {fake, "sd-scripts", "{config}"}},
-				Env:      append([]string{"FAKE_TRAINER_MS_PER_KSTEP=2000"}, tt.env...),
-				WorkDir:  t.TempDir(), WebhookBackoff: 10 * time.Millisecond, PollEvery: 5 * time.Millisecond})
+				// 0.8 s per 100-step job: time for a checkpoint to be seen and
+				// uploaded before the trainer ends, even under -race on a busy box.
+				Env:     append([]string{"FAKE_TRAINER_MS_PER_KSTEP=8000"}, tt.env...),
+				WorkDir: t.TempDir(), WebhookBackoff: 10 * time.Millisecond, PollEvery: 5 * time.Millisecond})
 			if err != nil {
 				t.Fatal(err)
 			}
