@@ -238,12 +238,37 @@ type ReplicateTraining struct {
 		Weights string `json:"weights"`
 	} `json:"output"`
 	URLs map[string]string `json:"urls"`
+	// Input is what the training was started with; its steps tell the
+	// training bar from the trainer's other bars.
+	Input struct {
+		Steps int `json:"steps"`
+	} `json:"input"`
 }
 
-var stepsRe = regexp.MustCompile(`(\d+)/(\d+)`)
+// replicatePage is a training's page on replicate.com, readable by the
+// account's users without an API token (urls.get needs one).
+const replicatePage = "https://replicate.com/p/"
+
+var stepsRe = regexp.MustCompile(`\b(\d+)/(\d+)\b`)
+
+// progress is the fraction of the training bar's last counter; without the
+// steps input (an older object) the last counter of any bar.
+func (t ReplicateTraining) progress() float64 {
+	m := stepsRe.FindAllStringSubmatch(t.Logs, -1)
+	for i := len(m) - 1; i >= 0; i-- {
+		n, _ := strconv.Atoi(m[i][1])
+		total, _ := strconv.Atoi(m[i][2])
+		if total > 0 && n <= total && (t.Input.Steps == 0 || total == t.Input.Steps) {
+			return float64(n) / float64(total)
+		}
+	}
+	return 0
+}
 
 // Event maps a training to our job states; progress comes from the last
-// "n/total" step counter in the logs.
+// "n/steps" counter of the training bar in the logs: ai-toolkit's other bars
+// (latent caching "20/20", sampling) end at their own totals, which would
+// pin the job at 100% for the whole run.
 func (t ReplicateTraining) Event() (status string, progress float64, logsURL, errMsg string) {
 	switch t.Status {
 	case "starting", "processing":
@@ -255,16 +280,12 @@ func (t ReplicateTraining) Event() (status string, progress float64, logsURL, er
 	case "canceled":
 		status = studio.JobCanceled
 	}
-	if m := stepsRe.FindAllStringSubmatch(t.Logs, -1); len(m) > 0 && status == studio.JobRunning {
-		n, _ := strconv.Atoi(m[len(m)-1][1])
-		total, _ := strconv.Atoi(m[len(m)-1][2])
-		if total > 0 && n <= total {
-			progress = float64(n) / float64(total)
-		}
+	if status == studio.JobRunning {
+		progress = t.progress()
 	}
 	logsURL = t.URLs["web"]
-	if logsURL == "" {
-		logsURL = t.URLs["get"]
+	if logsURL == "" && t.ID != "" {
+		logsURL = replicatePage + url.PathEscape(t.ID)
 	}
 	if t.Error != nil {
 		errMsg = fmt.Sprint(t.Error)

@@ -215,7 +215,9 @@ func TestReplicateWebhooks(t *testing.T) {
 		progress float64
 	}{
 		{"r1", `{"id":"tr_9","status":"starting","logs":"","urls":{"get":"g","web":"https://replicate.com/p/tr_9"}}`, "running", 0},
-		{"r2", `{"id":"tr_9","status":"processing","logs":"flux_train_replicate:  25%|##| 250/1000 [01:00<03:00]","urls":{"web":"https://replicate.com/p/tr_9"}}`, "running", 0.25},
+		// Real training objects have no web URL; ai-toolkit's latent
+		// caching bar ends at its own total after the training bar began.
+		{"r2", `{"id":"tr_9","status":"processing","input":{"steps":1000},"logs":"flux_train_replicate:  25%|##| 250/1000 [01:00<03:00]\nCaching latents to disk: 100%|##| 20/20 [00:05<00:00]","urls":{"get":"https://api.replicate.com/v1/trainings/tr_9"}}`, "running", 0.25},
 		{"r3", `{"id":"tr_9","status":"succeeded","output":{"version":"me/x:abc","weights":"` + srv.URL + `/weights/trained_model.tar"},"urls":{"web":"https://replicate.com/p/tr_9"}}`, "succeeded", 1},
 	}
 	for _, s := range steps {
@@ -313,5 +315,34 @@ func TestBackoffHasJitterAndBounds(t *testing.T) {
 		if len(seen) < 10 {
 			t.Errorf("Delay(%d): %d distinct values in 50, want jitter", n, len(seen))
 		}
+	}
+}
+
+// TestReplicateTrainingEvent: progress follows the training bar only, and
+// the logs URL is the training's page, never the token-only API URL.
+func TestReplicateTrainingEvent(t *testing.T) {
+	api := map[string]string{"get": "https://api.replicate.com/v1/trainings/tr_1", "cancel": "https://api.replicate.com/v1/trainings/tr_1/cancel"}
+	tests := []struct {
+		name     string
+		steps    int
+		logs     string
+		urls     map[string]string
+		progress float64
+		logsURL  string
+	}{
+		{"latent caching before training", 1000, "Caching latents: 100%|##| 20/20 [00:05<00:00]", api, 0, "https://replicate.com/p/tr_1"},
+		{"latent caching then training", 1000, "Caching latents: 100%| 20/20\nflux_train_replicate: 40%| 400/1000 [02:00<03:00]", api, 0.4, "https://replicate.com/p/tr_1"},
+		{"a sampling bar after the training bar", 1000, "flux_train_replicate: 50%| 500/1000\nGenerating Images: 100%| 3/3", api, 0.5, "https://replicate.com/p/tr_1"},
+		{"steps unknown: the last bar", 0, "flux_train_replicate: 50%| 500/1000", map[string]string{"web": "https://replicate.com/p/tr_1"}, 0.5, "https://replicate.com/p/tr_1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tr := training.ReplicateTraining{ID: "tr_1", Status: "processing", Logs: tt.logs, URLs: tt.urls}
+			tr.Input.Steps = tt.steps
+			_, p, logsURL, _ := tr.Event()
+			if p != tt.progress || logsURL != tt.logsURL {
+				t.Errorf("got progress %v, logs %q; want %v, %q", p, logsURL, tt.progress, tt.logsURL)
+			}
+		})
 	}
 }

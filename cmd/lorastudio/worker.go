@@ -18,15 +18,19 @@ import (
 
 const workerEnvHelp = `
 environment:
-  LORASTUDIO_WORKER_TRAINER        the trainer command, split on spaces; "{config}" is replaced by the
-                                   config file (appended when absent). ai-toolkit: "python /opt/ai-toolkit/run.py";
-                                   sd-scripts: "accelerate launch /opt/sd-scripts/sdxl_train_network.py --config_file {config}"
+  LORASTUDIO_WORKER_TRAINER_FLUX   the Flux trainer command (ai-toolkit), split on spaces; "{config}" is replaced
+                                   by the config file (appended when absent), e.g. "python /opt/ai-toolkit/run.py"
+  LORASTUDIO_WORKER_TRAINER_SDXL   the SDXL trainer command (sd-scripts), e.g.
+                                   "accelerate launch /opt/sd-scripts/sdxl_train_network.py --config_file {config}"
+  LORASTUDIO_WORKER_TRAINER        the fallback for a family without its own command; at least one of the
+                                   three is required. The worker trains only the families it has a command for.
   LORASTUDIO_WORKER_SECRET         whsec_… verifying the backend's dispatches (its LORASTUDIO_DISPATCH_SECRET;
                                    space-separated during a rotation)
   LORASTUDIO_WORKER_WEBHOOK_SECRET whsec_… signing webhooks (one of the backend's LORASTUDIO_WEBHOOK_SECRETS)
   LORASTUDIO_WORKER_DIR            job folders (default $XDG_DATA_HOME/lorastudio/worker)
   LORASTUDIO_WORKER_PUBLIC_URL     where users reach this worker's logs (optional)
-  LORASTUDIO_WORKER_BASE_MODELS    comma-separated base models this box trains (default flux-dev,flux-schnell,sdxl)
+  LORASTUDIO_WORKER_BASE_MODELS    comma-separated base models this box trains (default: every base model whose
+                                   family has a trainer command; one without is refused)
   LORASTUDIO_LOG_LEVEL             debug, info (default), warn or error
 `
 
@@ -64,7 +68,7 @@ func runWorker(ctx context.Context, c *cli, args []string) int {
 		return exitFail
 	}
 	srv := &http.Server{Handler: w.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	log.Info("listening", "addr", ln.Addr().String(), "trainer", strings.Join(cfg.Trainer, " "), "dir", cfg.WorkDir)
+	log.Info("listening", "addr", ln.Addr().String(), "base_models", strings.Join(w.BaseModels(), ","), "dir", cfg.WorkDir)
 	return serveUntilDone(ctx, log, srv, ln, 10*time.Second)
 }
 
@@ -77,8 +81,15 @@ func workerConfig(c *cli) (worker.Config, error) {
 	if cfg.WebhookSecret, err = stdwebhook.ParseSecret(c.getenv("LORASTUDIO_WORKER_WEBHOOK_SECRET")); err != nil {
 		return cfg, fmt.Errorf("LORASTUDIO_WORKER_WEBHOOK_SECRET: %w", err)
 	}
-	if cfg.Trainer = strings.Fields(c.getenv("LORASTUDIO_WORKER_TRAINER")); len(cfg.Trainer) == 0 {
-		return cfg, errors.New("set LORASTUDIO_WORKER_TRAINER to the trainer command (see --help)")
+	cfg.Trainer = strings.Fields(c.getenv("LORASTUDIO_WORKER_TRAINER"))
+	cfg.Trainers = map[string][]string{}
+	for fam, env := range map[string]string{worker.FamilyFlux: "LORASTUDIO_WORKER_TRAINER_FLUX", worker.FamilySDXL: "LORASTUDIO_WORKER_TRAINER_SDXL"} {
+		if t := strings.Fields(c.getenv(env)); len(t) > 0 {
+			cfg.Trainers[fam] = t
+		}
+	}
+	if len(cfg.Trainer) == 0 && len(cfg.Trainers) == 0 {
+		return cfg, errors.New("set LORASTUDIO_WORKER_TRAINER_FLUX (ai-toolkit) and/or LORASTUDIO_WORKER_TRAINER_SDXL (sd-scripts), or LORASTUDIO_WORKER_TRAINER for both (see --help)")
 	}
 	cfg.WorkDir = c.getenv("LORASTUDIO_WORKER_DIR")
 	if cfg.WorkDir == "" {

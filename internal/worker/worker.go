@@ -26,6 +26,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/promptforge/lorastudio/internal/safetensors"
@@ -38,11 +39,14 @@ type Config struct {
 	WebhookSecret   []byte   // sign webhooks
 	// Trainer is the command to run; the argument "{config}" is replaced
 	// by the configuration file's path, which is appended when absent.
+	// Trainers holds one per family (FamilyFlux, FamilySDXL); Trainer is
+	// the fallback for a family without its own.
 	Trainer    []string
+	Trainers   map[string][]string
 	Env        []string // added to the trainer's environment
 	WorkDir    string   // one folder per dispatch key; it is also the dedup record
 	PublicURL  string   // where the backend's users reach this worker's logs, optional
-	BaseModels []string // default flux-dev, flux-schnell, sdxl
+	BaseModels []string // default: every base model whose family has a trainer
 	HTTP       *http.Client
 	Log        *slog.Logger
 	// Webhook delivery retries with backoff from WebhookBackoff (default
@@ -50,7 +54,10 @@ type Config struct {
 	WebhookBackoff time.Duration
 	WebhookGiveUp  time.Duration
 	MaxImage       int64 // default 50 MiB
-	Now            func() time.Time
+	// PollEvery is how often the output folder is looked at for new
+	// checkpoints and samples while the trainer runs (default 2 s).
+	PollEvery time.Duration
+	Now       func() time.Time
 }
 
 // Worker serves the protocol. Create it with New.
@@ -66,17 +73,14 @@ func New(cfg Config) (*Worker, error) {
 	if len(cfg.DispatchSecrets) == 0 || len(cfg.WebhookSecret) == 0 {
 		return nil, errors.New("worker: a dispatch secret and a webhook secret are required")
 	}
-	if len(cfg.Trainer) == 0 {
-		return nil, errors.New("worker: no trainer command")
+	if err := cfg.resolveModels(); err != nil {
+		return nil, err
 	}
 	if cfg.WorkDir == "" {
 		return nil, errors.New("worker: no work dir")
 	}
 	if err := os.MkdirAll(cfg.WorkDir, 0o700); err != nil {
 		return nil, fmt.Errorf("worker: %w", err)
-	}
-	if len(cfg.BaseModels) == 0 {
-		cfg.BaseModels = []string{"flux-dev", "flux-schnell", "sdxl"}
 	}
 	if cfg.HTTP == nil {
 		cfg.HTTP = &http.Client{Timeout: 10 * time.Minute}
@@ -92,6 +96,9 @@ func New(cfg Config) (*Worker, error) {
 	}
 	if cfg.MaxImage == 0 {
 		cfg.MaxImage = 50 << 20
+	}
+	if cfg.PollEvery == 0 {
+		cfg.PollEvery = 2 * time.Second
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -198,7 +205,7 @@ func check(d Dispatch, models []string) string {
 	case d.Params.Steps <= 0 || d.Params.Rank <= 0 || d.Params.Resolution <= 0 || d.Params.TriggerWord == "":
 		return "params need steps, rank, resolution and trigger_word"
 	}
-	return ""
+	return checkSampling(d)
 }
 
 func contains(xs []string, x string) bool {
@@ -283,10 +290,10 @@ func (w *Worker) train(ctx context.Context, dir string, d Dispatch, rep *reporte
 	if err != nil {
 		return "", 0, err
 	}
-	if err := w.exec(ctx, dir, config, images, out, d, rep); err != nil {
+	if err := w.runTrainer(ctx, dir, config, images, out, d, rep); err != nil {
 		return "", 0, err
 	}
-	art, err := newestSafetensors(out)
+	art, err := w.checkpoints(dir, out, d, rep).artifact()
 	if err != nil {
 		return "", 0, err
 	}
@@ -357,9 +364,10 @@ var stepRe = regexp.MustCompile(`\b(\d+)/(\d+)\b`)
 // exec runs the trainer, logging its output to train.log and turning its
 // "n/steps" counters (tqdm in ai-toolkit and sd-scripts) into progress.
 func (w *Worker) exec(ctx context.Context, dir, config, images, out string, d Dispatch, rep *reporter) error {
-	args := make([]string, 0, len(w.cfg.Trainer)+1)
+	trainer := w.cfg.trainerFor(d.BaseModel)
+	args := make([]string, 0, len(trainer)+1)
 	replaced := false
-	for _, a := range w.cfg.Trainer {
+	for _, a := range trainer {
 		if strings.Contains(a, "{config}") {
 			a, replaced = strings.ReplaceAll(a, "{config}", config), true
 		}
@@ -428,6 +436,7 @@ func (w *Worker) exec(ctx context.Context, dir, config, images, out string, d Di
 				n, _ := strconv.Atoi(m[1])
 				total, _ := strconv.Atoi(m[2])
 				if total == d.Params.Steps && n <= total {
+					rep.step.Store(int64(n))
 					if p := float64(n) / float64(total); p >= last+0.05 || (p == 1 && last < 1) {
 						last = p
 						publish(min(p, 0.99))
@@ -485,56 +494,10 @@ func newestSafetensors(dir string) (string, error) {
 	return best, nil
 }
 
-// upload PUTs the artifact to the presigned URL, retrying network and
-// server errors with the webhook's backoff until WebhookGiveUp: storage
-// (or the backend serving the local store) may be down for a while.
+// upload PUTs the artifact to the presigned URL (see putFile).
 func (w *Worker) upload(ctx context.Context, u Upload, path string, size int64) error {
-	var last error
-	deadline := w.cfg.Now().Add(w.cfg.WebhookGiveUp)
-	backoff := w.cfg.WebhookBackoff
-	for attempt := 0; ; attempt++ {
-		if attempt > 0 {
-			if w.cfg.Now().After(deadline) {
-				return last
-			}
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(backoff/2 + rand.N(backoff/2+1)):
-			}
-			backoff = min(backoff*2, 30*time.Second)
-		}
-		f, err := os.Open(path)
-		if err != nil {
-			return err
-		}
-		req, err := http.NewRequestWithContext(ctx, u.Method, u.URL, f)
-		if err != nil {
-			f.Close()
-			return err
-		}
-		for k, v := range u.Headers {
-			if !strings.EqualFold(k, "Content-Length") {
-				req.Header.Set(k, v)
-			}
-		}
-		req.ContentLength = size
-		resp, err := w.cfg.HTTP.Do(req)
-		f.Close()
-		if err != nil {
-			last = err
-			continue
-		}
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
-		resp.Body.Close()
-		if resp.StatusCode/100 == 2 {
-			return nil
-		}
-		last = fmt.Errorf("upload the artifact: %s %s", resp.Status, strings.TrimSpace(string(body)))
-		if resp.StatusCode < 500 {
-			return last
-		}
-	}
+	_, _, err := w.putFile(ctx, u, path, "the artifact")
+	return err
 }
 
 // reporter sends one job's webhooks in order, each with an id stable
@@ -543,11 +506,21 @@ type reporter struct {
 	w       *Worker
 	d       Dispatch
 	logsURL string
-	seq     int
+	// final is the final step's checkpoint, set by train; it rides on the
+	// succeeded webhook.
+	final *Checkpoint
+	step  atomic.Int64 // the trainer's last step counter
+	mu    sync.Mutex   // progress and checkpoints are sent from two goroutines
+	seq   int
 }
 
 func (r *reporter) send(ctx context.Context, ev Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.seq++
+	if ev.Status == "succeeded" && ev.Checkpoint == nil {
+		ev.Checkpoint = r.final
+	}
 	ev.JobID, ev.DispatchKey = r.d.JobID, r.d.DispatchKey
 	if ev.LogsURL == "" {
 		ev.LogsURL = r.logsURL
