@@ -108,8 +108,8 @@ func (s *Store) PromoteCheckpoint(ctx context.Context, userID, jobID string, ste
 			return studio.Errorf("job_not_succeeded", "job %s is %s; a checkpoint becomes a version once its training has succeeded", jobID, status)
 		}
 		var c Checkpoint
-		err = tx.QueryRow(ctx, `SELECT artifact_key, artifact_sha256, final FROM lora_checkpoints WHERE job_id = $1 AND step = $2`,
-			jobID, step).Scan(&c.ArtifactKey, &c.ArtifactSHA256, &c.Final)
+		err = tx.QueryRow(ctx, `SELECT artifact_key, artifact_sha256, artifact_size, final FROM lora_checkpoints WHERE job_id = $1 AND step = $2`,
+			jobID, step).Scan(&c.ArtifactKey, &c.ArtifactSHA256, &c.ArtifactSize, &c.Final)
 		if err != nil {
 			return notFound(err, "job %s has no checkpoint at step %d", jobID, step)
 		}
@@ -127,13 +127,13 @@ func (s *Store) PromoteCheckpoint(ctx context.Context, userID, jobID string, ste
 		}
 		return tx.QueryRow(ctx,
 			`INSERT INTO lora_versions (user_id, lora_model_id, dataset_id, version_number, base_model, params_json, dataset_hash,
-			                            status, artifact_url, artifact_sha256, from_job_id, from_step, created_at)
+			                            status, artifact_url, artifact_sha256, artifact_size, from_job_id, from_step, created_at)
 			 SELECT user_id, lora_model_id, dataset_id,
 			        (SELECT max(version_number) + 1 FROM lora_versions WHERE lora_model_id = $3),
-			        base_model, params_json, dataset_hash, 'ready', $4, $5, $1, $2, $6
+			        base_model, params_json, dataset_hash, 'ready', $4, $5, $8, $1, $2, $6
 			 FROM lora_versions WHERE id = $7
 			 RETURNING id`,
-			jobID, step, modelID, c.ArtifactKey, c.ArtifactSHA256, s.Now(), jobVersion).Scan(&versionID)
+			jobID, step, modelID, c.ArtifactKey, c.ArtifactSHA256, s.Now(), jobVersion, c.ArtifactSize).Scan(&versionID)
 	})
 	if err != nil {
 		if studio.ErrorCode(err) != studio.EInternal {
