@@ -49,7 +49,7 @@ for f in "$LORASTUDIO_DATASET_DIR"/*; do
 done
 [ "$photos" -gt 0 ] || { echo "no photos in $LORASTUDIO_DATASET_DIR" >&2; exit 2; }
 if [ -n "${FAKE_TRAINER_RUNS:-}" ]; then echo "run $(basename "$(dirname "$config")")" >> "$FAKE_TRAINER_RUNS"; fi
-echo "fake trainer ($mode): $photos photos, config $config"
+echo "fake trainer: $photos photos, config $config ($mode layout)"
 if [ -n "${FAKE_TRAINER_FAIL:-}" ]; then echo "$FAKE_TRAINER_FAIL" >&2; exit 1; fi
 steps=${LORASTUDIO_STEPS:?}
 out=$LORASTUDIO_OUTPUT_DIR
