@@ -58,6 +58,7 @@ var statusOf = map[string]int{
 	"weight_out_of_bounds":      http.StatusBadRequest,
 	"webhook_unauthenticated":   http.StatusUnauthorized,
 	"webhook_malformed":         http.StatusBadRequest,
+	studio.EInvalidText:         http.StatusBadRequest,
 }
 
 // HTTPStatus returns the status for err's code.
