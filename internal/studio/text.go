@@ -66,11 +66,11 @@ func CleanText(s string, max int) string {
 	}
 	const ell = "…"
 	cut := max - len(ell)
+	if cut < 0 {
+		return ""
+	}
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
-	}
-	if cut <= 0 {
-		return ""
 	}
 	return s[:cut] + ell
 }
