@@ -10,7 +10,8 @@
 # Usage: fake-trainer.sh CONFIG. Environment from the worker:
 # LORASTUDIO_OUTPUT_DIR, LORASTUDIO_DATASET_DIR, LORASTUDIO_STEPS,
 # LORASTUDIO_TRIGGER_WORD. Test knobs: FAKE_TRAINER_RUNS (a file that gets
-# one line per run), FAKE_TRAINER_FAIL (exit 1 with that message),
+# one line per run), FAKE_TRAINER_FAIL (exit 1 with that message; printf
+# %b escapes such as \0 are expanded, so a test can print a NUL),
 # FAKE_TRAINER_MS_PER_KSTEP (milliseconds of sleep per 1000 steps, so a
 # test sets how long each job "trains" through its steps parameter).
 set -euo pipefail
@@ -26,7 +27,7 @@ done
 [ "$photos" -gt 0 ] || { echo "no photos in $LORASTUDIO_DATASET_DIR" >&2; exit 2; }
 if [ -n "${FAKE_TRAINER_RUNS:-}" ]; then echo "run $(basename "$(dirname "$config")")" >> "$FAKE_TRAINER_RUNS"; fi
 echo "fake trainer: $photos photos, config $config"
-if [ -n "${FAKE_TRAINER_FAIL:-}" ]; then echo "$FAKE_TRAINER_FAIL" >&2; exit 1; fi
+if [ -n "${FAKE_TRAINER_FAIL:-}" ]; then printf '%b\n' "$FAKE_TRAINER_FAIL" >&2; exit 1; fi
 steps=${LORASTUDIO_STEPS:?}
 ms=$(( ${FAKE_TRAINER_MS_PER_KSTEP:-0} * steps / 4000 ))
 for q in 1 2 3 4; do
