@@ -9,6 +9,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/getsentry/sentry-go"
 
+	"github.com/promptforge/lorastudio/backend/pgstore"
 	"github.com/promptforge/lorastudio/internal/studio"
 )
 
@@ -59,6 +60,7 @@ var statusOf = map[string]int{
 	"weight_out_of_bounds":      http.StatusBadRequest,
 	"webhook_unauthenticated":   http.StatusUnauthorized,
 	"webhook_malformed":         http.StatusBadRequest,
+	studio.EInvalidText:         http.StatusBadRequest,
 }
 
 // HTTPStatus returns the status for err's code.
@@ -85,7 +87,11 @@ func (e *apiError) GetStatus() int { return e.status }
 // ContentType keeps errors plain JSON rather than problem+json.
 func (e *apiError) ContentType(string) string { return "application/json" }
 
-// GetHeaders lets a 429 carry Retry-After.
+// unavailableRetryAfter is the Retry-After, in seconds, of an
+// "unavailable" answer (the database cannot be reached).
+const unavailableRetryAfter = "5"
+
+// GetHeaders lets a 429 and a 503 carry Retry-After.
 func (e *apiError) GetHeaders() http.Header {
 	if e.retryAfter == "" {
 		return nil
@@ -130,9 +136,15 @@ func toAPIError(ctx context.Context, err error) error {
 	if errors.As(err, &ae) {
 		return ae
 	}
+	if studio.ErrorCode(err) == studio.EInternal && pgstore.Unreachable(err) {
+		err = studio.Wrap(err, studio.EUnavailable, "the database cannot be reached; retry in a few seconds")
+	}
 	e := &apiError{status: HTTPStatus(err)}
 	e.Body.Code = studio.ErrorCode(err)
 	e.Body.Message = studio.ErrorMessage(err)
+	if e.Body.Code == studio.EUnavailable {
+		e.retryAfter = unavailableRetryAfter
+	}
 	if e.status >= 500 {
 		logger(ctx).Error("request failed", "err", err, "code", e.Body.Code)
 		if hub := sentry.GetHubFromContext(ctx); hub != nil {
@@ -142,8 +154,12 @@ func toAPIError(ctx context.Context, err error) error {
 	return e
 }
 
-// writeError answers a plain net/http route with the same error body.
+// writeError answers a plain net/http route with the same error body and
+// headers (Retry-After).
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e := toAPIError(r.Context(), err).(*apiError)
+	for k, v := range e.GetHeaders() {
+		w.Header()[k] = v
+	}
 	writeJSON(w, e.status, e)
 }

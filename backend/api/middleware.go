@@ -84,12 +84,16 @@ func clientIP(remote string) string {
 }
 
 // register wraps a handler so every error it returns goes through the one
-// mapping of codes to statuses.
+// mapping of codes to statuses, and no handler sees a request string with
+// control or invisible formatting characters (checkText).
 func register[I, O any](s *Server, op huma.Operation, h func(ctx context.Context, in *I) (*O, error)) {
 	if op.MaxBodyBytes == 0 {
 		op.MaxBodyBytes = 64 << 10 // JSON requests here are small; photos go to storage
 	}
 	huma.Register(s.api, op, func(ctx context.Context, in *I) (*O, error) {
+		if err := checkText(in); err != nil {
+			return nil, toAPIError(ctx, err)
+		}
 		out, err := h(ctx, in)
 		if err != nil {
 			return nil, toAPIError(ctx, err)

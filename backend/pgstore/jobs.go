@@ -249,14 +249,26 @@ type JobEvent struct {
 	Checkpoint *Checkpoint
 }
 
-// ApplyJobEvent records ev's webhook id and applies ev in one transaction:
+// Applied is what ApplyJob did with an event.
+type Applied struct {
+	Outcome string
+	// ErasedKey, for OutcomeErased, is the tombstone's artifact key, which
+	// the caller deletes from storage.
+	ErasedKey string
+	// Status is the job's status as recorded once the event was applied or
+	// ignored (which may not be the event's); "" for an unknown or erased
+	// job and a duplicate.
+	Status string
+}
+
+// ApplyJob records ev's webhook id and applies ev in one transaction:
 // states only move forward (studio.JobCanMove), progress never decreases,
 // succeeded makes the version ready with its artifact, failed and canceled
-// make it failed. A webhook id seen before changes nothing. It returns the
-// outcome and, for OutcomeErased, the tombstone's artifact key, which the
-// caller deletes from storage.
-func (s *Store) ApplyJobEvent(ctx context.Context, ev JobEvent) (outcome, erasedKey string, err error) {
-	err = s.tx(ctx, func(tx pgx.Tx) error {
+// make it failed. A webhook id seen before changes nothing.
+func (s *Store) ApplyJob(ctx context.Context, ev JobEvent) (Applied, error) {
+	var a Applied
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		a = Applied{}
 		jobID := &ev.JobID
 		if !validUUID(ev.JobID) {
 			jobID = nil
@@ -268,25 +280,30 @@ func (s *Store) ApplyJobEvent(ctx context.Context, ev JobEvent) (outcome, erased
 			return err
 		}
 		if tag.RowsAffected() == 0 {
-			outcome = OutcomeDuplicate
+			a.Outcome = OutcomeDuplicate
 			return nil
 		}
-		outcome, erasedKey, err = s.applyLocked(ctx, tx, ev, jobID != nil)
-		if err != nil {
+		if a, err = s.applyLocked(ctx, tx, ev, jobID != nil); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `UPDATE webhook_events SET outcome = $2 WHERE webhook_id = $1`, ev.WebhookID, outcome)
+		_, err = tx.Exec(ctx, `UPDATE webhook_events SET outcome = $2 WHERE webhook_id = $1`, ev.WebhookID, a.Outcome)
 		return err
 	})
 	if err != nil {
-		return "", "", fmt.Errorf("pgstore: apply job event: %w", err)
+		return Applied{}, fmt.Errorf("pgstore: apply job event: %w", err)
 	}
-	return outcome, erasedKey, nil
+	return a, nil
 }
 
-func (s *Store) applyLocked(ctx context.Context, tx pgx.Tx, ev JobEvent, valid bool) (string, string, error) {
+// ApplyJobEvent is ApplyJob returning the outcome and erased key only.
+func (s *Store) ApplyJobEvent(ctx context.Context, ev JobEvent) (outcome, erasedKey string, err error) {
+	a, err := s.ApplyJob(ctx, ev)
+	return a.Outcome, a.ErasedKey, err
+}
+
+func (s *Store) applyLocked(ctx context.Context, tx pgx.Tx, ev JobEvent, valid bool) (Applied, error) {
 	if !valid {
-		return OutcomeUnknown, "", nil
+		return Applied{Outcome: OutcomeUnknown}, nil
 	}
 	var cur, versionID string
 	err := tx.QueryRow(ctx, `SELECT status, lora_version_id FROM lora_jobs WHERE id = $1 FOR UPDATE`, ev.JobID).Scan(&cur, &versionID)
@@ -294,15 +311,15 @@ func (s *Store) applyLocked(ctx context.Context, tx pgx.Tx, ev JobEvent, valid b
 		var key string
 		err := tx.QueryRow(ctx, `SELECT artifact_key FROM erased_jobs WHERE job_id = $1`, ev.JobID).Scan(&key)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return OutcomeUnknown, "", nil
+			return Applied{Outcome: OutcomeUnknown}, nil
 		}
-		return OutcomeErased, key, err
+		return Applied{Outcome: OutcomeErased, ErasedKey: key}, err
 	}
 	if err != nil {
-		return "", "", err
+		return Applied{}, err
 	}
 	if !studio.JobCanMove(cur, ev.Status) {
-		return OutcomeIgnored, "", nil
+		return Applied{Outcome: OutcomeIgnored, Status: cur}, nil
 	}
 	now := s.Now()
 	switch ev.Status {
@@ -332,9 +349,9 @@ func (s *Store) applyLocked(ctx context.Context, tx pgx.Tx, ev JobEvent, valid b
 		err = recordCheckpoint(ctx, tx, c)
 	}
 	if err != nil {
-		return "", "", err
+		return Applied{}, err
 	}
-	return OutcomeApplied, "", nil
+	return Applied{Outcome: OutcomeApplied, Status: ev.Status}, nil
 }
 
 // WebhookOutcome returns the recorded outcome of a webhook id, "" if unseen.

@@ -160,6 +160,7 @@ func (d *Dispatcher) Work(ctx context.Context, job *river.Job[DispatchArgs]) err
 }
 
 func (d *Dispatcher) fail(ctx context.Context, log *slog.Logger, jobID, msg string) {
+	msg = studio.CleanText(msg, MaxEventError) // a provider's answer may quote anything
 	if _, err := d.Store.FailJob(ctx, jobID, msg); err != nil {
 		log.Error("dispatch: could not fail the job", "err", err)
 	}

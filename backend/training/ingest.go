@@ -69,7 +69,7 @@ func (in *Ingester) Ingest(ctx context.Context, h http.Header, query url.Values,
 		return Result{}, err
 	}
 	ev.WebhookID = id
-	res := Result{JobID: ev.JobID, Status: ev.Status}
+	res := Result{JobID: ev.JobID}
 	if ev.Status == studio.JobSucceeded {
 		ref, err := in.Store.JobRef(ctx, ev.JobID)
 		switch {
@@ -89,11 +89,15 @@ func (in *Ingester) Ingest(ctx context.Context, h http.Header, query url.Values,
 			return Result{}, err
 		}
 	}
-	outcome, erasedKey, err := in.Store.ApplyJobEvent(ctx, ev)
+	in.clean(&ev)
+	applied, err := in.Store.ApplyJob(ctx, ev)
 	if err != nil {
 		return Result{}, err
 	}
-	res.Outcome = outcome
+	// The answer says what was recorded: an event claiming success whose
+	// artifact was rejected, or arriving after a cancel, did not succeed.
+	res.Outcome, res.Status = applied.Outcome, applied.Status
+	outcome, erasedKey := applied.Outcome, applied.ErasedKey
 	switch outcome {
 	case pgstore.OutcomeErased:
 		// The bytes may have landed after the erasure: delete, never keep.
@@ -113,6 +117,34 @@ func (in *Ingester) Ingest(ctx context.Context, h http.Header, query url.Values,
 	return res, nil
 }
 
+// Limits of the text a provider reports, which the desktop shows.
+const (
+	MaxEventError = 4 << 10 // bytes of a job's error message
+	MaxLogsURL    = 2 << 10 // bytes of a job's logs URL
+)
+
+// clean makes a provider's text safe to store and show, so no content can
+// make a webhook fail for good (Postgres refuses NUL): the error loses its
+// control characters and is capped, and a logs URL that is not an absolute
+// http(s) URL is dropped, since the desktop renders it as a link.
+func (in *Ingester) clean(ev *pgstore.JobEvent) {
+	ev.Error = studio.CleanText(ev.Error, MaxEventError)
+	if ev.LogsURL != "" && !linkURL(ev.LogsURL) {
+		in.log().Warn("webhook: logs_url dropped: not an http(s) URL", "job_id", ev.JobID, "logs_url", studio.CleanText(ev.LogsURL, 200))
+		ev.LogsURL = ""
+	}
+}
+
+// linkURL reports whether raw is fit to show as a link: an absolute http
+// or https URL of reasonable length without control characters.
+func linkURL(raw string) bool {
+	if len(raw) > MaxLogsURL || studio.CheckText("logs_url", raw, false) != nil {
+		return false
+	}
+	u, err := url.Parse(raw)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
 func (in *Ingester) log() *slog.Logger {
 	if in.Log == nil {
 		return slog.New(slog.DiscardHandler)
@@ -128,6 +160,9 @@ func (in *Ingester) parse(ctx context.Context, query url.Values, body []byte) (e
 		var t ReplicateTraining
 		if err := json.Unmarshal(body, &t); err != nil || t.ID == "" {
 			return ev, "", nil, fmt.Errorf("%w: not a replicate training", ErrMalformed)
+		}
+		if err := studio.CheckText("id", t.ID, false); err != nil {
+			return ev, "", nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 		}
 		ref, err := in.Store.JobRefByProvider(ctx, "replicate", t.ID)
 		switch {

@@ -23,7 +23,8 @@
 # Environment from the worker: LORASTUDIO_OUTPUT_DIR, LORASTUDIO_DATASET_DIR,
 # LORASTUDIO_STEPS, LORASTUDIO_TRIGGER_WORD. Test knobs: FAKE_TRAINER_RUNS
 # (a file that gets one line per run), FAKE_TRAINER_FAIL (exit 1 with that
-# message), FAKE_TRAINER_MS_PER_KSTEP (milliseconds of sleep per 1000
+# message; printf %b escapes such as \0 are expanded, so a test can print
+# a NUL), FAKE_TRAINER_MS_PER_KSTEP (milliseconds of sleep per 1000
 # steps), FAKE_TRAINER_SAMPLE_FORMAT=jpg (ai-toolkit writes JPEG, as one
 # that ignores the config's "format: png" would), FAKE_TRAINER_SKIP_SAMPLE
 # (a step:index pair, e.g. 50:1, whose sample is not written).
@@ -50,7 +51,7 @@ done
 [ "$photos" -gt 0 ] || { echo "no photos in $LORASTUDIO_DATASET_DIR" >&2; exit 2; }
 if [ -n "${FAKE_TRAINER_RUNS:-}" ]; then echo "run $(basename "$(dirname "$config")")" >> "$FAKE_TRAINER_RUNS"; fi
 echo "fake trainer: $photos photos, config $config ($mode layout)"
-if [ -n "${FAKE_TRAINER_FAIL:-}" ]; then echo "$FAKE_TRAINER_FAIL" >&2; exit 1; fi
+if [ -n "${FAKE_TRAINER_FAIL:-}" ]; then printf '%b\n' "$FAKE_TRAINER_FAIL" >&2; exit 1; fi
 steps=${LORASTUDIO_STEPS:?}
 out=$LORASTUDIO_OUTPUT_DIR
 
