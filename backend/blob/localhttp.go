@@ -216,8 +216,9 @@ func (l *Local) servePut(w http.ResponseWriter, r *http.Request, key string) *ht
 			return l.internal(r, err)
 		}
 	} else {
-		// Named by its sha256, a part needs no sidecar: Complete finds it by ETag.
-		if err := os.Rename(tmp, filepath.Join(dir, partName(s.part, got))); err != nil {
+		// One file per part: a second body replaces the first. Complete
+		// checks each part's sha256 against the ETag it is given.
+		if err := os.Rename(tmp, filepath.Join(dir, partName(s.part))); err != nil {
 			os.Remove(tmp)
 			if errors.Is(err, fs.ErrNotExist) {
 				return refuse(http.StatusNotFound, CodeUploadNotFound, "the multipart upload was completed or aborted")
