@@ -46,6 +46,12 @@ type Local struct {
 	// Log receives the handler's internal errors; nil discards them.
 	Log *slog.Logger
 
+	// MinPutRate (bytes per second) and PutRateWindow bound how slowly a
+	// PUT's body may arrive; zero means DefaultMinPutRate and
+	// DefaultPutRateWindow. Set them before serving.
+	MinPutRate    int64
+	PutRateWindow time.Duration
+
 	objects string
 	uploads string
 	base    *url.URL
@@ -114,7 +120,49 @@ func NewLocal(dir, baseURL string, secret []byte, now func() time.Time) (*Local,
 			return nil, fmt.Errorf("create local store: %w", err)
 		}
 	}
+	if err := l.sweepTemps(context.Background()); err != nil {
+		return nil, fmt.Errorf("open local store: %w", err)
+	}
 	return l, nil
+}
+
+// StaleTempAge is how long a temporary file goes unwritten before it is
+// taken for the leftover of a crash. A PUT in flight writes at least every
+// PutRateWindow (or is cut), and a completion writes continuously, so a
+// file this old is nobody's, even with several replicas on the folder.
+const StaleTempAge = 10 * time.Minute
+
+// sweepTemps removes the temporary files (objects being received or
+// assembled) that a crash left behind: those not written for StaleTempAge.
+// It uses the real clock, as file times do.
+func (l *Local) sweepTemps(ctx context.Context) error {
+	cutoff := time.Now().Add(-StaleTempAge)
+	for _, root := range []string{l.objects, l.uploads} {
+		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				if errors.Is(err, fs.ErrNotExist) {
+					return nil // removed meanwhile (a completion, a purge)
+				}
+				return err
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if d.IsDir() || !strings.HasPrefix(d.Name(), tempPrefix) {
+				return nil
+			}
+			if fi, err := d.Info(); err == nil && fi.ModTime().Before(cutoff) {
+				if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("sweep temporary files: %w", err)
+		}
+	}
+	return nil
 }
 
 var _ Store = (*Local)(nil)
@@ -665,10 +713,14 @@ func (l *Local) DeletePrefix(ctx context.Context, prefix string) error {
 }
 
 // PurgeUploads removes the multipart uploads started before cutoff and
-// never completed or aborted (a client that gave up, or a crash during a
-// completion), and returns how many it removed. S3 and R2 need a lifecycle
-// rule for the same.
+// never completed or aborted (a client that gave up), the records of those
+// completed before cutoff, and the temporary files a crash left (see
+// StaleTempAge), and returns how many uploads it removed. S3 and R2 need a
+// lifecycle rule for the same.
 func (l *Local) PurgeUploads(ctx context.Context, cutoff time.Time) (int, error) {
+	if err := l.sweepTemps(ctx); err != nil {
+		return 0, err
+	}
 	entries, err := os.ReadDir(l.uploads)
 	if err != nil {
 		return 0, fmt.Errorf("purge uploads: %w", err)
