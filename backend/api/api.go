@@ -67,6 +67,8 @@ type Server struct {
 
 	dummyOnce sync.Once
 	dummy     string
+
+	webhookReads chan struct{} // a slot per webhook body being read
 }
 
 // New returns a Server with every route registered.
@@ -88,11 +90,14 @@ func New(cfg Config) *Server {
 	setDefault(&cfg.RetentionDays, 365)
 	setDefault(&cfg.Training.IdempotencyTTL, DefaultIdempotencyTTL)
 	setDefault(&cfg.Training.IdempotencyLock, time.Minute)
+	setDefault(&cfg.Training.WebhookReadTimeout, DefaultWebhookReadTimeout)
+	setDefault(&cfg.Training.WebhookReads, DefaultWebhookReads)
 	if cfg.Limiter == nil {
 		cfg.Limiter = NewMemoryLimiter(DefaultLimits)
 	}
 
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), metrics: newMetrics()}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), metrics: newMetrics(),
+		webhookReads: make(chan struct{}, cfg.Training.WebhookReads)}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	if cfg.BlobHandler != nil {

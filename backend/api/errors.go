@@ -58,6 +58,7 @@ var statusOf = map[string]int{
 	"weight_out_of_bounds":      http.StatusBadRequest,
 	"webhook_unauthenticated":   http.StatusUnauthorized,
 	"webhook_malformed":         http.StatusBadRequest,
+	"webhook_too_slow":          http.StatusRequestTimeout,
 }
 
 // HTTPStatus returns the status for err's code.

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"net"
-	"net/http"
 	"strings"
 	"time"
 
@@ -127,11 +126,7 @@ func runServe(ctx context.Context, c *cli, args []string) int {
 		purge.Run(pctx, purge.Config{Store: cfg.Store, Blobs: cfg.Blobs, Log: log})
 	}()
 	defer func() { stopPurge(); <-purged }()
-	srv := &http.Server{
-		Handler:           api.New(cfg),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
-	}
+	srv := newHTTPServer(api.New(cfg))
 	log.Info("listening", "addr", ln.Addr().String(), "version", version, "sentry", sentryOn,
 		"storage", cfg.Processors[0], "rate_limits", limiterName(c))
 

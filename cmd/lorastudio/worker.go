@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"net"
-	"net/http"
 	"path/filepath"
 	"strings"
 	"time"
@@ -63,7 +62,7 @@ func runWorker(ctx context.Context, c *cli, args []string) int {
 		log.Error("listen", "addr", *addr, "err", err)
 		return exitFail
 	}
-	srv := &http.Server{Handler: w.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := newHTTPServer(w.Handler())
 	log.Info("listening", "addr", ln.Addr().String(), "trainer", strings.Join(cfg.Trainer, " "), "dir", cfg.WorkDir)
 	return serveUntilDone(ctx, log, srv, ln, 10*time.Second)
 }
