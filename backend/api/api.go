@@ -52,11 +52,16 @@ type Config struct {
 	MultipartFrom int64         // files at least this big go multipart, default 8 MiB
 	PartSize      int64         // preferred part size, default 5 MiB
 	MaxFileSize   int64         // default 40 MiB
+	Quota         pgstore.Quota // what one user's datasets may hold, default DefaultQuota
 	Processors    []string      // named in every consent: the storage and the GPU provider
 	RetentionDays int           // default 365
 
 	Training Training // providers, dispatch queue and webhook ingestion
 }
+
+// DefaultQuota is what one user's datasets may hold: 2 GiB in 500 photos,
+// some 25 datasets of 20 photos at their largest, counted from init.
+var DefaultQuota = pgstore.Quota{Bytes: 2 << 30, Files: 500}
 
 // Server serves the backend's routes.
 type Server struct {
@@ -67,6 +72,8 @@ type Server struct {
 
 	dummyOnce sync.Once
 	dummy     string
+
+	webhookReads chan struct{} // a slot per webhook body being read
 }
 
 // New returns a Server with every route registered.
@@ -85,14 +92,18 @@ func New(cfg Config) *Server {
 	setDefault(&cfg.MultipartFrom, 8<<20)
 	setDefault(&cfg.PartSize, 5<<20)
 	setDefault(&cfg.MaxFileSize, 40<<20)
+	setDefault(&cfg.Quota, DefaultQuota)
 	setDefault(&cfg.RetentionDays, 365)
 	setDefault(&cfg.Training.IdempotencyTTL, DefaultIdempotencyTTL)
 	setDefault(&cfg.Training.IdempotencyLock, time.Minute)
+	setDefault(&cfg.Training.WebhookReadTimeout, DefaultWebhookReadTimeout)
+	setDefault(&cfg.Training.WebhookReads, DefaultWebhookReads)
 	if cfg.Limiter == nil {
 		cfg.Limiter = NewMemoryLimiter(DefaultLimits)
 	}
 
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), metrics: newMetrics()}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), metrics: newMetrics(),
+		webhookReads: make(chan struct{}, cfg.Training.WebhookReads)}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	if cfg.BlobHandler != nil {

@@ -26,8 +26,9 @@ import (
 )
 
 type env struct {
-	t   *testing.T
-	srv *httptest.Server
+	t       *testing.T
+	srv     *httptest.Server
+	blobDir string // the local store's folder
 }
 
 func newEnv(t *testing.T, mod func(*api.Config)) *env {
@@ -42,7 +43,8 @@ func newEnv(t *testing.T, mod func(*api.Config)) *env {
 	var h http.Handler
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	t.Cleanup(e.srv.Close)
-	local, err := blob.NewLocal(t.TempDir(), e.srv.URL+"/blob", bytes.Repeat([]byte("k"), 32), time.Now)
+	e.blobDir = t.TempDir()
+	local, err := blob.NewLocal(e.blobDir, e.srv.URL+"/blob", bytes.Repeat([]byte("k"), 32), time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -61,6 +61,8 @@ var statusOf = map[string]int{
 	"webhook_unauthenticated":   http.StatusUnauthorized,
 	"webhook_malformed":         http.StatusBadRequest,
 	studio.EInvalidText:         http.StatusBadRequest,
+	"webhook_too_slow":          http.StatusRequestTimeout,
+	"quota_exceeded":            http.StatusForbidden, // pgstore.CodeQuotaExceeded
 }
 
 // HTTPStatus returns the status for err's code.

@@ -92,7 +92,7 @@ func (e *jobsEnv) validatedUser(email string) (token, datasetID string) {
 	d, _, err := e.store.NewDataset(ctx, uid, "me", []pgstore.Upload{{Name: "a.jpg", Size: 1, ContentType: "image/jpeg", SHA256: hex.EncodeToString(sum[:])}},
 		func(id string, u pgstore.Upload) string {
 			return pgstore.KeyPrefix(uid) + "datasets/" + id + "/" + u.SHA256 + ".jpg"
-		})
+		}, pgstore.Quota{})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -193,7 +193,7 @@ func (s *Server) initDataset(ctx context.Context, in *initIn) (*initOut, error) 
 	keyFor := func(datasetID string, u pgstore.Upload) string {
 		return pgstore.KeyPrefix(uid) + "datasets/" + datasetID + "/" + u.SHA256 + contentTypes[u.ContentType]
 	}
-	d, ups, err := s.cfg.Store.NewDataset(ctx, uid, in.Body.ModelName, ups, keyFor)
+	d, ups, err := s.cfg.Store.NewDataset(ctx, uid, in.Body.ModelName, ups, keyFor, s.cfg.Quota)
 	if err != nil {
 		return nil, err
 	}

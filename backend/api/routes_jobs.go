@@ -33,6 +33,11 @@ type Training struct {
 	// IdempotencyLock is how long an unfinished claim blocks the key before
 	// another request may take it over, default 1 minute.
 	IdempotencyLock time.Duration
+	// WebhookReadTimeout bounds the reading of one webhook body, default
+	// DefaultWebhookReadTimeout; WebhookReads bounds the bodies read at
+	// once, default DefaultWebhookReads.
+	WebhookReadTimeout time.Duration
+	WebhookReads       int
 }
 
 // DefaultIdempotencyTTL is how long a key of POST /api/lora/jobs is kept.

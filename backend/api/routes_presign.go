@@ -44,13 +44,18 @@ func (s *Server) registerPresign() {
 // of the same multipart upload (its upload id and part size unchanged, so
 // parts already sent stay valid). Returns ENotFound for another user's
 // dataset, unknown_upload for a key init did not declare, EConflict for a
-// file already committed, and EInvalid for a part out of range.
+// file already committed, EInvalid for a part out of range, and
+// quota_exceeded when the user holds more than the quota allows.
 func (s *Server) presignDataset(ctx context.Context, in *presignIn) (*presignOut, error) {
 	if err := s.requireConsent(ctx); err != nil {
 		return nil, err
 	}
 	if s.cfg.Blobs == nil {
 		return nil, studio.Errorf("storage_unavailable", "this server has no storage configured")
+	}
+	// The files were counted at init; refuse them once over a lowered quota.
+	if err := s.cfg.Store.CheckQuota(ctx, userID(ctx), s.cfg.Quota); err != nil {
+		return nil, err
 	}
 	ups, err := s.cfg.Store.Uploads(ctx, userID(ctx), in.Body.DatasetID)
 	if err != nil {

@@ -57,9 +57,11 @@ type Store interface {
 	// CompleteMultipart assembles the parts, numbered from 1 in order, each
 	// with the ETag its PUT answered. The local store also requires every
 	// part and checks the declared size and sha256; S3 cannot, so always
-	// Verify the object afterwards. Returns
-	// ENotFound for an unknown (or already completed) upload and EInvalid
-	// for a part list or ETag that does not match what was uploaded.
+	// Verify the object afterwards. Completing an upload already completed
+	// with the same parts may succeed again (the local store's does while
+	// the object matches) or return ENotFound. Returns ENotFound for an
+	// unknown upload and EInvalid for a part list or ETag that does not
+	// match what was uploaded (a part PUT twice keeps its last body).
 	CompleteMultipart(ctx context.Context, key, uploadID string, parts []CompletedPart) error
 
 	// AbortMultipart discards an upload and its parts. Returns ENotFound for

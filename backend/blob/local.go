@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,12 +36,21 @@ import (
 //	objects/<key>          the bytes
 //	objects/<key>~meta     JSON {size, content_type, sha256} ('~' is not a key character)
 //	uploads/<id>/upload    JSON of a multipart upload in progress
-//	uploads/<id>/NNNNN.<sha256>  its uploaded parts, named by their ETag
+//	uploads/<id>/NNNNN     its part NNNNN: the body of the last PUT of the part
+//	uploads/.done-<id>/    a completed upload: its upload JSON and the ETags
+//	                       it was completed with (purged with old uploads)
 //
-// Temporary files start with '.', which no key segment can.
+// Temporary files start with ".tmp-" (no key segment starts with '.');
+// NewLocal and PurgeUploads remove those left by a crash.
 type Local struct {
 	// Log receives the handler's internal errors; nil discards them.
 	Log *slog.Logger
+
+	// MinPutRate (bytes per second) and PutRateWindow bound how slowly a
+	// PUT's body may arrive; zero means DefaultMinPutRate and
+	// DefaultPutRateWindow. Set them before serving.
+	MinPutRate    int64
+	PutRateWindow time.Duration
 
 	objects string
 	uploads string
@@ -56,7 +66,9 @@ type Local struct {
 const (
 	metaSuffix     = "~meta"
 	uploadMetaName = "upload"
-	claimedPrefix  = ".completing-"
+	legacyClaimed  = ".completing-" // the earlier protocol's claim; see CompleteMultipart
+	donePrefix     = ".done-"
+	tempPrefix     = ".tmp-"
 	minSecretLen   = 32
 )
 
@@ -108,7 +120,49 @@ func NewLocal(dir, baseURL string, secret []byte, now func() time.Time) (*Local,
 			return nil, fmt.Errorf("create local store: %w", err)
 		}
 	}
+	if err := l.sweepTemps(context.Background()); err != nil {
+		return nil, fmt.Errorf("open local store: %w", err)
+	}
 	return l, nil
+}
+
+// StaleTempAge is how long a temporary file goes unwritten before it is
+// taken for the leftover of a crash. A PUT in flight writes at least every
+// PutRateWindow (or is cut), and a completion writes continuously, so a
+// file this old is nobody's, even with several replicas on the folder.
+const StaleTempAge = 10 * time.Minute
+
+// sweepTemps removes the temporary files (objects being received or
+// assembled) that a crash left behind: those not written for StaleTempAge.
+// It uses the real clock, as file times do.
+func (l *Local) sweepTemps(ctx context.Context) error {
+	cutoff := time.Now().Add(-StaleTempAge)
+	for _, root := range []string{l.objects, l.uploads} {
+		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				if errors.Is(err, fs.ErrNotExist) {
+					return nil // removed meanwhile (a completion, a purge)
+				}
+				return err
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if d.IsDir() || !strings.HasPrefix(d.Name(), tempPrefix) {
+				return nil
+			}
+			if fi, err := d.Info(); err == nil && fi.ModTime().Before(cutoff) {
+				if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("sweep temporary files: %w", err)
+		}
+	}
+	return nil
 }
 
 var _ Store = (*Local)(nil)
@@ -245,7 +299,15 @@ func (l *Local) uploadDir(key, id string) (string, error) {
 	if !validUploadID(id) {
 		return "", studio.Errorf(studio.ENotFound, "no multipart upload %q for key %q", id, key)
 	}
-	return filepath.Join(l.uploads, id), nil
+	dir := filepath.Join(l.uploads, id)
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		// A completion of the earlier protocol killed midway left its claim:
+		// give the upload back, so that it can be completed or resumed.
+		if os.Rename(filepath.Join(l.uploads, legacyClaimed+id), dir) == nil {
+			syncDir(l.uploads)
+		}
+	}
+	return dir, nil
 }
 
 // PresignParts implements Store.
@@ -276,67 +338,151 @@ func (l *Local) PresignParts(ctx context.Context, o Object, uploadID string, par
 	return parts, nil
 }
 
-func partName(n int, sum string) string { return fmt.Sprintf("%05d.%s", n, sum) }
+// partName is the one file of part n: a second PUT of the part replaces
+// the first (rename is atomic), so a part URL never stores two bodies.
+func partName(n int) string { return fmt.Sprintf("%05d", n) }
 
-// CompleteMultipart implements Store. It claims the upload by renaming its
-// directory, so two concurrent completions cannot both assemble it, then
-// concatenates the parts into a temporary file beside the object while
-// hashing, and publishes it only if the size and sha256 are the declared ones.
-func (l *Local) CompleteMultipart(ctx context.Context, key, uploadID string, parts []CompletedPart) (err error) {
+// legacyPartName is how parts were named before (one file per body, by
+// sha256); uploads begun then are still completed.
+func legacyPartName(n int, sum string) string { return fmt.Sprintf("%05d.%s", n, sum) }
+
+// doneRecord lists the ETags an upload was completed with; it is written
+// into the upload's folder just before the folder becomes .done-<id>.
+const doneRecord = "completed"
+
+// CompleteMultipart implements Store. Completion needs no lock and leaves
+// nothing that a crash (kill -9) at any point could wedge:
+//
+//  1. the parts are concatenated into a temporary file beside the object
+//     while each part's sha256 is checked against its ETag and the whole
+//     is hashed; the object is published only if size and sha256 are the
+//     declared ones. Two completions at once each publish the same bytes.
+//  2. the ETags are recorded, then uploads/<id> is renamed .done-<id> and
+//     its parts removed. A crash before the rename leaves the upload as it
+//     was, and the next completion redoes step 1; after it, the next
+//     completion finds .done-<id> and succeeds again if the parts are the
+//     same and the object still matches.
+//
+// A .completing-<id> folder left by the earlier protocol (which claimed the
+// upload by renaming it and wedged it when killed) is renamed back first.
+// Returns ENotFound for an unknown upload, EInvalid for a part list that
+// does not match the uploaded parts.
+func (l *Local) CompleteMultipart(ctx context.Context, key, uploadID string, parts []CompletedPart) error {
 	dir, err := l.uploadDir(key, uploadID)
 	if err != nil {
 		return err
 	}
-	if _, err := loadUpload(dir, key); err != nil {
-		return err
-	}
-	claimed := filepath.Join(l.uploads, claimedPrefix+uploadID)
-	if err := os.Rename(dir, claimed); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return studio.Errorf(studio.ENotFound, "no multipart upload %q for key %q", uploadID, key)
+	done := filepath.Join(l.uploads, donePrefix+uploadID)
+	u, err := loadUpload(dir, key)
+	if studio.ErrorCode(err) == studio.ENotFound {
+		if du, derr := loadUpload(done, key); derr == nil {
+			return l.completedAgain(ctx, done, du, uploadID, parts)
 		}
-		return fmt.Errorf("claim upload: %w", err)
 	}
-	defer func() {
-		if err != nil { // give the upload back so that the client can fix its part list
-			os.Rename(claimed, dir)
-		} else {
-			os.RemoveAll(claimed)
-		}
-	}()
-	u, err := loadUpload(claimed, key)
 	if err != nil {
 		return err
 	}
+	sums, err := checkParts(u, uploadID, parts)
+	if err != nil {
+		return err
+	}
+	files := make([]string, len(sums))
+	for i, sum := range sums {
+		n := i + 1
+		want := partLen(u.Size, u.PartSize, n)
+		for _, name := range []string{partName(n), legacyPartName(n, sum)} {
+			if fi, err := os.Stat(filepath.Join(dir, name)); err == nil && fi.Size() == want {
+				files[i] = filepath.Join(dir, name)
+				break
+			}
+		}
+		if files[i] == "" {
+			return studio.Errorf(studio.EInvalid, "part %d has not been uploaded (or not with %d bytes): upload it, then complete again", n, want)
+		}
+	}
+	if err := l.assemble(ctx, key, u, files, sums); err != nil {
+		return err
+	}
+	// Published: from here on, a failure still leaves a completed object,
+	// and the next completion finishes the bookkeeping.
+	b, _ := json.Marshal(sums)
+	if err := writeFileAtomic(filepath.Join(dir, doneRecord), b); err != nil {
+		return fmt.Errorf("complete upload: %w", err)
+	}
+	if err := os.Rename(dir, done); err != nil {
+		if _, serr := os.Stat(done); serr == nil {
+			os.RemoveAll(dir) // a concurrent completion got there first
+			return nil
+		}
+		return fmt.Errorf("complete upload: %w", err)
+	}
+	if err := syncDir(l.uploads); err != nil {
+		return fmt.Errorf("complete upload: %w", err)
+	}
+	removeParts(done)
+	return nil
+}
+
+// checkParts checks that parts lists every part of u, numbered from 1 in
+// order, and returns their sha256s (hex) from the ETags.
+func checkParts(u uploadMeta, uploadID string, parts []CompletedPart) ([]string, error) {
 	count := int(ceilDiv(u.Size, u.PartSize))
 	if len(parts) != count {
-		return studio.Errorf(studio.EInvalid, "upload %q has %d parts, got %d", uploadID, count, len(parts))
+		return nil, studio.Errorf(studio.EInvalid, "upload %q has %d parts, got %d", uploadID, count, len(parts))
 	}
-	files := make([]string, count)
+	sums := make([]string, count)
 	for i, p := range parts {
 		if p.Number != i+1 {
-			return studio.Errorf(studio.EInvalid, "parts must be numbered 1 to %d in order, got %d at position %d", count, p.Number, i+1)
+			return nil, studio.Errorf(studio.EInvalid, "parts must be numbered 1 to %d in order, got %d at position %d", count, p.Number, i+1)
 		}
-		sum := strings.Trim(p.ETag, `"`)
-		if _, err := checksumBase64(sum); err != nil {
-			return studio.Errorf(studio.EInvalid, "part %d: invalid etag %q", p.Number, p.ETag)
+		sums[i] = strings.Trim(p.ETag, `"`)
+		if _, err := checksumBase64(sums[i]); err != nil {
+			return nil, studio.Errorf(studio.EInvalid, "part %d: invalid etag %q", p.Number, p.ETag)
 		}
-		f := filepath.Join(claimed, partName(p.Number, sum))
-		fi, err := os.Stat(f)
-		if err != nil {
-			return studio.Errorf(studio.EInvalid, "part %d: no uploaded part has etag %q", p.Number, p.ETag)
-		}
-		if fi.Size() != partLen(u.Size, u.PartSize, p.Number) {
-			return studio.Errorf(studio.EInvalid, "part %d has %d bytes, want %d", p.Number, fi.Size(), partLen(u.Size, u.PartSize, p.Number))
-		}
-		files[i] = f
 	}
+	return sums, nil
+}
 
+// completedAgain answers a completion of an upload already completed:
+// success if the parts are those it was completed with and the object is
+// still the declared one, so a commit retried after a crash goes through.
+func (l *Local) completedAgain(ctx context.Context, done string, u uploadMeta, uploadID string, parts []CompletedPart) error {
+	removeParts(done) // a crash may have left them
+	sums, err := checkParts(u, uploadID, parts)
+	if err != nil {
+		return err
+	}
+	var was []string
+	if b, err := os.ReadFile(filepath.Join(done, doneRecord)); err == nil && json.Unmarshal(b, &was) == nil && !slices.Equal(was, sums) {
+		return studio.Errorf(studio.EInvalid, "upload %q was completed with other parts", uploadID)
+	}
+	m, _, err := l.readObject(ctx, u.Key, false)
+	if err != nil || m.Size != u.Size || m.SHA256 != u.SHA256 {
+		return studio.Errorf(studio.ENotFound, "multipart upload %q was completed but its object is gone or changed; start a new upload", uploadID)
+	}
+	return nil
+}
+
+// removeParts deletes the part files of a completed upload's folder, and
+// the temporary files of part PUTs that were cut by the completion.
+func removeParts(dir string) {
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if n := e.Name(); n != uploadMetaName && n != doneRecord {
+			os.Remove(filepath.Join(dir, n))
+		}
+	}
+}
+
+// assemble concatenates files, the parts of u, into a temporary file beside
+// key's object, checking each part's sha256 against sums and the whole
+// against u, and publishes it.
+func (l *Local) assemble(ctx context.Context, key string, u uploadMeta, files, sums []string) error {
 	obj := l.objectPath(key)
 	if err := os.MkdirAll(filepath.Dir(obj), 0o700); err != nil {
 		return fmt.Errorf("complete upload: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(obj), ".tmp-")
+	tmp, err := os.CreateTemp(filepath.Dir(obj), tempPrefix)
 	if err != nil {
 		return fmt.Errorf("complete upload: %w", err)
 	}
@@ -346,18 +492,21 @@ func (l *Local) CompleteMultipart(ctx context.Context, key, uploadID string, par
 			os.Remove(tmp.Name())
 		}
 	}()
-	h := sha256.New()
-	w := io.MultiWriter(tmp, h)
+	whole := sha256.New()
 	buf := make([]byte, 256<<10)
 	var total int64
-	for _, f := range files {
-		n, err := copyFile(ctx, w, f, buf)
+	for i, f := range files {
+		part := sha256.New()
+		n, err := copyFile(ctx, io.MultiWriter(tmp, whole, part), f, buf)
 		total += n
 		if err != nil {
 			return fmt.Errorf("complete upload: %w", err)
 		}
+		if got := hex.EncodeToString(part.Sum(nil)); got != sums[i] {
+			return studio.Errorf(studio.EInvalid, "part %d: the uploaded part has etag %q, not %q (it was uploaded again since): complete with the latest etag", i+1, got, sums[i])
+		}
 	}
-	sum := hex.EncodeToString(h.Sum(nil))
+	sum := hex.EncodeToString(whole.Sum(nil))
 	if total != u.Size {
 		return studio.Errorf(studio.EInvalid, "assembled object has %d bytes, want %d", total, u.Size)
 	}
@@ -564,10 +713,14 @@ func (l *Local) DeletePrefix(ctx context.Context, prefix string) error {
 }
 
 // PurgeUploads removes the multipart uploads started before cutoff and
-// never completed or aborted (a client that gave up, or a crash during a
-// completion), and returns how many it removed. S3 and R2 need a lifecycle
-// rule for the same.
+// never completed or aborted (a client that gave up), the records of those
+// completed before cutoff, and the temporary files a crash left (see
+// StaleTempAge), and returns how many uploads it removed. S3 and R2 need a
+// lifecycle rule for the same.
 func (l *Local) PurgeUploads(ctx context.Context, cutoff time.Time) (int, error) {
+	if err := l.sweepTemps(ctx); err != nil {
+		return 0, err
+	}
 	entries, err := os.ReadDir(l.uploads)
 	if err != nil {
 		return 0, fmt.Errorf("purge uploads: %w", err)
@@ -600,7 +753,7 @@ func (l *Local) PurgeUploads(ctx context.Context, cutoff time.Time) (int, error)
 // dir while hashing them, and returns the file's path and sha256 once it
 // is synced. A body of another length than n is a length error.
 func receive(dir string, body io.Reader, n int64, buf []byte) (path, sum string, err error) {
-	tmp, err := os.CreateTemp(dir, ".tmp-")
+	tmp, err := os.CreateTemp(dir, tempPrefix)
 	if err != nil {
 		return "", "", err
 	}
@@ -649,7 +802,7 @@ func syncDir(dir string) error {
 }
 
 func writeTemp(dir string, b []byte) (string, error) {
-	f, err := os.CreateTemp(dir, ".tmp-")
+	f, err := os.CreateTemp(dir, tempPrefix)
 	if err != nil {
 		return "", err
 	}

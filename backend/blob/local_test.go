@@ -439,15 +439,43 @@ func TestLocalMultipart(t *testing.T) {
 	if got, err := blob.SHA256(ctx, l, o.Key); err != nil || got != o.SHA256 {
 		t.Errorf("SHA256: got %s %v, want %s", got, err, o.SHA256)
 	}
-	if err := l.CompleteMultipart(ctx, o.Key, m.UploadID, completed(etags, 1, 2, 3)); studio.ErrorCode(err) != studio.ENotFound {
-		t.Errorf("second Complete: got %v, want %s", err, studio.ENotFound)
+	// Completing again with the same parts is idempotent (a commit retried
+	// after its answer was lost); with other parts it is refused.
+	if err := l.CompleteMultipart(ctx, o.Key, m.UploadID, completed(etags, 1, 2, 3)); err != nil {
+		t.Errorf("second Complete: got %v, want success", err)
+	}
+	if err := l.CompleteMultipart(ctx, o.Key, m.UploadID, wrong); studio.ErrorCode(err) != studio.EInvalid {
+		t.Errorf("second Complete with other parts: got %v, want %s", err, studio.EInvalid)
 	}
 	if resp, body := send(t, m.Parts[0].Request, data[:m.PartSize]); resp.StatusCode != 404 || errorCode(t, body) != blob.CodeUploadNotFound {
 		t.Errorf("part PUT after Complete: got %d %s, want 404 %s", resp.StatusCode, body, blob.CodeUploadNotFound)
 	}
-	if files := regularFiles(t, filepath.Join(dir, "uploads")); len(files) != 0 {
-		t.Errorf("Complete left parts behind: %v", files)
+	if _, err := l.PresignParts(ctx, o, m.UploadID, m.PartSize, []int{1}, ttl); studio.ErrorCode(err) != studio.ENotFound {
+		t.Errorf("PresignParts after Complete: got %v, want %s", err, studio.ENotFound)
 	}
+	if parts := partFiles(t, dir); len(parts) != 0 {
+		t.Errorf("Complete left parts behind: %v", parts)
+	}
+	// The record of the completion goes with the hourly purge of old uploads.
+	if n, err := l.PurgeUploads(ctx, clk.Now().Add(time.Hour)); err != nil || n != 1 {
+		t.Errorf("PurgeUploads: got %d %v, want 1", n, err)
+	}
+	if files := regularFiles(t, filepath.Join(dir, "uploads")); len(files) != 0 {
+		t.Errorf("PurgeUploads left %v", files)
+	}
+}
+
+// partFiles lists the files under uploads that are neither an upload's
+// record nor its completion record.
+func partFiles(t testing.TB, dir string) []string {
+	t.Helper()
+	var parts []string
+	for _, f := range regularFiles(t, filepath.Join(dir, "uploads")) {
+		if b := filepath.Base(f); b != "upload" && b != "completed" {
+			parts = append(parts, f)
+		}
+	}
+	return parts
 }
 
 // TestLocalMultipartWrongChecksum declares a sha256 that the parts do not

@@ -1,9 +1,11 @@
 package blob
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"os"
@@ -11,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/promptforge/lorastudio/internal/studio"
 )
@@ -26,6 +29,7 @@ const (
 	CodeKeyInvalid       = "key_invalid"       // 400
 	CodeNotFound         = "not_found"         // 404: no such object
 	CodeUploadNotFound   = "upload_not_found"  // 404: the multipart upload was completed or aborted
+	CodeTooSlow          = "upload_too_slow"   // 408: the body came slower than the minimum rate
 	CodeMethodNotAllowed = "method_not_allowed"
 	CodeInternal         = "internal"
 )
@@ -35,6 +39,53 @@ const (
 // of the base URL: mux.Handle("/blob/", local.Handler()) for
 // "http://host/blob".
 func (l *Local) Handler() http.Handler { return http.HandlerFunc(l.serveHTTP) }
+
+// The minimum rate of a PUT's body, unless Local.MinPutRate and
+// PutRateWindow say otherwise: a body must bring DefaultMinPutRate bytes a
+// second, counted over each DefaultPutRateWindow, or the connection is cut.
+// A slow uplink stays far above it; a client trickling a byte every few
+// seconds to hold a connection and a temporary file does not.
+const (
+	DefaultMinPutRate    int64 = 8 << 10
+	DefaultPutRateWindow       = 20 * time.Second
+)
+
+// minRateBody reads a body under a read deadline that moves a window
+// further each time a window's worth of bytes (at the minimum rate) came.
+type minRateBody struct {
+	r      io.Reader
+	rc     *http.ResponseController
+	window time.Duration
+	quota  int64 // bytes due per window
+	due    int64 // bytes still due in this window
+}
+
+func (b *minRateBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if b.due -= int64(n); b.due <= 0 {
+		b.due = b.quota
+		b.rc.SetReadDeadline(time.Now().Add(b.window))
+	}
+	return n, err
+}
+
+// rateLimited returns r's body, cut when it arrives slower than the
+// store's minimum rate (the body as is where the connection cannot take a
+// read deadline).
+func (l *Local) rateLimited(w http.ResponseWriter, r *http.Request) io.Reader {
+	rate, window := cmp.Or(l.MinPutRate, DefaultMinPutRate), cmp.Or(l.PutRateWindow, DefaultPutRateWindow)
+	rc := http.NewResponseController(w)
+	if rc.SetReadDeadline(time.Now().Add(window)) != nil {
+		return r.Body
+	}
+	quota := max(1, int64(float64(rate)*window.Seconds()))
+	return &minRateBody{r: r.Body, rc: rc, window: window, quota: quota, due: quota}
+}
+
+func (l *Local) tooSlow() *httpError {
+	rate, window := cmp.Or(l.MinPutRate, DefaultMinPutRate), cmp.Or(l.PutRateWindow, DefaultPutRateWindow)
+	return refuse(http.StatusRequestTimeout, CodeTooSlow, "the body came slower than %d bytes/s over %s: send it again (a multipart upload resumes by part)", rate, window)
+}
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
 
@@ -192,11 +243,13 @@ func (l *Local) servePut(w http.ResponseWriter, r *http.Request, key string) *ht
 
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
-	tmp, got, err := receive(dir, r.Body, s.length, *bp)
+	tmp, got, err := receive(dir, l.rateLimited(w, r), s.length, *bp)
 	var lerr *lengthError
 	switch {
 	case errors.As(err, &lerr):
 		return refuse(http.StatusBadRequest, CodeLengthMismatch, "%s", lerr.Error())
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return l.tooSlow()
 	case errors.Is(err, fs.ErrNotExist) && s.upload != "":
 		return refuse(http.StatusNotFound, CodeUploadNotFound, "the multipart upload was completed or aborted")
 	case err != nil:
@@ -216,8 +269,9 @@ func (l *Local) servePut(w http.ResponseWriter, r *http.Request, key string) *ht
 			return l.internal(r, err)
 		}
 	} else {
-		// Named by its sha256, a part needs no sidecar: Complete finds it by ETag.
-		if err := os.Rename(tmp, filepath.Join(dir, partName(s.part, got))); err != nil {
+		// One file per part: a second body replaces the first. Complete
+		// checks each part's sha256 against the ETag it is given.
+		if err := os.Rename(tmp, filepath.Join(dir, partName(s.part))); err != nil {
 			os.Remove(tmp)
 			if errors.Is(err, fs.ErrNotExist) {
 				return refuse(http.StatusNotFound, CodeUploadNotFound, "the multipart upload was completed or aborted")
@@ -296,11 +350,13 @@ func (l *Local) servePutMax(w http.ResponseWriter, r *http.Request, key string, 
 	}
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
-	tmp, got, err := receive(dir, r.Body, r.ContentLength, *bp)
+	tmp, got, err := receive(dir, l.rateLimited(w, r), r.ContentLength, *bp)
 	var lerr *lengthError
 	switch {
 	case errors.As(err, &lerr):
 		return refuse(http.StatusBadRequest, CodeLengthMismatch, "%s", lerr.Error())
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return l.tooSlow()
 	case err != nil:
 		return l.internal(r, err)
 	}

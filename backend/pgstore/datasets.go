@@ -25,13 +25,30 @@ type Upload struct {
 
 // NewDataset creates the user's model named modelName when new, and a draft
 // dataset with its promised uploads, in one transaction. keyFor names each
-// upload's storage key once the dataset id is known.
-func (s *Store) NewDataset(ctx context.Context, userID, modelName string, uploads []Upload, keyFor func(datasetID string, u Upload) string) (studio.Dataset, []Upload, error) {
+// upload's storage key once the dataset id is known. Returns
+// CodeQuotaExceeded when the uploads would take the user past quota (the
+// user's row is locked meanwhile, so that concurrent inits cannot both
+// pass) and duplicate_file for a file declared twice.
+func (s *Store) NewDataset(ctx context.Context, userID, modelName string, uploads []Upload, keyFor func(datasetID string, u Upload) string, quota Quota) (studio.Dataset, []Upload, error) {
 	var d studio.Dataset
 	out := make([]Upload, len(uploads))
+	add := Usage{Files: len(uploads)}
+	for _, u := range uploads {
+		add.Bytes += u.Size
+	}
 	err := s.tx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE`, userID); err != nil {
+			return err
+		}
+		used, err := usage(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		if err := quota.check(used, add); err != nil {
+			return err
+		}
 		var modelID string
-		err := tx.QueryRow(ctx,
+		err = tx.QueryRow(ctx,
 			`INSERT INTO lora_models (user_id, name) VALUES ($1, $2)
 			 ON CONFLICT (user_id, name) DO UPDATE SET name = excluded.name RETURNING id`,
 			userID, modelName).Scan(&modelID)

@@ -136,7 +136,7 @@ func TestSweepAfterErasure(t *testing.T) {
 		up := pgstore.Upload{Name: "a.jpg", Size: int64(len(body)), ContentType: "image/jpeg", SHA256: hex.EncodeToString(sum[:])}
 		_, ups, err := store.NewDataset(ctx, u.ID, "me", []pgstore.Upload{up}, func(id string, up pgstore.Upload) string {
 			return pgstore.KeyPrefix(u.ID) + "datasets/" + id + "/" + up.SHA256 + ".jpg"
-		})
+		}, pgstore.Quota{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -70,7 +70,7 @@ func (f *fixture) seedQueued(tb testing.TB, email, provider string) pgstore.JobR
 	d, _, err := f.store.NewDataset(ctx, u.ID, "me", []pgstore.Upload{{Name: "a.jpg", Size: 10, ContentType: "image/jpeg", SHA256: hex.EncodeToString(sum[:])}},
 		func(id string, up pgstore.Upload) string {
 			return pgstore.KeyPrefix(u.ID) + "datasets/" + id + "/" + up.SHA256 + ".jpg"
-		})
+		}, pgstore.Quota{})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"net"
-	"net/http"
 	"strings"
 	"time"
 
@@ -39,6 +38,8 @@ environment:
                              S3/R2/MinIO; credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or the AWS chain
   LORASTUDIO_UPLOAD_TTL      lifetime of presigned URLs (default 15m)
   LORASTUDIO_MULTIPART_FROM  files of at least this many bytes upload in parts (default 8388608)
+  LORASTUDIO_QUOTA_BYTES     what one user's datasets may hold, in bytes (default 2147483648)
+  LORASTUDIO_QUOTA_FILES     how many photos they may hold (default 500)
   LORASTUDIO_GPU_PROVIDER    the GPU provider named in consents (default "self-hosted GPU worker")
   LORASTUDIO_RETENTION_DAYS  how long photos are kept, stated in consents (default 365)
 ` + trainingEnvHelp
@@ -127,11 +128,7 @@ func runServe(ctx context.Context, c *cli, args []string) int {
 		purge.Run(pctx, purge.Config{Store: cfg.Store, Blobs: cfg.Blobs, Log: log})
 	}()
 	defer func() { stopPurge(); <-purged }()
-	srv := &http.Server{
-		Handler:           api.New(cfg),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
-	}
+	srv := newHTTPServer(api.New(cfg))
 	log.Info("listening", "addr", ln.Addr().String(), "version", version, "sentry", sentryOn,
 		"storage", cfg.Processors[0], "rate_limits", limiterName(c))
 

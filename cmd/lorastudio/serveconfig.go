@@ -43,6 +43,16 @@ func backendConfig(c *cli, listenURL string) (api.Config, error) {
 			return cfg, fmt.Errorf("LORASTUDIO_MULTIPART_FROM %q: want a byte count above 5 MiB (the smallest part)", v)
 		}
 	}
+	if v := c.getenv("LORASTUDIO_QUOTA_BYTES"); v != "" {
+		if cfg.Quota.Bytes, err = strconv.ParseInt(v, 10, 64); err != nil || cfg.Quota.Bytes < 1<<20 {
+			return cfg, fmt.Errorf("LORASTUDIO_QUOTA_BYTES %q: want a byte count of at least 1 MiB", v)
+		}
+	}
+	if v := c.getenv("LORASTUDIO_QUOTA_FILES"); v != "" {
+		if cfg.Quota.Files, err = strconv.Atoi(v); err != nil || cfg.Quota.Files < 1 {
+			return cfg, fmt.Errorf("LORASTUDIO_QUOTA_FILES %q: want a positive count", v)
+		}
+	}
 	gpu := c.getenv("LORASTUDIO_GPU_PROVIDER")
 	if gpu == "" {
 		gpu = "self-hosted GPU worker"

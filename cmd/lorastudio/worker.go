@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"net"
-	"net/http"
 	"path/filepath"
 	"strings"
 	"time"
@@ -67,7 +66,7 @@ func runWorker(ctx context.Context, c *cli, args []string) int {
 		log.Error("listen", "addr", *addr, "err", err)
 		return exitFail
 	}
-	srv := &http.Server{Handler: w.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := newHTTPServer(w.Handler())
 	log.Info("listening", "addr", ln.Addr().String(), "base_models", strings.Join(w.BaseModels(), ","), "dir", cfg.WorkDir)
 	return serveUntilDone(ctx, log, srv, ln, 10*time.Second)
 }
