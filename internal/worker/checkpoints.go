@@ -108,6 +108,10 @@ func (c *checkpoints) publish(ctx context.Context, slot Slot) {
 		c.log.Warn("no checkpoint for this step; skipping its slot", "step", slot.Step, "path", path, "err", err)
 		return
 	}
+	if err := c.w.stamp(path, c.d, slot.Step); err != nil {
+		c.log.Warn("checkpoint cannot be stamped; skipping its slot", "step", slot.Step, "err", err)
+		return
+	}
 	sum, size, err := c.w.putFile(ctx, *slot.Artifact, path, fmt.Sprintf("the checkpoint of step %d", slot.Step))
 	if err != nil {
 		c.log.Warn("checkpoint upload failed; skipping its slot", "step", slot.Step, "err", err)

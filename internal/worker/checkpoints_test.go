@@ -232,6 +232,10 @@ func TestCheckpointsAndSamples(t *testing.T) {
 					if err != nil || info.Metadata["step"] != fmt.Sprint(cp.Step) {
 						t.Errorf("checkpoint %d: %v, metadata %v: not the trainer's file of this step", cp.Step, err, info.Metadata)
 					}
+					// Any checkpoint may become a version: it carries the keys too.
+					if info.Metadata[worker.KeyStep] != fmt.Sprint(cp.Step) || info.Metadata[worker.KeyArchitecture] == "" {
+						t.Errorf("checkpoint %d: metadata %v, want the ModelSpec keys and its step", cp.Step, info.Metadata)
+					}
 				} else if cp.Checksum != "" || cp.Size != 0 {
 					t.Errorf("the final checkpoint names a LoRA (%s): the artifact is the event's", cp.Checksum)
 				}

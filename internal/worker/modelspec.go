@@ -2,6 +2,7 @@ package worker
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,6 +22,7 @@ const (
 	KeyResolution     = "modelspec.resolution"
 	KeyDatasetHash    = "lorastudio.dataset_hash"
 	KeyVersionID      = "lorastudio.version_id"
+	KeyStep           = "lorastudio.step" // set on an intermediate checkpoint
 
 	// SpecVersion is the ModelSpec version the keys follow.
 	SpecVersion = "1.0.0"
@@ -95,9 +97,23 @@ func TriggerPhrase(p Params) string {
 // output in place, before it is hashed and uploaded, so the checksum the
 // backend checks is of the file the user downloads.
 func (w *Worker) stampModelSpec(path string, d Dispatch) error {
-	meta, err := ModelSpec(d.BaseModel, d.Params, d.Meta, w.cfg.Now())
+	return w.stamp(path, d, 0)
+}
+
+// stamp writes the keys of d's artifact, or of its checkpoint at step when
+// step > 0: any checkpoint may become a version, so each carries the keys
+// too, its title and KeyStep saying which step of the training it is.
+func (w *Worker) stamp(path string, d Dispatch, step int) error {
+	m := d.Meta
+	if step > 0 {
+		m.Title = strings.TrimSpace(m.Title + fmt.Sprintf(" (step %d)", step))
+	}
+	meta, err := ModelSpec(d.BaseModel, d.Params, m, w.cfg.Now())
 	if err != nil {
 		return err
+	}
+	if step > 0 {
+		meta[KeyStep] = strconv.Itoa(step)
 	}
 	if err := safetensors.RewriteFile(path, meta); err != nil {
 		return fmt.Errorf("the trainer's output is not a safetensors file: %w", err)
