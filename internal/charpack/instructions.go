@@ -37,7 +37,7 @@ func instructions(p compiler.Profile, r compiler.Result, m Manifest, hasRequest 
 	line("## In this pack")
 	line("")
 	line("- `prompt.txt`: the prompt, %d characters (limit %d).", r.PromptChars, r.PromptMaxChars)
-	line("- `params.json`: duration, size, aspect ratio, resolution, negative prompt, seed and audio, as %s takes them.", p.Name)
+	line("- `params.json`: %s, as %s takes them.", joinAndWords(paramWords(r.Params)), p.Name)
 	if hasRequest {
 		line("- `request.json`: an example body for `%s %s` (%s). Image data is left as placeholders.", p.API.Method, p.API.Endpoint, p.API.Name)
 	} else if p.API != nil {
@@ -63,7 +63,7 @@ func instructions(p compiler.Profile, r compiler.Result, m Manifest, hasRequest 
 	line("## Limits")
 	line("")
 	par := r.Params
-	line("- This pack: %s, %s, %d s, audio %s.", orDash(par.Size), strings.Trim(par.AspectRatio+" "+par.Resolution, " "), par.DurationS, yesNo(par.Audio))
+	line("- This pack: %s.", strings.Join(packLimits(par), ", "))
 	if len(p.Sizes) > 0 {
 		line("- Sizes: %s.", strings.Join(p.Sizes, ", "))
 	}
@@ -129,7 +129,7 @@ func steps(p compiler.Profile, r compiler.Result, m Manifest, hasRequest bool) [
 		s = append(s,
 			fmt.Sprintf("Use %s as reference images of type `%s` (the \"ingredients\"): all show the same person, you. Veo keeps that person's appearance.", refs, p.References.Role),
 			fmt.Sprintf("Paste `prompt.txt` as the prompt; it names the person as \"the person shown in the reference images\". Dialogue is written inline in quotes, so Veo voices it."),
-			fmt.Sprintf("Set %s %s, %d seconds (reference images need 8), negative prompt and seed from `params.json`.", par.AspectRatio, par.Resolution, par.DurationS),
+			fmt.Sprintf("Set %s %s, %d seconds (reference images need 8)%s.", par.AspectRatio, par.Resolution, par.DurationS, fromParams(par)),
 		)
 		if hasRequest {
 			s = append(s, fmt.Sprintf("API users: in `request.json`, replace each `<base64 of …>` with the base64 of that file and put your project and region in the endpoint `%s`; it starts a long-running operation that you poll until the video is ready.", p.API.Endpoint))
@@ -148,6 +148,9 @@ func steps(p compiler.Profile, r compiler.Result, m Manifest, hasRequest bool) [
 			s = append(s, fmt.Sprintf("API users: in `request.json`, replace each placeholder with a public HTTPS URL or a `data:image/jpeg;base64,…` URI of that file, send it to `%s`, and poll the returned request id until the video is done.", p.API.Endpoint))
 		}
 	}
+	if u := p.References.Unconfirmed; u != "" {
+		s = append([]string{"Not confirmed: " + u}, s...)
+	}
 	return append(s, "Only use this pack for videos of yourself. The platform's own rules on real people apply on top of these steps.")
 }
 
@@ -157,6 +160,67 @@ func roleWords(m Manifest) string {
 		return "reference"
 	}
 	return strings.ReplaceAll(m.References[0].Role, "_", " ")
+}
+
+// paramWords names the settings params.json holds, and only those: a
+// seed or negative prompt appears only when the compile kept one.
+func paramWords(par compiler.Params) []string {
+	var out []string
+	add := func(ok bool, w string) {
+		if ok {
+			out = append(out, w)
+		}
+	}
+	add(par.DurationS > 0, "duration")
+	add(par.Size != "", "size")
+	add(par.AspectRatio != "", "aspect ratio")
+	add(par.Resolution != "", "resolution")
+	add(par.NegativePrompt != "", "negative prompt")
+	add(par.Seed != nil, "seed")
+	out = append(out, "audio")
+	return out
+}
+
+// packLimits is what this pack was compiled for, without blanks for the
+// settings a platform does not have (Grok takes no size).
+func packLimits(par compiler.Params) []string {
+	var out []string
+	if par.Size != "" {
+		out = append(out, par.Size)
+	}
+	if ar := strings.TrimSpace(par.AspectRatio + " " + par.Resolution); ar != "" {
+		out = append(out, ar)
+	}
+	if par.DurationS > 0 {
+		out = append(out, fmt.Sprintf("%d s", par.DurationS))
+	}
+	return append(out, "audio "+yesNo(par.Audio))
+}
+
+// fromParams tells the user to copy the negative prompt and seed only when
+// params.json holds them.
+func fromParams(par compiler.Params) string {
+	var ws []string
+	if par.NegativePrompt != "" {
+		ws = append(ws, "the negative prompt")
+	}
+	if par.Seed != nil {
+		ws = append(ws, "the seed")
+	}
+	if len(ws) == 0 {
+		return ""
+	}
+	return ", with " + joinAndWords(ws) + " from `params.json`"
+}
+
+func joinAndWords(ws []string) string {
+	switch len(ws) {
+	case 0:
+		return ""
+	case 1:
+		return ws[0]
+	}
+	return strings.Join(ws[:len(ws)-1], ", ") + " and " + ws[len(ws)-1]
 }
 
 func orDash(s string) string {

@@ -100,6 +100,9 @@ type ReferencePolicy struct {
 	MaxSide    int    `json:"max_side"` // long side of the re-encoded JPEG, in pixels
 	DurationsS []int  `json:"durations_s,omitempty"`
 	Note       string `json:"note"`
+	// Unconfirmed, when set, says what about taking references this
+	// check could not confirm; a pack's steps say it before relying on it.
+	Unconfirmed string `json:"unconfirmed,omitempty"`
 }
 
 // Section is one part of a platform's prompt structure, in order. Field is
