@@ -254,3 +254,79 @@ func joinInts(ds []int) string {
 	}
 	return strings.Join(out, ", ")
 }
+
+// loraInstructions writes instructions.md of a LoRA-pipeline pack: where
+// to copy the LoRA in each UI, and how to use the prompt and workflow.
+func loraInstructions(p compiler.Profile, r compiler.Result, m Manifest, name string) string {
+	var b strings.Builder
+	line := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+	stem := strings.TrimSuffix(name, ".safetensors")
+	l := p.LoRA
+
+	line("# LoRA pack: %s", p.Name)
+	line("")
+	line("Base model: %s (%s). Identity: %s, version %s. Dataset: `%s`.", p.Name, p.Vendor, orDash(m.Identity.Name), orDash(m.Identity.Version), orDash(m.DatasetHash))
+	line("")
+	line("This pack holds your trained LoRA, `%s`, and what loads it: a ComfyUI workflow and a prompt for Forge or AUTOMATIC1111. It only works with %s; another base model cannot load it.", name, p.Name)
+	line("")
+	line("## In this pack")
+	line("")
+	line("- `loras/%s`: the LoRA. Copy it as it is: the workflow and the prompt load it by this exact name.", name)
+	line("- `comfyui/workflow_api.json`: a ComfyUI workflow in API format whose LoraLoader loads `%s` at strength %.2f.", name, r.Params.LoRAWeight)
+	line("- `prompt.txt`: the prompt for Forge or AUTOMATIC1111, ending in `%s`.", r.LoRABlock)
+	line("- `params.json`: %s.", joinAndWords(append(paramWords(r.Params), "LoRA weight")))
+	line("- `manifest.json`: every file's sha256 and size. Run `lorastudio verify` on the zip to check them.")
+	line("")
+	if t := m.LoRA.Trigger; t != "" {
+		line("The prompt names you as `%s`, the words your training captions used: keep them, they bring out the identity.", t)
+	} else {
+		line("No trigger words were known for this LoRA: add the ones your training captions used to the prompt.")
+	}
+	line("")
+	line("## ComfyUI")
+	line("")
+	line("1. Copy `loras/%s` into `ComfyUI/models/loras/`.", name)
+	if l.Checkpoint != "" {
+		line("2. The workflow expects the checkpoint `%s` in `ComfyUI/models/checkpoints/`; rename it in the Load Checkpoint node if yours differs.", l.Checkpoint)
+	} else {
+		line("2. The workflow expects `%s` in `ComfyUI/models/unet/` (or `diffusion_models/`), `%s` in `ComfyUI/models/clip/` (or `text_encoders/`) and `%s` in `ComfyUI/models/vae/`; rename them in their loader nodes if yours differ.", l.UNet, strings.Join(l.CLIP, "` and `"), l.VAE)
+	}
+	line("3. Restart ComfyUI, or press R in it, so it sees the new file.")
+	line("4. Drag `comfyui/workflow_api.json` onto the ComfyUI window, then press Queue. Scripts can send it as the `prompt` of a POST to ComfyUI's `/prompt`.")
+	line("")
+	line("## Forge or AUTOMATIC1111")
+	line("")
+	line("1. Copy `loras/%s` into `models/Lora/` of your `stable-diffusion-webui` (or `stable-diffusion-webui-forge`) folder.", name)
+	line("2. In the Lora tab, press the refresh button; the LoRA is listed as `%s`.", stem)
+	line("3. Paste `prompt.txt` as the prompt: `%s` loads the LoRA at that weight. Choose %s as the checkpoint.", r.LoRABlock, p.Name)
+	line("")
+	line("## SwarmUI")
+	line("")
+	line("1. Copy `loras/%s` into `SwarmUI/Models/Lora/`.", name)
+	line("2. In the Generate tab, open LoRAs, refresh, and choose `%s` (or keep the `%s` block of `prompt.txt` in the prompt).", stem, r.LoRABlock)
+	line("")
+	line("## InvokeAI")
+	line("")
+	line("1. Open the Model Manager, choose Add Model, and give the full path of `loras/%s` once you have unzipped the pack (InvokeAI copies it into its own models folder).", name)
+	line("2. In the generation panel's LoRA list, add `%s` and set its weight to %.2f. InvokeAI does not read `<lora:…>` blocks: remove that block from the prompt you paste.", stem, r.Params.LoRAWeight)
+	line("")
+	line("## Weight")
+	line("")
+	line("%.2f here; %s takes %.2f to %.2f. Lower it if the face looks stiff or overcooked, raise it if it does not look like you.", r.Params.LoRAWeight, p.Name, l.WeightMin, l.WeightMax)
+	if len(r.Warnings) > 0 {
+		line("")
+		line("## Warnings from the compiler")
+		line("")
+		for _, w := range r.Warnings {
+			line("- %s", w)
+		}
+	}
+	line("")
+	line("## What was checked, and what was not (%s)", p.Checked)
+	line("")
+	for _, n := range p.Notes {
+		line("- %s", n)
+	}
+	line("- The SwarmUI and InvokeAI steps follow those programs' usual layout; their documentation was not re-read for this pack.")
+	return b.String()
+}
