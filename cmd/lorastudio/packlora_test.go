@@ -330,3 +330,19 @@ func zipEntry(t *testing.T, zipPath, name string) []byte {
 	}
 	return nil
 }
+
+// TestCompileNamesTheBackendFile: compile's block and workflow load the
+// same file a pack installs.
+func TestCompileNamesTheBackendFile(t *testing.T) {
+	code, stdout, stderr := runCLI(t, "compile", "--platform", "flux-dev", "--identity", "Alice:0.9", "--version", "3", "--trigger", "ohwx person", "--prompt", "a portrait", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var res compiler.Result
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.LoRABlock != "<lora:alice-v3-flux-dev:0.90>" || !strings.Contains(string(res.Workflow), `"lora_name": "alice-v3-flux-dev.safetensors"`) {
+		t.Errorf("block %q, workflow %s", res.LoRABlock, res.Workflow)
+	}
+}
