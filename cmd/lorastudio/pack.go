@@ -121,8 +121,9 @@ func packLoRA(ctx context.Context, c *cli, p compiler.Profile, req compiler.Requ
 		return exitUsage
 	}
 	name := filepath.Base(loraPath)
-	if v, err := strconv.Atoi(req.Identity.Version); err == nil && req.Identity.Name != "" {
-		name = studio.LoRAFileName(req.Identity.Name, v, p.ID)
+	if _, err := strconv.Atoi(req.Identity.Version); err == nil && req.Identity.Name != "" {
+		// promptFlags.request has named it studio.LoRAFileName's stem.
+		name = req.Identity.Name + ".safetensors"
 	} else if !backendLoRAName.MatchString(name) || !strings.HasSuffix(name, "-"+p.ID+".safetensors") {
 		fmt.Fprintf(c.stderr, "lorastudio pack: %s is not named as LoRA Studio names a %s LoRA (NAME-vN-%s.safetensors): give --identity NAME and --version N\n", name, p.Name, p.ID)
 		return exitUsage

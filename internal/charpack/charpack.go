@@ -180,7 +180,11 @@ func Build(ctx context.Context, in Input) (*Pack, compiler.Result, error) {
 		}
 		files = append(files, File{Path: "request.json", Data: body})
 	}
-	files = append(files, File{Path: "instructions.md", Data: []byte(instructions(p, res, m, hasRequest))})
+	sh := script(p, res, refPaths)
+	if sh != "" {
+		files = append(files, File{Path: ScriptName, Data: []byte(sh)})
+	}
+	files = append(files, File{Path: "instructions.md", Data: []byte(instructions(p, res, m, hasRequest, sh != ""))})
 
 	pack, err := newPack(m, files)
 	return pack, res, err

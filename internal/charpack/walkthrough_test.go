@@ -68,12 +68,12 @@ func TestInstructionsMatchThePack(t *testing.T) {
 
 	t.Run("Veo 3.1 Fast hedges its references", func(t *testing.T) {
 		_, fast, _ := read(t, input(cands, "veo-3.1-fast"))
-		steps := fast[strings.Index(fast, "## Steps"):strings.Index(fast, "## Limits")]
+		steps := fast[strings.Index(fast, "## In the app"):strings.Index(fast, "## By API")]
 		if !strings.Contains(steps, "1. Not confirmed:") || !strings.Contains(steps, "Veo 3.1 Fast takes them") {
 			t.Errorf("Veo 3.1 Fast's steps rely on references without saying they are unconfirmed:\n%s", steps)
 		}
 		_, full, _ := read(t, input(cands, "veo-3.1"))
-		if strings.Contains(full, "Not confirmed:") {
+		if strings.Contains(full, "Veo 3.1 Fast takes them") {
 			t.Error("Veo 3.1's steps carry Fast's caveat")
 		}
 	})

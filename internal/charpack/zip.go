@@ -52,6 +52,9 @@ func (p *Pack) WriteZip(w io.Writer) error {
 			h.Method = zip.Store
 		}
 		h.SetMode(0o644)
+		if strings.HasSuffix(f.Path, ".sh") {
+			h.SetMode(0o755) // unzip keeps it runnable
+		}
 		fw, err := zw.CreateHeader(h)
 		if err != nil {
 			return err
