@@ -79,6 +79,9 @@ func TestPackCommand(t *testing.T) {
 			if !strings.HasPrefix(pack.Manifest.DatasetHash, "sha256:") || pack.Manifest.Identity.Name != "grace" {
 				t.Errorf("manifest %+v", pack.Manifest)
 			}
+			if want := fmt.Sprintf(", %s,", plural(n, "reference image")); !strings.Contains(stdout, want) || strings.Contains(stdout, " 1 reference images") {
+				t.Errorf("stdout %q does not say %q", stdout, want)
+			}
 			if !strings.Contains(stdout, "sha256") {
 				t.Errorf("stdout %q does not give the pack's sha256", stdout)
 			}

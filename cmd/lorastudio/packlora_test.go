@@ -346,3 +346,11 @@ func TestCompileNamesTheBackendFile(t *testing.T) {
 		t.Errorf("block %q, workflow %s", res.LoRABlock, res.Workflow)
 	}
 }
+
+func TestPlural(t *testing.T) {
+	for n, want := range map[int]string{0: "0 reference images", 1: "1 reference image", 3: "3 reference images"} {
+		if got := plural(n, "reference image"); got != want {
+			t.Errorf("plural(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
