@@ -37,8 +37,11 @@ type Manifest struct {
 	Identity      ManifestIdentity    `json:"identity"`
 	DatasetHash   string              `json:"dataset_hash"`
 	References    []ManifestReference `json:"references"`
-	LoRA          *ManifestLoRA       `json:"lora,omitempty"` // LoRA-pipeline packs only
-	Files         []ManifestFile      `json:"files"`
+	// MissingViews are the angles (frontal, three-quarter, profile) the
+	// platform could take but no usable photo shows.
+	MissingViews []string       `json:"missing_views,omitempty"`
+	LoRA         *ManifestLoRA  `json:"lora,omitempty"` // LoRA-pipeline packs only
+	Files        []ManifestFile `json:"files"`
 }
 
 // ManifestIdentity names the trained identity the pack stands for.
@@ -141,7 +144,7 @@ func Build(ctx context.Context, in Input) (*Pack, compiler.Result, error) {
 	if err != nil {
 		return nil, compiler.Result{}, err
 	}
-	imgs, err := encodeReferences(ctx, sel, p.References.MaxSide, in.Encode)
+	imgs, err := encodeReferences(ctx, sel, p.References.MaxSide, res.Params.AspectRatio, in.Encode)
 	if err != nil {
 		return nil, compiler.Result{}, err
 	}
@@ -150,8 +153,9 @@ func Build(ctx context.Context, in Input) (*Pack, compiler.Result, error) {
 		SchemaVersion: SchemaVersion, Generator: "lorastudio",
 		Platform: p.ID, PlatformName: p.Name, ModelID: p.ModelID,
 		Status: p.Status, StatusNote: p.StatusNote, Checked: p.Checked,
-		Identity:    ManifestIdentity{Name: req.Identity.Name, Version: req.Identity.Version},
-		DatasetHash: in.DatasetHash,
+		Identity:     ManifestIdentity{Name: req.Identity.Name, Version: req.Identity.Version},
+		DatasetHash:  in.DatasetHash,
+		MissingViews: compiler.MissingViews(sel, p.References.Max),
 	}
 	var files []File
 	refPaths := make([]string, len(sel))

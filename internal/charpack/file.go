@@ -113,6 +113,9 @@ func Candidates(r *dataset.Report, pathOf func(file string) string) []compiler.C
 			Path: pathOf(it.File), SHA256: it.SHA256, Sharpness: it.Blur,
 			Pose: it.Pose, Faces: it.Faces, Width: it.Width, Height: it.Height,
 		}
+		if b := it.FaceBox; b != nil {
+			c.FaceBox = &compiler.Box{X: b.X, Y: b.Y, W: b.W, H: b.H}
+		}
 		for _, is := range it.Issues {
 			if is.Severity == dataset.SeverityError {
 				c.HasError = true

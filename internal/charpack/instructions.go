@@ -51,7 +51,10 @@ func instructions(p compiler.Profile, r compiler.Result, m Manifest, hasRequest,
 		if ref.Tag != "" {
 			tag = ", named " + ref.Tag + " in the prompt"
 		}
-		line("- `%s`: %s view, %dx%d%s. Re-encoded from your photo: no camera metadata, no location.", ref.Path, strings.ReplaceAll(ref.Role, "_", " "), ref.Width, ref.Height, tag)
+		line("- `%s`: %s view, %dx%d%s, cropped to head and shoulders where the face was found. Re-encoded from your photo: no camera metadata, no location.", ref.Path, strings.ReplaceAll(ref.Role, "_", " "), ref.Width, ref.Height, tag)
+	}
+	if len(m.MissingViews) > 0 {
+		line("- Missing: no %s view among your usable photos. The platform keeps a likeness better from several angles: add a sharp photo from that angle, validate again and export a new pack.", joinOrWords(m.MissingViews))
 	}
 	line("- `manifest.json`: every file's sha256 and size; LoRA Studio refuses a pack whose files do not match it.")
 
@@ -256,6 +259,13 @@ func fromParams(par compiler.Params) string {
 		return ""
 	}
 	return ", with " + joinAndWords(ws) + " from `params.json`"
+}
+
+func joinOrWords(ws []string) string {
+	if len(ws) < 2 {
+		return strings.Join(ws, "")
+	}
+	return strings.Join(ws[:len(ws)-1], ", ") + " or " + ws[len(ws)-1]
 }
 
 func joinAndWords(ws []string) string {

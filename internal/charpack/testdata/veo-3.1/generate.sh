@@ -33,7 +33,7 @@ BASE="${VERTEX_BASE_URL:-https://${LOCATION}-aiplatform.googleapis.com/v1}"
 MODEL="projects/${GOOGLE_CLOUD_PROJECT}/locations/${LOCATION}/publishers/google/models/veo-3.1-generate-001"
 base64 < 'references/01-frontal.jpg' | tr -d '\n' > "$tmp/ref1"
 base64 < 'references/02-three_quarter_left.jpg' | tr -d '\n' > "$tmp/ref2"
-base64 < 'references/03-three_quarter_right.jpg' | tr -d '\n' > "$tmp/ref3"
+base64 < 'references/03-profile_right.jpg' | tr -d '\n' > "$tmp/ref3"
 jq -n --rawfile p prompt.txt --rawfile r1 "$tmp/ref1" --rawfile r2 "$tmp/ref2" --rawfile r3 "$tmp/ref3" --arg role 'asset' --arg ar '16:9' --arg res '720p' --arg neg 'blurry, watermark' '{instances: [{prompt: ($p | rtrimstr("\n")), referenceImages: [{image: {bytesBase64Encoded: $r1, mimeType: "image/jpeg"}, referenceType: $role}, {image: {bytesBase64Encoded: $r2, mimeType: "image/jpeg"}, referenceType: $role}, {image: {bytesBase64Encoded: $r3, mimeType: "image/jpeg"}, referenceType: $role}]}], parameters: {aspectRatio: $ar, resolution: $res, durationSeconds: 8, generateAudio: true, sampleCount: 1, negativePrompt: $neg}}' > "$tmp/body.json"
 
 auth=(-H "Authorization: Bearer $VERTEX_ACCESS_TOKEN" -H "Content-Type: application/json")
