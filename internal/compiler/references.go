@@ -24,7 +24,7 @@ type Candidate struct {
 	Pose      string  `json:"pose"`      // one of the Pose* constants, or ""
 	Faces     int     `json:"faces"`
 	HasError  bool    `json:"has_error"` // any issue of severity "error"
-	Width     int     `json:"width"`  // after EXIF orientation
+	Width     int     `json:"width"`     // after EXIF orientation
 	Height    int     `json:"height"`
 	FaceBox   *Box    `json:"face_box,omitempty"` // the main face, in oriented pixels
 }
