@@ -127,7 +127,7 @@ func Build(ctx context.Context, in Input) (*Pack, compiler.Result, error) {
 	}
 	if p.SupportsLoRAInjection {
 		if in.LoRA == nil {
-			return nil, compiler.Result{}, studio.Errorf("lora_pipeline", "%s loads the LoRA itself: give the trained .safetensors (--lora) to pack it with its ComfyUI workflow", p.Name)
+			return nil, compiler.Result{}, studio.Errorf("lora_pipeline", "%s loads the LoRA itself: give its trained .safetensors file to pack it with its ComfyUI workflow", p.Name)
 		}
 		return buildLoRA(ctx, p, in)
 	}

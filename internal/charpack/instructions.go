@@ -2,6 +2,7 @@ package charpack
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -329,7 +330,9 @@ func loraInstructions(p compiler.Profile, r compiler.Result, m Manifest, name st
 	line("- `loras/%s`: the LoRA. Copy it as it is: the workflow and the prompt load it by this exact name.", name)
 	line("- `comfyui/workflow_api.json`: a ComfyUI workflow in API format whose LoraLoader loads `%s` at strength %.2f.", name, r.Params.LoRAWeight)
 	line("- `prompt.txt`: the prompt for Forge or AUTOMATIC1111, ending in `%s`.", r.LoRABlock)
-	line("- `params.json`: %s.", joinAndWords(append(paramWords(r.Params), "LoRA weight")))
+	// A still image has no audio to speak of, though params.json says false.
+	words := slices.DeleteFunc(paramWords(r.Params), func(w string) bool { return w == "audio" })
+	line("- `params.json`: %s.", joinAndWords(append(words, "LoRA weight")))
 	line("- `manifest.json`: every file's sha256 and size. Run `lorastudio verify` on the zip to check them.")
 	line("")
 	if t := m.LoRA.Trigger; t != "" {
