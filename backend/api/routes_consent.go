@@ -7,6 +7,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/promptforge/lorastudio/backend/erasure"
 	"github.com/promptforge/lorastudio/backend/pgstore"
 	"github.com/promptforge/lorastudio/internal/consent"
 	"github.com/promptforge/lorastudio/internal/studio"
@@ -132,34 +133,13 @@ func (s *Server) requireConsent(ctx context.Context) error {
 	return nil
 }
 
-// withdrawConsent erases the stored objects first, then the rows: if the
-// storage fails, nothing is lost from the database and a retry finishes.
+// withdrawConsent erases the user's data the same way the retention purge
+// does (erasure.Eraser).
 func (s *Server) withdrawConsent(ctx context.Context, _ *struct{}) (*erasureOut, error) {
-	uid := userID(ctx)
-	if s.cfg.Blobs != nil {
-		if err := s.cfg.Blobs.DeletePrefix(ctx, pgstore.KeyPrefix(uid)); err != nil {
-			return nil, studio.Wrap(err, "storage_unavailable", "could not erase your photos from storage; nothing was withdrawn yet, try again")
-		}
-	}
-	e, err := s.cfg.Store.WithdrawConsent(ctx, uid)
+	e, err := erasure.Eraser{Store: s.cfg.Store, Blobs: s.cfg.Blobs, Provider: s.cfg.Training.Provider, Log: logger(ctx)}.
+		Erase(ctx, userID(ctx), pgstore.Ending{Reason: pgstore.EndWithdrawn})
 	if err != nil {
 		return nil, err
 	}
-	// Training side of the erasure: stop what still runs (best effort: the
-	// tombstones make a late webhook delete, never restore, its artifact),
-	// then erase again what a worker uploaded meanwhile.
-	for _, j := range e.Canceled {
-		if p := s.cfg.Training.Provider; p != nil && j.Status != "queued" {
-			if err := p.Cancel(ctx, j); err != nil {
-				logger(ctx).Warn("could not cancel a job at its provider", "job_id", j.ID, "err", err)
-			}
-		}
-	}
-	if s.cfg.Blobs != nil {
-		if err := s.cfg.Blobs.DeletePrefix(ctx, pgstore.KeyPrefix(uid)); err != nil {
-			logger(ctx).Warn("second erasure pass failed; late webhooks still delete artifacts", "err", err)
-		}
-	}
-	logger(ctx).Info("consent withdrawn; data erased", "user_id", uid, "datasets", e.Datasets, "photos", e.Items, "versions", e.Versions, "jobs_canceled", e.Jobs)
 	return &erasureOut{Body: e}, nil
 }

@@ -118,13 +118,13 @@ func runServe(ctx context.Context, c *cli, args []string) int {
 			}
 		}()
 	}
-	// Expired idempotency keys, old webhook ids and abandoned uploads go
-	// hourly; the loop stops before the pool closes.
+	// Users whose consent's retention ran out, expired idempotency keys,
+	// old webhook ids and abandoned uploads go hourly; the loop stops before the pool closes.
 	pctx, stopPurge := context.WithCancel(ctx)
 	purged := make(chan struct{})
 	go func() {
 		defer close(purged)
-		purge.Run(pctx, purge.Config{Store: cfg.Store, Blobs: cfg.Blobs, Log: log})
+		purge.Run(pctx, purge.Config{Store: cfg.Store, Blobs: cfg.Blobs, Provider: cfg.Training.Provider, Log: log})
 	}()
 	defer func() { stopPurge(); <-purged }()
 	srv := &http.Server{
