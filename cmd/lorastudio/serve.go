@@ -39,8 +39,9 @@ environment:
                              S3/R2/MinIO; credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or the AWS chain
   LORASTUDIO_UPLOAD_TTL      lifetime of presigned URLs (default 15m)
   LORASTUDIO_MULTIPART_FROM  files of at least this many bytes upload in parts (default 8388608)
-  LORASTUDIO_GPU_PROVIDER    the GPU provider named in consents (default "self-hosted GPU worker")
-  LORASTUDIO_RETENTION_DAYS  how long photos are kept, stated in consents (default 365)
+  LORASTUDIO_GPU_PROVIDER    the self-hosted worker's operator, named in consents (default "self-hosted GPU worker");
+                             consents name Replicate, Inc. with LORASTUDIO_PROVIDER=replicate, no GPU provider with none
+  LORASTUDIO_RETENTION_DAYS  days from consent until the purge erases a user's photos and trained files (default 365)
 ` + trainingEnvHelp
 
 func databaseURL(c *cli) string {
