@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -305,5 +306,43 @@ func TestRetentionExpiry(t *testing.T) {
 	}
 	if c, err := store.LatestConsent(ctx, short.id); err != nil || c.WithdrawnAt != nil {
 		t.Errorf("the new consent: %+v, %v; want it live", c, err)
+	}
+}
+
+// Between finding a consent expired and erasing, the user may consent
+// again: the erasure re-checks, under a lock, that the expired consent is
+// still the newest live one, and leaves the new one and its data alone.
+func TestExpiryLosesToANewConsent(t *testing.T) {
+	ctx := context.Background()
+	store, err := pgstore.Open(ctx, pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(store.Close)
+	u, err := store.CreateUser(ctx, "n@example.com", "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now().Truncate(time.Second)
+	give := func(at time.Time) {
+		store.Now = func() time.Time { return at }
+		if _, err := store.RecordConsent(ctx, pgstore.Consent{UserID: u.ID, TextVersion: "v", TextSHA256: "h", AttestSelf: true,
+			Purpose: "p", Processors: []string{"storage: test"}, RetentionDays: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	give(t0)
+	later := t0.AddDate(0, 0, 2)
+	found, err := store.ExpiredConsents(ctx, later, 10)
+	if err != nil || len(found) != 1 {
+		t.Fatalf("expired consents: %+v, %v; want one", found, err)
+	}
+	give(later) // the user consents again meanwhile
+	_, err = store.EndConsent(ctx, u.ID, pgstore.Ending{Reason: pgstore.EndRetention, At: later, Consent: found[0].ID})
+	if !errors.Is(err, pgstore.ErrConsentRenewed) {
+		t.Fatalf("ending the expired consent after a new one: %v, want ErrConsentRenewed", err)
+	}
+	if c, err := store.LatestConsent(ctx, u.ID); err != nil || !c.CreatedAt.Equal(later) {
+		t.Errorf("newest live consent: %+v, %v; want the new one untouched", c, err)
 	}
 }
