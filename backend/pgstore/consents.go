@@ -135,12 +135,13 @@ func (s *Store) WithdrawConsent(ctx context.Context, userID string) (Erasure, er
 }
 
 // EndConsent marks every live consent of the user ended (withdrawn_at and
-// the reason) and deletes their models, datasets, photos' rows, versions, jobs, idempotency
-// keys and active identity in one transaction, leaving a tombstone per job
-// (its id and artifact key), recording the erased keys for a second sweep
-// (see SweepDelay) and listing the live jobs in Erasure.Canceled. The caller
-// erases the stored objects first: if that fails, nothing here has happened
-// and the user can retry.
+// the reason) and deletes their models, datasets, photos' rows, versions,
+// jobs, idempotency keys and active identity in one transaction, leaving a
+// tombstone per job (its id and artifact key), recording the erased keys
+// for a second sweep (see SweepDelay) and listing the live jobs in
+// Erasure.Canceled. The caller (erasure.Eraser) erases the stored objects
+// first: if that fails, nothing here has happened and a retry finishes.
+// Returns ErrConsentRenewed as Ending.Consent says.
 func (s *Store) EndConsent(ctx context.Context, userID string, end Ending) (Erasure, error) {
 	if end.Reason != EndWithdrawn && end.Reason != EndRetention {
 		return Erasure{}, fmt.Errorf("pgstore: end consent: unknown reason %q", end.Reason)
