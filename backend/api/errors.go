@@ -35,6 +35,7 @@ var statusOf = map[string]int{
 	"consent_required":     http.StatusForbidden,
 	"consent_outdated":     http.StatusForbidden,
 	"consent_mismatch":     http.StatusBadRequest,
+	"consent_expired":      http.StatusForbidden,
 	"attestation_required": http.StatusBadRequest,
 	"duplicate_file":       http.StatusBadRequest,
 	"file_too_large":       http.StatusRequestEntityTooLarge,

@@ -40,8 +40,9 @@ environment:
   LORASTUDIO_MULTIPART_FROM  files of at least this many bytes upload in parts (default 8388608)
   LORASTUDIO_QUOTA_BYTES     what one user's datasets may hold, in bytes (default 2147483648)
   LORASTUDIO_QUOTA_FILES     how many photos they may hold (default 500)
-  LORASTUDIO_GPU_PROVIDER    the GPU provider named in consents (default "self-hosted GPU worker")
-  LORASTUDIO_RETENTION_DAYS  how long photos are kept, stated in consents (default 365)
+  LORASTUDIO_GPU_PROVIDER    the self-hosted worker's operator, named in consents (default "self-hosted GPU worker");
+                             consents name Replicate, Inc. with LORASTUDIO_PROVIDER=replicate, no GPU provider with none
+  LORASTUDIO_RETENTION_DAYS  days from consent until the purge erases a user's photos and trained files (default 365)
 ` + trainingEnvHelp
 
 func databaseURL(c *cli) string {
@@ -119,13 +120,13 @@ func runServe(ctx context.Context, c *cli, args []string) int {
 			}
 		}()
 	}
-	// Expired idempotency keys, old webhook ids and abandoned uploads go
-	// hourly; the loop stops before the pool closes.
+	// Users whose consent's retention ran out, expired idempotency keys,
+	// old webhook ids and abandoned uploads go hourly; the loop stops before the pool closes.
 	pctx, stopPurge := context.WithCancel(ctx)
 	purged := make(chan struct{})
 	go func() {
 		defer close(purged)
-		purge.Run(pctx, purge.Config{Store: cfg.Store, Blobs: cfg.Blobs, Log: log})
+		purge.Run(pctx, purge.Config{Store: cfg.Store, Blobs: cfg.Blobs, Provider: cfg.Training.Provider, Log: log})
 	}()
 	defer func() { stopPurge(); <-purged }()
 	srv := newHTTPServer(api.New(cfg))
