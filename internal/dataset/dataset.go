@@ -77,6 +77,10 @@ type Options struct {
 	MaxBytes int64
 	// Workers is how many files are analysed at once. Default GOMAXPROCS.
 	Workers int
+	// Budget bounds the memory of decoding, shared by the validations that
+	// hold the same one (a server passes one budget to every request).
+	// Default: a budget of DefaultDecodeMemory for this validation alone.
+	Budget *DecodeBudget
 	// Progress, when set, is called after each file, never concurrently.
 	Progress func(Progress)
 }
@@ -210,6 +214,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Workers <= 0 {
 		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	if o.Budget == nil {
+		o.Budget = NewDecodeBudget(0)
 	}
 	return o, nil
 }
