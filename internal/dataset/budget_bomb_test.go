@@ -9,11 +9,12 @@ import (
 	"time"
 
 	"github.com/promptforge/lorastudio/internal/dataset"
+	"github.com/promptforge/lorastudio/internal/dataset/datasettest"
 	"github.com/promptforge/lorastudio/internal/studio"
 )
 
 // pngBomb16 is the 16-bit 7999x8000 PNG bomb, made once per test binary.
-var pngBomb16 = sync.OnceValue(func() []byte { return pngBomb(7999, 8000, 16) })
+var pngBomb16 = sync.OnceValue(func() []byte { return datasettest.PNGBomb(7999, 8000, 16) })
 
 // jpegHeader returns a JPEG that stops after its scan header: enough for
 // intake, which refuses a file from its header alone. sof is the frame
@@ -43,6 +44,9 @@ func jpegHeader(sof byte, w, h int, sampling byte, orientation int) []byte {
 // WebP (34 bytes) into 550 MB and the 16-bit PNG into more.
 func TestDecodeBudgetRefusesBombs(t *testing.T) {
 	webp := readTestdata(t, "hostile/webp_lossless_bomb_7999x8000.webp")
+	if made := datasettest.LosslessWebPBomb(7999, 8000); !bytes.Equal(made, webp) {
+		t.Fatalf("datasettest.LosslessWebPBomb(7999, 8000) = %x, want the committed %x", made, webp)
+	}
 	tests := []struct {
 		name string
 		data []byte

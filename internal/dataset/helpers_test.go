@@ -2,9 +2,7 @@ package dataset_test
 
 import (
 	"bytes"
-	"compress/zlib"
 	"encoding/binary"
-	"hash/crc32"
 	"image"
 	"image/draw"
 	"image/jpeg"
@@ -188,31 +186,4 @@ func hasIssue(it *dataset.Item, code string) bool {
 // yaw's sign reversed).
 func flipped(tb testing.TB, jpg []byte) []byte {
 	return encodeJPEG(tb, imaging.FlipH(decodeJPEG(tb, jpg)), 92)
-}
-
-// pngBomb returns an RGB PNG of w x h black pixels at depth bits per sample
-// (8 or 16), streaming its rows through zlib so making it never holds more
-// than a row: 7999x8000 at 16 bits compresses its 384 MB to ~370 KB.
-func pngBomb(w, h, depth int) []byte {
-	chunk := func(out []byte, typ string, body []byte) []byte {
-		out = binary.BigEndian.AppendUint32(out, uint32(len(body)))
-		c := crc32.NewIEEE()
-		c.Write([]byte(typ))
-		c.Write(body)
-		out = append(append(out, typ...), body...)
-		return binary.BigEndian.AppendUint32(out, c.Sum32())
-	}
-	ihdr := binary.BigEndian.AppendUint32(nil, uint32(w))
-	ihdr = binary.BigEndian.AppendUint32(ihdr, uint32(h))
-	ihdr = append(ihdr, byte(depth), 2, 0, 0, 0)
-	var idat bytes.Buffer
-	z, _ := zlib.NewWriterLevel(&idat, zlib.BestSpeed)
-	row := make([]byte, 1+w*3*depth/8) // filter byte 0, then the samples
-	for range h {
-		z.Write(row)
-	}
-	z.Close() // writing to memory cannot fail
-	out := chunk([]byte("\x89PNG\r\n\x1a\n"), "IHDR", ihdr)
-	out = chunk(out, "IDAT", idat.Bytes())
-	return chunk(out, "IEND", nil)
 }
