@@ -23,6 +23,7 @@ import (
 
 	"github.com/promptforge/lorastudio/backend/auth"
 	"github.com/promptforge/lorastudio/backend/pgstore"
+	"github.com/promptforge/lorastudio/internal/dataset"
 	"github.com/promptforge/lorastudio/internal/studio"
 )
 
@@ -52,6 +53,7 @@ type Config struct {
 	MultipartFrom int64         // files at least this big go multipart, default 8 MiB
 	PartSize      int64         // preferred part size, default 5 MiB
 	MaxFileSize   int64         // default 40 MiB
+	DecodeMemory  int64         // bytes all validations' decodes may hold at once (more queue), default dataset.DefaultDecodeMemory
 	Processors    []string      // named in every consent: the storage and the GPU provider
 	RetentionDays int           // default 365
 
@@ -67,6 +69,8 @@ type Server struct {
 
 	dummyOnce sync.Once
 	dummy     string
+
+	decode *dataset.DecodeBudget // shared by every validation
 }
 
 // New returns a Server with every route registered.
@@ -85,6 +89,7 @@ func New(cfg Config) *Server {
 	setDefault(&cfg.MultipartFrom, 8<<20)
 	setDefault(&cfg.PartSize, 5<<20)
 	setDefault(&cfg.MaxFileSize, 40<<20)
+	setDefault(&cfg.DecodeMemory, dataset.DefaultDecodeMemory)
 	setDefault(&cfg.RetentionDays, 365)
 	setDefault(&cfg.Training.IdempotencyTTL, DefaultIdempotencyTTL)
 	setDefault(&cfg.Training.IdempotencyLock, time.Minute)
@@ -92,7 +97,7 @@ func New(cfg Config) *Server {
 		cfg.Limiter = NewMemoryLimiter(DefaultLimits)
 	}
 
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), metrics: newMetrics()}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), metrics: newMetrics(), decode: dataset.NewDecodeBudget(cfg.DecodeMemory)}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	if cfg.BlobHandler != nil {

@@ -43,6 +43,11 @@ func backendConfig(c *cli, listenURL string) (api.Config, error) {
 			return cfg, fmt.Errorf("LORASTUDIO_MULTIPART_FROM %q: want a byte count above 5 MiB (the smallest part)", v)
 		}
 	}
+	if v := c.getenv("LORASTUDIO_DECODE_MEMORY"); v != "" {
+		if cfg.DecodeMemory, err = strconv.ParseInt(v, 10, 64); err != nil || cfg.DecodeMemory < 64<<20 {
+			return cfg, fmt.Errorf("LORASTUDIO_DECODE_MEMORY %q: want a byte count of at least 64 MiB", v)
+		}
+	}
 	gpu := c.getenv("LORASTUDIO_GPU_PROVIDER")
 	if gpu == "" {
 		gpu = "self-hosted GPU worker"
