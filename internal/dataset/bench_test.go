@@ -77,7 +77,7 @@ func BenchmarkValidate30Phone12MP(b *testing.B) {
 		total += st.Size()
 	}
 	b.Logf("decoder: %s; 30 files, %.1f MB", dataset.DecoderName, float64(total)/1e6)
-	srcs, err := dataset.FileSources(dir)
+	srcs, _, err := dataset.FileSources(dir)
 	if err != nil {
 		b.Fatal(err)
 	}
