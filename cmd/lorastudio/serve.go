@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -17,6 +19,7 @@ import (
 	"github.com/promptforge/lorastudio/backend/api"
 	"github.com/promptforge/lorastudio/backend/pgstore"
 	"github.com/promptforge/lorastudio/backend/purge"
+	"github.com/promptforge/lorastudio/internal/dataset"
 	"github.com/promptforge/lorastudio/internal/telemetry"
 	"github.com/promptforge/lorastudio/migrations"
 )
@@ -98,6 +101,13 @@ func runServe(ctx context.Context, c *cli, args []string) int {
 		return exitUsage
 	}
 	cfg.Store, cfg.Log, cfg.Version, cfg.Sentry = pgstore.New(pool), log, version, sentryOn
+	// The decode budget counts live bytes; a soft memory limit just above
+	// it makes the GC return finished decodes before new ones grow the heap
+	// (8 admitted 24 MP PNGs at once under 512 MiB: peak RSS +836 MB
+	// without, +624 MB with). GOMEMLIMIT, when set, wins.
+	if c.getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(cmp.Or(cfg.DecodeMemory, dataset.DefaultDecodeMemory) + 128<<20)
+	}
 	startQueue, stopQueue, err := setupTraining(c, &cfg, pool, publicURL(c, ln), log)
 	if err != nil {
 		ln.Close()
