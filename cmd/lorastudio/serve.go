@@ -44,7 +44,8 @@ environment:
   LORASTUDIO_MULTIPART_FROM  files of at least this many bytes upload in parts (default 8388608)
   LORASTUDIO_GPU_PROVIDER    the GPU provider named in consents (default "self-hosted GPU worker")
   LORASTUDIO_RETENTION_DAYS  how long photos are kept, stated in consents (default 365)
-  LORASTUDIO_DECODE_MEMORY   bytes the image decodes of all validations may take at once; more wait (default 536870912)
+  LORASTUDIO_DECODE_MEMORY   bytes the image decodes of all validations may take at once; more wait (default 536870912);
+                             the GC's soft limit is set 128 MiB above it unless GOMEMLIMIT is set
 ` + trainingEnvHelp
 
 func databaseURL(c *cli) string {
