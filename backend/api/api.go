@@ -23,6 +23,7 @@ import (
 
 	"github.com/promptforge/lorastudio/backend/auth"
 	"github.com/promptforge/lorastudio/backend/pgstore"
+	"github.com/promptforge/lorastudio/internal/dataset"
 	"github.com/promptforge/lorastudio/internal/studio"
 )
 
@@ -53,6 +54,7 @@ type Config struct {
 	PartSize      int64         // preferred part size, default 5 MiB
 	MaxFileSize   int64         // default 40 MiB
 	Quota         pgstore.Quota // what one user's datasets may hold, default DefaultQuota
+	DecodeMemory  int64         // bytes all validations' decodes may hold at once (more queue), default dataset.DefaultDecodeMemory
 	Processors    []string      // named in every consent: the storage and the GPU provider
 	RetentionDays int           // default 365
 
@@ -73,7 +75,8 @@ type Server struct {
 	dummyOnce sync.Once
 	dummy     string
 
-	webhookReads chan struct{} // a slot per webhook body being read
+	webhookReads chan struct{}         // a slot per webhook body being read
+	decode       *dataset.DecodeBudget // shared by every validation
 }
 
 // New returns a Server with every route registered.
@@ -93,6 +96,7 @@ func New(cfg Config) *Server {
 	setDefault(&cfg.PartSize, 5<<20)
 	setDefault(&cfg.MaxFileSize, 40<<20)
 	setDefault(&cfg.Quota, DefaultQuota)
+	setDefault(&cfg.DecodeMemory, dataset.DefaultDecodeMemory)
 	setDefault(&cfg.RetentionDays, 365)
 	setDefault(&cfg.Training.IdempotencyTTL, DefaultIdempotencyTTL)
 	setDefault(&cfg.Training.IdempotencyLock, time.Minute)
@@ -102,7 +106,7 @@ func New(cfg Config) *Server {
 		cfg.Limiter = NewMemoryLimiter(DefaultLimits)
 	}
 
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), metrics: newMetrics(),
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), metrics: newMetrics(), decode: dataset.NewDecodeBudget(cfg.DecodeMemory),
 		webhookReads: make(chan struct{}, cfg.Training.WebhookReads)}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))

@@ -95,10 +95,11 @@ func runPack(ctx context.Context, c *cli, args []string) int {
 		return exitUsage
 	}
 
-	report, err := dataset.ValidateDir(ctx, *dir, dataset.Options{MinResolution: *minRes})
+	report, skipped, err := dataset.ValidateDir(ctx, *dir, dataset.Options{MinResolution: *minRes})
 	if err != nil {
 		return domainError(c, "pack", err)
 	}
+	printSkipped(c.stderr, "pack", skipped)
 	in := charpack.Input{Request: req, DatasetHash: report.DatasetHash, Encode: charpack.DatasetEncoder,
 		Candidates: charpack.Candidates(report, func(f string) string { return filepath.Join(*dir, f) })}
 	pack, res, sum, err := charpack.WriteFile(ctx, *out, in, *force)

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
 	"net"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 	"github.com/promptforge/lorastudio/backend/api"
 	"github.com/promptforge/lorastudio/backend/pgstore"
 	"github.com/promptforge/lorastudio/backend/purge"
+	"github.com/promptforge/lorastudio/internal/dataset"
 	"github.com/promptforge/lorastudio/internal/telemetry"
 	"github.com/promptforge/lorastudio/migrations"
 )
@@ -43,6 +46,8 @@ environment:
   LORASTUDIO_GPU_PROVIDER    the self-hosted worker's operator, named in consents (default "self-hosted GPU worker");
                              consents name Replicate, Inc. with LORASTUDIO_PROVIDER=replicate, no GPU provider with none
   LORASTUDIO_RETENTION_DAYS  days from consent until the purge erases a user's photos and trained files (default 365)
+  LORASTUDIO_DECODE_MEMORY   bytes the image decodes of all validations may take at once; more wait (default 536870912);
+                             the GC's soft limit is set 128 MiB above it unless GOMEMLIMIT is set
 ` + trainingEnvHelp
 
 func databaseURL(c *cli) string {
@@ -99,6 +104,13 @@ func runServe(ctx context.Context, c *cli, args []string) int {
 		return exitUsage
 	}
 	cfg.Store, cfg.Log, cfg.Version, cfg.Sentry = pgstore.New(pool), log, version, sentryOn
+	// The decode budget counts live bytes; a soft memory limit just above
+	// it makes the GC return finished decodes before new ones grow the heap
+	// (8 admitted 24 MP PNGs at once under 512 MiB: peak RSS +836 MB
+	// without, +624 MB with). GOMEMLIMIT, when set, wins.
+	if c.getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(cmp.Or(cfg.DecodeMemory, dataset.DefaultDecodeMemory) + 128<<20)
+	}
 	startQueue, stopQueue, err := setupTraining(c, &cfg, pool, publicURL(c, ln), log)
 	if err != nil {
 		ln.Close()

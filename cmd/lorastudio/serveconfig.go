@@ -64,6 +64,11 @@ func backendConfig(c *cli, listenURL string) (api.Config, error) {
 			return cfg, fmt.Errorf("LORASTUDIO_QUOTA_FILES %q: want a positive count", v)
 		}
 	}
+	if v := c.getenv("LORASTUDIO_DECODE_MEMORY"); v != "" {
+		if cfg.DecodeMemory, err = strconv.ParseInt(v, 10, 64); err != nil || cfg.DecodeMemory < 64<<20 {
+			return cfg, fmt.Errorf("LORASTUDIO_DECODE_MEMORY %q: want a byte count of at least 64 MiB", v)
+		}
+	}
 	if v := c.getenv("LORASTUDIO_RETENTION_DAYS"); v != "" {
 		if cfg.RetentionDays, err = strconv.Atoi(v); err != nil || cfg.RetentionDays < 1 || cfg.RetentionDays > 3650 {
 			return cfg, fmt.Errorf("LORASTUDIO_RETENTION_DAYS %q: want 1 to 3650", v)
