@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/getsentry/sentry-go"
@@ -118,6 +120,19 @@ func init() {
 	}
 }
 
+// retryable is an error the client may retry after a delay: its answer
+// carries Retry-After.
+type retryable struct {
+	err   error
+	after time.Duration
+}
+
+func (e *retryable) Error() string { return e.err.Error() }
+func (e *retryable) Unwrap() error { return e.err }
+
+// retryLater marks err as worth retrying after d.
+func retryLater(err error, d time.Duration) error { return &retryable{err: err, after: d} }
+
 // toAPIError converts a domain error for huma, logging internal ones with
 // their cause (and sending them to Sentry when it is on) and hiding that
 // cause from the client.
@@ -132,6 +147,10 @@ func toAPIError(ctx context.Context, err error) error {
 	e := &apiError{status: HTTPStatus(err)}
 	e.Body.Code = studio.ErrorCode(err)
 	e.Body.Message = studio.ErrorMessage(err)
+	var rl *retryable
+	if errors.As(err, &rl) {
+		e.retryAfter = strconv.Itoa(retrySeconds(rl.after))
+	}
 	if e.status >= 500 {
 		logger(ctx).Error("request failed", "err", err, "code", e.Body.Code)
 		if hub := sentry.GetHubFromContext(ctx); hub != nil {

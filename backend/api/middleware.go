@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"strconv"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -56,9 +55,7 @@ func (s *Server) rateLimit(ctx huma.Context, next func(huma.Context)) {
 		return
 	}
 	if !ok {
-		e := toAPIError(ctx.Context(), studio.Errorf(studio.ERateLimited, "too many requests; retry in %d s", retrySeconds(retry))).(*apiError)
-		e.retryAfter = strconv.Itoa(retrySeconds(retry))
-		s.writeErr(ctx, e)
+		s.writeErr(ctx, retryLater(studio.Errorf(studio.ERateLimited, "too many requests; retry in %d s", retrySeconds(retry)), retry))
 		return
 	}
 	next(ctx)

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -44,9 +45,9 @@ func (s *Server) registerUser(ctx context.Context, in *credentials) (*tokenOut, 
 	if len(in.Body.Password) < 10 {
 		return nil, studio.Errorf("weak_password", "choose a password of at least 10 characters")
 	}
-	hash, err := auth.HashPassword(in.Body.Password, s.cfg.Password)
+	hash, err := s.hasher.Hash(ctx, in.Body.Password)
 	if err != nil {
-		return nil, err
+		return nil, s.hashErr(err)
 	}
 	u, err := s.cfg.Store.CreateUser(ctx, in.Body.Email, hash)
 	if err != nil {
@@ -61,15 +62,18 @@ func (s *Server) login(ctx context.Context, in *credentials) (*tokenOut, error) 
 	bad := studio.Errorf("bad_credentials", "email or password is wrong")
 	u, err := s.cfg.Store.UserByEmail(ctx, in.Body.Email)
 	if studio.ErrorCode(err) == studio.ENotFound {
-		_, _ = auth.CheckPassword(in.Body.Password, s.dummyHash()) // same cost as a real check
+		// The same cost as a real check, under the same memory budget.
+		if _, err := s.hasher.Check(ctx, in.Body.Password, s.dummy); err != nil {
+			return nil, s.hashErr(err)
+		}
 		return nil, bad
 	}
 	if err != nil {
 		return nil, err
 	}
-	ok, err := auth.CheckPassword(in.Body.Password, u.PasswordHash)
+	ok, err := s.hasher.Check(ctx, in.Body.Password, u.PasswordHash)
 	if err != nil {
-		return nil, err
+		return nil, s.hashErr(err)
 	}
 	if !ok {
 		return nil, bad
@@ -99,8 +103,11 @@ func (s *Server) logout(ctx context.Context, in *authHeader) (*struct{}, error) 
 	return nil, s.cfg.Store.RevokeToken(ctx, auth.HashToken(tok))
 }
 
-// dummyHash is a hash to check unknown emails against, made once.
-func (s *Server) dummyHash() string {
-	s.dummyOnce.Do(func() { s.dummy, _ = auth.HashPassword("not a password", s.cfg.Password) })
-	return s.dummy
+// hashErr turns a hasher at capacity into 503 with Retry-After, so a client
+// backs off instead of the server queueing sign-ins without end.
+func (s *Server) hashErr(err error) error {
+	if errors.Is(err, auth.ErrBusy) {
+		return retryLater(studio.Wrap(err, studio.EUnavailable, "the server is busy signing other people in; retry shortly"), s.hasher.MaxWait())
+	}
+	return err
 }
