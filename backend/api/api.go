@@ -65,8 +65,9 @@ type Server struct {
 	api     huma.API
 	metrics *metrics
 
-	hasher *auth.Hasher
-	dummy  string // a hash unknown emails are checked against, so they cost the same
+	hasher   *auth.Hasher
+	attempts AttemptLimiter // per-account sign-in backoff
+	dummy    string         // a hash unknown emails are checked against, so they cost the same
 }
 
 // New returns a Server with every route registered.
@@ -94,6 +95,11 @@ func New(cfg Config) *Server {
 	}
 
 	s := &Server{cfg: cfg, mux: http.NewServeMux(), metrics: newMetrics(), hasher: cfg.Hasher, dummy: cfg.Hasher.DummyHash()}
+	if a, ok := cfg.Limiter.(AttemptLimiter); ok {
+		s.attempts = a // shared through Redis when the limiter is
+	} else {
+		s.attempts = newMemoryLimiter(nil, DefaultBackoff, time.Now)
+	}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	if cfg.BlobHandler != nil {

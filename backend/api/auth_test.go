@@ -1,10 +1,12 @@
 package api_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -121,5 +123,158 @@ func TestLoginBusyIsUnavailable(t *testing.T) {
 	wg.Wait()
 	if busy == 0 {
 		t.Error("8 sign-ins at once through one slot with no wait: none refused as busy")
+	}
+}
+
+func redisURL() string {
+	if u := os.Getenv("REDIS_URL"); u != "" {
+		return u
+	}
+	return "redis://127.0.0.1:6379/0"
+}
+
+// closedRedis is the URL of a port nothing listens on: Redis is down.
+func closedRedis(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return "redis://" + addr + "/0"
+}
+
+// Failed sign-ins to one account from many addresses back off: five, then
+// 429 with Retry-After, even for the right password; a success resets.
+func TestLoginBacksOffPerAccount(t *testing.T) {
+	limiters := map[string]func(t *testing.T) api.Limiter{
+		"memory": func(*testing.T) api.Limiter { return api.NewMemoryLimiter(api.DefaultLimits) },
+		"redis": func(t *testing.T) api.Limiter {
+			l, err := api.NewRedisLimiter(redisURL(), api.DefaultLimits)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return l
+		},
+		"redis down": func(t *testing.T) api.Limiter {
+			l, err := api.NewRedisLimiter(closedRedis(t), api.DefaultLimits)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return l
+		},
+	}
+	for name, mk := range limiters {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t, func(c *api.Config) { c.Limiter = mk(t) })
+			// Fresh addresses per database so Redis keys of earlier runs do not matter.
+			victim := fmt.Sprintf("v%d@example.com", time.Now().UnixNano())
+			other := fmt.Sprintf("o%d@example.com", time.Now().UnixNano())
+			e.register(victim)
+			e.register(other)
+			login := func(addr int, email, password string) (int, http.Header, string) {
+				return e.post(fromAddr(addr), "/api/auth/login", `{"email":"`+email+`","password":"`+password+`"}`)
+			}
+			// A success resets: 4 failures, a success, 4 more failures are all answered.
+			for i := range 4 {
+				if code, _, body := login(i, other, "a wrong passphrase"); code != 401 {
+					t.Fatalf("failure %d: got %d %s, want 401", i+1, code, body)
+				}
+			}
+			if code, _, body := login(10, other, "a long passphrase"); code != 200 {
+				t.Fatalf("right password after 4 failures: got %d %s", code, body)
+			}
+			for i := range 4 {
+				if code, _, body := login(20+i, other, "a wrong passphrase"); code != 401 {
+					t.Fatalf("failure %d after a success: got %d %s, want 401 (a success resets)", i+1, code, body)
+				}
+			}
+			// Five failures from five addresses, then the account waits.
+			for i := range 5 {
+				if code, _, body := login(30+i, victim, "a wrong passphrase"); code != 401 {
+					t.Fatalf("failure %d: got %d %s, want 401", i+1, code, body)
+				}
+			}
+			code, hdr, body := login(40, victim, "a long passphrase")
+			if code != 429 || errorCode(t, body) != "rate_limited" || hdr.Get("Retry-After") != "1" {
+				t.Fatalf("6th try from a 6th address: got %d %s Retry-After %q; want 429 rate_limited, Retry-After 1", code, body, hdr.Get("Retry-After"))
+			}
+			time.Sleep(1100 * time.Millisecond)
+			if code, _, body := login(41, victim, "a long passphrase"); code != 200 {
+				t.Errorf("after the wait, the right password: got %d %s", code, body)
+			}
+		})
+	}
+}
+
+// The wait doubles from First up to Max and never grows past it, through
+// either limiter; Forget wipes it.
+func TestBackoffIsBounded(t *testing.T) {
+	b := api.Backoff{Free: 3, First: time.Second, Max: 10 * time.Second, Forget: time.Hour}
+	var now time.Time
+	clock := func() time.Time { return now }
+	redisLim, err := api.NewRedisLimiterAt(redisURL(), nil, b, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	downLim, _ := api.NewRedisLimiterAt(closedRedis(t), nil, b, clock)
+	for name, l := range map[string]api.Limiter{
+		"memory":     api.NewMemoryLimiterAt(nil, b, clock),
+		"redis":      redisLim,
+		"redis down": downLim,
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			a := l.(api.AttemptLimiter)
+			now = time.Unix(1_900_000_000, 0)
+			key := fmt.Sprintf("bounded-%d", time.Now().UnixNano())
+			var got []time.Duration
+			for range 9 {
+				retry, err := a.Attempt(ctx, key)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, retry)
+				if retry > 0 { // wait as told: the next attempt is let through
+					now = now.Add(retry)
+					if retry, err := a.Attempt(ctx, key); err != nil || retry != 0 {
+						t.Fatalf("attempt after waiting %v: refused for %v more, %v", got[len(got)-1], retry, err)
+					}
+				}
+			}
+			want := []time.Duration{0, 0, 0, 1, 2, 4, 8, 10, 10}
+			for i := range want {
+				want[i] *= time.Second
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("waits: got %v, want %v", got, want)
+			}
+			now = now.Add(2 * time.Hour)
+			if retry, _ := a.Attempt(ctx, key); retry != 0 {
+				t.Errorf("after Forget: got a wait of %v", retry)
+			}
+			if retry, _ := a.Attempt(ctx, key); retry != 0 {
+				t.Errorf("after Forget, the 2nd attempt: got a wait of %v, want a fresh count", retry)
+			}
+		})
+	}
+}
+
+// With Redis down the per-address limits still hold, in this process.
+func TestRateLimitWithRedisDown(t *testing.T) {
+	e := newEnv(t, func(c *api.Config) {
+		l, err := api.NewRedisLimiter(closedRedis(t), map[string]api.Limit{"auth": {PerMinute: 1, Burst: 2}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Limiter = l
+	})
+	var last int
+	var hdr http.Header
+	for i := range 3 {
+		last, hdr, _ = e.req("POST", "/api/auth/login", "", fmt.Sprintf(`{"email":"x%d@example.com","password":"whatever it is"}`, i))
+	}
+	if last != 429 || hdr.Get("Retry-After") == "" {
+		t.Fatalf("third request in a burst of 2 with Redis down: got %d, want 429 with Retry-After", last)
 	}
 }

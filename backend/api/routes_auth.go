@@ -2,9 +2,12 @@ package api
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -60,6 +63,17 @@ func (s *Server) login(ctx context.Context, in *credentials) (*tokenOut, error) 
 	// One answer for a wrong email and a wrong password, so the route does
 	// not tell who has an account.
 	bad := studio.Errorf("bad_credentials", "email or password is wrong")
+	// Throttled per account before any hashing, whatever the address, and
+	// the same for an unknown email as for a known one.
+	account := accountKey(in.Body.Email)
+	retry, err := s.attempts.Attempt(ctx, account)
+	if err != nil {
+		return nil, retryLater(studio.Wrap(err, studio.EUnavailable, "sign-in is unavailable; retry shortly"), time.Second)
+	}
+	if retry > 0 {
+		return nil, retryLater(studio.Errorf(studio.ERateLimited,
+			"too many failed sign-ins to this account; wait %d s before trying again", retrySeconds(retry)), retry)
+	}
 	u, err := s.cfg.Store.UserByEmail(ctx, in.Body.Email)
 	if studio.ErrorCode(err) == studio.ENotFound {
 		// The same cost as a real check, under the same memory budget.
@@ -77,6 +91,9 @@ func (s *Server) login(ctx context.Context, in *credentials) (*tokenOut, error) 
 	}
 	if !ok {
 		return nil, bad
+	}
+	if err := s.attempts.Succeeded(ctx, account); err != nil {
+		logger(ctx).Warn("reset sign-in attempts", "err", err)
 	}
 	return s.issueToken(ctx, u.ID)
 }
@@ -101,6 +118,13 @@ type authHeader struct {
 func (s *Server) logout(ctx context.Context, in *authHeader) (*struct{}, error) {
 	tok := strings.TrimPrefix(in.Authorization, "Bearer ")
 	return nil, s.cfg.Store.RevokeToken(ctx, auth.HashToken(tok))
+}
+
+// accountKey names an account in the attempt limiter without putting the
+// address itself in Redis or in memory dumps.
+func accountKey(email string) string {
+	h := sha256.Sum256([]byte(strings.ToLower(email)))
+	return hex.EncodeToString(h[:16])
 }
 
 // hashErr turns a hasher at capacity into 503 with Retry-After, so a client
