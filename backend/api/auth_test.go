@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -276,5 +277,63 @@ func TestRateLimitWithRedisDown(t *testing.T) {
 	}
 	if last != 429 || hdr.Get("Retry-After") == "" {
 		t.Fatalf("third request in a burst of 2 with Redis down: got %d, want 429 with Retry-After", last)
+	}
+}
+
+func credentialsJSON(email, password string) string {
+	b, _ := json.Marshal(map[string]string{"email": email, "password": password})
+	return string(b)
+}
+
+// Register refuses weak passwords and disguised emails over real HTTP; the
+// same address typed differently signs in to the same account.
+func TestRegisterPasswordAndEmailRules(t *testing.T) {
+	e := newEnv(t, func(c *api.Config) { c.Limiter = api.NewMemoryLimiter(nil) }) // many requests from one address
+	e.register("user@example.com")
+	tests := []struct {
+		name, email, password string
+		status                int
+		code                  string
+	}{
+		{"ten spaces", "a@example.com", strings.Repeat(" ", 10), 400, "weak_password"},
+		{"ten NULs", "a@example.com", strings.Repeat("\x00", 10), 400, "weak_password"},
+		{"the email itself", "jane@example.com", "jane@example.com", 400, "weak_password"},
+		{"a common password", "a@example.com", "iloveyou", 400, "weak_password"},
+		{"seven characters", "a@example.com", "x7#kQ!2", 400, "weak_password"},
+		{"zero-width space after a taken email", "user@example.com\u200b", "a long passphrase", 400, "invalid_email"},
+		{"BOM before", "\ufeffuser@example.com", "a long passphrase", 400, "invalid_email"},
+		{"bidi override", "user@exam\u202eple.com", "a long passphrase", 400, "invalid_email"},
+		{"full-width form of a taken email", "ｕｓｅｒ@ｅｘａｍｐｌｅ.ｃｏｍ", "a long passphrase", 409, "email_taken"},
+		{"a 64-character passphrase", "long@example.com", strings.Repeat("Tr0ub4dor&3 ", 5) + "abcd", 201, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, body := e.req("POST", "/api/auth/register", "", credentialsJSON(tt.email, tt.password))
+			if code != tt.status || (tt.code != "" && errorCode(t, body) != tt.code) {
+				t.Errorf("got %d %s, want %d %s", code, body, tt.status, tt.code)
+			}
+		})
+	}
+	// Login normalises the same way: case, spaces and full-width forms find
+	// the account; a zero-width space is refused, not a different account.
+	for _, email := range []string{" USER@example.com ", "ｕｓｅｒ@ｅｘａｍｐｌｅ.ｃｏｍ"} {
+		if code, _, body := e.req("POST", "/api/auth/login", "", credentialsJSON(email, "a long passphrase")); code != 200 {
+			t.Errorf("login as %q: got %d %s, want 200", email, code, body)
+		}
+	}
+	code, _, body := e.req("POST", "/api/auth/login", "", credentialsJSON("user@example.com\u200b", "a long passphrase"))
+	if code != 400 || errorCode(t, body) != "invalid_email" {
+		t.Errorf("login with a zero-width space: got %d %s, want 400 invalid_email", code, body)
+	}
+}
+
+// A password registered in one Unicode form signs in when typed in another.
+func TestLoginNormalisesPassword(t *testing.T) {
+	e := newEnv(t, nil)
+	if code, _, body := e.req("POST", "/api/auth/register", "", credentialsJSON("c@example.com", "caf\u00e9 au lait 2026")); code != 201 {
+		t.Fatalf("register: %d %s", code, body)
+	}
+	if code, _, body := e.req("POST", "/api/auth/login", "", credentialsJSON("c@example.com", "cafe\u0301 au lait ２０２６")); code != 200 {
+		t.Errorf("login with decomposed é and full-width digits: got %d %s, want 200", code, body)
 	}
 }

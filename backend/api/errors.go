@@ -33,6 +33,7 @@ var statusOf = map[string]int{
 	"email_taken":          http.StatusConflict,
 	"bad_credentials":      http.StatusUnauthorized,
 	"weak_password":        http.StatusBadRequest,
+	"invalid_email":        http.StatusBadRequest,
 	"consent_required":     http.StatusForbidden,
 	"consent_outdated":     http.StatusForbidden,
 	"consent_mismatch":     http.StatusBadRequest,

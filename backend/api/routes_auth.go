@@ -18,7 +18,7 @@ import (
 type credentials struct {
 	Body struct {
 		Email    string `json:"email" format:"email" maxLength:"254" doc:"the account's email"`
-		Password string `json:"password" minLength:"1" maxLength:"256"`
+		Password string `json:"password" minLength:"1" maxLength:"256" doc:"8 to 256 characters; not a common password"`
 	}
 }
 
@@ -45,14 +45,18 @@ func (s *Server) registerAuth() {
 }
 
 func (s *Server) registerUser(ctx context.Context, in *credentials) (*tokenOut, error) {
-	if len(in.Body.Password) < 10 {
-		return nil, studio.Errorf("weak_password", "choose a password of at least 10 characters")
+	email, err := auth.NormalizeEmail(in.Body.Email)
+	if err != nil {
+		return nil, err
 	}
-	hash, err := s.hasher.Hash(ctx, in.Body.Password)
+	if err := auth.CheckPasswordPolicy(in.Body.Password, email); err != nil {
+		return nil, err
+	}
+	hash, err := s.hasher.Hash(ctx, auth.NormalizePassword(in.Body.Password))
 	if err != nil {
 		return nil, s.hashErr(err)
 	}
-	u, err := s.cfg.Store.CreateUser(ctx, in.Body.Email, hash)
+	u, err := s.cfg.Store.CreateUser(ctx, email, hash)
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +69,11 @@ func (s *Server) login(ctx context.Context, in *credentials) (*tokenOut, error) 
 	bad := studio.Errorf("bad_credentials", "email or password is wrong")
 	// Throttled per account before any hashing, whatever the address, and
 	// the same for an unknown email as for a known one.
-	account := accountKey(in.Body.Email)
+	email, err := auth.NormalizeEmail(in.Body.Email)
+	if err != nil {
+		return nil, err
+	}
+	account := accountKey(email)
 	retry, err := s.attempts.Attempt(ctx, account)
 	if err != nil {
 		return nil, retryLater(studio.Wrap(err, studio.EUnavailable, "sign-in is unavailable; retry shortly"), time.Second)
@@ -74,10 +82,11 @@ func (s *Server) login(ctx context.Context, in *credentials) (*tokenOut, error) 
 		return nil, retryLater(studio.Errorf(studio.ERateLimited,
 			"too many failed sign-ins to this account; wait %d s before trying again", retrySeconds(retry)), retry)
 	}
-	u, err := s.cfg.Store.UserByEmail(ctx, in.Body.Email)
+	password := auth.NormalizePassword(in.Body.Password)
+	u, err := s.cfg.Store.UserByEmail(ctx, email)
 	if studio.ErrorCode(err) == studio.ENotFound {
 		// The same cost as a real check, under the same memory budget.
-		if _, err := s.hasher.Check(ctx, in.Body.Password, s.dummy); err != nil {
+		if _, err := s.hasher.Check(ctx, password, s.dummy); err != nil {
 			return nil, s.hashErr(err)
 		}
 		return nil, bad
@@ -85,7 +94,11 @@ func (s *Server) login(ctx context.Context, in *credentials) (*tokenOut, error) 
 	if err != nil {
 		return nil, err
 	}
-	ok, err := s.hasher.Check(ctx, in.Body.Password, u.PasswordHash)
+	ok, err := s.hasher.Check(ctx, password, u.PasswordHash)
+	if !ok && err == nil && password != in.Body.Password {
+		// Hashes made before passwords were normalised hold the raw form.
+		ok, err = s.hasher.Check(ctx, in.Body.Password, u.PasswordHash)
+	}
 	if err != nil {
 		return nil, s.hashErr(err)
 	}
@@ -123,7 +136,7 @@ func (s *Server) logout(ctx context.Context, in *authHeader) (*struct{}, error) 
 // accountKey names an account in the attempt limiter without putting the
 // address itself in Redis or in memory dumps.
 func accountKey(email string) string {
-	h := sha256.Sum256([]byte(strings.ToLower(email)))
+	h := sha256.Sum256([]byte(email)) // already normalised
 	return hex.EncodeToString(h[:16])
 }
 
