@@ -337,3 +337,95 @@ func TestLoginNormalisesPassword(t *testing.T) {
 		t.Errorf("login with decomposed é and full-width digits: got %d %s, want 200", code, body)
 	}
 }
+
+// proxy forwards a local port to Redis and can be cut and restored, so a
+// test sees Redis go away and come back at the same address.
+type proxy struct {
+	t     *testing.T
+	addr  string
+	mu    sync.Mutex
+	l     net.Listener
+	conns []net.Conn
+}
+
+func (p *proxy) up() {
+	l, err := net.Listen("tcp", p.addr)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	p.mu.Lock()
+	p.l, p.addr = l, l.Addr().String()
+	p.mu.Unlock()
+	target := strings.TrimPrefix(strings.TrimSuffix(redisURL(), "/0"), "redis://")
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			r, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, r)
+			p.mu.Unlock()
+			go func() { io.Copy(r, c); r.Close() }()
+			go func() { io.Copy(c, r); c.Close() }()
+		}
+	}()
+}
+
+func (p *proxy) down() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.l.Close()
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
+
+// While Redis is down the limits hold in this process; once it answers
+// again, the limits are shared through it again.
+func TestRedisLimiterRecovers(t *testing.T) {
+	p := &proxy{t: t, addr: "127.0.0.1:0"}
+	p.up()
+	t.Cleanup(p.down)
+	limits := map[string]api.Limit{"jobs": {PerMinute: 1, Burst: 2}}
+	now := time.Now()
+	clock := func() time.Time { return now }
+	viaProxy, err := api.NewRedisLimiterAt("redis://"+p.addr+"/0", limits, api.DefaultBackoff, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	direct, _ := api.NewRedisLimiterAt(redisURL(), limits, api.DefaultBackoff, clock)
+	ctx := context.Background()
+	allowed := func(l api.Limiter, who string, n int) int {
+		k := 0
+		for range n {
+			ok, _, err := l.Allow(ctx, "jobs", who)
+			if err != nil {
+				t.Fatalf("limiter error: %v", err)
+			}
+			if ok {
+				k++
+			}
+		}
+		return k
+	}
+	who := fmt.Sprintf("recover-%d", time.Now().UnixNano())
+	if got := allowed(direct, who+"a", 2) + allowed(viaProxy, who+"a", 1); got != 2 {
+		t.Fatalf("Redis up: two replicas allowed %d, want the shared burst of 2", got)
+	}
+	p.down()
+	if got := allowed(viaProxy, who+"b", 3); got != 2 {
+		t.Fatalf("Redis down: allowed %d of 3, want the burst of 2 kept in memory", got)
+	}
+	p.up()
+	now = now.Add(2 * time.Second) // past the next probe
+	if got := allowed(direct, who+"c", 2) + allowed(viaProxy, who+"c", 1); got != 2 {
+		t.Errorf("Redis back: two replicas allowed %d, want the shared burst of 2 again", got)
+	}
+}
