@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/promptforge/lorastudio/backend/api"
+	"github.com/promptforge/lorastudio/backend/auth"
 	"github.com/promptforge/lorastudio/backend/blob"
 )
 
@@ -73,6 +74,13 @@ func backendConfig(c *cli, listenURL string) (api.Config, error) {
 		if cfg.RetentionDays, err = strconv.Atoi(v); err != nil || cfg.RetentionDays < 1 || cfg.RetentionDays > 3650 {
 			return cfg, fmt.Errorf("LORASTUDIO_RETENTION_DAYS %q: want 1 to 3650", v)
 		}
+	}
+	if v := c.getenv("LORASTUDIO_HASH_MEMORY_MB"); v != "" {
+		mb, err := strconv.Atoi(v)
+		if err != nil || mb < 64 || mb > 1<<20 {
+			return cfg, fmt.Errorf("LORASTUDIO_HASH_MEMORY_MB %q: want MiB of password hashing memory, at least 64 (one hash)", v)
+		}
+		cfg.Hasher = auth.NewHasher(auth.HasherConfig{MemoryBudget: int64(mb) << 20})
 	}
 	if u := c.getenv("REDIS_URL"); u != "" {
 		if cfg.Limiter, err = api.NewRedisLimiter(u, api.DefaultLimits); err != nil {
