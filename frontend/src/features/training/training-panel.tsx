@@ -145,7 +145,7 @@ export function TrainingPanel({
               </div>
             )}
             {status && (
-              <CheckpointSamples api={api} jobID={job.job_id} status={status.status} onPromoted={() => void loadVersions()} />
+              <CheckpointSamples key={job.job_id} api={api} jobID={job.job_id} status={status.status} onPromoted={() => void loadVersions()} />
             )}
             {log && (
               <details open className="rounded-md border p-2" data-testid="job-log">
