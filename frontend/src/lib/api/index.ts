@@ -207,6 +207,57 @@ export const jobSchema = z.object({
 });
 export type Job = z.infer<typeof jobSchema>;
 
+/** A version's LoRA file on this computer, checked against the server's sha256. */
+export const localLoRASchema = z.object({
+  version_id: z.string(),
+  filename: z.string(),
+  path: z.string(),
+  size: z.number(),
+  sha256: z.string(),
+  downloaded_at: z.string(),
+});
+export type LocalLoRA = z.infer<typeof localLoRASchema>;
+
+/** One step of a download, from the "download:progress" event. */
+export const downloadProgressSchema = z.object({
+  version_id: z.string(),
+  done: z.number(),
+  total: z.number(),
+  message: z.string().optional(),
+});
+export type DownloadProgress = z.infer<typeof downloadProgressSchema>;
+
+export const installFolderSchema = z.object({ app: z.string(), path: z.string(), note: z.string().optional() });
+export type InstallFolder = z.infer<typeof installFolderSchema>;
+
+export const installedSchema = z.object({
+  path: z.string(),
+  already: z.boolean(),
+  app: z.string(),
+  note: z.string().optional(),
+  lora_name: z.string(),
+  workflow_file: z.string().optional(),
+});
+export type Installed = z.infer<typeof installedSchema>;
+
+export const sampleSchema = z.object({
+  index: z.number(),
+  prompt: z.string(),
+  url: z.string(),
+  sha256: z.string(),
+  size: z.number(),
+  expires_at: z.string(),
+});
+export const checkpointSchema = z.object({
+  step: z.number(),
+  sha256: z.string(),
+  size: z.number(),
+  final: z.boolean(),
+  samples: z.array(sampleSchema).nullish(),
+  version_id: z.string().optional(),
+});
+export type Checkpoint = z.infer<typeof checkpointSchema>;
+
 export const versionSchema = z.object({
   id: z.string(),
   number: z.number(),
@@ -216,6 +267,7 @@ export const versionSchema = z.object({
   created_at: z.string(),
   active: z.boolean(),
   weight: z.number().optional(),
+  download: localLoRASchema.optional(),
 });
 export type Version = z.infer<typeof versionSchema>;
 
@@ -318,6 +370,17 @@ export const api = {
   sendQueued: () =>
     call(z.object({ sent: z.number(), failed: z.number(), waiting: z.number() }), () => App.SendQueued()),
   versions: () => call(z.object({ versions: z.array(versionSchema), offline: z.boolean() }), () => App.Versions()),
+  downloadVersion: (versionID: string) => call(localLoRASchema, () => App.DownloadVersion(versionID)),
+  cancelDownload: (versionID: string) => call(z.undefined().or(z.null()), () => App.CancelDownload(versionID)),
+  installFolders: () => call(z.array(installFolderSchema), () => App.InstallFolders()),
+  /** chooseInstallFolder opens the native folder dialog; null means the user canceled. */
+  chooseInstallFolder: () => call(installFolderSchema.nullable(), () => App.ChooseInstallFolder()),
+  addInstallFolder: (path: string) => call(installFolderSchema, () => App.AddInstallFolder(path)),
+  installVersion: (req: { version_id: string; folder: string; replace: boolean }) =>
+    call(installedSchema, () => App.InstallVersion(req)),
+  checkpoints: (jobID: string) => call(z.array(checkpointSchema), () => App.Checkpoints(jobID)),
+  promoteCheckpoint: (jobID: string, step: number) =>
+    call(z.object({ id: z.string(), number: z.number(), status: z.string() }).passthrough(), () => App.PromoteCheckpoint(jobID, step)),
   lastJob: () => call(jobCreatedSchema, () => App.LastJob()),
   activate: (versionID: string, weight: number, targetPlatform: string) =>
     call(z.object({ identity: identitySchema.nullish(), queued: z.boolean() }), () =>
