@@ -113,7 +113,7 @@ func (st *storage) seedTraining(t *testing.T, token string) trained {
 	d, _, err := st.store.NewDataset(ctx, uid, "alice", []pgstore.Upload{{Name: "a.jpg", Size: 1, ContentType: "image/jpeg", SHA256: hexSum([]byte("a"))}},
 		func(id string, u pgstore.Upload) string {
 			return pgstore.KeyPrefix(uid) + "datasets/" + id + "/" + u.SHA256 + ".jpg"
-		})
+		}, pgstore.Quota{})
 	if err != nil {
 		t.Fatal(err)
 	}
