@@ -73,7 +73,8 @@ type Server struct {
 	dummyOnce sync.Once
 	dummy     string
 
-	webhookReads chan struct{} // a slot per webhook body being read
+	webhookReads   chan struct{} // a slot per webhook body being read
+	replicateReads chan struct{} // the same for Replicate's larger ones
 }
 
 // New returns a Server with every route registered.
@@ -98,12 +99,14 @@ func New(cfg Config) *Server {
 	setDefault(&cfg.Training.IdempotencyLock, time.Minute)
 	setDefault(&cfg.Training.WebhookReadTimeout, DefaultWebhookReadTimeout)
 	setDefault(&cfg.Training.WebhookReads, DefaultWebhookReads)
+	setDefault(&cfg.Training.ReplicateWebhookReads, DefaultReplicateWebhookReads)
 	if cfg.Limiter == nil {
 		cfg.Limiter = NewMemoryLimiter(DefaultLimits)
 	}
 
 	s := &Server{cfg: cfg, mux: http.NewServeMux(), metrics: newMetrics(),
-		webhookReads: make(chan struct{}, cfg.Training.WebhookReads)}
+		webhookReads:   make(chan struct{}, cfg.Training.WebhookReads),
+		replicateReads: make(chan struct{}, cfg.Training.ReplicateWebhookReads)}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	if cfg.BlobHandler != nil {
