@@ -24,10 +24,11 @@ const maxWebhookBody = 1 << 20
 // more are answered 503 with Retry-After, which senders retry (and the
 // reconciliation polls a job whose webhooks never got through).
 //
-// A body is held whole (the signature covers its raw bytes) together with
-// at most one decoded copy of it while it is verified and parsed; after
-// that only the parsed event is kept. So the webhooks' memory is at most
-// 2 × (64 × 1 MiB + 4 × 16 MiB) = 256 MiB.
+// A body is held whole (the signature covers its raw bytes) while it is
+// verified and parsed, and parsing allocates about twice its size more (the
+// unquoted log and its string: BenchmarkReadReplicateLongLog measures 2.0×);
+// after that only the parsed event is kept. So the webhooks' memory is at
+// most about 3 × (64 × 1 MiB + 4 × 16 MiB) = 384 MiB.
 const (
 	DefaultWebhookReadTimeout    = 10 * time.Second
 	DefaultWebhookReads          = 64

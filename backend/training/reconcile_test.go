@@ -177,3 +177,22 @@ func TestReconcileReplicate(t *testing.T) {
 		t.Errorf("after the late webhook: %+v, want %+v", got, before["tr_done"])
 	}
 }
+
+// BenchmarkReadReplicateLongLog measures what reading a 16 MiB completed
+// webhook allocates (B/op over the body's size: the copies the webhook
+// route's memory bound counts).
+func BenchmarkReadReplicateLongLog(b *testing.B) {
+	f := newFixture(b)
+	secret, _ := stdwebhook.ParseSecret(stdwebhook.NewSecret())
+	in := &training.Ingester{Store: f.store, Blobs: f.blobs, Verifier: stdwebhook.Verifier{Secrets: [][]byte{secret}}}
+	body := []byte(`{"id":"tr_1","status":"succeeded","logs":"` + strings.ReplaceAll(longLog(training.MaxReplicateTraining-200), "\n", `\n`) + `","output":{"weights":"https://x/w.tar"}}`)
+	h := signed(secret, "msg_1", time.Now(), string(body))
+	q := url.Values{"provider": {"replicate"}}
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := in.Read(context.Background(), h, q, body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
