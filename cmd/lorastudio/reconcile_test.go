@@ -50,7 +50,9 @@ func TestServeReconcilesReplicate(t *testing.T) {
 		t.Fatal(err)
 	}
 	d, _, err := store.NewDataset(ctx, u.ID, "me", []pgstore.Upload{{Name: "a.jpg", Size: 1, ContentType: "image/jpeg", SHA256: "0000000000000000000000000000000000000000000000000000000000000000"}},
-		func(id string, up pgstore.Upload) string { return pgstore.KeyPrefix(u.ID) + "datasets/" + id + "/a.jpg" }, pgstore.Quota{})
+		func(id string, up pgstore.Upload) string {
+			return pgstore.KeyPrefix(u.ID) + "datasets/" + id + "/a.jpg"
+		}, pgstore.Quota{})
 	if err != nil {
 		t.Fatal(err)
 	}
