@@ -318,6 +318,10 @@ func (a *App) InstallVersion(req InstallRequest) (Installed, error) {
 	if err != nil {
 		return Installed{}, a.fail("install", err)
 	}
+	// Recorded so that withdrawing consent deletes this copy too.
+	if err := a.store.SaveInstall(a.ctx, localstore.InstallRow{Path: res.Path, Account: acct, VersionID: req.VersionID, SHA256: d.SHA256}); err != nil {
+		return Installed{}, a.fail("install", err)
+	}
 	out := Installed{Path: res.Path, Already: res.Already, App: f.App, Note: f.Note, LoRAName: strings.TrimSuffix(d.Filename, ".safetensors")}
 	if f.App == "ComfyUI" {
 		out.WorkflowFile = a.workflowFile(req.VersionID, out.LoRAName)
@@ -395,4 +399,33 @@ func (a *App) PromoteCheckpoint(jobID string, step int) (client.Version, error) 
 		a.log.Warn("versions not refreshed after a promotion", "err", err)
 	}
 	return v, nil
+}
+
+// eraseLoRAs deletes every downloaded LoRA and every copy this app
+// installed that is still the file it copied (a file the user has since
+// replaced is theirs), then forgets them. Returns how many files went.
+func (a *App) eraseLoRAs() (int, error) {
+	downloads, installs, err := a.store.LoRAFiles(a.ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, in := range installs {
+		if ok, err := download.Verify(in.Path, -1, in.SHA256); err == nil && ok {
+			if err := os.Remove(in.Path); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return n, fmt.Errorf("erase %s: %w", in.Path, err)
+			}
+			n++
+		}
+	}
+	for _, d := range downloads {
+		if _, err := os.Stat(d.Path); err == nil {
+			n++
+		}
+	}
+	// The whole folder: downloads and any .part left by a stopped one.
+	if err := os.RemoveAll(a.lorasDir()); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return n, fmt.Errorf("erase downloads: %w", err)
+	}
+	return n, a.store.ForgetLoRAFiles(a.ctx)
 }

@@ -343,3 +343,60 @@ func TestCheckpointsAndCorruptDownload(t *testing.T) {
 		t.Error("a corrupt download is marked as downloaded")
 	}
 }
+
+// Withdrawing consent erases the trained files on this computer too: the
+// download, a stopped download's .part, and the copies installed into a
+// generator's folder, but not a file the user has since put in the place
+// of one of those copies.
+func TestWithdrawalErasesLoRAs(t *testing.T) {
+	be, st := newStorageBackend(t)
+	srv := be.SignUp(t, "alice@example.com")
+	job := st.seedTraining(t, srv.Token())
+	home := t.TempDir()
+	comfy := filepath.Join(home, "ComfyUI", "models", "loras")
+	os.MkdirAll(comfy, 0o755)
+	other := t.TempDir()
+	dir := t.TempDir()
+	a, _ := newAppWith(t, dir, func(c *app.Config) { c.Home = home })
+	if _, err := a.SignIn(app.SignInRequest{ServerURL: be.URL, Email: "alice@example.com", Password: "a long passphrase"}); err != nil {
+		t.Fatal(err)
+	}
+	a.GiveConsent(true)
+	got, err := a.DownloadVersion(job.versionID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inComfy, err := a.InstallVersion(app.InstallRequest{VersionID: job.versionID, Folder: comfy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.AddInstallFolder(other); err != nil {
+		t.Fatal(err)
+	}
+	inOther, err := a.InstallVersion(app.InstallRequest{VersionID: job.versionID, Folder: other})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(inOther.Path, []byte("the user's own file, put there since"), 0o644)
+	part := download.PartPath(filepath.Join(dir, "loras", "another.safetensors"))
+	os.WriteFile(part, []byte("half a download"), 0o600)
+
+	e, err := a.WithdrawConsent()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.LoRAs != 2 {
+		t.Errorf("erased %d trained files, want 2 (the download and the ComfyUI copy)", e.LoRAs)
+	}
+	for _, p := range []string{got.Path, inComfy.Path, part} {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("%s is still there after the withdrawal: %v", p, err)
+		}
+	}
+	if b, _ := os.ReadFile(inOther.Path); string(b) != "the user's own file, put there since" {
+		t.Errorf("the user's own file was touched: %q", b)
+	}
+	if vs, err := a.Versions(); err == nil && len(vs.Versions) > 0 && vs.Versions[0].Download != nil {
+		t.Errorf("a version is still marked downloaded: %+v", vs.Versions[0])
+	}
+}

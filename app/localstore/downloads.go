@@ -80,3 +80,73 @@ func scanDownload(r interface{ Scan(...any) error }) (DownloadRow, error) {
 	d.DownloadedAt, _ = time.Parse(time.RFC3339Nano, at)
 	return d, nil
 }
+
+// InstallRow is a copy of a downloaded LoRA this app put in a generator's
+// folder.
+type InstallRow struct {
+	Path      string
+	Account   string
+	VersionID string
+	SHA256    string // hex, of the bytes copied
+}
+
+// SaveInstall records a copy made at r.Path (replacing an older record of
+// that path).
+func (s *Store) SaveInstall(ctx context.Context, r InstallRow) error {
+	_, err := s.db.ExecContext(ctx,
+		`INSERT INTO lora_installs (path, account, version_id, sha256, installed_at) VALUES (?, ?, ?, ?, ?)
+		 ON CONFLICT (path) DO UPDATE SET account = excluded.account, version_id = excluded.version_id,
+		   sha256 = excluded.sha256, installed_at = excluded.installed_at`,
+		r.Path, r.Account, r.VersionID, r.SHA256, s.Now().UTC().Format(time.RFC3339Nano))
+	if err != nil {
+		return fmt.Errorf("localstore: save install: %w", err)
+	}
+	return nil
+}
+
+// LoRAFiles lists every downloaded and installed LoRA of every account:
+// what a consent withdrawal erases from this computer.
+func (s *Store) LoRAFiles(ctx context.Context) (downloads []DownloadRow, installs []InstallRow, err error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT account, version_id, filename, path, size, sha256, downloaded_at FROM lora_downloads`)
+	if err != nil {
+		return nil, nil, fmt.Errorf("localstore: lora files: %w", err)
+	}
+	for rows.Next() {
+		d, err := scanDownload(rows)
+		if err != nil {
+			rows.Close()
+			return nil, nil, err
+		}
+		downloads = append(downloads, d)
+	}
+	rows.Close()
+	irows, err := s.db.QueryContext(ctx, `SELECT path, account, version_id, sha256 FROM lora_installs`)
+	if err != nil {
+		return nil, nil, fmt.Errorf("localstore: lora files: %w", err)
+	}
+	defer irows.Close()
+	for irows.Next() {
+		var r InstallRow
+		if err := irows.Scan(&r.Path, &r.Account, &r.VersionID, &r.SHA256); err != nil {
+			return nil, nil, err
+		}
+		installs = append(installs, r)
+	}
+	return downloads, installs, irows.Err()
+}
+
+// ForgetLoRAFiles drops every download and install record.
+func (s *Store) ForgetLoRAFiles(ctx context.Context) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("localstore: forget lora files: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM lora_downloads`); err != nil {
+		return fmt.Errorf("localstore: forget lora files: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM lora_installs`); err != nil {
+		return fmt.Errorf("localstore: forget lora files: %w", err)
+	}
+	return tx.Commit()
+}

@@ -246,6 +246,7 @@ export namespace app {
 	}
 	export class Erased {
 	    photos: number;
+	    loras: number;
 	    server?: string;
 	
 	    static createFrom(source: any = {}) {
@@ -255,6 +256,7 @@ export namespace app {
 	    constructor(source: any = {}) {
 	        if ('string' === typeof source) source = JSON.parse(source);
 	        this.photos = source["photos"];
+	        this.loras = source["loras"];
 	        this.server = source["server"];
 	    }
 	}

@@ -339,7 +339,8 @@ export const api = {
   consentText: () => call(consentTextSchema, () => App.ConsentText()),
   getConsent: () => call(consentStatusSchema, () => App.GetConsent()),
   giveConsent: (attestSelf: boolean) => call(consentStatusSchema, () => App.GiveConsent(attestSelf)),
-  withdrawConsent: () => call(z.object({ photos: z.number(), server: z.string().optional() }), () => App.WithdrawConsent()),
+  withdrawConsent: () =>
+    call(z.object({ photos: z.number(), loras: z.number().optional(), server: z.string().optional() }), () => App.WithdrawConsent()),
   dataset: () => call(datasetStateSchema, () => App.Dataset()),
   importFiles: (paths: string[]) => call(importResultSchema, () => App.ImportFiles(paths)),
   pickAndImport: () => call(importResultSchema, () => App.PickAndImport()),
