@@ -23,7 +23,9 @@ import (
 	"github.com/promptforge/lorastudio/backend/auth"
 	"github.com/promptforge/lorastudio/backend/blob"
 	"github.com/promptforge/lorastudio/backend/pgstore"
+	"github.com/promptforge/lorastudio/internal/safetensors"
 	"github.com/promptforge/lorastudio/internal/studio"
+	"github.com/promptforge/lorastudio/internal/worker"
 	"github.com/promptforge/lorastudio/sync/download"
 	"github.com/promptforge/lorastudio/sync/synctest"
 )
@@ -136,7 +138,12 @@ func (st *storage) seedTraining(t *testing.T, token string) trained {
 			Samples: []pgstore.CheckpointSample{{Index: 0, Prompt: "a photo of ohwx person", Key: prefix + "samples/000250-00.png", SHA256: hexSum(png), Size: int64(len(png))}}}}); err != nil {
 		t.Fatal(err)
 	}
-	lora := randomBytes(4<<20+123, 1)
+	// A genuine LoRA (4 MiB of zero weights) carrying the ModelSpec keys.
+	var lb bytes.Buffer
+	if err := safetensors.WriteLoRA(&lb, []string{"lora_unet_a", "lora_unet_b"}, 4, 65536, map[string]string{worker.KeyTriggerPhrase: "alicex person"}); err != nil {
+		t.Fatal(err)
+	}
+	lora := lb.Bytes()
 	st.put(t, prefix+"lora.safetensors", lora)
 	if _, _, err := st.store.ApplyJobEvent(ctx, pgstore.JobEvent{WebhookID: "w2", JobID: j.ID, Status: studio.JobSucceeded, Progress: 1,
 		ArtifactKey: prefix + "lora.safetensors", ArtifactSHA256: hexSum(lora), ArtifactSize: int64(len(lora))}); err != nil {
@@ -398,5 +405,35 @@ func TestWithdrawalErasesLoRAs(t *testing.T) {
 	}
 	if vs, err := a.Versions(); err == nil && len(vs.Versions) > 0 && vs.Versions[0].Download != nil {
 		t.Errorf("a version is still marked downloaded: %+v", vs.Versions[0])
+	}
+}
+
+// The compile screen is filled from the active version when its file is
+// here: its file name and the trigger phrase read from the file.
+func TestActiveLoRA(t *testing.T) {
+	be, st := newStorageBackend(t)
+	srv := be.SignUp(t, "alice@example.com")
+	job := st.seedTraining(t, srv.Token())
+	a, _ := newAppWith(t, t.TempDir(), func(*app.Config) {})
+	if _, err := a.SignIn(app.SignInRequest{ServerURL: be.URL, Email: "alice@example.com", Password: "a long passphrase"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Activate(job.versionID, 0.8, "flux-dev"); err != nil {
+		t.Fatal(err)
+	}
+	a.Versions() // the local copy learns which version is active
+	if got, err := a.ActiveLoRA(); err != nil || got != nil {
+		t.Fatalf("before the download: %+v, %v; want nothing to fill in", got, err)
+	}
+	if _, err := a.DownloadVersion(job.versionID); err != nil {
+		t.Fatal(err)
+	}
+	got, err := a.ActiveLoRA()
+	if err != nil || got == nil {
+		t.Fatalf("active LoRA: %+v, %v", got, err)
+	}
+	want := app.ActiveLoRA{VersionID: job.versionID, BaseModel: "flux-dev", Name: "alice-v1-flux-dev", Trigger: "alicex person", Weight: 0.8}
+	if *got != want {
+		t.Errorf("got %+v, want %+v", *got, want)
 	}
 }

@@ -56,6 +56,7 @@ export function fakeApi(overrides: Partial<Api> = {}): Api {
       { id: "veo-3.1", name: "Veo 3.1", supports_lora: false, status: "deprecated", status_note: "preview ids retired", checked: "2026-11-27" },
       { id: "grok-3", name: "Grok 3", supports_lora: false, status: "available", status_note: "", checked: "2026-11-27" },
     ]),
+    activeLoRA: vi.fn(async () => null),
     compile: vi.fn(async (req) => ({
       platform: req.platform,
       platform_name: req.platform,

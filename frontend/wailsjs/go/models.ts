@@ -22,6 +22,26 @@ export namespace app {
 	        this.expired = source["expired"];
 	    }
 	}
+	export class ActiveLoRA {
+	    version_id: string;
+	    base_model: string;
+	    name: string;
+	    trigger: string;
+	    weight: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new ActiveLoRA(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.version_id = source["version_id"];
+	        this.base_model = source["base_model"];
+	        this.name = source["name"];
+	        this.trigger = source["trigger"];
+	        this.weight = source["weight"];
+	    }
+	}
 	export class Activation {
 	    identity?: client.Identity;
 	    queued: boolean;

@@ -126,7 +126,17 @@ export const progressSchema = z.object({
 });
 export type Progress = z.infer<typeof progressSchema>;
 
-export const profileSchema = z.object({
+export /** The active version's LoRA when its file is on this computer: the compile screen fills in from it. */
+const activeLoRASchema = z.object({
+  version_id: z.string(),
+  base_model: z.string(),
+  name: z.string(),
+  trigger: z.string(),
+  weight: z.number(),
+});
+export type ActiveLoRA = z.infer<typeof activeLoRASchema>;
+
+const profileSchema = z.object({
   id: z.string(),
   name: z.string(),
   supports_lora: z.boolean(),
@@ -349,6 +359,7 @@ export const api = {
     call(reportSchema, () => App.ValidateDataset(opts)),
   profiles: () => call(z.array(profileSchema), () => App.Profiles()),
   compile: (req: CompileRequest) => call(compileResultSchema, () => App.Compile(req as never)),
+  activeLoRA: () => call(activeLoRASchema.nullable(), () => App.ActiveLoRA()),
   account: () => call(accountSchema, () => App.Account()),
   signIn: (req: { server_url: string; email: string; password: string; create: boolean }) =>
     call(accountSchema, () => App.SignIn(req)),

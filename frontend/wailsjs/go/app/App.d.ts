@@ -13,6 +13,8 @@ import {dataset} from '../models';
 
 export function Account():Promise<app.AccountStatus>;
 
+export function ActiveLoRA():Promise<app.ActiveLoRA>;
+
 export function Activate(arg1:string,arg2:number,arg3:string):Promise<app.Activation>;
 
 export function AddInstallFolder(arg1:string):Promise<install.Folder>;
