@@ -432,7 +432,14 @@ func TestTrainingEndToEnd(t *testing.T) {
 		Log       string `json:"log"`
 		Available bool   `json:"available"`
 	}
-	alice.do("GET", "/api/lora/jobs/"+createdC.JobID+"/logs", nil, 200, &tail)
+	// Progress can reach 25% from a checkpoint's counter line a moment
+	// before the trainer prints its 25% bar: read the log until it has it.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		alice.do("GET", "/api/lora/jobs/"+createdC.JobID+"/logs", nil, 200, &tail)
+		if strings.Contains(tail.Log, "lora: 25%| 1500/6000") || time.Now().After(deadline) {
+			break
+		}
+	}
 	if !tail.Available || !strings.Contains(tail.Log, "fake trainer: 24 photos") || !strings.Contains(tail.Log, "lora: 25%| 1500/6000") {
 		t.Errorf("training log while running: %+v", tail)
 	}
