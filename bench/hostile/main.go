@@ -423,9 +423,9 @@ func slowOne(ctx context.Context, c config, t slowTarget) (string, time.Duration
 			answered <- "closed without an answer"
 			return
 		}
-		var e struct{ Code string }
+		var e struct{ Error struct{ Code string } }
 		json.NewDecoder(io.LimitReader(resp.Body, 4096)).Decode(&e)
-		answered <- strings.TrimSpace(fmt.Sprint(resp.StatusCode, " ", e.Code))
+		answered <- strings.TrimSpace(fmt.Sprint(resp.StatusCode, " ", e.Error.Code))
 	}()
 	tick := time.NewTicker(c.byteEvery)
 	defer tick.Stop()
