@@ -68,7 +68,7 @@ func main() {
 	flag.IntVar(&c.pngs, "pngs", 16, "16-bit RGBA PNG bombs (7999x8000) in each user's dataset")
 	flag.IntVar(&c.webps, "webps", 4, "lossless WebP bombs (~8000x8000) in each user's dataset")
 	flag.IntVar(&c.validates, "validates", 2, "validations of its dataset each bomb user runs, one after the other")
-	flag.IntVar(&c.loginAddrs, "login-addrs", 40, "source addresses of the login flood, from 127.0.0.2 (at most 200)")
+	flag.IntVar(&c.loginAddrs, "login-addrs", 40, "source addresses of the login flood, from 127.0.0.2 (0: no flood; at most 200)")
 	flag.IntVar(&c.loginConc, "login-conc", 2, "login attempts each source address keeps in flight")
 	flag.DurationVar(&c.loginFor, "login-for", 20*time.Second, "how long the login flood lasts")
 	flag.IntVar(&c.slowBlobs, "slow-blobs", 100, "slow presigned /blob/ PUTs")
@@ -81,8 +81,8 @@ func main() {
 	if err != nil || u.Scheme != "http" || !net.ParseIP(u.Hostname()).IsLoopback() || c.pid <= 0 {
 		log.Fatal("want -url http://127.x.y.z:PORT (loopback only) and -pid of the server")
 	}
-	if c.loginAddrs < 1 || c.loginAddrs > 200 {
-		log.Fatal("-login-addrs: 1 to 200")
+	if c.loginAddrs < 0 || c.loginAddrs > 200 {
+		log.Fatal("-login-addrs: 0 (no flood) to 200")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.deadline)
 	defer cancel()
@@ -122,8 +122,8 @@ func main() {
 		fmt.Printf("| server | KILLED at %.0f s: RSS passed %.1f GiB |\n", m.killedAt.Seconds(), float64(c.killRSS)/(1<<30))
 	}
 	fmt.Printf("| peak RSS (max VmRSS sampled / VmHWM) | %s / %s |\n", mib(m.peakRSS), mib(m.hwm))
-	fmt.Printf("| /healthz p50 / p99 / max (%d polls, %d failed) | %s / %s / %s |\n",
-		len(m.health), m.healthFail, ms(pct(m.health, 0.5)), ms(pct(m.health, 0.99)), ms(pct(m.health, 1)))
+	fmt.Printf("| /healthz p50 / p99 / max (%d polls; failed: %s) | %s / %s / %s |\n",
+		len(m.health), counts(m.healthFail), ms(pct(m.health, 0.5)), ms(pct(m.health, 0.99)), ms(pct(m.health, 1)))
 	fmt.Printf("| bombs: all validations, first start to last end | %s |\n", secs(bombs.total))
 	fmt.Printf("| bombs: each validation (%d files) | %s |\n", c.pngs+c.webps, bombs.each())
 	fmt.Printf("| bombs: item codes | %s |\n", counts(bombs.codes))
@@ -457,7 +457,7 @@ type monitor struct {
 	stopped    chan struct{}
 	done       chan struct{}
 	health     []time.Duration
-	healthFail int
+	healthFail map[string]int // failed polls by status or error
 	peakRSS    int64
 	hwm        int64
 	killed     bool
@@ -465,7 +465,7 @@ type monitor struct {
 }
 
 func startMonitor(ctx context.Context, c config) *monitor {
-	m := &monitor{stopped: make(chan struct{}), done: make(chan struct{})}
+	m := &monitor{stopped: make(chan struct{}), done: make(chan struct{}), healthFail: map[string]int{}}
 	start := time.Now()
 	var wg sync.WaitGroup
 	wg.Add(2)
@@ -510,15 +510,20 @@ func startMonitor(ctx context.Context, c config) *monitor {
 				t0 := time.Now()
 				resp, err := client.Get(c.base + "/healthz")
 				d := time.Since(t0)
-				ok := err == nil && resp.StatusCode == 200
-				if err == nil {
+				fail := ""
+				if err != nil {
+					fail = shortErr(err)
+				} else {
 					io.Copy(io.Discard, resp.Body)
 					resp.Body.Close()
+					if resp.StatusCode != 200 {
+						fail = strconv.Itoa(resp.StatusCode)
+					}
 				}
 				mu.Lock()
 				m.health = append(m.health, d) // a failed poll's latency counts too
-				if !ok {
-					m.healthFail++
+				if fail != "" {
+					m.healthFail[fail]++
 				}
 				mu.Unlock()
 			}()
