@@ -135,7 +135,7 @@ func main() {
 
 // --- the users and their uploads --------------------------------------------
 
-const password = "correct horse battery"
+const password = "Tq7-brisket-lantern-1932" // passes the NIST policy of the auth fix
 
 func mustUser(base, email string, consent bool) string {
 	var tok struct{ Token string }
