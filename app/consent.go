@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/promptforge/lorastudio/app/localstore"
@@ -16,9 +17,45 @@ import (
 	"github.com/promptforge/lorastudio/sync/outbox"
 )
 
-// ConsentText is the text the user reads before the first photo, the same
-// bytes whose hash the backend records.
-func (a *App) ConsentText() consent.Text { return consent.Current }
+// ConsentTerms is the consent text with the terms of the server the
+// photos go to: who processes them there and for how many days from the
+// consent they are kept. Signed out nothing leaves this computer and both
+// are empty; the server's own are shown once signed in.
+type ConsentTerms struct {
+	Version       string   `json:"version"`
+	Text          string   `json:"text"`
+	SHA256        string   `json:"sha256"` // of Text: the bytes whose hash the backend records
+	Purpose       string   `json:"purpose"`
+	Processors    []string `json:"processors,omitempty"`
+	RetentionDays int      `json:"retention_days,omitempty"`
+}
+
+// ConsentText is what the user reads before the first photo.
+func (a *App) ConsentText() ConsentTerms {
+	cur := consent.Current
+	t := ConsentTerms{Version: cur.Version, Text: cur.Text, SHA256: cur.SHA256, Purpose: cur.Purpose}
+	if srv, ok := a.serverTerms(); ok {
+		t.Processors, t.RetentionDays = srv.Processors, srv.RetentionDays
+	}
+	return t
+}
+
+// serverTerms asks the signed-in server for the processors and retention
+// period it records with a consent to the text in force; false when signed
+// out, offline, or the server is on another text.
+func (a *App) serverTerms() (client.ConsentText, bool) {
+	c, err := a.signedIn()
+	if err != nil {
+		return client.ConsentText{}, false
+	}
+	ctx, cancel := a.readCtx()
+	defer cancel()
+	t, err := c.ConsentText(ctx)
+	if err != nil || t.Version != consent.Current.Version || t.SHA256 != consent.Current.SHA256 {
+		return client.ConsentText{}, false
+	}
+	return t, true
+}
 
 // EventConsentServer tells the UI that the server recorded, or refused,
 // the consent queued for it; GetConsent says which.
@@ -36,6 +73,10 @@ type ConsentStatus struct {
 	// ServerError is the server's refusal of the queued consent, if any.
 	ServerError string `json:"server_error,omitempty"`
 	Retention   int    `json:"retention_days,omitempty"`
+	// Notice says why consent must be given again (Outdated): the server
+	// erased everything when the retention period ran out, or who
+	// processes the photos there changed.
+	Notice string `json:"notice,omitempty"`
 }
 
 // GetConsent returns the consent on record, if any.
@@ -49,15 +90,49 @@ func (a *App) GetConsent() (ConsentStatus, error) {
 	}
 	st := ConsentStatus{Given: true, Version: c.TextVersion, GivenAt: &c.CreatedAt, Outdated: c.TextVersion != consent.Current.Version,
 		Synced: c.ServerID != "", Retention: c.RetentionDays}
-	if st.Synced {
+	cl, err := a.signedIn()
+	if err != nil {
 		return st, nil
 	}
-	if cl, err := a.signedIn(); err == nil {
+	if !st.Synced {
 		if box, err := a.outboxFor(cl); err == nil {
 			st.Queued, st.ServerError = consentQueued(a.ctx, box, c.ID)
 		}
 	}
+	if !st.Queued {
+		a.serverConsent(cl, &st)
+	}
 	return st, nil
+}
+
+// serverConsent completes st with what the server says of the user's
+// consent there; offline, st stays as this computer knows it.
+func (a *App) serverConsent(cl *client.Client, st *ConsentStatus) {
+	ctx, cancel := a.readCtx()
+	defer cancel()
+	srv, err := cl.CurrentConsent(ctx)
+	switch {
+	case err == nil && srv.Outdated:
+		st.Outdated = true
+		st.Notice = "The consent text, or who processes your photos on the server, changed since you consented. Read it and consent again to keep uploading and training."
+	case err == nil:
+		st.Retention = srv.RetentionDays
+	case studio.ErrorCode(err) == "consent_expired":
+		st.Outdated = true
+		st.Notice = sentence(studio.ErrorMessage(err))
+	}
+}
+
+// sentence makes a server message ("your photos ...; give consent again")
+// a sentence for the window.
+func sentence(msg string) string {
+	parts := strings.Split(strings.TrimSuffix(msg, "."), "; ")
+	for i, p := range parts {
+		if p != "" {
+			parts[i] = strings.ToUpper(p[:1]) + p[1:]
+		}
+	}
+	return strings.Join(parts, ". ") + "."
 }
 
 // consentQueued says whether the consent id waits in the outbox, or why the
@@ -88,10 +163,16 @@ func (a *App) GiveConsent(attestSelf bool) (ConsentStatus, error) {
 		return ConsentStatus{}, a.fail("give consent", studio.Errorf("attestation_required", "confirm that every photo will show you; photos of anyone else are not allowed"))
 	}
 	cur := consent.Current
-	procs, _ := json.Marshal([]string{"storage: this computer; once you sign in, the LoRA Studio server's storage", "training: the GPU provider you choose when you start training"})
+	// The server's terms when signed in; signed out the photos stay here
+	// and the server records its own terms when the consent reaches it.
+	terms, days := []string{"storage: this computer only, until you sign in to a LoRA Studio server"}, 0
+	if srv, ok := a.serverTerms(); ok {
+		terms, days = srv.Processors, srv.RetentionDays
+	}
+	procs, _ := json.Marshal(terms)
 	if err := a.store.RecordConsent(a.ctx, localstore.Consent{
 		ID: localstore.NewID(), TextVersion: cur.Version, TextSHA256: cur.SHA256, Purpose: cur.Purpose,
-		Processors: string(procs), RetentionDays: 365,
+		Processors: string(procs), RetentionDays: days,
 	}); err != nil {
 		return ConsentStatus{}, a.fail("give consent", err)
 	}
@@ -185,11 +266,17 @@ func (a *App) linkConsent(ctx context.Context, c *client.Client) error {
 	}
 	srv, err := c.CurrentConsent(ctx)
 	switch {
-	case err == nil && !srv.Outdated && srv.Version == local.TextVersion:
+	case err == nil && srv.Version == local.TextVersion:
+		// Linked even when the server's processors changed since:
+		// GetConsent then asks the user, who alone may agree to new ones.
 		if err := a.store.SetConsentServerID(ctx, local.ID, srv.ID); err != nil {
 			return err
 		}
 		a.rt.Emit(ctx, EventConsentServer, nil)
+		return nil
+	case studio.ErrorCode(err) == "consent_expired":
+		// The retention period the user agreed to ended: they consent
+		// again themselves (GetConsent says why), never silently.
 		return nil
 	case err == nil || studio.ErrorCode(err) == "consent_required":
 		if err := a.store.SetConsentServerID(ctx, local.ID, ""); err != nil {

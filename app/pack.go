@@ -69,10 +69,11 @@ func (a *App) ExportPackTo(req compiler.Request, path string) (Exported, error) 
 		byName[it.Name] = it.LocalPath
 	}
 	req.Options.References = -1 // a pack carries as many as the platform takes
+	// The save dialog has asked before replacing a file.
 	pack, res, sum, err := charpack.WriteFile(ctx, path, charpack.Input{
 		Request: req, DatasetHash: rep.DatasetHash, Encode: charpack.DatasetEncoder,
 		Candidates: charpack.Candidates(&rep, func(f string) string { return byName[f] }),
-	})
+	}, true)
 	if err != nil {
 		return Exported{}, a.fail("export", err)
 	}

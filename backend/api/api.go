@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/promptforge/lorastudio/backend/auth"
 	"github.com/promptforge/lorastudio/backend/pgstore"
+	"github.com/promptforge/lorastudio/internal/dataset"
 	"github.com/promptforge/lorastudio/internal/studio"
 )
 
@@ -46,13 +46,15 @@ type Config struct {
 	// BlobHandler serves the local signed store's URLs under /blob/, if any.
 	BlobHandler http.Handler
 
-	Password      auth.Params
+	Password      auth.Params   // argon2id parameters of new hashes, unless Hasher is set
+	Hasher        *auth.Hasher  // nil: one with Password and auth.DefaultMemoryBudget
 	TokenTTL      time.Duration // default 30 days
 	UploadTTL     time.Duration // presigned URL lifetime, default 15 minutes
 	MultipartFrom int64         // files at least this big go multipart, default 8 MiB
 	PartSize      int64         // preferred part size, default 5 MiB
 	MaxFileSize   int64         // default 40 MiB
 	Quota         pgstore.Quota // what one user's datasets may hold, default DefaultQuota
+	DecodeMemory  int64         // bytes all validations' decodes may hold at once (more queue), default dataset.DefaultDecodeMemory
 	Processors    []string      // named in every consent: the storage and the GPU provider
 	RetentionDays int           // default 365
 
@@ -70,10 +72,12 @@ type Server struct {
 	api     huma.API
 	metrics *metrics
 
-	dummyOnce sync.Once
-	dummy     string
+	hasher   *auth.Hasher
+	attempts AttemptLimiter // per-account sign-in backoff
+	dummy    string         // a hash unknown emails are checked against, so they cost the same
 
-	webhookReads chan struct{} // a slot per webhook body being read
+	webhookReads chan struct{}         // a slot per webhook body being read
+	decode       *dataset.DecodeBudget // shared by every validation
 }
 
 // New returns a Server with every route registered.
@@ -84,15 +88,17 @@ func New(cfg Config) *Server {
 	if cfg.DB == nil && cfg.Store != nil {
 		cfg.DB = cfg.Store
 	}
-	if cfg.Password == (auth.Params{}) {
-		cfg.Password = auth.DefaultParams
+	if cfg.Hasher == nil {
+		cfg.Hasher = auth.NewHasher(auth.HasherConfig{Params: cfg.Password})
 	}
+	cfg.Password = cfg.Hasher.Params()
 	setDefault(&cfg.TokenTTL, 30*24*time.Hour)
 	setDefault(&cfg.UploadTTL, 15*time.Minute)
 	setDefault(&cfg.MultipartFrom, 8<<20)
 	setDefault(&cfg.PartSize, 5<<20)
 	setDefault(&cfg.MaxFileSize, 40<<20)
 	setDefault(&cfg.Quota, DefaultQuota)
+	setDefault(&cfg.DecodeMemory, dataset.DefaultDecodeMemory)
 	setDefault(&cfg.RetentionDays, 365)
 	setDefault(&cfg.Training.IdempotencyTTL, DefaultIdempotencyTTL)
 	setDefault(&cfg.Training.IdempotencyLock, time.Minute)
@@ -102,8 +108,13 @@ func New(cfg Config) *Server {
 		cfg.Limiter = NewMemoryLimiter(DefaultLimits)
 	}
 
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), metrics: newMetrics(),
-		webhookReads: make(chan struct{}, cfg.Training.WebhookReads)}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), metrics: newMetrics(), hasher: cfg.Hasher, dummy: cfg.Hasher.DummyHash(),
+		decode: dataset.NewDecodeBudget(cfg.DecodeMemory), webhookReads: make(chan struct{}, cfg.Training.WebhookReads)}
+	if a, ok := cfg.Limiter.(AttemptLimiter); ok {
+		s.attempts = a // shared through Redis when the limiter is
+	} else {
+		s.attempts = newMemoryLimiter(nil, DefaultBackoff, time.Now)
+	}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	if cfg.BlobHandler != nil {

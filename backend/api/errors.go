@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/getsentry/sentry-go"
@@ -32,9 +34,11 @@ var statusOf = map[string]int{
 	"email_taken":          http.StatusConflict,
 	"bad_credentials":      http.StatusUnauthorized,
 	"weak_password":        http.StatusBadRequest,
+	"invalid_email":        http.StatusBadRequest,
 	"consent_required":     http.StatusForbidden,
 	"consent_outdated":     http.StatusForbidden,
 	"consent_mismatch":     http.StatusBadRequest,
+	"consent_expired":      http.StatusForbidden,
 	"attestation_required": http.StatusBadRequest,
 	"duplicate_file":       http.StatusBadRequest,
 	"file_too_large":       http.StatusRequestEntityTooLarge,
@@ -127,6 +131,19 @@ func init() {
 	}
 }
 
+// retryable is an error the client may retry after a delay: its answer
+// carries Retry-After.
+type retryable struct {
+	err   error
+	after time.Duration
+}
+
+func (e *retryable) Error() string { return e.err.Error() }
+func (e *retryable) Unwrap() error { return e.err }
+
+// retryLater marks err as worth retrying after d.
+func retryLater(err error, d time.Duration) error { return &retryable{err: err, after: d} }
+
 // toAPIError converts a domain error for huma, logging internal ones with
 // their cause (and sending them to Sentry when it is on) and hiding that
 // cause from the client.
@@ -144,7 +161,10 @@ func toAPIError(ctx context.Context, err error) error {
 	e := &apiError{status: HTTPStatus(err)}
 	e.Body.Code = studio.ErrorCode(err)
 	e.Body.Message = studio.ErrorMessage(err)
-	if e.Body.Code == studio.EUnavailable {
+	var rl *retryable
+	if errors.As(err, &rl) {
+		e.retryAfter = strconv.Itoa(retrySeconds(rl.after))
+	} else if e.Body.Code == studio.EUnavailable {
 		e.retryAfter = unavailableRetryAfter
 	}
 	if e.status >= 500 {

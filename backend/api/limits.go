@@ -36,16 +36,105 @@ var DefaultLimits = map[string]Limit{
 
 func retrySeconds(d time.Duration) int { return max(1, int(math.Ceil(d.Seconds()))) }
 
+// Backoff slows down guessing one account's password from any number of
+// addresses: Free attempts, then a wait of First before the next, doubling
+// with each attempt up to Max. The wait is bounded so that an attacker can
+// delay a person by at most Max, never lock them out; attempts are
+// forgotten after Forget without one, and a successful sign-in resets them.
+type Backoff struct {
+	Free   int
+	First  time.Duration
+	Max    time.Duration
+	Forget time.Duration
+}
+
+// DefaultBackoff: five tries, then 1 s, 2 s, 4 s ... up to 15 minutes: a
+// person who mistypes is not slowed, a guesser gets about 100 tries a day.
+var DefaultBackoff = Backoff{Free: 5, First: time.Second, Max: 15 * time.Minute, Forget: 24 * time.Hour}
+
+// delay is the wait after the n-th attempt since the last success.
+func (b Backoff) delay(n int) time.Duration {
+	if n < b.Free {
+		return 0
+	}
+	if n-b.Free >= 40 {
+		return b.Max
+	}
+	return min(b.First<<(n-b.Free), b.Max)
+}
+
+// AttemptLimiter is an optional capability of a Limiter: it throttles
+// sign-in attempts per account, whatever their address, with a Backoff.
+type AttemptLimiter interface {
+	// Attempt counts one attempt on key and returns 0, or, while key is
+	// backing off, how long to wait (that attempt is then not counted).
+	Attempt(ctx context.Context, key string) (retry time.Duration, err error)
+	// Succeeded forgets key's attempts.
+	Succeeded(ctx context.Context, key string) error
+}
+
 // memoryLimiter keeps buckets in this process: right for one replica.
 type memoryLimiter struct {
 	limits  map[string]Limit
+	backoff Backoff
+	now     func() time.Time
 	mu      sync.Mutex
 	buckets map[string]*rate.Limiter
+
+	amu      sync.Mutex
+	attempts map[string]*attempts
 }
 
-// NewMemoryLimiter returns a Limiter local to this process.
+type attempts struct {
+	n     int
+	until time.Time // no attempt before this
+	last  time.Time
+}
+
+// NewMemoryLimiter returns a Limiter local to this process; it is also an
+// AttemptLimiter with DefaultBackoff.
 func NewMemoryLimiter(limits map[string]Limit) Limiter {
-	return &memoryLimiter{limits: limits, buckets: map[string]*rate.Limiter{}}
+	return newMemoryLimiter(limits, DefaultBackoff, time.Now)
+}
+
+func newMemoryLimiter(limits map[string]Limit, b Backoff, now func() time.Time) *memoryLimiter {
+	return &memoryLimiter{limits: limits, backoff: b, now: now, buckets: map[string]*rate.Limiter{}, attempts: map[string]*attempts{}}
+}
+
+func (m *memoryLimiter) Attempt(_ context.Context, key string) (time.Duration, error) {
+	now := m.now()
+	m.amu.Lock()
+	defer m.amu.Unlock()
+	a := m.attempts[key]
+	if a == nil || now.Sub(a.last) > m.backoff.Forget {
+		if len(m.attempts) >= 10_000 {
+			m.sweep(now)
+		}
+		a = &attempts{}
+		m.attempts[key] = a
+	}
+	if d := a.until.Sub(now); d > 0 {
+		return d, nil
+	}
+	a.n++
+	a.last, a.until = now, now.Add(m.backoff.delay(a.n))
+	return 0, nil
+}
+
+func (m *memoryLimiter) Succeeded(_ context.Context, key string) error {
+	m.amu.Lock()
+	delete(m.attempts, key)
+	m.amu.Unlock()
+	return nil
+}
+
+// sweep drops forgotten accounts so the map stays bounded by recent ones.
+func (m *memoryLimiter) sweep(now time.Time) {
+	for k, a := range m.attempts {
+		if now.Sub(a.last) > m.backoff.Forget && !a.until.After(now) {
+			delete(m.attempts, k)
+		}
+	}
 }
 
 func (m *memoryLimiter) Allow(_ context.Context, bucket, who string) (bool, time.Duration, error) {
@@ -71,18 +160,33 @@ func (m *memoryLimiter) Allow(_ context.Context, bucket, who string) (bool, time
 // redisLimiter shares buckets between replicas: a GCRA token bucket kept
 // in one Redis key per caller, updated atomically by a script.
 type redisLimiter struct {
-	limits map[string]Limit
-	rdb    *redis.Client
-	now    func() time.Time
+	limits  map[string]Limit
+	backoff Backoff
+	rdb     *redis.Client
+	now     func() time.Time
 }
 
-// NewRedisLimiter returns a Limiter shared through Redis at url.
+// NewRedisLimiter returns a Limiter (and AttemptLimiter) shared through
+// Redis at url. While Redis does not answer, the same limits are kept in
+// this process instead (see fallbackLimiter): never none.
 func NewRedisLimiter(url string, limits map[string]Limit) (Limiter, error) {
+	return newRedisLimiter(url, limits, DefaultBackoff, time.Now)
+}
+
+func newRedisLimiter(url string, limits map[string]Limit, b Backoff, now func() time.Time) (*fallbackLimiter, error) {
 	opt, err := redis.ParseURL(url)
 	if err != nil {
 		return nil, fmt.Errorf("ratelimit: REDIS_URL: %w", err)
 	}
-	return &redisLimiter{limits: limits, rdb: redis.NewClient(opt), now: time.Now}, nil
+	// A rate limit check must not hold a request for go-redis's default
+	// 5 s dial timeout and retries: Redis is local and fast, or it is down.
+	setDefault(&opt.DialTimeout, 500*time.Millisecond)
+	setDefault(&opt.ReadTimeout, 500*time.Millisecond)
+	setDefault(&opt.WriteTimeout, 500*time.Millisecond)
+	setDefault(&opt.MaxRetries, -1)
+	setDefault(&opt.DialerRetries, 1)
+	r := &redisLimiter{limits: limits, backoff: b, rdb: redis.NewClient(opt), now: now}
+	return &fallbackLimiter{primary: r, local: newMemoryLimiter(limits, b, now), now: now}, nil
 }
 
 // gcra: KEYS[1] the bucket; ARGV now (ms), interval per token (ms), burst.
@@ -117,4 +221,114 @@ func (r *redisLimiter) Allow(ctx context.Context, bucket, who string) (bool, tim
 		return false, time.Duration(wait) * time.Millisecond, nil
 	}
 	return true, 0, nil
+}
+
+// attempt: KEYS[1] the account; ARGV now, free, first, max, forget (ms).
+// Mirrors memoryLimiter.Attempt.
+var attempt = redis.NewScript(`
+local now = tonumber(ARGV[1])
+local free, first, maxd, forget = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local last = tonumber(redis.call('HGET', KEYS[1], 'last') or '0')
+if now - last > forget then
+  redis.call('DEL', KEYS[1])
+end
+local untl = tonumber(redis.call('HGET', KEYS[1], 'until') or '0')
+if untl > now then
+  return untl - now
+end
+local n = redis.call('HINCRBY', KEYS[1], 'n', 1)
+local d = 0
+if n >= free then
+  if n - free >= 40 then d = maxd else d = math.min(first * 2 ^ (n - free), maxd) end
+end
+redis.call('HSET', KEYS[1], 'until', now + d, 'last', now)
+redis.call('PEXPIRE', KEYS[1], forget + d)
+return 0
+`)
+
+func (r *redisLimiter) Attempt(ctx context.Context, key string) (time.Duration, error) {
+	b := r.backoff
+	wait, err := attempt.Run(ctx, r.rdb, []string{"lorastudio:login:" + key}, r.now().UnixMilli(),
+		b.Free, b.First.Milliseconds(), b.Max.Milliseconds(), b.Forget.Milliseconds()).Int64()
+	if err != nil {
+		return 0, fmt.Errorf("ratelimit: redis: %w", err)
+	}
+	return time.Duration(wait) * time.Millisecond, nil
+}
+
+func (r *redisLimiter) Succeeded(ctx context.Context, key string) error {
+	if err := r.rdb.Del(ctx, "lorastudio:login:"+key).Err(); err != nil {
+		return fmt.Errorf("ratelimit: redis: %w", err)
+	}
+	return nil
+}
+
+// fallbackLimiter uses Redis while it answers and a process-local limiter
+// with the same limits while it does not: a Redis outage makes the limits
+// per replica, never absent. It logs the outage once and the recovery once,
+// and tries Redis again at most every probeEvery while it is down.
+type fallbackLimiter struct {
+	primary *redisLimiter
+	local   *memoryLimiter
+	now     func() time.Time
+
+	mu    sync.Mutex
+	down  bool
+	probe time.Time // next time to try Redis while down
+}
+
+const probeEvery = time.Second
+
+// usePrimary says whether to try Redis for this call.
+func (f *fallbackLimiter) usePrimary() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return !f.down || !f.now().Before(f.probe)
+}
+
+// result records how Redis answered and reports whether it did.
+func (f *fallbackLimiter) result(ctx context.Context, err error) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err == nil {
+		if f.down {
+			f.down = false
+			logger(ctx).Info("rate limiter: redis answers again; limits shared between replicas")
+		}
+		return true
+	}
+	if !f.down {
+		f.down = true
+		logger(ctx).Warn("rate limiter: redis unavailable; limiting in this process until it answers", "err", err)
+	}
+	f.probe = f.now().Add(probeEvery)
+	return false
+}
+
+func (f *fallbackLimiter) Allow(ctx context.Context, bucket, who string) (bool, time.Duration, error) {
+	if f.usePrimary() {
+		ok, retry, err := f.primary.Allow(ctx, bucket, who)
+		if f.result(ctx, err) {
+			return ok, retry, nil
+		}
+	}
+	return f.local.Allow(ctx, bucket, who)
+}
+
+func (f *fallbackLimiter) Attempt(ctx context.Context, key string) (time.Duration, error) {
+	if f.usePrimary() {
+		retry, err := f.primary.Attempt(ctx, key)
+		if f.result(ctx, err) {
+			return retry, nil
+		}
+	}
+	return f.local.Attempt(ctx, key)
+}
+
+func (f *fallbackLimiter) Succeeded(ctx context.Context, key string) error {
+	_ = f.local.Succeeded(ctx, key) // attempts counted here during an outage
+	if f.usePrimary() {
+		f.result(ctx, f.primary.Succeeded(ctx, key))
+	}
+	return nil
 }

@@ -3,8 +3,8 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"strconv"
 	"strings"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -50,15 +50,13 @@ func (s *Server) rateLimit(ctx huma.Context, next func(huma.Context)) {
 	}
 	ok, retry, err := s.cfg.Limiter.Allow(ctx.Context(), bucket, who)
 	if err != nil {
-		// A limiter that is down must not take the API with it.
-		logger(ctx.Context()).Warn("rate limiter unavailable; allowing", "err", err)
-		next(ctx)
+		// Never "allow everything": the Redis limiter falls back to memory
+		// itself, so an error here is a limiter that cannot decide at all.
+		s.writeErr(ctx, retryLater(studio.Wrap(err, studio.EUnavailable, "the rate limiter is unavailable; retry shortly"), time.Second))
 		return
 	}
 	if !ok {
-		e := toAPIError(ctx.Context(), studio.Errorf(studio.ERateLimited, "too many requests; retry in %d s", retrySeconds(retry))).(*apiError)
-		e.retryAfter = strconv.Itoa(retrySeconds(retry))
-		s.writeErr(ctx, e)
+		s.writeErr(ctx, retryLater(studio.Errorf(studio.ERateLimited, "too many requests; retry in %d s", retrySeconds(retry)), retry))
 		return
 	}
 	next(ctx)

@@ -2,8 +2,12 @@ package api
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -14,7 +18,7 @@ import (
 type credentials struct {
 	Body struct {
 		Email    string `json:"email" format:"email" maxLength:"254" doc:"the account's email"`
-		Password string `json:"password" minLength:"1" maxLength:"256"`
+		Password string `json:"password" minLength:"1" maxLength:"256" doc:"8 to 256 characters; not a common password"`
 	}
 }
 
@@ -41,14 +45,18 @@ func (s *Server) registerAuth() {
 }
 
 func (s *Server) registerUser(ctx context.Context, in *credentials) (*tokenOut, error) {
-	if len(in.Body.Password) < 10 {
-		return nil, studio.Errorf("weak_password", "choose a password of at least 10 characters")
-	}
-	hash, err := auth.HashPassword(in.Body.Password, s.cfg.Password)
+	email, err := auth.NormalizeEmail(in.Body.Email)
 	if err != nil {
 		return nil, err
 	}
-	u, err := s.cfg.Store.CreateUser(ctx, in.Body.Email, hash)
+	if err := auth.CheckPasswordPolicy(in.Body.Password, email); err != nil {
+		return nil, err
+	}
+	hash, err := s.hasher.Hash(ctx, auth.NormalizePassword(in.Body.Password))
+	if err != nil {
+		return nil, s.hashErr(err)
+	}
+	u, err := s.cfg.Store.CreateUser(ctx, email, hash)
 	if err != nil {
 		return nil, err
 	}
@@ -59,20 +67,46 @@ func (s *Server) login(ctx context.Context, in *credentials) (*tokenOut, error) 
 	// One answer for a wrong email and a wrong password, so the route does
 	// not tell who has an account.
 	bad := studio.Errorf("bad_credentials", "email or password is wrong")
-	u, err := s.cfg.Store.UserByEmail(ctx, in.Body.Email)
+	// Throttled per account before any hashing, whatever the address, and
+	// the same for an unknown email as for a known one.
+	email, err := auth.NormalizeEmail(in.Body.Email)
+	if err != nil {
+		return nil, err
+	}
+	account := accountKey(email)
+	retry, err := s.attempts.Attempt(ctx, account)
+	if err != nil {
+		return nil, retryLater(studio.Wrap(err, studio.EUnavailable, "sign-in is unavailable; retry shortly"), time.Second)
+	}
+	if retry > 0 {
+		return nil, retryLater(studio.Errorf(studio.ERateLimited,
+			"too many failed sign-ins to this account; wait %d s before trying again", retrySeconds(retry)), retry)
+	}
+	password := auth.NormalizePassword(in.Body.Password)
+	u, err := s.cfg.Store.UserByEmail(ctx, email)
 	if studio.ErrorCode(err) == studio.ENotFound {
-		_, _ = auth.CheckPassword(in.Body.Password, s.dummyHash()) // same cost as a real check
+		// The same cost as a real check, under the same memory budget.
+		if _, err := s.hasher.Check(ctx, password, s.dummy); err != nil {
+			return nil, s.hashErr(err)
+		}
 		return nil, bad
 	}
 	if err != nil {
 		return nil, err
 	}
-	ok, err := auth.CheckPassword(in.Body.Password, u.PasswordHash)
+	ok, err := s.hasher.Check(ctx, password, u.PasswordHash)
+	if !ok && err == nil && password != in.Body.Password {
+		// Hashes made before passwords were normalised hold the raw form.
+		ok, err = s.hasher.Check(ctx, in.Body.Password, u.PasswordHash)
+	}
 	if err != nil {
-		return nil, err
+		return nil, s.hashErr(err)
 	}
 	if !ok {
 		return nil, bad
+	}
+	if err := s.attempts.Succeeded(ctx, account); err != nil {
+		logger(ctx).Warn("reset sign-in attempts", "err", err)
 	}
 	return s.issueToken(ctx, u.ID)
 }
@@ -99,8 +133,18 @@ func (s *Server) logout(ctx context.Context, in *authHeader) (*struct{}, error) 
 	return nil, s.cfg.Store.RevokeToken(ctx, auth.HashToken(tok))
 }
 
-// dummyHash is a hash to check unknown emails against, made once.
-func (s *Server) dummyHash() string {
-	s.dummyOnce.Do(func() { s.dummy, _ = auth.HashPassword("not a password", s.cfg.Password) })
-	return s.dummy
+// accountKey names an account in the attempt limiter without putting the
+// address itself in Redis or in memory dumps.
+func accountKey(email string) string {
+	h := sha256.Sum256([]byte(email)) // already normalised
+	return hex.EncodeToString(h[:16])
+}
+
+// hashErr turns a hasher at capacity into 503 with Retry-After, so a client
+// backs off instead of the server queueing sign-ins without end.
+func (s *Server) hashErr(err error) error {
+	if errors.Is(err, auth.ErrBusy) {
+		return retryLater(studio.Wrap(err, studio.EUnavailable, "the server is busy signing other people in; retry shortly"), s.hasher.MaxWait())
+	}
+	return err
 }

@@ -2,11 +2,15 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/promptforge/lorastudio/backend/erasure"
 	"github.com/promptforge/lorastudio/backend/pgstore"
 	"github.com/promptforge/lorastudio/internal/consent"
 	"github.com/promptforge/lorastudio/internal/studio"
@@ -95,71 +99,78 @@ func (s *Server) giveConsent(ctx context.Context, in *consentIn) (*consentOut, e
 		return nil, err
 	}
 	logger(ctx).Info("consent recorded", "user_id", c.UserID, "version", c.TextVersion)
-	return &consentOut{Body: toConsentBody(c)}, nil
+	return &consentOut{Body: s.consentBody(c)}, nil
 }
 
+// currentConsent returns the live consent, or says why there is none:
+// consent_expired when the retention period of the last one ran out (the
+// desktop shows its message), consent_required otherwise.
 func (s *Server) currentConsent(ctx context.Context, _ *struct{}) (*consentOut, error) {
 	c, err := s.cfg.Store.LatestConsent(ctx, userID(ctx))
 	if studio.ErrorCode(err) == studio.ENotFound {
-		return nil, studio.Errorf("consent_required", "no consent on record; read the consent text and give consent before adding photos")
+		return nil, s.noConsent(ctx, "no consent on record; read the consent text and give consent before adding photos")
 	}
 	if err != nil {
 		return nil, err
 	}
-	return &consentOut{Body: toConsentBody(c)}, nil
+	return &consentOut{Body: s.consentBody(c)}, nil
 }
 
-func toConsentBody(c pgstore.Consent) consentBody {
+// noConsent is the error for a user without a live consent: consent_expired
+// with the date and period when the retention purge ended the last one,
+// else consent_required with msg.
+func (s *Server) noConsent(ctx context.Context, msg string) error {
+	last, err := s.cfg.Store.LastConsent(ctx, userID(ctx))
+	if err == nil && last.EndedReason == pgstore.EndRetention && last.WithdrawnAt != nil {
+		return studio.Errorf("consent_expired", "your photos and trained versions were deleted on %s because the %d-day retention period you agreed to ended; give consent again to continue",
+			last.WithdrawnAt.UTC().Format("2 January 2006"), last.RetentionDays)
+	}
+	return studio.Errorf("consent_required", "%s", msg)
+}
+
+func (s *Server) consentBody(c pgstore.Consent) consentBody {
 	return consentBody{
 		ID: c.ID, Version: c.TextVersion, Purpose: c.Purpose, Processors: c.Processors,
-		RetentionDays: c.RetentionDays, CreatedAt: c.CreatedAt, Outdated: c.TextVersion != consent.Current.Version,
+		RetentionDays: c.RetentionDays, CreatedAt: c.CreatedAt, Outdated: s.outdated(c) != "",
 	}
 }
 
+// outdated says why c no longer covers new work, "" if it does: the text
+// changed, or the processors it named are not the ones configured now (the
+// user agreed to other companies handling their photos).
+func (s *Server) outdated(c pgstore.Consent) string {
+	switch {
+	case c.TextVersion != consent.Current.Version:
+		return fmt.Sprintf("the consent text changed (now %s); read it and consent again", consent.Current.Version)
+	case !slices.Equal(c.Processors, s.cfg.Processors):
+		return fmt.Sprintf("who processes your photos changed (now %s); read the consent and consent again", strings.Join(s.cfg.Processors, "; "))
+	}
+	return ""
+}
+
 // requireConsent refuses work on face photos without a live consent to the
-// text in force.
+// text in force and the processors configured now.
 func (s *Server) requireConsent(ctx context.Context) error {
 	c, err := s.cfg.Store.LatestConsent(ctx, userID(ctx))
 	if studio.ErrorCode(err) == studio.ENotFound {
-		return studio.Errorf("consent_required", "give consent before uploading photos of your face")
+		return s.noConsent(ctx, "give consent before uploading photos of your face")
 	}
 	if err != nil {
 		return err
 	}
-	if c.TextVersion != consent.Current.Version {
-		return studio.Errorf("consent_outdated", "the consent text changed (now %s); read it and consent again", consent.Current.Version)
+	if why := s.outdated(c); why != "" {
+		return studio.Errorf("consent_outdated", "%s", why)
 	}
 	return nil
 }
 
-// withdrawConsent erases the stored objects first, then the rows: if the
-// storage fails, nothing is lost from the database and a retry finishes.
+// withdrawConsent erases the user's data the same way the retention purge
+// does (erasure.Eraser).
 func (s *Server) withdrawConsent(ctx context.Context, _ *struct{}) (*erasureOut, error) {
-	uid := userID(ctx)
-	if s.cfg.Blobs != nil {
-		if err := s.cfg.Blobs.DeletePrefix(ctx, pgstore.KeyPrefix(uid)); err != nil {
-			return nil, studio.Wrap(err, "storage_unavailable", "could not erase your photos from storage; nothing was withdrawn yet, try again")
-		}
-	}
-	e, err := s.cfg.Store.WithdrawConsent(ctx, uid)
+	e, err := erasure.Eraser{Store: s.cfg.Store, Blobs: s.cfg.Blobs, Provider: s.cfg.Training.Provider, Log: logger(ctx)}.
+		Erase(ctx, userID(ctx), pgstore.Ending{Reason: pgstore.EndWithdrawn})
 	if err != nil {
 		return nil, err
 	}
-	// Training side of the erasure: stop what still runs (best effort: the
-	// tombstones make a late webhook delete, never restore, its artifact),
-	// then erase again what a worker uploaded meanwhile.
-	for _, j := range e.Canceled {
-		if p := s.cfg.Training.Provider; p != nil && j.Status != "queued" {
-			if err := p.Cancel(ctx, j); err != nil {
-				logger(ctx).Warn("could not cancel a job at its provider", "job_id", j.ID, "err", err)
-			}
-		}
-	}
-	if s.cfg.Blobs != nil {
-		if err := s.cfg.Blobs.DeletePrefix(ctx, pgstore.KeyPrefix(uid)); err != nil {
-			logger(ctx).Warn("second erasure pass failed; late webhooks still delete artifacts", "err", err)
-		}
-	}
-	logger(ctx).Info("consent withdrawn; data erased", "user_id", uid, "datasets", e.Datasets, "photos", e.Items, "versions", e.Versions, "jobs_canceled", e.Jobs)
 	return &erasureOut{Body: e}, nil
 }

@@ -326,7 +326,7 @@ func (s *Server) validateDataset(ctx context.Context, in *validateIn) (*validate
 	if validate == nil {
 		validate = dataset.Validate
 	}
-	rep, err := validate(ctx, srcs, dataset.Options{BaseModel: in.Body.BaseModel, MinResolution: in.Body.MinResolution})
+	rep, err := validate(ctx, srcs, dataset.Options{BaseModel: in.Body.BaseModel, MinResolution: in.Body.MinResolution, Budget: s.decode})
 	if err != nil {
 		return nil, err
 	}

@@ -40,29 +40,36 @@ func HashPassword(password string, p Params) (string, error) {
 // CheckPassword reports whether password matches the PHC string hash, in
 // constant time with respect to the key.
 func CheckPassword(password, hash string) (bool, error) {
-	parts := strings.Split(hash, "$")
-	if len(parts) != 6 || parts[1] != "argon2id" {
-		return false, fmt.Errorf("auth: not an argon2id hash")
-	}
-	var version int
-	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
-		return false, fmt.Errorf("auth: unsupported argon2 version %q", parts[2])
-	}
-	var p Params
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &p.Threads); err != nil {
-		return false, fmt.Errorf("auth: bad argon2 parameters: %w", err)
-	}
-	enc := base64.RawStdEncoding
-	salt, err := enc.DecodeString(parts[4])
+	p, salt, want, err := parseHash(hash)
 	if err != nil {
-		return false, fmt.Errorf("auth: bad salt: %w", err)
-	}
-	want, err := enc.DecodeString(parts[5])
-	if err != nil {
-		return false, fmt.Errorf("auth: bad key: %w", err)
+		return false, err
 	}
 	got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
+}
+
+// parseHash splits a PHC argon2id string into its parameters, salt and key.
+func parseHash(hash string) (p Params, salt, key []byte, err error) {
+	parts := strings.Split(hash, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return p, nil, nil, fmt.Errorf("auth: not an argon2id hash")
+	}
+	var version int
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
+		return p, nil, nil, fmt.Errorf("auth: unsupported argon2 version %q", parts[2])
+	}
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &p.Threads); err != nil {
+		return p, nil, nil, fmt.Errorf("auth: bad argon2 parameters: %w", err)
+	}
+	enc := base64.RawStdEncoding
+	if salt, err = enc.DecodeString(parts[4]); err != nil {
+		return p, nil, nil, fmt.Errorf("auth: bad salt: %w", err)
+	}
+	if key, err = enc.DecodeString(parts[5]); err != nil {
+		return p, nil, nil, fmt.Errorf("auth: bad key: %w", err)
+	}
+	p.KeyLen = uint32(len(key))
+	return p, salt, key, nil
 }
 
 // TokenPrefix marks LoRA Studio tokens so secret scanners can find leaks.

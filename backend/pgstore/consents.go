@@ -2,6 +2,7 @@ package pgstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -19,7 +20,30 @@ type Consent struct {
 	Processors    []string
 	RetentionDays int
 	CreatedAt     time.Time
-	WithdrawnAt   *time.Time
+	WithdrawnAt   *time.Time // when it ended, nil while it is live
+	EndedReason   string     // EndWithdrawn or EndRetention once it ended
+}
+
+// Why a consent ended.
+const (
+	EndWithdrawn = "withdrawn" // the user withdrew it
+	EndRetention = "retention" // its retention period ran out (see ExpiredConsents)
+)
+
+// Expires is when the retention period of c runs out: RetentionDays whole
+// days after the consent was given. The consent text promises deletion after
+// the period "shown when you give consent", so the clock starts then, not at
+// the last upload or training.
+func (c Consent) Expires() time.Time {
+	return c.CreatedAt.AddDate(0, 0, c.RetentionDays)
+}
+
+const consentCols = `id, user_id, text_version, text_sha256, attest_self, purpose, processors, retention_days, created_at, withdrawn_at, coalesce(ended_reason, '')`
+
+func scanConsent(row pgx.Row) (Consent, error) {
+	var c Consent
+	err := row.Scan(&c.ID, &c.UserID, &c.TextVersion, &c.TextSHA256, &c.AttestSelf, &c.Purpose, &c.Processors, &c.RetentionDays, &c.CreatedAt, &c.WithdrawnAt, &c.EndedReason)
+	return c, err
 }
 
 // RecordConsent stores c with the server's timestamp.
@@ -38,15 +62,42 @@ func (s *Store) RecordConsent(ctx context.Context, c Consent) (Consent, error) {
 // LatestConsent returns the user's newest consent that is not withdrawn.
 // Returns ENotFound when there is none.
 func (s *Store) LatestConsent(ctx context.Context, userID string) (Consent, error) {
-	var c Consent
-	err := s.pool.QueryRow(ctx,
-		`SELECT id, user_id, text_version, text_sha256, attest_self, purpose, processors, retention_days, created_at
-		 FROM consents WHERE user_id = $1 AND withdrawn_at IS NULL ORDER BY created_at DESC LIMIT 1`, userID,
-	).Scan(&c.ID, &c.UserID, &c.TextVersion, &c.TextSHA256, &c.AttestSelf, &c.Purpose, &c.Processors, &c.RetentionDays, &c.CreatedAt)
+	c, err := scanConsent(s.pool.QueryRow(ctx,
+		`SELECT `+consentCols+` FROM consents WHERE user_id = $1 AND withdrawn_at IS NULL ORDER BY created_at DESC LIMIT 1`, userID))
 	if err != nil {
 		return Consent{}, notFound(err, "no consent on record")
 	}
 	return c, nil
+}
+
+// LastConsent returns the user's newest consent, live or ended: it says why
+// a user without a live consent lost it. Returns ENotFound when the user
+// never consented.
+func (s *Store) LastConsent(ctx context.Context, userID string) (Consent, error) {
+	c, err := scanConsent(s.pool.QueryRow(ctx,
+		`SELECT `+consentCols+` FROM consents WHERE user_id = $1 ORDER BY created_at DESC, withdrawn_at DESC NULLS FIRST LIMIT 1`, userID))
+	if err != nil {
+		return Consent{}, notFound(err, "no consent on record")
+	}
+	return c, nil
+}
+
+// ExpiredConsents returns up to limit consents, one per user, that are their
+// user's newest live consent and whose retention period ran out at now
+// (Consent.Expires), oldest first.
+func (s *Store) ExpiredConsents(ctx context.Context, now time.Time, limit int) ([]Consent, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+consentCols+` FROM (
+			SELECT DISTINCT ON (user_id) * FROM consents WHERE withdrawn_at IS NULL ORDER BY user_id, created_at DESC) c
+		WHERE created_at + retention_days * interval '1 day' <= $1
+		ORDER BY created_at LIMIT $2`, now, limit)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: expired consents: %w", err)
+	}
+	cs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Consent, error) { return scanConsent(r) })
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: expired consents: %w", err)
+	}
+	return cs, nil
 }
 
 // Erasure counts what a withdrawal removed.
@@ -61,17 +112,60 @@ type Erasure struct {
 	Canceled []JobRef `json:"-"`
 }
 
-// WithdrawConsent marks every live consent of the user withdrawn and
-// deletes their models, datasets, photos' rows, versions, jobs, idempotency
-// keys and active identity in one transaction, leaving a tombstone per job
-// (its id and artifact key), recording the erased keys for a second sweep
-// (see SweepDelay) and listing the live jobs in Erasure.Canceled. The caller
-// erases the stored objects first: if that fails, nothing here has happened
-// and the user can retry.
+// Ending says why and when a user's consent ends.
+type Ending struct {
+	Reason string    // EndWithdrawn or EndRetention
+	At     time.Time // default s.Now()
+	// Consent, if set, is the consent that ends: the erasure happens only
+	// while it is still the user's newest live consent, else EndConsent
+	// returns ErrConsentRenewed. The purge sets it, so a consent given (or
+	// an erasure done) after it found the expired one is left alone.
+	Consent string
+}
+
+// ErrConsentRenewed says EndConsent found the Ending's consent no longer the
+// user's newest live one: withdrawn, expired by another replica, or
+// followed by a new consent. Nothing was erased.
+var ErrConsentRenewed = errors.New("pgstore: the consent is no longer the user's newest live one")
+
+// WithdrawConsent ends the user's consent at their request: EndConsent with
+// EndWithdrawn.
 func (s *Store) WithdrawConsent(ctx context.Context, userID string) (Erasure, error) {
+	return s.EndConsent(ctx, userID, Ending{Reason: EndWithdrawn})
+}
+
+// EndConsent marks every live consent of the user ended (withdrawn_at and
+// the reason) and deletes their models, datasets, photos' rows, versions,
+// jobs, idempotency keys and active identity in one transaction, leaving a
+// tombstone per job (its id and artifact key), recording the erased keys
+// for a second sweep (see SweepDelay) and listing the live jobs in
+// Erasure.Canceled. The caller (erasure.Eraser) erases the stored objects
+// first: if that fails, nothing here has happened and a retry finishes.
+// Returns ErrConsentRenewed as Ending.Consent says.
+func (s *Store) EndConsent(ctx context.Context, userID string, end Ending) (Erasure, error) {
+	if end.Reason != EndWithdrawn && end.Reason != EndRetention {
+		return Erasure{}, fmt.Errorf("pgstore: end consent: unknown reason %q", end.Reason)
+	}
+	if end.At.IsZero() {
+		end.At = s.Now()
+	}
 	var e Erasure
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE consents SET withdrawn_at = $2 WHERE user_id = $1 AND withdrawn_at IS NULL`, userID, s.Now())
+		if end.Consent != "" {
+			// Locks the consent: a replica expiring it at the same time
+			// waits here, then finds it ended.
+			var newest string
+			err := tx.QueryRow(ctx, `SELECT id FROM consents WHERE user_id = $1 AND withdrawn_at IS NULL
+				ORDER BY created_at DESC LIMIT 1 FOR UPDATE`, userID).Scan(&newest)
+			if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+				return err
+			}
+			if newest != end.Consent {
+				return ErrConsentRenewed
+			}
+		}
+		tag, err := tx.Exec(ctx, `UPDATE consents SET withdrawn_at = $2, ended_reason = $3 WHERE user_id = $1 AND withdrawn_at IS NULL`,
+			userID, end.At, end.Reason)
 		if err != nil {
 			return err
 		}
@@ -120,7 +214,7 @@ func (s *Store) WithdrawConsent(ctx context.Context, userID string) (Erasure, er
 		return err
 	})
 	if err != nil {
-		return Erasure{}, fmt.Errorf("pgstore: withdraw consent: %w", err)
+		return Erasure{}, fmt.Errorf("pgstore: end consent (%s): %w", end.Reason, err)
 	}
 	return e, nil
 }

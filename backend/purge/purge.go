@@ -1,17 +1,21 @@
-// Package purge deletes what the backend keeps only for a while: expired
-// idempotency keys, old webhook ids, multipart uploads abandoned in the
-// local store, and, once every URL signed before an erasure has expired,
-// whatever a late upload through one brought back. Every replica may run
-// it: each pass is a set of idempotent deletes.
+// Package purge deletes what the backend keeps only for a while: the data
+// of users whose consent's retention period ran out (erased exactly as a
+// withdrawal erases it), expired idempotency keys, old webhook ids,
+// multipart uploads abandoned in the local store, and, once every URL
+// signed before an erasure has expired, whatever a late upload through one
+// brought back. Every replica may run it: each pass is a set of idempotent
+// deletes.
 package purge
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/promptforge/lorastudio/backend/blob"
+	"github.com/promptforge/lorastudio/backend/erasure"
 	"github.com/promptforge/lorastudio/backend/pgstore"
 )
 
@@ -24,13 +28,16 @@ const (
 
 // Config says what to purge and how often.
 type Config struct {
-	Store   *pgstore.Store
-	Blobs   blob.Store    // its abandoned uploads are purged when it can say which (the local store)
-	Every   time.Duration // between passes, default DefaultEvery
-	Events  time.Duration // webhook ids are kept this long, default DefaultEvents
-	Uploads time.Duration // unfinished multipart uploads are kept this long, default DefaultUploads
-	Now     func() time.Time
-	Log     *slog.Logger
+	Store *pgstore.Store
+	Blobs blob.Store // its abandoned uploads are purged when it can say which (the local store)
+	// Provider stops the running jobs of a user whose consent expired
+	// (training.Provider); nil when training is off.
+	Provider erasure.Canceler
+	Every    time.Duration // between passes, default DefaultEvery
+	Events   time.Duration // webhook ids are kept this long, default DefaultEvents
+	Uploads  time.Duration // unfinished multipart uploads are kept this long, default DefaultUploads
+	Now      func() time.Time
+	Log      *slog.Logger
 }
 
 // uploadPurger is a store that can find its abandoned uploads.
@@ -44,10 +51,15 @@ type Report struct {
 	Events  int64 `json:"webhook_ids"`
 	Uploads int   `json:"uploads"`
 	Swept   int   `json:"erased_keys_swept"`
+	Expired int   `json:"consents_expired"` // users erased because their consent's retention ran out
 }
 
-// sweepBatch bounds one pass's second sweep; the rest waits an hour.
-const sweepBatch = 500
+// sweepBatch bounds one pass's second sweep, expireBatch its retention
+// erasures; the rest waits an hour.
+const (
+	sweepBatch  = 500
+	expireBatch = 100
+)
 
 func (c *Config) defaults() {
 	if c.Every <= 0 {
@@ -83,7 +95,36 @@ func Once(ctx context.Context, cfg Config) (Report, error) {
 			return r, err
 		}
 	}
+	// Last: a storage outage stops this step, not the purges above.
+	if r.Expired, err = expire(ctx, cfg); err != nil {
+		return r, err
+	}
 	return r, nil
+}
+
+// expire erases the data of every user whose newest consent outlived its
+// retention period, with the same erasure as a withdrawal, and marks the
+// consent ended by retention.
+func expire(ctx context.Context, cfg Config) (int, error) {
+	now := cfg.Now()
+	cs, err := cfg.Store.ExpiredConsents(ctx, now, expireBatch)
+	if err != nil {
+		return 0, err
+	}
+	er := erasure.Eraser{Store: cfg.Store, Blobs: cfg.Blobs, Provider: cfg.Provider, Log: cfg.Log}
+	n := 0
+	for _, c := range cs {
+		_, err := er.Erase(ctx, c.UserID, pgstore.Ending{Reason: pgstore.EndRetention, At: now, Consent: c.ID})
+		switch {
+		case errors.Is(err, pgstore.ErrConsentRenewed):
+			// Withdrawn, expired by another replica, or consented again.
+		case err != nil:
+			return n, err
+		default:
+			n++
+		}
+	}
+	return n, nil
 }
 
 // sweep deletes again what was erased SweepDelay ago: a key, or a prefix
@@ -126,7 +167,7 @@ func Run(ctx context.Context, cfg Config) {
 		case err != nil:
 			cfg.Log.Warn("purge failed; trying again later", "err", err, "in", cfg.Every)
 		case r != Report{}:
-			cfg.Log.Info("purged", "idempotency_keys", r.Keys, "webhook_ids", r.Events, "uploads", r.Uploads, "erased_keys_swept", r.Swept)
+			cfg.Log.Info("purged", "consents_expired", r.Expired, "idempotency_keys", r.Keys, "webhook_ids", r.Events, "uploads", r.Uploads, "erased_keys_swept", r.Swept)
 		}
 		select {
 		case <-ctx.Done():

@@ -15,6 +15,6 @@ func ArtifactMeta(modelName string, v studio.Version, p Params) worker.ArtifactM
 		Title:         fmt.Sprintf("%s v%d", modelName, v.Number),
 		VersionID:     v.ID,
 		DatasetHash:   v.DatasetHash,
-		TriggerPhrase: worker.TriggerPhrase(p),
+		TriggerPhrase: p.TriggerPhrase(),
 	}
 }

@@ -30,7 +30,7 @@ func (f *promptFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.prompt, "prompt", "", "what to generate, as free `text`")
 	fs.StringVar(&f.negative, "negative", "", "what to avoid, where the platform takes a negative prompt")
 	fs.StringVar(&f.identity, "identity", "", "the trained identity as `NAME[:WEIGHT]` (the LoRA's name and strength)")
-	fs.StringVar(&f.version, "version", "", "the identity's version, for the pack manifest")
+	fs.StringVar(&f.version, "version", "", "the identity's version `N`: on flux-dev, flux-schnell and sdxl the LoRA is then the file LoRA Studio names NAME-vN-PLATFORM.safetensors")
 	fs.StringVar(&f.trigger, "trigger", "", "the LoRA's trigger `word` (LoRA pipelines only; never sent to a target platform)")
 	fs.StringVar(&f.describe, "describe", "", "your own short description of your appearance, for platforms that cannot load a LoRA")
 	fs.StringVar(&f.cameo, "cameo", "", "your Sora cameo `handle`")
@@ -65,6 +65,11 @@ func (f *promptFlags) request() (compiler.Request, error) {
 			}
 			req.Identity.Weight = w
 		}
+	}
+	// On a LoRA pipeline, an identity with a numbered version is the file
+	// the backend names: the block loads "alice-v3-flux-dev", as packed.
+	if v, err := strconv.Atoi(f.version); err == nil && req.Identity.Name != "" && studio.IsTrainable(f.platform) {
+		req.Identity.Name = strings.TrimSuffix(studio.LoRAFileName(req.Identity.Name, v, f.platform), ".safetensors")
 	}
 	if f.seed != "" {
 		s, err := strconv.ParseInt(f.seed, 10, 64)

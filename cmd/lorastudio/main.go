@@ -35,7 +35,8 @@ const (
 var commands = map[string]command{
 	"validate": {"validate the photos in a folder", runValidate},
 	"compile":  {"compile a prompt for a LoRA pipeline or a target platform", runCompile},
-	"pack":     {"write a Character Pack zip for a target platform", runPack},
+	"pack":     {"write a Character Pack zip", runPack},
+	"verify":   {"check a Character Pack's files against its manifest", runVerify},
 	"serve":    {"run the companion backend", runServe},
 	"worker":   {"run the reference GPU worker", runWorker},
 	"migrate":  {"apply the Postgres migrations", runMigrate},

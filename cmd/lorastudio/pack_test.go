@@ -52,22 +52,23 @@ func TestPackCommand(t *testing.T) {
 		maxRefs  int
 	}{{"veo-3.1", 3}, {"grok-3", 7}, {"sora-2-pro-max", 1}} {
 		t.Run(tt.platform, func(t *testing.T) {
-			code, stdout, stderr := runCLI(t, args(tt.platform, "a.zip")...)
+			a, b := tt.platform+"-a.zip", tt.platform+"-b.zip"
+			code, stdout, stderr := runCLI(t, args(tt.platform, a)...)
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, stderr)
 			}
-			first, err := os.ReadFile(filepath.Join(out, "a.zip"))
+			first, err := os.ReadFile(filepath.Join(out, a))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if code, _, stderr := runCLI(t, args(tt.platform, "b.zip")...); code != 0 {
+			if code, _, stderr := runCLI(t, args(tt.platform, b)...); code != 0 {
 				t.Fatalf("second run: exit %d: %s", code, stderr)
 			}
-			second, _ := os.ReadFile(filepath.Join(out, "b.zip"))
+			second, _ := os.ReadFile(filepath.Join(out, b))
 			if string(first) != string(second) {
 				t.Error("two runs wrote different packs")
 			}
-			pack, err := charpack.ReadFile(filepath.Join(out, "a.zip"))
+			pack, err := charpack.ReadFile(filepath.Join(out, a))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -77,6 +78,9 @@ func TestPackCommand(t *testing.T) {
 			}
 			if !strings.HasPrefix(pack.Manifest.DatasetHash, "sha256:") || pack.Manifest.Identity.Name != "grace" {
 				t.Errorf("manifest %+v", pack.Manifest)
+			}
+			if want := fmt.Sprintf(", %s,", plural(n, "reference image")); !strings.Contains(stdout, want) || strings.Contains(stdout, " 1 reference images") {
+				t.Errorf("stdout %q does not say %q", stdout, want)
 			}
 			if !strings.Contains(stdout, "sha256") {
 				t.Errorf("stdout %q does not give the pack's sha256", stdout)
@@ -89,17 +93,21 @@ func TestPackCommand(t *testing.T) {
 	if err := imaging.Save(img, filepath.Join(noFaces, "sky.jpg")); err != nil {
 		t.Fatal(err)
 	}
+	folderZip := filepath.Join(out, "folder.zip")
+	if err := os.Mkdir(folderZip, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	errTests := []struct {
 		name   string
 		args   []string
 		code   int
 		stderr string
 	}{
-		{"lora pipeline", args("flux-dev", "x.zip"), 1, "lora_pipeline"},
+		{"lora pipeline without --lora", args("flux-dev", "x.zip"), 2, "--lora FILE.safetensors is required"},
 		{"unknown platform", args("sora-3", "x.zip"), 1, "unknown_platform"},
 		{"no usable photo", []string{"pack", "--platform", "veo-3.1", "--dataset", noFaces, "--prompt", "x", "--out", filepath.Join(out, "x.zip")}, 1, "no_references"},
 		{"no such folder", []string{"pack", "--platform", "veo-3.1", "--dataset", filepath.Join(out, "nope"), "--prompt", "x", "--out", filepath.Join(out, "x.zip")}, 1, "not_found"},
-		{"out is a folder", []string{"pack", "--platform", "grok-3", "--dataset", dir, "--prompt", "x", "--out", out}, 1, "is a folder"},
+		{"out is a folder", []string{"pack", "--platform", "grok-3", "--dataset", dir, "--prompt", "x", "--out", folderZip}, 1, "is a folder"},
 		{"missing out", []string{"pack", "--platform", "veo-3.1", "--dataset", dir, "--prompt", "x"}, 2, "required"},
 	}
 	for _, tt := range errTests {

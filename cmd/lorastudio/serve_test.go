@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -41,7 +42,9 @@ func testCLI(env map[string]string) (*cli, *syncBuffer, *syncBuffer) {
 // TestMigrateThenServe is the foundation's acceptance test: migrate a fresh
 // database, serve on a free port, and get a JSON 200 from /healthz.
 func TestMigrateThenServe(t *testing.T) {
-	env := map[string]string{"DATABASE_URL": pgtest.NewDatabase(t), "LORASTUDIO_BLOB_DIR": t.TempDir()}
+	env := map[string]string{"DATABASE_URL": pgtest.NewDatabase(t), "LORASTUDIO_BLOB_DIR": t.TempDir(), "LORASTUDIO_DECODE_MEMORY": "104857600"}
+	prevLimit := debug.SetMemoryLimit(-1)
+	t.Cleanup(func() { debug.SetMemoryLimit(prevLimit) })
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
@@ -61,6 +64,10 @@ func TestMigrateThenServe(t *testing.T) {
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, c, []string{"serve", "--addr", "127.0.0.1:0"}) }()
 	addr := waitForListen(t, errb, done)
+	// The GC's soft limit sits just above the decode budget.
+	if got, want := debug.SetMemoryLimit(-1), int64(100<<20+128<<20); got != want {
+		t.Errorf("memory limit: got %d, want %d (LORASTUDIO_DECODE_MEMORY + 128 MiB)", got, want)
+	}
 
 	resp, err := http.Get("http://" + addr + "/healthz")
 	if err != nil {

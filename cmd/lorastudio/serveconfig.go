@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/promptforge/lorastudio/backend/api"
+	"github.com/promptforge/lorastudio/backend/auth"
 	"github.com/promptforge/lorastudio/backend/blob"
 )
 
@@ -29,9 +30,20 @@ func backendConfig(c *cli, listenURL string) (api.Config, error) {
 		cfg.BlobHandler = local.Handler()
 		storage = "this server's local disk (" + public + ")"
 	} else {
-		storage += " bucket " + c.getenv(blob.EnvBucket)
+		switch {
+		case storage == "r2":
+			storage = "Cloudflare, Inc. (R2 storage)"
+		case c.getenv(blob.EnvEndpoint) == "":
+			storage = "Amazon Web Services, Inc. (S3 storage)"
+		default:
+			storage = "S3-compatible storage at " + c.getenv(blob.EnvEndpoint)
+		}
+		storage += ", bucket " + c.getenv(blob.EnvBucket)
 	}
 	cfg.Processors = []string{"storage: " + storage}
+	if gpu := gpuProcessor(c); gpu != "" {
+		cfg.Processors = append(cfg.Processors, "training: "+gpu)
+	}
 
 	if v := c.getenv("LORASTUDIO_UPLOAD_TTL"); v != "" {
 		if cfg.UploadTTL, err = time.ParseDuration(v); err != nil || cfg.UploadTTL < time.Minute || cfg.UploadTTL > 7*24*time.Hour {
@@ -53,15 +65,22 @@ func backendConfig(c *cli, listenURL string) (api.Config, error) {
 			return cfg, fmt.Errorf("LORASTUDIO_QUOTA_FILES %q: want a positive count", v)
 		}
 	}
-	gpu := c.getenv("LORASTUDIO_GPU_PROVIDER")
-	if gpu == "" {
-		gpu = "self-hosted GPU worker"
+	if v := c.getenv("LORASTUDIO_DECODE_MEMORY"); v != "" {
+		if cfg.DecodeMemory, err = strconv.ParseInt(v, 10, 64); err != nil || cfg.DecodeMemory < 64<<20 {
+			return cfg, fmt.Errorf("LORASTUDIO_DECODE_MEMORY %q: want a byte count of at least 64 MiB", v)
+		}
 	}
-	cfg.Processors = append(cfg.Processors, "training: "+gpu)
 	if v := c.getenv("LORASTUDIO_RETENTION_DAYS"); v != "" {
 		if cfg.RetentionDays, err = strconv.Atoi(v); err != nil || cfg.RetentionDays < 1 || cfg.RetentionDays > 3650 {
 			return cfg, fmt.Errorf("LORASTUDIO_RETENTION_DAYS %q: want 1 to 3650", v)
 		}
+	}
+	if v := c.getenv("LORASTUDIO_HASH_MEMORY_MB"); v != "" {
+		mb, err := strconv.Atoi(v)
+		if err != nil || mb < 64 || mb > 1<<20 {
+			return cfg, fmt.Errorf("LORASTUDIO_HASH_MEMORY_MB %q: want MiB of password hashing memory, at least 64 (one hash)", v)
+		}
+		cfg.Hasher = auth.NewHasher(auth.HasherConfig{MemoryBudget: int64(mb) << 20})
 	}
 	if u := c.getenv("REDIS_URL"); u != "" {
 		if cfg.Limiter, err = api.NewRedisLimiter(u, api.DefaultLimits); err != nil {
@@ -69,6 +88,39 @@ func backendConfig(c *cli, listenURL string) (api.Config, error) {
 		}
 	}
 	return cfg, nil
+}
+
+// providerKind is the GPU provider LORASTUDIO_PROVIDER selects:
+// "self-hosted" (the default when LORASTUDIO_WORKER_URL is set),
+// "replicate", anything else as given (setupTraining refuses it), or ""
+// when training is off. Training and the consent both read it here, so the
+// consent names the provider that actually trains.
+func providerKind(c *cli) string {
+	kind := c.getenv("LORASTUDIO_PROVIDER")
+	if kind == "" && c.getenv("LORASTUDIO_WORKER_URL") != "" {
+		kind = "self-hosted"
+	}
+	if kind == "none" {
+		kind = ""
+	}
+	return kind
+}
+
+// gpuProcessor is the GPU provider a consent names: the company behind the
+// configured provider, or for the self-hosted worker the operator's
+// LORASTUDIO_GPU_PROVIDER; "" when training is off (no one trains on the
+// photos, and a consent given then is outdated once training is turned on).
+func gpuProcessor(c *cli) string {
+	switch providerKind(c) {
+	case "replicate":
+		return "Replicate, Inc. (GPU training)"
+	case "self-hosted":
+		if name := c.getenv("LORASTUDIO_GPU_PROVIDER"); name != "" {
+			return name
+		}
+		return "self-hosted GPU worker"
+	}
+	return ""
 }
 
 func limiterName(c *cli) string {

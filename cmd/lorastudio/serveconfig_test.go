@@ -1,9 +1,12 @@
 package main
 
 import (
+	"io"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/promptforge/lorastudio/backend/auth"
 	"github.com/promptforge/lorastudio/backend/pgstore"
 )
 
@@ -31,6 +34,78 @@ func TestBackendConfigQuota(t *testing.T) {
 		}
 		if err != nil || cfg.Quota != tt.want {
 			t.Errorf("%v: got %+v %v, want %+v", tt.env, cfg.Quota, err, tt.want)
+		}
+	}
+}
+
+// The consent names the GPU provider that actually trains: the one
+// LORASTUDIO_PROVIDER selects, never a free-standing name that could
+// disagree with it.
+func TestProcessorsFollowTheProvider(t *testing.T) {
+	const local = "storage: this server's local disk (http://127.0.0.1:8080)"
+	tests := []struct {
+		name string
+		env  map[string]string
+		want []string
+	}{
+		{"replicate", map[string]string{"LORASTUDIO_PROVIDER": "replicate"},
+			[]string{local, "training: Replicate, Inc. (GPU training)"}},
+		{"replicate ignores the self-hosted name", map[string]string{"LORASTUDIO_PROVIDER": "replicate", "LORASTUDIO_GPU_PROVIDER": "Acme GPUs"},
+			[]string{local, "training: Replicate, Inc. (GPU training)"}},
+		{"self-hosted", map[string]string{"LORASTUDIO_PROVIDER": "self-hosted"},
+			[]string{local, "training: self-hosted GPU worker"}},
+		{"self-hosted by the worker URL, operator named", map[string]string{"LORASTUDIO_WORKER_URL": "http://gpu:8090", "LORASTUDIO_GPU_PROVIDER": "Acme GPUs"},
+			[]string{local, "training: Acme GPUs"}},
+		{"training off", map[string]string{"LORASTUDIO_PROVIDER": "none", "LORASTUDIO_GPU_PROVIDER": "Acme GPUs"},
+			[]string{local}},
+		{"nothing configured", map[string]string{}, []string{local}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.env["LORASTUDIO_BLOB_DIR"] = t.TempDir()
+			c, _, _ := testCLI(tt.env)
+			cfg, err := backendConfig(c, "http://127.0.0.1:8080")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(cfg.Processors, tt.want) {
+				t.Errorf("processors %q, want %q", cfg.Processors, tt.want)
+			}
+		})
+	}
+}
+
+func TestHashMemoryFromEnv(t *testing.T) {
+	tests := []struct {
+		value string
+		slots int // 0: refused
+	}{
+		{"", 5},
+		{"64", 1},
+		{"1024", 16},
+		{"63", 0},
+		{"lots", 0},
+	}
+	for _, tt := range tests {
+		env := map[string]string{"LORASTUDIO_HASH_MEMORY_MB": tt.value, "LORASTUDIO_BLOB_DIR": t.TempDir(), "LORASTUDIO_BLOB_SECRET": strings.Repeat("k", 32)}
+		c := &cli{stdout: io.Discard, stderr: io.Discard, getenv: func(k string) string { return env[k] }}
+		cfg, err := backendConfig(c, "http://127.0.0.1:8080")
+		if tt.slots == 0 {
+			if err == nil || !strings.Contains(err.Error(), "LORASTUDIO_HASH_MEMORY_MB") {
+				t.Errorf("%q: got %v, want an error naming the variable", tt.value, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%q: %v", tt.value, err)
+		}
+		h := cfg.Hasher
+		if h == nil { // what api.New makes
+			h = auth.NewHasher(auth.HasherConfig{Params: cfg.Password})
+		}
+		got := h.Slots()
+		if got != tt.slots {
+			t.Errorf("%q: got %d hashes at once, want %d", tt.value, got, tt.slots)
 		}
 	}
 }

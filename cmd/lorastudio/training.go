@@ -33,11 +33,8 @@ func setupTraining(c *cli, cfg *api.Config, pool *pgxpool.Pool, public string, l
 		}
 		cfg.Training.Ingester = &training.Ingester{Store: cfg.Store, Blobs: cfg.Blobs, Verifier: stdwebhook.Verifier{Secrets: secrets}, Log: log}
 	}
-	kind := c.getenv("LORASTUDIO_PROVIDER")
-	if kind == "" && c.getenv("LORASTUDIO_WORKER_URL") != "" {
-		kind = "self-hosted"
-	}
-	if kind == "" || kind == "none" {
+	kind := providerKind(c)
+	if kind == "" {
 		return nil, nil, nil
 	}
 	dsec, err := stdwebhook.ParseSecret(c.getenv("LORASTUDIO_DISPATCH_SECRET"))

@@ -62,7 +62,8 @@ func runValidate(ctx context.Context, c *cli, args []string) int {
 	if isTerminal(c.stderr) {
 		opts.Progress = progressBar(c.stderr)
 	}
-	r, err := dataset.ValidateDir(ctx, dirs[0], opts)
+	r, skipped, err := dataset.ValidateDir(ctx, dirs[0], opts)
+	printSkipped(c.stderr, "validate", skipped)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "lorastudio validate: %s\n", studio.ErrorMessage(err))
 		switch studio.ErrorCode(err) {
@@ -85,6 +86,14 @@ func runValidate(ctx context.Context, c *cli, args []string) int {
 		return exitFail
 	}
 	return exitOK
+}
+
+// printSkipped tells, on stderr, which entries of the folder were not
+// validated and why (stdout keeps the report alone, for --json).
+func printSkipped(w io.Writer, cmd string, skipped []dataset.Skipped) {
+	for _, s := range skipped {
+		fmt.Fprintf(w, "lorastudio %s: skipped %s: %s\n", cmd, s.Name, s.Reason)
+	}
 }
 
 func printReport(w io.Writer, r *dataset.Report) {

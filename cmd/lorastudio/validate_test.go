@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -145,5 +146,35 @@ func TestValidateCLIText(t *testing.T) {
 	code, out, _ := runValidateCLI(t, "validate", copyPerson(t, nil))
 	if code != exitFail || !bytes.Contains([]byte(out), []byte("FAIL")) || !bytes.Contains([]byte(out), []byte("resolution_too_low")) {
 		t.Errorf("got exit %d and %q, want a FAIL summary naming resolution_too_low", code, out)
+	}
+}
+
+// A symbolic link in the folder is not followed, and validate says so on
+// stderr (it used to skip it without a word); the JSON on stdout stays the
+// report alone.
+func TestValidateCLISaysWhatItSkips(t *testing.T) {
+	dir := copyPerson(t, nil)
+	outside := filepath.Join(t.TempDir(), "elsewhere.jpg")
+	b, err := os.ReadFile(filepath.Join(dir, "cap12_01.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(outside, b, 0o644)
+	if err := os.Symlink(outside, filepath.Join(dir, "linked.jpg")); err != nil {
+		t.Skipf("no symbolic links here: %v", err)
+	}
+	code, out, errs := runValidateCLI(t, "validate", "--json", "--min-resolution", "300", dir)
+	if code != exitOK {
+		t.Fatalf("got exit %d, want %d (stderr %s)", code, exitOK, errs)
+	}
+	if want := "lorastudio validate: skipped linked.jpg: it is a symbolic link"; !strings.Contains(errs, want) || !strings.Contains(errs, "copy the photo itself") {
+		t.Errorf("got stderr %q, want %q and what to do", errs, want)
+	}
+	var r validateReport
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("stdout is not the JSON report: %v\n%s", err, out)
+	}
+	if r.ImageCount != 24 {
+		t.Errorf("got %d images, want the 24 files without the link", r.ImageCount)
 	}
 }

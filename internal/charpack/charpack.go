@@ -37,7 +37,11 @@ type Manifest struct {
 	Identity      ManifestIdentity    `json:"identity"`
 	DatasetHash   string              `json:"dataset_hash"`
 	References    []ManifestReference `json:"references"`
-	Files         []ManifestFile      `json:"files"`
+	// MissingViews are the angles (frontal, three-quarter, profile) the
+	// platform could take but no usable photo shows.
+	MissingViews []string       `json:"missing_views,omitempty"`
+	LoRA         *ManifestLoRA  `json:"lora,omitempty"` // LoRA-pipeline packs only
+	Files        []ManifestFile `json:"files"`
 }
 
 // ManifestIdentity names the trained identity the pack stands for.
@@ -64,10 +68,16 @@ type ManifestFile struct {
 	Size   int64  `json:"size"`
 }
 
-// File is one file of a pack, in memory.
+// File is one file of a pack: in memory, or for a LoRA, read from Source
+// on disk as the zip is written. A LoRA read back from a zip is verified
+// but not kept in memory: its Data is nil.
 type File struct {
-	Path string
-	Data []byte
+	Path   string
+	Data   []byte
+	Source string
+
+	sum  string // of Source, taken when it was checked
+	size int64
 }
 
 // Pack is an assembled or a verified pack: its manifest and its other
@@ -94,6 +104,9 @@ type Input struct {
 	Request     compiler.Request
 	Candidates  []compiler.Candidate
 	DatasetHash string
+	// LoRA is the trained file, for a pack for a LoRA pipeline (flux-dev,
+	// flux-schnell, sdxl); such a pack has no reference images.
+	LoRA *LoRA
 	// Encode, when set, writes the photo at path as a metadata-free JPEG,
 	// oriented and fitted within maxSide x maxSide; it must give the same
 	// bytes for the same photo. The CLI passes the dataset engine's
@@ -113,7 +126,13 @@ func Build(ctx context.Context, in Input) (*Pack, compiler.Result, error) {
 		return nil, compiler.Result{}, err
 	}
 	if p.SupportsLoRAInjection {
-		return nil, compiler.Result{}, studio.Errorf("lora_pipeline", "%s loads the LoRA itself: use compile for its prompt and ComfyUI workflow, not a Character Pack", p.Name)
+		if in.LoRA == nil {
+			return nil, compiler.Result{}, studio.Errorf("lora_pipeline", "%s loads the LoRA itself: give its trained .safetensors file to pack it with its ComfyUI workflow", p.Name)
+		}
+		return buildLoRA(ctx, p, in)
+	}
+	if in.LoRA != nil {
+		return nil, compiler.Result{}, studio.Errorf("lora_pipeline", "%s cannot load a LoRA: its pack carries reference photos, not the LoRA file", p.Name)
 	}
 	sel := compiler.SelectReferences(in.Candidates, p.References.Max)
 	if len(sel) == 0 {
@@ -125,7 +144,7 @@ func Build(ctx context.Context, in Input) (*Pack, compiler.Result, error) {
 	if err != nil {
 		return nil, compiler.Result{}, err
 	}
-	imgs, err := encodeReferences(ctx, sel, p.References.MaxSide, in.Encode)
+	imgs, err := encodeReferences(ctx, sel, p.References.MaxSide, res.Params.AspectRatio, in.Encode)
 	if err != nil {
 		return nil, compiler.Result{}, err
 	}
@@ -134,8 +153,9 @@ func Build(ctx context.Context, in Input) (*Pack, compiler.Result, error) {
 		SchemaVersion: SchemaVersion, Generator: "lorastudio",
 		Platform: p.ID, PlatformName: p.Name, ModelID: p.ModelID,
 		Status: p.Status, StatusNote: p.StatusNote, Checked: p.Checked,
-		Identity:    ManifestIdentity{Name: req.Identity.Name, Version: req.Identity.Version},
-		DatasetHash: in.DatasetHash,
+		Identity:     ManifestIdentity{Name: req.Identity.Name, Version: req.Identity.Version},
+		DatasetHash:  in.DatasetHash,
+		MissingViews: compiler.MissingViews(sel, p.References.Max),
 	}
 	var files []File
 	refPaths := make([]string, len(sel))
@@ -164,7 +184,11 @@ func Build(ctx context.Context, in Input) (*Pack, compiler.Result, error) {
 		}
 		files = append(files, File{Path: "request.json", Data: body})
 	}
-	files = append(files, File{Path: "instructions.md", Data: []byte(instructions(p, res, m, hasRequest))})
+	sh := script(p, res, refPaths)
+	if sh != "" {
+		files = append(files, File{Path: ScriptName, Data: []byte(sh)})
+	}
+	files = append(files, File{Path: "instructions.md", Data: []byte(instructions(p, res, m, hasRequest, sh != ""))})
 
 	pack, err := newPack(m, files)
 	return pack, res, err
@@ -181,7 +205,11 @@ func newPack(m Manifest, files []File) (*Pack, error) {
 		if i > 0 && files[i-1].Path == f.Path {
 			return nil, fmt.Errorf("charpack: duplicate file %q", f.Path)
 		}
-		m.Files = append(m.Files, ManifestFile{Path: f.Path, SHA256: digest(f.Data), Size: int64(len(f.Data))})
+		mf := ManifestFile{Path: f.Path, SHA256: digest(f.Data), Size: int64(len(f.Data))}
+		if f.Source != "" {
+			mf.SHA256, mf.Size = f.sum, f.size
+		}
+		m.Files = append(m.Files, mf)
 	}
 	return &Pack{Manifest: m, Files: files}, nil
 }

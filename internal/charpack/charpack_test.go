@@ -74,7 +74,7 @@ func TestPackContents(t *testing.T) {
 			}
 			want := []string{"instructions.md", "params.json", "prompt.txt"}
 			if p.Status != compiler.StatusShutDown {
-				want = append(want, "request.json")
+				want = append(want, "request.json", "generate.sh")
 			}
 			for _, r := range m.References {
 				want = append(want, r.Path)

@@ -4,6 +4,8 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/flate"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,6 +27,7 @@ var modified = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 const (
 	maxEntries   = 64
 	maxFileBytes = 32 << 20
+	maxLoRABytes = 8 << 30 // an SDXL LoRA of high rank is a few hundred MB
 )
 
 // WriteZip writes the pack as a zip: entries sorted by path, the manifest
@@ -45,13 +48,22 @@ func (p *Pack) WriteZip(w io.Writer) error {
 	})
 	for _, f := range entries {
 		h := &zip.FileHeader{Name: f.Path, Method: zip.Deflate, Modified: modified}
-		if strings.HasSuffix(f.Path, ".jpg") {
+		if strings.HasSuffix(f.Path, ".jpg") || strings.HasSuffix(f.Path, ".safetensors") {
 			h.Method = zip.Store
 		}
 		h.SetMode(0o644)
+		if strings.HasSuffix(f.Path, ".sh") {
+			h.SetMode(0o755) // unzip keeps it runnable
+		}
 		fw, err := zw.CreateHeader(h)
 		if err != nil {
 			return err
+		}
+		if f.Source != "" {
+			if err := copySource(fw, f); err != nil {
+				return err
+			}
+			continue
 		}
 		if _, err := fw.Write(f.Data); err != nil {
 			return err
@@ -60,17 +72,41 @@ func (p *Pack) WriteZip(w io.Writer) error {
 	return zw.Close()
 }
 
+// copySource streams a file from disk and checks it is still the one that
+// was hashed for the manifest.
+func copySource(w io.Writer, f File) error {
+	src, err := os.Open(f.Source)
+	if err != nil {
+		return studio.Wrap(err, "invalid_lora", "cannot read "+f.Source+" again: was it moved?")
+	}
+	defer src.Close()
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(w, h), src)
+	if err != nil {
+		return err
+	}
+	if n != f.size || hex.EncodeToString(h.Sum(nil)) != f.sum {
+		return studio.Errorf("invalid_lora", "%s changed while the pack was written; write it again once it no longer changes", f.Source)
+	}
+	return nil
+}
+
 func sortFiles(fs []File) {
 	slices.SortFunc(fs, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
 }
 
 // ReadFile opens the pack at name and verifies it; see Read.
 func ReadFile(name string) (*Pack, error) {
-	b, err := os.ReadFile(name)
+	f, err := os.Open(name)
 	if err != nil {
-		return nil, studio.Wrap(err, studio.ENotFound, "cannot read the pack "+name)
+		return nil, studio.Wrap(err, studio.ENotFound, "cannot read the pack "+name+": check the path")
 	}
-	return Read(bytes.NewReader(b), int64(len(b)))
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || fi.IsDir() {
+		return nil, studio.Errorf("invalid_pack", "%s is not a file: name the pack's .zip", name)
+	}
+	return Read(f, fi.Size())
 }
 
 // Read opens a pack and verifies it: the manifest's schema, every file's
@@ -85,7 +121,7 @@ func Read(r io.ReaderAt, size int64) (*Pack, error) {
 	if len(zr.File) > maxEntries {
 		return nil, studio.Errorf("invalid_pack", "the pack has %d entries; a Character Pack has at most %d", len(zr.File), maxEntries)
 	}
-	content := map[string][]byte{}
+	content := map[string]entry{}
 	for _, f := range zr.File {
 		if err := checkPath(f.Name); err != nil {
 			return nil, studio.Errorf("pack_tampered", "the pack holds an entry with an unsafe name %q", f.Name)
@@ -93,16 +129,17 @@ func Read(r io.ReaderAt, size int64) (*Pack, error) {
 		if _, dup := content[f.Name]; dup {
 			return nil, studio.Errorf("pack_tampered", "the pack holds %s twice", f.Name)
 		}
-		data, err := readEntry(f)
+		e, err := readEntry(f)
 		if err != nil {
 			return nil, err
 		}
-		content[f.Name] = data
+		content[f.Name] = e
 	}
-	raw, ok := content[ManifestName]
-	if !ok {
+	me, ok := content[ManifestName]
+	if !ok || me.data == nil {
 		return nil, studio.Errorf("invalid_pack", "the pack has no %s", ManifestName)
 	}
+	raw := me.data
 	delete(content, ManifestName)
 	var m Manifest
 	dec := json.NewDecoder(bytes.NewReader(raw))
@@ -116,15 +153,18 @@ func Read(r io.ReaderAt, size int64) (*Pack, error) {
 
 	pack := &Pack{Manifest: m}
 	for _, mf := range m.Files {
-		data, ok := content[mf.Path]
+		e, ok := content[mf.Path]
 		if !ok {
 			return nil, studio.Errorf("pack_tampered", "%s is listed in the manifest but missing from the pack", mf.Path)
 		}
 		delete(content, mf.Path)
-		if int64(len(data)) != mf.Size || digest(data) != mf.SHA256 {
-			return nil, studio.Errorf("pack_tampered", "%s does not match its sha256 in the manifest", mf.Path)
+		if e.size != mf.Size {
+			return nil, studio.Errorf("pack_tampered", "%s is %d bytes; the manifest says %d", mf.Path, e.size, mf.Size)
 		}
-		pack.Files = append(pack.Files, File{Path: mf.Path, Data: data})
+		if e.sum != mf.SHA256 {
+			return nil, studio.Errorf("pack_tampered", "%s does not match its sha256 in the manifest (sha256 %s, manifest %s)", mf.Path, e.sum, mf.SHA256)
+		}
+		pack.Files = append(pack.Files, File{Path: mf.Path, Data: e.data})
 	}
 	for name := range content {
 		return nil, studio.Errorf("pack_tampered", "%s is in the pack but not in the manifest", name)
@@ -138,27 +178,49 @@ func Read(r io.ReaderAt, size int64) (*Pack, error) {
 	return pack, nil
 }
 
-func readEntry(f *zip.File) ([]byte, error) {
-	if f.UncompressedSize64 > maxFileBytes {
-		return nil, studio.Errorf("invalid_pack", "%s is %d bytes; pack files are at most %d", f.Name, f.UncompressedSize64, maxFileBytes)
+// entry is one zip entry as read: its digest and size, and its bytes
+// unless it is a LoRA (streamed through the hash, not kept).
+type entry struct {
+	data []byte
+	sum  string
+	size int64
+}
+
+func readEntry(f *zip.File) (entry, error) {
+	limit, keep := int64(maxFileBytes), true
+	if strings.HasPrefix(f.Name, "loras/") && strings.HasSuffix(f.Name, ".safetensors") {
+		limit, keep = maxLoRABytes, false
+	}
+	if f.UncompressedSize64 > uint64(limit) {
+		return entry{}, studio.Errorf("invalid_pack", "%s is %d bytes; such pack files are at most %d", f.Name, f.UncompressedSize64, limit)
 	}
 	rc, err := f.Open()
 	if err != nil {
-		return nil, studio.Wrap(err, "invalid_pack", "cannot open "+f.Name)
+		return entry{}, studio.Wrap(err, "invalid_pack", "cannot open "+f.Name)
 	}
 	defer rc.Close()
+	h := sha256.New()
+	var buf bytes.Buffer
+	w := io.Writer(h)
+	if keep {
+		w = io.MultiWriter(h, &buf)
+	}
 	// The header's size is not trusted: read one byte past the limit.
-	data, err := io.ReadAll(io.LimitReader(rc, maxFileBytes+1))
+	n, err := io.Copy(w, io.LimitReader(rc, limit+1))
 	if err != nil {
 		if errors.Is(err, zip.ErrChecksum) || errors.Is(err, zip.ErrFormat) {
-			return nil, studio.Wrap(err, "pack_tampered", f.Name+" is corrupt")
+			return entry{}, studio.Wrap(err, "pack_tampered", f.Name+" is corrupt: its bytes do not match the zip's checksum")
 		}
-		return nil, studio.Wrap(err, "invalid_pack", "cannot read "+f.Name)
+		return entry{}, studio.Wrap(err, "invalid_pack", "cannot read "+f.Name)
 	}
-	if len(data) > maxFileBytes {
-		return nil, studio.Errorf("invalid_pack", "%s is over %d bytes", f.Name, maxFileBytes)
+	if n > limit {
+		return entry{}, studio.Errorf("invalid_pack", "%s is over %d bytes", f.Name, limit)
 	}
-	return data, nil
+	e := entry{sum: hex.EncodeToString(h.Sum(nil)), size: n}
+	if keep {
+		e.data = buf.Bytes()
+	}
+	return e, nil
 }
 
 // checkPath accepts only clean, relative, forward-slash paths, so a pack

@@ -65,6 +65,7 @@ type Profile struct {
 	ResolutionDurationsS  map[string][]int `json:"resolution_durations_s,omitempty"` // durations a resolution is limited to
 	Defaults              Defaults         `json:"defaults"`
 	References            ReferencePolicy  `json:"references"`
+	App                   *AppGuide        `json:"app,omitempty"`
 	NegativePrompt        bool             `json:"negative_prompt"`
 	Seed                  bool             `json:"seed"`
 	Audio                 bool             `json:"audio"`
@@ -90,6 +91,17 @@ type Defaults struct {
 	DurationS   int    `json:"duration_s,omitempty"`
 }
 
+// AppGuide is how a person who is not a developer uses a target platform
+// in its own product: which one, where, and each step on its screens.
+// Steps may hold {url}, {references}, {order}, {role}, {size}, {aspect},
+// {resolution}, {duration}, {model} and {settings}, filled in for each pack.
+type AppGuide struct {
+	Name        string   `json:"name"`
+	URL         string   `json:"url"`
+	Steps       []string `json:"steps"`
+	Unconfirmed string   `json:"unconfirmed,omitempty"`
+}
+
 // ReferencePolicy says how many reference images a platform takes, in what
 // role, and how the prompt names them.
 type ReferencePolicy struct {
@@ -100,6 +112,9 @@ type ReferencePolicy struct {
 	MaxSide    int    `json:"max_side"` // long side of the re-encoded JPEG, in pixels
 	DurationsS []int  `json:"durations_s,omitempty"`
 	Note       string `json:"note"`
+	// Unconfirmed, when set, says what about taking references this
+	// check could not confirm; a pack's steps say it before relying on it.
+	Unconfirmed string `json:"unconfirmed,omitempty"`
 }
 
 // Section is one part of a platform's prompt structure, in order. Field is
@@ -235,6 +250,9 @@ func (p Profile) validate() error {
 		if p.References.Max < 1 || p.References.MaxSide < 256 || len(p.DurationsS) == 0 {
 			return fmt.Errorf("target platform needs references (max, max_side) and durations")
 		}
+		if p.App == nil || p.App.Name == "" || p.App.URL == "" || len(p.App.Steps) == 0 {
+			return fmt.Errorf("target platform needs app steps for people who do not use its API")
+		}
 	} else if l := p.LoRA; l.WeightMin > l.WeightDefault || l.WeightDefault > l.WeightMax {
 		return fmt.Errorf("lora weight default %v is outside [%v, %v]", l.WeightDefault, l.WeightMin, l.WeightMax)
 	}
@@ -290,6 +308,11 @@ func (p Profile) clone() Profile {
 	p.PromptSections = slices.Clone(p.PromptSections)
 	p.Sources = slices.Clone(p.Sources)
 	p.Notes = slices.Clone(p.Notes)
+	if p.App != nil {
+		a := *p.App
+		a.Steps = slices.Clone(a.Steps)
+		p.App = &a
+	}
 	if p.LoRA != nil {
 		l := *p.LoRA
 		l.CLIP = slices.Clone(l.CLIP)

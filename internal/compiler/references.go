@@ -24,8 +24,17 @@ type Candidate struct {
 	Pose      string  `json:"pose"`      // one of the Pose* constants, or ""
 	Faces     int     `json:"faces"`
 	HasError  bool    `json:"has_error"` // any issue of severity "error"
-	Width     int     `json:"width"`
+	Width     int     `json:"width"`     // after EXIF orientation
 	Height    int     `json:"height"`
+	FaceBox   *Box    `json:"face_box,omitempty"` // the main face, in oriented pixels
+}
+
+// Box is a rectangle in pixels.
+type Box struct {
+	X int `json:"x"`
+	Y int `json:"y"`
+	W int `json:"w"`
+	H int `json:"h"`
 }
 
 // Selected is a chosen reference: the candidate and the role it fills.
@@ -35,9 +44,42 @@ type Selected struct {
 }
 
 // wanted is the order in which views are filled: the sharpest frontal
-// first (the view every platform reads best), then both three-quarter
-// views, then profiles; whatever is left goes by sharpness.
-var wanted = []string{PoseFrontal, PoseThreeQuarterLeft, PoseThreeQuarterRight, PoseProfileLeft, PoseProfileRight}
+// first (the view every platform reads best), then the sharpest
+// three-quarter and profile views of either side, so even three references
+// cover the head from the front, at an angle and from the side; then the
+// other side of each; whatever is left goes by sharpness.
+var wanted = [][]string{
+	{PoseFrontal},
+	{PoseThreeQuarterLeft, PoseThreeQuarterRight},
+	{PoseProfileLeft, PoseProfileRight},
+	{PoseThreeQuarterLeft, PoseThreeQuarterRight},
+	{PoseProfileLeft, PoseProfileRight},
+}
+
+// Views are the three angles a reference set should cover.
+var Views = []struct {
+	Name  string
+	Poses []string
+}{
+	{"frontal", []string{PoseFrontal}},
+	{"three-quarter", []string{PoseThreeQuarterLeft, PoseThreeQuarterRight}},
+	{"profile", []string{PoseProfileLeft, PoseProfileRight}},
+}
+
+// MissingViews names the views among the first n of Views (n is how many
+// references the platform takes) that sel does not cover.
+func MissingViews(sel []Selected, n int) []string {
+	var out []string
+	for i, v := range Views {
+		if i >= n {
+			break
+		}
+		if !slices.ContainsFunc(sel, func(s Selected) bool { return slices.Contains(v.Poses, s.Role) }) {
+			out = append(out, v.Name)
+		}
+	}
+	return out
+}
 
 // SelectReferences picks up to n references from the candidates: never a
 // photo with an error, never one without exactly one face, never the same
@@ -74,13 +116,14 @@ func SelectReferences(cands []Candidate, n int) []Selected {
 		used[i] = true
 		out = append(out, Selected{Candidate: ok[i], Role: role})
 	}
-	for _, pose := range wanted {
+	for _, poses := range wanted {
 		if len(out) == n {
 			return out
 		}
+		// The sharpest unused photo of any of these poses (ok is sorted).
 		for i, c := range ok {
-			if !used[i] && c.Pose == pose {
-				take(i, pose)
+			if !used[i] && slices.Contains(poses, c.Pose) && !slices.ContainsFunc(out, func(s Selected) bool { return s.Role == c.Pose }) {
+				take(i, c.Pose)
 				break
 			}
 		}

@@ -35,9 +35,11 @@ func TestSelectReferences(t *testing.T) {
 	}{
 		{0, nil},
 		{1, []string{"f2/frontal"}},
-		{3, []string{"f2/frontal", "l2/three_quarter_left", "r1/three_quarter_right"}},
-		{7, []string{"f2/frontal", "l2/three_quarter_left", "r1/three_quarter_right", "pl/profile_left", "copy-of-f1/extra", "x1/extra", "l1/extra"}},
-		{20, []string{"f2/frontal", "l2/three_quarter_left", "r1/three_quarter_right", "pl/profile_left", "copy-of-f1/extra", "x1/extra", "l1/extra", "f3/extra"}},
+		// Three references cover front, angle and side, before the other
+		// three-quarter view.
+		{3, []string{"f2/frontal", "l2/three_quarter_left", "pl/profile_left"}},
+		{7, []string{"f2/frontal", "l2/three_quarter_left", "pl/profile_left", "r1/three_quarter_right", "copy-of-f1/extra", "x1/extra", "l1/extra"}},
+		{20, []string{"f2/frontal", "l2/three_quarter_left", "pl/profile_left", "r1/three_quarter_right", "copy-of-f1/extra", "x1/extra", "l1/extra", "f3/extra"}},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.n), func(t *testing.T) {
@@ -65,5 +67,31 @@ func TestSelectReferencesWithoutFrontal(t *testing.T) {
 	got := compiler.SelectReferences(cands, 1)
 	if len(got) != 1 || got[0].Path != "a" || got[0].Role != "profile_right" {
 		t.Errorf("got %+v, want the profile view before an unknown pose", got)
+	}
+}
+
+func TestMissingViews(t *testing.T) {
+	sel := func(roles ...string) []compiler.Selected {
+		var out []compiler.Selected
+		for _, r := range roles {
+			out = append(out, compiler.Selected{Role: r})
+		}
+		return out
+	}
+	tests := []struct {
+		sel  []compiler.Selected
+		n    int
+		want []string
+	}{
+		{sel("frontal", "three_quarter_right", "profile_left"), 3, nil},
+		{sel("frontal", "extra", "extra"), 3, []string{"three-quarter", "profile"}},
+		{sel("frontal"), 1, nil},
+		{sel("extra"), 1, []string{"frontal"}},
+		{sel("three_quarter_left", "extra"), 7, []string{"frontal", "profile"}},
+	}
+	for _, tt := range tests {
+		if got := compiler.MissingViews(tt.sel, tt.n); !slices.Equal(got, tt.want) {
+			t.Errorf("MissingViews(%v, %d) = %v, want %v", tt.sel, tt.n, got, tt.want)
+		}
 	}
 }

@@ -90,6 +90,9 @@ func intake(src Source, maxBytes, maxPixels int64, buf []byte) (data []byte, hd 
 			"the image claims %dx%d pixels (%.0f MP), over the %.0f MP limit: resize it below that or use a different photo",
 			hd.width, hd.height, float64(px)/1e6, float64(maxPixels)/1e6)}
 	}
+	if ferr := checkDecodeCost(hd); ferr != nil {
+		return data, hd, ferr
+	}
 	return data, hd, nil
 }
 
@@ -117,15 +120,6 @@ func (w *worker) analyse(ctx context.Context, src Source, opts Options) (a analy
 		w.buf = data[:0]
 	}
 	a.item.Format = hd.format
-	if ferr == nil {
-		// Hash the stored copy as it streams out of the stripper.
-		h := sha256.New()
-		if err := stripTo(data, hd, func(b []byte) { h.Write(b) }); err != nil {
-			ferr = damaged(err)
-		} else {
-			a.item.SHA256 = hex.EncodeToString(h.Sum(nil))
-		}
-	}
 	if ferr != nil {
 		a.item.Issues = append(a.item.Issues, Issue{Code: ferr.code, Severity: SeverityError, Message: ferr.msg})
 		return a
@@ -134,12 +128,22 @@ func (w *worker) analyse(ctx context.Context, src Source, opts Options) (a analy
 	a.item.Orientation = hd.orientation
 	a.short = min(a.item.Width, a.item.Height)
 
-	g, err := decodeGray(&w.dec, data, hd, workShort, &w.gray)
+	// Wait for the image's decode cost to be free in the budget; a caller
+	// that gives up while waiting gets no result (Validate reports it).
+	release, err := opts.Budget.acquire(ctx, decodeCost(hd))
+	if err != nil {
+		return a
+	}
+	sha, g, err := func() (string, *image.Gray, error) {
+		defer release() // also when a hostile file panics the decoder
+		return w.decode(data, hd)
+	}()
 	if err != nil {
 		f := damaged(err)
 		a.item.Issues = append(a.item.Issues, Issue{Code: f.code, Severity: SeverityError, Message: f.msg})
 		return a
 	}
+	a.item.SHA256 = sha
 	a.usable = true
 	a.phash = wholePHash(g)
 	a.item.PHash = fmt.Sprintf("%016x", a.phash)
@@ -170,6 +174,31 @@ func (w *worker) analyse(ctx context.Context, src Source, opts Options) (a analy
 		a.faceX, a.faceY = f.x/gShort, f.y/gShort
 	}
 	return a
+}
+
+// decode hashes the stored copy of an image (see stripTo) and returns its
+// grey working image. A PNG or WebP is decoded once for both.
+func (w *worker) decode(data []byte, hd header) (sha string, g *image.Gray, err error) {
+	h := sha256.New()
+	if hd.format == formatJPEG {
+		if err := stripTo(data, hd, func(b []byte) { h.Write(b) }); err != nil {
+			return "", nil, err
+		}
+		if g, err = decodeGray(&w.dec, data, hd, workShort, &w.gray); err != nil {
+			return "", nil, err
+		}
+		return hex.EncodeToString(h.Sum(nil)), g, nil
+	}
+	img, err := decodeOther(data, hd.format)
+	if err != nil {
+		return "", nil, err
+	}
+	b, err := encodeJPEG(img)
+	if err != nil {
+		return "", nil, err
+	}
+	h.Write(b)
+	return hex.EncodeToString(h.Sum(nil)), orientGray(shrinkGray(toGray(img), workShort), hd.orientation), nil
 }
 
 func round1(v float64) float64 { return math.Round(v*10) / 10 }

@@ -1,7 +1,10 @@
 package dataset_test
 
 import (
+	"bytes"
 	"fmt"
+	"image"
+	_ "image/png" // image.Decode of the bombs
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -9,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/disintegration/imaging"
+	_ "golang.org/x/image/webp"
 
 	"github.com/promptforge/lorastudio/internal/dataset"
 )
@@ -77,7 +81,7 @@ func BenchmarkValidate30Phone12MP(b *testing.B) {
 		total += st.Size()
 	}
 	b.Logf("decoder: %s; 30 files, %.1f MB", dataset.DecoderName, float64(total)/1e6)
-	srcs, err := dataset.FileSources(dir)
+	srcs, _, err := dataset.FileSources(dir)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -116,3 +120,36 @@ func BenchmarkStripAndThumbnail(b *testing.B) {
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// BenchmarkPixelBomb compares, on each bomb, decoding it in full (what
+// validation did before the decode budget, twice per file) with validating
+// it now (refused from its header).
+//
+//	go test -run '^$' -bench PixelBomb -benchtime 1x -benchmem ./internal/dataset/
+func BenchmarkPixelBomb(b *testing.B) {
+	bombs := []struct {
+		name string
+		data []byte
+	}{
+		{"webp_lossless_7999x8000", readTestdata(b, "hostile/webp_lossless_bomb_7999x8000.webp")},
+		{"png16_7999x8000", pngBomb16()},
+	}
+	for _, bomb := range bombs {
+		b.Run(bomb.name+"/full_decode", func(b *testing.B) {
+			for b.Loop() {
+				if _, _, err := image.Decode(bytes.NewReader(bomb.data)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(bomb.name+"/validate", func(b *testing.B) {
+			srcs := []dataset.Source{memSource(bomb.name, bomb.data)}
+			for b.Loop() {
+				r, err := dataset.Validate(b.Context(), srcs, dataset.Options{})
+				if err != nil || r.Items[0].Issues[0].Code != dataset.CodeTooManyPixels {
+					b.Fatalf("got %v, %v, want too_many_pixels", r, err)
+				}
+			}
+		})
+	}
+}

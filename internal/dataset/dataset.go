@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -77,6 +78,10 @@ type Options struct {
 	MaxBytes int64
 	// Workers is how many files are analysed at once. Default GOMAXPROCS.
 	Workers int
+	// Budget bounds the memory of decoding, shared by the validations that
+	// hold the same one (a server passes one budget to every request).
+	// Default: a budget of DefaultDecodeMemory for this validation alone.
+	Budget *DecodeBudget
 	// Progress, when set, is called after each file, never concurrently.
 	Progress func(Progress)
 }
@@ -211,6 +216,9 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Workers <= 0 {
 		o.Workers = runtime.GOMAXPROCS(0)
 	}
+	if o.Budget == nil {
+		o.Budget = NewDecodeBudget(0)
+	}
 	return o, nil
 }
 
@@ -266,37 +274,61 @@ feed:
 	return buildReport(results, opts), nil
 }
 
-// ValidateDir validates the images directly inside dir (see FileSources).
+// ValidateDir validates the images directly inside dir (see FileSources)
+// and returns the entries it skipped beside the report.
 // Returns ENotFound if dir does not exist or is not a folder.
-func ValidateDir(ctx context.Context, dir string, opts Options) (*Report, error) {
-	srcs, err := FileSources(dir)
+func ValidateDir(ctx context.Context, dir string, opts Options) (*Report, []Skipped, error) {
+	srcs, skipped, err := FileSources(dir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return Validate(ctx, srcs, opts)
+	r, err := Validate(ctx, srcs, opts)
+	return r, skipped, err
+}
+
+// Skipped is an entry of a folder that FileSources does not validate, and
+// what to do about it.
+type Skipped struct {
+	Name   string
+	Reason string
 }
 
 // FileSources lists the regular files directly inside dir, sorted by name,
 // skipping hidden files and the desktop's own clutter (Thumbs.db,
 // desktop.ini). Every other file is a candidate: one that is not an image is
-// reported as unsupported_format rather than silently ignored.
+// reported as unsupported_format rather than silently ignored. Every other
+// entry (a symbolic link, a folder, a device) is returned in skipped, sorted
+// by name, for the caller to tell the user. Links are not followed: one can
+// point outside dir (at another person's file, or at a pipe or device whose
+// read never ends), and the report would name the link but hash its target;
+// copying the photo into the folder is a one-step fix.
 // Returns ENotFound if dir does not exist or is not a folder.
-func FileSources(dir string) ([]Source, error) {
+func FileSources(dir string) (srcs []Source, skipped []Skipped, err error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) || strings.Contains(err.Error(), "not a directory") {
-			return nil, studio.Wrap(err, studio.ENotFound, "no folder "+dir)
+			return nil, nil, studio.Wrap(err, studio.ENotFound, "no folder "+dir)
 		}
-		return nil, studio.Wrap(err, studio.EUnavailable, "cannot list "+dir)
+		return nil, nil, studio.Wrap(err, studio.EUnavailable, "cannot list "+dir)
 	}
-	var srcs []Source
 	for _, e := range entries {
 		name := e.Name()
 		if strings.HasPrefix(name, ".") || strings.EqualFold(name, "Thumbs.db") || strings.EqualFold(name, "desktop.ini") {
 			continue
 		}
 		info, err := e.Info()
-		if err != nil || !info.Mode().IsRegular() {
+		switch {
+		case err != nil:
+			skipped = append(skipped, Skipped{name, "it could not be read (" + err.Error() + "): check that it still exists"})
+			continue
+		case info.Mode()&fs.ModeSymlink != 0:
+			skipped = append(skipped, Skipped{name, "it is a symbolic link, which is not followed: copy the photo itself into the folder"})
+			continue
+		case info.IsDir():
+			skipped = append(skipped, Skipped{name, "it is a folder; only photos directly inside the folder are validated: move them up"})
+			continue
+		case !info.Mode().IsRegular():
+			skipped = append(skipped, Skipped{name, "it is not a regular file (a device, pipe or socket)"})
 			continue
 		}
 		path := filepath.Join(dir, name)
@@ -307,5 +339,6 @@ func FileSources(dir string) ([]Source, error) {
 		})
 	}
 	slices.SortFunc(srcs, func(a, b Source) int { return strings.Compare(a.Name, b.Name) })
-	return srcs, nil
+	slices.SortFunc(skipped, func(a, b Skipped) int { return strings.Compare(a.Name, b.Name) })
+	return srcs, skipped, nil
 }

@@ -54,3 +54,19 @@ func orientJPEG(data []byte, orientation int) ([]byte, error) {
 	}
 	return encodeJPEG(applyOrientation(img, orientation))
 }
+
+// jpegDecodeCost is the peak memory of the image/jpeg paths: the full-size
+// samples (half the coefficient bytes) and their grey copy; a progressive
+// decode also holds every coefficient as an int32 (twice the libjpeg bytes);
+// an EXIF rotation adds an NRGBA copy to re-encode.
+func jpegDecodeCost(hd header) int64 {
+	px := int64(hd.width) * int64(hd.height)
+	cost := hd.coefBytes/2 + px
+	if hd.progressive {
+		cost += 2 * hd.coefBytes
+	}
+	if hd.orientation > 1 {
+		cost = max(cost, hd.coefBytes/2+4*px)
+	}
+	return cost
+}

@@ -191,3 +191,20 @@ func orientJPEG(data []byte, orientation int) ([]byte, error) {
 	}
 	return C.GoBytes(unsafe.Pointer(dst), C.int(size)), nil
 }
+
+// jpegDecodeCost is the peak memory of the libjpeg-turbo paths: the scaled
+// output (grey for the checks, RGBA at most for a thumbnail), plus every
+// coefficient of the image for a progressive decode, or twice that while an
+// EXIF rotation is applied losslessly (source and turned copy). Measured on
+// a 64 MP 4:2:0 JPEG: baseline 3 MB, progressive 184 MB, rotated 369 MB.
+func jpegDecodeCost(hd header) int64 {
+	w, h := scaledSize(hd.width, hd.height, workShort)
+	cost := int64(w) * int64(h) * 4
+	if hd.progressive {
+		cost += hd.coefBytes
+	}
+	if hd.orientation > 1 {
+		cost = max(cost, 2*hd.coefBytes)
+	}
+	return cost
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"image/color"
 	"image/png"
 
 	"golang.org/x/image/webp"
@@ -23,6 +24,15 @@ type header struct {
 	height      int
 	orientation int // EXIF orientation 1..8 (JPEG only); 1 when absent
 	components  int // JPEG colour components (1 grey, 3 YCbCr, 4 CMYK)
+
+	// What the decode cost depends on (see decodeCost).
+	progressive bool  // JPEG: progressive (its decoder holds every coefficient)
+	coefBytes   int64 // JPEG: the DCT coefficients of the whole image, 2 bytes each
+	pngDepth    int   // PNG: bits per sample
+	pngColor    int   // PNG: colour type (0 grey, 2 RGB, 3 palette, 4 grey+alpha, 6 RGBA)
+	pngLaced    bool  // PNG: Adam7 interlaced (decoded pass by pass, then merged)
+	pngTRNS     bool  // PNG: has a tRNS chunk (transparency without an alpha channel)
+	webpModel   color.Model
 }
 
 // orientedSize returns the size after the EXIF orientation is applied.
@@ -73,18 +83,20 @@ func readHeader(data []byte) (header, error) {
 			return header{}, &fileError{code: CodeCorrupt, msg: "the JPEG file is damaged or incomplete (" + err.Error() + "): export the photo again", err: err}
 		}
 		h.width, h.height, h.components, h.orientation = j.width, j.height, j.components, j.orientation
+		h.progressive, h.coefBytes = j.progressive, j.coefBytes
 	case formatPNG:
 		c, err := png.DecodeConfig(bytes.NewReader(data))
 		if err != nil {
 			return header{}, &fileError{code: CodeCorrupt, msg: "the PNG file is damaged or incomplete: export the photo again", err: err}
 		}
 		h.width, h.height = c.Width, c.Height
+		readIHDR(data, &h)
 	case formatWebP:
 		c, err := webp.DecodeConfig(bytes.NewReader(data))
 		if err != nil {
 			return header{}, &fileError{code: CodeCorrupt, msg: "the WebP file is damaged or incomplete: export the photo again", err: err}
 		}
-		h.width, h.height = c.Width, c.Height
+		h.width, h.height, h.webpModel = c.Width, c.Height, c.ColorModel
 	}
 	if h.width <= 0 || h.height <= 0 {
 		return header{}, &fileError{code: CodeCorrupt, msg: "the image claims to have no pixels: export the photo again"}
@@ -92,10 +104,56 @@ func readHeader(data []byte) (header, error) {
 	return h, nil
 }
 
+// readIHDR reads what the decode cost of a PNG depends on: its IHDR (which
+// png.DecodeConfig has checked is there) and whether a tRNS chunk comes
+// before the image data.
+func readIHDR(data []byte, h *header) {
+	h.pngDepth, h.pngColor, h.pngLaced = int(data[24]), int(data[25]), data[28] != 0
+	for p := 8; p+8 <= len(data); {
+		n := int64(binary.BigEndian.Uint32(data[p:]))
+		switch string(data[p+4 : p+8]) {
+		case "tRNS":
+			h.pngTRNS = true
+			return
+		case "IDAT", "IEND":
+			return
+		}
+		if n > int64(len(data)-p) {
+			return
+		}
+		p += 12 + int(n)
+	}
+}
+
 // jpegInfo is what one walk over a JPEG's markers finds.
 type jpegInfo struct {
 	width, height, components int
 	orientation               int
+	progressive               bool
+	coefBytes                 int64 // see header.coefBytes
+}
+
+// coefBytes is the memory libjpeg takes to hold every DCT coefficient of a
+// frame (64 coefficients of 2 bytes per 8x8 block of each component, at
+// the component's sampling), from the frame header's body.
+func coefBytes(body []byte, w, h int) int64 {
+	n := int(body[5])
+	if len(body) < 6+3*n {
+		return 0
+	}
+	hmax, vmax := 1, 1
+	for i := range n {
+		f := body[7+3*i]
+		hmax, vmax = max(hmax, int(f>>4)), max(vmax, int(f&15))
+	}
+	var total int64
+	for i := range n {
+		f := body[7+3*i]
+		cw := (w*max(int(f>>4), 1) + hmax - 1) / hmax
+		ch := (h*max(int(f&15), 1) + vmax - 1) / vmax
+		total += int64((cw+7)/8) * int64((ch+7)/8) * 128
+	}
+	return total
 }
 
 // parseJPEG walks the marker structure of a JPEG: it reads the frame header
@@ -175,6 +233,8 @@ func parseJPEG(data []byte, emit func([]byte)) (jpegInfo, error) {
 			info.height = int(binary.BigEndian.Uint16(body[1:]))
 			info.width = int(binary.BigEndian.Uint16(body[3:]))
 			info.components = int(body[5])
+			info.progressive = marker == 0xC2 || marker == 0xC6 || marker == 0xCA || marker == 0xCE
+			info.coefBytes = coefBytes(body, info.width, info.height)
 		case marker == 0xDA: // SOS
 			if !sawSOF {
 				return info, fmt.Errorf("scan before frame header")

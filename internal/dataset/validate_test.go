@@ -323,7 +323,14 @@ func TestFileSources(t *testing.T) {
 		os.WriteFile(filepath.Join(dir, name), []byte("x"), 0o644)
 	}
 	os.Mkdir(filepath.Join(dir, "sub"), 0o755)
-	srcs, err := dataset.FileSources(dir)
+	outside := filepath.Join(t.TempDir(), "secret.jpg")
+	os.WriteFile(outside, []byte("x"), 0o644)
+	for link, target := range map[string]string{"inside.jpg": "b.jpg", "outside.jpg": outside, "dangling.jpg": "gone.jpg"} {
+		if err := os.Symlink(target, filepath.Join(dir, link)); err != nil {
+			t.Skipf("no symbolic links here: %v", err)
+		}
+	}
+	srcs, skipped, err := dataset.FileSources(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -334,10 +341,23 @@ func TestFileSources(t *testing.T) {
 	if want := []string{"a.png", "b.jpg", "notes.txt"}; !slices.Equal(names, want) {
 		t.Errorf("got %v, want %v", names, want)
 	}
-	if _, err := dataset.FileSources(filepath.Join(dir, "missing")); studio.ErrorCode(err) != studio.ENotFound {
+	// Every entry not taken is said, with why; hidden files and desktop
+	// clutter are not entries a person put there.
+	wantSkipped := []struct{ name, reason string }{
+		{"dangling.jpg", "symbolic link"}, {"inside.jpg", "symbolic link"}, {"outside.jpg", "symbolic link"}, {"sub", "folder"},
+	}
+	if len(skipped) != len(wantSkipped) {
+		t.Fatalf("got skipped %+v, want %v", skipped, wantSkipped)
+	}
+	for i, w := range wantSkipped {
+		if skipped[i].Name != w.name || !strings.Contains(skipped[i].Reason, w.reason) {
+			t.Errorf("got skipped %+v, want %s (%s)", skipped[i], w.name, w.reason)
+		}
+	}
+	if _, _, err := dataset.FileSources(filepath.Join(dir, "missing")); studio.ErrorCode(err) != studio.ENotFound {
 		t.Errorf("got %v, want not_found", err)
 	}
-	if _, err := dataset.ValidateDir(t.Context(), filepath.Join(dir, "b.jpg"), dataset.Options{}); studio.ErrorCode(err) != studio.ENotFound {
+	if _, _, err := dataset.ValidateDir(t.Context(), filepath.Join(dir, "b.jpg"), dataset.Options{}); studio.ErrorCode(err) != studio.ENotFound {
 		t.Errorf("file as dir: got %v, want not_found", err)
 	}
 }

@@ -42,7 +42,7 @@ func ModelSpec(baseModel string, p Params, m ArtifactMeta, at time.Time) (map[st
 	}
 	phrase := m.TriggerPhrase
 	if phrase == "" {
-		phrase = TriggerPhrase(p)
+		phrase = p.TriggerPhrase()
 	}
 	meta := map[string]string{
 		KeySpecVersion:    SpecVersion,
@@ -64,33 +64,6 @@ func ModelSpec(baseModel string, p Params, m ArtifactMeta, at time.Time) (map[st
 		meta[KeyVersionID] = m.VersionID
 	}
 	return meta, nil
-}
-
-// TriggerPhrase is how the captions name the person: the trigger word and,
-// when the caption template follows it with a plain word, that word too
-// ("a photo of {trigger} person" gives "ohwx person").
-func TriggerPhrase(p Params) string {
-	if p.TriggerWord == "" {
-		return ""
-	}
-	_, after, ok := strings.Cut(p.CaptionTemplate, "{trigger}")
-	if !ok {
-		return p.TriggerWord
-	}
-	rest, ok := strings.CutPrefix(after, " ")
-	if !ok {
-		return p.TriggerWord
-	}
-	word, _, _ := strings.Cut(rest, " ")
-	for _, r := range word {
-		if r < 'a' || r > 'z' {
-			return p.TriggerWord
-		}
-	}
-	if word == "" {
-		return p.TriggerWord
-	}
-	return p.TriggerWord + " " + word
 }
 
 // stampModelSpec writes the dispatch's ModelSpec keys into the trainer's

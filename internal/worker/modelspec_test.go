@@ -17,22 +17,6 @@ import (
 	"github.com/promptforge/lorastudio/internal/worker"
 )
 
-func TestTriggerPhrase(t *testing.T) {
-	tests := []struct{ template, want string }{
-		{"a photo of {trigger} person", "ohwx person"},
-		{"a photo of {trigger}", "ohwx"},
-		{"{trigger}, portrait", "ohwx"},
-		{"{trigger} Person", "ohwx"},
-		{"{trigger}  person", "ohwx"},
-		{"no trigger here", "ohwx"},
-	}
-	for _, tt := range tests {
-		if got := worker.TriggerPhrase(worker.Params{TriggerWord: "ohwx", CaptionTemplate: tt.template}); got != tt.want {
-			t.Errorf("TriggerPhrase(%q) = %q, want %q", tt.template, got, tt.want)
-		}
-	}
-}
-
 // The worker stamps the ModelSpec keys into whatever the trainer wrote,
 // before hashing: the uploaded bytes carry them, the trainer's own keys
 // stay, and the reported checksum is of the stamped file.

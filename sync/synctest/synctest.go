@@ -29,6 +29,7 @@ import (
 	"github.com/promptforge/lorastudio/backend/auth"
 	"github.com/promptforge/lorastudio/backend/blob"
 	"github.com/promptforge/lorastudio/backend/pgstore"
+	"github.com/promptforge/lorastudio/backend/purge"
 	"github.com/promptforge/lorastudio/internal/pgtest"
 	"github.com/promptforge/lorastudio/internal/sqlitedb"
 	"github.com/promptforge/lorastudio/sync/client"
@@ -65,6 +66,14 @@ type Backend struct {
 	down bool             // answer 503 to everything, as during an outage
 	deaf bool             // refuse storage PUTs with a 400
 	slow time.Duration    // wait this long before answering API requests
+
+	cfg api.Config
+}
+
+// Purge runs one pass of the backend's hourly purge as if at now: with a
+// now past a consent's retention period, it erases that user.
+func (b *Backend) Purge(ctx context.Context, now time.Time) (purge.Report, error) {
+	return purge.Once(ctx, purge.Config{Store: b.cfg.Store, Blobs: b.cfg.Blobs, Now: func() time.Time { return now }})
 }
 
 // SetSlow makes every API request wait d before it is handled, as behind a
@@ -148,7 +157,7 @@ func NewBackend(tb testing.TB, mod func(*api.Config)) *Backend {
 	if mod != nil {
 		mod(&cfg)
 	}
-	h = api.New(cfg)
+	h, b.cfg = api.New(cfg), cfg
 	return b
 }
 

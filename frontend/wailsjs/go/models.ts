@@ -101,6 +101,7 @@ export namespace app {
 	    queued: boolean;
 	    server_error?: string;
 	    retention_days?: number;
+	    notice?: string;
 	
 	    static createFrom(source: any = {}) {
 	        return new ConsentStatus(source);
@@ -116,6 +117,7 @@ export namespace app {
 	        this.queued = source["queued"];
 	        this.server_error = source["server_error"];
 	        this.retention_days = source["retention_days"];
+	        this.notice = source["notice"];
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {
@@ -135,6 +137,28 @@ export namespace app {
 		    }
 		    return a;
 		}
+	}
+	export class ConsentTerms {
+	    version: string;
+	    text: string;
+	    sha256: string;
+	    purpose: string;
+	    processors?: string[];
+	    retention_days?: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new ConsentTerms(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.version = source["version"];
+	        this.text = source["text"];
+	        this.sha256 = source["sha256"];
+	        this.purpose = source["purpose"];
+	        this.processors = source["processors"];
+	        this.retention_days = source["retention_days"];
+	    }
 	}
 	export class DatasetItem {
 	    id: string;

@@ -19,6 +19,24 @@ describe("ConsentCard", () => {
     expect(onGiven).toHaveBeenCalled();
   });
 
+  it("shows the server's terms and why consent is asked again", async () => {
+    const api = fakeApi({
+      consentText: vi.fn(async () => ({
+        version: "v1",
+        text: "# Title\n\nHow long.",
+        sha256: "ab",
+        purpose: "p",
+        processors: ["storage: R2", "training: Replicate, Inc. (GPU training)"],
+        retention_days: 30,
+      })),
+    });
+    const notice = "Your photos and trained versions were deleted on 1 December 2026 because the 30-day retention period you agreed to ended. Give consent again to continue.";
+    render(<ConsentCard api={api} onGiven={vi.fn()} notice={notice} />);
+    expect(await screen.findByTestId("consent-retention")).toHaveTextContent("30 days from today");
+    expect(screen.getByTestId("consent-processors")).toHaveTextContent("Replicate, Inc. (GPU training)");
+    expect(screen.getByRole("status")).toHaveTextContent(notice);
+  });
+
   it("shows why consent could not be recorded", async () => {
     const user = userEvent.setup();
     const api = fakeApi({ giveConsent: vi.fn(async () => Promise.reject(new Error("disk full"))) });

@@ -4,10 +4,12 @@ import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 
 /**
- * ConsentCard shows the consent text in force and records consent through
- * Go. Nothing is accepted until the user has ticked the attestation.
+ * ConsentCard shows the consent text in force, with the server's processors
+ * and retention period when signed in, and records consent through Go.
+ * Nothing is accepted until the user has ticked the attestation. notice says
+ * why consent is asked again, if it is.
  */
-export function ConsentCard({ api, onGiven }: { api: Api; onGiven: () => void }) {
+export function ConsentCard({ api, onGiven, notice }: { api: Api; onGiven: () => void; notice?: string }) {
   const [text, setText] = useState<ConsentText | null>(null);
   const [attest, setAttest] = useState(false);
   const [error, setError] = useState<string>();
@@ -38,11 +40,25 @@ export function ConsentCard({ api, onGiven }: { api: Api; onGiven: () => void })
         <CardDescription>Photos of your face are biometric data. Read what happens to them.</CardDescription>
       </CardHeader>
       <CardContent className="space-y-4">
+        {notice && (
+          <p role="status" data-testid="consent-notice" className="rounded-md border border-destructive p-3 text-sm">
+            {notice}
+          </p>
+        )}
         <div className="max-h-72 space-y-2 overflow-y-auto rounded-md border p-4 text-sm" tabIndex={0} aria-label="Consent text">
           {text?.text
             .split(/\n\n+/)
             .filter((p) => !p.startsWith("# "))
             .map((p, i) => <p key={i}>{p.replace(/\*\*/g, "")}</p>)}
+          {text?.processors && text.processors.length > 0 && (
+            <p data-testid="consent-processors">Processed by: {text.processors.join("; ")}.</p>
+          )}
+          {text?.retention_days ? (
+            <p data-testid="consent-retention">
+              Retention period: {text.retention_days} days from today. Then your photos and trained versions are
+              deleted from the server.
+            </p>
+          ) : null}
           {text && <p className="text-xs text-muted-foreground">Version {text.version}</p>}
         </div>
         <label htmlFor={checkId} className="flex items-start gap-2 text-sm">

@@ -148,6 +148,7 @@ export function StudioShell({ api = defaultApi }: { api?: Api }) {
               {consent && (!consent.given || consent.outdated) && (
                 <ConsentCard
                   api={api}
+                  notice={consent.notice}
                   onGiven={() => {
                     setNotice(undefined);
                     void loadConsent();

@@ -41,6 +41,10 @@ export const consentTextSchema = z.object({
   text: z.string(),
   sha256: z.string(),
   purpose: z.string(),
+  // The signed-in server's terms: who processes the photos there, and for
+  // how many days from the consent they are kept.
+  processors: z.array(z.string()).nullish(),
+  retention_days: z.number().optional(),
 });
 export type ConsentText = z.infer<typeof consentTextSchema>;
 
@@ -53,6 +57,8 @@ export const consentStatusSchema = z.object({
   queued: z.boolean().optional(),
   server_error: z.string().optional(),
   retention_days: z.number().optional(),
+  // Why consent must be given again (the server's retention period ended, or its processors changed).
+  notice: z.string().optional(),
 });
 export type ConsentStatus = z.infer<typeof consentStatusSchema>;
 

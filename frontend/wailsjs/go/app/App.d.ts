@@ -22,7 +22,7 @@ export function CancelTraining(arg1:string):Promise<app.TrainingCancel>;
 
 export function Compile(arg1:compiler.Request):Promise<compiler.Result>;
 
-export function ConsentText():Promise<consent.Text>;
+export function ConsentText():Promise<app.ConsentTerms>;
 
 export function Dataset():Promise<app.DatasetState>;
 

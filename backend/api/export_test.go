@@ -1,0 +1,13 @@
+package api
+
+import "time"
+
+// Test hooks: limiters with a chosen backoff and clock.
+
+func NewMemoryLimiterAt(limits map[string]Limit, b Backoff, now func() time.Time) Limiter {
+	return newMemoryLimiter(limits, b, now)
+}
+
+func NewRedisLimiterAt(url string, limits map[string]Limit, b Backoff, now func() time.Time) (Limiter, error) {
+	return newRedisLimiter(url, limits, b, now)
+}
