@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	_ "golang.org/x/image/webp"
+
+	"github.com/promptforge/lorastudio/internal/dataset/datasettest"
 )
 
 // The bombs must be what they claim: tiny files whose headers say ~64 MP.
@@ -17,7 +19,7 @@ func TestBombsClaimTheirSize(t *testing.T) {
 		maxSize int
 	}{
 		{"png", withText(pngBomb(7999, 8000), "x"), 600 << 10},
-		{"webp", losslessWebPBomb(7999, 8000), 40},
+		{"webp", datasettest.LosslessWebPBomb(7999, 8000), 40},
 	} {
 		cfg, format, err := image.DecodeConfig(bytes.NewReader(tc.b))
 		if err != nil || format != tc.name || cfg.Width != 7999 || cfg.Height != 8000 {

@@ -40,6 +40,7 @@ import (
 	"time"
 
 	"github.com/promptforge/lorastudio/backend/blob"
+	"github.com/promptforge/lorastudio/internal/dataset/datasettest"
 )
 
 type config struct {
@@ -92,7 +93,7 @@ func main() {
 	mustUser(c.base, "victim@example.com", false) // the login flood's right password
 	slowUser := mustUser(c.base, "slow@example.com", true)
 	png := pngBomb(7999, 8000)
-	log.Printf("bombs: %d-byte 16-bit RGB PNG, %d-byte lossless WebP, both ~8000x8000", len(png), len(losslessWebPBomb(7999, 8000)))
+	log.Printf("bombs: %d-byte 16-bit RGB PNG, %d-byte lossless WebP, both ~8000x8000", len(png), len(datasettest.LosslessWebPBomb(7999, 8000)))
 	var datasets [2]string
 	for i, tok := range bombers {
 		datasets[i] = uploadBombs(c.base, tok, png, c.pngs, c.webps, i)
@@ -178,7 +179,7 @@ func uploadBombs(base, token string, png []byte, pngs, webps, user int) string {
 		files = append(files, file{fmt.Sprintf("bomb%02d.png", i), "image/png", withText(png, fmt.Sprintf("u%d-%d", user, i))})
 	}
 	for i := range webps {
-		files = append(files, file{fmt.Sprintf("bomb%02d.webp", i), "image/webp", losslessWebPBomb(7999-i-10*user, 8000)})
+		files = append(files, file{fmt.Sprintf("bomb%02d.webp", i), "image/webp", datasettest.LosslessWebPBomb(7999-i-10*user, 8000)})
 	}
 	decls := make([]map[string]any, len(files))
 	for i, f := range files {
