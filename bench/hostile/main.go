@@ -20,6 +20,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -58,6 +59,7 @@ type config struct {
 	slowHooks  int
 	byteEvery  time.Duration
 	slowFor    time.Duration
+	idle       time.Duration
 }
 
 func main() {
@@ -76,6 +78,7 @@ func main() {
 	flag.IntVar(&c.slowHooks, "slow-webhooks", 300, "slow webhook POSTs")
 	flag.DurationVar(&c.byteEvery, "byte-every", 2*time.Second, "a slow body sends one byte this often")
 	flag.DurationVar(&c.slowFor, "slow-for", 60*time.Second, "a slow body still open after this long is given up: not cut")
+	flag.DurationVar(&c.idle, "idle", 10*time.Second, "watch /healthz and RSS this long before the attacks: the floor to compare with")
 	flag.Parse()
 	c.killRSS = int64(*killGiB * (1 << 30))
 	u, err := url.Parse(c.base)
@@ -101,6 +104,12 @@ func main() {
 	blobURLs := presignSlow(c.base, slowUser, c.slowBlobs)
 	log.Printf("ready: 2 users with %d bombs each, %d slow PUT URLs; attacking", c.pngs+c.webps, len(blobURLs))
 
+	var floor *monitor
+	if c.idle > 0 {
+		floor = startMonitor(ctx, c)
+		time.Sleep(c.idle)
+		floor.stop()
+	}
 	mon := startMonitor(ctx, c)
 	var wg sync.WaitGroup
 	var bombs *bombResult
@@ -123,8 +132,12 @@ func main() {
 		fmt.Printf("| server | KILLED at %.0f s: RSS passed %.1f GiB |\n", m.killedAt.Seconds(), float64(c.killRSS)/(1<<30))
 	}
 	fmt.Printf("| peak RSS (max VmRSS sampled / VmHWM) | %s / %s |\n", mib(m.peakRSS), mib(m.hwm))
-	fmt.Printf("| /healthz p50 / p99 / max (%d polls; failed: %s) | %s / %s / %s |\n",
-		len(m.health), counts(m.healthFail), ms(pct(m.health, 0.5)), ms(pct(m.health, 0.99)), ms(pct(m.health, 1)))
+	if floor != nil {
+		fmt.Printf("| before the attacks (%.0f s): RSS / VmHWM | %s / %s |\n", c.idle.Seconds(), mib(floor.peakRSS), mib(floor.hwm))
+		floor.printHealth("before the attacks: ")
+	}
+	m.printHealth("")
+	fmt.Printf("| /healthz: slowest polls (s into the attacks: ms) | %s |\n", m.slowest(5))
 	fmt.Printf("| bombs: all validations, first start to last end | %s |\n", secs(bombs.total))
 	fmt.Printf("| bombs: each validation (%d files) | %s |\n", c.pngs+c.webps, bombs.each())
 	fmt.Printf("| bombs: item codes | %s |\n", counts(bombs.codes))
@@ -458,7 +471,8 @@ type monitor struct {
 	stopped    chan struct{}
 	done       chan struct{}
 	health     []time.Duration
-	healthFail map[string]int // failed polls by status or error
+	healthAt   []time.Duration // when each poll started, from the monitor's start
+	healthFail map[string]int  // failed polls by status or error
 	peakRSS    int64
 	hwm        int64
 	killed     bool
@@ -509,6 +523,7 @@ func startMonitor(ctx context.Context, c config) *monitor {
 			go func() {
 				defer polls.Done()
 				t0 := time.Now()
+				at := t0.Sub(start)
 				resp, err := client.Get(c.base + "/healthz")
 				d := time.Since(t0)
 				fail := ""
@@ -523,6 +538,7 @@ func startMonitor(ctx context.Context, c config) *monitor {
 				}
 				mu.Lock()
 				m.health = append(m.health, d) // a failed poll's latency counts too
+				m.healthAt = append(m.healthAt, at)
 				if fail != "" {
 					m.healthFail[fail]++
 				}
@@ -532,6 +548,25 @@ func startMonitor(ctx context.Context, c config) *monitor {
 	}()
 	go func() { wg.Wait(); close(m.done) }()
 	return m
+}
+
+func (m *monitor) printHealth(label string) {
+	fmt.Printf("| %s/healthz p50 / p99 / max (%d polls; failed: %s) | %s / %s / %s |\n", label,
+		len(m.health), counts(m.healthFail), ms(pct(m.health, 0.5)), ms(pct(m.health, 0.99)), ms(pct(m.health, 1)))
+}
+
+// slowest lists the n slowest polls with when they started.
+func (m *monitor) slowest(n int) string {
+	idx := make([]int, len(m.health))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(m.health[b], m.health[a]) })
+	var parts []string
+	for _, i := range idx[:min(n, len(idx))] {
+		parts = append(parts, fmt.Sprintf("%.1f: %.0f", m.healthAt[i].Seconds(), float64(m.health[i].Microseconds())/1000))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func (m *monitor) stop() *monitor {
