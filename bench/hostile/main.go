@@ -81,8 +81,7 @@ func main() {
 	flag.DurationVar(&c.idle, "idle", 10*time.Second, "watch /healthz and RSS this long before the attacks: the floor to compare with")
 	flag.Parse()
 	c.killRSS = int64(*killGiB * (1 << 30))
-	u, err := url.Parse(c.base)
-	if err != nil || u.Scheme != "http" || !net.ParseIP(u.Hostname()).IsLoopback() || c.pid <= 0 {
+	if u, err := url.Parse(c.base); err != nil || u.Scheme != "http" || !loopback(c.base) || c.pid <= 0 {
 		log.Fatal("want -url http://127.x.y.z:PORT (loopback only) and -pid of the server")
 	}
 	if c.loginAddrs < 0 || c.loginAddrs > 200 {
@@ -202,6 +201,9 @@ func uploadBombs(base, token string, png []byte, pngs, webps, user int) string {
 	must(call(http.DefaultClient, "POST", base+"/api/lora/datasets/init", token, map[string]any{"model_name": fmt.Sprint("bombs", user), "files": decls}, &up, 200))
 	keys := make([]map[string]any, len(files))
 	for i, u := range up.Uploads {
+		if !loopback(u.URL) {
+			log.Fatalf("the server presigned %s: this bench sends nothing off loopback", u.URL)
+		}
 		req, err := blob.NewHTTPRequest(context.Background(), blob.Request{Method: u.Method, URL: u.URL, Headers: u.Headers}, bytes.NewReader(files[i].body))
 		must(err)
 		resp, err := http.DefaultClient.Do(req)
@@ -412,7 +414,7 @@ func runSlow(ctx context.Context, c config, targets []slowTarget) *slowResult {
 
 func slowOne(ctx context.Context, c config, t slowTarget) (string, time.Duration) {
 	u, err := url.Parse(t.url)
-	if err != nil || !net.ParseIP(u.Hostname()).IsLoopback() {
+	if err != nil || !loopback(t.url) {
 		return "refused: not loopback", 0
 	}
 	conn, err := net.DialTimeout("tcp", u.Host, 5*time.Second)
@@ -636,6 +638,13 @@ func callCtx(ctx context.Context, client *http.Client, method, url, token string
 		}
 	}
 	return resp.StatusCode, nil
+}
+
+// loopback reports whether raw names an address of 127.0.0.0/8 (or ::1):
+// the only places this bench sends anything.
+func loopback(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && net.ParseIP(u.Hostname()).IsLoopback()
 }
 
 func must(err error) {
