@@ -30,6 +30,9 @@ type Config struct {
 	// the versions then show the copy kept on this computer, the others
 	// say the server is silent. Default 5 s.
 	ReadTimeout time.Duration
+	// Home is where the generators' LoRA folders are looked for; "" means
+	// the user's home folder.
+	Home string
 }
 
 // App is bound to the frontend. Every exported method becomes a JS function
@@ -44,6 +47,8 @@ type App struct {
 	dataDir string
 	version string
 	acct    account
+	dl      downloads
+	home    string
 
 	uploadLimit int // bytes per second, 0 for none (LORASTUDIO_UPLOAD_LIMIT)
 	readTimeout time.Duration
@@ -80,6 +85,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	a := &App{ctx: ctx, rt: cfg.Runtime, store: store, log: log, logFile: f, dataDir: dir, version: cfg.Version, flush: func() {}, readTimeout: cfg.ReadTimeout}
+	if a.home = cfg.Home; a.home == "" {
+		a.home, _ = os.UserHomeDir()
+	}
 	if a.readTimeout <= 0 {
 		a.readTimeout = 5 * time.Second
 	}

@@ -15,6 +15,7 @@ import (
 type fakeRuntime struct {
 	mu     sync.Mutex
 	events []string
+	dir    string // what the folder dialog answers
 }
 
 func (f *fakeRuntime) Emit(_ context.Context, name string, _ ...any) {
@@ -25,6 +26,13 @@ func (f *fakeRuntime) Emit(_ context.Context, name string, _ ...any) {
 func (f *fakeRuntime) SaveFile(context.Context, string, string) (string, error) { return "", nil }
 func (f *fakeRuntime) OpenFiles(context.Context, string) ([]string, error)      { return nil, nil }
 func (f *fakeRuntime) OnFileDrop(context.Context, func([]string))               {}
+
+// OpenDirectory answers as a user picking f.dir would ("" as canceling).
+func (f *fakeRuntime) OpenDirectory(context.Context, string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.dir, nil
+}
 
 func newApp(t *testing.T, dir string) (*app.App, *fakeRuntime) {
 	t.Helper()

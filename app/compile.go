@@ -1,7 +1,12 @@
 package app
 
 import (
+	"os"
+	"strings"
+
 	"github.com/promptforge/lorastudio/internal/compiler"
+	"github.com/promptforge/lorastudio/internal/safetensors"
+	"github.com/promptforge/lorastudio/internal/worker"
 )
 
 // ProfileSummary is what the compile screen lists of a profile.
@@ -34,4 +39,48 @@ func (a *App) Compile(req compiler.Request) (compiler.Result, error) {
 		return compiler.Result{}, a.fail("compile", err)
 	}
 	return res, nil
+}
+
+// ActiveLoRA is what the compile screen fills in for a LoRA pipeline, so
+// there is nothing to remember: the active version's file name (without
+// .safetensors, as the <lora:…> block and the ComfyUI workflow name it),
+// the trigger phrase its captions were trained with, read from the file's
+// ModelSpec keys, and its weight.
+type ActiveLoRA struct {
+	VersionID string  `json:"version_id"`
+	BaseModel string  `json:"base_model"`
+	Name      string  `json:"name"`
+	Trigger   string  `json:"trigger"`
+	Weight    float64 `json:"weight"`
+}
+
+// ActiveLoRA returns the active version when its file is downloaded here,
+// nil otherwise (the screen then asks for a name). Works offline.
+func (a *App) ActiveLoRA() (*ActiveLoRA, error) {
+	_, acct, err := a.account()
+	if err != nil {
+		return nil, nil // signed out: nothing active here
+	}
+	rows, active, err := a.store.Versions(a.ctx)
+	if err != nil || active == nil {
+		return nil, err
+	}
+	d, err := a.store.Download(a.ctx, acct, active.VersionID)
+	if err != nil {
+		return nil, nil // not downloaded
+	}
+	out := &ActiveLoRA{VersionID: active.VersionID, Name: strings.TrimSuffix(d.Filename, ".safetensors"), Weight: active.Weight}
+	for _, r := range rows {
+		if r.ID == active.VersionID {
+			out.BaseModel = r.BaseModel
+		}
+	}
+	if f, err := os.Open(d.Path); err == nil {
+		info, err := safetensors.Check(f, d.Size)
+		f.Close()
+		if err == nil {
+			out.Trigger = info.Metadata[worker.KeyTriggerPhrase]
+		}
+	}
+	return out, nil
 }

@@ -188,6 +188,9 @@ func (a *App) GiveConsent(attestSelf bool) (ConsentStatus, error) {
 // Erased says what a withdrawal removed.
 type Erased struct {
 	Photos int `json:"photos"` // from this computer
+	// LoRAs counts the trained files deleted from this computer: downloads
+	// and the copies installed into generators' folders.
+	LoRAs int `json:"loras"`
 	// Server is "erased" when the server erased the uploaded photos and
 	// trained files too, "queued" when it will once it answers (the
 	// request waits in the outbox), "" when not signed in.
@@ -195,8 +198,10 @@ type Erased struct {
 }
 
 // WithdrawConsent erases every imported photo and thumbnail from the data
-// folder and the database, and marks the consent withdrawn. The user's own
-// originals, wherever they are, are not touched.
+// folder and the database, every downloaded LoRA and every copy it
+// installed into a generator's folder (while still the file it copied),
+// and marks the consent withdrawn. The user's own originals, wherever
+// they are, are not touched.
 func (a *App) WithdrawConsent() (Erased, error) {
 	n, err := a.store.EraseDatasets(a.ctx)
 	if err != nil {
@@ -209,7 +214,11 @@ func (a *App) WithdrawConsent() (Erased, error) {
 			return Erased{}, a.fail("withdraw consent", fmt.Errorf("erase photos: %w", err))
 		}
 	}
-	e := Erased{Photos: n}
+	loras, err := a.eraseLoRAs()
+	if err != nil {
+		return Erased{}, a.fail("withdraw consent", err)
+	}
+	e := Erased{Photos: n, LoRAs: loras}
 	// The server erases what was uploaded and trained. Through the outbox:
 	// offline, the withdrawal waits there and goes first when it can.
 	if c, err := a.signedIn(); err == nil {
@@ -233,7 +242,7 @@ func (a *App) WithdrawConsent() (Erased, error) {
 			}
 		}
 	}
-	a.log.Info("consent withdrawn; photos erased", "photos", n, "server", e.Server)
+	a.log.Info("consent withdrawn; photos and trained files erased", "photos", n, "loras", loras, "server", e.Server)
 	a.rt.Emit(a.ctx, "consent:withdrawn", e)
 	return e, nil
 }

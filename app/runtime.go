@@ -16,6 +16,8 @@ type Runtime interface {
 	SaveFile(ctx context.Context, title, defaultName string) (string, error)
 	// OpenFiles asks the user for image files; nil means they canceled.
 	OpenFiles(ctx context.Context, title string) ([]string, error)
+	// OpenDirectory asks the user for a folder; "" means they canceled.
+	OpenDirectory(ctx context.Context, title string) (string, error)
 	// OnFileDrop calls fn with the real paths of files dropped on the window.
 	OnFileDrop(ctx context.Context, fn func(paths []string))
 }
@@ -36,6 +38,10 @@ func (wailsRuntime) OpenFiles(ctx context.Context, title string) ([]string, erro
 		Title:   title,
 		Filters: []wruntime.FileFilter{{DisplayName: "Photos (*.jpg, *.jpeg, *.png, *.webp)", Pattern: "*.jpg;*.jpeg;*.png;*.webp;*.JPG;*.JPEG;*.PNG;*.WEBP"}},
 	})
+}
+
+func (wailsRuntime) OpenDirectory(ctx context.Context, title string) (string, error) {
+	return wruntime.OpenDirectoryDialog(ctx, wruntime.OpenDialogOptions{Title: title, CanCreateDirectories: true})
 }
 
 func (wailsRuntime) OnFileDrop(ctx context.Context, fn func(paths []string)) {

@@ -173,6 +173,8 @@ type Version struct {
 	CreatedAt   time.Time `json:"created_at"`
 	Active      bool      `json:"active"`
 	Weight      float64   `json:"weight,omitempty"`
+	// Download is the LoRA file on this computer, when downloaded.
+	Download *LocalLoRA `json:"download,omitempty"`
 }
 
 // VersionList is the versions screen's content; Offline says it is the
@@ -221,6 +223,7 @@ func (a *App) Versions() (VersionList, error) {
 	if out.Versions == nil {
 		out.Versions = []Version{}
 	}
+	a.markDownloaded(out.Versions)
 	return VersionList{Versions: out.Versions}, nil
 }
 
@@ -236,6 +239,7 @@ func (a *App) localVersions() (VersionList, error) {
 			out.Versions[i].Active, out.Versions[i].Weight = true, active.Weight
 		}
 	}
+	a.markDownloaded(out.Versions)
 	return out, nil
 }
 

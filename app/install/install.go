@@ -56,7 +56,7 @@ var roots = map[string][]string{
 		"stable-diffusion-webui-forge", "stable-diffusion-webui", "webui_forge/webui", "Documents/stable-diffusion-webui-forge",
 		"Documents/stable-diffusion-webui", "sd.webui/webui",
 	},
-	"SwarmUI": {"SwarmUI", "Documents/SwarmUI", "StableSwarmUI"},
+	"SwarmUI":  {"SwarmUI", "Documents/SwarmUI", "StableSwarmUI"},
 	"InvokeAI": {"invokeai", "Documents/invokeai"},
 }
 
@@ -89,6 +89,22 @@ func Detect(home string, extra []string) []Folder {
 		add(Folder{App: appOf(p), Path: p})
 	}
 	return out
+}
+
+// FolderAt describes a folder the user chose: the generator whose layout
+// it matches, if any. Returns ENoFolder when path is not a folder.
+func FolderAt(path string) (Folder, error) {
+	p, err := filepath.Abs(path)
+	if err != nil || !isDir(p) {
+		return Folder{}, studio.Errorf(ENoFolder, "the folder %s does not exist; choose another one", path)
+	}
+	f := Folder{App: appOf(p), Path: p}
+	for _, l := range layouts {
+		if l.app == f.App {
+			f.Note = l.note
+		}
+	}
+	return f, nil
 }
 
 // appOf names the generator whose layout path ends with, if any.

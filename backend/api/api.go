@@ -76,8 +76,9 @@ type Server struct {
 	attempts AttemptLimiter // per-account sign-in backoff
 	dummy    string         // a hash unknown emails are checked against, so they cost the same
 
-	webhookReads chan struct{}         // a slot per webhook body being read
-	decode       *dataset.DecodeBudget // shared by every validation
+	webhookReads   chan struct{}         // a slot per webhook body being read
+	replicateReads chan struct{}         // the same for Replicate's larger ones
+	decode         *dataset.DecodeBudget // shared by every validation
 }
 
 // New returns a Server with every route registered.
@@ -104,12 +105,15 @@ func New(cfg Config) *Server {
 	setDefault(&cfg.Training.IdempotencyLock, time.Minute)
 	setDefault(&cfg.Training.WebhookReadTimeout, DefaultWebhookReadTimeout)
 	setDefault(&cfg.Training.WebhookReads, DefaultWebhookReads)
+	setDefault(&cfg.Training.ReplicateWebhookReads, DefaultReplicateWebhookReads)
 	if cfg.Limiter == nil {
 		cfg.Limiter = NewMemoryLimiter(DefaultLimits)
 	}
 
 	s := &Server{cfg: cfg, mux: http.NewServeMux(), metrics: newMetrics(), hasher: cfg.Hasher, dummy: cfg.Hasher.DummyHash(),
-		decode: dataset.NewDecodeBudget(cfg.DecodeMemory), webhookReads: make(chan struct{}, cfg.Training.WebhookReads)}
+		decode:         dataset.NewDecodeBudget(cfg.DecodeMemory),
+		webhookReads:   make(chan struct{}, cfg.Training.WebhookReads),
+		replicateReads: make(chan struct{}, cfg.Training.ReplicateWebhookReads)}
 	if a, ok := cfg.Limiter.(AttemptLimiter); ok {
 		s.attempts = a // shared through Redis when the limiter is
 	} else {

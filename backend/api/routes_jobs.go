@@ -35,9 +35,11 @@ type Training struct {
 	IdempotencyLock time.Duration
 	// WebhookReadTimeout bounds the reading of one webhook body, default
 	// DefaultWebhookReadTimeout; WebhookReads bounds the bodies read at
-	// once, default DefaultWebhookReads.
-	WebhookReadTimeout time.Duration
-	WebhookReads       int
+	// once, default DefaultWebhookReads, and ReplicateWebhookReads those of
+	// Replicate, default DefaultReplicateWebhookReads.
+	WebhookReadTimeout    time.Duration
+	WebhookReads          int
+	ReplicateWebhookReads int
 }
 
 // DefaultIdempotencyTTL is how long a key of POST /api/lora/jobs is kept.

@@ -28,13 +28,19 @@ func newWebhookEnv(t *testing.T, timeout time.Duration, reads int) *env {
 // body and then trickles it a byte every 100 ms until stop is closed.
 func slowWebhook(t *testing.T, e *env, stop chan struct{}) net.Conn {
 	t.Helper()
+	return slowWebhookAt(t, e, stop, "/api/lora/webhook")
+}
+
+// slowWebhookAt is slowWebhook to path (with its query).
+func slowWebhookAt(t *testing.T, e *env, stop chan struct{}, path string) net.Conn {
+	t.Helper()
 	u, _ := url.Parse(e.srv.URL)
 	conn, err := net.Dial("tcp", u.Host)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	fmt.Fprintf(conn, "POST /api/lora/webhook HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n", u.Host)
+	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n", path, u.Host)
 	go func() {
 		for range 1000 {
 			select {

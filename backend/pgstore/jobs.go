@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -186,6 +187,23 @@ func (s *Store) MarkDispatched(ctx context.Context, jobID, providerJobID string)
 		_, err = s.pool.Exec(ctx, `UPDATE lora_jobs SET provider_job_id = $2 WHERE id = $1 AND provider_job_id = ''`, jobID, providerJobID)
 	}
 	return tag.RowsAffected() == 1, err
+}
+
+// ClaimSilentJobs returns up to limit jobs at provider that are dispatched
+// or running and have not changed since before cutoff, oldest first, and
+// marks each as updated now: the claim is one statement, so replicas
+// running it at once each get other jobs (SKIP LOCKED), and a claimed job
+// is not claimed again before it falls silent once more.
+func (s *Store) ClaimSilentJobs(ctx context.Context, provider string, cutoff time.Time, limit int) ([]JobRef, error) {
+	rows, err := s.pool.Query(ctx,
+		`UPDATE lora_jobs j SET updated_at = $4 WHERE j.id IN (
+		   SELECT id FROM lora_jobs WHERE provider = $1 AND status IN ('dispatched', 'running') AND provider_job_id <> '' AND updated_at < $2
+		   ORDER BY updated_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+		 RETURNING `+jobRefCols, provider, cutoff, limit, s.Now())
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: claim silent jobs: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (JobRef, error) { return scanRef(r) })
 }
 
 // CountDispatchTry records one more dispatch attempt and returns the count.

@@ -25,9 +25,22 @@ type Store struct {
 	Now  func() time.Time
 }
 
+// ConnectTimeout bounds each new connection to Postgres when the URL sets
+// no connect_timeout: a database that stops answering (rather than
+// refusing) then fails requests with 503 unavailable instead of holding
+// them for as long as the network lets a dial hang.
+const ConnectTimeout = 5 * time.Second
+
 // Open connects to url and applies pending migrations, ours then River's.
 func Open(ctx context.Context, url string) (*Store, error) {
-	pool, err := pgxpool.New(ctx, url)
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: %w", err)
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 { // the URL's connect_timeout wins
+		cfg.ConnConfig.ConnectTimeout = ConnectTimeout
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: %w", err)
 	}

@@ -2,6 +2,7 @@ package training
 
 import (
 	"archive/tar"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -49,26 +50,54 @@ var (
 	ErrMalformed       = errors.New("webhook body malformed")
 )
 
+// Message is a verified webhook, parsed: what Apply needs and nothing of
+// the body, which may be megabytes of Replicate's logs.
+type Message struct {
+	ID    string // the webhook id, deduplicated on
+	Event pgstore.JobEvent
+	fetch string // Replicate's weights URL, on success
+	ckpt  *worker.Checkpoint
+}
+
 // Ingest verifies a webhook over its raw body and applies it. A verified
 // message always gets a Result (duplicate, ignored, erased...), so the
 // sender stops retrying; an error means either that it was not verified
 // (ErrUnauthenticated), not understood (ErrMalformed), or that applying it
 // failed for now (retry).
 func (in *Ingester) Ingest(ctx context.Context, h http.Header, query url.Values, body []byte) (Result, error) {
+	m, err := in.Read(ctx, h, query, body)
+	if err != nil {
+		return Result{}, err
+	}
+	return in.Apply(ctx, m)
+}
+
+// Read verifies a webhook over its raw body, then parses it. Returns
+// ErrUnauthenticated or ErrMalformed. The Message keeps nothing of body.
+func (in *Ingester) Read(ctx context.Context, h http.Header, query url.Values, body []byte) (Message, error) {
 	id, err := in.Verifier.Verify(h, body)
 	if err != nil {
-		return Result{}, fmt.Errorf("%w: %v", ErrUnauthenticated, err)
+		return Message{}, fmt.Errorf("%w: %v", ErrUnauthenticated, err)
 	}
+	ev, fetch, ckpt, err := in.parse(ctx, query, body)
+	if err != nil {
+		return Message{}, err
+	}
+	return Message{ID: id, Event: ev, fetch: fetch, ckpt: ckpt}, nil
+}
+
+// Apply applies a verified message to its job, once per message id: a
+// success's artifact is first checked (Replicate's weights copied into our
+// storage), and ApplyJob moves the job forward only. A webhook and the
+// reconciliation (Reconciler) both end here.
+func (in *Ingester) Apply(ctx context.Context, m Message) (Result, error) {
+	id, ev, fetch, ckpt := m.ID, m.Event, m.fetch, m.ckpt
+	ev.WebhookID = id
 	if o, err := in.Store.WebhookOutcome(ctx, id); err != nil {
 		return Result{}, err
 	} else if o != "" {
 		return Result{Outcome: pgstore.OutcomeDuplicate}, nil
 	}
-	ev, fetch, ckpt, err := in.parse(ctx, query, body)
-	if err != nil {
-		return Result{}, err
-	}
-	ev.WebhookID = id
 	res := Result{JobID: ev.JobID}
 	if ev.Status == studio.JobSucceeded {
 		ref, err := in.Store.JobRef(ctx, ev.JobID)
@@ -164,32 +193,11 @@ func (in *Ingester) parse(ctx context.Context, query url.Values, body []byte) (e
 		if err := studio.CheckText("id", t.ID, false); err != nil {
 			return ev, "", nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 		}
-		ref, err := in.Store.JobRefByProvider(ctx, "replicate", t.ID)
-		switch {
-		case err == nil:
-			ev.JobID = ref.ID
-		case studio.ErrorCode(err) == studio.ENotFound:
-			// The dispatch's answer may not be recorded yet, or the job was
-			// erased: the job id of the webhook URL decides.
-			ev.JobID = query.Get("job")
-		default:
-			return ev, "", nil, err
-		}
-		ev.Status, ev.Progress, ev.LogsURL, ev.Error = t.Event()
-		if ev.Status == "" {
-			return ev, "", nil, fmt.Errorf("%w: unknown replicate status %q", ErrMalformed, t.Status)
-		}
-		if ev.Status == studio.JobSucceeded {
-			if t.Output == nil || t.Output.Weights == "" {
-				ev.Status, ev.Error = studio.JobFailed, "replicate reported success without weights"
-			} else {
-				fetch = t.Output.Weights
-			}
-		}
-		return ev, fetch, nil, nil
+		ev, fetch, err := in.replicateEvent(ctx, t, query.Get("job"))
+		return ev, fetch, nil, err
 	}
 	var e worker.Event
-	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec := json.NewDecoder(bytes.NewReader(body)) // no copy of the body
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&e); err != nil || e.JobID == "" {
 		return ev, "", nil, fmt.Errorf("%w: %v", ErrMalformed, err)
@@ -208,6 +216,35 @@ func (in *Ingester) parse(ctx context.Context, query url.Values, body []byte) (e
 		ev.ArtifactSHA256, ev.ArtifactSize = strings.ToLower(sum), e.Size
 	}
 	return ev, "", e.Checkpoint, nil
+}
+
+// replicateEvent maps a training object to our event and the weights URL
+// to fetch. jobHint is the job id of the webhook URL, used when the
+// training is not recorded on a job (yet, or any more).
+func (in *Ingester) replicateEvent(ctx context.Context, t ReplicateTraining, jobHint string) (ev pgstore.JobEvent, fetch string, err error) {
+	ref, err := in.Store.JobRefByProvider(ctx, "replicate", t.ID)
+	switch {
+	case err == nil:
+		ev.JobID = ref.ID
+	case studio.ErrorCode(err) == studio.ENotFound:
+		// The dispatch's answer may not be recorded yet, or the job was
+		// erased: the job id of the webhook URL decides.
+		ev.JobID = jobHint
+	default:
+		return ev, "", err
+	}
+	ev.Status, ev.Progress, ev.LogsURL, ev.Error = t.Event()
+	if ev.Status == "" {
+		return ev, "", fmt.Errorf("%w: unknown replicate status %q", ErrMalformed, t.Status)
+	}
+	if ev.Status == studio.JobSucceeded {
+		if t.Output == nil || t.Output.Weights == "" {
+			ev.Status, ev.Error = studio.JobFailed, "replicate reported success without weights"
+		} else {
+			fetch = t.Output.Weights
+		}
+	}
+	return ev, fetch, nil
 }
 
 // checkArtifact proves the artifact before the version becomes ready: its

@@ -86,7 +86,7 @@ func (r *Replicate) do(ctx context.Context, method, path string, body []byte, ou
 		return err
 	}
 	if out != nil {
-		if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(out); err != nil {
+		if err := json.NewDecoder(io.LimitReader(resp.Body, MaxReplicateTraining)).Decode(out); err != nil {
 			return fmt.Errorf("replicate: decode %s: %w", path, err)
 		}
 	}
@@ -203,13 +203,27 @@ func withoutQuery(raw string) string {
 	return u.String()
 }
 
+// MaxReplicateTraining bounds a training object, as a webhook body or the
+// answer of GET /v1/trainings/{id}. Each carries the whole log so far (a
+// 1000-step run logs a few hundred KiB, a long one with verbose bars some
+// MiB), and a completed webhook refused for its size would never finish
+// the job: 16 MiB leaves room.
+const MaxReplicateTraining = 16 << 20
+
+// Training returns the training object (GET /v1/trainings/{id}).
+func (r *Replicate) Training(ctx context.Context, id string) (ReplicateTraining, error) {
+	var t ReplicateTraining
+	err := r.do(ctx, http.MethodGet, "/v1/trainings/"+url.PathEscape(id), nil, &t)
+	return t, err
+}
+
 // LogTail implements LogTail from the training object's logs.
 func (r *Replicate) LogTail(ctx context.Context, job pgstore.JobRef, max int) (string, error) {
 	if job.ProviderJobID == "" {
 		return "", nil
 	}
-	var t ReplicateTraining
-	if err := r.do(ctx, http.MethodGet, "/v1/trainings/"+url.PathEscape(job.ProviderJobID), nil, &t); err != nil {
+	t, err := r.Training(ctx, job.ProviderJobID)
+	if err != nil {
 		return "", err
 	}
 	return tailLines(t.Logs, max, false), nil

@@ -38,6 +38,10 @@ type fakeReplicate struct {
 	creates   []map[string]any
 	cancelled []string
 	weights   []byte
+	// trainings, when set, answers GET /v1/trainings/{id}: the object's
+	// JSON, or 404 for an id it lacks; polls counts those GETs.
+	trainings map[string]string
+	polls     map[string]int
 }
 
 func (f *fakeReplicate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -97,6 +101,18 @@ func (f *fakeReplicate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			page.Results = append(page.Results, training{ID: fmt.Sprintf("tr_%d", i+1), Status: status, Input: f.creates[i]["input"].(map[string]any)})
 		}
 		json.NewEncoder(w).Encode(page)
+	case r.Method == "GET" && f.trainings != nil && strings.HasPrefix(r.URL.Path, "/v1/trainings/"):
+		id := strings.TrimPrefix(r.URL.Path, "/v1/trainings/")
+		if f.polls == nil {
+			f.polls = map[string]int{}
+		}
+		f.polls[id]++
+		if obj, ok := f.trainings[id]; ok {
+			io.WriteString(w, obj)
+			return
+		}
+		w.WriteHeader(404)
+		io.WriteString(w, `{"detail":"Not found."}`)
 	case r.Method == "GET" && strings.HasPrefix(r.URL.Path, "/v1/trainings/tr_"):
 		json.NewEncoder(w).Encode(map[string]any{"id": strings.TrimPrefix(r.URL.Path, "/v1/trainings/"), "status": "processing",
 			"logs": "flux_train_replicate:  10%| 100/1000\nflux_train_replicate:  20%| 200/1000\n"})

@@ -18,6 +18,7 @@ import (
 	"github.com/promptforge/lorastudio/backend/api"
 	"github.com/promptforge/lorastudio/backend/pgstore"
 	"github.com/promptforge/lorastudio/backend/purge"
+	"github.com/promptforge/lorastudio/backend/training"
 	"github.com/promptforge/lorastudio/internal/dataset"
 	"github.com/promptforge/lorastudio/internal/telemetry"
 	"github.com/promptforge/lorastudio/migrations"
@@ -143,6 +144,17 @@ func runServe(ctx context.Context, c *cli, args []string) int {
 		purge.Run(pctx, purge.Config{Store: cfg.Store, Blobs: cfg.Blobs, Provider: cfg.Training.Provider, Log: log})
 	}()
 	defer func() { stopPurge(); <-purged }()
+	if in := cfg.Training.Ingester; in != nil && in.Replicate != nil {
+		// Replicate jobs silent for 10 minutes are polled every 5: a lost
+		// completed webhook would leave them running forever.
+		rctx, stopReconcile := context.WithCancel(ctx)
+		reconciled := make(chan struct{})
+		go func() {
+			defer close(reconciled)
+			(&training.Reconciler{Ingester: in, Log: log}).Run(rctx)
+		}()
+		defer func() { stopReconcile(); <-reconciled }()
+	}
 	srv := newHTTPServer(api.New(cfg))
 	log.Info("listening", "addr", ln.Addr().String(), "version", version, "sentry", sentryOn,
 		"storage", cfg.Processors[0], "rate_limits", limiterName(c))

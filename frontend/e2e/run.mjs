@@ -7,9 +7,9 @@
 // It starts the binary itself under xvfb-run (the dev binary still opens a
 // GTK window) with a throwaway LORASTUDIO_DATA_DIR, on a free port.
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -172,6 +172,12 @@ function assertEqual(got, want, what) {
     throw new Error(`${what}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
   }
 }
+
+const sha256File = (p) => createHash("sha256").update(readFileSync(p)).digest("hex");
+
+// loadedSamples counts the sample images inside sel that really loaded.
+const loadedSamples = (page, sel) =>
+  page.evaluate((s) => [...document.querySelectorAll(`${s} img`)].filter((i) => i.complete && i.naturalWidth > 0).length, sel);
 
 async function pick(page, comboboxName, optionName) {
   await page.getByRole("combobox", { name: comboboxName }).click();
@@ -393,6 +399,46 @@ try {
     await page.getByTestId("version-1").getByText("active at 0.80").waitFor();
   });
 
+  await check("v1 is downloaded into the data folder with progress, verified, and installed into a ComfyUI folder, asking before replacing", async () => {
+    // The native folder dialog cannot be driven under Xvfb: call the method it leads to.
+    const comfy = path.join(blobDir, "elsewhere", "ComfyUI", "models", "loras");
+    mkdirSync(comfy, { recursive: true });
+    const added = await page.evaluate((p) => window.go.app.App.AddInstallFolder(p), comfy);
+    assertEqual([added.app, added.path], ["ComfyUI", comfy], "the folder the dialog would add");
+    await page.evaluate(() => {
+      window.__dl = [];
+      window.runtime.EventsOn("download:progress", (p) => window.__dl.push(p));
+    });
+    const v1 = page.getByTestId("version-1");
+    await v1.getByRole("button", { name: "Download", exact: true }).click();
+    await v1.getByTestId("downloaded").waitFor({ timeout: 60_000 });
+    const events = await page.evaluate(() => window.__dl);
+    const last = events[events.length - 1];
+    if (!last || last.total <= 0 || last.done !== last.total) throw new Error(`download progress did not reach 100%: ${JSON.stringify(events)}`);
+    const file = await page.evaluate(() => window.go.app.App.Versions().then((r) => r.versions.find((v) => v.number === 1).download));
+    if (path.dirname(file.path) !== path.join(dataDir, "loras")) throw new Error(`downloaded to ${file.path}, want the data folder's loras/`);
+    assertEqual(sha256File(file.path), file.sha256, "sha256 of the downloaded file");
+    assertEqual(statSync(file.path).size, last.total, "size of the downloaded file");
+    if (!/^[a-z0-9-]+-v1-sdxl\.safetensors$/.test(file.filename)) throw new Error(`file name ${file.filename}`);
+    await page.getByRole("combobox", { name: "Install v1 into" }).selectOption(comfy);
+    await v1.getByRole("button", { name: "Install", exact: true }).click();
+    const installed = v1.getByTestId("installed");
+    await installed.getByText(`The compiled ComfyUI workflow then loads exactly ${file.filename}`).waitFor();
+    const target = path.join(comfy, file.filename);
+    assertEqual(sha256File(target), file.sha256, "sha256 of the installed file");
+    // Another file under that name is never replaced without asking.
+    writeFileSync(target, "somebody else's LoRA");
+    await v1.getByRole("button", { name: "Install", exact: true }).click();
+    const ask = page.getByRole("alertdialog", { name: "Replace the file?" });
+    await ask.getByText(`ComfyUI's folder already has a different ${file.filename} — Replace it?`).waitFor();
+    assertEqual(readFileSync(target, "utf8"), "somebody else's LoRA", "the other file before the answer");
+    await page.getByTestId("training-panel").screenshot({ path: path.join(artifacts, "e2e-5c-install-conflict.png") });
+    await ask.getByRole("button", { name: "Replace" }).click();
+    await installed.waitFor();
+    assertEqual(sha256File(target), file.sha256, "sha256 of the replaced file");
+    await page.getByTestId("training-panel").screenshot({ path: path.join(artifacts, "e2e-5d-downloaded-installed.png") });
+  });
+
   await check("a long training shows its log and is canceled from the app; its version is marked failed", async () => {
     await page.getByText(/Advanced training settings/).click(); // closed again since the restart
     await page.getByLabel(/Steps/).fill("6000");
@@ -400,6 +446,12 @@ try {
     await page.locator('[data-testid="job-status"][data-status="running"]').waitFor({ timeout: 60_000 });
     // The worker's log reaches the window through the backend while it trains.
     await page.getByLabel("Training log").getByText(/fake trainer: 20 photos/).waitFor({ timeout: 30_000 });
+    // Samples of the checkpoints saved so far show while it trains.
+    await page.waitForFunction((sel) => [...document.querySelectorAll(`${sel} img`)].some((i) => i.complete && i.naturalWidth > 0), '[data-testid="checkpoints"]', { timeout: 30_000 });
+    const running = await page.getByTestId("job-status").getAttribute("data-status");
+    assertEqual(running, "running", "job status while its samples show");
+    console.log(`     ${await loadedSamples(page, '[data-testid="checkpoints"]')} samples loaded while training`);
+    await page.getByTestId("training-panel").screenshot({ path: path.join(artifacts, "e2e-5e-samples-while-training.png") });
     await page.getByRole("button", { name: "Cancel training" }).click();
     await page.getByText("Training canceled: the version it was making is marked failed.").waitFor();
     await page.getByTestId("version-2").getByText("failed").waitFor();

@@ -13,6 +13,7 @@ import (
 	"github.com/promptforge/lorastudio/internal/compiler"
 	"github.com/promptforge/lorastudio/internal/safetensors"
 	"github.com/promptforge/lorastudio/internal/studio"
+	"github.com/promptforge/lorastudio/internal/worker"
 )
 
 // LoRA is the trained file a pack for a LoRA pipeline carries.
@@ -26,7 +27,7 @@ type LoRA struct {
 
 // TriggerPhraseKey is the safetensors metadata key that carries how the
 // training captions named the person ("ohwx person").
-const TriggerPhraseKey = "modelspec.trigger_phrase"
+const TriggerPhraseKey = worker.KeyTriggerPhrase
 
 // ManifestLoRA describes the LoRA of a LoRA-pipeline pack.
 type ManifestLoRA struct {

@@ -115,7 +115,9 @@ type ReferencePlan struct {
 
 var (
 	loraBlockRE = regexp.MustCompile(`(?i)<lora:[^>]*>`)
-	loraNameRE  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+	// Long enough for any studio.LoRAFileName stem (a 48-character slug, the
+	// version number and the base model).
+	loraNameRE  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,95}$`)
 	cameoRE     = regexp.MustCompile(`^[A-Za-z0-9._]{1,40}$`)
 	emptyListRE = regexp.MustCompile(`\s*,(\s*,)+`) // ", ," left where a trigger word was
 )
@@ -225,7 +227,7 @@ func (c *compilation) checkIdentity() error {
 		return nil
 	}
 	if !loraNameRE.MatchString(id.Name) {
-		return studio.Errorf("invalid_identity", "the LoRA name %q must be 1 to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit", id.Name)
+		return studio.Errorf("invalid_identity", "the LoRA name %q must be 1 to 96 letters, digits, dots, dashes or underscores, starting with a letter or digit", id.Name)
 	}
 	l := c.p.LoRA
 	w := id.Weight

@@ -322,3 +322,15 @@ func anyContains(ss []string, sub string) bool {
 	}
 	return false
 }
+
+// Every file name the backend gives a version compiles as a LoRA name,
+// however long the model name and the version number.
+func TestLoRAFileNameStemsCompile(t *testing.T) {
+	for _, base := range []string{"flux-dev", "flux-schnell", "sdxl"} {
+		stem := strings.TrimSuffix(studio.LoRAFileName(strings.Repeat("Alexandra ", 12), 123456, base), ".safetensors")
+		res, err := compiler.Compile(compiler.Request{Platform: base, Prompt: compiler.Prompt{Text: "a portrait"}, Identity: compiler.Identity{Name: stem}})
+		if err != nil || !strings.Contains(res.LoRABlock, stem) {
+			t.Errorf("%s: %q: %v %q", base, stem, err, res.LoRABlock)
+		}
+	}
+}

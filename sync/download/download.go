@@ -213,7 +213,8 @@ func (f *Fetcher) get(ctx context.Context, t Target, file *os.File, have int64, 
 	return have, nil
 }
 
-// matches reports whether path holds exactly size bytes hashing to sum.
+// matches reports whether path holds size bytes (any number when size < 0)
+// hashing to sum.
 func matches(path string, size int64, sum string) (bool, error) {
 	fh, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -224,7 +225,7 @@ func matches(path string, size int64, sum string) (bool, error) {
 	}
 	defer fh.Close()
 	st, err := fh.Stat()
-	if err != nil || st.Size() != size {
+	if err != nil || (size >= 0 && st.Size() != size) {
 		return false, err
 	}
 	h := sha256.New()
@@ -234,8 +235,9 @@ func matches(path string, size int64, sum string) (bool, error) {
 	return hex.EncodeToString(h.Sum(nil)) == sum, nil
 }
 
-// Verify reports whether the file at path is exactly the one described:
-// the desktop checks an installed or downloaded copy with it.
+// Verify reports whether the file at path is exactly the one described
+// (any size when size < 0): the desktop checks an installed or downloaded
+// copy with it.
 func Verify(path string, size int64, sha256Hex string) (bool, error) {
 	return matches(path, size, sha256Hex)
 }

@@ -22,6 +22,26 @@ export namespace app {
 	        this.expired = source["expired"];
 	    }
 	}
+	export class ActiveLoRA {
+	    version_id: string;
+	    base_model: string;
+	    name: string;
+	    trigger: string;
+	    weight: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new ActiveLoRA(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.version_id = source["version_id"];
+	        this.base_model = source["base_model"];
+	        this.name = source["name"];
+	        this.trigger = source["trigger"];
+	        this.weight = source["weight"];
+	    }
+	}
 	export class Activation {
 	    identity?: client.Identity;
 	    queued: boolean;
@@ -246,6 +266,7 @@ export namespace app {
 	}
 	export class Erased {
 	    photos: number;
+	    loras: number;
 	    server?: string;
 	
 	    static createFrom(source: any = {}) {
@@ -255,6 +276,7 @@ export namespace app {
 	    constructor(source: any = {}) {
 	        if ('string' === typeof source) source = JSON.parse(source);
 	        this.photos = source["photos"];
+	        this.loras = source["loras"];
 	        this.server = source["server"];
 	    }
 	}
@@ -338,6 +360,85 @@ export namespace app {
 	        this.version = source["version"];
 	        this.data_dir = source["data_dir"];
 	    }
+	}
+	export class InstallRequest {
+	    version_id: string;
+	    folder: string;
+	    replace: boolean;
+	
+	    static createFrom(source: any = {}) {
+	        return new InstallRequest(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.version_id = source["version_id"];
+	        this.folder = source["folder"];
+	        this.replace = source["replace"];
+	    }
+	}
+	export class Installed {
+	    path: string;
+	    already: boolean;
+	    app: string;
+	    note?: string;
+	    lora_name: string;
+	    workflow_file?: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new Installed(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.path = source["path"];
+	        this.already = source["already"];
+	        this.app = source["app"];
+	        this.note = source["note"];
+	        this.lora_name = source["lora_name"];
+	        this.workflow_file = source["workflow_file"];
+	    }
+	}
+	export class LocalLoRA {
+	    version_id: string;
+	    filename: string;
+	    path: string;
+	    size: number;
+	    sha256: string;
+	    // Go type: time
+	    downloaded_at: any;
+	
+	    static createFrom(source: any = {}) {
+	        return new LocalLoRA(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.version_id = source["version_id"];
+	        this.filename = source["filename"];
+	        this.path = source["path"];
+	        this.size = source["size"];
+	        this.sha256 = source["sha256"];
+	        this.downloaded_at = this.convertValues(source["downloaded_at"], null);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
 	}
 	export class Preset {
 	    rank: number;
@@ -599,6 +700,7 @@ export namespace app {
 	    created_at: any;
 	    active: boolean;
 	    weight?: number;
+	    download?: LocalLoRA;
 	
 	    static createFrom(source: any = {}) {
 	        return new Version(source);
@@ -614,6 +716,7 @@ export namespace app {
 	        this.created_at = this.convertValues(source["created_at"], null);
 	        this.active = source["active"];
 	        this.weight = source["weight"];
+	        this.download = this.convertValues(source["download"], LocalLoRA);
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {
@@ -671,6 +774,87 @@ export namespace app {
 
 export namespace client {
 	
+	export class Sample {
+	    index: number;
+	    prompt: string;
+	    url: string;
+	    sha256: string;
+	    size: number;
+	    // Go type: time
+	    expires_at: any;
+	
+	    static createFrom(source: any = {}) {
+	        return new Sample(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.index = source["index"];
+	        this.prompt = source["prompt"];
+	        this.url = source["url"];
+	        this.sha256 = source["sha256"];
+	        this.size = source["size"];
+	        this.expires_at = this.convertValues(source["expires_at"], null);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class Checkpoint {
+	    step: number;
+	    sha256: string;
+	    size: number;
+	    final: boolean;
+	    samples: Sample[];
+	    version_id?: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new Checkpoint(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.step = source["step"];
+	        this.sha256 = source["sha256"];
+	        this.size = source["size"];
+	        this.final = source["final"];
+	        this.samples = this.convertValues(source["samples"], Sample);
+	        this.version_id = source["version_id"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
 	export class Identity {
 	    lora_model_id: string;
 	    lora_version_id: string;
@@ -786,6 +970,7 @@ export namespace client {
 	        this.available = source["available"];
 	    }
 	}
+	
 	export class Validation {
 	    dataset_id: string;
 	    status: string;
@@ -800,6 +985,53 @@ export namespace client {
 	        this.dataset_id = source["dataset_id"];
 	        this.status = source["status"];
 	        this.report = this.convertValues(source["report"], dataset.Report);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class Version {
+	    id: string;
+	    model_id: string;
+	    dataset_id: string;
+	    number: number;
+	    base_model: string;
+	    dataset_hash: string;
+	    status: string;
+	    artifact_sha256?: string;
+	    // Go type: time
+	    created_at: any;
+	
+	    static createFrom(source: any = {}) {
+	        return new Version(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.id = source["id"];
+	        this.model_id = source["model_id"];
+	        this.dataset_id = source["dataset_id"];
+	        this.number = source["number"];
+	        this.base_model = source["base_model"];
+	        this.dataset_hash = source["dataset_hash"];
+	        this.status = source["status"];
+	        this.artifact_sha256 = source["artifact_sha256"];
+	        this.created_at = this.convertValues(source["created_at"], null);
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {
@@ -1278,6 +1510,27 @@ export namespace dataset {
 		}
 	}
 	
+
+}
+
+export namespace install {
+	
+	export class Folder {
+	    app: string;
+	    path: string;
+	    note?: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new Folder(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.app = source["app"];
+	        this.path = source["path"];
+	        this.note = source["note"];
+	    }
+	}
 
 }
 

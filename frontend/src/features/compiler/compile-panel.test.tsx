@@ -18,9 +18,22 @@ describe("CompilePanel", () => {
     await waitFor(() => expect(screen.getByTestId("compiled-prompt")).not.toHaveTextContent("<lora:"));
     expect(screen.getByText(/no LoRA block: this platform cannot load one/)).toBeInTheDocument();
     expect(screen.getByTestId("profile-status")).toHaveTextContent("deprecated (checked 2026-11-27): preview ids retired");
-    expect(screen.queryByLabelText("Trigger word")).not.toBeInTheDocument();
+    expect(screen.queryByLabelText("Trigger phrase")).not.toBeInTheDocument();
     const last = vi.mocked(api.compile).mock.calls.at(-1)![0];
     expect(last.platform).toBe("veo-3.1");
+  });
+
+  it("fills in the active version's file name and trigger phrase", async () => {
+    const api = fakeApi({
+      activeLoRA: vi.fn(async () => ({ version_id: "v3", base_model: "flux-dev", name: "alice-v3-flux-dev", trigger: "alicex person", weight: 0.8 })),
+    });
+    render(<CompilePanel api={api} targetPlatform="flux-dev" />);
+    await waitFor(() => expect(screen.getByTestId("compiled-prompt")).toHaveTextContent("alicex person, "));
+    const last = vi.mocked(api.compile).mock.calls.at(-1)![0];
+    expect(last.identity).toMatchObject({ name: "alice-v3-flux-dev", trigger: "alicex person", weight: 0.8 });
+    expect(screen.getByLabelText("LoRA name")).toHaveValue("alice-v3-flux-dev");
+    expect(screen.getByLabelText("Trigger phrase")).toHaveValue("alicex person");
+    expect(screen.getByTestId("compile-filled")).toHaveTextContent("alice-v3-flux-dev.safetensors");
   });
 
   it("says why a prompt cannot be compiled", async () => {

@@ -1,5 +1,5 @@
 import { useEffect, useId, useState } from "react";
-import type { Api, CompileResult, Exported, Profile } from "@/lib/api";
+import type { ActiveLoRA, Api, CompileResult, Exported, Profile } from "@/lib/api";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { Select, SelectContent, SelectGroup, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
@@ -21,10 +21,23 @@ export function CompilePanel({ api, targetPlatform }: { api: Api; targetPlatform
   const [error, setError] = useState<string>();
   const [exported, setExported] = useState<Exported>();
   const [exportError, setExportError] = useState<string>();
+  const [filled, setFilled] = useState<ActiveLoRA | null>(null);
   const ids = { prompt: useId(), describe: useId(), weight: useId(), name: useId(), trigger: useId() };
 
   useEffect(() => {
     api.profiles().then(setProfiles, (e: Error) => setError(e.message));
+    // The active version's file name and trigger phrase, when its LoRA is
+    // downloaded: nothing to remember or retype.
+    api.activeLoRA().then(
+      (a) => {
+        if (!a) return;
+        setFilled(a);
+        setName(a.name);
+        if (a.trigger) setTrigger(a.trigger);
+        if (a.weight) setWeight(a.weight);
+      },
+      () => undefined,
+    );
   }, [api]);
   useEffect(() => setPlatform(targetPlatform), [targetPlatform]);
 
@@ -95,13 +108,19 @@ export function CompilePanel({ api, targetPlatform }: { api: Api; targetPlatform
                 <input id={ids.name} value={name} onChange={(e) => setName(e.target.value)} className="mt-1 h-9 w-full rounded-md border border-input bg-background px-2 text-sm text-foreground" />
               </label>
               <label htmlFor={ids.trigger} className="text-xs text-muted-foreground">
-                Trigger word
+                Trigger phrase
                 <input id={ids.trigger} value={trigger} onChange={(e) => setTrigger(e.target.value)} className="mt-1 h-9 w-full rounded-md border border-input bg-background px-2 text-sm text-foreground" />
               </label>
               <label htmlFor={ids.weight} className="text-xs text-muted-foreground">
                 Weight {weight.toFixed(2)}
                 <input id={ids.weight} type="range" min={0} max={1.5} step={0.05} value={weight} onChange={(e) => setWeight(Number(e.target.value))} className="mt-3 w-full" />
               </label>
+              {filled && (
+                <p data-testid="compile-filled" className="col-span-3 text-xs text-muted-foreground">
+                  Filled in from your active version: the file {filled.name}.safetensors and the phrase its photos were
+                  captioned with. Change them to use another LoRA.
+                </p>
+              )}
             </div>
           ) : (
             <label htmlFor={ids.describe} className="text-xs text-muted-foreground">

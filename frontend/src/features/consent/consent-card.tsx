@@ -90,7 +90,7 @@ export function WithdrawConsent({
   onWithdrawn,
 }: {
   api: Api;
-  onWithdrawn: (photos: number, server?: string) => void;
+  onWithdrawn: (photos: number, server?: string, loras?: number) => void;
 }) {
   const [confirming, setConfirming] = useState(false);
   const [error, setError] = useState<string>();
@@ -105,7 +105,8 @@ export function WithdrawConsent({
     <div role="alertdialog" aria-label="Withdraw consent" className="space-y-2 rounded-md border border-destructive p-3 text-sm">
       <p>
         Withdrawing erases every photo you added and its thumbnail from this computer (your own originals stay where
-        they are), and, if you are signed in, the photos you uploaded and every trained file on the server. You can
+        they are), every trained LoRA downloaded here and the copies LoRA Studio installed into your generators'
+        folders, and, if you are signed in, the photos you uploaded and every trained file on the server. You can
         consent again later.
       </p>
       {error && <p className="text-destructive">{error}</p>}
@@ -115,7 +116,7 @@ export function WithdrawConsent({
           size="sm"
           onClick={() =>
             api.withdrawConsent().then(
-              (r) => onWithdrawn(r.photos, r.server),
+              (r) => onWithdrawn(r.photos, r.server, r.loras),
               (e: Error) => setError(e.message),
             )
           }

@@ -210,9 +210,11 @@ export function StudioShell({ api = defaultApi }: { api?: Api }) {
                     )}
                     <WithdrawConsent
                       api={api}
-                      onWithdrawn={(photos, server) => {
+                      onWithdrawn={(photos, server, loras) => {
                         setNotice(
-                          `Consent withdrawn: ${photos} photos erased from this computer.` +
+                          `Consent withdrawn: ${photos} photos` +
+                            (loras ? ` and ${loras} trained LoRA files` : "") +
+                            " erased from this computer." +
                             (server === "erased"
                               ? " The server erased your uploaded photos and trained files too."
                               : server === "queued"

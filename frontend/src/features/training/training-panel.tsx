@@ -4,6 +4,8 @@ import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { Progress } from "@/components/ui/progress";
+import { CheckpointSamples } from "./checkpoint-samples";
+import { VersionFile } from "./version-file";
 
 const finalStates = new Set(["succeeded", "failed", "canceled"]);
 
@@ -142,6 +144,9 @@ export function TrainingPanel({
                 </Button>
               </div>
             )}
+            {status && (
+              <CheckpointSamples key={job.job_id} api={api} jobID={job.job_id} status={status.status} onPromoted={() => void loadVersions()} />
+            )}
             {log && (
               <details open className="rounded-md border p-2" data-testid="job-log">
                 <summary className="cursor-pointer text-xs text-muted-foreground">Training log (the latest lines)</summary>
@@ -206,6 +211,7 @@ export function TrainingPanel({
                     >
                       {v.active ? "Update weight" : versions.some((o) => o.active && o.number > v.number) ? "Roll back to this" : "Activate"}
                     </Button>
+                    <VersionFile api={api} version={v} onDownloaded={() => void loadVersions()} />
                   </>
                 )}
               </li>

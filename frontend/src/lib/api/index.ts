@@ -126,7 +126,17 @@ export const progressSchema = z.object({
 });
 export type Progress = z.infer<typeof progressSchema>;
 
-export const profileSchema = z.object({
+export /** The active version's LoRA when its file is on this computer: the compile screen fills in from it. */
+const activeLoRASchema = z.object({
+  version_id: z.string(),
+  base_model: z.string(),
+  name: z.string(),
+  trigger: z.string(),
+  weight: z.number(),
+});
+export type ActiveLoRA = z.infer<typeof activeLoRASchema>;
+
+const profileSchema = z.object({
   id: z.string(),
   name: z.string(),
   supports_lora: z.boolean(),
@@ -207,6 +217,57 @@ export const jobSchema = z.object({
 });
 export type Job = z.infer<typeof jobSchema>;
 
+/** A version's LoRA file on this computer, checked against the server's sha256. */
+export const localLoRASchema = z.object({
+  version_id: z.string(),
+  filename: z.string(),
+  path: z.string(),
+  size: z.number(),
+  sha256: z.string(),
+  downloaded_at: z.string(),
+});
+export type LocalLoRA = z.infer<typeof localLoRASchema>;
+
+/** One step of a download, from the "download:progress" event. */
+export const downloadProgressSchema = z.object({
+  version_id: z.string(),
+  done: z.number(),
+  total: z.number(),
+  message: z.string().optional(),
+});
+export type DownloadProgress = z.infer<typeof downloadProgressSchema>;
+
+export const installFolderSchema = z.object({ app: z.string(), path: z.string(), note: z.string().optional() });
+export type InstallFolder = z.infer<typeof installFolderSchema>;
+
+export const installedSchema = z.object({
+  path: z.string(),
+  already: z.boolean(),
+  app: z.string(),
+  note: z.string().optional(),
+  lora_name: z.string(),
+  workflow_file: z.string().optional(),
+});
+export type Installed = z.infer<typeof installedSchema>;
+
+export const sampleSchema = z.object({
+  index: z.number(),
+  prompt: z.string(),
+  url: z.string(),
+  sha256: z.string(),
+  size: z.number(),
+  expires_at: z.string(),
+});
+export const checkpointSchema = z.object({
+  step: z.number(),
+  sha256: z.string(),
+  size: z.number(),
+  final: z.boolean(),
+  samples: z.array(sampleSchema).nullish(),
+  version_id: z.string().optional(),
+});
+export type Checkpoint = z.infer<typeof checkpointSchema>;
+
 export const versionSchema = z.object({
   id: z.string(),
   number: z.number(),
@@ -216,6 +277,7 @@ export const versionSchema = z.object({
   created_at: z.string(),
   active: z.boolean(),
   weight: z.number().optional(),
+  download: localLoRASchema.optional(),
 });
 export type Version = z.infer<typeof versionSchema>;
 
@@ -287,7 +349,8 @@ export const api = {
   consentText: () => call(consentTextSchema, () => App.ConsentText()),
   getConsent: () => call(consentStatusSchema, () => App.GetConsent()),
   giveConsent: (attestSelf: boolean) => call(consentStatusSchema, () => App.GiveConsent(attestSelf)),
-  withdrawConsent: () => call(z.object({ photos: z.number(), server: z.string().optional() }), () => App.WithdrawConsent()),
+  withdrawConsent: () =>
+    call(z.object({ photos: z.number(), loras: z.number().optional(), server: z.string().optional() }), () => App.WithdrawConsent()),
   dataset: () => call(datasetStateSchema, () => App.Dataset()),
   importFiles: (paths: string[]) => call(importResultSchema, () => App.ImportFiles(paths)),
   pickAndImport: () => call(importResultSchema, () => App.PickAndImport()),
@@ -296,6 +359,7 @@ export const api = {
     call(reportSchema, () => App.ValidateDataset(opts)),
   profiles: () => call(z.array(profileSchema), () => App.Profiles()),
   compile: (req: CompileRequest) => call(compileResultSchema, () => App.Compile(req as never)),
+  activeLoRA: () => call(activeLoRASchema.nullable(), () => App.ActiveLoRA()),
   account: () => call(accountSchema, () => App.Account()),
   signIn: (req: { server_url: string; email: string; password: string; create: boolean }) =>
     call(accountSchema, () => App.SignIn(req)),
@@ -318,6 +382,17 @@ export const api = {
   sendQueued: () =>
     call(z.object({ sent: z.number(), failed: z.number(), waiting: z.number() }), () => App.SendQueued()),
   versions: () => call(z.object({ versions: z.array(versionSchema), offline: z.boolean() }), () => App.Versions()),
+  downloadVersion: (versionID: string) => call(localLoRASchema, () => App.DownloadVersion(versionID)),
+  cancelDownload: (versionID: string) => call(z.undefined().or(z.null()), () => App.CancelDownload(versionID)),
+  installFolders: () => call(z.array(installFolderSchema), () => App.InstallFolders()),
+  /** chooseInstallFolder opens the native folder dialog; null means the user canceled. */
+  chooseInstallFolder: () => call(installFolderSchema.nullable(), () => App.ChooseInstallFolder()),
+  addInstallFolder: (path: string) => call(installFolderSchema, () => App.AddInstallFolder(path)),
+  installVersion: (req: { version_id: string; folder: string; replace: boolean }) =>
+    call(installedSchema, () => App.InstallVersion(req)),
+  checkpoints: (jobID: string) => call(z.array(checkpointSchema), () => App.Checkpoints(jobID)),
+  promoteCheckpoint: (jobID: string, step: number) =>
+    call(z.object({ id: z.string(), number: z.number(), status: z.string() }).passthrough(), () => App.PromoteCheckpoint(jobID, step)),
   lastJob: () => call(jobCreatedSchema, () => App.LastJob()),
   activate: (versionID: string, weight: number, targetPlatform: string) =>
     call(z.object({ identity: identitySchema.nullish(), queued: z.boolean() }), () =>

@@ -6,8 +6,16 @@ export function Account() {
   return window['go']['app']['App']['Account']();
 }
 
+export function ActiveLoRA() {
+  return window['go']['app']['App']['ActiveLoRA']();
+}
+
 export function Activate(arg1, arg2, arg3) {
   return window['go']['app']['App']['Activate'](arg1, arg2, arg3);
+}
+
+export function AddInstallFolder(arg1) {
+  return window['go']['app']['App']['AddInstallFolder'](arg1);
 }
 
 export function AppInfo() {
@@ -18,8 +26,20 @@ export function BaseModels() {
   return window['go']['app']['App']['BaseModels']();
 }
 
+export function CancelDownload(arg1) {
+  return window['go']['app']['App']['CancelDownload'](arg1);
+}
+
 export function CancelTraining(arg1) {
   return window['go']['app']['App']['CancelTraining'](arg1);
+}
+
+export function Checkpoints(arg1) {
+  return window['go']['app']['App']['Checkpoints'](arg1);
+}
+
+export function ChooseInstallFolder() {
+  return window['go']['app']['App']['ChooseInstallFolder']();
 }
 
 export function Compile(arg1) {
@@ -40,6 +60,10 @@ export function DatasetItems() {
 
 export function DismissAction(arg1) {
   return window['go']['app']['App']['DismissAction'](arg1);
+}
+
+export function DownloadVersion(arg1) {
+  return window['go']['app']['App']['DownloadVersion'](arg1);
 }
 
 export function ExportPack(arg1) {
@@ -66,6 +90,14 @@ export function ImportFiles(arg1) {
   return window['go']['app']['App']['ImportFiles'](arg1);
 }
 
+export function InstallFolders() {
+  return window['go']['app']['App']['InstallFolders']();
+}
+
+export function InstallVersion(arg1) {
+  return window['go']['app']['App']['InstallVersion'](arg1);
+}
+
 export function Job(arg1) {
   return window['go']['app']['App']['Job'](arg1);
 }
@@ -84,6 +116,10 @@ export function PickAndImport() {
 
 export function Profiles() {
   return window['go']['app']['App']['Profiles']();
+}
+
+export function PromoteCheckpoint(arg1, arg2) {
+  return window['go']['app']['App']['PromoteCheckpoint'](arg1, arg2);
 }
 
 export function QueuedActions() {
