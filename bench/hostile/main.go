@@ -68,7 +68,7 @@ func main() {
 	flag.IntVar(&c.pid, "pid", 0, "the server's process id, for its RSS")
 	killGiB := flag.Float64("kill-rss", 8, "kill the server (SIGKILL) when its RSS passes this many GiB")
 	flag.DurationVar(&c.deadline, "deadline", 4*time.Minute, "stop everything after this long")
-	flag.IntVar(&c.pngs, "pngs", 16, "16-bit RGBA PNG bombs (7999x8000) in each user's dataset")
+	flag.IntVar(&c.pngs, "pngs", 16, "16-bit RGB PNG bombs (7999x8000, 373 KB) in each user's dataset")
 	flag.IntVar(&c.webps, "webps", 4, "lossless WebP bombs (~8000x8000) in each user's dataset")
 	flag.IntVar(&c.validates, "validates", 2, "validations of its dataset each bomb user runs, one after the other")
 	flag.IntVar(&c.loginAddrs, "login-addrs", 40, "source addresses of the login flood, from 127.0.0.2 (0: no flood; at most 200)")
