@@ -47,7 +47,7 @@ type Config struct {
 	BlobHandler http.Handler
 
 	Password      auth.Params   // argon2id parameters of new hashes, unless Hasher is set
-	Hasher        *auth.Hasher  // nil: one with Password and auth.DefaultMemoryBudget
+	Hasher        *auth.Hasher  // nil: one with Password and the default budget (auth.NewHasher)
 	TokenTTL      time.Duration // default 30 days
 	UploadTTL     time.Duration // presigned URL lifetime, default 15 minutes
 	MultipartFrom int64         // files at least this big go multipart, default 8 MiB

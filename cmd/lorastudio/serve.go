@@ -32,7 +32,7 @@ environment:
   DATABASE_URL               Postgres URL (default ` + migrations.DefaultPostgresURL + `)
   REDIS_URL                  share rate limits between replicas through Redis (default: in memory;
                              while Redis is down, limits are kept in memory, never dropped)
-  LORASTUDIO_HASH_MEMORY_MB  memory password hashing may use at once, 64 MiB a sign-in (default 320)
+  LORASTUDIO_HASH_MEMORY_MB  memory password hashing may use at once, 64 MiB a sign-in (default 64 per two cores, at most 320)
   SENTRY_DSN                 report panics and 5xx to Sentry (nothing is sent without it)
   LORASTUDIO_LOG_LEVEL       debug, info (default), warn or error
   LORASTUDIO_ENV             environment name reported to Sentry (default development)

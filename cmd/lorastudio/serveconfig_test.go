@@ -80,7 +80,7 @@ func TestHashMemoryFromEnv(t *testing.T) {
 		value string
 		slots int // 0: refused
 	}{
-		{"", 5},
+		{"", auth.NewHasher(auth.HasherConfig{}).Slots()}, // one per two cores: TestDefaultHasherFollowsCores
 		{"64", 1},
 		{"1024", 16},
 		{"63", 0},
