@@ -50,13 +50,14 @@ describe("ConsentCard", () => {
 describe("WithdrawConsent", () => {
   it("says what it erases and asks before erasing", async () => {
     const user = userEvent.setup();
-    const api = fakeApi({ withdrawConsent: vi.fn(async () => ({ photos: 21, server: "erased" })) });
+    const api = fakeApi({ withdrawConsent: vi.fn(async () => ({ photos: 21, loras: 2, server: "erased" })) });
     const onWithdrawn = vi.fn();
     render(<WithdrawConsent api={api} onWithdrawn={onWithdrawn} />);
     await user.click(screen.getByRole("button", { name: "Withdraw consent…" }));
     expect(screen.getByRole("alertdialog")).toHaveTextContent(/erases every photo you added/);
+    expect(screen.getByRole("alertdialog")).toHaveTextContent(/every trained LoRA downloaded here and the copies LoRA Studio installed/);
     expect(api.withdrawConsent).not.toHaveBeenCalled();
     await user.click(screen.getByRole("button", { name: "Withdraw and erase" }));
-    expect(onWithdrawn).toHaveBeenCalledWith(21, "erased");
+    expect(onWithdrawn).toHaveBeenCalledWith(21, "erased", 2);
   });
 });
