@@ -7,7 +7,7 @@
 // It starts the binary itself under xvfb-run (the dev binary still opens a
 // GTK window) with a throwaway LORASTUDIO_DATA_DIR, on a free port.
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { createHash, randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
@@ -399,6 +399,7 @@ try {
     await page.getByTestId("version-1").getByText("active at 0.80").waitFor();
   });
 
+  let loraFiles = []; // the download and the installed copy: withdrawal erases both
   await check("v1 is downloaded into the data folder with progress, verified, and installed into a ComfyUI folder, asking before replacing", async () => {
     // The native folder dialog cannot be driven under Xvfb: call the method it leads to.
     const comfy = path.join(blobDir, "elsewhere", "ComfyUI", "models", "loras");
@@ -436,6 +437,7 @@ try {
     await ask.getByRole("button", { name: "Replace" }).click();
     await installed.waitFor();
     assertEqual(sha256File(target), file.sha256, "sha256 of the replaced file");
+    loraFiles = [file.path, target];
     await page.getByTestId("training-panel").screenshot({ path: path.join(artifacts, "e2e-5d-downloaded-installed.png") });
   });
 
@@ -506,7 +508,10 @@ print(json.dumps(sorted(z.namelist())))
   await check("withdrawing consent erases the photos here and on the server", async () => {
     await page.getByRole("button", { name: "Withdraw consent…" }).click();
     await page.getByRole("button", { name: "Withdraw and erase" }).click();
-    await page.getByText("Consent withdrawn: 20 photos erased from this computer. The server erased your uploaded photos and trained files too.").waitFor();
+    await page
+      .getByText("Consent withdrawn: 20 photos and 2 trained LoRA files erased from this computer. The server erased your uploaded photos and trained files too.")
+      .waitFor();
+    for (const f of loraFiles) if (existsSync(f)) throw new Error(`${f} is still there after the withdrawal`);
     const left = await page.evaluate(() => window.go.app.App.Dataset().then((d) => d.items.length));
     assertEqual(left, 0, "photos left after withdrawal");
     const versions = await page.evaluate(() => window.go.app.App.Versions().then((r) => r.versions.length));

@@ -22,26 +22,6 @@ export namespace app {
 	        this.expired = source["expired"];
 	    }
 	}
-	export class ActiveLoRA {
-	    version_id: string;
-	    base_model: string;
-	    name: string;
-	    trigger: string;
-	    weight: number;
-	
-	    static createFrom(source: any = {}) {
-	        return new ActiveLoRA(source);
-	    }
-	
-	    constructor(source: any = {}) {
-	        if ('string' === typeof source) source = JSON.parse(source);
-	        this.version_id = source["version_id"];
-	        this.base_model = source["base_model"];
-	        this.name = source["name"];
-	        this.trigger = source["trigger"];
-	        this.weight = source["weight"];
-	    }
-	}
 	export class Activation {
 	    identity?: client.Identity;
 	    queued: boolean;
@@ -73,6 +53,26 @@ export namespace app {
 		    }
 		    return a;
 		}
+	}
+	export class ActiveLoRA {
+	    version_id: string;
+	    base_model: string;
+	    name: string;
+	    trigger: string;
+	    weight: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new ActiveLoRA(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.version_id = source["version_id"];
+	        this.base_model = source["base_model"];
+	        this.name = source["name"];
+	        this.trigger = source["trigger"];
+	        this.weight = source["weight"];
+	    }
 	}
 	export class BaseModelList {
 	    models: studio.BaseModel[];
@@ -1278,29 +1278,6 @@ export namespace compiler {
 		    }
 		    return a;
 		}
-	}
-
-}
-
-export namespace consent {
-	
-	export class Text {
-	    version: string;
-	    text: string;
-	    sha256: string;
-	    purpose: string;
-	
-	    static createFrom(source: any = {}) {
-	        return new Text(source);
-	    }
-	
-	    constructor(source: any = {}) {
-	        if ('string' === typeof source) source = JSON.parse(source);
-	        this.version = source["version"];
-	        this.text = source["text"];
-	        this.sha256 = source["sha256"];
-	        this.purpose = source["purpose"];
-	    }
 	}
 
 }

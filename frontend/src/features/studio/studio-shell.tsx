@@ -213,7 +213,7 @@ export function StudioShell({ api = defaultApi }: { api?: Api }) {
                       onWithdrawn={(photos, server, loras) => {
                         setNotice(
                           `Consent withdrawn: ${photos} photos` +
-                            (loras ? ` and ${loras} trained LoRA files` : "") +
+                            (loras ? ` and ${loras} trained LoRA file${loras === 1 ? "" : "s"}` : "") +
                             " erased from this computer." +
                             (server === "erased"
                               ? " The server erased your uploaded photos and trained files too."

@@ -4,7 +4,6 @@ import {app} from '../models';
 import {install} from '../models';
 import {client} from '../models';
 import {compiler} from '../models';
-import {consent} from '../models';
 import {localstore} from '../models';
 import {outbox} from '../models';
 import {upload} from '../models';
@@ -13,9 +12,9 @@ import {dataset} from '../models';
 
 export function Account():Promise<app.AccountStatus>;
 
-export function ActiveLoRA():Promise<app.ActiveLoRA>;
-
 export function Activate(arg1:string,arg2:number,arg3:string):Promise<app.Activation>;
+
+export function ActiveLoRA():Promise<app.ActiveLoRA>;
 
 export function AddInstallFolder(arg1:string):Promise<install.Folder>;
 

@@ -6,12 +6,12 @@ export function Account() {
   return window['go']['app']['App']['Account']();
 }
 
-export function ActiveLoRA() {
-  return window['go']['app']['App']['ActiveLoRA']();
-}
-
 export function Activate(arg1, arg2, arg3) {
   return window['go']['app']['App']['Activate'](arg1, arg2, arg3);
+}
+
+export function ActiveLoRA() {
+  return window['go']['app']['App']['ActiveLoRA']();
 }
 
 export function AddInstallFolder(arg1) {
