@@ -366,7 +366,7 @@ func (a *App) workflowFile(versionID, name string) string {
 
 // Checkpoints lists the checkpoints a job saved so far, each with its
 // sample images (links valid for an hour: list again for new ones).
-func (a *App) Checkpoints(jobID string) ([]client.Checkpoint, error) {
+func (a *App) Checkpoints(jobID string) ([]studio.Checkpoint, error) {
 	c, err := a.signedIn()
 	if err != nil {
 		return nil, a.fail("read checkpoints", err)
@@ -378,7 +378,7 @@ func (a *App) Checkpoints(jobID string) ([]client.Checkpoint, error) {
 		return nil, a.fail("read checkpoints", err)
 	}
 	if cps == nil {
-		cps = []client.Checkpoint{}
+		cps = []studio.Checkpoint{}
 	}
 	return cps, nil
 }

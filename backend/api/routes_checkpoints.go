@@ -6,34 +6,17 @@ import (
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/promptforge/lorastudio/internal/studio"
 )
 
 // sampleURLTTL is how long a sample image's link works: the desktop
 // fetches the list again while it shows it.
 const sampleURLTTL = time.Hour
 
-type sampleBody struct {
-	Index     int       `json:"index"`
-	Prompt    string    `json:"prompt"`
-	URL       string    `json:"url"`
-	SHA256    string    `json:"sha256"`
-	Size      int64     `json:"size"`
-	ExpiresAt time.Time `json:"expires_at"`
-}
-
-type checkpointBody struct {
-	Step    int          `json:"step"`
-	SHA256  string       `json:"sha256"`
-	Size    int64        `json:"size"`
-	Final   bool         `json:"final"`
-	Samples []sampleBody `json:"samples"`
-	// VersionID is the version made from this checkpoint, if any.
-	VersionID string `json:"version_id,omitempty"`
-}
-
 type checkpointsOut struct {
 	Body struct {
-		Checkpoints []checkpointBody `json:"checkpoints"`
+		Checkpoints []studio.Checkpoint `json:"checkpoints"`
 	}
 }
 
@@ -62,15 +45,15 @@ func (s *Server) checkpoints(ctx context.Context, in *jobIDIn) (*checkpointsOut,
 		return nil, err
 	}
 	out := &checkpointsOut{}
-	out.Body.Checkpoints = []checkpointBody{}
+	out.Body.Checkpoints = []studio.Checkpoint{}
 	for _, c := range cs {
-		cb := checkpointBody{Step: c.Step, SHA256: c.ArtifactSHA256, Size: c.ArtifactSize, Final: c.Final, VersionID: c.VersionID, Samples: []sampleBody{}}
+		cb := studio.Checkpoint{Step: c.Step, SHA256: c.ArtifactSHA256, Size: c.ArtifactSize, Final: c.Final, VersionID: c.VersionID, Samples: []studio.Sample{}}
 		for _, sm := range c.Samples {
 			r, err := s.cfg.Blobs.PresignGet(ctx, sm.Key, sampleURLTTL)
 			if err != nil {
 				return nil, err
 			}
-			cb.Samples = append(cb.Samples, sampleBody{Index: sm.Index, Prompt: sm.Prompt, URL: r.URL, SHA256: sm.SHA256, Size: sm.Size, ExpiresAt: r.Expires})
+			cb.Samples = append(cb.Samples, studio.Sample{Index: sm.Index, Prompt: sm.Prompt, URL: r.URL, SHA256: sm.SHA256, Size: sm.Size, ExpiresAt: r.Expires})
 		}
 		out.Body.Checkpoints = append(out.Body.Checkpoints, cb)
 	}

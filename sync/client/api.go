@@ -379,31 +379,10 @@ func (c *Client) ActiveIdentity(ctx context.Context) (Identity, error) {
 	return out, c.Do(ctx, http.MethodGet, "/api/lora/identity", nil, nil, &out)
 }
 
-// Sample is one sample image of a checkpoint; URL works until ExpiresAt.
-type Sample struct {
-	Index     int       `json:"index"`
-	Prompt    string    `json:"prompt"`
-	URL       string    `json:"url"`
-	SHA256    string    `json:"sha256"`
-	Size      int64     `json:"size"`
-	ExpiresAt time.Time `json:"expires_at"`
-}
-
-// Checkpoint is a LoRA a job saved at Step, with its samples. Final is the
-// job's last step; VersionID the version made from it, if any.
-type Checkpoint struct {
-	Step      int      `json:"step"`
-	SHA256    string   `json:"sha256"`
-	Size      int64    `json:"size"`
-	Final     bool     `json:"final"`
-	Samples   []Sample `json:"samples"`
-	VersionID string   `json:"version_id,omitempty"`
-}
-
 // Checkpoints lists the checkpoints a job has saved so far. Returns ENotFound.
-func (c *Client) Checkpoints(ctx context.Context, jobID string) ([]Checkpoint, error) {
+func (c *Client) Checkpoints(ctx context.Context, jobID string) ([]studio.Checkpoint, error) {
 	var out struct {
-		Checkpoints []Checkpoint `json:"checkpoints"`
+		Checkpoints []studio.Checkpoint `json:"checkpoints"`
 	}
 	return out.Checkpoints, c.Do(ctx, http.MethodGet, PathJobs+"/"+url.PathEscape(jobID)+"/checkpoints", nil, nil, &out)
 }

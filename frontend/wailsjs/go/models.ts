@@ -774,87 +774,6 @@ export namespace app {
 
 export namespace client {
 	
-	export class Sample {
-	    index: number;
-	    prompt: string;
-	    url: string;
-	    sha256: string;
-	    size: number;
-	    // Go type: time
-	    expires_at: any;
-	
-	    static createFrom(source: any = {}) {
-	        return new Sample(source);
-	    }
-	
-	    constructor(source: any = {}) {
-	        if ('string' === typeof source) source = JSON.parse(source);
-	        this.index = source["index"];
-	        this.prompt = source["prompt"];
-	        this.url = source["url"];
-	        this.sha256 = source["sha256"];
-	        this.size = source["size"];
-	        this.expires_at = this.convertValues(source["expires_at"], null);
-	    }
-	
-		convertValues(a: any, classs: any, asMap: boolean = false): any {
-		    if (!a) {
-		        return a;
-		    }
-		    if (a.slice && a.map) {
-		        return (a as any[]).map(elem => this.convertValues(elem, classs));
-		    } else if ("object" === typeof a) {
-		        if (asMap) {
-		            for (const key of Object.keys(a)) {
-		                a[key] = new classs(a[key]);
-		            }
-		            return a;
-		        }
-		        return new classs(a);
-		    }
-		    return a;
-		}
-	}
-	export class Checkpoint {
-	    step: number;
-	    sha256: string;
-	    size: number;
-	    final: boolean;
-	    samples: Sample[];
-	    version_id?: string;
-	
-	    static createFrom(source: any = {}) {
-	        return new Checkpoint(source);
-	    }
-	
-	    constructor(source: any = {}) {
-	        if ('string' === typeof source) source = JSON.parse(source);
-	        this.step = source["step"];
-	        this.sha256 = source["sha256"];
-	        this.size = source["size"];
-	        this.final = source["final"];
-	        this.samples = this.convertValues(source["samples"], Sample);
-	        this.version_id = source["version_id"];
-	    }
-	
-		convertValues(a: any, classs: any, asMap: boolean = false): any {
-		    if (!a) {
-		        return a;
-		    }
-		    if (a.slice && a.map) {
-		        return (a as any[]).map(elem => this.convertValues(elem, classs));
-		    } else if ("object" === typeof a) {
-		        if (asMap) {
-		            for (const key of Object.keys(a)) {
-		                a[key] = new classs(a[key]);
-		            }
-		            return a;
-		        }
-		        return new classs(a);
-		    }
-		    return a;
-		}
-	}
 	export class Identity {
 	    lora_model_id: string;
 	    lora_version_id: string;
@@ -970,7 +889,6 @@ export namespace client {
 	        this.available = source["available"];
 	    }
 	}
-	
 	export class Validation {
 	    dataset_id: string;
 	    status: string;
@@ -1580,6 +1498,87 @@ export namespace studio {
 	        this.resolution = source["resolution"];
 	        this.default_weight = source["default_weight"];
 	    }
+	}
+	export class Sample {
+	    index: number;
+	    prompt: string;
+	    url: string;
+	    sha256: string;
+	    size: number;
+	    // Go type: time
+	    expires_at: any;
+	
+	    static createFrom(source: any = {}) {
+	        return new Sample(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.index = source["index"];
+	        this.prompt = source["prompt"];
+	        this.url = source["url"];
+	        this.sha256 = source["sha256"];
+	        this.size = source["size"];
+	        this.expires_at = this.convertValues(source["expires_at"], null);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class Checkpoint {
+	    step: number;
+	    sha256: string;
+	    size: number;
+	    final: boolean;
+	    samples: Sample[];
+	    version_id?: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new Checkpoint(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.step = source["step"];
+	        this.sha256 = source["sha256"];
+	        this.size = source["size"];
+	        this.final = source["final"];
+	        this.samples = this.convertValues(source["samples"], Sample);
+	        this.version_id = source["version_id"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
 	}
 	export class Platform {
 	    id: string;
