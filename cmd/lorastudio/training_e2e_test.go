@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -200,39 +199,7 @@ func TestTrainingEndToEnd(t *testing.T) {
 
 	// A validated dataset through the real upload flow: the 24 webcam frames
 	// pass validation at min_resolution 256.
-	alice := &client{t: t, base: base}
-	var tok struct{ Token string }
-	alice.do("POST", "/api/auth/register", map[string]string{"email": "alice@example.com", "password": "a long passphrase"}, 201, &tok)
-	alice.token = tok.Token
-	var text struct{ Version, SHA256 string }
-	alice.do("GET", "/api/lora/consent", nil, 200, &text)
-	alice.do("POST", "/api/lora/consents", map[string]any{"version": text.Version, "sha256": text.SHA256, "attest_self": true}, 201, nil)
-	dir := filepath.Join("..", "..", "internal", "dataset", "testdata", "person")
-	entries, _ := os.ReadDir(dir)
-	var decl []map[string]any
-	var datas [][]byte
-	for _, e := range entries {
-		b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
-		sum := sha256.Sum256(b)
-		datas = append(datas, b)
-		decl = append(decl, map[string]any{"name": e.Name(), "size": len(b), "content_type": "image/jpeg", "sha256": hex.EncodeToString(sum[:])})
-	}
-	var initOut struct {
-		DatasetID string   `json:"dataset_id"`
-		Uploads   []upload `json:"uploads"`
-	}
-	alice.do("POST", "/api/lora/datasets/init", map[string]any{"model_name": "me", "files": decl}, 200, &initOut)
-	var commit []map[string]any
-	for i, u := range initOut.Uploads {
-		put(t, u.Method, u.URL, u.Headers, datas[i])
-		commit = append(commit, map[string]any{"key": u.Key})
-	}
-	alice.do("POST", "/api/lora/datasets/commit", map[string]any{"dataset_id": initOut.DatasetID, "files": commit}, 200, nil)
-	var val struct{ Status string }
-	alice.do("POST", "/api/lora/datasets/validate", map[string]any{"dataset_id": initOut.DatasetID, "min_resolution": 256}, 200, &val)
-	if val.Status != "validated" {
-		t.Fatalf("dataset status %s, want validated", val.Status)
-	}
+	alice, datasetID := validatedDataset(t, base, "alice@example.com", "me")
 
 	jobReq := func(key string, body any) (int, http.Header, string) {
 		b, _ := json.Marshal(body)
@@ -250,7 +217,7 @@ func TestTrainingEndToEnd(t *testing.T) {
 		raw, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, resp.Header, string(raw)
 	}
-	body1 := map[string]any{"dataset_id": initOut.DatasetID, "base_model": "flux-dev", "params": map[string]any{"steps": 1000, "trigger_word": "alicex"}}
+	body1 := map[string]any{"dataset_id": datasetID, "base_model": "flux-dev", "params": map[string]any{"steps": 1000, "trigger_word": "alicex"}}
 	var created struct {
 		JobID     string `json:"job_id"`
 		VersionID string `json:"version_id"`
@@ -263,7 +230,7 @@ func TestTrainingEndToEnd(t *testing.T) {
 	if code, hdr, raw2 := jobReq("job-one", body1); code != 202 || raw2 != raw || hdr.Get("Idempotent-Replayed") != "true" {
 		t.Errorf("same key, same body: got %d %s (replayed %q), want the stored 202 %s", code, raw2, hdr.Get("Idempotent-Replayed"), raw)
 	}
-	if code, _, raw := jobReq("job-one", map[string]any{"dataset_id": initOut.DatasetID, "base_model": "flux-schnell"}); code != 422 || !strings.Contains(raw, "idempotency_key_reused") {
+	if code, _, raw := jobReq("job-one", map[string]any{"dataset_id": datasetID, "base_model": "flux-schnell"}); code != 422 || !strings.Contains(raw, "idempotency_key_reused") {
 		t.Errorf("same key, other body: got %d %s, want 422 idempotency_key_reused", code, raw)
 	}
 
@@ -322,7 +289,7 @@ func TestTrainingEndToEnd(t *testing.T) {
 	}
 
 	// A second version, activated, then a rollback to the first.
-	code, _, raw = jobReq("job-two", map[string]any{"dataset_id": initOut.DatasetID, "base_model": "flux-schnell", "params": map[string]any{"steps": 100}})
+	code, _, raw = jobReq("job-two", map[string]any{"dataset_id": datasetID, "base_model": "flux-schnell", "params": map[string]any{"steps": 100}})
 	var created2 struct {
 		JobID     string `json:"job_id"`
 		VersionID string `json:"version_id"`
@@ -360,8 +327,11 @@ func TestTrainingEndToEnd(t *testing.T) {
 
 	// Bob sees none of it.
 	bob := &client{t: t, base: base}
+	var tok struct{ Token string }
 	bob.do("POST", "/api/auth/register", map[string]string{"email": "bob@example.com", "password": "another long passphrase"}, 201, &tok)
 	bob.token = tok.Token
+	var text struct{ Version, SHA256 string }
+	bob.do("GET", "/api/lora/consent", nil, 200, &text)
 	// Refusals, as bob (the jobs rate limit is per user: 5 at once).
 	bob.do("POST", "/api/lora/consents", map[string]any{"version": text.Version, "sha256": text.SHA256, "attest_self": true}, 201, nil)
 	bobJob := func(key string, body any) (int, string) {
@@ -388,8 +358,8 @@ func TestTrainingEndToEnd(t *testing.T) {
 	}{
 		{"no key", "", body1, 400, "idempotency_key_required"},
 		{"key too long", strings.Repeat("k", 256), body1, 400, "idempotency_key_invalid"},
-		{"base model the worker does not train", "k-sdxl", map[string]any{"dataset_id": initOut.DatasetID, "base_model": "sdxl"}, 400, "base_model_unsupported"},
-		{"steps out of bounds", "k-steps", map[string]any{"dataset_id": initOut.DatasetID, "base_model": "flux-dev", "params": map[string]any{"steps": 50000}}, 400, "param_out_of_bounds"},
+		{"base model the worker does not train", "k-sdxl", map[string]any{"dataset_id": datasetID, "base_model": "sdxl"}, 400, "base_model_unsupported"},
+		{"steps out of bounds", "k-steps", map[string]any{"dataset_id": datasetID, "base_model": "flux-dev", "params": map[string]any{"steps": 50000}}, 400, "param_out_of_bounds"},
 		{"alice's dataset", "k-alice", body1, 404, "not_found"},
 	} {
 		if code, raw := bobJob(tc.key, tc.body); code != tc.status || !strings.Contains(raw, `"`+tc.code+`"`) {
@@ -416,7 +386,7 @@ func TestTrainingEndToEnd(t *testing.T) {
 
 	// Alice cancels a long job while it runs: the worker stops it, the
 	// version fails, and nothing the worker sends afterwards revives it.
-	code, _, raw = jobReq("job-canceled", map[string]any{"dataset_id": initOut.DatasetID, "base_model": "flux-dev", "params": map[string]any{"steps": 6000}})
+	code, _, raw = jobReq("job-canceled", map[string]any{"dataset_id": datasetID, "base_model": "flux-dev", "params": map[string]any{"steps": 6000}})
 	var createdC struct {
 		JobID     string `json:"job_id"`
 		VersionID string `json:"version_id"`
@@ -477,7 +447,7 @@ func TestTrainingEndToEnd(t *testing.T) {
 	}
 
 	// A long job is running when alice withdraws consent.
-	code, _, raw = jobReq("job-three", map[string]any{"dataset_id": initOut.DatasetID, "base_model": "flux-dev", "params": map[string]any{"steps": 6000}})
+	code, _, raw = jobReq("job-three", map[string]any{"dataset_id": datasetID, "base_model": "flux-dev", "params": map[string]any{"steps": 6000}})
 	var created3 struct {
 		JobID string `json:"job_id"`
 	}
