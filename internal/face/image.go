@@ -1,0 +1,116 @@
+package face
+
+import "math"
+
+// RGB is an 8-bit RGB image, three bytes per pixel, rows packed: what a JPEG
+// decoder gives without conversion.
+type RGB struct {
+	W, H int
+	Pix  []uint8
+}
+
+// Point is a position in pixels.
+type Point struct{ X, Y float64 }
+
+// Rect is a box in pixels, from its top-left to its bottom-right corner.
+type Rect struct{ X0, Y0, X1, Y1 float64 }
+
+// W is the width of r.
+func (r Rect) W() float64 { return r.X1 - r.X0 }
+
+// H is the height of r.
+func (r Rect) H() float64 { return r.Y1 - r.Y0 }
+
+// Centre is the middle of r.
+func (r Rect) Centre() Point { return Point{(r.X0 + r.X1) / 2, (r.Y0 + r.Y1) / 2} }
+
+func iou(a, b Rect) float64 {
+	ix := math.Min(a.X1, b.X1) - math.Max(a.X0, b.X0)
+	iy := math.Min(a.Y1, b.Y1) - math.Max(a.Y0, b.Y0)
+	if ix <= 0 || iy <= 0 {
+		return 0
+	}
+	inter := ix * iy
+	return inter / (a.W()*a.H() + b.W()*b.H() - inter)
+}
+
+// window is a square of the image, possibly rotated and possibly reaching
+// outside it, resampled to an n x n model input.
+type window struct {
+	centre Point
+	side   float64 // in image pixels
+	angle  float64 // radians; the window's x axis is the image's turned by angle
+	n      int
+}
+
+// toImage maps a point of the n x n input back to image pixels.
+func (w window) toImage(u, v float64) Point {
+	k := w.side / float64(w.n)
+	dx, dy := (u-float64(w.n)/2)*k, (v-float64(w.n)/2)*k
+	s, c := math.Sincos(w.angle)
+	return Point{w.centre.X + c*dx - s*dy, w.centre.Y + s*dx + c*dy}
+}
+
+// sample fills dst (n*n*3 floats, NHWC) with the window's pixels scaled by
+// mul and shifted by add (so [-1, 1] is mul 2/255, add -1). Pixels outside
+// the image are mid grey. When the window shrinks the image, each input
+// pixel averages a grid of bilinear samples over its footprint, so that a
+// face is not aliased into noise.
+func (w window) sample(img *RGB, dst []float32, mul, add float32) {
+	k := w.side / float64(w.n)
+	ss := max(1, min(6, int(math.Ceil(k))))
+	inv := 1 / float32(ss*ss)
+	for v := 0; v < w.n; v++ {
+		for u := 0; u < w.n; u++ {
+			var r, g, b float32
+			for sy := range ss {
+				for sx := range ss {
+					p := w.toImage(float64(u)+(float64(sx)+0.5)/float64(ss), float64(v)+(float64(sy)+0.5)/float64(ss))
+					pr, pg, pb := bilinear(img, p.X-0.5, p.Y-0.5)
+					r, g, b = r+pr, g+pg, b+pb
+				}
+			}
+			o := (v*w.n + u) * 3
+			dst[o] = r*inv*mul + add
+			dst[o+1] = g*inv*mul + add
+			dst[o+2] = b*inv*mul + add
+		}
+	}
+}
+
+// bilinear samples img at (x, y) in pixel-centre coordinates; outside the
+// image it is mid grey.
+func bilinear(img *RGB, x, y float64) (r, g, b float32) {
+	const grey = 127.5
+	x0, y0 := int(math.Floor(x)), int(math.Floor(y))
+	fx, fy := float32(x-float64(x0)), float32(y-float64(y0))
+	var acc [3]float32
+	for dy := 0; dy < 2; dy++ {
+		wy := fy
+		if dy == 0 {
+			wy = 1 - fy
+		}
+		for dx := 0; dx < 2; dx++ {
+			wx := fx
+			if dx == 0 {
+				wx = 1 - fx
+			}
+			wgt := wx * wy
+			if wgt == 0 {
+				continue
+			}
+			px, py := x0+dx, y0+dy
+			if px < 0 || py < 0 || px >= img.W || py >= img.H {
+				acc[0] += wgt * grey
+				acc[1] += wgt * grey
+				acc[2] += wgt * grey
+				continue
+			}
+			o := (py*img.W + px) * 3
+			acc[0] += wgt * float32(img.Pix[o])
+			acc[1] += wgt * float32(img.Pix[o+1])
+			acc[2] += wgt * float32(img.Pix[o+2])
+		}
+	}
+	return acc[0], acc[1], acc[2]
+}
