@@ -11,6 +11,7 @@ import (
 	"math"
 
 	"github.com/corona10/goimagehash"
+	"github.com/promptforge/lorastudio/internal/face"
 )
 
 // analysis is everything the dataset-level checks need from one file.
@@ -24,6 +25,7 @@ type analysis struct {
 	faceX      float64 // main face centre and side, as fractions of the short side
 	faceY      float64
 	brightness float64
+	emb        face.Embedding // the one face's, nil when not computed
 }
 
 // worker is what one goroutine of Validate reuses from file to file: the
@@ -217,7 +219,7 @@ func wholePHash(g *image.Gray) uint64 {
 
 // cropGray returns the square of side frac*f.size around the face centre,
 // clipped to the image, or nil when nothing of it is inside.
-func cropGray(g *image.Gray, f face, frac float64) *image.Gray {
+func cropGray(g *image.Gray, f detected, frac float64) *image.Gray {
 	half := f.size * frac / 2
 	r := image.Rect(int(f.x-half), int(f.y-half), int(f.x+half), int(f.y+half)).Intersect(g.Rect)
 	if r.Dx() < 4 || r.Dy() < 4 {
@@ -234,7 +236,7 @@ func cropGray(g *image.Gray, f face, frac float64) *image.Gray {
 // are. Sharp faces in the fixtures score 77 (webcam) to 3000 (portrait); a
 // Gaussian blur of sigma 3% of the face's side brings every one under 20,
 // 2.5% brings four of six (TestBlurryIsRelativeToFace).
-func sharpness(g *image.Gray, f face) float64 {
+func sharpness(g *image.Gray, f detected) float64 {
 	c := cropGray(g, f, 0.8)
 	if c == nil {
 		return 0
@@ -264,7 +266,7 @@ func sharpness(g *image.Gray, f face) float64 {
 }
 
 // meanIn is the mean luma inside the face box.
-func meanIn(g *image.Gray, f face) float64 {
+func meanIn(g *image.Gray, f detected) float64 {
 	c := cropGray(g, f, 1.0)
 	if c == nil {
 		return 0

@@ -32,6 +32,8 @@ const (
 	CodeNearDuplicate        = "near_duplicate"
 	CodeNoFace               = "no_face"
 	CodeMultipleFaces        = "multiple_faces"
+	CodeDifferentPerson      = "different_person"
+	CodeNoMainPerson         = "no_main_person"
 	CodeFaceTooSmall         = "face_too_small"
 	CodeBlurry               = "blurry"
 	CodeUnsupportedFormat    = "unsupported_format"
@@ -110,6 +112,28 @@ type Report struct {
 	Warnings    []Finding `json:"warnings"`
 	Items       []Item    `json:"items"`
 	Variety     Variety   `json:"variety"`
+	Identity    Identity  `json:"identity"`
+}
+
+// Identity is who the photos show: the set's main person, found from the
+// faces themselves (not from the first photo), and the photos of anyone else.
+type Identity struct {
+	// Compared is how many distinct photos with exactly one face were
+	// compared; with fewer than two there is nothing to compare.
+	Compared int `json:"compared"`
+	// Reference is the photo whose face is the most typical of the main
+	// person (the medoid of their faces), and ReferenceBox that face; empty
+	// when no face could be compared.
+	Reference    string `json:"reference"`
+	ReferenceBox *Box   `json:"reference_box"`
+	// Clear is true when one person is in more than half of the compared
+	// photos. When false, no photo is called someone else's: the set has no
+	// main person (code no_main_person).
+	Clear bool `json:"clear"`
+	// Members is how many compared photos show the main person; Others
+	// names the photos of someone else (code different_person).
+	Members int      `json:"members"`
+	Others  []string `json:"others"`
 }
 
 // Finding is one dataset-level problem and the files it concerns.
@@ -145,6 +169,14 @@ type Item struct {
 	// their own left, negative to their right, 0 facing the camera.
 	Yaw    float64 `json:"yaw"`
 	Pose   string  `json:"pose"` // frontal, three_quarter_left/right, profile_left/right, or "" when unknown
+	// Pitch is positive with the chin up; Roll is the tilt of the eyes'
+	// line, positive clockwise. Degrees, 0 when unknown.
+	Pitch float64 `json:"pitch"`
+	Roll  float64 `json:"roll"`
+	// IdentityDistance is the face's distance to the set's main person
+	// (0 the same face, about 1 unrelated people); absent when the photo's
+	// face was not compared.
+	IdentityDistance *float64 `json:"identity_distance,omitempty"`
 	Issues []Issue `json:"issues"`
 }
 

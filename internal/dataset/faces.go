@@ -24,12 +24,12 @@ var (
 )
 
 type cascades struct {
-	face   *faceCascade
-	pigo   *pigo.Pigo // for its ClusterDetections only
-	pupil  *landmarkCascade
-	nose   *landmarkCascade // lp93: tip of the nose
-	mouth  *landmarkCascade // lp84: corner of the mouth (flip for the other)
-	loaded error
+	detected *faceCascade
+	pigo     *pigo.Pigo // for its ClusterDetections only
+	pupil    *landmarkCascade
+	nose     *landmarkCascade // lp93: tip of the nose
+	mouth    *landmarkCascade // lp84: corner of the mouth (flip for the other)
+	loaded   error
 }
 
 var (
@@ -41,7 +41,7 @@ func loadCascades() (*cascades, error) {
 	cascadeOnce.Do(func() {
 		c := &cascadeSet
 		c.pigo = pigo.NewPigo()
-		if c.face, c.loaded = parseFaceCascade(facefinderBin); c.loaded != nil {
+		if c.detected, c.loaded = parseFaceCascade(facefinderBin); c.loaded != nil {
 			return
 		}
 		if c.pupil, c.loaded = parseLandmarkCascade(puplocBin); c.loaded != nil {
@@ -77,7 +77,7 @@ const (
 )
 
 // face is one detection in the coordinates of the image given to detect.
-type face struct {
+type detected struct {
 	x, y, size float64 // centre and side of the square box
 	score      float64
 	// Landmarks (valid when eyes is true).
@@ -87,13 +87,13 @@ type face struct {
 	mouthLeft, mouthRite [2]float64
 }
 
-func (f face) box() (x0, y0, x1, y1 float64) {
+func (f detected) box() (x0, y0, x1, y1 float64) {
 	return f.x - f.size/2, f.y - f.size/2, f.x + f.size/2, f.y + f.size/2
 }
 
 // detectFaces finds faces in g. The returned faces are strongest first, in
 // g's coordinates. ts keeps the detector's tables between calls.
-func detectFaces(g *image.Gray, ts *faceTables) ([]face, error) {
+func detectFaces(g *image.Gray, ts *faceTables) ([]detected, error) {
 	cs, err := loadCascades()
 	if err != nil {
 		return nil, err
@@ -125,7 +125,7 @@ func detectFaces(g *image.Gray, ts *faceTables) ([]face, error) {
 	// One pass over the bordered image. (Running the small windows on the
 	// bare image instead halves the cost, but shifts the window grid, and the
 	// weakest real faces of the fixtures then drop under minScore.)
-	dets := cs.pigo.ClusterDetections(cs.face.run(params, pad, pad, pad+dw, pad+dh, ts), clusterIoU)
+	dets := cs.pigo.ClusterDetections(cs.detected.run(params, pad, pad, pad+dw, pad+dh, ts), clusterIoU)
 	slices.SortFunc(dets, func(a, b pigo.Detection) int {
 		switch {
 		case a.Q > b.Q:
@@ -155,9 +155,9 @@ func detectFaces(g *image.Gray, ts *faceTables) ([]face, error) {
 			kept = append(kept, dt)
 		}
 	}
-	faces := make([]face, 0, len(kept))
+	faces := make([]detected, 0, len(kept))
 	for _, dt := range kept {
-		f := face{
+		f := detected{
 			x:     float64(dt.Col-pad) / k,
 			y:     float64(dt.Row-pad) / k,
 			size:  float64(dt.Scale) / k,
@@ -171,7 +171,7 @@ func detectFaces(g *image.Gray, ts *faceTables) ([]face, error) {
 
 // locateLandmarks places pupils, nose tip and mouth corners with pigo's
 // cascades, started where pigo's own examples start them.
-func locateLandmarks(cs *cascades, p *image.Gray, dt pigo.Detection, pad int, k float64, f *face) {
+func locateLandmarks(cs *cascades, p *image.Gray, dt pigo.Detection, pad int, k float64, f *detected) {
 	s := float32(dt.Scale)
 	r0 := float32(dt.Row) - 0.085*s
 	lr, lc, _ := cs.pupil.locate(p, r0, float32(dt.Col)-0.185*s, 0.4*s, false)
@@ -229,7 +229,7 @@ const (
 // perspective model the nose offset over the half eye distance is about
 // k*tan(yaw) (nose depth over half the eye span, k ~ 1.3 for adults); the
 // mouth corners give a second, independent reading of the same midline.
-func estimateYaw(f face) (float64, bool) {
+func estimateYaw(f detected) (float64, bool) {
 	if !f.eyes {
 		return 0, false
 	}

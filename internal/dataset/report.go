@@ -13,7 +13,7 @@ import (
 // codeOrder is the order findings appear in, most actionable first.
 var codeOrder = []string{
 	CodeUnsupportedFormat, CodeCorrupt, CodeTooManyPixels, CodeFileTooLarge, CodeUnreadable,
-	CodeTooFewImages, CodeDuplicate, CodeNoFace, CodeMultipleFaces, CodeResolutionTooLow,
+	CodeTooFewImages, CodeDuplicate, CodeNoFace, CodeMultipleFaces, CodeNoMainPerson, CodeDifferentPerson, CodeResolutionTooLow,
 	CodeFewImages, CodeTooManyImages, CodeNearDuplicate, CodeResolutionBelowRec,
 	CodeFaceTooSmall, CodeBlurry, CodeLowAngleVariety, CodeLowScaleVariety, CodeLowLightingVariety,
 }
@@ -46,6 +46,8 @@ func summary(code string, n int, opts Options) string {
 		return photos + " " + verb("shows", "show") + " no face that could be found: use photos where your face is clearly visible, at least a tenth of the frame, not covered, and not turned fully sideways"
 	case CodeMultipleFaces:
 		return photos + " " + verb("shows", "show") + " more than one face: crop them to you alone or replace them; the LoRA would learn the other faces too"
+	case CodeDifferentPerson:
+		return photos + " " + verb("shows", "show") + " someone other than the person in most of the set: remove them; a LoRA of your face must learn only your face"
 	case CodeResolutionTooLow:
 		return fmt.Sprintf("%s %s a short side under %d pixels: replace them with the original, larger photos", photos, verb("has", "have"), opts.MinResolution)
 	case CodeResolutionBelowRec:
@@ -275,6 +277,19 @@ func buildReport(res []analysis, opts Options) *Report {
 		}
 	}
 
+	// Who the photos show, from the distinct photos with one face; the
+	// photos of someone else do not count towards the variety.
+	var singles []int
+	for _, i := range unique {
+		if rs[i].oneFace {
+			singles = append(singles, i)
+		}
+	}
+	var idFindings []Finding
+	r.Identity, idFindings = identify(rs, singles)
+	groupFindings = append(groupFindings, idFindings...)
+	singles = slices.DeleteFunc(singles, func(i int) bool { return slices.Contains(r.Identity.Others, rs[i].item.File) })
+
 	// Aggregate per-file issues into findings, per code.
 	perCode := map[string][]string{}
 	for _, a := range rs {
@@ -283,12 +298,6 @@ func buildReport(res []analysis, opts Options) *Report {
 				continue // reported per group above
 			}
 			perCode[is.Code] = append(perCode[is.Code], a.item.File)
-		}
-	}
-	var singles []int
-	for _, i := range unique {
-		if rs[i].oneFace {
-			singles = append(singles, i)
 		}
 	}
 	r.Variety, groupFindings = variety(rs, singles, groupFindings)

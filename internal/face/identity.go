@@ -147,3 +147,7 @@ func Group(embs []Embedding, sameBelow float64) Identity {
 	slices.Sort(id.Members)
 	return id
 }
+
+// SamePersonBelow is the embedding distance under which two faces are the
+// same person. PLACEHOLDER until calibrated.
+const SamePersonBelow = 0.5
