@@ -24,7 +24,7 @@ var (
 )
 
 type cascades struct {
-	detected *faceCascade
+	finder   *faceCascade
 	pigo     *pigo.Pigo // for its ClusterDetections only
 	pupil    *landmarkCascade
 	nose     *landmarkCascade // lp93: tip of the nose
@@ -41,7 +41,7 @@ func loadCascades() (*cascades, error) {
 	cascadeOnce.Do(func() {
 		c := &cascadeSet
 		c.pigo = pigo.NewPigo()
-		if c.detected, c.loaded = parseFaceCascade(facefinderBin); c.loaded != nil {
+		if c.finder, c.loaded = parseFaceCascade(facefinderBin); c.loaded != nil {
 			return
 		}
 		if c.pupil, c.loaded = parseLandmarkCascade(puplocBin); c.loaded != nil {
@@ -125,7 +125,7 @@ func detectFaces(g *image.Gray, ts *faceTables) ([]detected, error) {
 	// One pass over the bordered image. (Running the small windows on the
 	// bare image instead halves the cost, but shifts the window grid, and the
 	// weakest real faces of the fixtures then drop under minScore.)
-	dets := cs.pigo.ClusterDetections(cs.detected.run(params, pad, pad, pad+dw, pad+dh, ts), clusterIoU)
+	dets := cs.pigo.ClusterDetections(cs.finder.run(params, pad, pad, pad+dw, pad+dh, ts), clusterIoU)
 	slices.SortFunc(dets, func(a, b pigo.Detection) int {
 		switch {
 		case a.Q > b.Q:
