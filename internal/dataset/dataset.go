@@ -167,8 +167,8 @@ type Item struct {
 	PHash      string  `json:"phash"`
 	// Yaw is the head's turn in degrees: positive when the person turned to
 	// their own left, negative to their right, 0 facing the camera.
-	Yaw    float64 `json:"yaw"`
-	Pose   string  `json:"pose"` // frontal, three_quarter_left/right, profile_left/right, or "" when unknown
+	Yaw  float64 `json:"yaw"`
+	Pose string  `json:"pose"` // frontal, three_quarter_left/right, profile_left/right, or "" when unknown
 	// Pitch is positive with the chin up; Roll is the tilt of the eyes'
 	// line, positive clockwise. Degrees, 0 when unknown.
 	Pitch float64 `json:"pitch"`
@@ -177,7 +177,7 @@ type Item struct {
 	// (0 the same face, about 1 unrelated people); absent when the photo's
 	// face was not compared.
 	IdentityDistance *float64 `json:"identity_distance,omitempty"`
-	Issues []Issue `json:"issues"`
+	Issues           []Issue  `json:"issues"`
 }
 
 // Box is a rectangle in pixels.

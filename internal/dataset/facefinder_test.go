@@ -57,7 +57,7 @@ func TestFaceCascadeMatchesPigo(t *testing.T) {
 		cp := pigo.CascadeParams{MinSize: 20, MaxSize: min(pw, ph), ShiftFactor: shiftFactor, ScaleFactor: scaleFactor,
 			ImageParams: pigo.ImageParams{Pixels: p, Rows: ph, Cols: pw, Dim: pw}}
 		want := ref.RunCascade(cp, 0)
-		got := cs.detected.run(cp, pad, pad, pad+w, pad+h, &ts)
+		got := cs.finder.run(cp, pad, pad, pad+w, pad+h, &ts)
 		if !slices.Equal(got, want) {
 			t.Errorf("%s: got %d detections, want pigo's %d (or they differ)", f, len(got), len(want))
 		}

@@ -24,12 +24,12 @@ var (
 )
 
 type cascades struct {
-	finder   *faceCascade
-	pigo     *pigo.Pigo // for its ClusterDetections only
-	pupil    *landmarkCascade
-	nose     *landmarkCascade // lp93: tip of the nose
-	mouth    *landmarkCascade // lp84: corner of the mouth (flip for the other)
-	loaded   error
+	finder *faceCascade
+	pigo   *pigo.Pigo // for its ClusterDetections only
+	pupil  *landmarkCascade
+	nose   *landmarkCascade // lp93: tip of the nose
+	mouth  *landmarkCascade // lp84: corner of the mouth (flip for the other)
+	loaded error
 }
 
 var (
