@@ -37,6 +37,7 @@ type analysis struct {
 type worker struct {
 	buf    []byte
 	gray   []byte
+	rgb    []byte
 	dec    jpegDecoder
 	tables faceTables
 }
@@ -136,7 +137,7 @@ func (w *worker) analyse(ctx context.Context, src Source, opts Options) (a analy
 	if err != nil {
 		return a
 	}
-	sha, g, err := func() (string, *image.Gray, error) {
+	sha, wi, err := func() (string, workImage, error) {
 		defer release() // also when a hostile file panics the decoder
 		return w.decode(data, hd)
 	}()
@@ -147,6 +148,7 @@ func (w *worker) analyse(ctx context.Context, src Source, opts Options) (a analy
 	}
 	a.item.SHA256 = sha
 	a.usable = true
+	g := wi.gray
 	a.phash = wholePHash(g)
 	a.item.PHash = fmt.Sprintf("%016x", a.phash)
 
@@ -179,28 +181,28 @@ func (w *worker) analyse(ctx context.Context, src Source, opts Options) (a analy
 }
 
 // decode hashes the stored copy of an image (see stripTo) and returns its
-// grey working image. A PNG or WebP is decoded once for both.
-func (w *worker) decode(data []byte, hd header) (sha string, g *image.Gray, err error) {
+// working copies. A PNG or WebP is decoded once for both.
+func (w *worker) decode(data []byte, hd header) (sha string, wi workImage, err error) {
 	h := sha256.New()
 	if hd.format == formatJPEG {
 		if err := stripTo(data, hd, func(b []byte) { h.Write(b) }); err != nil {
-			return "", nil, err
+			return "", wi, err
 		}
-		if g, err = decodeGray(&w.dec, data, hd, workShort, &w.gray); err != nil {
-			return "", nil, err
+		if wi, err = decodeWork(&w.dec, data, hd, workShort, &w.rgb, &w.gray); err != nil {
+			return "", wi, err
 		}
-		return hex.EncodeToString(h.Sum(nil)), g, nil
+		return hex.EncodeToString(h.Sum(nil)), wi, nil
 	}
 	img, err := decodeOther(data, hd.format)
 	if err != nil {
-		return "", nil, err
+		return "", wi, err
 	}
 	b, err := encodeJPEG(img)
 	if err != nil {
-		return "", nil, err
+		return "", wi, err
 	}
 	h.Write(b)
-	return hex.EncodeToString(h.Sum(nil)), orientGray(shrinkGray(toGray(img), workShort), hd.orientation), nil
+	return hex.EncodeToString(h.Sum(nil)), workFrom(img, hd.orientation, workShort, &w.gray), nil
 }
 
 func round1(v float64) float64 { return math.Round(v*10) / 10 }

@@ -6,6 +6,8 @@ import (
 	"bytes"
 	"image"
 	"image/jpeg"
+
+	"github.com/promptforge/lorastudio/internal/face"
 )
 
 // decoderName says which JPEG decoder this build uses; the benchmark prints it.
@@ -24,6 +26,16 @@ func decodeJPEGGray(_ *jpegDecoder, data []byte, hd header, minShort int, _ *[]b
 		return nil, err
 	}
 	return shrinkGray(toGray(img), minShort), nil
+}
+
+// decodeJPEGRGB decodes at full size (the standard library cannot scale in
+// the DCT domain) and box-filters down to a short side >= minShort.
+func decodeJPEGRGB(_ *jpegDecoder, data []byte, hd header, minShort int, _ *[]byte) (*face.RGB, error) {
+	img, err := jpeg.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, err
+	}
+	return shrinkRGB(img, minShort), nil
 }
 
 // decodeJPEGColor decodes a JPEG at full size (the standard library cannot

@@ -23,6 +23,8 @@ import (
 	"image"
 	"strings"
 	"unsafe"
+
+	"github.com/promptforge/lorastudio/internal/face"
 )
 
 // decoderName says which JPEG decoder this build uses; the benchmark prints it.
@@ -92,6 +94,24 @@ func decodeJPEGGray(d *jpegDecoder, data []byte, hd header, minShort int, pix *[
 	img := grayInto(pix, w, ht)
 	rc := C.tjDecompress2(h, (*C.uchar)(unsafe.Pointer(&data[0])), C.ulong(len(data)),
 		(*C.uchar)(unsafe.Pointer(&img.Pix[0])), C.int(w), C.int(w), C.int(ht), C.TJPF_GRAY,
+		C.TJFLAG_FASTDCT|C.TJFLAG_LIMITSCANS)
+	if err := turboError(h, rc); err != nil {
+		return nil, err
+	}
+	return img, nil
+}
+
+// decodeJPEGRGB decodes a JPEG to RGB at reduced scale in the DCT domain,
+// short side >= minShort, into *pix (grown when too small).
+func decodeJPEGRGB(d *jpegDecoder, data []byte, hd header, minShort int, pix *[]byte) (*face.RGB, error) {
+	h, err := d.handle()
+	if err != nil {
+		return nil, err
+	}
+	w, ht := scaledSize(hd.width, hd.height, minShort)
+	img := rgbInto(pix, w, ht)
+	rc := C.tjDecompress2(h, (*C.uchar)(unsafe.Pointer(&data[0])), C.ulong(len(data)),
+		(*C.uchar)(unsafe.Pointer(&img.Pix[0])), C.int(w), C.int(3*w), C.int(ht), C.TJPF_RGB,
 		C.TJFLAG_FASTDCT|C.TJFLAG_LIMITSCANS)
 	if err := turboError(h, rc); err != nil {
 		return nil, err

@@ -34,9 +34,10 @@ func TestFaceCascadeMatchesPigo(t *testing.T) {
 			t.Fatal(err)
 		}
 		var d jpegDecoder
-		var pix []byte
-		g, err := decodeGray(&d, data, hd, workShort, &pix)
+		var rgb, gray []byte
+		wi, err := decodeWork(&d, data, hd, workShort, &rgb, &gray)
 		d.close()
+		g := wi.gray
 		if err != nil {
 			t.Fatal(err)
 		}
