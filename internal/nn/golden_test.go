@@ -57,11 +57,11 @@ func loadModel(tb testing.TB, name string) *nn.Model {
 
 type golden struct {
 	Input struct {
-		Name   string  `json:"name"`
-		Shape  []int   `json:"shape"`
-		Lo     float64 `json:"lo"`
-		Hi     float64 `json:"hi"`
-		Seed   uint32  `json:"seed"`
+		Name  string  `json:"name"`
+		Shape []int   `json:"shape"`
+		Lo    float64 `json:"lo"`
+		Hi    float64 `json:"hi"`
+		Seed  uint32  `json:"seed"`
 	} `json:"input"`
 	Outputs []struct {
 		Name  string `json:"name"`
