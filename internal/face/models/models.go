@@ -1,0 +1,38 @@
+// Package models embeds the TensorFlow.js graph models the face pipeline
+// ships with, so every build (CLI, desktop, server) runs the same weights.
+// See README.md for their sources and licenses.
+package models
+
+import _ "embed"
+
+// BlazeFace front-camera face detector, 128x128 input.
+var (
+	//go:embed blazeface-front.json
+	BlazeFaceFrontJSON []byte
+	//go:embed blazeface-front.bin
+	BlazeFaceFrontBin []byte
+)
+
+// BlazeFace back-camera (full range) face detector, 256x256 input.
+var (
+	//go:embed blazeface-back.json
+	BlazeFaceBackJSON []byte
+	//go:embed blazeface-back.bin
+	BlazeFaceBackBin []byte
+)
+
+// MobileFaceNet face embedding (192 values), 112x112 input.
+var (
+	//go:embed mobilefacenet.json
+	MobileFaceNetJSON []byte
+	//go:embed mobilefacenet.bin
+	MobileFaceNetBin []byte
+)
+
+// MediaPipe FaceMesh landmarks (468 points), 192x192 input.
+var (
+	//go:embed facemesh.json
+	FaceMeshJSON []byte
+	//go:embed facemesh.bin
+	FaceMeshBin []byte
+)

@@ -1,0 +1,552 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
+// window is the geometry of a 2-D sliding window over NHWC data.
+type window struct {
+	kh, kw, sh, sw, dh, dw int
+	padding                string // SAME, VALID or EXPLICIT
+	explicit               [4]int // top, bottom, left, right for EXPLICIT
+}
+
+func parseWindow(b *buildCtx, kh, kw int) (window, error) {
+	w := window{kh: kh, kw: kw, sh: 1, sw: 1, dh: 1, dw: 1}
+	if f, err := b.attrs.str("data_format", "NHWC"); err != nil {
+		return w, err
+	} else if f != "NHWC" {
+		return w, fmt.Errorf("data_format %s not supported (only NHWC)", f)
+	}
+	strides, err := b.attrs.ints("strides")
+	if err != nil {
+		return w, err
+	}
+	if strides != nil {
+		if len(strides) != 4 || strides[0] != 1 || strides[3] != 1 {
+			return w, fmt.Errorf("strides %v not supported (want [1,h,w,1])", strides)
+		}
+		w.sh, w.sw = strides[1], strides[2]
+	}
+	dil, err := b.attrs.ints("dilations")
+	if err != nil {
+		return w, err
+	}
+	if dil != nil {
+		if len(dil) != 4 || dil[0] != 1 || dil[3] != 1 {
+			return w, fmt.Errorf("dilations %v not supported (want [1,h,w,1])", dil)
+		}
+		w.dh, w.dw = dil[1], dil[2]
+	}
+	if w.sh < 1 || w.sw < 1 || w.dh < 1 || w.dw < 1 || kh < 1 || kw < 1 {
+		return w, fmt.Errorf("bad window: kernel %dx%d strides %dx%d dilations %dx%d", kh, kw, w.sh, w.sw, w.dh, w.dw)
+	}
+	if w.padding, err = b.attrs.str("padding", "VALID"); err != nil {
+		return w, err
+	}
+	switch w.padding {
+	case "SAME", "VALID":
+	case "EXPLICIT":
+		p, err := b.attrs.ints("explicit_paddings")
+		if err != nil {
+			return w, err
+		}
+		if len(p) != 8 || p[0] != 0 || p[1] != 0 || p[6] != 0 || p[7] != 0 {
+			return w, fmt.Errorf("explicit_paddings %v not supported (want 8 values, padding only H and W)", p)
+		}
+		w.explicit = [4]int{p[2], p[3], p[4], p[5]}
+		for _, v := range w.explicit {
+			if v < 0 {
+				return w, fmt.Errorf("negative explicit_paddings %v", p)
+			}
+		}
+	default:
+		return w, fmt.Errorf("padding %q not supported", w.padding)
+	}
+	return w, nil
+}
+
+// out returns the output size and the top/left padding for an h×w input,
+// following TensorFlow's rules (SAME puts the odd padding at the bottom/right).
+func (w *window) out(h, wd int) (oh, ow, pt, pl int, err error) {
+	ekh := (w.kh-1)*w.dh + 1
+	ekw := (w.kw-1)*w.dw + 1
+	switch w.padding {
+	case "SAME":
+		oh = (h + w.sh - 1) / w.sh
+		ow = (wd + w.sw - 1) / w.sw
+		pt = max((oh-1)*w.sh+ekh-h, 0) / 2
+		pl = max((ow-1)*w.sw+ekw-wd, 0) / 2
+	case "VALID":
+		if h >= ekh {
+			oh = (h-ekh)/w.sh + 1
+		}
+		if wd >= ekw {
+			ow = (wd-ekw)/w.sw + 1
+		}
+	case "EXPLICIT":
+		pt, pl = w.explicit[0], w.explicit[2]
+		if hh := h + w.explicit[0] + w.explicit[1]; hh >= ekh {
+			oh = (hh-ekh)/w.sh + 1
+		}
+		if ww := wd + w.explicit[2] + w.explicit[3]; ww >= ekw {
+			ow = (ww-ekw)/w.sw + 1
+		}
+	}
+	if oh <= 0 || ow <= 0 {
+		return 0, 0, 0, 0, fmt.Errorf("input %dx%d too small for a %dx%d window (%s)", h, wd, ekh, ekw, w.padding)
+	}
+	return oh, ow, pt, pl, nil
+}
+
+// image checks that x is a batch-1 NHWC tensor with c channels (c < 0: any)
+// and returns its height, width and channels.
+func image(x *Tensor, c int) (h, w, ch int, err error) {
+	if len(x.Shape) != 4 {
+		return 0, 0, 0, fmt.Errorf("input shape %v: want rank 4 (NHWC)", x.Shape)
+	}
+	if x.Shape[0] != 1 {
+		return 0, 0, 0, fmt.Errorf("input shape %v: batch size %d not supported (only 1)", x.Shape, x.Shape[0])
+	}
+	if c >= 0 && x.Shape[3] != c {
+		return 0, 0, 0, fmt.Errorf("input shape %v: want %d channels", x.Shape, c)
+	}
+	return x.Shape[1], x.Shape[2], x.Shape[3], nil
+}
+
+type activation int
+
+const (
+	actNone activation = iota
+	actRelu
+	actRelu6
+	actPrelu
+	actLeaky
+	actElu
+	actSigmoid
+)
+
+// epilogue is the bias and activation fused into a conv or matmul.
+type epilogue struct {
+	bias  []float32 // per output channel, or nil
+	act   activation
+	alpha []float32 // Prelu slope per output channel
+	leak  float32   // LeakyRelu slope
+}
+
+// parseFused reads fused_ops and their arguments, which start at input
+// first, for an op with co output channels.
+func parseFused(b *buildCtx, first, co int) (epilogue, error) {
+	var e epilogue
+	ops, err := b.attrs.strs("fused_ops")
+	if err != nil {
+		return e, err
+	}
+	arg := first
+	next := func(what string) ([]float32, error) {
+		if arg >= len(b.ins) {
+			return nil, fmt.Errorf("fused %s: missing argument %d", what, arg)
+		}
+		t, err := b.constIn(arg)
+		arg++
+		if err != nil {
+			return nil, fmt.Errorf("fused %s: %w", what, err)
+		}
+		return perChannel(t, co, what)
+	}
+	for i, op := range ops {
+		if e.act != actNone {
+			return e, fmt.Errorf("fused_ops %v: nothing may follow the activation", ops)
+		}
+		switch op {
+		case "BiasAdd":
+			if i != 0 {
+				return e, fmt.Errorf("fused_ops %v: BiasAdd must come first", ops)
+			}
+			if e.bias, err = next("BiasAdd"); err != nil {
+				return e, err
+			}
+		case "Relu":
+			e.act = actRelu
+		case "Relu6":
+			e.act = actRelu6
+		case "Elu":
+			e.act = actElu
+		case "Sigmoid":
+			e.act = actSigmoid
+		case "LeakyRelu":
+			e.act = actLeaky
+			if e.leak, err = b.attrs.float("leakyrelu_alpha", 0.2); err != nil {
+				return e, err
+			}
+		case "Prelu":
+			e.act = actPrelu
+			if e.alpha, err = next("Prelu"); err != nil {
+				return e, err
+			}
+		default:
+			return e, fmt.Errorf("fused op %q not supported (fused_ops %v)", op, ops)
+		}
+	}
+	if arg != len(b.ins) {
+		return e, fmt.Errorf("fused_ops %v use %d inputs, node has %d", ops, arg, len(b.ins))
+	}
+	return e, nil
+}
+
+// perChannel expands a bias or slope to one value per channel.
+func perChannel(t *Tensor, co int, what string) ([]float32, error) {
+	switch len(t.Data) {
+	case co:
+		return t.Data, nil
+	case 1:
+		v := make([]float32, co)
+		for i := range v {
+			v[i] = t.Data[0]
+		}
+		return v, nil
+	}
+	return nil, fmt.Errorf("%s shape %v does not match %d channels", what, t.Shape, co)
+}
+
+// apply runs the epilogue over rows of co channels.
+func (e *epilogue) apply(out []float32, co int) {
+	if e.bias != nil {
+		bias := e.bias[:co]
+		for off := 0; off+co <= len(out); off += co {
+			row := out[off : off+co]
+			for j := range row {
+				row[j] += bias[j]
+			}
+		}
+	}
+	switch e.act {
+	case actNone:
+	case actRelu:
+		for i, v := range out {
+			if v < 0 {
+				out[i] = 0
+			}
+		}
+	case actRelu6:
+		for i, v := range out {
+			out[i] = min(max(v, 0), 6)
+		}
+	case actPrelu:
+		alpha := e.alpha[:co]
+		for off := 0; off+co <= len(out); off += co {
+			row := out[off : off+co]
+			for j, v := range row {
+				if v < 0 {
+					row[j] = v * alpha[j]
+				}
+			}
+		}
+	case actLeaky:
+		for i, v := range out {
+			if v < 0 {
+				out[i] = v * e.leak
+			}
+		}
+	case actElu:
+		for i, v := range out {
+			if v < 0 {
+				out[i] = float32(math.Expm1(float64(v)))
+			}
+		}
+	case actSigmoid:
+		for i, v := range out {
+			out[i] = sigmoid(v)
+		}
+	}
+}
+
+func sigmoid(v float32) float32 { return float32(1 / (1 + math.Exp(-float64(v)))) }
+
+// conv2d is a Conv2D computed as im2col + GEMM. The filter is stored as the
+// [kh*kw*ci, co] matrix (TF's HWIO layout already is that matrix).
+type conv2d struct {
+	win     window
+	ci, co  int
+	w       []float32
+	ep      epilogue
+	pointer bool // 1x1, stride 1, no padding: the input already is the im2col matrix
+}
+
+func buildConv2D(b *buildCtx) (kernel, error) {
+	if len(b.ins) < 2 {
+		return nil, fmt.Errorf("want at least 2 inputs, got %d", len(b.ins))
+	}
+	f, err := b.constIn(1)
+	if err != nil {
+		return nil, fmt.Errorf("filter: %w", err)
+	}
+	if len(f.Shape) != 4 {
+		return nil, fmt.Errorf("filter shape %v: want [kh,kw,in,out]", f.Shape)
+	}
+	c := &conv2d{ci: f.Shape[2], co: f.Shape[3], w: f.Data}
+	if c.win, err = parseWindow(b, f.Shape[0], f.Shape[1]); err != nil {
+		return nil, err
+	}
+	if b.node.Op == "_FusedConv2D" {
+		if c.ep, err = parseFused(b, 2, c.co); err != nil {
+			return nil, err
+		}
+	} else if len(b.ins) != 2 {
+		return nil, fmt.Errorf("want 2 inputs, got %d", len(b.ins))
+	}
+	w := c.win
+	c.pointer = w.kh == 1 && w.kw == 1 && w.sh == 1 && w.sw == 1 && (w.padding != "EXPLICIT" || w.explicit == [4]int{})
+	return c.run, nil
+}
+
+// gemmRows is how many output pixels one im2col chunk holds: small enough to
+// stay in cache, and (with gemmCols) below gonum's threshold for spawning
+// goroutines, so Run stays on the caller's goroutine.
+const (
+	gemmRows = 64
+	gemmCols = 192
+)
+
+var sgemm = gonum.Implementation{}.Sgemm
+
+// gemm computes c = a·b for row-major a (m×k), b (k×n), c (m×n) in tiles
+// that keep gonum on its serial path.
+func gemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	for j := 0; j < n; j += gemmCols {
+		nn := min(gemmCols, n-j)
+		for i := 0; i < m; i += gemmRows {
+			mm := min(gemmRows, m-i)
+			sgemm(blas.NoTrans, blas.NoTrans, mm, nn, k, 1, a[i*lda:], lda, b[j:], ldb, 0, c[i*ldc+j:], ldc)
+		}
+	}
+}
+
+func (c *conv2d) run(rs *runState, in []*Tensor) (*Tensor, error) {
+	h, w, _, err := image(in[0], c.ci)
+	if err != nil {
+		return nil, err
+	}
+	oh, ow, pt, pl, err := c.win.out(h, w)
+	if err != nil {
+		return nil, err
+	}
+	out := rs.tensor(1, oh, ow, c.co)
+	x := in[0].Data
+	m := oh * ow
+	if c.pointer {
+		for r := 0; r < m; r += gemmRows {
+			rows := min(gemmRows, m-r)
+			dst := out.Data[r*c.co : (r+rows)*c.co]
+			gemm(rows, c.co, c.ci, x[r*c.ci:], c.ci, c.w, c.co, dst, c.co)
+			c.ep.apply(dst, c.co)
+		}
+		return out, nil
+	}
+	win := c.win
+	ci := c.ci
+	k := win.kh * win.kw * ci
+	col := rs.alloc(gemmRows * k)
+	defer rs.free(col)
+	for r := 0; r < m; r += gemmRows {
+		rows := min(gemmRows, m-r)
+		for i := 0; i < rows; i++ {
+			oy, ox := (r+i)/ow, (r+i)%ow
+			dst := col[i*k : (i+1)*k]
+			for ky := 0; ky < win.kh; ky++ {
+				iy := oy*win.sh - pt + ky*win.dh
+				row := dst[ky*win.kw*ci : (ky+1)*win.kw*ci]
+				if iy < 0 || iy >= h {
+					clear(row)
+					continue
+				}
+				for kx := 0; kx < win.kw; kx++ {
+					ix := ox*win.sw - pl + kx*win.dw
+					d := row[kx*ci : (kx+1)*ci]
+					if ix < 0 || ix >= w {
+						clear(d)
+						continue
+					}
+					copy(d, x[(iy*w+ix)*ci:])
+				}
+			}
+		}
+		dst := out.Data[r*c.co : (r+rows)*c.co]
+		gemm(rows, c.co, k, col, k, c.w, c.co, dst, c.co)
+		c.ep.apply(dst, c.co)
+	}
+	return out, nil
+}
+
+// depthwise is a DepthwiseConv2dNative: filter [kh,kw,ci,mult], output
+// channel c*mult+j reads input channel c.
+type depthwise struct {
+	win      window
+	ci, mult int
+	w        []float32 // [kh*kw, ci*mult]
+	ep       epilogue
+	post     epilogue // ep without the bias, which seeds the sums
+}
+
+func buildDepthwise(b *buildCtx) (kernel, error) {
+	if len(b.ins) < 2 {
+		return nil, fmt.Errorf("want at least 2 inputs, got %d", len(b.ins))
+	}
+	f, err := b.constIn(1)
+	if err != nil {
+		return nil, fmt.Errorf("filter: %w", err)
+	}
+	if len(f.Shape) != 4 {
+		return nil, fmt.Errorf("filter shape %v: want [kh,kw,in,multiplier]", f.Shape)
+	}
+	d := &depthwise{ci: f.Shape[2], mult: f.Shape[3], w: f.Data}
+	if d.win, err = parseWindow(b, f.Shape[0], f.Shape[1]); err != nil {
+		return nil, err
+	}
+	if b.node.Op == "FusedDepthwiseConv2dNative" {
+		if d.ep, err = parseFused(b, 2, d.ci*d.mult); err != nil {
+			return nil, err
+		}
+	} else if len(b.ins) != 2 {
+		return nil, fmt.Errorf("want 2 inputs, got %d", len(b.ins))
+	}
+	d.post = d.ep
+	d.post.bias = nil
+	return d.run, nil
+}
+
+func (d *depthwise) run(rs *runState, in []*Tensor) (*Tensor, error) {
+	h, w, _, err := image(in[0], d.ci)
+	if err != nil {
+		return nil, err
+	}
+	oh, ow, pt, pl, err := d.win.out(h, w)
+	if err != nil {
+		return nil, err
+	}
+	ci, co := d.ci, d.ci*d.mult
+	out := rs.tensor(1, oh, ow, co)
+	x := in[0].Data
+	win := d.win
+	for oy := 0; oy < oh; oy++ {
+		for ox := 0; ox < ow; ox++ {
+			o := out.Data[(oy*ow+ox)*co : (oy*ow+ox+1)*co]
+			if d.ep.bias != nil {
+				copy(o, d.ep.bias)
+			} else {
+				clear(o)
+			}
+			for ky := 0; ky < win.kh; ky++ {
+				iy := oy*win.sh - pt + ky*win.dh
+				if iy < 0 || iy >= h {
+					continue
+				}
+				for kx := 0; kx < win.kw; kx++ {
+					ix := ox*win.sw - pl + kx*win.dw
+					if ix < 0 || ix >= w {
+						continue
+					}
+					xs := x[(iy*w+ix)*ci : (iy*w+ix+1)*ci]
+					ws := d.w[(ky*win.kw+kx)*co : (ky*win.kw+kx+1)*co]
+					if d.mult == 1 {
+						ws = ws[:len(xs)]
+						o := o[:len(xs)]
+						for c, v := range xs {
+							o[c] += v * ws[c]
+						}
+						continue
+					}
+					for c, v := range xs {
+						for j := c * d.mult; j < (c+1)*d.mult; j++ {
+							o[j] += v * ws[j]
+						}
+					}
+				}
+			}
+		}
+	}
+	d.post.apply(out.Data, co)
+	return out, nil
+}
+
+// pool is MaxPool or AvgPool; padded cells are ignored (TensorFlow's rule).
+type pool struct {
+	win window
+	avg bool
+}
+
+func buildPool(b *buildCtx) (kernel, error) {
+	if len(b.ins) != 1 {
+		return nil, fmt.Errorf("want 1 input, got %d", len(b.ins))
+	}
+	k, err := b.attrs.ints("ksize")
+	if err != nil {
+		return nil, err
+	}
+	if len(k) != 4 || k[0] != 1 || k[3] != 1 {
+		return nil, fmt.Errorf("ksize %v not supported (want [1,h,w,1])", k)
+	}
+	p := &pool{avg: b.node.Op == "AvgPool"}
+	if p.win, err = parseWindow(b, k[1], k[2]); err != nil {
+		return nil, err
+	}
+	return p.run, nil
+}
+
+func (p *pool) run(rs *runState, in []*Tensor) (*Tensor, error) {
+	h, w, c, err := image(in[0], -1)
+	if err != nil {
+		return nil, err
+	}
+	oh, ow, pt, pl, err := p.win.out(h, w)
+	if err != nil {
+		return nil, err
+	}
+	out := rs.tensor(1, oh, ow, c)
+	x := in[0].Data
+	win := p.win
+	for oy := 0; oy < oh; oy++ {
+		for ox := 0; ox < ow; ox++ {
+			o := out.Data[(oy*ow+ox)*c : (oy*ow+ox+1)*c]
+			n := 0
+			for ky := 0; ky < win.kh; ky++ {
+				iy := oy*win.sh - pt + ky*win.dh
+				if iy < 0 || iy >= h {
+					continue
+				}
+				for kx := 0; kx < win.kw; kx++ {
+					ix := ox*win.sw - pl + kx*win.dw
+					if ix < 0 || ix >= w {
+						continue
+					}
+					xs := x[(iy*w+ix)*c : (iy*w+ix+1)*c]
+					xs = xs[:len(o)]
+					switch {
+					case n == 0:
+						copy(o, xs)
+					case p.avg:
+						for i, v := range xs {
+							o[i] += v
+						}
+					default:
+						for i, v := range xs {
+							o[i] = max(o[i], v)
+						}
+					}
+					n++
+				}
+			}
+			if p.avg {
+				inv := 1 / float32(n)
+				for i := range o {
+					o[i] *= inv
+				}
+			}
+		}
+	}
+	return out, nil
+}

