@@ -114,7 +114,12 @@ export function DatasetPanel({
         {n > 0 && (
           <ul className="grid grid-cols-2 gap-3 sm:grid-cols-4 lg:grid-cols-6" aria-label="Photos">
             {state.items.map((it) => (
-              <li key={it.id} className="space-y-1 rounded-md border p-2 text-xs" data-testid={`photo-${it.name}`} data-state={it.state}>
+              <li
+                key={it.id}
+                className={`space-y-1 rounded-md border p-2 text-xs ${it.state === "error" ? "border-destructive" : ""}`}
+                data-testid={`photo-${it.name}`}
+                data-state={it.state}
+              >
                 <img src={it.thumb_url} alt={it.name} className="aspect-square w-full rounded object-cover" loading="lazy" />
                 <div className="flex items-center justify-between gap-1">
                   <span className="truncate" title={it.original_path}>

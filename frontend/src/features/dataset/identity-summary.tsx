@@ -97,15 +97,14 @@ export function IdentitySummary({
           </p>
           <ul aria-label="Photos of someone else" className="flex flex-wrap gap-3">
             {others.map((name) => (
-              <li key={name} className="flex w-20 flex-col items-center gap-1 text-xs" data-testid={`other-${name}`}>
+              <li key={name} className="flex w-24 flex-col items-center gap-1 text-xs" data-testid={`other-${name}`}>
                 {photoNamed(name) ? (
                   <img src={photoNamed(name)?.thumb_url} alt="" className="h-16 w-16 rounded border border-destructive object-cover" loading="lazy" />
                 ) : (
                   <span className="h-16 w-16 rounded border border-dashed" aria-hidden />
                 )}
-                <span className="w-full truncate text-center" title={name}>
-                  {name}
-                </span>
+                {/* The whole name, wrapped: it is how the user finds the photo. */}
+                <span className="w-full break-all text-center">{name}</span>
               </li>
             ))}
           </ul>
