@@ -1236,6 +1236,46 @@ export namespace dataset {
 	        this.files = source["files"];
 	    }
 	}
+	export class Identity {
+	    compared: number;
+	    reference: string;
+	    reference_box?: Box;
+	    clear: boolean;
+	    members: number;
+	    others: string[];
+	
+	    static createFrom(source: any = {}) {
+	        return new Identity(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.compared = source["compared"];
+	        this.reference = source["reference"];
+	        this.reference_box = this.convertValues(source["reference_box"], Box);
+	        this.clear = source["clear"];
+	        this.members = source["members"];
+	        this.others = source["others"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
 	export class Issue {
 	    code: string;
 	    severity: string;
@@ -1267,6 +1307,9 @@ export namespace dataset {
 	    phash: string;
 	    yaw: number;
 	    pose: string;
+	    pitch: number;
+	    roll: number;
+	    identity_distance?: number;
 	    issues: Issue[];
 	
 	    static createFrom(source: any = {}) {
@@ -1289,6 +1332,9 @@ export namespace dataset {
 	        this.phash = source["phash"];
 	        this.yaw = source["yaw"];
 	        this.pose = source["pose"];
+	        this.pitch = source["pitch"];
+	        this.roll = source["roll"];
+	        this.identity_distance = source["identity_distance"];
 	        this.issues = this.convertValues(source["issues"], Issue);
 	    }
 	
@@ -1370,6 +1416,7 @@ export namespace dataset {
 	    warnings: Finding[];
 	    items: Item[];
 	    variety: Variety;
+	    identity: Identity;
 	
 	    static createFrom(source: any = {}) {
 	        return new Report(source);
@@ -1384,6 +1431,7 @@ export namespace dataset {
 	        this.warnings = this.convertValues(source["warnings"], Finding);
 	        this.items = this.convertValues(source["items"], Item);
 	        this.variety = this.convertValues(source["variety"], Variety);
+	        this.identity = this.convertValues(source["identity"], Identity);
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {

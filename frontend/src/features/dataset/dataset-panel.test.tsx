@@ -35,7 +35,76 @@ const withPhotos: DatasetState = emptyDataset({
   training: { allowed: false, reason: "Fix the errors the validation found, then validate again." },
 });
 
+// A set whose main person is in 2 of 3 compared photos; the third shows
+// someone else, and one photo was enlarged from a smaller original.
+const otherMessage = "this face does not match the person in most of your photos (compare with me.jpg): remove it if it is not you";
+const upscaledMessage = "this photo was enlarged from about 400x300 pixels: use the original";
+const identityReport: Report = {
+  ok: false,
+  image_count: 3,
+  dataset_hash: "sha256:y",
+  errors: [{ code: "different_person", message: "1 photo shows someone other than the person in most of the set", files: ["cousin.jpg"] }],
+  warnings: [{ code: "upscaled", message: "1 photo was enlarged", files: ["small.jpg"] }],
+  items: [
+    { file: "cousin.jpg", sha256: "c", width: 800, height: 600, faces: 1, identity_distance: 0.9, issues: [{ code: "different_person", severity: "error", message: otherMessage }] },
+    { file: "me.jpg", sha256: "a", width: 800, height: 600, faces: 1, face_box: { x: 300, y: 150, w: 200, h: 200 }, pitch: 3, roll: -1, identity_distance: 0, issues: [] },
+    { file: "small.jpg", sha256: "s", width: 800, height: 600, faces: 1, identity_distance: 0.2, issues: [{ code: "upscaled", severity: "warning", message: upscaledMessage }] },
+  ],
+  variety: { poses: {} },
+  identity: { compared: 3, reference: "me.jpg", reference_box: { x: 300, y: 150, w: 200, h: 200 }, clear: true, members: 2, others: ["cousin.jpg"] },
+};
+const withSomeoneElse: DatasetState = emptyDataset({
+  status: "rejected",
+  report: identityReport,
+  items: [
+    { id: "1", name: "me.jpg", original_path: "/p/me.jpg", sha256: "a", size: 1, state: "ok", thumb_url: "/thumbs/d1/a.jpg" },
+    { id: "2", name: "cousin.jpg", original_path: "/p/cousin.jpg", sha256: "c", size: 1, state: "error", thumb_url: "/thumbs/d1/c.jpg" },
+    { id: "3", name: "small.jpg", original_path: "/p/small.jpg", sha256: "s", size: 1, state: "warning", thumb_url: "/thumbs/d1/s.jpg" },
+  ],
+  training: { allowed: false, reason: "Fix the errors the validation found, then validate again." },
+});
+
 describe("DatasetPanel", () => {
+  it("marks the photo of someone else and the enlarged photo on their cards, with a title and Go's message", async () => {
+    render(<DatasetPanel api={fakeApi({ dataset: vi.fn(async () => withSomeoneElse) })} baseModel="flux-dev" signedIn={false} />);
+    const cousin = await screen.findByTestId("photo-cousin.jpg");
+    expect(cousin).toHaveAttribute("data-state", "error");
+    expect(within(cousin).getByText("error")).toBeInTheDocument();
+    expect(within(cousin).getByText(/this face does not match/)).toHaveTextContent(`Someone else: ${otherMessage}`);
+    const small = screen.getByTestId("photo-small.jpg");
+    expect(small).toHaveAttribute("data-state", "warning");
+    expect(within(small).getByText(/was enlarged from about 400x300/)).toHaveTextContent(`Enlarged photo: ${upscaledMessage}`);
+  });
+
+  it("shows Go's message alone for an issue code newer than this screen", async () => {
+    const newer: Report = {
+      ...report,
+      items: [report.items[0], { ...report.items[1], issues: [{ code: "some_new_code", severity: "error", message: "a new problem: fix it" }] }],
+    };
+    render(<DatasetPanel api={fakeApi({ dataset: vi.fn(async () => ({ ...withPhotos, report: newer })) })} baseModel="flux-dev" signedIn={false} />);
+    const note = within(await screen.findByTestId("photo-fruit.jpg")).getByText("a new problem: fix it");
+    expect(note).toHaveTextContent(/^a new problem: fix it$/);
+  });
+
+  it("shows who the photos show after validation, and removes the photos of someone else in one click", async () => {
+    const user = userEvent.setup();
+    const api = fakeApi({ dataset: vi.fn(async () => withSomeoneElse) });
+    render(<DatasetPanel api={api} baseModel="flux-dev" signedIn={false} />);
+    const block = await screen.findByRole("region", { name: "Who these photos show" });
+    expect(within(block).getByRole("img", { name: "Your reference face, from me.jpg" })).toHaveAttribute("src", "/thumbs/d1/a.jpg");
+    expect(block).toHaveTextContent("This is the person the LoRA will learn: 2 of 3 photos match.");
+    expect(within(within(block).getByRole("list", { name: "Photos of someone else" })).getByText("cousin.jpg")).toBeInTheDocument();
+    await user.click(within(block).getByRole("button", { name: "Remove this photo" }));
+    expect(api.removeItem).toHaveBeenCalledTimes(1);
+    expect(api.removeItem).toHaveBeenCalledWith("2");
+  });
+
+  it("shows no identity block for a report saved before faces were compared", async () => {
+    render(<DatasetPanel api={fakeApi({ dataset: vi.fn(async () => withPhotos) })} baseModel="flux-dev" signedIn={false} />);
+    await screen.findByTestId("report");
+    expect(screen.queryByRole("region", { name: "Who these photos show" })).not.toBeInTheDocument();
+  });
+
   it("names the bad file and why, and keeps training locked with the reason", async () => {
     render(<DatasetPanel api={fakeApi({ dataset: vi.fn(async () => withPhotos) })} baseModel="flux-dev" signedIn={false} />);
     const bad = await screen.findByTestId("photo-fruit.jpg");

@@ -6,6 +6,8 @@ import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { Progress } from "@/components/ui/progress";
+import { IdentitySummary } from "./identity-summary";
+import { issueTitle } from "./issue-titles";
 import { useDataset } from "./use-dataset";
 
 const stateWords: Record<DatasetItem["state"], string> = {
@@ -112,7 +114,12 @@ export function DatasetPanel({
         {n > 0 && (
           <ul className="grid grid-cols-2 gap-3 sm:grid-cols-4 lg:grid-cols-6" aria-label="Photos">
             {state.items.map((it) => (
-              <li key={it.id} className="space-y-1 rounded-md border p-2 text-xs" data-testid={`photo-${it.name}`} data-state={it.state}>
+              <li
+                key={it.id}
+                className={`space-y-1 rounded-md border p-2 text-xs ${it.state === "error" ? "border-destructive" : ""}`}
+                data-testid={`photo-${it.name}`}
+                data-state={it.state}
+              >
                 <img src={it.thumb_url} alt={it.name} className="aspect-square w-full rounded object-cover" loading="lazy" />
                 <div className="flex items-center justify-between gap-1">
                   <span className="truncate" title={it.original_path}>
@@ -179,7 +186,18 @@ export function DatasetPanel({
         </div>
 
         {state.training.allowed && <TrainingSettings api={api} baseModel={baseModel} onChange={setParams} />}
-        {report && <ReportSummary report={report} />}
+        {report && (
+          <ReportSummary
+            report={report}
+            photos={state.items}
+            busy={!!task}
+            onRemove={(ids) =>
+              run(async () => {
+                for (const id of ids) await api.removeItem(id);
+              })
+            }
+          />
+        )}
       </CardContent>
     </Card>
   );
@@ -193,19 +211,32 @@ function IssueNote({ issues }: { issues: NonNullable<Report["items"][number]["is
   if (!issues.length) return null;
   const sorted = [...issues].sort((a, b) => (a.severity === "error" ? 0 : 1) - (b.severity === "error" ? 0 : 1));
   const first = sorted[0];
+  const title = issueTitle(first.code);
   return (
     <p
       className={`line-clamp-4 ${first.severity === "error" ? "text-destructive" : "text-muted-foreground"}`}
-      title={sorted.map((i) => i.message).join("\n")}
+      title={sorted.map((i) => (issueTitle(i.code) ? `${issueTitle(i.code)}: ${i.message}` : i.message)).join("\n")}
       tabIndex={0}
+      data-code={first.code}
     >
+      {title && <span className="font-medium">{title}: </span>}
       {first.message}
       {sorted.length > 1 && <span className="text-muted-foreground"> (+{sorted.length - 1} more)</span>}
     </p>
   );
 }
 
-function ReportSummary({ report }: { report: Report }) {
+function ReportSummary({
+  report,
+  photos,
+  busy,
+  onRemove,
+}: {
+  report: Report;
+  photos: DatasetItem[];
+  busy: boolean;
+  onRemove: (ids: string[]) => void;
+}) {
   const poses = report.variety.poses ?? {};
   const frontal = poses.frontal ?? 0;
   const threeQuarter = (poses.three_quarter_left ?? 0) + (poses.three_quarter_right ?? 0);
@@ -215,6 +246,7 @@ function ReportSummary({ report }: { report: Report }) {
       <p className={report.ok ? "font-medium text-emerald-600" : "font-medium text-destructive"}>
         {report.ok ? "This dataset passes: it can be trained." : "This dataset does not pass yet: fix the errors below."}
       </p>
+      <IdentitySummary report={report} photos={photos} busy={busy} onRemove={onRemove} />
       <Findings title="Errors" items={report.errors} tone="text-destructive" />
       <Findings title="Warnings" items={report.warnings} tone="text-amber-700 dark:text-amber-400" />
       <p data-testid="variety">

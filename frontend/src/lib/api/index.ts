@@ -66,6 +66,24 @@ const issueSchema = z.object({ code: z.string(), severity: z.string(), message: 
 const findingSchema = z.object({ code: z.string(), message: z.string(), files: z.array(z.string()).nullish() });
 export type Finding = z.infer<typeof findingSchema>;
 
+/** A rectangle in a photo's pixels, after its EXIF orientation. */
+const boxSchema = z.object({ x: z.number(), y: z.number(), w: z.number(), h: z.number() });
+export type Box = z.infer<typeof boxSchema>;
+
+/**
+ * Who the photos show: the set's main person and the photos of anyone else.
+ * Reports saved before the engine compared faces have none, hence optional.
+ */
+const identitySetSchema = z.object({
+  compared: z.number(),
+  reference: z.string(),
+  reference_box: boxSchema.nullish(),
+  clear: z.boolean(),
+  members: z.number(),
+  others: z.array(z.string()).nullish(),
+});
+export type IdentitySet = z.infer<typeof identitySetSchema>;
+
 export const reportSchema = z.object({
   ok: z.boolean(),
   image_count: z.number(),
@@ -79,11 +97,16 @@ export const reportSchema = z.object({
       width: z.number(),
       height: z.number(),
       faces: z.number(),
+      face_box: boxSchema.nullish(),
       pose: z.string().optional(),
+      pitch: z.number().optional(),
+      roll: z.number().optional(),
+      identity_distance: z.number().optional(),
       issues: z.array(issueSchema).nullish(),
     }),
   ),
   variety: z.object({ poses: z.record(z.number()).nullish(), unknown_pose: z.number().optional() }).passthrough(),
+  identity: identitySetSchema.optional(),
 });
 export type Report = z.infer<typeof reportSchema>;
 
