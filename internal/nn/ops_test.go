@@ -139,6 +139,18 @@ type opCase struct {
 }
 
 func TestOps(t *testing.T) {
+	for _, kernels := range []string{"asm", "portable"} {
+		t.Run(kernels, func(t *testing.T) {
+			if kernels == "asm" && !nn.AsmAvailable() {
+				t.Skip("no assembly kernels on this CPU")
+			}
+			defer nn.SetAsm(kernels == "asm")()
+			testOps(t)
+		})
+	}
+}
+
+func testOps(t *testing.T) {
 	x55 := &nn.Tensor{Shape: []int{1, 5, 5, 1}, Data: seq(25)}
 	x44 := &nn.Tensor{Shape: []int{1, 4, 4, 1}, Data: seq(16)}
 	x33 := &nn.Tensor{Shape: []int{1, 3, 3, 1}, Data: seq(9)}
