@@ -228,9 +228,7 @@ func (e *epilogue) apply(out []float32, co int) {
 	case actNone:
 	case actRelu:
 		for i, v := range out {
-			if v < 0 {
-				out[i] = 0
-			}
+			out[i] = relu32(v)
 		}
 	case actRelu6:
 		for i, v := range out {
@@ -241,9 +239,8 @@ func (e *epilogue) apply(out []float32, co int) {
 		for off := 0; off+co <= len(out); off += co {
 			row := out[off : off+co]
 			for j, v := range row {
-				if v < 0 {
-					row[j] = v * alpha[j]
-				}
+				r := relu32(v)
+				row[j] = r + alpha[j]*(v-r)
 			}
 		}
 	case actLeaky:
@@ -274,6 +271,9 @@ type conv2d struct {
 	ci, co  int
 	w       []float32
 	packed  []float32 // w in 16-column panels for sgemm6x16, if available
+	pbias   []float32 // bias padded to the panels (zeros if none)
+	prelu   bool      // the kernel applies the Relu
+	post    epilogue  // what remains of ep after sgemm6x16
 	ep      epilogue
 	pointer bool // 1x1, stride 1, no padding: the input already is the im2col matrix
 }
@@ -304,6 +304,14 @@ func buildConv2D(b *buildCtx) (kernel, error) {
 	c.pointer = w.kh == 1 && w.kw == 1 && w.sh == 1 && w.sw == 1 && (w.padding != "EXPLICIT" || w.explicit == [4]int{})
 	if asmAvailable {
 		c.packed = pack16(c.w, w.kh*w.kw*c.ci, c.co)
+		c.pbias = make([]float32, len(c.packed)/(w.kh*w.kw*c.ci))
+		copy(c.pbias, c.ep.bias)
+		c.post = c.ep
+		c.post.bias = nil
+		if c.post.act == actRelu {
+			c.prelu = true
+			c.post.act = actNone
+		}
 	}
 	return c.run, nil
 }
@@ -345,23 +353,22 @@ func pack16(b []float32, k, n int) []float32 {
 	return out
 }
 
-// gemmPacked computes c = a·b with the assembly kernel, for row-major a
-// (m×k), c (m×n) and b packed by pack16. apad is scratch of 6*k values.
-func gemmPacked(m, n, k int, a []float32, lda int, bp []float32, c []float32, ldc int, apad []float32) {
+// gemmPacked computes c = a·b + bias, then Relu if relu, with the assembly
+// kernel, for row-major a (m×k), c (m×n), b packed by pack16 and bias padded
+// to its panels. apad is scratch of 6*k values.
+func gemmPacked(m, n, k int, a []float32, lda int, bp, bias []float32, relu bool, c []float32, ldc int, apad []float32) {
 	if m == 0 || n == 0 {
 		return
 	}
 	if k == 0 {
-		for i := 0; i < m; i++ {
-			clear(c[i*ldc : i*ldc+n])
-		}
-		return
+		panic("nn: gemmPacked with k == 0")
 	}
 	var tmp [6 * 16]float32
 	for p := 0; p*16 < n; p++ {
 		j0 := p * 16
 		cols := min(16, n-j0)
 		panel := bp[p*k*16 : (p+1)*k*16]
+		pb := bias[p*16 : (p+1)*16]
 		for i := 0; i < m; i += 6 {
 			rows := min(6, m-i)
 			ap, ld := a[i*lda:], lda
@@ -378,10 +385,10 @@ func gemmPacked(m, n, k int, a []float32, lda int, bp []float32, c []float32, ld
 			}
 			if rows == 6 && cols == 16 {
 				_ = c[(i+5)*ldc+j0+15]
-				sgemm6x16(k, &ap[0], ld, &panel[0], &c[i*ldc+j0], ldc)
+				sgemm6x16(k, &ap[0], ld, &panel[0], &c[i*ldc+j0], ldc, &pb[0], relu)
 				continue
 			}
-			sgemm6x16(k, &ap[0], ld, &panel[0], &tmp[0], 16)
+			sgemm6x16(k, &ap[0], ld, &panel[0], &tmp[0], 16, &pb[0], relu)
 			for r := 0; r < rows; r++ {
 				copy(c[(i+r)*ldc+j0:(i+r)*ldc+j0+cols], tmp[r*16:r*16+cols])
 			}
@@ -389,16 +396,19 @@ func gemmPacked(m, n, k int, a []float32, lda int, bp []float32, c []float32, ld
 	}
 }
 
-// matmul computes one chunk of c = a·w, by assembly when possible.
+// matmul computes one chunk of the output, a·w plus the epilogue, by
+// assembly when possible.
 func (c *conv2d) matmul(rs *runState, m, k int, a []float32, lda int, dst []float32, apad *[]float32) {
 	if useAsm && c.packed != nil {
 		if *apad == nil {
 			*apad = rs.alloc(6 * k)
 		}
-		gemmPacked(m, c.co, k, a, lda, c.packed, dst, c.co, *apad)
+		gemmPacked(m, c.co, k, a, lda, c.packed, c.pbias, c.prelu, dst, c.co, *apad)
+		c.post.apply(dst, c.co)
 		return
 	}
 	gemm(m, c.co, k, a, lda, c.w, c.co, dst, c.co)
+	c.ep.apply(dst, c.co)
 }
 
 func (c *conv2d) run(rs *runState, in []*Tensor) (*Tensor, error) {
@@ -424,7 +434,6 @@ func (c *conv2d) run(rs *runState, in []*Tensor) (*Tensor, error) {
 			rows := min(gemmRows, m-r)
 			dst := out.Data[r*c.co : (r+rows)*c.co]
 			c.matmul(rs, rows, c.ci, x[r*c.ci:], c.ci, dst, &apad)
-			c.ep.apply(dst, c.co)
 		}
 		return out, nil
 	}
@@ -458,7 +467,6 @@ func (c *conv2d) run(rs *runState, in []*Tensor) (*Tensor, error) {
 		}
 		dst := out.Data[r*c.co : (r+rows)*c.co]
 		c.matmul(rs, rows, k, col, k, dst, &apad)
-		c.ep.apply(dst, c.co)
 	}
 	return out, nil
 }

@@ -12,7 +12,7 @@ var (
 )
 
 //go:noescape
-func sgemm6x16(k int, a *float32, lda int, b *float32, c *float32, ldc int)
+func sgemm6x16(k int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, relu bool)
 
 //go:noescape
 func madRows(o *float32, x *float32, w *float32, n int, ch int, xstep int)

@@ -2,11 +2,26 @@
 
 #include "textflag.h"
 
-// func sgemm6x16(k int, a *float32, lda int, b *float32, c *float32, ldc int)
+// func sgemm6x16(k int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, relu bool)
 //
-// c[i][j] = sum over l<k of a[i*lda+l] * b[l*16+j], for i<6, j<16: six rows
-// of a against one packed 16-column panel of b, in twelve AVX accumulators.
-TEXT ·sgemm6x16(SB), NOSPLIT, $0-48
+// c[i][j] = bias[j] + sum over l<k of a[i*lda+l] * b[l*16+j], for i<6,
+// j<16: six rows of a against one packed 16-column panel of b, in twelve AVX
+// accumulators; then max(c, 0) if relu.
+TEXT ·sgemm6x16(SB), NOSPLIT, $0-57
+	MOVQ bias+48(FP), R10
+	VMOVUPS (R10), Y0
+	VMOVUPS 32(R10), Y1
+	VMOVAPS Y0, Y2
+	VMOVAPS Y1, Y3
+	VMOVAPS Y0, Y4
+	VMOVAPS Y1, Y5
+	VMOVAPS Y0, Y6
+	VMOVAPS Y1, Y7
+	VMOVAPS Y0, Y8
+	VMOVAPS Y1, Y9
+	VMOVAPS Y0, Y10
+	VMOVAPS Y1, Y11
+
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ lda+16(FP), R8
@@ -22,19 +37,6 @@ TEXT ·sgemm6x16(SB), NOSPLIT, $0-48
 	LEAQ (BX)(R8*2), R11
 	LEAQ (R10)(R8*2), R12
 	XORQ R13, R13
-
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
 
 	TESTQ CX, CX
 	JEQ store
@@ -64,6 +66,23 @@ loop:
 	ADDQ $64, DI
 	DECQ CX
 	JNE loop
+
+	MOVBLZX relu+56(FP), R10
+	TESTQ R10, R10
+	JEQ store
+	VXORPS Y12, Y12, Y12
+	VMAXPS Y12, Y0, Y0
+	VMAXPS Y12, Y1, Y1
+	VMAXPS Y12, Y2, Y2
+	VMAXPS Y12, Y3, Y3
+	VMAXPS Y12, Y4, Y4
+	VMAXPS Y12, Y5, Y5
+	VMAXPS Y12, Y6, Y6
+	VMAXPS Y12, Y7, Y7
+	VMAXPS Y12, Y8, Y8
+	VMAXPS Y12, Y9, Y9
+	VMAXPS Y12, Y10, Y10
+	VMAXPS Y12, Y11, Y11
 
 store:
 	VMOVUPS Y0, (DX)

@@ -8,7 +8,7 @@ var (
 	useAsm       = false
 )
 
-func sgemm6x16(k int, a *float32, lda int, b *float32, c *float32, ldc int) {
+func sgemm6x16(k int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, relu bool) {
 	panic("nn: sgemm6x16 without assembly")
 }
 
