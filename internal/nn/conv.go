@@ -228,9 +228,7 @@ func (e *epilogue) apply(out []float32, co int) {
 	case actNone:
 	case actRelu:
 		for i, v := range out {
-			if v < 0 {
-				out[i] = 0
-			}
+			out[i] = relu32(v)
 		}
 	case actRelu6:
 		for i, v := range out {
@@ -241,9 +239,8 @@ func (e *epilogue) apply(out []float32, co int) {
 		for off := 0; off+co <= len(out); off += co {
 			row := out[off : off+co]
 			for j, v := range row {
-				if v < 0 {
-					row[j] = v * alpha[j]
-				}
+				r := relu32(v)
+				row[j] = r + alpha[j]*(v-r)
 			}
 		}
 	case actLeaky:
@@ -273,6 +270,10 @@ type conv2d struct {
 	win     window
 	ci, co  int
 	w       []float32
+	packed  []float32 // w in 16-column panels for sgemm6x16, if available
+	pbias   []float32 // bias padded to the panels (zeros if none)
+	prelu   bool      // the kernel applies the Relu
+	post    epilogue  // what remains of ep after sgemm6x16
 	ep      epilogue
 	pointer bool // 1x1, stride 1, no padding: the input already is the im2col matrix
 }
@@ -301,15 +302,27 @@ func buildConv2D(b *buildCtx) (kernel, error) {
 	}
 	w := c.win
 	c.pointer = w.kh == 1 && w.kw == 1 && w.sh == 1 && w.sw == 1 && (w.padding != "EXPLICIT" || w.explicit == [4]int{})
+	if asmAvailable {
+		c.packed = pack16(c.w, w.kh*w.kw*c.ci, c.co)
+		c.pbias = make([]float32, len(c.packed)/(w.kh*w.kw*c.ci))
+		copy(c.pbias, c.ep.bias)
+		c.post = c.ep
+		c.post.bias = nil
+		if c.post.act == actRelu {
+			c.prelu = true
+			c.post.act = actNone
+		}
+	}
 	return c.run, nil
 }
 
 // gemmRows is how many output pixels one im2col chunk holds: small enough to
-// stay in cache, and (with gemmCols) below gonum's threshold for spawning
-// goroutines, so Run stays on the caller's goroutine.
+// stay in cache, a multiple of the 6-row assembly kernel, and (with
+// gemmCols) below gonum's threshold for spawning goroutines, so Run stays on
+// the caller's goroutine.
 const (
-	gemmRows = 64
-	gemmCols = 192
+	gemmRows = 96
+	gemmCols = 128
 )
 
 var sgemm = gonum.Implementation{}.Sgemm
@@ -326,6 +339,78 @@ func gemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, 
 	}
 }
 
+// pack16 lays a row-major k×n matrix out as ceil(n/16) panels of k×16,
+// zero-padded, the layout sgemm6x16 reads.
+func pack16(b []float32, k, n int) []float32 {
+	panels := (n + 15) / 16
+	out := make([]float32, panels*k*16)
+	for p := 0; p < panels; p++ {
+		cols := min(16, n-p*16)
+		for l := 0; l < k; l++ {
+			copy(out[(p*k+l)*16:(p*k+l)*16+cols], b[l*n+p*16:])
+		}
+	}
+	return out
+}
+
+// gemmPacked computes c = a·b + bias, then Relu if relu, with the assembly
+// kernel, for row-major a (m×k), c (m×n), b packed by pack16 and bias padded
+// to its panels. apad is scratch of 6*k values.
+func gemmPacked(m, n, k int, a []float32, lda int, bp, bias []float32, relu bool, c []float32, ldc int, apad []float32) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 {
+		panic("nn: gemmPacked with k == 0")
+	}
+	var tmp [6 * 16]float32
+	for p := 0; p*16 < n; p++ {
+		j0 := p * 16
+		cols := min(16, n-j0)
+		panel := bp[p*k*16 : (p+1)*k*16]
+		pb := bias[p*16 : (p+1)*16]
+		for i := 0; i < m; i += 6 {
+			rows := min(6, m-i)
+			ap, ld := a[i*lda:], lda
+			if rows < 6 {
+				for r := 0; r < 6; r++ {
+					dst := apad[r*k : (r+1)*k]
+					if r < rows {
+						copy(dst, a[(i+r)*lda:])
+					} else {
+						clear(dst)
+					}
+				}
+				ap, ld = apad, k
+			}
+			if rows == 6 && cols == 16 {
+				_ = c[(i+5)*ldc+j0+15]
+				sgemm6x16(k, &ap[0], ld, &panel[0], &c[i*ldc+j0], ldc, &pb[0], relu)
+				continue
+			}
+			sgemm6x16(k, &ap[0], ld, &panel[0], &tmp[0], 16, &pb[0], relu)
+			for r := 0; r < rows; r++ {
+				copy(c[(i+r)*ldc+j0:(i+r)*ldc+j0+cols], tmp[r*16:r*16+cols])
+			}
+		}
+	}
+}
+
+// matmul computes one chunk of the output, a·w plus the epilogue, by
+// assembly when possible.
+func (c *conv2d) matmul(rs *runState, m, k int, a []float32, lda int, dst []float32, apad *[]float32) {
+	if useAsm && c.packed != nil {
+		if *apad == nil {
+			*apad = rs.alloc(6 * k)
+		}
+		gemmPacked(m, c.co, k, a, lda, c.packed, c.pbias, c.prelu, dst, c.co, *apad)
+		c.post.apply(dst, c.co)
+		return
+	}
+	gemm(m, c.co, k, a, lda, c.w, c.co, dst, c.co)
+	c.ep.apply(dst, c.co)
+}
+
 func (c *conv2d) run(rs *runState, in []*Tensor) (*Tensor, error) {
 	h, w, _, err := image(in[0], c.ci)
 	if err != nil {
@@ -338,12 +423,17 @@ func (c *conv2d) run(rs *runState, in []*Tensor) (*Tensor, error) {
 	out := rs.tensor(1, oh, ow, c.co)
 	x := in[0].Data
 	m := oh * ow
+	var apad []float32
+	defer func() {
+		if apad != nil {
+			rs.free(apad)
+		}
+	}()
 	if c.pointer {
 		for r := 0; r < m; r += gemmRows {
 			rows := min(gemmRows, m-r)
 			dst := out.Data[r*c.co : (r+rows)*c.co]
-			gemm(rows, c.co, c.ci, x[r*c.ci:], c.ci, c.w, c.co, dst, c.co)
-			c.ep.apply(dst, c.co)
+			c.matmul(rs, rows, c.ci, x[r*c.ci:], c.ci, dst, &apad)
 		}
 		return out, nil
 	}
@@ -376,8 +466,7 @@ func (c *conv2d) run(rs *runState, in []*Tensor) (*Tensor, error) {
 			}
 		}
 		dst := out.Data[r*c.co : (r+rows)*c.co]
-		gemm(rows, c.co, k, col, k, c.w, c.co, dst, c.co)
-		c.ep.apply(dst, c.co)
+		c.matmul(rs, rows, k, col, k, dst, &apad)
 	}
 	return out, nil
 }
@@ -428,49 +517,75 @@ func (d *depthwise) run(rs *runState, in []*Tensor) (*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	ci, co := d.ci, d.ci*d.mult
+	ci, co, mult := d.ci, d.ci*d.mult, d.mult
 	out := rs.tensor(1, oh, ow, co)
 	x := in[0].Data
 	win := d.win
 	for oy := 0; oy < oh; oy++ {
-		for ox := 0; ox < ow; ox++ {
-			o := out.Data[(oy*ow+ox)*co : (oy*ow+ox+1)*co]
-			if d.ep.bias != nil {
-				copy(o, d.ep.bias)
-			} else {
-				clear(o)
+		orow := out.Data[oy*ow*co : (oy+1)*ow*co]
+		if d.ep.bias != nil {
+			for ox := 0; ox < ow; ox++ {
+				copy(orow[ox*co:(ox+1)*co], d.ep.bias)
 			}
-			for ky := 0; ky < win.kh; ky++ {
-				iy := oy*win.sh - pt + ky*win.dh
-				if iy < 0 || iy >= h {
+		} else {
+			clear(orow)
+		}
+		for ky := 0; ky < win.kh; ky++ {
+			iy := oy*win.sh - pt + ky*win.dh
+			if iy < 0 || iy >= h {
+				continue
+			}
+			xrow := x[iy*w*ci : (iy+1)*w*ci]
+			for kx := 0; kx < win.kw; kx++ {
+				// Output pixels ox[ox0..ox1] read input column ox*sw+off.
+				off := kx*win.dw - pl
+				ox0 := 0
+				if off < 0 {
+					ox0 = (-off + win.sw - 1) / win.sw
+				}
+				if w-1-off < 0 {
 					continue
 				}
-				for kx := 0; kx < win.kw; kx++ {
-					ix := ox*win.sw - pl + kx*win.dw
-					if ix < 0 || ix >= w {
-						continue
-					}
-					xs := x[(iy*w+ix)*ci : (iy*w+ix+1)*ci]
-					ws := d.w[(ky*win.kw+kx)*co : (ky*win.kw+kx+1)*co]
-					if d.mult == 1 {
-						ws = ws[:len(xs)]
-						o := o[:len(xs)]
-						for c, v := range xs {
-							o[c] += v * ws[c]
-						}
-						continue
-					}
-					for c, v := range xs {
-						for j := c * d.mult; j < (c+1)*d.mult; j++ {
-							o[j] += v * ws[j]
+				ox1 := min(ow-1, (w-1-off)/win.sw)
+				if ox1 < ox0 {
+					continue
+				}
+				n := ox1 - ox0 + 1
+				wt := d.w[(ky*win.kw+kx)*co : (ky*win.kw+kx+1)*co]
+				xs := xrow[(ox0*win.sw+off)*ci : ((ox1*win.sw+off)+1)*ci]
+				os := orow[ox0*co : (ox1+1)*co]
+				switch {
+				case mult == 1 && useAsm:
+					madRows(&os[0], &xs[0], &wt[0], n, co, win.sw*ci)
+				case mult == 1:
+					madRowsGo(os, xs, wt, n, co, win.sw*ci)
+				default:
+					for p := 0; p < n; p++ {
+						o := os[p*co : (p+1)*co]
+						for c, v := range xs[p*win.sw*ci : p*win.sw*ci+ci] {
+							for j := c * mult; j < (c+1)*mult; j++ {
+								o[j] += v * wt[j]
+							}
 						}
 					}
 				}
 			}
 		}
+		d.post.apply(orow, co)
 	}
-	d.post.apply(out.Data, co)
 	return out, nil
+}
+
+// madRowsGo is madRows in Go: o[p*ch+c] += x[p*xstep+c] * w[c].
+func madRowsGo(o, x, w []float32, n, ch, xstep int) {
+	w = w[:ch]
+	for p := 0; p < n; p++ {
+		oo := o[p*ch : p*ch+ch]
+		xx := x[p*xstep : p*xstep+ch]
+		for c, v := range xx {
+			oo[c] += v * w[c]
+		}
+	}
 }
 
 // pool is MaxPool or AvgPool; padded cells are ignored (TensorFlow's rule).

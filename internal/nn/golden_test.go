@@ -110,8 +110,21 @@ var goldenModels = []string{
 }
 
 // TestGolden runs each model on the input gen.js used and compares every
-// output with TF.js's CPU backend.
+// output with TF.js's CPU backend, with the assembly kernels (where the CPU
+// has them) and with the portable code.
 func TestGolden(t *testing.T) {
+	for _, kernels := range []string{"asm", "portable"} {
+		t.Run(kernels, func(t *testing.T) {
+			if kernels == "asm" && !nn.AsmAvailable() {
+				t.Skip("no assembly kernels on this CPU")
+			}
+			defer nn.SetAsm(kernels == "asm")()
+			testGolden(t)
+		})
+	}
+}
+
+func testGolden(t *testing.T) {
 	for _, name := range goldenModels {
 		t.Run(name, func(t *testing.T) {
 			m := loadModel(t, name)
@@ -184,10 +197,14 @@ func BenchmarkRun(b *testing.B) {
 			in := map[string]*nn.Tensor{g.Input.Name: g.input()}
 			ctx := context.Background()
 			b.ReportAllocs()
+			cpu0 := cpuTime()
 			for b.Loop() {
 				if _, err := m.Run(ctx, in); err != nil {
 					b.Fatal(err)
 				}
+			}
+			if cpu := cpuTime() - cpu0; cpu > 0 {
+				b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/op")
 			}
 		})
 	}

@@ -142,6 +142,12 @@ func Load(modelJSON []byte, shards ...[]byte) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	g := &graphInfo{nodes: nodes, ins: ins, uses: make([]int, len(nodes))}
+	for _, in := range ins {
+		for _, s := range in {
+			g.uses[s]++
+		}
+	}
 	var unsupported []string
 	for _, i := range order {
 		n := nodes[i]
@@ -153,14 +159,14 @@ func Load(modelJSON []byte, shards ...[]byte) (*Model, error) {
 			unsupported = append(unsupported, fmt.Sprintf("%s (node %q)", n.Op, n.Name))
 			continue
 		}
-		b := &buildCtx{node: n, attrs: attrs(n.Attr), ins: ins[i], m: m}
+		b := &buildCtx{node: n, attrs: attrs(n.Attr), ins: ins[i], m: m, g: g}
 		run, err := build(b)
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("node %q (%s): %v", n.Name, n.Op, err))
 			continue
 		}
 		m.producer[i] = len(m.steps)
-		m.steps = append(m.steps, step{name: n.Name, op: n.Op, in: ins[i], out: i, run: run})
+		m.steps = append(m.steps, step{name: n.Name, op: n.Op, in: b.ins, out: i, run: run})
 	}
 	if len(unsupported) > 0 {
 		return nil, fmt.Errorf("nn: unsupported ops: %s", strings.Join(unsupported, ", "))

@@ -12,8 +12,9 @@ import (
 type buildCtx struct {
 	node  nodeDef
 	attrs attrs
-	ins   []int
+	ins   []int // a builder that fuses may replace them
 	m     *Model
+	g     *graphInfo
 }
 
 // constIn returns input i if it is a Const.
@@ -96,6 +97,16 @@ func buildUnary(b *buildCtx) (kernel, error) {
 		return nil, err
 	}
 	op := b.node.Op
+	switch op {
+	case "Relu":
+		if k := fuseAddAct(b, actRelu); k != nil {
+			return k, nil
+		}
+	case "Relu6":
+		if k := fuseAddAct(b, actRelu6); k != nil {
+			return k, nil
+		}
+	}
 	var alpha float32
 	if op == "LeakyRelu" {
 		var err error
@@ -110,7 +121,7 @@ func buildUnary(b *buildCtx) (kernel, error) {
 		switch op {
 		case "Relu":
 			for i, v := range x.Data {
-				o[i] = max(v, 0)
+				o[i] = relu32(v)
 			}
 		case "Relu6":
 			for i, v := range x.Data {
@@ -140,7 +151,7 @@ func buildUnary(b *buildCtx) (kernel, error) {
 			}
 		case "Abs":
 			for i, v := range x.Data {
-				o[i] = float32(math.Abs(float64(v)))
+				o[i] = math.Float32frombits(math.Float32bits(v) &^ (1 << 31))
 			}
 		case "Neg":
 			for i, v := range x.Data {
@@ -224,6 +235,16 @@ func buildBinary(b *buildCtx) (kernel, error) {
 		return nil, err
 	} else if f != "NHWC" {
 		return nil, fmt.Errorf("data_format %s not supported (only NHWC)", f)
+	}
+	switch b.node.Op {
+	case "Prelu":
+		if k := fuseAddAct(b, actPrelu); k != nil {
+			return k, nil
+		}
+	case "Add", "AddV2":
+		if k := fusePreluForm(b); k != nil {
+			return k, nil
+		}
 	}
 	op := binops[b.node.Op]
 	return func(rs *runState, in []*Tensor) (*Tensor, error) {

@@ -139,6 +139,18 @@ type opCase struct {
 }
 
 func TestOps(t *testing.T) {
+	for _, kernels := range []string{"asm", "portable"} {
+		t.Run(kernels, func(t *testing.T) {
+			if kernels == "asm" && !nn.AsmAvailable() {
+				t.Skip("no assembly kernels on this CPU")
+			}
+			defer nn.SetAsm(kernels == "asm")()
+			testOps(t)
+		})
+	}
+}
+
+func testOps(t *testing.T) {
 	x55 := &nn.Tensor{Shape: []int{1, 5, 5, 1}, Data: seq(25)}
 	x44 := &nn.Tensor{Shape: []int{1, 4, 4, 1}, Data: seq(16)}
 	x33 := &nn.Tensor{Shape: []int{1, 3, 3, 1}, Data: seq(9)}
@@ -332,6 +344,40 @@ func TestOps(t *testing.T) {
 			in: &nn.Tensor{Shape: []int{2, 2}, Data: []float32{1, 2, 3, 4}}, wantShape: []int{2, 2}, want: []float32{1, 0, 3, 0},
 		},
 		{
+			name: "Relu of AddV2 (fused)",
+			g:    new(graph).input("x", 4).konst("b", "float32", []int{4}, 0.5, -3, 1, 1).op("s", "AddV2", nil, "x", "b").op("y", "Relu", nil, "s"),
+			in:   &nn.Tensor{Shape: []int{4}, Data: []float32{-1, 2, -3, 4}}, wantShape: []int{4}, want: []float32{0, 0, 0, 5},
+		},
+		{
+			name: "Relu6 of broadcast Add (fused op, unfused shapes)",
+			g:    new(graph).input("x", 2, 2).konst("b", "float32", []int{2}, 1, 1).op("s", "Add", nil, "x", "b").op("y", "Relu6", nil, "s"),
+			in:   &nn.Tensor{Shape: []int{2, 2}, Data: []float32{1, 5, -1, 9}}, wantShape: []int{2, 2}, want: []float32{2, 6, 0, 6},
+		},
+		{
+			name: "Prelu of AddV2 (fused)",
+			g: new(graph).input("x", 1, 1, 2, 2).konst("b", "float32", []int{1, 1, 2, 2}, 0, 0, 1, -8).konst("a", "float32", []int{2}, 0.5, 0.25).
+				op("s", "AddV2", nil, "x", "b").op("y", "Prelu", nil, "s", "a"),
+			in: &nn.Tensor{Shape: []int{1, 1, 2, 2}, Data: []float32{-1, 2, -3, 4}}, wantShape: []int{1, 1, 2, 2}, want: []float32{-0.5, 2, -1, -1},
+		},
+		{
+			name: "PReLU written as Relu(x) + (x-|x|)*c (fused)",
+			g: new(graph).input("x", 1, 1, 2, 2).konst("c", "float32", []int{2}, 0.25, 0.125).
+				op("r", "Relu", nil, "x").op("a", "Abs", nil, "x").op("s", "Sub", nil, "x", "a").op("m", "Mul", nil, "s", "c").op("y", "Add", nil, "r", "m"),
+			in: &nn.Tensor{Shape: []int{1, 1, 2, 2}, Data: []float32{-1, 2, -3, 4}}, wantShape: []int{1, 1, 2, 2}, want: []float32{-0.5, 2, -1.5, 4},
+		},
+		{
+			name: "x + c*(x-|x|) (fused, operands swapped)",
+			g: new(graph).input("x", 1, 1, 2, 2).konst("c", "float32", []int{2}, 0.25, 0.125).
+				op("a", "Abs", nil, "x").op("s", "Sub", nil, "x", "a").op("m", "Mul", nil, "c", "s").op("y", "AddV2", nil, "m", "x"),
+			in: &nn.Tensor{Shape: []int{1, 1, 2, 2}, Data: []float32{-1, 2, -3, 4}}, wantShape: []int{1, 1, 2, 2}, want: []float32{-1.5, 2, -4.5, 4},
+		},
+		{
+			name: "Relu(x) + (x-|x|)*c with c per row (fused op, unfused shapes)",
+			g: new(graph).input("x", 2, 2).konst("c", "float32", []int{2, 1}, 0.25, 0.5).
+				op("r", "Relu", nil, "x").op("a", "Abs", nil, "x").op("s", "Sub", nil, "x", "a").op("m", "Mul", nil, "s", "c").op("y", "Add", nil, "r", "m"),
+			in: &nn.Tensor{Shape: []int{2, 2}, Data: []float32{-1, 2, -3, 4}}, wantShape: []int{2, 2}, want: []float32{-0.5, 2, -3, 4},
+		},
+		{
 			name: "Identity of a tensor reference with :0",
 			g:    new(graph).input("x", 2).op("y", "Identity", nil, "x:0"),
 			in:   &nn.Tensor{Shape: []int{2}, Data: []float32{1, 2}}, wantShape: []int{2}, want: []float32{1, 2},
@@ -509,5 +555,34 @@ func TestConcurrentRun(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// TestFusedChainNodesStillRun checks that nodes folded into a fused kernel
+// can still be asked for by name.
+func TestFusedChainNodesStillRun(t *testing.T) {
+	add := new(graph).input("x", 2).konst("b", "float32", []int{2}, 1, 1).op("s", "AddV2", nil, "x", "b").op("y", "Relu", nil, "s").
+		op("t", "AddV2", nil, "x", "b").op("u", "Relu", nil, "t").op("v", "Neg", nil, "t").load(t)
+	if got := fmt.Sprint(nn.StepInputs(add, "y")); got != "[x b]" {
+		t.Errorf("y reads %s, want [x b] (fused)", got)
+	}
+	if got := fmt.Sprint(nn.StepInputs(add, "u")); got != "[t]" {
+		t.Errorf("u reads %s, want [t] (t has two consumers: not fused)", got)
+	}
+
+	m := new(graph).input("x", 1, 1, 2, 2).konst("c", "float32", []int{2}, 0.25, 0.125).
+		op("r", "Relu", nil, "x").op("a", "Abs", nil, "x").op("s", "Sub", nil, "x", "a").op("m", "Mul", nil, "s", "c").op("y", "Add", nil, "r", "m").
+		op("z", "Relu", nil, "y").load(t)
+	if got := fmt.Sprint(nn.StepInputs(m, "y")); got != "[x c]" {
+		t.Errorf("y reads %s, want [x c] (fused)", got)
+	}
+	got, err := m.Run(context.Background(), map[string]*nn.Tensor{"x": {Shape: []int{1, 1, 2, 2}, Data: []float32{-1, 2, -3, 4}}}, "s", "m", "y", "z")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string][]float32{"s": {-2, 0, -6, 0}, "m": {-0.5, 0, -1.5, 0}, "y": {-0.5, 2, -1.5, 4}, "z": {0, 2, 0, 4}} {
+		if fmt.Sprint(got[name].Data) != fmt.Sprint(want) {
+			t.Errorf("%s: got %v, want %v", name, got[name].Data, want)
+		}
 	}
 }

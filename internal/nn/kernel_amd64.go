@@ -1,0 +1,18 @@
+//go:build amd64 && !purego
+
+package nn
+
+import "golang.org/x/sys/cpu"
+
+// asmAvailable says the CPU runs the AVX2+FMA kernels below; useAsm selects
+// them (tests switch it off to check the portable code on the same machine).
+var (
+	asmAvailable = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	useAsm       = asmAvailable
+)
+
+//go:noescape
+func sgemm6x16(k int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, relu bool)
+
+//go:noescape
+func madRows(o *float32, x *float32, w *float32, n int, ch int, xstep int)

@@ -1,0 +1,156 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// func sgemm6x16(k int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, relu bool)
+//
+// c[i][j] = bias[j] + sum over l<k of a[i*lda+l] * b[l*16+j], for i<6,
+// j<16: six rows of a against one packed 16-column panel of b, in twelve AVX
+// accumulators; then max(c, 0) if relu.
+TEXT ·sgemm6x16(SB), NOSPLIT, $0-57
+	MOVQ bias+48(FP), R10
+	VMOVUPS (R10), Y0
+	VMOVUPS 32(R10), Y1
+	VMOVAPS Y0, Y2
+	VMOVAPS Y1, Y3
+	VMOVAPS Y0, Y4
+	VMOVAPS Y1, Y5
+	VMOVAPS Y0, Y6
+	VMOVAPS Y1, Y7
+	VMOVAPS Y0, Y8
+	VMOVAPS Y1, Y9
+	VMOVAPS Y0, Y10
+	VMOVAPS Y1, Y11
+
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R8
+	SHLQ $2, R8
+	MOVQ b+24(FP), DI
+	MOVQ c+32(FP), DX
+	MOVQ ldc+40(FP), R9
+	SHLQ $2, R9
+
+	LEAQ (SI)(R8*1), AX
+	LEAQ (SI)(R8*2), BX
+	LEAQ (AX)(R8*2), R10
+	LEAQ (BX)(R8*2), R11
+	LEAQ (R10)(R8*2), R12
+	XORQ R13, R13
+
+	TESTQ CX, CX
+	JEQ store
+
+loop:
+	VMOVUPS (DI), Y12
+	VMOVUPS 32(DI), Y13
+	VBROADCASTSS (SI)(R13*1), Y14
+	VBROADCASTSS (AX)(R13*1), Y15
+	VFMADD231PS Y12, Y14, Y0
+	VFMADD231PS Y13, Y14, Y1
+	VFMADD231PS Y12, Y15, Y2
+	VFMADD231PS Y13, Y15, Y3
+	VBROADCASTSS (BX)(R13*1), Y14
+	VBROADCASTSS (R10)(R13*1), Y15
+	VFMADD231PS Y12, Y14, Y4
+	VFMADD231PS Y13, Y14, Y5
+	VFMADD231PS Y12, Y15, Y6
+	VFMADD231PS Y13, Y15, Y7
+	VBROADCASTSS (R11)(R13*1), Y14
+	VBROADCASTSS (R12)(R13*1), Y15
+	VFMADD231PS Y12, Y14, Y8
+	VFMADD231PS Y13, Y14, Y9
+	VFMADD231PS Y12, Y15, Y10
+	VFMADD231PS Y13, Y15, Y11
+	ADDQ $4, R13
+	ADDQ $64, DI
+	DECQ CX
+	JNE loop
+
+	MOVBLZX relu+56(FP), R10
+	TESTQ R10, R10
+	JEQ store
+	VXORPS Y12, Y12, Y12
+	VMAXPS Y12, Y0, Y0
+	VMAXPS Y12, Y1, Y1
+	VMAXPS Y12, Y2, Y2
+	VMAXPS Y12, Y3, Y3
+	VMAXPS Y12, Y4, Y4
+	VMAXPS Y12, Y5, Y5
+	VMAXPS Y12, Y6, Y6
+	VMAXPS Y12, Y7, Y7
+	VMAXPS Y12, Y8, Y8
+	VMAXPS Y12, Y9, Y9
+	VMAXPS Y12, Y10, Y10
+	VMAXPS Y12, Y11, Y11
+
+store:
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	ADDQ R9, DX
+	VMOVUPS Y2, (DX)
+	VMOVUPS Y3, 32(DX)
+	ADDQ R9, DX
+	VMOVUPS Y4, (DX)
+	VMOVUPS Y5, 32(DX)
+	ADDQ R9, DX
+	VMOVUPS Y6, (DX)
+	VMOVUPS Y7, 32(DX)
+	ADDQ R9, DX
+	VMOVUPS Y8, (DX)
+	VMOVUPS Y9, 32(DX)
+	ADDQ R9, DX
+	VMOVUPS Y10, (DX)
+	VMOVUPS Y11, 32(DX)
+	VZEROUPPER
+	RET
+
+// func madRows(o *float32, x *float32, w *float32, n int, ch int, xstep int)
+//
+// For p<n and c<ch: o[p*ch+c] += x[p*xstep+c] * w[c]. One depthwise filter
+// tap applied along a row of output pixels.
+TEXT ·madRows(SB), NOSPLIT, $0-48
+	MOVQ o+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ w+16(FP), DX
+	MOVQ n+24(FP), CX
+	MOVQ ch+32(FP), R8
+	MOVQ xstep+40(FP), R9
+	SHLQ $2, R9
+	MOVQ R8, BX
+	SUBQ $8, BX
+	TESTQ CX, CX
+	JEQ done
+
+pixel:
+	XORQ AX, AX
+
+vec:
+	CMPQ AX, BX
+	JGT tail
+	VMOVUPS (SI)(AX*4), Y0
+	VMOVUPS (DX)(AX*4), Y1
+	VFMADD213PS (DI)(AX*4), Y1, Y0
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ $8, AX
+	JMP vec
+
+tail:
+	CMPQ AX, R8
+	JGE next
+	VMOVSS (SI)(AX*4), X0
+	VMOVSS (DX)(AX*4), X1
+	VFMADD213SS (DI)(AX*4), X1, X0
+	VMOVSS X0, (DI)(AX*4)
+	INCQ AX
+	JMP tail
+
+next:
+	LEAQ (DI)(R8*4), DI
+	ADDQ R9, SI
+	DECQ CX
+	JNE pixel
+
+done:
+	VZEROUPPER
+	RET

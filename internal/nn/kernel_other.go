@@ -1,0 +1,17 @@
+//go:build !amd64 || purego
+
+package nn
+
+// There are no assembly kernels for this platform; gonum and Go loops run.
+var (
+	asmAvailable = false
+	useAsm       = false
+)
+
+func sgemm6x16(k int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, relu bool) {
+	panic("nn: sgemm6x16 without assembly")
+}
+
+func madRows(o *float32, x *float32, w *float32, n int, ch int, xstep int) {
+	panic("nn: madRows without assembly")
+}
