@@ -152,12 +152,21 @@ func (w *worker) analyse(ctx context.Context, src Source, opts Options) (a analy
 	a.phash = wholePHash(g)
 	a.item.PHash = fmt.Sprintf("%016x", a.phash)
 
-	faces, err := detectFaces(g, &w.tables)
-	if err != nil {
-		panic(err) // the embedded cascades are checked before any file
+	fr, cached := faceMemo.get(sha)
+	if !cached {
+		if fr.faces, err = w.findFaces(ctx, opts.faces, wi); err != nil {
+			if ctx.Err() != nil {
+				return a
+			}
+			panic(err) // the embedded models are checked before any file
+		}
 	}
+	faces := fr.faces
 	a.item.Faces = len(faces)
 	if len(faces) == 0 {
+		if !cached {
+			faceMemo.put(sha, fr)
+		}
 		return a
 	}
 	f := faces[0]
@@ -171,11 +180,32 @@ func (w *worker) analyse(ctx context.Context, src Source, opts Options) (a analy
 	a.brightness = meanIn(g, f)
 	a.item.Brightness = round1(a.brightness)
 	yaw, ok := estimateYaw(f)
+	if f.neural != nil {
+		p := f.neural.Pose
+		yaw, ok = p.Yaw, true
+		a.item.Pitch, a.item.Roll = round1(p.Pitch), round1(p.Roll)
+	}
 	a.item.Yaw = round1(yaw)
 	a.item.Pose = poseOf(yaw, ok)
 	if len(faces) == 1 {
 		a.oneFace = true
 		a.faceX, a.faceY = f.x/gShort, f.y/gShort
+		// Only a sharp photo of one face is compared: with several, which
+		// one is the person is not known (and the photo is an error
+		// anyway); a blurred or tiny face no longer looks like anyone in
+		// particular (and has its own warning).
+		if !cached && a.item.Blur >= blurryBelow && f.size >= minCompareFace {
+			if fr.emb, err = opts.faces.Embed(ctx, wi.rgb, f.neuralFace()); err != nil {
+				if ctx.Err() != nil {
+					return a
+				}
+				panic(err)
+			}
+		}
+		a.emb = fr.emb
+	}
+	if !cached {
+		faceMemo.put(sha, fr)
 	}
 	return a
 }

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/promptforge/lorastudio/internal/face"
 	"github.com/promptforge/lorastudio/internal/studio"
 )
 
@@ -55,6 +56,7 @@ const (
 	defaultRecommendedShort  = 1024
 	faceTooSmallFrac         = 0.12 // face side over the photo's short side
 	blurryBelow              = 20.0 // see sharpness()
+	minCompareFace           = 40   // working pixels: a smaller face is not compared with the others
 	nearDuplicateWhole       = 3    // see nearDuplicate()
 	nearDuplicateYaw         = 8
 	nearDuplicateFaceShift   = 0.05
@@ -86,6 +88,8 @@ type Options struct {
 	Budget *DecodeBudget
 	// Progress, when set, is called after each file, never concurrently.
 	Progress func(Progress)
+
+	faces *face.Engine // the process's face models (face.Default)
 }
 
 // Progress reports how far a validation has gone.
@@ -265,6 +269,9 @@ func Validate(ctx context.Context, srcs []Source, opts Options) (*Report, error)
 	}
 	if _, err := loadCascades(); err != nil {
 		return nil, studio.Wrap(err, studio.EInternal, "the face detector could not be loaded")
+	}
+	if opts.faces, err = face.Default(); err != nil {
+		return nil, studio.Wrap(err, studio.EInternal, "the face models could not be loaded")
 	}
 	results := make([]analysis, len(srcs))
 	ctx, cancel := context.WithCancel(ctx)

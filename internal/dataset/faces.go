@@ -8,6 +8,8 @@ import (
 	"sync"
 
 	pigo "github.com/esimov/pigo/core"
+
+	"github.com/promptforge/lorastudio/internal/face"
 )
 
 // The cascades are pigo v1.4.6's own files (MIT, see cascade/LICENSE),
@@ -85,6 +87,9 @@ type detected struct {
 	leftEye, rightEye    [2]float64 // image left / image right, (x, y)
 	nose                 [2]float64
 	mouthLeft, mouthRite [2]float64
+	// neural is the neural detector's face, with its pose; nil when pigo
+	// found the face.
+	neural *face.Face
 }
 
 func (f detected) box() (x0, y0, x1, y1 float64) {

@@ -38,19 +38,30 @@ func iou(a, b Rect) float64 {
 	return inter / (a.W()*a.H() + b.W()*b.H() - inter)
 }
 
-// window is a square of the image, possibly rotated and possibly reaching
-// outside it, resampled to an n x n model input.
+// window is a rectangle of the image, possibly rotated and possibly
+// reaching outside it, resampled to an n x n model input (stretched when
+// the rectangle is not square).
 type window struct {
 	centre Point
-	side   float64 // in image pixels
+	side   float64 // width in image pixels
+	sideY  float64 // height in image pixels; 0 means side
 	angle  float64 // radians; the window's x axis is the image's turned by angle
 	n      int
 }
 
+// scale is the image pixels per input pixel, across and down.
+func (w window) scale() (float64, float64) {
+	ky := w.sideY
+	if ky == 0 {
+		ky = w.side
+	}
+	return w.side / float64(w.n), ky / float64(w.n)
+}
+
 // toImage maps a point of the n x n input back to image pixels.
 func (w window) toImage(u, v float64) Point {
-	k := w.side / float64(w.n)
-	dx, dy := (u-float64(w.n)/2)*k, (v-float64(w.n)/2)*k
+	kx, ky := w.scale()
+	dx, dy := (u-float64(w.n)/2)*kx, (v-float64(w.n)/2)*ky
 	s, c := math.Sincos(w.angle)
 	return Point{w.centre.X + c*dx - s*dy, w.centre.Y + s*dx + c*dy}
 }
@@ -61,15 +72,16 @@ func (w window) toImage(u, v float64) Point {
 // pixel averages a grid of bilinear samples over its footprint, so that a
 // face is not aliased into noise.
 func (w window) sample(img *RGB, dst []float32, mul, add float32) {
-	k := w.side / float64(w.n)
-	ss := max(1, min(6, int(math.Ceil(k))))
-	inv := 1 / float32(ss*ss)
+	kx, ky := w.scale()
+	sx := max(1, min(6, int(math.Ceil(kx))))
+	sy := max(1, min(6, int(math.Ceil(ky))))
+	inv := 1 / float32(sx*sy)
 	for v := 0; v < w.n; v++ {
 		for u := 0; u < w.n; u++ {
 			var r, g, b float32
-			for sy := range ss {
-				for sx := range ss {
-					p := w.toImage(float64(u)+(float64(sx)+0.5)/float64(ss), float64(v)+(float64(sy)+0.5)/float64(ss))
+			for iy := range sy {
+				for ix := range sx {
+					p := w.toImage(float64(u)+(float64(ix)+0.5)/float64(sx), float64(v)+(float64(iy)+0.5)/float64(sy))
 					pr, pg, pb := bilinear(img, p.X-0.5, p.Y-0.5)
 					r, g, b = r+pr, g+pg, b+pb
 				}

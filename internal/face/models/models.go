@@ -36,3 +36,12 @@ var (
 	//go:embed facemesh.bin
 	FaceMeshBin []byte
 )
+
+// HSE FaceRes face descriptor (1024 values at global_pooling/Mean, plus
+// age and gender heads), 224x224 input in 0..255.
+var (
+	//go:embed faceres.json
+	FaceResJSON []byte
+	//go:embed faceres.bin
+	FaceResBin []byte
+)
