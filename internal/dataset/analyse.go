@@ -18,6 +18,9 @@ type analysis struct {
 	item   Item
 	usable bool // decoded: counts as an image of the dataset
 	short  int  // short side in the photo's own pixels
+	// nativeW, nativeH: the size the photo's detail is worth when it looks
+	// enlarged (see nativeFraction), else 0.
+	nativeW, nativeH int
 
 	phash      uint64 // whole image
 	oneFace    bool
@@ -134,7 +137,7 @@ func (w *worker) analyse(ctx context.Context, src Source, opts Options) (a analy
 	if err != nil {
 		return a
 	}
-	sha, g, err := func() (string, *image.Gray, error) {
+	sha, g, native, err := func() (string, *image.Gray, float64, error) {
 		defer release() // also when a hostile file panics the decoder
 		return w.decode(data, hd)
 	}()
@@ -145,6 +148,11 @@ func (w *worker) analyse(ctx context.Context, src Source, opts Options) (a analy
 	}
 	a.item.SHA256 = sha
 	a.usable = true
+	if native < 1/upscaleFactor {
+		a.nativeW = max(1, int(math.Round(native*float64(a.item.Width))))
+		a.nativeH = max(1, int(math.Round(native*float64(a.item.Height))))
+		a.item.NativeWidth, a.item.NativeHeight = a.nativeW, a.nativeH
+	}
 	a.phash = wholePHash(g)
 	a.item.PHash = fmt.Sprintf("%016x", a.phash)
 
@@ -177,28 +185,43 @@ func (w *worker) analyse(ctx context.Context, src Source, opts Options) (a analy
 }
 
 // decode hashes the stored copy of an image (see stripTo) and returns its
-// grey working image. A PNG or WebP is decoded once for both.
-func (w *worker) decode(data []byte, hd header) (sha string, g *image.Gray, err error) {
+// grey working image, and the fraction of the photo's own resolution its
+// detail is worth (see measureNative). A PNG or WebP is decoded once for
+// both.
+func (w *worker) decode(data []byte, hd header) (sha string, g *image.Gray, native float64, err error) {
 	h := sha256.New()
 	if hd.format == formatJPEG {
 		if err := stripTo(data, hd, func(b []byte) { h.Write(b) }); err != nil {
-			return "", nil, err
+			return "", nil, 0, err
 		}
-		if g, err = decodeGray(&w.dec, data, hd, workShort, &w.gray); err != nil {
-			return "", nil, err
+		// A small photo is decoded at full scale for the detail measure,
+		// then brought to the working size; a large one is measured on
+		// the working image.
+		decodeShort := workShort
+		if min(hd.width, hd.height) <= upscaleFullShort {
+			decodeShort = 1 << 30
 		}
-		return hex.EncodeToString(h.Sum(nil)), g, nil
+		if g, err = decodeGray(&w.dec, data, hd, decodeShort, &w.gray); err != nil {
+			return "", nil, 0, err
+		}
+		native = measureNative(g, min(hd.width, hd.height))
+		if decodeShort != workShort {
+			g = fitWork(g)
+		}
+		return hex.EncodeToString(h.Sum(nil)), g, native, nil
 	}
 	img, err := decodeOther(data, hd.format)
 	if err != nil {
-		return "", nil, err
+		return "", nil, 0, err
 	}
 	b, err := encodeJPEG(img)
 	if err != nil {
-		return "", nil, err
+		return "", nil, 0, err
 	}
 	h.Write(b)
-	return hex.EncodeToString(h.Sum(nil)), orientGray(shrinkGray(toGray(img), workShort), hd.orientation), nil
+	full := toGray(img)
+	native = measureNative(full, min(hd.width, hd.height))
+	return hex.EncodeToString(h.Sum(nil)), orientGray(shrinkGray(full, workShort), hd.orientation), native, nil
 }
 
 func round1(v float64) float64 { return math.Round(v*10) / 10 }

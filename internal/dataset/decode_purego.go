@@ -26,6 +26,10 @@ func decodeJPEGGray(_ *jpegDecoder, data []byte, hd header, minShort int, _ *[]b
 	return shrinkGray(toGray(img), minShort), nil
 }
 
+// fitWork brings a full-scale grey image to the working size, as
+// decodeJPEGGray does.
+func fitWork(g *image.Gray) *image.Gray { return shrinkGray(g, workShort) }
+
 // decodeJPEGColor decodes a JPEG at full size (the standard library cannot
 // scale in the DCT domain); the caller resizes.
 func decodeJPEGColor(data []byte, hd header, w, h int) (image.Image, error) {

@@ -58,6 +58,16 @@ func scaledSize(w, h, minShort int) (int, int) {
 	return bw, bh
 }
 
+// fitWork brings a full-scale grey image to the size a DCT-scaled decode
+// for the checks would have given (area averaging).
+func fitWork(g *image.Gray) *image.Gray {
+	w, h := scaledSize(g.Rect.Dx(), g.Rect.Dy(), workShort)
+	if w == g.Rect.Dx() && h == g.Rect.Dy() {
+		return g
+	}
+	return resizeGray(g, w, h)
+}
+
 // jpegDecoder is one libjpeg-turbo decompressor, kept by a worker from file
 // to file (creating one per image costs its allocations every time). The
 // zero value is ready; it is not safe for concurrent use.
@@ -199,6 +209,9 @@ func orientJPEG(data []byte, orientation int) ([]byte, error) {
 // a 64 MP 4:2:0 JPEG: baseline 3 MB, progressive 184 MB, rotated 369 MB.
 func jpegDecodeCost(hd header) int64 {
 	w, h := scaledSize(hd.width, hd.height, workShort)
+	if min(hd.width, hd.height) <= upscaleFullShort {
+		w, h = hd.width, hd.height // decoded at full scale for the detail measure
+	}
 	cost := int64(w) * int64(h) * 4
 	if hd.progressive {
 		cost += hd.coefBytes
