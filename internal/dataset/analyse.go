@@ -137,7 +137,7 @@ func (w *worker) analyse(ctx context.Context, src Source, opts Options) (a analy
 	if err != nil {
 		return a
 	}
-	sha, g, native, err := func() (string, *image.Gray, float64, error) {
+	sha, g, det, err := func() (string, *image.Gray, detail, error) {
 		defer release() // also when a hostile file panics the decoder
 		return w.decode(data, hd)
 	}()
@@ -148,9 +148,9 @@ func (w *worker) analyse(ctx context.Context, src Source, opts Options) (a analy
 	}
 	a.item.SHA256 = sha
 	a.usable = true
-	if native < 1/upscaleFactor {
-		a.nativeW = max(1, int(math.Round(native*float64(a.item.Width))))
-		a.nativeH = max(1, int(math.Round(native*float64(a.item.Height))))
+	if det.native < 1 {
+		a.nativeW = max(1, int(math.Round(det.native*float64(a.item.Width))))
+		a.nativeH = max(1, int(math.Round(det.native*float64(a.item.Height))))
 		a.item.NativeWidth, a.item.NativeHeight = a.nativeW, a.nativeH
 	}
 	a.phash = wholePHash(g)
@@ -184,44 +184,57 @@ func (w *worker) analyse(ctx context.Context, src Source, opts Options) (a analy
 	return a
 }
 
+// detail is what measureNative found in a photo.
+type detail struct {
+	native float64 // fraction of the photo's resolution its detail is worth
+	cliff  cliff
+}
+
+// grayDecodeShort is the short side a JPEG's grey image is decoded at:
+// full scale for the detail measure when that is cheap, else the working
+// size.
+func grayDecodeShort(hd header) int {
+	if min(hd.width, hd.height) <= upscaleFullShort {
+		return 1 << 30
+	}
+	return workShort
+}
+
 // decode hashes the stored copy of an image (see stripTo) and returns its
 // grey working image, and the fraction of the photo's own resolution its
 // detail is worth (see measureNative). A PNG or WebP is decoded once for
 // both.
-func (w *worker) decode(data []byte, hd header) (sha string, g *image.Gray, native float64, err error) {
+func (w *worker) decode(data []byte, hd header) (sha string, g *image.Gray, d detail, err error) {
 	h := sha256.New()
 	if hd.format == formatJPEG {
 		if err := stripTo(data, hd, func(b []byte) { h.Write(b) }); err != nil {
-			return "", nil, 0, err
+			return "", nil, d, err
 		}
 		// A small photo is decoded at full scale for the detail measure,
 		// then brought to the working size; a large one is measured on
 		// the working image.
-		decodeShort := workShort
-		if min(hd.width, hd.height) <= upscaleFullShort {
-			decodeShort = 1 << 30
-		}
+		decodeShort := grayDecodeShort(hd)
 		if g, err = decodeGray(&w.dec, data, hd, decodeShort, &w.gray); err != nil {
-			return "", nil, 0, err
+			return "", nil, d, err
 		}
-		native = measureNative(g, min(hd.width, hd.height))
+		d.native, d.cliff = measureNative(g, min(hd.width, hd.height))
 		if decodeShort != workShort {
 			g = fitWork(g)
 		}
-		return hex.EncodeToString(h.Sum(nil)), g, native, nil
+		return hex.EncodeToString(h.Sum(nil)), g, d, nil
 	}
 	img, err := decodeOther(data, hd.format)
 	if err != nil {
-		return "", nil, 0, err
+		return "", nil, d, err
 	}
 	b, err := encodeJPEG(img)
 	if err != nil {
-		return "", nil, 0, err
+		return "", nil, d, err
 	}
 	h.Write(b)
 	full := toGray(img)
-	native = measureNative(full, min(hd.width, hd.height))
-	return hex.EncodeToString(h.Sum(nil)), orientGray(shrinkGray(full, workShort), hd.orientation), native, nil
+	d.native, d.cliff = measureNative(full, min(hd.width, hd.height))
+	return hex.EncodeToString(h.Sum(nil)), orientGray(shrinkGray(full, workShort), hd.orientation), d, nil
 }
 
 func round1(v float64) float64 { return math.Round(v*10) / 10 }

@@ -142,12 +142,13 @@ func TestCalibrateUpscale(t *testing.T) {
 	}
 	cases := upscaleCases(t, root, dir)
 	srcs := make([]dataset.Source, len(cases))
+	srcBytes := make([][]byte, len(cases))
 	for i, c := range cases {
 		b, err := os.ReadFile(c.file)
 		if err != nil {
 			t.Fatal(err)
 		}
-		srcs[i] = memSource(strconv.Itoa(i), b)
+		srcs[i], srcBytes[i] = memSource(strconv.Itoa(i), b), b
 	}
 	r, err := dataset.Validate(t.Context(), srcs, dataset.Options{MinResolution: 1})
 	if err != nil {
@@ -155,7 +156,10 @@ func TestCalibrateUpscale(t *testing.T) {
 	}
 	// flagged[kind/factor] counts; ratio is the estimated native width over
 	// the true one (the base's width) for the flagged enlargements.
-	type tally struct{ n, flagged, within int }
+	type tally struct {
+		n, flagged, within int
+		drops              []float64
+	}
 	tallies := map[string]*tally{}
 	var ratios []float64
 	t.Logf("cliff %.2f decades; file, factor, filter, quality, size, estimated native size, flagged", dataset.UpscaleCliff)
@@ -184,7 +188,13 @@ func TestCalibrateUpscale(t *testing.T) {
 				}
 			}
 		}
-		t.Logf("%-58s x%-3g %-8s q%-3d %5dx%-5d native %-10s flagged=%v", c.base, c.factor, c.filter, c.quality, it.Width, it.Height, native, flagged)
+		drop, at, _, err := dataset.MeasureCliff(srcBytes[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		tl.drops = append(tl.drops, drop)
+		t.Logf("%-50s x%-3g %-8s q%-3d %5dx%-5d drop %.2f at %.2f native %-10s flagged=%v",
+			c.base, c.factor, c.filter, c.quality, it.Width, it.Height, drop, at, native, flagged)
 	}
 	keys := make([]string, 0, len(tallies))
 	for k := range tallies {
@@ -194,7 +204,7 @@ func TestCalibrateUpscale(t *testing.T) {
 	t.Log("separation (flagged / measured; for enlargements, how many estimates are within 25% of the true native width):")
 	for _, k := range keys {
 		tl := tallies[k]
-		t.Logf("  %-28s %3d / %3d flagged, %3d within 25%%", k, tl.flagged, tl.n, tl.within)
+		t.Logf("  %-28s %3d / %3d flagged, %3d within 25%%; drop %s", k, tl.flagged, tl.n, tl.within, quantiles(tl.drops))
 	}
 	if len(ratios) > 0 {
 		slices.Sort(ratios)
@@ -206,4 +216,11 @@ func TestCalibrateUpscale(t *testing.T) {
 			t.Errorf("%s: %d of %d flagged, want none", k, tl.flagged, tl.n)
 		}
 	}
+}
+
+// quantiles formats the min, 10th percentile, median and max of v.
+func quantiles(v []float64) string {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return fmt.Sprintf("min %.2f p10 %.2f med %.2f max %.2f", s[0], s[len(s)/10], s[len(s)/2], s[len(s)-1])
 }

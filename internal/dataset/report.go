@@ -69,12 +69,12 @@ func itemMessage(code string, a *analysis, opts Options) string {
 		return fmt.Sprintf("%d faces found: crop the photo to you alone or replace it", a.item.Faces)
 	case CodeResolutionTooLow:
 		if a.nativeW > 0 {
-			return fmt.Sprintf("its detail is worth a short side of about %d pixels (see upscaled), under the minimum of %d: use the original, larger photo", a.effectiveShort(), opts.MinResolution)
+			return fmt.Sprintf("its detail is worth a short side of about %d pixels (see upscaled), under the minimum of %d: use the original, larger photo", a.nativeShort(), opts.MinResolution)
 		}
 		return fmt.Sprintf("the short side is %d pixels, under the minimum of %d: use the original, larger photo", a.short, opts.MinResolution)
 	case CodeResolutionBelowRec:
 		if a.nativeW > 0 {
-			return fmt.Sprintf("its detail is worth a short side of about %d pixels (see upscaled), under the recommended %d: a larger original will train sharper", a.effectiveShort(), opts.RecommendedResolution)
+			return fmt.Sprintf("its detail is worth a short side of about %d pixels (see upscaled), under the recommended %d: a larger original will train sharper", a.nativeShort(), opts.RecommendedResolution)
 		}
 		return fmt.Sprintf("the short side is %d pixels, under the recommended %d: a larger original will train sharper", a.short, opts.RecommendedResolution)
 	case CodeUpscaled:
@@ -97,11 +97,15 @@ func severityOf(code string) string {
 	return SeverityError
 }
 
+// nativeShort is the short side an enlarged photo's detail is worth.
+func (a *analysis) nativeShort() int { return min(a.nativeW, a.nativeH) }
+
 // effectiveShort is the short side the resolution checks judge: the
-// photo's own, or the one its detail is worth when it looks enlarged.
+// photo's own, or, when it looks enlarged, the one its detail is worth
+// given the benefit of the estimate's doubt (upscaleMargin).
 func (a *analysis) effectiveShort() int {
 	if a.nativeW > 0 {
-		return min(a.short, a.nativeW, a.nativeH)
+		return min(a.short, int(math.Round(float64(a.nativeShort())*upscaleMargin)))
 	}
 	return a.short
 }
