@@ -211,14 +211,15 @@ func (w *worker) decode(data []byte, hd header) (sha string, g *image.Gray, d de
 			return "", nil, d, err
 		}
 		// A small photo is decoded at full scale for the detail measure,
-		// then brought to the working size; a large one is measured on
-		// the working image.
+		// then brought to the working size; a large one is not measured
+		// (see upscaleFullShort).
 		decodeShort := grayDecodeShort(hd)
 		if g, err = decodeGray(&w.dec, data, hd, decodeShort, &w.gray); err != nil {
 			return "", nil, d, err
 		}
-		d.native, d.cliff = measureNative(g, min(hd.width, hd.height))
-		if decodeShort != workShort {
+		d.native = 1
+		if decodeShort != workShort { // full scale
+			d.native, d.cliff = measureNative(g)
 			g = fitWork(g)
 		}
 		return hex.EncodeToString(h.Sum(nil)), g, d, nil
@@ -233,7 +234,7 @@ func (w *worker) decode(data []byte, hd header) (sha string, g *image.Gray, d de
 	}
 	h.Write(b)
 	full := toGray(img)
-	d.native, d.cliff = measureNative(full, min(hd.width, hd.height))
+	d.native, d.cliff = measureNative(full)
 	return hex.EncodeToString(h.Sum(nil)), orientGray(shrinkGray(full, workShort), hd.orientation), d, nil
 }
 

@@ -91,9 +91,9 @@ func upscaleCases(t *testing.T, root, dir string) []upscaleCase {
 			}
 		}
 	}
-	// Phone-like 12 MP photos (the fixtures README's recipe): noise is real
-	// high-frequency energy, so these are not flagged, although the ones
-	// made from small bases are themselves enlargements.
+	// Phone-like 12 MP photos (the fixtures README's recipe), which must not
+	// be flagged: photos this large are not measured (see upscaleFullShort),
+	// although the ones made from small bases are themselves enlargements.
 	for _, b := range []string{"person_gocv/gocv_face.jpg", "single/grace_hopper_512x512.jpg", "no_face/wall_Kite.jpg",
 		"no_face/bimg_test_exif_full_12MP.jpg", "person_clmauthor_video/cap12_01.jpg"} {
 		src := filepath.Join(root, b)

@@ -175,9 +175,13 @@ const (
 	// whose fall starts below the cutoff), and a photo should not fail for
 	// the measure's error.
 	upscaleMargin = 1.25
-	// upscaleFullShort: JPEGs up to this short side are measured at full
-	// scale (cheap: at most ~3 MP); larger ones on the DCT-scaled working
-	// image, which sees only enlargements beyond its own scale.
+	// upscaleFullShort: JPEGs up to this short side are decoded at full
+	// scale to be measured (cheap: at most ~3 MP). Larger ones are decoded
+	// DCT-scaled for speed and not measured: at 1/4 scale the averaging
+	// removes the sensor noise that, at full scale, is real high-frequency
+	// energy, so a noisy 12 MP photo stretched from 400x300 (the benchmark's
+	// phone photos) would be flagged while its full-scale pixels are not
+	// detail-free; and a 12 MP enlargement under 4x is invisible there anyway.
 	upscaleFullShort = 1600
 )
 
@@ -248,19 +252,16 @@ func (c cliff) enlarged() bool {
 	return c.drop >= upscaleCliff && c.at <= 1/upscaleFactor
 }
 
-// measureNative returns the fraction of a photo's resolution (short side
-// short) that its detail is worth, measured on g, a decode of it at any
-// scale: 1 when no enlargement is seen. g at a reduced scale can only show
-// enlargements beyond that scale.
-func measureNative(g *image.Gray, short int) (native float64, c cliff) {
+// measureNative returns the fraction of a photo's resolution that its
+// detail is worth, measured on g, its full-scale luma: 1 when no
+// enlargement is seen.
+func measureNative(g *image.Gray) (native float64, c cliff) {
 	s, ok := detailSpectrum(g)
-	if !ok || short <= 0 {
+	if !ok {
 		return 1, cliff{}
 	}
-	c = findCliff(s)
-	if !c.enlarged() {
+	if c = findCliff(s); !c.enlarged() {
 		return 1, c
 	}
-	scale := float64(min(g.Rect.Dx(), g.Rect.Dy())) / float64(short)
-	return min(1, c.at*scale), c
+	return c.at, c
 }

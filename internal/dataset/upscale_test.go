@@ -28,6 +28,9 @@ func enlarge(img image.Image, f float64, k draw.Interpolator) *image.RGBA {
 
 // noisy12MP is a phone-like photo made the way the benchmark makes them: a
 // small photo stretched to 4000x3000 with per-pixel sensor noise (sigma 9).
+// It is an enlargement, but photos this large are not measured (see
+// upscaleFullShort): this is what the benchmark and the end-to-end tests
+// upload as a phone photo.
 func noisy12MP(img image.Image) *image.RGBA {
 	big := resample(img, 4000, 3000, draw.ApproxBiLinear)
 	rng := rand.New(rand.NewPCG(3, 4))
