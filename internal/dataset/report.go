@@ -51,7 +51,7 @@ func summary(code string, n int, opts Options) string {
 	case CodeResolutionBelowRec:
 		return fmt.Sprintf("%s %s a short side under the recommended %d pixels: larger originals will train sharper", photos, verb("has", "have"), opts.RecommendedResolution)
 	case CodeUpscaled:
-		return photos + " " + verb("looks", "look") + " enlarged from a smaller image: " + verb("it has", "they have") + " no more detail than the small original; use the original photos, straight from the camera or phone"
+		return photos + " " + verb("looks", "look") + " enlarged from a smaller image or heavily smoothed: " + verb("it has", "they have") + " no more detail than a small photo; use the originals, straight from the camera or phone, without filters"
 	case CodeFaceTooSmall:
 		return photos + " " + verb("shows", "show") + " your face small in the frame: crop them closer or replace them with closer shots"
 	case CodeBlurry:
@@ -78,7 +78,7 @@ func itemMessage(code string, a *analysis, opts Options) string {
 		}
 		return fmt.Sprintf("the short side is %d pixels, under the recommended %d: a larger original will train sharper", a.short, opts.RecommendedResolution)
 	case CodeUpscaled:
-		return fmt.Sprintf("%s looks enlarged from about %dx%d: it has no more detail than that. Use the original photo, not a resized or enhanced copy",
+		return fmt.Sprintf("%s looks enlarged from about %dx%d (or smoothed to that): it has no more detail than that. Use the original photo, not a resized, filtered or enhanced copy",
 			a.item.File, a.nativeW, a.nativeH)
 	case CodeFaceTooSmall:
 		return fmt.Sprintf("your face is %d pixels wide, %.0f%% of the short side: crop closer or use a closer shot", a.item.FaceBox.W, 100*a.item.FaceScale)

@@ -114,7 +114,7 @@ func detailSpectrum(g *image.Gray) (s spectrum, ok bool) {
 		for i := range tx {
 			x0, y0 := ox+i*specN, oy+j*specN
 			a := 0
-			for y := y0; y < y0+specN-1; y += 4 { // every 4th line is enough to rank
+			for y := y0; y < y0+specN-1; y += 8 { // every 8th line is enough to rank
 				row := g.Pix[y*g.Stride+x0 : y*g.Stride+x0+specN]
 				next := g.Pix[(y+1)*g.Stride+x0 : (y+1)*g.Stride+x0+specN]
 				for x := 0; x < specN-1; x++ {

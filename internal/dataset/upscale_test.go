@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/disintegration/imaging"
 	"golang.org/x/image/draw"
 
 	"github.com/promptforge/lorastudio/internal/dataset"
@@ -48,6 +49,10 @@ func TestUpscaled(t *testing.T) {
 	large := decodeJPEG(t, readTestdata(t, "photos/bimg_exif_Landscape_6.jpg")) // 1600x1200 as stored
 	small := resample(grace, 360, 360, draw.CatmullRom)                         // sharp, under the minimum
 	webcam := decodeJPEG(t, readTestdata(t, "person/cap12_01.jpg"))             // 400x300
+	// Shallow depth of field: a sharp 360 px portrait in front of a blurred
+	// background, most of the frame (the background alone is flagged, see
+	// TestHeavySmoothingIsUpscaled).
+	bokeh := imaging.Paste(imaging.Blur(resample(large, 1200, 900, draw.CatmullRom), 2), small, image.Pt(420, 270))
 	tests := []struct {
 		name     string
 		data     []byte
@@ -59,6 +64,7 @@ func TestUpscaled(t *testing.T) {
 		{name: "original large photo", data: readTestdata(t, "photos/bimg_exif_Landscape_6.jpg")},
 		{name: "downscaled from large", data: encodeJPEG(t, resample(large, 800, 600, draw.CatmullRom), 90)},
 		{name: "clean q70 re-encode", data: encodeJPEG(t, gocv, 70)},
+		{name: "shallow depth of field", data: encodeJPEG(t, bokeh, 85)},
 		{name: "noisy 12 MP phone-like photo", data: encodeJPEG(t, noisy12MP(webcam), 92)},
 		{name: "portrait 2x CatmullRom", data: encodeJPEG(t, enlarge(grace, 2, draw.CatmullRom), 90), native: 512},
 		{name: "portrait 3x CatmullRom", data: encodeJPEG(t, enlarge(grace, 3, draw.CatmullRom), 90), native: 512},
@@ -113,5 +119,20 @@ func TestUpscaled(t *testing.T) {
 				t.Errorf("no resolution_below_recommended for native %d: %+v", short, it.Issues)
 			}
 		})
+	}
+}
+
+// Smoothing that destroys detail (a blur, a strong denoise or beauty filter)
+// is seen like an enlargement: the detail is worth a smaller photo.
+func TestHeavySmoothingIsUpscaled(t *testing.T) {
+	large := decodeJPEG(t, readTestdata(t, "photos/bimg_exif_Landscape_6.jpg"))
+	blurred := imaging.Blur(resample(large, 1200, 900, draw.CatmullRom), 2)
+	r, err := dataset.Validate(t.Context(), []dataset.Source{memSource("soft.jpg", encodeJPEG(t, blurred, 90))}, dataset.Options{MinResolution: 300})
+	if err != nil {
+		t.Fatal(err)
+	}
+	it := r.Items[0]
+	if !hasIssue(&it, dataset.CodeUpscaled) || it.NativeWidth == 0 || it.NativeWidth > it.Width/2 {
+		t.Errorf("a 1200x900 photo blurred by 2 px: got native %dx%d, issues %+v; want upscaled, under half its size", it.NativeWidth, it.NativeHeight, it.Issues)
 	}
 }
