@@ -216,6 +216,10 @@ func TestCalibrateUpscale(t *testing.T) {
 			t.Errorf("%s: %d of %d flagged, want none", k, tl.flagged, tl.n)
 		}
 	}
+	// What the thresholds were chosen for: every 2x Lanczos enlargement.
+	if tl := tallies["enlarged x2 Lanczos"]; tl.flagged < tl.n {
+		t.Errorf("2x Lanczos: %d of %d flagged, want all", tl.flagged, tl.n)
+	}
 }
 
 // quantiles formats the min, 10th percentile, median and max of v.
