@@ -47,9 +47,9 @@ func summary(code string, n int, opts Options) string {
 	case CodeMultipleFaces:
 		return photos + " " + verb("shows", "show") + " more than one face: crop them to you alone or replace them; the LoRA would learn the other faces too"
 	case CodeResolutionTooLow:
-		return fmt.Sprintf("%s %s a short side under %d pixels: replace them with the original, larger photos", photos, verb("has", "have"), opts.MinResolution)
+		return fmt.Sprintf("%s %s a short side under %d pixels (or, enlarged, no more detail than that): replace them with the original, larger photos", photos, verb("has", "have"), opts.MinResolution)
 	case CodeResolutionBelowRec:
-		return fmt.Sprintf("%s %s a short side under the recommended %d pixels: larger originals will train sharper", photos, verb("has", "have"), opts.RecommendedResolution)
+		return fmt.Sprintf("%s %s a short side under the recommended %d pixels (or, enlarged, no more detail than that): larger originals will train sharper", photos, verb("has", "have"), opts.RecommendedResolution)
 	case CodeUpscaled:
 		return photos + " " + verb("looks", "look") + " enlarged from a smaller image or heavily smoothed: " + verb("it has", "they have") + " no more detail than a small photo; use the originals, straight from the camera or phone, without filters"
 	case CodeFaceTooSmall:
