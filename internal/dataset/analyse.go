@@ -19,7 +19,7 @@ type analysis struct {
 	usable bool // decoded: counts as an image of the dataset
 	short  int  // short side in the photo's own pixels
 	// nativeW, nativeH: the size the photo's detail is worth when it looks
-	// enlarged (see nativeFraction), else 0.
+	// enlarged (see findCliff), else 0.
 	nativeW, nativeH int
 
 	phash      uint64 // whole image

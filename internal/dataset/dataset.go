@@ -132,7 +132,7 @@ type Item struct {
 	Height      int    `json:"height"`
 	Orientation int    `json:"orientation,omitempty"` // EXIF orientation applied (1 = none)
 	// NativeWidth and NativeHeight are set when the photo looks enlarged:
-	// the size its real detail is worth (see nativeFraction). The
+	// the size its real detail is worth (see findCliff). The
 	// resolution checks use them.
 	NativeWidth  int  `json:"native_width,omitempty"`
 	NativeHeight int  `json:"native_height,omitempty"`

@@ -10,8 +10,8 @@ import (
 // Upscale detection: a photo enlarged from a smaller one has almost no
 // energy above the small one's Nyquist frequency, whatever the resampling
 // filter. detailSpectrum measures the luma's power spectrum along rows and
-// columns on the most detailed tiles of the working image, and
-// nativeFraction finds where that spectrum falls off a cliff.
+// columns on the most detailed tiles of the full-scale image, and findCliff
+// finds where that spectrum falls off a cliff.
 
 const (
 	specN     = 64 // tile side and FFT length: 32 frequency bins up to Nyquist
@@ -171,9 +171,9 @@ const (
 	// upscaleMargin is the benefit of the doubt the resolution checks give
 	// an estimate: estimates run low more often than high (on the
 	// calibration's flagged enlargements, estimated over true native width
-	// has a median of 0.94 and a 10th percentile of 0.66, mostly bicubic,
-	// whose fall starts below the cutoff), and a photo should not fail for
-	// the measure's error.
+	// has a median of 0.84 and a 10th percentile of 0.56: bicubic starts
+	// falling below its cutoff, and soft sources have less detail than their
+	// pixels), and a photo should not fail for the measure's error.
 	upscaleMargin = 1.25
 	// upscaleFullShort: JPEGs up to this short side are decoded at full
 	// scale to be measured (cheap: at most ~3 MP). Larger ones are decoded
@@ -181,7 +181,7 @@ const (
 	// removes the sensor noise that, at full scale, is real high-frequency
 	// energy, so a noisy 12 MP photo stretched from 400x300 (the benchmark's
 	// phone photos) would be flagged while its full-scale pixels are not
-	// detail-free; and a 12 MP enlargement under 4x is invisible there anyway.
+	// detail-free; and a 12 MP enlargement under ~5x is invisible there anyway.
 	upscaleFullShort = 1600
 )
 
