@@ -19,6 +19,9 @@ type analysis struct {
 	item   Item
 	usable bool // decoded: counts as an image of the dataset
 	short  int  // short side in the photo's own pixels
+	// nativeW, nativeH: the size the photo's detail is worth when it looks
+	// enlarged (see findCliff), else 0.
+	nativeW, nativeH int
 
 	phash      uint64 // whole image
 	oneFace    bool
@@ -137,7 +140,7 @@ func (w *worker) analyse(ctx context.Context, src Source, opts Options) (a analy
 	if err != nil {
 		return a
 	}
-	sha, wi, err := func() (string, workImage, error) {
+	sha, wi, det, err := func() (string, workImage, detail, error) {
 		defer release() // also when a hostile file panics the decoder
 		return w.decode(data, hd)
 	}()
@@ -149,6 +152,11 @@ func (w *worker) analyse(ctx context.Context, src Source, opts Options) (a analy
 	a.item.SHA256 = sha
 	a.usable = true
 	g := wi.gray
+	if det.native < 1 {
+		a.nativeW = max(1, int(math.Round(det.native*float64(a.item.Width))))
+		a.nativeH = max(1, int(math.Round(det.native*float64(a.item.Height))))
+		a.item.NativeWidth, a.item.NativeHeight = a.nativeW, a.nativeH
+	}
 	a.phash = wholePHash(g)
 	a.item.PHash = fmt.Sprintf("%016x", a.phash)
 
@@ -210,29 +218,58 @@ func (w *worker) analyse(ctx context.Context, src Source, opts Options) (a analy
 	return a
 }
 
+// detail is what measureNative found in a photo.
+type detail struct {
+	native float64 // fraction of the photo's resolution its detail is worth
+	cliff  cliff
+}
+
+// grayDecodeShort is the short side a JPEG's grey image is decoded at:
+// full scale for the detail measure when that is cheap, else the working
+// size.
+func grayDecodeShort(hd header) int {
+	if min(hd.width, hd.height) <= upscaleFullShort {
+		return 1 << 30
+	}
+	return workShort
+}
+
 // decode hashes the stored copy of an image (see stripTo) and returns its
-// working copies. A PNG or WebP is decoded once for both.
-func (w *worker) decode(data []byte, hd header) (sha string, wi workImage, err error) {
+// working copies, and the fraction of the photo's own resolution its detail
+// is worth (see measureNative). A PNG or WebP is decoded once for both.
+func (w *worker) decode(data []byte, hd header) (sha string, wi workImage, d detail, err error) {
 	h := sha256.New()
 	if hd.format == formatJPEG {
 		if err := stripTo(data, hd, func(b []byte) { h.Write(b) }); err != nil {
-			return "", wi, err
+			return "", wi, d, err
 		}
-		if wi, err = decodeWork(&w.dec, data, hd, workShort, &w.rgb, &w.gray); err != nil {
-			return "", wi, err
+		// A small photo is decoded at full scale for the detail measure,
+		// then brought to the working size; a large one is not measured
+		// (see upscaleFullShort).
+		decodeShort := grayDecodeShort(hd)
+		c, err := decodeJPEGRGB(&w.dec, data, hd, decodeShort, &w.rgb)
+		if err != nil {
+			return "", wi, d, err
 		}
-		return hex.EncodeToString(h.Sum(nil)), wi, nil
+		d.native = 1
+		if decodeShort != workShort { // full scale
+			d.native, d.cliff = measureNative(luma(c, &w.gray))
+			c = fitWorkRGB(c)
+		}
+		c = orientRGB(c, hd.orientation)
+		return hex.EncodeToString(h.Sum(nil)), workImage{gray: luma(c, &w.gray), rgb: c}, d, nil
 	}
 	img, err := decodeOther(data, hd.format)
 	if err != nil {
-		return "", wi, err
+		return "", wi, d, err
 	}
 	b, err := encodeJPEG(img)
 	if err != nil {
-		return "", wi, err
+		return "", wi, d, err
 	}
 	h.Write(b)
-	return hex.EncodeToString(h.Sum(nil)), workFrom(img, hd.orientation, workShort, &w.gray), nil
+	d.native, d.cliff = measureNative(toGray(img))
+	return hex.EncodeToString(h.Sum(nil)), workFrom(img, hd.orientation, workShort, &w.gray), d, nil
 }
 
 func round1(v float64) float64 { return math.Round(v*10) / 10 }

@@ -29,6 +29,7 @@ const (
 	CodeTooManyImages        = "too_many_images"
 	CodeResolutionTooLow     = "resolution_too_low"
 	CodeResolutionBelowRec   = "resolution_below_recommended"
+	CodeUpscaled             = "upscaled" // a warning; the resolution checks use its estimate
 	CodeDuplicate            = "duplicate"
 	CodeNearDuplicate        = "near_duplicate"
 	CodeNoFace               = "no_face"
@@ -158,8 +159,13 @@ type Item struct {
 	Width       int    `json:"width"` // after EXIF orientation
 	Height      int    `json:"height"`
 	Orientation int    `json:"orientation,omitempty"` // EXIF orientation applied (1 = none)
-	Faces       int    `json:"faces"`
-	FaceBox     *Box   `json:"face_box"` // the main face, in oriented pixels
+	// NativeWidth and NativeHeight are set when the photo looks enlarged:
+	// the size its real detail is worth (see findCliff). The
+	// resolution checks use them.
+	NativeWidth  int  `json:"native_width,omitempty"`
+	NativeHeight int  `json:"native_height,omitempty"`
+	Faces        int  `json:"faces"`
+	FaceBox      *Box `json:"face_box"` // the main face, in oriented pixels
 	// FaceScale is the main face's side over the photo's short side.
 	FaceScale float64 `json:"face_scale,omitempty"`
 	// Blur is the sharpness inside the face: the variance of the Laplacian

@@ -18,16 +18,6 @@ type jpegDecoder struct{}
 
 func (d *jpegDecoder) close() {}
 
-// decodeJPEGGray decodes at full size (the standard library cannot scale in
-// the DCT domain) and box-filters down to a short side >= minShort.
-func decodeJPEGGray(_ *jpegDecoder, data []byte, hd header, minShort int, _ *[]byte) (*image.Gray, error) {
-	img, err := jpeg.Decode(bytes.NewReader(data))
-	if err != nil {
-		return nil, err
-	}
-	return shrinkGray(toGray(img), minShort), nil
-}
-
 // decodeJPEGRGB decodes at full size (the standard library cannot scale in
 // the DCT domain) and box-filters down to a short side >= minShort.
 func decodeJPEGRGB(_ *jpegDecoder, data []byte, hd header, minShort int, _ *[]byte) (*face.RGB, error) {
@@ -36,6 +26,13 @@ func decodeJPEGRGB(_ *jpegDecoder, data []byte, hd header, minShort int, _ *[]by
 		return nil, err
 	}
 	return shrinkRGB(img, minShort), nil
+}
+
+// workSize is the size the checks work at for a w x h image: shrunk by
+// the largest integer factor that keeps the short side >= workShort.
+func workSize(w, h int) (int, int) {
+	f := max(1, min(w, h)/workShort)
+	return w / f, h / f
 }
 
 // decodeJPEGColor decodes a JPEG at full size (the standard library cannot

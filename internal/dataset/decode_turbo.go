@@ -60,6 +60,10 @@ func scaledSize(w, h, minShort int) (int, int) {
 	return bw, bh
 }
 
+// workSize is the size a DCT-scaled decode for the checks gives a w x h
+// JPEG.
+func workSize(w, h int) (int, int) { return scaledSize(w, h, workShort) }
+
 // jpegDecoder is one libjpeg-turbo decompressor, kept by a worker from file
 // to file (creating one per image costs its allocations every time). The
 // zero value is ready; it is not safe for concurrent use.
@@ -80,25 +84,6 @@ func (d *jpegDecoder) close() {
 		C.tjDestroy(d.h)
 		d.h = nil
 	}
-}
-
-// decodeJPEGGray decodes the luma of a JPEG at reduced scale in the DCT
-// domain (chroma is never inverse-transformed), short side >= minShort,
-// into *pix (grown when too small).
-func decodeJPEGGray(d *jpegDecoder, data []byte, hd header, minShort int, pix *[]byte) (*image.Gray, error) {
-	h, err := d.handle()
-	if err != nil {
-		return nil, err
-	}
-	w, ht := scaledSize(hd.width, hd.height, minShort)
-	img := grayInto(pix, w, ht)
-	rc := C.tjDecompress2(h, (*C.uchar)(unsafe.Pointer(&data[0])), C.ulong(len(data)),
-		(*C.uchar)(unsafe.Pointer(&img.Pix[0])), C.int(w), C.int(w), C.int(ht), C.TJPF_GRAY,
-		C.TJFLAG_FASTDCT|C.TJFLAG_LIMITSCANS)
-	if err := turboError(h, rc); err != nil {
-		return nil, err
-	}
-	return img, nil
 }
 
 // decodeJPEGRGB decodes a JPEG to RGB at reduced scale in the DCT domain,
@@ -218,7 +203,7 @@ func orientJPEG(data []byte, orientation int) ([]byte, error) {
 // EXIF rotation is applied losslessly (source and turned copy). Measured on
 // a 64 MP 4:2:0 JPEG: baseline 3 MB, progressive 184 MB, rotated 369 MB.
 func jpegDecodeCost(hd header) int64 {
-	w, h := scaledSize(hd.width, hd.height, workShort)
+	w, h := scaledSize(hd.width, hd.height, grayDecodeShort(hd))
 	cost := int64(w) * int64(h) * 4
 	if hd.progressive {
 		cost += hd.coefBytes

@@ -16,27 +16,6 @@ import (
 // of the frame to be ~50 px, and what makes a 12 MP JPEG decode at 1/4 scale.
 const workShort = 480
 
-// decodeGray returns the oriented luma of an image at a short side of about
-// minShort (never upscaled). A JPEG is decoded with d into *pix, which grows
-// when too small.
-func decodeGray(d *jpegDecoder, data []byte, hd header, minShort int, pix *[]byte) (*image.Gray, error) {
-	var g *image.Gray
-	switch hd.format {
-	case formatJPEG:
-		var err error
-		if g, err = decodeJPEGGray(d, data, hd, minShort, pix); err != nil {
-			return nil, err
-		}
-	default:
-		img, err := decodeOther(data, hd.format)
-		if err != nil {
-			return nil, err
-		}
-		g = shrinkGray(toGray(img), minShort)
-	}
-	return orientGray(g, hd.orientation), nil
-}
-
 // decodeOther decodes PNG and WebP at full size (the pixel budget bounds it).
 func decodeOther(data []byte, format string) (image.Image, error) {
 	if format == formatWebP {
@@ -71,17 +50,6 @@ func toGray(img image.Image) *image.Gray {
 	g := image.NewGray(image.Rect(0, 0, b.Dx(), b.Dy()))
 	draw.Draw(g, g.Bounds(), img, b.Min, draw.Src)
 	return g
-}
-
-// shrinkGray box-filters g by the largest integer factor that keeps its short
-// side >= minShort.
-func shrinkGray(g *image.Gray, minShort int) *image.Gray {
-	w, h := g.Rect.Dx(), g.Rect.Dy()
-	f := min(w, h) / max(minShort, 1)
-	if f < 2 {
-		return g
-	}
-	return resizeGray(g, w/f, h/f)
 }
 
 // resizeGray resamples g to w x h by area averaging (for shrinking) or
@@ -124,42 +92,6 @@ func resizeGray(g *image.Gray, w, h int) *image.Gray {
 		for x := 0; x < w; x++ {
 			n := cnt * uint32(xs[2*x+1]-xs[2*x])
 			dst[x] = uint8((row[x] + n/2) / n)
-		}
-	}
-	return out
-}
-
-// orientGray applies an EXIF orientation to a grey image.
-func orientGray(g *image.Gray, o int) *image.Gray {
-	if o < 2 || o > 8 {
-		return g
-	}
-	w, h := g.Rect.Dx(), g.Rect.Dy()
-	ow, oh := w, h
-	if o >= 5 {
-		ow, oh = h, w
-	}
-	out := image.NewGray(image.Rect(0, 0, ow, oh))
-	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
-			var dx, dy int
-			switch o {
-			case 2:
-				dx, dy = w-1-x, y
-			case 3:
-				dx, dy = w-1-x, h-1-y
-			case 4:
-				dx, dy = x, h-1-y
-			case 5:
-				dx, dy = y, x
-			case 6:
-				dx, dy = h-1-y, x
-			case 7:
-				dx, dy = h-1-y, w-1-x
-			case 8:
-				dx, dy = y, w-1-x
-			}
-			out.Pix[dy*out.Stride+dx] = g.Pix[y*g.Stride+x]
 		}
 	}
 	return out

@@ -14,7 +14,7 @@ import (
 var codeOrder = []string{
 	CodeUnsupportedFormat, CodeCorrupt, CodeTooManyPixels, CodeFileTooLarge, CodeUnreadable,
 	CodeTooFewImages, CodeDuplicate, CodeNoFace, CodeMultipleFaces, CodeNoMainPerson, CodeDifferentPerson, CodeResolutionTooLow,
-	CodeFewImages, CodeTooManyImages, CodeNearDuplicate, CodeResolutionBelowRec,
+	CodeFewImages, CodeTooManyImages, CodeNearDuplicate, CodeUpscaled, CodeResolutionBelowRec,
 	CodeFaceTooSmall, CodeBlurry, CodeLowAngleVariety, CodeLowScaleVariety, CodeLowLightingVariety,
 }
 
@@ -49,9 +49,11 @@ func summary(code string, n int, opts Options) string {
 	case CodeDifferentPerson:
 		return photos + " " + verb("shows", "show") + " someone other than the person in most of the set: remove them; a LoRA of your face must learn only your face"
 	case CodeResolutionTooLow:
-		return fmt.Sprintf("%s %s a short side under %d pixels: replace them with the original, larger photos", photos, verb("has", "have"), opts.MinResolution)
+		return fmt.Sprintf("%s %s a short side under %d pixels (or, enlarged, no more detail than that): replace them with the original, larger photos", photos, verb("has", "have"), opts.MinResolution)
 	case CodeResolutionBelowRec:
-		return fmt.Sprintf("%s %s a short side under the recommended %d pixels: larger originals will train sharper", photos, verb("has", "have"), opts.RecommendedResolution)
+		return fmt.Sprintf("%s %s a short side under the recommended %d pixels (or, enlarged, no more detail than that): larger originals will train sharper", photos, verb("has", "have"), opts.RecommendedResolution)
+	case CodeUpscaled:
+		return photos + " " + verb("looks", "look") + " enlarged from a smaller image or heavily smoothed: " + verb("it has", "they have") + " no more detail than a small photo; use the originals, straight from the camera or phone, without filters"
 	case CodeFaceTooSmall:
 		return photos + " " + verb("shows", "show") + " your face small in the frame: crop them closer or replace them with closer shots"
 	case CodeBlurry:
@@ -68,9 +70,18 @@ func itemMessage(code string, a *analysis, opts Options) string {
 	case CodeMultipleFaces:
 		return fmt.Sprintf("%d faces found: crop the photo to you alone or replace it", a.item.Faces)
 	case CodeResolutionTooLow:
+		if a.nativeW > 0 {
+			return fmt.Sprintf("its detail is worth a short side of about %d pixels (see upscaled), under the minimum of %d: use the original, larger photo", a.nativeShort(), opts.MinResolution)
+		}
 		return fmt.Sprintf("the short side is %d pixels, under the minimum of %d: use the original, larger photo", a.short, opts.MinResolution)
 	case CodeResolutionBelowRec:
+		if a.nativeW > 0 {
+			return fmt.Sprintf("its detail is worth a short side of about %d pixels (see upscaled), under the recommended %d: a larger original will train sharper", a.nativeShort(), opts.RecommendedResolution)
+		}
 		return fmt.Sprintf("the short side is %d pixels, under the recommended %d: a larger original will train sharper", a.short, opts.RecommendedResolution)
+	case CodeUpscaled:
+		return fmt.Sprintf("%s looks enlarged from about %dx%d (or smoothed to that): it has no more detail than that. Use the original photo, not a resized, filtered or enhanced copy",
+			a.item.File, a.nativeW, a.nativeH)
 	case CodeFaceTooSmall:
 		return fmt.Sprintf("your face is %d pixels wide, %.0f%% of the short side: crop closer or use a closer shot", a.item.FaceBox.W, 100*a.item.FaceScale)
 	case CodeBlurry:
@@ -81,11 +92,24 @@ func itemMessage(code string, a *analysis, opts Options) string {
 
 func severityOf(code string) string {
 	switch code {
-	case CodeFewImages, CodeTooManyImages, CodeNearDuplicate, CodeResolutionBelowRec, CodeFaceTooSmall,
+	case CodeFewImages, CodeTooManyImages, CodeNearDuplicate, CodeUpscaled, CodeResolutionBelowRec, CodeFaceTooSmall,
 		CodeBlurry, CodeLowAngleVariety, CodeLowScaleVariety, CodeLowLightingVariety:
 		return SeverityWarning
 	}
 	return SeverityError
+}
+
+// nativeShort is the short side an enlarged photo's detail is worth.
+func (a *analysis) nativeShort() int { return min(a.nativeW, a.nativeH) }
+
+// effectiveShort is the short side the resolution checks judge: the
+// photo's own, or, when it looks enlarged, the one its detail is worth
+// given the benefit of the estimate's doubt (upscaleMargin).
+func (a *analysis) effectiveShort() int {
+	if a.nativeW > 0 {
+		return min(a.short, int(math.Round(float64(a.nativeShort())*upscaleMargin)))
+	}
+	return a.short
 }
 
 func (a *analysis) add(code, msg string) {
@@ -257,9 +281,13 @@ func buildReport(res []analysis, opts Options) *Report {
 	// Per-file checks.
 	for _, i := range usable {
 		a := rs[i]
-		if a.short < opts.MinResolution {
+		// An enlarged photo is judged by the size its detail is worth.
+		if a.nativeW > 0 {
+			a.add(CodeUpscaled, itemMessage(CodeUpscaled, a, opts))
+		}
+		if short := a.effectiveShort(); short < opts.MinResolution {
 			a.add(CodeResolutionTooLow, itemMessage(CodeResolutionTooLow, a, opts))
-		} else if a.short < opts.RecommendedResolution {
+		} else if short < opts.RecommendedResolution {
 			a.add(CodeResolutionBelowRec, itemMessage(CodeResolutionBelowRec, a, opts))
 		}
 		switch {

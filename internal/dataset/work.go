@@ -154,3 +154,39 @@ func orientRGB(c *face.RGB, o int) *face.RGB {
 	}
 	return out
 }
+
+// fitWorkRGB brings a full-scale image to the size the checks work at, by
+// area averaging, as a scaled decode would have.
+func fitWorkRGB(c *face.RGB) *face.RGB {
+	w, h := workSize(c.W, c.H)
+	if w == c.W && h == c.H {
+		return c
+	}
+	out := &face.RGB{W: w, H: h, Pix: make([]byte, 3*w*h)}
+	xs := make([]int, w+1)
+	for x := range xs {
+		xs[x] = x * c.W / w
+	}
+	row := make([]uint32, 3*w)
+	for y := 0; y < h; y++ {
+		y0, y1 := y*c.H/h, max((y+1)*c.H/h, y*c.H/h+1)
+		clear(row)
+		for sy := y0; sy < y1; sy++ {
+			src := c.Pix[3*sy*c.W:]
+			for x := 0; x < w; x++ {
+				for sx := xs[x]; sx < max(xs[x+1], xs[x]+1); sx++ {
+					row[3*x] += uint32(src[3*sx])
+					row[3*x+1] += uint32(src[3*sx+1])
+					row[3*x+2] += uint32(src[3*sx+2])
+				}
+			}
+		}
+		for x := 0; x < w; x++ {
+			n := uint32((y1 - y0) * max(xs[x+1]-xs[x], 1))
+			for k := range 3 {
+				out.Pix[3*(y*w+x)+k] = uint8((row[3*x+k] + n/2) / n)
+			}
+		}
+	}
+	return out
+}
