@@ -106,8 +106,10 @@ func TestCalibrate(t *testing.T) {
 	// What Group decides on: each face's distance to the medoid of its
 	// person's photos, and every other person's faces' distance to it.
 	byPerson := map[string][]Embedding{}
+	names := map[string][]string{}
 	for _, s := range samples {
 		byPerson[s.person] = append(byPerson[s.person], s.emb)
+		names[s.person] = append(names[s.person], s.file)
 	}
 	var own, other []float64
 	for p, embs := range byPerson {
@@ -116,8 +118,11 @@ func TestCalibrate(t *testing.T) {
 		}
 		id := Group(embs, 2) // everyone a member: the medoid of all of them
 		m := embs[id.Medoid]
-		for _, e := range embs {
+		for i, e := range embs {
 			own = append(own, Distance(m, e))
+			if d := Distance(m, e); d >= SamePersonBelow {
+				t.Logf("far from its own medoid (%s): %s at %.3f", names[p][id.Medoid], names[p][i], d)
+			}
 		}
 		for _, s := range samples {
 			if s.person != p {

@@ -17,7 +17,7 @@ const faceResSize = 160
 var loadDefault = sync.OnceValues(func() (*Engine, error) {
 	e, err := NewEngine(
 		ModelFiles{JSON: models.BlazeFaceFrontJSON, Shards: [][]byte{models.BlazeFaceFrontBin}},
-		ModelFiles{JSON: models.FaceResJSON, Shards: [][]byte{models.FaceResBin}, Output: "global_pooling/Mean", Size: faceResSize},
+		ModelFiles{JSON: models.FaceResJSON, Shards: [][]byte{models.FaceResBin}, Output: "global_pooling/Mean", Size: faceResSize, Caffe: true},
 	)
 	if err != nil {
 		return nil, err

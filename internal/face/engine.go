@@ -21,6 +21,7 @@ type Engine struct {
 	embIn   string
 	embOut  string
 	embN    int
+	caffe   bool
 	mesh    *nn.Model // optional: head pose from FaceMesh landmarks
 	meshIn  string
 	meshN   int
@@ -54,6 +55,9 @@ type ModelFiles struct {
 	// Size, when set, runs a fully convolutional model at Size x Size
 	// instead of its declared input size.
 	Size int
+	// Caffe says the model was trained on Keras' "caffe" input: BGR, with
+	// the ImageNet means subtracted (0..255 RGB otherwise).
+	Caffe bool
 }
 
 // NewEngine loads a BlazeFace detector and an embedding model.
@@ -83,7 +87,7 @@ func NewEngine(det, emb ModelFiles) (*Engine, error) {
 		}
 		e.embN = emb.Size
 	}
-	e.embOut = emb.Output
+	e.embOut, e.caffe = emb.Output, emb.Caffe
 	if outs := e.emb.Outputs(); e.embOut == "" && len(outs) == 1 {
 		e.embOut = outs[0]
 	}
@@ -220,6 +224,12 @@ func (e *Engine) Embed(ctx context.Context, img *RGB, f Face) (Embedding, error)
 	}
 	in := nn.NewTensor(1, e.embN, e.embN, 3)
 	w.sample(img, in.Data, embMul, embAdd)
+	if e.caffe {
+		d := in.Data
+		for i := 0; i < len(d); i += 3 {
+			d[i], d[i+1], d[i+2] = d[i+2]-103.939, d[i+1]-116.779, d[i]-123.68
+		}
+	}
 	out, err := e.emb.Run(ctx, map[string]*nn.Tensor{e.embIn: in}, e.embOut)
 	if err != nil {
 		return nil, err

@@ -150,4 +150,4 @@ func Group(embs []Embedding, sameBelow float64) Identity {
 
 // SamePersonBelow is the embedding distance under which two faces are the
 // same person. PLACEHOLDER until calibrated.
-const SamePersonBelow = 0.5
+const SamePersonBelow = 0.44
