@@ -166,7 +166,7 @@ if (sections.includes('medoid')) {
     for (const main of ['clm_author', 'franck']) {
       let exact = 0; let trials = 0; let missed = 0; let falseFlag = 0; let medoidWrong = 0;
       for (let trial = 0; trial < 300; trial++) {
-        const mine = pick(F.filter((f) => f.person === main), 11);
+        const mine = pick(F.filter((f) => f.person === main && f.pose === 'frontal'), 11);
         const others = pick([...new Set(F.filter((f) => f.person !== main).map((f) => f.person))], 8)
           .map((p) => pick(F.filter((f) => f.person === p), 1)[0]);
         const set = [...mine, ...others];
@@ -197,6 +197,7 @@ if (sections.includes('medoid2')) {
       let med = mine[0]; let best = Infinity;
       for (const a of mine) { const s = mine.reduce((x, b) => x + 1 - cosine(a.emb[key], b.emb[key]), 0); if (s < best) { best = s; med = a; } }
       const o = mine.filter((f) => f !== med).map((f) => 1 - cosine(med.emb[key], f.emb[key]));
+      mine.filter((f) => f !== med).forEach((f) => { const d = 1 - cosine(med.emb[key], f.emb[key]); if (d > 0.4) lines.push(`    own > 0.40: ${f3(d)} ${f.file} (${f.pose}, yaw ${f.yaw.toFixed(0)})`); });
       const x = F.filter((f) => f.person !== p).map((f) => [1 - cosine(med.emb[key], f.emb[key]), f.file]).sort((a, b) => a[0] - b[0]);
       own.push(...o); other.push(...x.map((v) => v[0]));
       lines.push(`  ${p.padEnd(15)} n=${mine.length} medoid ${med.file}: own max ${f3(Math.max(...o))} | nearest other ${f3(x[0][0])} (${x[0][1]})`);

@@ -29,17 +29,27 @@ function suppress(ds, iouThr = 0.1) {
 }
 const strategies = {};
 for (const k of ['front-stretch', 'front-pad', 'back-pad', 'front-border10', 'front-border25', 'back-border10', 'back-border25']) {
-  for (const t of [0.5, 0.6, 0.7, 0.75, 0.8]) {
+  for (const t of [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8]) {
     strategies[`${k}@${t}`] = (i) => (i.det[k] ? i.det[k].filter((d) => d.score >= t) : null);
     strategies[`${k}@${t}+supp`] = (i) => (i.det[k] ? suppress(i.det[k].filter((d) => d.score >= t)) : null);
   }
 }
 for (const base of ['front-stretch', 'front-border10']) {
-  for (const t2 of [0.6, 0.7, 0.8]) {
+  for (const t2 of [0.6, 0.7, 0.75, 0.8, 0.85]) {
     strategies[`${base}@0.5 + tiles@${t2}`] = (i) => {
       if (!i.det[base] || !i.det['front-tiles']) return null;
       const a = i.det[base].filter((d) => d.score >= 0.5);
       const b = i.det['front-tiles'].filter((d) => d.score >= t2);
+      return suppress([...a.map((d) => ({ ...d, score: d.score + 1 })), ...b]);
+    };
+  }
+}
+for (const t1 of [0.5, 0.55, 0.6]) {
+  for (const [k2, t2] of [['back-border25', 0.8], ['back-border25', 0.85], ['back-pad', 0.85], ['front-tiles', 0.8], ['front-tiles', 0.85]]) {
+    strategies[`front-border10@${t1} + ${k2}@${t2}`] = (i) => {
+      if (!i.det['front-border10'] || !i.det[k2]) return null;
+      const a = i.det['front-border10'].filter((d) => d.score >= t1);
+      const b = i.det[k2].filter((d) => d.score >= t2);
       return suppress([...a.map((d) => ({ ...d, score: d.score + 1 })), ...b]);
     };
   }

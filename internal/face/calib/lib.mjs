@@ -346,3 +346,29 @@ export function cosine(a, b) {
   for (let i = 0; i < a.length; i++) { d += a[i] * b[i]; na += a[i] * a[i]; nb += b[i] * b[i]; }
   return d / Math.sqrt(na * nb);
 }
+
+function centreInside(a, b) {
+  const cx = (a[0] + a[2]) / 2; const cy = (a[1] + a[3]) / 2;
+  return cx > b[0] && cx < b[2] && cy > b[1] && cy < b[3];
+}
+
+// suppress keeps the strongest boxes and drops any box whose IoU with a kept
+// box exceeds iouThr or whose centre lies inside a kept box (or vice versa):
+// nested duplicates have a small IoU.
+export function suppress(dets, iouThr = 0.1) {
+  const keep = [];
+  for (const d of [...dets].sort((a, b) => (b.rank ?? b.score) - (a.rank ?? a.score))) {
+    if (!keep.some((k) => iou(k.box, d.box) > iouThr || centreInside(d.box, k.box) || centreInside(k.box, d.box))) keep.push(d);
+  }
+  return keep;
+}
+
+// detectFaces is the recommended detector: blazeface-front on the image with a
+// 10% grey border (letterboxed), score >= 0.55, plus blazeface-back with a 25%
+// border, score >= 0.8, for small faces; front boxes win ties.
+export async function detectFaces(front, back, imgT, { frontMin = 0.55, backMin = 0.8 } = {}) {
+  const f = nms(await rawDetections(front, imgT, { mode: 'pad', border: 0.1 }), { minScore: frontMin, iouThr: 0.3 });
+  const b = back ? nms(await rawDetections(back, imgT, { mode: 'pad', border: 0.25 }), { minScore: backMin, iouThr: 0.3 }) : [];
+  return suppress([...f.map((d) => ({ ...d, from: 'front', rank: 1 + d.score })), ...b.map((d) => ({ ...d, from: 'back', rank: d.score }))], 0.1)
+    .sort((x, y) => y.score - x.score);
+}

@@ -12,6 +12,8 @@ const rows = fs.readFileSync(list, 'utf8').trim().split('\n').slice(1).map((l) =
 }).filter((r) => r.gt >= 1);
 await L.initBackend();
 const front = await L.loadModel('blazeface-front');
+// FACECAL_POSE_DET=stretch: the plain Human-style detector; default: L.detectFaces
+const back = process.env.FACECAL_POSE_DET === 'stretch' ? null : await L.loadModel('blazeface-back');
 const mesh = await L.loadModel('facemesh');
 const deg = (r) => r * 180 / Math.PI;
 
@@ -35,7 +37,7 @@ for (const r of rows) {
   for (const mirror of [false, true]) {
     let t = L.imageTensor(img);
     if (mirror) { const f = L.tf.reverse(t, 2); t.dispose(); t = f; }
-    const dets = L.nms(await L.rawDetections(front, t, { mode: 'stretch' }), { minScore: 0.5, iouThr: 0.3 });
+    const dets = back ? await L.detectFaces(front, back, t) : L.nms(await L.rawDetections(front, t, { mode: 'stretch' }), { minScore: 0.5, iouThr: 0.3 });
     if (!dets.length) { t.dispose(); out.push({ ...r, mirror, found: false }); continue; }
     const d = dets[0];
     const m = await L.runMesh(mesh, t, d);
