@@ -204,7 +204,7 @@ if (sections.includes('medoid2')) {
     }
     console.log(`${key}\n${lines.join('\n')}\n  own: ${stats(own)}\n  other: ${stats(other)}`);
     const row = [];
-    for (const t of [0.38, 0.4, 0.42, 0.44, 0.45, 0.46, 0.48, 0.5, 0.52, 0.55]) {
+    for (const t of [0.38, 0.4, 0.41, 0.42, 0.43, 0.44, 0.45, 0.46, 0.48, 0.5, 0.52, 0.55]) {
       row.push(`thr ${t}: own flagged ${own.filter((d) => d > t).length}/${own.length}, others passed ${other.filter((d) => d <= t).length}/${other.length}`);
     }
     console.log('  ' + row.join('\n  '));

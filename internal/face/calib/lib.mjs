@@ -315,8 +315,9 @@ export function alignedFace(img, kps, size = 112) {
 
 // embed runs an embedding model on a [1,h,w,3] tensor in 0..1 (Human's face
 // tensor or an aligned crop / 255). norm: 'human' = what Human feeds
-// (mobilefacenet 0..1, faceres 0..255); 'pm1' = (x*255-127.5)/128 (the
-// MobileFaceNet_TF training normalisation); mobileface always gets 0..255
+// (mobilefacenet 0..1, faceres RGB 0..255); 'pm1' = (x*255-127.5)/128 (the
+// MobileFaceNet_TF training normalisation); 'hse' = faceres with BGR minus
+// ImageNet means (upstream); mobileface always gets 0..255
 // because its graph starts with (x-127.5)*0.0078125.
 export async function embed(model, input01, norm = 'human') {
   const name = model.facecalName;
@@ -325,7 +326,10 @@ export async function embed(model, input01, norm = 'human') {
     const r = tf.image.resizeBilinear(input01, [s, s], false);
     if (name === 'mobilefacenet') return model.execute(norm === 'pm1' ? tf.div(tf.sub(tf.mul(r, 255), 127.5), 128) : r);
     if (name.startsWith('faceres')) {
-      const out = model.execute(tf.mul(r, 255));
+      // 'hse' = the upstream HSE_FaceRec_tf preprocessing (Keras caffe-style):
+      // RGB->BGR, 0..255, minus the ImageNet means; measurably better than Human's
+      const x = norm === 'hse' ? tf.sub(tf.reverse(tf.mul(r, 255), 3), tf.tensor1d([103.939, 116.779, 123.68])) : tf.mul(r, 255);
+      const out = model.execute(x);
       return out.find((o) => o.shape[1] === 1024);
     }
     if (name === 'mobileface') return model.execute(tf.mul(r, 255));

@@ -1,7 +1,7 @@
 // reference.mjs: reference outputs of the recommended pipeline for the test
 // photos, for checking a Go port: L.detectFaces (blazeface-front + back with
-// borders); per face FaceMesh angles and the FaceRes descriptor of Human's
-// crop; FaceRes cosine distances between all faces (file#k when a photo has
+// borders); per face FaceMesh angles and the FaceRes descriptor (Human's box,
+// upstream BGR-mean input); FaceRes cosine distances between all faces (file#k when a photo has
 // several, in score order).
 //   node reference.mjs ../testdata reference.json
 import fs from 'node:fs';
@@ -38,7 +38,7 @@ const out = {
     detector: 'blazeface-front 128: image padded by round(0.1*max(w,h)) grey (128) px on every side, letterboxed (zero, centred) to a square, bilinear resize, x/127.5-1; anchors strides 8,16 with 2,6 per cell; score sigmoid >= 0.55; greedy NMS IoU 0.3. Plus blazeface-back 256 the same way with a 0.25 border, score >= 0.8 (strides 16,32). Merge: front boxes first, then by score; drop a box with IoU > 0.1 with a kept box or whose centre lies inside a kept box (or contains its centre)',
     faceCrop: 'detector box enlarged 1.4x around its centre, squared on the longer side (rounded), cropAndResize to 192 (outside = 0), /255',
     mesh: 'facemesh 192 on the face crop; angles from points 234/454 (yaw, z scaled to pixels), 10/152 (pitch), 33/263 (roll), degrees',
-    faceres: 'face crop resized bilinear 192 -> 224, x255; output global_pooling/Mean (1024); distance = 1 - cosine',
+    faceres: 'same 1.4x square box cropped (cropAndResize, bilinear, outside = 0) straight to 224x224, 0..255, channels reversed to BGR, minus [103.939, 116.779, 123.68] (B,G,R); output global_pooling/Mean (1024); distance = 1 - cosine',
   },
   images: {},
 };
@@ -52,8 +52,8 @@ for (const f of files) {
     const m = await L.runMesh(mesh, t, d);
     const bw = L.humanBox(d)[2] - L.humanBox(d)[0];
     const p = m.mesh.map((q) => [q[0], q[1], q[2] * bw / 192]);
-    const ft = L.humanFaceTensor(t, d);
-    const desc = await L.embed(faceres, ft);
+    const ft = L.cutAndResize(t, L.humanBox(d), 224);
+    const desc = await L.embed(faceres, ft, 'hse');
     ft.dispose();
     const a = meshAngles(p);
     faces.push({
