@@ -148,6 +148,13 @@ func Group(embs []Embedding, sameBelow float64) Identity {
 	return id
 }
 
-// SamePersonBelow is the embedding distance under which two faces are the
-// same person. PLACEHOLDER until calibrated.
+// SamePersonBelow is the distance to the set's main person under which a
+// face is theirs. Calibrated on 115 photos of 25 people (TestCalibrate,
+// internal/face/calib/README.md): a face's distance to the medoid of its own
+// person's photos has median 0.19, p95 0.42, and the closest other people
+// sit at min 0.39, p1 0.45, median 0.62. At 0.44, 3 of 91 own photos are
+// flagged (a profile, and a photo whose largest face was someone else's)
+// and 11 of 1,253 other people's faces pass (0.9%). Erring this way costs
+// a user one photo to replace; erring the other way trains a LoRA on
+// someone else's face.
 const SamePersonBelow = 0.44
