@@ -477,8 +477,7 @@ type depthwise struct {
 	win      window
 	ci, mult int
 	w        []float32 // [kh*kw, ci*mult]
-	ep       epilogue
-	post     epilogue // ep without the bias, which seeds the sums
+	ep       epilogue  // applied to each finished output row
 }
 
 func buildDepthwise(b *buildCtx) (kernel, error) {
@@ -503,8 +502,6 @@ func buildDepthwise(b *buildCtx) (kernel, error) {
 	} else if len(b.ins) != 2 {
 		return nil, fmt.Errorf("want 2 inputs, got %d", len(b.ins))
 	}
-	d.post = d.ep
-	d.post.bias = nil
 	return d.run, nil
 }
 
@@ -521,17 +518,29 @@ func (d *depthwise) run(rs *runState, in []*Tensor) (*Tensor, error) {
 	out := rs.tensor(1, oh, ow, co)
 	x := in[0].Data
 	win := d.win
+	// Output columns [ia, ib) read only real input columns, for every kx.
+	ia := min((pl+win.sw-1)/win.sw, ow)
+	ib := max(min((w-1-(win.kw-1)*win.dw+pl)/win.sw+1, ow), ia)
+	if w-1-(win.kw-1)*win.dw+pl < 0 {
+		ib = ia
+	}
+	ch8 := 0
+	if useAsm && mult == 1 {
+		ch8 = co &^ 7
+	}
 	for oy := 0; oy < oh; oy++ {
 		orow := out.Data[oy*ow*co : (oy+1)*ow*co]
-		if d.ep.bias != nil {
-			for ox := 0; ox < ow; ox++ {
-				copy(orow[ox*co:(ox+1)*co], d.ep.bias)
-			}
-		} else {
-			clear(orow)
+		clear(orow)
+		y0 := oy*win.sh - pt
+		inner := ch8 > 0 && ib > ia && y0 >= 0 && y0+(win.kh-1)*win.dh < h
+		if inner {
+			// Interior pixels, first ch8 channels: sums kept in registers.
+			xs := x[(y0*w+ia*win.sw-pl)*ci:]
+			dwConv(&orow[ia*co], &xs[0], &d.w[0], ib-ia, ch8, co*4, win.kh, win.kw,
+				win.sw*ci*4, win.dh*w*ci*4, win.dw*ci*4)
 		}
 		for ky := 0; ky < win.kh; ky++ {
-			iy := oy*win.sh - pt + ky*win.dh
+			iy := y0 + ky*win.dh
 			if iy < 0 || iy >= h {
 				continue
 			}
@@ -550,37 +559,57 @@ func (d *depthwise) run(rs *runState, in []*Tensor) (*Tensor, error) {
 				if ox1 < ox0 {
 					continue
 				}
-				n := ox1 - ox0 + 1
 				wt := d.w[(ky*win.kw+kx)*co : (ky*win.kw+kx+1)*co]
-				xs := xrow[(ox0*win.sw+off)*ci : ((ox1*win.sw+off)+1)*ci]
-				os := orow[ox0*co : (ox1+1)*co]
-				switch {
-				case mult == 1 && useAsm:
-					madRows(&os[0], &xs[0], &wt[0], n, co, win.sw*ci)
-				case mult == 1:
-					madRowsGo(os, xs, wt, n, co, win.sw*ci)
-				default:
-					for p := 0; p < n; p++ {
-						o := os[p*co : (p+1)*co]
-						for c, v := range xs[p*win.sw*ci : p*win.sw*ci+ci] {
-							for j := c * mult; j < (c+1)*mult; j++ {
-								o[j] += v * wt[j]
-							}
-						}
+				if inner {
+					// dwConv did [ia, ib) for the first ch8 channels.
+					d.taps(orow, xrow, wt, ox0, min(ox1, ia-1), off, co)
+					d.taps(orow, xrow, wt, max(ox0, ib), ox1, off, co)
+					if ch8 < co && ib > ia {
+						ostep, xstep := co, win.sw*ci
+						madRowsGo(orow[ia*co+ch8:], xrow[(ia*win.sw+off)*ci+ch8:], wt[ch8:], ib-ia, co-ch8, ostep, xstep)
 					}
+					continue
 				}
+				d.taps(orow, xrow, wt, ox0, ox1, off, co)
 			}
 		}
-		d.post.apply(orow, co)
+		d.ep.apply(orow, co)
 	}
 	return out, nil
 }
 
-// madRowsGo is madRows in Go: o[p*ch+c] += x[p*xstep+c] * w[c].
-func madRowsGo(o, x, w []float32, n, ch, xstep int) {
+// taps adds one filter tap to output pixels [ox0, ox1] of a row.
+func (d *depthwise) taps(orow, xrow, wt []float32, ox0, ox1, off, co int) {
+	if ox1 < ox0 {
+		return
+	}
+	ci, sw, mult := d.ci, d.win.sw, d.mult
+	n := ox1 - ox0 + 1
+	xs := xrow[(ox0*sw+off)*ci : ((ox1*sw+off)+1)*ci]
+	os := orow[ox0*co : (ox1+1)*co]
+	switch {
+	case mult == 1 && useAsm:
+		madRows(&os[0], &xs[0], &wt[0], n, co, sw*ci)
+	case mult == 1:
+		madRowsGo(os, xs, wt, n, co, co, sw*ci)
+	default:
+		for p := 0; p < n; p++ {
+			o := os[p*co : (p+1)*co]
+			for c, v := range xs[p*sw*ci : p*sw*ci+ci] {
+				for j := c * mult; j < (c+1)*mult; j++ {
+					o[j] += v * wt[j]
+				}
+			}
+		}
+	}
+}
+
+// madRowsGo is madRows in Go, with an output pixel stride:
+// o[p*ostep+c] += x[p*xstep+c] * w[c] for p < n, c < ch.
+func madRowsGo(o, x, w []float32, n, ch, ostep, xstep int) {
 	w = w[:ch]
 	for p := 0; p < n; p++ {
-		oo := o[p*ch : p*ch+ch]
+		oo := o[p*ostep : p*ostep+ch]
 		xx := x[p*xstep : p*xstep+ch]
 		for c, v := range xx {
 			oo[c] += v * w[c]
@@ -654,6 +683,10 @@ func (p *pool) run(rs *runState, in []*Tensor) (*Tensor, error) {
 					}
 					n++
 				}
+			}
+			if n == 0 { // EXPLICIT padding wider than the window
+				clear(o)
+				continue
 			}
 			if p.avg {
 				inv := 1 / float32(n)

@@ -16,3 +16,6 @@ func sgemm6x16(k int, a *float32, lda int, b *float32, c *float32, ldc int, bias
 
 //go:noescape
 func madRows(o *float32, x *float32, w *float32, n int, ch int, xstep int)
+
+//go:noescape
+func dwConv(o *float32, x *float32, w *float32, n int, ch8 int, och int, kh int, kw int, xstep int, rowStride int, colStep int)

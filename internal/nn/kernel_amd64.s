@@ -154,3 +154,60 @@ next:
 done:
 	VZEROUPPER
 	RET
+
+// func dwConv(o *float32, x *float32, w *float32, n int, ch8 int, och int, kh int, kw int, xstep int, rowStride int, colStep int)
+//
+// Depthwise convolution of n output pixels whose taps are all inside the
+// input, for the first ch8 channels (a multiple of 8): o[p][c] = sum over
+// taps of x[p*xstep + ky*rowStride + kx*colStep][c] * w[ky*kw+kx][c]. All
+// strides are in bytes; och*4 is the pixel stride of o and the tap stride of
+// w. Each 8-channel sum stays in a register across the taps.
+TEXT ·dwConv(SB), NOSPLIT, $0-88
+	MOVQ o+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ w+16(FP), R8
+	MOVQ n+24(FP), CX
+	MOVQ ch8+32(FP), R9
+	SHLQ $2, R9
+	TESTQ CX, CX
+	JEQ dwdone
+
+dwpixel:
+	XORQ AX, AX
+
+dwchan:
+	CMPQ AX, R9
+	JGE dwnext
+	VXORPS Y0, Y0, Y0
+	LEAQ (SI)(AX*1), R10
+	LEAQ (R8)(AX*1), R11
+	MOVQ kh+48(FP), R12
+
+dwrow:
+	MOVQ R10, R13
+	MOVQ kw+56(FP), BX
+
+dwtap:
+	VMOVUPS (R13), Y1
+	VFMADD231PS (R11), Y1, Y0
+	ADDQ colStep+80(FP), R13
+	ADDQ och+40(FP), R11
+	DECQ BX
+	JNE dwtap
+	ADDQ rowStride+72(FP), R10
+	DECQ R12
+	JNE dwrow
+
+	VMOVUPS Y0, (DI)(AX*1)
+	ADDQ $32, AX
+	JMP dwchan
+
+dwnext:
+	ADDQ xstep+64(FP), SI
+	ADDQ och+40(FP), DI
+	DECQ CX
+	JNE dwpixel
+
+dwdone:
+	VZEROUPPER
+	RET

@@ -15,3 +15,7 @@ func sgemm6x16(k int, a *float32, lda int, b *float32, c *float32, ldc int, bias
 func madRows(o *float32, x *float32, w *float32, n int, ch int, xstep int) {
 	panic("nn: madRows without assembly")
 }
+
+func dwConv(o *float32, x *float32, w *float32, n int, ch8 int, och int, kh int, kw int, xstep int, rowStride int, colStep int) {
+	panic("nn: dwConv without assembly")
+}

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Tensor is a dense float32 tensor in row-major order (NHWC for images).
@@ -64,6 +65,7 @@ type Model struct {
 	steps    []step    // topological order
 	inputs   []placeholder
 	outputs  []string
+	scratch  sync.Pool // *runState: buffers of earlier Runs, reused to spare the GC
 	// GeneratedBy is the model.json generatedBy field (the upstream source).
 	GeneratedBy string
 }
@@ -161,7 +163,10 @@ func (m *Model) Run(ctx context.Context, in map[string]*Tensor, outputs ...strin
 			}
 		}
 	}
-	rs := &runState{}
+	rs, _ := m.scratch.Get().(*runState)
+	if rs == nil {
+		rs = &runState{}
+	}
 	args := make([]*Tensor, 0, 8)
 	for i := range m.steps {
 		st := &m.steps[i]
@@ -196,6 +201,8 @@ func (m *Model) Run(ctx context.Context, in map[string]*Tensor, outputs ...strin
 		}
 		res[name] = t
 	}
+	// Every buffer not returned is back in rs by now.
+	m.scratch.Put(rs)
 	return res, nil
 }
 

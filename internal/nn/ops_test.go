@@ -520,41 +520,47 @@ func TestRunErrors(t *testing.T) {
 	}
 }
 
-// TestConcurrentRun checks that one Model serves parallel Runs with the
-// same answers as a lone Run.
+// TestConcurrentRun checks that one Model serves parallel and repeated Runs
+// (which reuse earlier Runs' buffers) with the same answers as the first.
 func TestConcurrentRun(t *testing.T) {
-	m := loadModel(t, "blazeface-front")
-	g := readGolden(t, "blazeface-front")
-	in := map[string]*nn.Tensor{g.Input.Name: g.input()}
-	want, err := m.Run(context.Background(), in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	errs := make(chan error, 4)
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			got, err := m.Run(context.Background(), in)
+	for _, name := range []string{"blazeface-front", "mobilefacenet"} {
+		t.Run(name, func(t *testing.T) {
+			m := loadModel(t, name)
+			g := readGolden(t, name)
+			in := map[string]*nn.Tensor{g.Input.Name: g.input()}
+			want, err := m.Run(context.Background(), in)
 			if err != nil {
-				errs <- err
-				return
+				t.Fatal(err)
 			}
-			for name, w := range want {
-				for i, v := range w.Data {
-					if got[name].Data[i] != v {
-						errs <- fmt.Errorf("%s[%d]: got %v, want %v", name, i, got[name].Data[i], v)
-						return
+			var wg sync.WaitGroup
+			errs := make(chan error, 4)
+			for range 4 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for range 3 {
+						got, err := m.Run(context.Background(), in)
+						if err != nil {
+							errs <- err
+							return
+						}
+						for name, w := range want {
+							for i, v := range w.Data {
+								if got[name].Data[i] != v {
+									errs <- fmt.Errorf("%s[%d]: got %v, want %v", name, i, got[name].Data[i], v)
+									return
+								}
+							}
+						}
 					}
-				}
+				}()
 			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Error(err)
+			}
+		})
 	}
 }
 

@@ -1,0 +1,83 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestAsmMatchesPortable runs convolutions of many shapes (channel counts
+// off the 8- and 16-lane widths, strides, dilations, odd sizes) through the
+// assembly kernels and the portable code, which the hand-checked op tests
+// and the golden tests pin down.
+func TestAsmMatchesPortable(t *testing.T) {
+	if !asmAvailable {
+		t.Skip("no assembly kernels on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	randn := func(n int) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(rng.NormFloat64())
+		}
+		return v
+	}
+	type shape struct {
+		h, w, ci, co, k, s, d int
+		pad                   string
+		act                   activation
+	}
+	var shapes []shape
+	for _, ci := range []int{1, 3, 8, 10, 24, 42} {
+		for _, co := range []int{1, 7, 16, 24, 33} {
+			for _, k := range []int{1, 3, 5} {
+				for _, s := range []int{1, 2} {
+					for _, pad := range []string{"SAME", "VALID"} {
+						shapes = append(shapes, shape{h: 7 + k%2, w: 9, ci: ci, co: co, k: k, s: s, d: 1, pad: pad, act: activation(len(shapes) % 4)})
+					}
+				}
+			}
+		}
+	}
+	shapes = append(shapes, shape{h: 11, w: 12, ci: 16, co: 16, k: 3, s: 1, d: 2, pad: "SAME", act: actRelu})
+	for _, sh := range shapes {
+		name := fmt.Sprintf("%dx%dx%d k%d s%d d%d %s co%d act%d", sh.h, sh.w, sh.ci, sh.k, sh.s, sh.d, sh.pad, sh.co, sh.act)
+		x := &Tensor{Shape: []int{1, sh.h, sh.w, sh.ci}, Data: randn(sh.h * sh.w * sh.ci)}
+		win := window{kh: sh.k, kw: sh.k, sh: sh.s, sw: sh.s, dh: sh.d, dw: sh.d, padding: sh.pad}
+		ep := epilogue{bias: randn(sh.co), act: sh.act, alpha: randn(sh.co)}
+		c := &conv2d{win: win, ci: sh.ci, co: sh.co, w: randn(sh.k * sh.k * sh.ci * sh.co), ep: ep}
+		c.pointer = sh.k == 1 && sh.s == 1
+		c.packed = pack16(c.w, sh.k*sh.k*sh.ci, sh.co)
+		c.pbias = make([]float32, len(c.packed)/(sh.k*sh.k*sh.ci))
+		copy(c.pbias, ep.bias)
+		c.post = ep
+		c.post.bias = nil
+		if ep.act == actRelu {
+			c.prelu, c.post.act = true, actNone
+		}
+		dep := epilogue{bias: randn(sh.ci), act: sh.act, alpha: randn(sh.ci)}
+		dw := &depthwise{win: win, ci: sh.ci, mult: 1, w: randn(sh.k * sh.k * sh.ci), ep: dep}
+		for _, k := range []struct {
+			what string
+			run  kernel
+		}{{"conv", c.run}, {"depthwise", dw.run}} {
+			useAsm = false
+			want, err := k.run(&runState{}, []*Tensor{x})
+			useAsm = true
+			if err != nil {
+				t.Fatalf("%s %s: %v", k.what, name, err)
+			}
+			got, err := k.run(&runState{}, []*Tensor{x})
+			if err != nil {
+				t.Fatalf("%s %s: %v", k.what, name, err)
+			}
+			for i, v := range want.Data {
+				if d := math.Abs(float64(got.Data[i] - v)); d > 1e-4*(1+math.Abs(float64(v))) {
+					t.Fatalf("%s %s: [%d] got %v, want %v", k.what, name, i, got.Data[i], v)
+				}
+			}
+		}
+	}
+	useAsm = asmAvailable
+}
