@@ -454,6 +454,11 @@ func (c *conv2d) run(rs *runState, in []*Tensor) (*Tensor, error) {
 					clear(row)
 					continue
 				}
+				if ix0 := ox*win.sw - pl; win.dw == 1 && ix0 >= 0 && ix0+win.kw <= w {
+					// The whole filter row reads one contiguous run.
+					copy(row, x[(iy*w+ix0)*ci:])
+					continue
+				}
 				for kx := 0; kx < win.kw; kx++ {
 					ix := ox*win.sw - pl + kx*win.dw
 					d := row[kx*ci : (kx+1)*ci]

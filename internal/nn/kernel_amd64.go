@@ -19,3 +19,6 @@ func madRows(o *float32, x *float32, w *float32, n int, ch int, xstep int)
 
 //go:noescape
 func dwConv(o *float32, x *float32, w *float32, n int, ch8 int, och int, kh int, kw int, xstep int, rowStride int, colStep int)
+
+//go:noescape
+func addRelu(o *float32, a *float32, b *float32, n int)

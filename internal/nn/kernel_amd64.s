@@ -211,3 +211,52 @@ dwnext:
 dwdone:
 	VZEROUPPER
 	RET
+
+// func addRelu(o *float32, a *float32, b *float32, n int)
+//
+// o[i] = max(a[i] + b[i], 0) for i < n.
+TEXT ·addRelu(SB), NOSPLIT, $0-32
+	MOVQ o+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+	VXORPS Y15, Y15, Y15
+	XORQ AX, AX
+	MOVQ CX, BX
+	ANDQ $-32, BX
+
+arloop:
+	CMPQ AX, BX
+	JGE artail
+	VMOVUPS (SI)(AX*4), Y0
+	VMOVUPS 32(SI)(AX*4), Y1
+	VMOVUPS 64(SI)(AX*4), Y2
+	VMOVUPS 96(SI)(AX*4), Y3
+	VADDPS (DX)(AX*4), Y0, Y0
+	VADDPS 32(DX)(AX*4), Y1, Y1
+	VADDPS 64(DX)(AX*4), Y2, Y2
+	VADDPS 96(DX)(AX*4), Y3, Y3
+	VMAXPS Y15, Y0, Y0
+	VMAXPS Y15, Y1, Y1
+	VMAXPS Y15, Y2, Y2
+	VMAXPS Y15, Y3, Y3
+	VMOVUPS Y0, (DI)(AX*4)
+	VMOVUPS Y1, 32(DI)(AX*4)
+	VMOVUPS Y2, 64(DI)(AX*4)
+	VMOVUPS Y3, 96(DI)(AX*4)
+	ADDQ $32, AX
+	JMP arloop
+
+artail:
+	CMPQ AX, CX
+	JGE ardone
+	VMOVSS (SI)(AX*4), X0
+	VADDSS (DX)(AX*4), X0, X0
+	VMAXSS X15, X0, X0
+	VMOVSS X0, (DI)(AX*4)
+	INCQ AX
+	JMP artail
+
+ardone:
+	VZEROUPPER
+	RET

@@ -81,3 +81,22 @@ func TestAsmMatchesPortable(t *testing.T) {
 	}
 	useAsm = asmAvailable
 }
+
+func TestAddReluAsm(t *testing.T) {
+	if !asmAvailable {
+		t.Skip("no assembly kernels on this CPU")
+	}
+	for _, n := range []int{1, 7, 32, 77, 1000} {
+		a, b, o := make([]float32, n), make([]float32, n), make([]float32, n)
+		for i := range a {
+			a[i] = float32(i%13) - 6.5
+			b[i] = float32(i%7) - 2
+		}
+		addRelu(&o[0], &a[0], &b[0], n)
+		for i := range o {
+			if want := max(a[i]+b[i], 0); o[i] != want {
+				t.Fatalf("n=%d: [%d] got %v, want %v", n, i, o[i], want)
+			}
+		}
+	}
+}
