@@ -378,6 +378,28 @@ func testOps(t *testing.T) {
 			in: &nn.Tensor{Shape: []int{2, 2}, Data: []float32{-1, 2, -3, 4}}, wantShape: []int{2, 2}, want: []float32{-0.5, 2, -3, 4},
 		},
 		{
+			name: "Mul Add Relu Minimum Maximum (fused clip chain)",
+			g: new(graph).input("x", 1, 1, 2, 2).konst("s", "float32", []int{2}, 2, -1).konst("c", "float32", []int{2}, 1, 0.5).
+				konst("hi", "float32", []int{}, 6).konst("lo", "float32", []int{}, 0).
+				op("m", "Mul", nil, "x", "s").op("a", "Add", nil, "m", "c").op("r", "Relu", nil, "a").
+				op("n", "Minimum", nil, "r", "hi").op("y", "Maximum", nil, "n", "lo"),
+			// x*s+c = [-1, -1.5, 7, -3.5]
+			in: &nn.Tensor{Shape: []int{1, 1, 2, 2}, Data: []float32{-1, 2, 3, 4}}, wantShape: []int{1, 1, 2, 2}, want: []float32{0, 0, 6, 0},
+		},
+		{
+			name: "Maximum then Minimum (fused clip chain)",
+			g: new(graph).input("x", 3).konst("hi", "float32", []int{1}, 1).konst("lo", "float32", []int{}, -1).
+				op("n", "Maximum", nil, "x", "lo").op("y", "Minimum", nil, "n", "hi"),
+			in: &nn.Tensor{Shape: []int{3}, Data: []float32{-5, 0.5, 5}}, wantShape: []int{3}, want: []float32{-1, 0.5, 1},
+		},
+		{
+			name: "Add per row then clip (fused op, unfused shapes)",
+			g: new(graph).input("x", 2, 2).konst("c", "float32", []int{2, 1}, 10, -10).
+				konst("hi", "float32", []int{}, 6).konst("lo", "float32", []int{}, 0).
+				op("a", "AddV2", nil, "x", "c").op("n", "Minimum", nil, "a", "hi").op("y", "Maximum", nil, "n", "lo"),
+			in: &nn.Tensor{Shape: []int{2, 2}, Data: []float32{-1, 2, 13, 14}}, wantShape: []int{2, 2}, want: []float32{6, 6, 3, 4},
+		},
+		{
 			name: "Identity of a tensor reference with :0",
 			g:    new(graph).input("x", 2).op("y", "Identity", nil, "x:0"),
 			in:   &nn.Tensor{Shape: []int{2}, Data: []float32{1, 2}}, wantShape: []int{2}, want: []float32{1, 2},
@@ -571,6 +593,13 @@ func TestFusedChainNodesStillRun(t *testing.T) {
 		op("t", "AddV2", nil, "x", "b").op("u", "Relu", nil, "t").op("v", "Neg", nil, "t").load(t)
 	if got := fmt.Sprint(nn.StepInputs(add, "y")); got != "[x b]" {
 		t.Errorf("y reads %s, want [x b] (fused)", got)
+	}
+	clip := new(graph).input("x", 2).konst("s", "float32", []int{2}, 2, 3).konst("c", "float32", []int{2}, 1, 1).
+		konst("hi", "float32", []int{}, 6).konst("lo", "float32", []int{}, 0).
+		op("m", "Mul", nil, "s", "x").op("a", "Add", nil, "m", "c").op("r", "Relu", nil, "a").
+		op("n", "Minimum", nil, "r", "hi").op("y", "Maximum", nil, "n", "lo").load(t)
+	if got := fmt.Sprint(nn.StepInputs(clip, "y")); got != "[x s c]" {
+		t.Errorf("clip chain reads %s, want [x s c] (fused)", got)
 	}
 	if got := fmt.Sprint(nn.StepInputs(add, "u")); got != "[t]" {
 		t.Errorf("u reads %s, want [t] (t has two consumers: not fused)", got)
