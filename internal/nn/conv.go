@@ -339,23 +339,32 @@ func gemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, 
 	}
 }
 
-// pack16 lays a row-major k×n matrix out as ceil(n/16) panels of k×16,
-// zero-padded, the layout sgemm6x16 reads.
+// pack16 lays a row-major k×n matrix out as panels of k×16, zero-padded,
+// the layout sgemm6x16 reads; a last panel of at most 8 columns is packed
+// k×8 for sgemm6x8. Panel p starts at p*k*16 either way.
 func pack16(b []float32, k, n int) []float32 {
 	panels := (n + 15) / 16
 	out := make([]float32, panels*k*16)
 	for p := 0; p < panels; p++ {
 		cols := min(16, n-p*16)
+		width := panelWidth(cols)
 		for l := 0; l < k; l++ {
-			copy(out[(p*k+l)*16:(p*k+l)*16+cols], b[l*n+p*16:])
+			copy(out[p*k*16+l*width:p*k*16+l*width+cols], b[l*n+p*16:])
 		}
 	}
 	return out
 }
 
+func panelWidth(cols int) int {
+	if cols <= 8 {
+		return 8
+	}
+	return 16
+}
+
 // gemmPacked computes c = a·b + bias, then Relu if relu, with the assembly
-// kernel, for row-major a (m×k), c (m×n), b packed by pack16 and bias padded
-// to its panels. apad is scratch of 6*k values.
+// kernels, for row-major a (m×k), c (m×n), b packed by pack16 and bias
+// padded to its panels. apad is scratch of 6*k values.
 func gemmPacked(m, n, k int, a []float32, lda int, bp, bias []float32, relu bool, c []float32, ldc int, apad []float32) {
 	if m == 0 || n == 0 {
 		return
@@ -367,7 +376,12 @@ func gemmPacked(m, n, k int, a []float32, lda int, bp, bias []float32, relu bool
 	for p := 0; p*16 < n; p++ {
 		j0 := p * 16
 		cols := min(16, n-j0)
-		panel := bp[p*k*16 : (p+1)*k*16]
+		width := panelWidth(cols)
+		kern := sgemm6x16
+		if width == 8 {
+			kern = sgemm6x8
+		}
+		panel := bp[p*k*16 : p*k*16+k*width]
 		pb := bias[p*16 : (p+1)*16]
 		for i := 0; i < m; i += 6 {
 			rows := min(6, m-i)
@@ -383,12 +397,12 @@ func gemmPacked(m, n, k int, a []float32, lda int, bp, bias []float32, relu bool
 				}
 				ap, ld = apad, k
 			}
-			if rows == 6 && cols == 16 {
-				_ = c[(i+5)*ldc+j0+15]
-				sgemm6x16(k, &ap[0], ld, &panel[0], &c[i*ldc+j0], ldc, &pb[0], relu)
+			if rows == 6 && cols == width {
+				_ = c[(i+5)*ldc+j0+width-1]
+				kern(k, &ap[0], ld, &panel[0], &c[i*ldc+j0], ldc, &pb[0], relu)
 				continue
 			}
-			sgemm6x16(k, &ap[0], ld, &panel[0], &tmp[0], 16, &pb[0], relu)
+			kern(k, &ap[0], ld, &panel[0], &tmp[0], 16, &pb[0], relu)
 			for r := 0; r < rows; r++ {
 				copy(c[(i+r)*ldc+j0:(i+r)*ldc+j0+cols], tmp[r*16:r*16+cols])
 			}

@@ -22,3 +22,6 @@ func dwConv(o *float32, x *float32, w *float32, n int, ch8 int, och int, kh int,
 
 //go:noescape
 func addRelu(o *float32, a *float32, b *float32, n int)
+
+//go:noescape
+func sgemm6x8(k int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, relu bool)

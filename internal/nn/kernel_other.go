@@ -23,3 +23,7 @@ func dwConv(o *float32, x *float32, w *float32, n int, ch8 int, och int, kh int,
 func addRelu(o *float32, a *float32, b *float32, n int) {
 	panic("nn: addRelu without assembly")
 }
+
+func sgemm6x8(k int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, relu bool) {
+	panic("nn: sgemm6x8 without assembly")
+}
