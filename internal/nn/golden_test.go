@@ -197,13 +197,13 @@ func BenchmarkRun(b *testing.B) {
 			in := map[string]*nn.Tensor{g.Input.Name: g.input()}
 			ctx := context.Background()
 			b.ReportAllocs()
-			cpu0 := cpuTime()
+			cpu0 := nn.CPUTime()
 			for b.Loop() {
 				if _, err := m.Run(ctx, in); err != nil {
 					b.Fatal(err)
 				}
 			}
-			if cpu := cpuTime() - cpu0; cpu > 0 {
+			if cpu := nn.CPUTime() - cpu0; cpu > 0 {
 				b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/op")
 			}
 		})

@@ -159,9 +159,11 @@ done:
 //
 // Depthwise convolution of n output pixels whose taps are all inside the
 // input, for the first ch8 channels (a multiple of 8): o[p][c] = sum over
-// taps of x[p*xstep + ky*rowStride + kx*colStep][c] * w[ky*kw+kx][c]. All
-// strides are in bytes; och*4 is the pixel stride of o and the tap stride of
-// w. Each 8-channel sum stays in a register across the taps.
+// taps of x[p*xstep + ky*rowStride + kx*colStep][c] * w[ky*kw+kx][c].
+// Strides are in bytes; och is both the pixel stride of o and the tap
+// stride of w. Four pixels at a time share each weight load and keep four
+// independent sums in registers across the taps; leftover pixels go one
+// at a time.
 TEXT ·dwConv(SB), NOSPLIT, $0-88
 	MOVQ o+0(FP), DI
 	MOVQ x+8(FP), SI
@@ -169,6 +171,61 @@ TEXT ·dwConv(SB), NOSPLIT, $0-88
 	MOVQ n+24(FP), CX
 	MOVQ ch8+32(FP), R9
 	SHLQ $2, R9
+	MOVQ xstep+64(FP), DX
+
+dwquad:
+	CMPQ CX, $4
+	JLT dwsingle
+	XORQ AX, AX
+
+dwqchan:
+	CMPQ AX, R9
+	JGE dwqnext
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	LEAQ (SI)(AX*1), R10
+	LEAQ (R8)(AX*1), R11
+	MOVQ kh+48(FP), R12
+
+dwqrow:
+	MOVQ R10, R13
+	MOVQ kw+56(FP), BX
+
+dwqtap:
+	VMOVUPS (R11), Y4
+	LEAQ (R13)(DX*2), R15
+	VFMADD231PS (R13), Y4, Y0
+	VFMADD231PS (R13)(DX*1), Y4, Y1
+	VFMADD231PS (R15), Y4, Y2
+	VFMADD231PS (R15)(DX*1), Y4, Y3
+	ADDQ colStep+80(FP), R13
+	ADDQ och+40(FP), R11
+	DECQ BX
+	JNE dwqtap
+	ADDQ rowStride+72(FP), R10
+	DECQ R12
+	JNE dwqrow
+
+	MOVQ och+40(FP), R15
+	LEAQ (DI)(AX*1), R13
+	VMOVUPS Y0, (R13)
+	VMOVUPS Y1, (R13)(R15*1)
+	LEAQ (R13)(R15*2), R13
+	VMOVUPS Y2, (R13)
+	VMOVUPS Y3, (R13)(R15*1)
+	ADDQ $32, AX
+	JMP dwqchan
+
+dwqnext:
+	LEAQ (SI)(DX*4), SI
+	MOVQ och+40(FP), R15
+	LEAQ (DI)(R15*4), DI
+	SUBQ $4, CX
+	JMP dwquad
+
+dwsingle:
 	TESTQ CX, CX
 	JEQ dwdone
 
@@ -203,7 +260,7 @@ dwtap:
 	JMP dwchan
 
 dwnext:
-	ADDQ xstep+64(FP), SI
+	ADDQ DX, SI
 	ADDQ och+40(FP), DI
 	DECQ CX
 	JNE dwpixel

@@ -100,3 +100,53 @@ func TestAddReluAsm(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkKernels reports GFLOP/s of the conv kernels on the face models'
+// typical layer shapes.
+func BenchmarkKernels(b *testing.B) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	randn := func(n int) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(rng.NormFloat64())
+		}
+		return v
+	}
+	for _, sh := range []struct {
+		hw, ci, co, k int
+		dw            bool
+	}{
+		{128, 24, 24, 1, false}, {128, 24, 0, 3, true}, {16, 96, 96, 1, false}, {16, 96, 0, 3, true},
+		{28, 128, 256, 1, false}, {28, 128, 0, 3, true}, {64, 3, 24, 5, false},
+	} {
+		win := window{kh: sh.k, kw: sh.k, sh: 1, sw: 1, dh: 1, dw: 1, padding: "SAME"}
+		x := &Tensor{Shape: []int{1, sh.hw, sh.hw, sh.ci}, Data: randn(sh.hw * sh.hw * sh.ci)}
+		var run kernel
+		var flops float64
+		name := fmt.Sprintf("conv%dx%d/%dx%dx%d-%d", sh.k, sh.k, sh.hw, sh.hw, sh.ci, sh.co)
+		if sh.dw {
+			d := &depthwise{win: win, ci: sh.ci, mult: 1, w: randn(sh.k * sh.k * sh.ci)}
+			run, flops = d.run, float64(2*sh.hw*sh.hw*sh.ci*sh.k*sh.k)
+			name = fmt.Sprintf("dw%dx%d/%dx%dx%d", sh.k, sh.k, sh.hw, sh.hw, sh.ci)
+		} else {
+			c := &conv2d{win: win, ci: sh.ci, co: sh.co, w: randn(sh.k * sh.k * sh.ci * sh.co), pointer: sh.k == 1}
+			c.packed = pack16(c.w, sh.k*sh.k*sh.ci, sh.co)
+			c.pbias = make([]float32, len(c.packed)/(sh.k*sh.k*sh.ci))
+			run, flops = c.run, float64(2*sh.hw*sh.hw*sh.ci*sh.co*sh.k*sh.k)
+		}
+		b.Run(name, func(b *testing.B) {
+			rs := &runState{}
+			cpu0 := CPUTime()
+			for b.Loop() {
+				out, err := run(rs, []*Tensor{x})
+				if err != nil {
+					b.Fatal(err)
+				}
+				rs.free(out.Data)
+			}
+			if cpu := CPUTime() - cpu0; cpu > 0 {
+				b.ReportMetric(flops*float64(b.N)/cpu.Seconds()/1e9, "GFLOP/s-cpu")
+			}
+		})
+	}
+}
