@@ -208,6 +208,11 @@ func preluForm(rs *runState, x, c *Tensor, relu, pFirst bool) (*Tensor, error) {
 	}
 	out := rs.tensor(slices.Clone(x.Shape)...)
 	n := len(c.Data)
+	if useAsm && n%8 == 0 && len(out.Data) > 0 {
+		// Addition commutes exactly, so pFirst does not matter here.
+		preluRows(&out.Data[0], &x.Data[0], &c.Data[0], len(out.Data)/n, n, relu)
+		return out, nil
+	}
 	for off := 0; off < len(out.Data); off += n {
 		o := out.Data[off : off+n]
 		xs := x.Data[off : off+n]

@@ -25,3 +25,6 @@ func addRelu(o *float32, a *float32, b *float32, n int)
 
 //go:noescape
 func sgemm6x8(k int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, relu bool)
+
+//go:noescape
+func preluRows(o *float32, x *float32, c *float32, rows int, n int, relu bool)

@@ -393,3 +393,52 @@ store8:
 	VMOVUPS Y10, (DX)
 	VZEROUPPER
 	RET
+
+// func preluRows(o *float32, x *float32, c *float32, rows int, n int, relu bool)
+//
+// o = P + (x - |x|)*c row by row, c one row of n values (n a multiple of
+// 8), P = max(x, 0) if relu else x: MobileFaceNet's PReLU form.
+TEXT ·preluRows(SB), NOSPLIT, $0-41
+	MOVQ o+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ c+16(FP), DX
+	MOVQ rows+24(FP), CX
+	MOVQ n+32(FP), R8
+	SHLQ $2, R8
+	MOVBLZX relu+40(FP), R9
+	VXORPS Y15, Y15, Y15
+	MOVL $0x7fffffff, AX
+	MOVQ AX, X14
+	VPBROADCASTD X14, Y14
+	TESTQ CX, CX
+	JEQ prdone
+
+prrow:
+	XORQ AX, AX
+
+prvec:
+	CMPQ AX, R8
+	JGE prnext
+	VMOVUPS (SI)(AX*1), Y0
+	VANDPS Y14, Y0, Y1
+	VSUBPS Y1, Y0, Y1
+	VMULPS (DX)(AX*1), Y1, Y1
+	TESTQ R9, R9
+	JEQ prnorelu
+	VMAXPS Y15, Y0, Y0
+
+prnorelu:
+	VADDPS Y1, Y0, Y0
+	VMOVUPS Y0, (DI)(AX*1)
+	ADDQ $32, AX
+	JMP prvec
+
+prnext:
+	ADDQ R8, SI
+	ADDQ R8, DI
+	DECQ CX
+	JNE prrow
+
+prdone:
+	VZEROUPPER
+	RET

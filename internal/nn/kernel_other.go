@@ -27,3 +27,7 @@ func addRelu(o *float32, a *float32, b *float32, n int) {
 func sgemm6x8(k int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, relu bool) {
 	panic("nn: sgemm6x8 without assembly")
 }
+
+func preluRows(o *float32, x *float32, c *float32, rows int, n int, relu bool) {
+	panic("nn: preluRows without assembly")
+}

@@ -150,3 +150,32 @@ func BenchmarkKernels(b *testing.B) {
 		})
 	}
 }
+
+func TestPreluRowsAsm(t *testing.T) {
+	if !asmAvailable {
+		t.Skip("no assembly kernels on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{8, 64} {
+		x := &Tensor{Shape: []int{1, 3, 5, n}, Data: make([]float32, 15*n)}
+		for i := range x.Data {
+			x.Data[i] = float32(rng.NormFloat64())
+		}
+		x.Data[0], x.Data[1] = 0, float32(math.Copysign(0, -1))
+		c := &Tensor{Shape: []int{n}, Data: make([]float32, n)}
+		for i := range c.Data {
+			c.Data[i] = float32(rng.NormFloat64())
+		}
+		for _, relu := range []bool{false, true} {
+			useAsm = false
+			want, _ := preluForm(&runState{}, x, c, relu, true)
+			useAsm = true
+			got, _ := preluForm(&runState{}, x, c, relu, false)
+			for i, v := range want.Data {
+				if got.Data[i] != v {
+					t.Fatalf("n=%d relu=%v: [%d] got %v, want %v", n, relu, i, got.Data[i], v)
+				}
+			}
+		}
+	}
+}
