@@ -377,9 +377,13 @@ func gemmPacked(m, n, k int, a []float32, lda int, bp, bias []float32, relu bool
 		j0 := p * 16
 		cols := min(16, n-j0)
 		width := panelWidth(cols)
-		kern := sgemm6x16
-		if width == 8 {
-			kern = sgemm6x8
+		// A func value would make tmp escape: call the kernels directly.
+		kern := func(k int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, relu bool) {
+			if width == 8 {
+				sgemm6x8(k, a, lda, b, c, ldc, bias, relu)
+			} else {
+				sgemm6x16(k, a, lda, b, c, ldc, bias, relu)
+			}
 		}
 		panel := bp[p*k*16 : p*k*16+k*width]
 		pb := bias[p*16 : (p+1)*16]

@@ -209,3 +209,17 @@ func BenchmarkRun(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLoad times parsing a model and preparing its weights.
+func BenchmarkLoad(b *testing.B) {
+	for _, name := range []string{"blazeface-back", "mobilefacenet", "facemesh"} {
+		b.Run(name, func(b *testing.B) {
+			f := shipped[name]
+			for b.Loop() {
+				if _, err := nn.Load(f.json, f.bin); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
