@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -177,5 +178,22 @@ func TestPreluRowsAsm(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestRunRecoversKernelPanic: a kernel bug on an unforeseen graph surfaces
+// as an error naming the node, not a crash.
+func TestRunRecoversKernelPanic(t *testing.T) {
+	m := &Model{
+		slots: 2, slotOf: map[string]int{"x": 0, "y": 1}, consts: make([]*Tensor, 2), producer: []int{-1, 0},
+		inputs: []placeholder{{name: "x", slot: 0}}, outputs: []string{"y"},
+		steps: []step{{name: "y", op: "Boom", in: []int{0}, out: 1, run: func(*runState, []*Tensor) (*Tensor, error) {
+			var s []float32
+			return nil, fmt.Errorf("unreachable %v", s[3])
+		}}},
+	}
+	_, err := m.Run(t.Context(), map[string]*Tensor{"x": NewTensor(2)})
+	if err == nil || !strings.Contains(err.Error(), `node "y" (Boom): internal error on inputs [[2]]`) || !strings.Contains(err.Error(), "index out of range") {
+		t.Fatalf("got %v, want an internal error naming node y", err)
 	}
 }

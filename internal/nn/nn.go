@@ -180,7 +180,7 @@ func (m *Model) Run(ctx context.Context, in map[string]*Tensor, outputs ...strin
 		for _, s := range st.in {
 			args = append(args, values[s])
 		}
-		out, err := st.run(rs, args)
+		out, err := runStep(st, rs, args)
 		if err != nil {
 			return nil, fmt.Errorf("nn: node %q (%s): %w", st.name, st.op, err)
 		}
@@ -204,6 +204,26 @@ func (m *Model) Run(ctx context.Context, in map[string]*Tensor, outputs ...strin
 	// Every buffer not returned is back in rs by now.
 	m.scratch.Put(rs)
 	return res, nil
+}
+
+// runStep runs one kernel, turning a panic (a graph whose shapes Load could
+// not check, such as a Reshape of one model's tensor to another's) into an
+// error, so a bad model cannot take a server down.
+func runStep(st *step, rs *runState, args []*Tensor) (out *Tensor, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("internal error on inputs %v: %v", shapesOf(args), r)
+		}
+	}()
+	return st.run(rs, args)
+}
+
+func shapesOf(ts []*Tensor) [][]int {
+	s := make([][]int, len(ts))
+	for i, t := range ts {
+		s[i] = t.Shape
+	}
+	return s
 }
 
 func checkInput(p placeholder, t *Tensor) error {

@@ -462,6 +462,8 @@ func TestLoadErrors(t *testing.T) {
 		op("y", "_FusedConv2D", with(conv(1, "VALID"), "fused_ops", aStrs("BiasAdd", "Swish"), "num_args", map[string]any{"i": "1"}), "x", "w", "b")
 	dangling := new(graph).input("x", 2).op("y", "Relu", nil, "nothere")
 	cycle := new(graph).op("a", "Relu", nil, "b").op("b", "Relu", nil, "a")
+	huge := new(graph).input("x", 2).konst("w", "float32", []int{1 << 40, 1 << 40}).op("y", "AddV2", nil, "x", "w")
+	huge.bin = make([]byte, 16)
 	cases := []struct {
 		name string
 		json []byte
@@ -476,6 +478,7 @@ func TestLoadErrors(t *testing.T) {
 		{"NCHW", nchw.json(), nchw.bin, []string{`node "y" (Conv2D)`, "data_format NCHW"}},
 		{"unknown fused op", fused.json(), fused.bin, []string{`fused op "Swish"`}},
 		{"dangling input", dangling.json(), nil, []string{`unknown node "nothere"`}},
+		{"overflowing weight shape", huge.json(), huge.bin, []string{`weight "w": bad shape [1099511627776 1099511627776]`}},
 		{"cycle", cycle.json(), nil, []string{"cycle"}},
 	}
 	for _, tc := range cases {
