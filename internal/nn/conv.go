@@ -128,6 +128,7 @@ const (
 	actLeaky
 	actElu
 	actSigmoid
+	actClamp // min(max(v, lo), hi)
 )
 
 // epilogue is the bias and activation fused into a conv or matmul.
@@ -136,6 +137,8 @@ type epilogue struct {
 	act   activation
 	alpha []float32 // Prelu slope per output channel
 	leak  float32   // LeakyRelu slope
+	lo    float32   // actClamp bounds
+	hi    float32
 }
 
 // parseFused reads fused_ops and their arguments, which start at input
@@ -259,6 +262,10 @@ func (e *epilogue) apply(out []float32, co int) {
 		for i, v := range out {
 			out[i] = sigmoid(v)
 		}
+	case actClamp:
+		for i, v := range out {
+			out[i] = min(max(v, e.lo), e.hi)
+		}
 	}
 }
 
@@ -272,13 +279,23 @@ type conv2d struct {
 	w       []float32
 	packed  []float32 // w in 16-column panels for sgemm6x16, if available
 	pbias   []float32 // bias padded to the panels (zeros if none)
-	prelu   bool      // the kernel applies the Relu
+	clamp   []float32 // [lo, hi] the kernel clamps to, or nil
 	post    epilogue  // what remains of ep after sgemm6x16
 	ep      epilogue
 	pointer bool // 1x1, stride 1, no padding: the input already is the im2col matrix
 }
 
 func buildConv2D(b *buildCtx) (kernel, error) {
+	c, err := parseConv2D(b)
+	if err != nil {
+		return nil, err
+	}
+	c.prepare()
+	return c.run, nil
+}
+
+// parseConv2D reads a Conv2D or _FusedConv2D node; prepare must follow.
+func parseConv2D(b *buildCtx) (*conv2d, error) {
 	if len(b.ins) < 2 {
 		return nil, fmt.Errorf("want at least 2 inputs, got %d", len(b.ins))
 	}
@@ -300,20 +317,34 @@ func buildConv2D(b *buildCtx) (kernel, error) {
 	} else if len(b.ins) != 2 {
 		return nil, fmt.Errorf("want 2 inputs, got %d", len(b.ins))
 	}
+	return c, nil
+}
+
+// prepare packs the weights for the assembly kernel and splits the
+// epilogue between the kernel (bias, Relu, Relu6, clamp) and Go.
+func (c *conv2d) prepare() {
 	w := c.win
 	c.pointer = w.kh == 1 && w.kw == 1 && w.sh == 1 && w.sw == 1 && (w.padding != "EXPLICIT" || w.explicit == [4]int{})
-	if asmAvailable {
-		c.packed = pack16(c.w, w.kh*w.kw*c.ci, c.co)
-		c.pbias = make([]float32, len(c.packed)/(w.kh*w.kw*c.ci))
-		copy(c.pbias, c.ep.bias)
-		c.post = c.ep
-		c.post.bias = nil
-		if c.post.act == actRelu {
-			c.prelu = true
-			c.post.act = actNone
-		}
+	if !asmAvailable {
+		return
 	}
-	return c.run, nil
+	k := w.kh * w.kw * c.ci
+	c.packed = pack16(c.w, k, c.co)
+	c.pbias = make([]float32, len(c.packed)/k)
+	copy(c.pbias, c.ep.bias)
+	c.post = c.ep
+	c.post.bias = nil
+	switch c.post.act {
+	case actRelu:
+		c.clamp = []float32{0, float32(math.Inf(1))}
+	case actRelu6:
+		c.clamp = []float32{0, 6}
+	case actClamp:
+		c.clamp = []float32{c.post.lo, c.post.hi}
+	default:
+		return
+	}
+	c.post.act = actNone
 }
 
 // gemmRows is how many output pixels one im2col chunk holds: small enough to
@@ -362,10 +393,11 @@ func panelWidth(cols int) int {
 	return 16
 }
 
-// gemmPacked computes c = a·b + bias, then Relu if relu, with the assembly
+// gemmPacked computes c = a·b + bias, clamped to clamp[0..1] unless clamp
+// is nil, with the assembly
 // kernels, for row-major a (m×k), c (m×n), b packed by pack16 and bias
 // padded to its panels. apad is scratch of 6*k values.
-func gemmPacked(m, n, k int, a []float32, lda int, bp, bias []float32, relu bool, c []float32, ldc int, apad []float32) {
+func gemmPacked(m, n, k int, a []float32, lda int, bp, bias, clamp []float32, c []float32, ldc int, apad []float32) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -373,16 +405,20 @@ func gemmPacked(m, n, k int, a []float32, lda int, bp, bias []float32, relu bool
 		panic("nn: gemmPacked with k == 0")
 	}
 	var tmp [6 * 16]float32
+	var cl *float32
+	if clamp != nil {
+		cl = &clamp[0]
+	}
 	for p := 0; p*16 < n; p++ {
 		j0 := p * 16
 		cols := min(16, n-j0)
 		width := panelWidth(cols)
 		// A func value would make tmp escape: call the kernels directly.
-		kern := func(k int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, relu bool) {
+		kern := func(k int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, clamp *float32) {
 			if width == 8 {
-				sgemm6x8(k, a, lda, b, c, ldc, bias, relu)
+				sgemm6x8(k, a, lda, b, c, ldc, bias, clamp)
 			} else {
-				sgemm6x16(k, a, lda, b, c, ldc, bias, relu)
+				sgemm6x16(k, a, lda, b, c, ldc, bias, clamp)
 			}
 		}
 		panel := bp[p*k*16 : p*k*16+k*width]
@@ -403,10 +439,10 @@ func gemmPacked(m, n, k int, a []float32, lda int, bp, bias []float32, relu bool
 			}
 			if rows == 6 && cols == width {
 				_ = c[(i+5)*ldc+j0+width-1]
-				kern(k, &ap[0], ld, &panel[0], &c[i*ldc+j0], ldc, &pb[0], relu)
+				kern(k, &ap[0], ld, &panel[0], &c[i*ldc+j0], ldc, &pb[0], cl)
 				continue
 			}
-			kern(k, &ap[0], ld, &panel[0], &tmp[0], 16, &pb[0], relu)
+			kern(k, &ap[0], ld, &panel[0], &tmp[0], 16, &pb[0], cl)
 			for r := 0; r < rows; r++ {
 				copy(c[(i+r)*ldc+j0:(i+r)*ldc+j0+cols], tmp[r*16:r*16+cols])
 			}
@@ -421,7 +457,7 @@ func (c *conv2d) matmul(rs *runState, m, k int, a []float32, lda int, dst []floa
 		if *apad == nil {
 			*apad = rs.alloc(6 * k)
 		}
-		gemmPacked(m, c.co, k, a, lda, c.packed, c.pbias, c.prelu, dst, c.co, *apad)
+		gemmPacked(m, c.co, k, a, lda, c.packed, c.pbias, c.clamp, dst, c.co, *apad)
 		c.post.apply(dst, c.co)
 		return
 	}
@@ -504,6 +540,14 @@ type depthwise struct {
 }
 
 func buildDepthwise(b *buildCtx) (kernel, error) {
+	d, err := parseDepthwise(b)
+	if err != nil {
+		return nil, err
+	}
+	return d.run, nil
+}
+
+func parseDepthwise(b *buildCtx) (*depthwise, error) {
 	if len(b.ins) < 2 {
 		return nil, fmt.Errorf("want at least 2 inputs, got %d", len(b.ins))
 	}
@@ -525,7 +569,7 @@ func buildDepthwise(b *buildCtx) (kernel, error) {
 	} else if len(b.ins) != 2 {
 		return nil, fmt.Errorf("want 2 inputs, got %d", len(b.ins))
 	}
-	return d.run, nil
+	return d, nil
 }
 
 func (d *depthwise) run(rs *runState, in []*Tensor) (*Tensor, error) {

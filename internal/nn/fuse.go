@@ -319,10 +319,84 @@ func fuseClip(b *buildCtx) kernel {
 			}
 		}
 	}
+	if k := fuseClipConv(b, ch, ins[0], extra); k != nil {
+		return k
+	}
 	b.ins = append(ins, extra...)
 	return func(rs *runState, in []*Tensor) (*Tensor, error) {
 		return ch.run(rs, in)
 	}
+}
+
+// fuseClipConv folds a clipChain into the plain Conv2D or depthwise conv
+// that feeds it, when that conv has no other consumer: the Mul scales the
+// filter, the Add becomes the bias and the Relu/Minimum/Maximum a clamp
+// done in the kernel, so the chain costs no pass at all. (Scaling the
+// filter rounds differently from scaling the sum, by ~1e-7 relative.)
+func fuseClipConv(b *buildCtx, ch clipChain, x int, extra []int) kernel {
+	n := b.g.nodes[x]
+	if b.g.uses[x] != 1 || (n.Op != "Conv2D" && n.Op != "DepthwiseConv2dNative") {
+		return nil
+	}
+	// The chain as one clamp(v, lo, hi).
+	lo, hi := ch.lo, ch.hi
+	if ch.relu {
+		lo = max(lo, 0)
+	}
+	if !ch.maxFirst && ch.lo > ch.hi {
+		return nil // max(min(v, hi), lo) is then the constant lo
+	}
+	cb := &buildCtx{node: n, attrs: attrs(n.Attr), ins: b.g.ins[x], m: b.m, g: b.g}
+	var conv *conv2d
+	var dw *depthwise
+	var err error
+	var w []float32
+	var co int
+	if n.Op == "Conv2D" {
+		if conv, err = parseConv2D(cb); err != nil {
+			return nil
+		}
+		w, co = conv.w, conv.co
+	} else {
+		if dw, err = parseDepthwise(cb); err != nil {
+			return nil
+		}
+		w, co = dw.w, dw.ci*dw.mult
+	}
+	channel := func(slot int) []float32 {
+		t := b.m.consts[slot]
+		if t == nil || !(len(t.Data) == 1 || len(t.Data) == co && isSuffix(t.Shape, []int{co})) {
+			return nil
+		}
+		return rowOf(t, co, 0)
+	}
+	ep := epilogue{act: actClamp, lo: lo, hi: hi}
+	k := 0
+	if ch.mul {
+		sc := channel(extra[k])
+		if sc == nil {
+			return nil
+		}
+		k++
+		scaled := make([]float32, len(w))
+		for i, v := range w {
+			scaled[i] = v * sc[i%co]
+		}
+		w = scaled
+	}
+	if ch.add {
+		if ep.bias = channel(extra[k]); ep.bias == nil {
+			return nil
+		}
+	}
+	b.ins = cb.ins
+	if conv != nil {
+		conv.w, conv.ep = w, ep
+		conv.prepare()
+		return conv.run
+	}
+	dw.w, dw.ep = w, ep
+	return dw.run
 }
 
 func (ch clipChain) run(rs *runState, in []*Tensor) (*Tensor, error) {

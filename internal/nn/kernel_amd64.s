@@ -2,12 +2,12 @@
 
 #include "textflag.h"
 
-// func sgemm6x16(k int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, relu bool)
+// func sgemm6x16(k int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, clamp *float32)
 //
 // c[i][j] = bias[j] + sum over l<k of a[i*lda+l] * b[l*16+j], for i<6,
 // j<16: six rows of a against one packed 16-column panel of b, in twelve AVX
-// accumulators; then max(c, 0) if relu.
-TEXT ·sgemm6x16(SB), NOSPLIT, $0-57
+// accumulators; then min(max(c, clamp[0]), clamp[1]) unless clamp is nil.
+TEXT ·sgemm6x16(SB), NOSPLIT, $0-64
 	MOVQ bias+48(FP), R10
 	VMOVUPS (R10), Y0
 	VMOVUPS 32(R10), Y1
@@ -67,10 +67,11 @@ loop:
 	DECQ CX
 	JNE loop
 
-	MOVBLZX relu+56(FP), R10
+	MOVQ clamp+56(FP), R10
 	TESTQ R10, R10
 	JEQ store
-	VXORPS Y12, Y12, Y12
+	VBROADCASTSS (R10), Y12
+	VBROADCASTSS 4(R10), Y13
 	VMAXPS Y12, Y0, Y0
 	VMAXPS Y12, Y1, Y1
 	VMAXPS Y12, Y2, Y2
@@ -83,6 +84,18 @@ loop:
 	VMAXPS Y12, Y9, Y9
 	VMAXPS Y12, Y10, Y10
 	VMAXPS Y12, Y11, Y11
+	VMINPS Y13, Y0, Y0
+	VMINPS Y13, Y1, Y1
+	VMINPS Y13, Y2, Y2
+	VMINPS Y13, Y3, Y3
+	VMINPS Y13, Y4, Y4
+	VMINPS Y13, Y5, Y5
+	VMINPS Y13, Y6, Y6
+	VMINPS Y13, Y7, Y7
+	VMINPS Y13, Y8, Y8
+	VMINPS Y13, Y9, Y9
+	VMINPS Y13, Y10, Y10
+	VMINPS Y13, Y11, Y11
 
 store:
 	VMOVUPS Y0, (DX)
@@ -318,10 +331,10 @@ ardone:
 	VZEROUPPER
 	RET
 
-// func sgemm6x8(k int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, relu bool)
+// func sgemm6x8(k int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, clamp *float32)
 //
 // sgemm6x16 for a last panel of 8 columns (b packed 8 wide).
-TEXT ·sgemm6x8(SB), NOSPLIT, $0-57
+TEXT ·sgemm6x8(SB), NOSPLIT, $0-64
 	MOVQ bias+48(FP), R10
 	VMOVUPS (R10), Y0
 	VMOVAPS Y0, Y2
@@ -368,16 +381,23 @@ loop8:
 	DECQ CX
 	JNE loop8
 
-	MOVBLZX relu+56(FP), R10
+	MOVQ clamp+56(FP), R10
 	TESTQ R10, R10
 	JEQ store8
-	VXORPS Y12, Y12, Y12
+	VBROADCASTSS (R10), Y12
+	VBROADCASTSS 4(R10), Y13
 	VMAXPS Y12, Y0, Y0
 	VMAXPS Y12, Y2, Y2
 	VMAXPS Y12, Y4, Y4
 	VMAXPS Y12, Y6, Y6
 	VMAXPS Y12, Y8, Y8
 	VMAXPS Y12, Y10, Y10
+	VMINPS Y13, Y0, Y0
+	VMINPS Y13, Y2, Y2
+	VMINPS Y13, Y4, Y4
+	VMINPS Y13, Y6, Y6
+	VMINPS Y13, Y8, Y8
+	VMINPS Y13, Y10, Y10
 
 store8:
 	VMOVUPS Y0, (DX)

@@ -8,7 +8,7 @@ var (
 	useAsm       = false
 )
 
-func sgemm6x16(k int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, relu bool) {
+func sgemm6x16(k int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, clamp *float32) {
 	panic("nn: sgemm6x16 without assembly")
 }
 
@@ -24,7 +24,7 @@ func addRelu(o *float32, a *float32, b *float32, n int) {
 	panic("nn: addRelu without assembly")
 }
 
-func sgemm6x8(k int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, relu bool) {
+func sgemm6x8(k int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, clamp *float32) {
 	panic("nn: sgemm6x8 without assembly")
 }
 

@@ -35,7 +35,8 @@ func TestAsmMatchesPortable(t *testing.T) {
 			for _, k := range []int{1, 3, 5} {
 				for _, s := range []int{1, 2} {
 					for _, pad := range []string{"SAME", "VALID"} {
-						shapes = append(shapes, shape{h: 7 + k%2, w: 9, ci: ci, co: co, k: k, s: s, d: 1, pad: pad, act: activation(len(shapes) % 4)})
+						acts := []activation{actNone, actRelu, actRelu6, actPrelu, actClamp}
+						shapes = append(shapes, shape{h: 7 + k%2, w: 9, ci: ci, co: co, k: k, s: s, d: 1, pad: pad, act: acts[len(shapes)%len(acts)]})
 					}
 				}
 			}
@@ -46,18 +47,10 @@ func TestAsmMatchesPortable(t *testing.T) {
 		name := fmt.Sprintf("%dx%dx%d k%d s%d d%d %s co%d act%d", sh.h, sh.w, sh.ci, sh.k, sh.s, sh.d, sh.pad, sh.co, sh.act)
 		x := &Tensor{Shape: []int{1, sh.h, sh.w, sh.ci}, Data: randn(sh.h * sh.w * sh.ci)}
 		win := window{kh: sh.k, kw: sh.k, sh: sh.s, sw: sh.s, dh: sh.d, dw: sh.d, padding: sh.pad}
-		ep := epilogue{bias: randn(sh.co), act: sh.act, alpha: randn(sh.co)}
+		ep := epilogue{bias: randn(sh.co), act: sh.act, alpha: randn(sh.co), lo: -0.5, hi: 0.7}
 		c := &conv2d{win: win, ci: sh.ci, co: sh.co, w: randn(sh.k * sh.k * sh.ci * sh.co), ep: ep}
-		c.pointer = sh.k == 1 && sh.s == 1
-		c.packed = pack16(c.w, sh.k*sh.k*sh.ci, sh.co)
-		c.pbias = make([]float32, len(c.packed)/(sh.k*sh.k*sh.ci))
-		copy(c.pbias, ep.bias)
-		c.post = ep
-		c.post.bias = nil
-		if ep.act == actRelu {
-			c.prelu, c.post.act = true, actNone
-		}
-		dep := epilogue{bias: randn(sh.ci), act: sh.act, alpha: randn(sh.ci)}
+		c.prepare()
+		dep := epilogue{bias: randn(sh.ci), act: sh.act, alpha: randn(sh.ci), lo: -0.5, hi: 0.7}
 		dw := &depthwise{win: win, ci: sh.ci, mult: 1, w: randn(sh.k * sh.k * sh.ci), ep: dep}
 		for _, k := range []struct {
 			what string
@@ -130,9 +123,8 @@ func BenchmarkKernels(b *testing.B) {
 			run, flops = d.run, float64(2*sh.hw*sh.hw*sh.ci*sh.k*sh.k)
 			name = fmt.Sprintf("dw%dx%d/%dx%dx%d", sh.k, sh.k, sh.hw, sh.hw, sh.ci)
 		} else {
-			c := &conv2d{win: win, ci: sh.ci, co: sh.co, w: randn(sh.k * sh.k * sh.ci * sh.co), pointer: sh.k == 1}
-			c.packed = pack16(c.w, sh.k*sh.k*sh.ci, sh.co)
-			c.pbias = make([]float32, len(c.packed)/(sh.k*sh.k*sh.ci))
+			c := &conv2d{win: win, ci: sh.ci, co: sh.co, w: randn(sh.k * sh.k * sh.ci * sh.co)}
+			c.prepare()
 			run, flops = c.run, float64(2*sh.hw*sh.hw*sh.ci*sh.co*sh.k*sh.k)
 		}
 		b.Run(name, func(b *testing.B) {

@@ -400,6 +400,26 @@ func testOps(t *testing.T) {
 			in: &nn.Tensor{Shape: []int{2, 2}, Data: []float32{-1, 2, 13, 14}}, wantShape: []int{2, 2}, want: []float32{6, 6, 3, 4},
 		},
 		{
+			name: "Conv2D then batch norm and ReLU6 (folded into the conv)",
+			g: new(graph).input("x", 1, 1, 2, 2).konst("w", "float32", []int{1, 1, 2, 2}, 1, 0, 0, 1).
+				konst("s", "float32", []int{2}, 2, -1).konst("c", "float32", []int{2}, 1, 0.5).
+				konst("hi", "float32", []int{}, 6).konst("lo", "float32", []int{}, 0).
+				op("k", "Conv2D", conv(1, "VALID"), "x", "w").
+				op("m", "Mul", nil, "k", "s").op("a", "Add", nil, "m", "c").op("r", "Relu", nil, "a").
+				op("n", "Minimum", nil, "r", "hi").op("y", "Maximum", nil, "n", "lo"),
+			in: &nn.Tensor{Shape: []int{1, 1, 2, 2}, Data: []float32{1, 2, 3, 4}}, wantShape: []int{1, 1, 2, 2}, want: []float32{3, 0, 6, 0},
+		},
+		{
+			name: "Depthwise then batch norm and ReLU6 (folded into the conv)",
+			g: new(graph).input("x", 1, 1, 2, 2).konst("w", "float32", []int{1, 1, 2, 1}, 1, 1).
+				konst("s", "float32", []int{2}, 2, -1).konst("c", "float32", []int{2}, 1, 0.5).
+				konst("hi", "float32", []int{}, 6).konst("lo", "float32", []int{}, 0).
+				op("k", "DepthwiseConv2dNative", conv(1, "VALID"), "x", "w").
+				op("m", "Mul", nil, "k", "s").op("a", "Add", nil, "m", "c").op("r", "Relu", nil, "a").
+				op("n", "Minimum", nil, "r", "hi").op("y", "Maximum", nil, "n", "lo"),
+			in: &nn.Tensor{Shape: []int{1, 1, 2, 2}, Data: []float32{1, 2, 3, 4}}, wantShape: []int{1, 1, 2, 2}, want: []float32{3, 0, 6, 0},
+		},
+		{
 			name: "Identity of a tensor reference with :0",
 			g:    new(graph).input("x", 2).op("y", "Identity", nil, "x:0"),
 			in:   &nn.Tensor{Shape: []int{2}, Data: []float32{1, 2}}, wantShape: []int{2}, want: []float32{1, 2},
@@ -603,6 +623,20 @@ func TestFusedChainNodesStillRun(t *testing.T) {
 		op("n", "Minimum", nil, "r", "hi").op("y", "Maximum", nil, "n", "lo").load(t)
 	if got := fmt.Sprint(nn.StepInputs(clip, "y")); got != "[x s c]" {
 		t.Errorf("clip chain reads %s, want [x s c] (fused)", got)
+	}
+	for _, op := range []string{"Conv2D", "DepthwiseConv2dNative"} {
+		folded := new(graph).input("x", 1, 1, 1, 2).konst("w", "float32", []int{1, 1, 2, 1}, 1, 1).
+			konst("c", "float32", []int{2}, 1, 1).konst("hi", "float32", []int{}, 6).konst("lo", "float32", []int{}, 0)
+		if op == "Conv2D" {
+			folded.konst("c1", "float32", []int{1}, 1)
+			folded.op("k", op, conv(1, "VALID"), "x", "w").op("a", "AddV2", nil, "k", "c1")
+		} else {
+			folded.op("k", op, conv(1, "VALID"), "x", "w").op("a", "AddV2", nil, "k", "c")
+		}
+		m := folded.op("n", "Minimum", nil, "a", "hi").op("y", "Maximum", nil, "n", "lo").load(t)
+		if got := fmt.Sprint(nn.StepInputs(m, "y")); got != "[x w]" {
+			t.Errorf("%s: clip chain reads %s, want [x w] (folded into the conv)", op, got)
+		}
 	}
 	if got := fmt.Sprint(nn.StepInputs(add, "u")); got != "[t]" {
 		t.Errorf("u reads %s, want [t] (t has two consumers: not fused)", got)
