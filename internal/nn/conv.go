@@ -128,6 +128,7 @@ const (
 	actLeaky
 	actElu
 	actSigmoid
+	actClamp // min(max(v, lo), hi)
 )
 
 // epilogue is the bias and activation fused into a conv or matmul.
@@ -136,6 +137,8 @@ type epilogue struct {
 	act   activation
 	alpha []float32 // Prelu slope per output channel
 	leak  float32   // LeakyRelu slope
+	lo    float32   // actClamp bounds
+	hi    float32
 }
 
 // parseFused reads fused_ops and their arguments, which start at input
@@ -259,6 +262,10 @@ func (e *epilogue) apply(out []float32, co int) {
 		for i, v := range out {
 			out[i] = sigmoid(v)
 		}
+	case actClamp:
+		for i, v := range out {
+			out[i] = min(max(v, e.lo), e.hi)
+		}
 	}
 }
 
@@ -272,13 +279,23 @@ type conv2d struct {
 	w       []float32
 	packed  []float32 // w in 16-column panels for sgemm6x16, if available
 	pbias   []float32 // bias padded to the panels (zeros if none)
-	prelu   bool      // the kernel applies the Relu
+	clamp   []float32 // [lo, hi] the kernel clamps to, or nil
 	post    epilogue  // what remains of ep after sgemm6x16
 	ep      epilogue
 	pointer bool // 1x1, stride 1, no padding: the input already is the im2col matrix
 }
 
 func buildConv2D(b *buildCtx) (kernel, error) {
+	c, err := parseConv2D(b)
+	if err != nil {
+		return nil, err
+	}
+	c.prepare()
+	return c.run, nil
+}
+
+// parseConv2D reads a Conv2D or _FusedConv2D node; prepare must follow.
+func parseConv2D(b *buildCtx) (*conv2d, error) {
 	if len(b.ins) < 2 {
 		return nil, fmt.Errorf("want at least 2 inputs, got %d", len(b.ins))
 	}
@@ -300,20 +317,34 @@ func buildConv2D(b *buildCtx) (kernel, error) {
 	} else if len(b.ins) != 2 {
 		return nil, fmt.Errorf("want 2 inputs, got %d", len(b.ins))
 	}
+	return c, nil
+}
+
+// prepare packs the weights for the assembly kernel and splits the
+// epilogue between the kernel (bias, Relu, Relu6, clamp) and Go.
+func (c *conv2d) prepare() {
 	w := c.win
 	c.pointer = w.kh == 1 && w.kw == 1 && w.sh == 1 && w.sw == 1 && (w.padding != "EXPLICIT" || w.explicit == [4]int{})
-	if asmAvailable {
-		c.packed = pack16(c.w, w.kh*w.kw*c.ci, c.co)
-		c.pbias = make([]float32, len(c.packed)/(w.kh*w.kw*c.ci))
-		copy(c.pbias, c.ep.bias)
-		c.post = c.ep
-		c.post.bias = nil
-		if c.post.act == actRelu {
-			c.prelu = true
-			c.post.act = actNone
-		}
+	if !asmAvailable {
+		return
 	}
-	return c.run, nil
+	k := w.kh * w.kw * c.ci
+	c.packed = pack16(c.w, k, c.co)
+	c.pbias = make([]float32, len(c.packed)/k)
+	copy(c.pbias, c.ep.bias)
+	c.post = c.ep
+	c.post.bias = nil
+	switch c.post.act {
+	case actRelu:
+		c.clamp = []float32{0, float32(math.Inf(1))}
+	case actRelu6:
+		c.clamp = []float32{0, 6}
+	case actClamp:
+		c.clamp = []float32{c.post.lo, c.post.hi}
+	default:
+		return
+	}
+	c.post.act = actNone
 }
 
 // gemmRows is how many output pixels one im2col chunk holds: small enough to
@@ -339,24 +370,34 @@ func gemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, 
 	}
 }
 
-// pack16 lays a row-major k×n matrix out as ceil(n/16) panels of k×16,
-// zero-padded, the layout sgemm6x16 reads.
+// pack16 lays a row-major k×n matrix out as panels of k×16, zero-padded,
+// the layout sgemm6x16 reads; a last panel of at most 8 columns is packed
+// k×8 for sgemm6x8. Panel p starts at p*k*16 either way.
 func pack16(b []float32, k, n int) []float32 {
 	panels := (n + 15) / 16
 	out := make([]float32, panels*k*16)
 	for p := 0; p < panels; p++ {
 		cols := min(16, n-p*16)
+		width := panelWidth(cols)
 		for l := 0; l < k; l++ {
-			copy(out[(p*k+l)*16:(p*k+l)*16+cols], b[l*n+p*16:])
+			copy(out[p*k*16+l*width:p*k*16+l*width+cols], b[l*n+p*16:])
 		}
 	}
 	return out
 }
 
-// gemmPacked computes c = a·b + bias, then Relu if relu, with the assembly
-// kernel, for row-major a (m×k), c (m×n), b packed by pack16 and bias padded
-// to its panels. apad is scratch of 6*k values.
-func gemmPacked(m, n, k int, a []float32, lda int, bp, bias []float32, relu bool, c []float32, ldc int, apad []float32) {
+func panelWidth(cols int) int {
+	if cols <= 8 {
+		return 8
+	}
+	return 16
+}
+
+// gemmPacked computes c = a·b + bias, clamped to clamp[0..1] unless clamp
+// is nil, with the assembly
+// kernels, for row-major a (m×k), c (m×n), b packed by pack16 and bias
+// padded to its panels. apad is scratch of 6*k values.
+func gemmPacked(m, n, k int, a []float32, lda int, bp, bias, clamp []float32, c []float32, ldc int, apad []float32) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -364,10 +405,23 @@ func gemmPacked(m, n, k int, a []float32, lda int, bp, bias []float32, relu bool
 		panic("nn: gemmPacked with k == 0")
 	}
 	var tmp [6 * 16]float32
+	var cl *float32
+	if clamp != nil {
+		cl = &clamp[0]
+	}
 	for p := 0; p*16 < n; p++ {
 		j0 := p * 16
 		cols := min(16, n-j0)
-		panel := bp[p*k*16 : (p+1)*k*16]
+		width := panelWidth(cols)
+		// A func value would make tmp escape: call the kernels directly.
+		kern := func(k int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, clamp *float32) {
+			if width == 8 {
+				sgemm6x8(k, a, lda, b, c, ldc, bias, clamp)
+			} else {
+				sgemm6x16(k, a, lda, b, c, ldc, bias, clamp)
+			}
+		}
+		panel := bp[p*k*16 : p*k*16+k*width]
 		pb := bias[p*16 : (p+1)*16]
 		for i := 0; i < m; i += 6 {
 			rows := min(6, m-i)
@@ -383,12 +437,12 @@ func gemmPacked(m, n, k int, a []float32, lda int, bp, bias []float32, relu bool
 				}
 				ap, ld = apad, k
 			}
-			if rows == 6 && cols == 16 {
-				_ = c[(i+5)*ldc+j0+15]
-				sgemm6x16(k, &ap[0], ld, &panel[0], &c[i*ldc+j0], ldc, &pb[0], relu)
+			if rows == 6 && cols == width {
+				_ = c[(i+5)*ldc+j0+width-1]
+				kern(k, &ap[0], ld, &panel[0], &c[i*ldc+j0], ldc, &pb[0], cl)
 				continue
 			}
-			sgemm6x16(k, &ap[0], ld, &panel[0], &tmp[0], 16, &pb[0], relu)
+			kern(k, &ap[0], ld, &panel[0], &tmp[0], 16, &pb[0], cl)
 			for r := 0; r < rows; r++ {
 				copy(c[(i+r)*ldc+j0:(i+r)*ldc+j0+cols], tmp[r*16:r*16+cols])
 			}
@@ -403,7 +457,7 @@ func (c *conv2d) matmul(rs *runState, m, k int, a []float32, lda int, dst []floa
 		if *apad == nil {
 			*apad = rs.alloc(6 * k)
 		}
-		gemmPacked(m, c.co, k, a, lda, c.packed, c.pbias, c.prelu, dst, c.co, *apad)
+		gemmPacked(m, c.co, k, a, lda, c.packed, c.pbias, c.clamp, dst, c.co, *apad)
 		c.post.apply(dst, c.co)
 		return
 	}
@@ -454,6 +508,11 @@ func (c *conv2d) run(rs *runState, in []*Tensor) (*Tensor, error) {
 					clear(row)
 					continue
 				}
+				if ix0 := ox*win.sw - pl; win.dw == 1 && ix0 >= 0 && ix0+win.kw <= w {
+					// The whole filter row reads one contiguous run.
+					copy(row, x[(iy*w+ix0)*ci:])
+					continue
+				}
 				for kx := 0; kx < win.kw; kx++ {
 					ix := ox*win.sw - pl + kx*win.dw
 					d := row[kx*ci : (kx+1)*ci]
@@ -477,11 +536,18 @@ type depthwise struct {
 	win      window
 	ci, mult int
 	w        []float32 // [kh*kw, ci*mult]
-	ep       epilogue
-	post     epilogue // ep without the bias, which seeds the sums
+	ep       epilogue  // applied to each finished output row
 }
 
 func buildDepthwise(b *buildCtx) (kernel, error) {
+	d, err := parseDepthwise(b)
+	if err != nil {
+		return nil, err
+	}
+	return d.run, nil
+}
+
+func parseDepthwise(b *buildCtx) (*depthwise, error) {
 	if len(b.ins) < 2 {
 		return nil, fmt.Errorf("want at least 2 inputs, got %d", len(b.ins))
 	}
@@ -503,9 +569,7 @@ func buildDepthwise(b *buildCtx) (kernel, error) {
 	} else if len(b.ins) != 2 {
 		return nil, fmt.Errorf("want 2 inputs, got %d", len(b.ins))
 	}
-	d.post = d.ep
-	d.post.bias = nil
-	return d.run, nil
+	return d, nil
 }
 
 func (d *depthwise) run(rs *runState, in []*Tensor) (*Tensor, error) {
@@ -521,17 +585,29 @@ func (d *depthwise) run(rs *runState, in []*Tensor) (*Tensor, error) {
 	out := rs.tensor(1, oh, ow, co)
 	x := in[0].Data
 	win := d.win
+	// Output columns [ia, ib) read only real input columns, for every kx.
+	ia := min((pl+win.sw-1)/win.sw, ow)
+	ib := max(min((w-1-(win.kw-1)*win.dw+pl)/win.sw+1, ow), ia)
+	if w-1-(win.kw-1)*win.dw+pl < 0 {
+		ib = ia
+	}
+	ch8 := 0
+	if useAsm && mult == 1 {
+		ch8 = co &^ 7
+	}
 	for oy := 0; oy < oh; oy++ {
 		orow := out.Data[oy*ow*co : (oy+1)*ow*co]
-		if d.ep.bias != nil {
-			for ox := 0; ox < ow; ox++ {
-				copy(orow[ox*co:(ox+1)*co], d.ep.bias)
-			}
-		} else {
-			clear(orow)
+		clear(orow)
+		y0 := oy*win.sh - pt
+		inner := ch8 > 0 && ib > ia && y0 >= 0 && y0+(win.kh-1)*win.dh < h
+		if inner {
+			// Interior pixels, first ch8 channels: sums kept in registers.
+			xs := x[(y0*w+ia*win.sw-pl)*ci:]
+			dwConv(&orow[ia*co], &xs[0], &d.w[0], ib-ia, ch8, co*4, win.kh, win.kw,
+				win.sw*ci*4, win.dh*w*ci*4, win.dw*ci*4)
 		}
 		for ky := 0; ky < win.kh; ky++ {
-			iy := oy*win.sh - pt + ky*win.dh
+			iy := y0 + ky*win.dh
 			if iy < 0 || iy >= h {
 				continue
 			}
@@ -550,37 +626,57 @@ func (d *depthwise) run(rs *runState, in []*Tensor) (*Tensor, error) {
 				if ox1 < ox0 {
 					continue
 				}
-				n := ox1 - ox0 + 1
 				wt := d.w[(ky*win.kw+kx)*co : (ky*win.kw+kx+1)*co]
-				xs := xrow[(ox0*win.sw+off)*ci : ((ox1*win.sw+off)+1)*ci]
-				os := orow[ox0*co : (ox1+1)*co]
-				switch {
-				case mult == 1 && useAsm:
-					madRows(&os[0], &xs[0], &wt[0], n, co, win.sw*ci)
-				case mult == 1:
-					madRowsGo(os, xs, wt, n, co, win.sw*ci)
-				default:
-					for p := 0; p < n; p++ {
-						o := os[p*co : (p+1)*co]
-						for c, v := range xs[p*win.sw*ci : p*win.sw*ci+ci] {
-							for j := c * mult; j < (c+1)*mult; j++ {
-								o[j] += v * wt[j]
-							}
-						}
+				if inner {
+					// dwConv did [ia, ib) for the first ch8 channels.
+					d.taps(orow, xrow, wt, ox0, min(ox1, ia-1), off, co)
+					d.taps(orow, xrow, wt, max(ox0, ib), ox1, off, co)
+					if ch8 < co && ib > ia {
+						ostep, xstep := co, win.sw*ci
+						madRowsGo(orow[ia*co+ch8:], xrow[(ia*win.sw+off)*ci+ch8:], wt[ch8:], ib-ia, co-ch8, ostep, xstep)
 					}
+					continue
 				}
+				d.taps(orow, xrow, wt, ox0, ox1, off, co)
 			}
 		}
-		d.post.apply(orow, co)
+		d.ep.apply(orow, co)
 	}
 	return out, nil
 }
 
-// madRowsGo is madRows in Go: o[p*ch+c] += x[p*xstep+c] * w[c].
-func madRowsGo(o, x, w []float32, n, ch, xstep int) {
+// taps adds one filter tap to output pixels [ox0, ox1] of a row.
+func (d *depthwise) taps(orow, xrow, wt []float32, ox0, ox1, off, co int) {
+	if ox1 < ox0 {
+		return
+	}
+	ci, sw, mult := d.ci, d.win.sw, d.mult
+	n := ox1 - ox0 + 1
+	xs := xrow[(ox0*sw+off)*ci : ((ox1*sw+off)+1)*ci]
+	os := orow[ox0*co : (ox1+1)*co]
+	switch {
+	case mult == 1 && useAsm:
+		madRows(&os[0], &xs[0], &wt[0], n, co, sw*ci)
+	case mult == 1:
+		madRowsGo(os, xs, wt, n, co, co, sw*ci)
+	default:
+		for p := 0; p < n; p++ {
+			o := os[p*co : (p+1)*co]
+			for c, v := range xs[p*sw*ci : p*sw*ci+ci] {
+				for j := c * mult; j < (c+1)*mult; j++ {
+					o[j] += v * wt[j]
+				}
+			}
+		}
+	}
+}
+
+// madRowsGo is madRows in Go, with an output pixel stride:
+// o[p*ostep+c] += x[p*xstep+c] * w[c] for p < n, c < ch.
+func madRowsGo(o, x, w []float32, n, ch, ostep, xstep int) {
 	w = w[:ch]
 	for p := 0; p < n; p++ {
-		oo := o[p*ch : p*ch+ch]
+		oo := o[p*ostep : p*ostep+ch]
 		xx := x[p*xstep : p*xstep+ch]
 		for c, v := range xx {
 			oo[c] += v * w[c]
@@ -654,6 +750,10 @@ func (p *pool) run(rs *runState, in []*Tensor) (*Tensor, error) {
 					}
 					n++
 				}
+			}
+			if n == 0 { // EXPLICIT padding wider than the window
+				clear(o)
+				continue
 			}
 			if p.avg {
 				inv := 1 / float32(n)

@@ -1,7 +1,7 @@
 //go:build !unix
 
-package nn_test
+package nn
 
 import "time"
 
-func cpuTime() time.Duration { return 0 }
+func CPUTime() time.Duration { return 0 }

@@ -1,15 +1,15 @@
 //go:build unix
 
-package nn_test
+package nn
 
 import (
 	"syscall"
 	"time"
 )
 
-// cpuTime returns the process's user+system CPU time, so benchmarks on a
+// CPUTime returns the process's user+system CPU time, so benchmarks on a
 // shared machine can report CPU per op besides wall time.
-func cpuTime() time.Duration {
+func CPUTime() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0

@@ -87,6 +87,10 @@ func fuseAddAct(b *buildCtx, act activation) kernel {
 		yd := y.Data[:len(x.Data)]
 		switch act {
 		case actRelu:
+			if useAsm && len(o) > 0 {
+				addRelu(&o[0], &x.Data[0], &yd[0], len(o))
+				break
+			}
 			for i, v := range x.Data {
 				o[i] = relu32(v + yd[i])
 			}
@@ -204,6 +208,11 @@ func preluForm(rs *runState, x, c *Tensor, relu, pFirst bool) (*Tensor, error) {
 	}
 	out := rs.tensor(slices.Clone(x.Shape)...)
 	n := len(c.Data)
+	if useAsm && n%8 == 0 && len(out.Data) > 0 {
+		// Addition commutes exactly, so pFirst does not matter here.
+		preluRows(&out.Data[0], &x.Data[0], &c.Data[0], len(out.Data)/n, n, relu)
+		return out, nil
+	}
 	for off := 0; off < len(out.Data); off += n {
 		o := out.Data[off : off+n]
 		xs := x.Data[off : off+n]
@@ -225,4 +234,280 @@ func preluForm(rs *runState, x, c *Tensor, relu, pFirst bool) (*Tensor, error) {
 		}
 	}
 	return out, nil
+}
+
+// clipChain is [Mul(x, s)] -> [Add(., c)] -> [Relu] -> Minimum(., hi) ->
+// Maximum(., lo) (or Maximum then Minimum): batch-norm and ReLU6 as Keras
+// MobileNets export them (faceres, mobileface), fused into one pass.
+type clipChain struct {
+	mul, add, relu bool
+	maxFirst       bool // Maximum(., lo) before Minimum(., hi)
+	lo, hi         float32
+}
+
+// scalarConst returns the value of input i if it is a one-element Const.
+func (b *buildCtx) scalarConst(i int) (float32, bool) {
+	t := b.m.consts[b.ins[i]]
+	if t == nil || len(t.Data) != 1 {
+		return 0, false
+	}
+	return t.Data[0], true
+}
+
+// constArg returns which input of a two-input node is a Const, or -1.
+func (b *buildCtx) constArg() int {
+	for i := 1; i >= 0; i-- {
+		if b.m.consts[b.ins[i]] != nil {
+			return i
+		}
+	}
+	return -1
+}
+
+// fuseClip returns a kernel for a clipChain ending at this Maximum or
+// Minimum node, or nil.
+func fuseClip(b *buildCtx) kernel {
+	if b.g == nil || len(b.ins) != 2 {
+		return nil
+	}
+	outer, ok := b.scalarConst(1)
+	if !ok {
+		return nil
+	}
+	innerOp := "Minimum"
+	if b.node.Op == "Minimum" {
+		innerOp = "Maximum"
+	}
+	in, innerIns, ok := b.only(0, innerOp)
+	if !ok || len(innerIns) != 2 {
+		return nil
+	}
+	ib := &buildCtx{g: b.g, m: b.m, ins: innerIns, node: in}
+	inner, ok := ib.scalarConst(1)
+	if !ok {
+		return nil
+	}
+	ch := clipChain{maxFirst: innerOp == "Maximum"}
+	if ch.maxFirst {
+		ch.lo, ch.hi = inner, outer
+	} else {
+		ch.lo, ch.hi = outer, inner
+	}
+	// Walk up through the optional Relu, Add and Mul.
+	cur := ib
+	ins := []int{innerIns[0]}
+	if _, rIns, ok := cur.only(0, "Relu"); ok && len(rIns) == 1 {
+		ch.relu = true
+		cur = &buildCtx{g: b.g, m: b.m, ins: rIns}
+		ins = []int{rIns[0]}
+	}
+	var extra []int
+	if _, aIns, ok := cur.only(0, "Add", "AddV2", "BiasAdd"); ok && len(aIns) == 2 {
+		ab := &buildCtx{g: b.g, m: b.m, ins: aIns}
+		if c := ab.constArg(); c >= 0 {
+			ch.add = true
+			extra = append([]int{aIns[c]}, extra...)
+			cur = &buildCtx{g: b.g, m: b.m, ins: []int{aIns[1-c]}}
+			ins = []int{aIns[1-c]}
+			if _, mIns, ok := cur.only(0, "Mul"); ok && len(mIns) == 2 {
+				mb := &buildCtx{g: b.g, m: b.m, ins: mIns}
+				if c := mb.constArg(); c >= 0 {
+					ch.mul = true
+					extra = append([]int{mIns[c]}, extra...)
+					ins = []int{mIns[1-c]}
+				}
+			}
+		}
+	}
+	if k := fuseClipConv(b, ch, ins[0], extra); k != nil {
+		return k
+	}
+	b.ins = append(ins, extra...)
+	return func(rs *runState, in []*Tensor) (*Tensor, error) {
+		return ch.run(rs, in)
+	}
+}
+
+// fuseClipConv folds a clipChain into the plain Conv2D or depthwise conv
+// that feeds it, when that conv has no other consumer: the Mul scales the
+// filter, the Add becomes the bias and the Relu/Minimum/Maximum a clamp
+// done in the kernel, so the chain costs no pass at all. (Scaling the
+// filter rounds differently from scaling the sum, by ~1e-7 relative.)
+func fuseClipConv(b *buildCtx, ch clipChain, x int, extra []int) kernel {
+	n := b.g.nodes[x]
+	if b.g.uses[x] != 1 || (n.Op != "Conv2D" && n.Op != "DepthwiseConv2dNative") {
+		return nil
+	}
+	// The chain as one clamp(v, lo, hi).
+	lo, hi := ch.lo, ch.hi
+	if ch.relu {
+		lo = max(lo, 0)
+	}
+	if !ch.maxFirst && ch.lo > ch.hi {
+		return nil // max(min(v, hi), lo) is then the constant lo
+	}
+	cb := &buildCtx{node: n, attrs: attrs(n.Attr), ins: b.g.ins[x], m: b.m, g: b.g}
+	var conv *conv2d
+	var dw *depthwise
+	var err error
+	var w []float32
+	var co int
+	if n.Op == "Conv2D" {
+		if conv, err = parseConv2D(cb); err != nil {
+			return nil
+		}
+		w, co = conv.w, conv.co
+	} else {
+		if dw, err = parseDepthwise(cb); err != nil {
+			return nil
+		}
+		w, co = dw.w, dw.ci*dw.mult
+	}
+	channel := func(slot int) []float32 {
+		t := b.m.consts[slot]
+		if t == nil || !(len(t.Data) == 1 || len(t.Data) == co && isSuffix(t.Shape, []int{co})) {
+			return nil
+		}
+		return rowOf(t, co, 0)
+	}
+	ep := epilogue{act: actClamp, lo: lo, hi: hi}
+	k := 0
+	if ch.mul {
+		sc := channel(extra[k])
+		if sc == nil {
+			return nil
+		}
+		k++
+		scaled := make([]float32, len(w))
+		for i, v := range w {
+			scaled[i] = v * sc[i%co]
+		}
+		w = scaled
+	}
+	if ch.add {
+		if ep.bias = channel(extra[k]); ep.bias == nil {
+			return nil
+		}
+	}
+	b.ins = cb.ins
+	if conv != nil {
+		conv.w, conv.ep = w, ep
+		conv.prepare()
+		return conv.run
+	}
+	dw.w, dw.ep = w, ep
+	return dw.run
+}
+
+func (ch clipChain) run(rs *runState, in []*Tensor) (*Tensor, error) {
+	x := in[0]
+	var s, c *Tensor
+	k := 1
+	if ch.mul {
+		s, k = in[k], k+1
+	}
+	if ch.add {
+		c = in[k]
+	}
+	n := 1
+	if s != nil {
+		n = len(s.Data)
+	}
+	if c != nil {
+		n = max(n, len(c.Data))
+	}
+	fits := func(t *Tensor) bool {
+		return t == nil || (perLast(t, x) && (len(t.Data) == 1 || len(t.Data) == n))
+	}
+	if !fits(s) || !fits(c) {
+		return ch.slow(rs, x, s, c)
+	}
+	out := rs.tensor(slices.Clone(x.Shape)...)
+	// Per-channel factors expanded to one row of n.
+	sv, cv := rowOf(s, n, 1), rowOf(c, n, 0)
+	lo, hi := ch.lo, ch.hi
+	for off := 0; off+n <= len(out.Data); off += n {
+		o := out.Data[off : off+n]
+		xs := x.Data[off : off+n]
+		for i, v := range xs {
+			if ch.mul {
+				v = float32(v * sv[i])
+			}
+			if ch.add {
+				v += cv[i]
+			}
+			if ch.relu {
+				v = relu32(v)
+			}
+			if ch.maxFirst {
+				v = min(max(v, lo), hi)
+			} else {
+				v = max(min(v, hi), lo)
+			}
+			o[i] = v
+		}
+	}
+	return out, nil
+}
+
+// rowOf expands a per-channel tensor (1 or n values) to a row of n; nil
+// gives a row of def.
+func rowOf(t *Tensor, n int, def float32) []float32 {
+	if t != nil && len(t.Data) == n {
+		return t.Data
+	}
+	v := def
+	if t != nil {
+		v = t.Data[0]
+	}
+	row := make([]float32, n)
+	for i := range row {
+		row[i] = v
+	}
+	return row
+}
+
+// slow runs the chain op by op, for shapes the fused loop does not cover.
+func (ch clipChain) slow(rs *runState, x, s, c *Tensor) (*Tensor, error) {
+	cur, owned := x, false
+	step := func(op binop, t *Tensor) error {
+		next, err := broadcastOp(rs, op, cur, t)
+		if err != nil {
+			return err
+		}
+		if owned {
+			rs.free(cur.Data)
+		}
+		cur, owned = next, true
+		return nil
+	}
+	if ch.mul {
+		if err := step(opMul, s); err != nil {
+			return nil, err
+		}
+	}
+	if ch.add {
+		if err := step(opAdd, c); err != nil {
+			return nil, err
+		}
+	}
+	lo, hi := &Tensor{Shape: []int{}, Data: []float32{ch.lo}}, &Tensor{Shape: []int{}, Data: []float32{ch.hi}}
+	if ch.relu {
+		if err := step(opMax, &Tensor{Shape: []int{}, Data: []float32{0}}); err != nil {
+			return nil, err
+		}
+	}
+	ops := []struct {
+		op binop
+		t  *Tensor
+	}{{opMin, hi}, {opMax, lo}}
+	if ch.maxFirst {
+		ops[0], ops[1] = ops[1], ops[0]
+	}
+	for _, o := range ops {
+		if err := step(o.op, o.t); err != nil {
+			return nil, err
+		}
+	}
+	return cur, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -62,6 +63,7 @@ type golden struct {
 		Lo    float64 `json:"lo"`
 		Hi    float64 `json:"hi"`
 		Seed  uint32  `json:"seed"`
+		RGB   string  `json:"rgb"` // testdata file of RGB bytes, mapped to [-1, 1]
 	} `json:"input"`
 	Outputs []struct {
 		Name  string `json:"name"`
@@ -101,6 +103,17 @@ func (g *golden) input() *nn.Tensor {
 	for _, d := range g.Input.Shape {
 		n *= d
 	}
+	if g.Input.RGB != "" {
+		raw, err := os.ReadFile(filepath.Join("testdata", g.Input.RGB))
+		if err != nil || len(raw) != n {
+			panic(fmt.Sprintf("golden input %s: %d bytes, %v; want %d bytes", g.Input.RGB, len(raw), err, n))
+		}
+		px := make([]float32, n)
+		for i, v := range raw {
+			px[i] = float32(float64(v)/127.5 - 1)
+		}
+		return &nn.Tensor{Shape: g.Input.Shape, Data: px}
+	}
 	return &nn.Tensor{Shape: g.Input.Shape, Data: fill(n, g.Input.Lo, g.Input.Hi, g.Input.Seed)}
 }
 
@@ -127,49 +140,81 @@ func TestGolden(t *testing.T) {
 func testGolden(t *testing.T) {
 	for _, name := range goldenModels {
 		t.Run(name, func(t *testing.T) {
-			m := loadModel(t, name)
-			g := readGolden(t, name)
-			var names []string
-			for _, o := range g.Outputs {
-				names = append(names, o.Name)
+			compareGolden(t, loadModel(t, name), readGolden(t, name))
+		})
+	}
+}
+
+// compareGolden runs m on g's input and checks every output against TF.js;
+// it returns the outputs.
+func compareGolden(t *testing.T, m *nn.Model, g *golden) map[string]*nn.Tensor {
+	t.Helper()
+	var names []string
+	for _, o := range g.Outputs {
+		names = append(names, o.Name)
+	}
+	got, err := m.Run(context.Background(), map[string]*nn.Tensor{g.Input.Name: g.input()}, names...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range g.Outputs {
+		raw, err := base64.StdEncoding.DecodeString(o.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := make([]float32, len(raw)/4)
+		for i := range want {
+			want[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+		}
+		gt := got[o.Name]
+		if !equalInts(gt.Shape, o.Shape) {
+			t.Fatalf("%s: got shape %v, want %v", o.Name, gt.Shape, o.Shape)
+		}
+		lo, hi := want[0], want[0]
+		for _, v := range want {
+			lo, hi = min(lo, v), max(hi, v)
+		}
+		span := float64(hi - lo)
+		if span == 0 {
+			span = max(math.Abs(float64(hi)), 1)
+		}
+		var diff float64
+		for i, v := range want {
+			d := math.Abs(float64(gt.Data[i] - v))
+			if math.IsNaN(d) {
+				d = math.Inf(1)
 			}
-			got, err := m.Run(context.Background(), map[string]*nn.Tensor{g.Input.Name: g.input()}, names...)
-			if err != nil {
-				t.Fatal(err)
+			diff = max(diff, d)
+		}
+		t.Logf("%s %v: max abs diff %.3g, range %.3g, relative %.3g", o.Name, o.Shape, diff, span, diff/span)
+		if diff/span > maxRelDiff {
+			t.Errorf("%s: max abs diff %g is %g of the range %g, want < %g", o.Name, diff, diff/span, span, maxRelDiff)
+		}
+	}
+	return got
+}
+
+// TestGoldenPhotos runs blazeface-front on a face photo and a face-free one
+// (testdata/README.md): outputs match TF.js, and the face is found.
+func TestGoldenPhotos(t *testing.T) {
+	m := loadModel(t, "blazeface-front")
+	for _, tc := range []struct {
+		photo    string
+		face     bool
+		minScore float64 // the best anchor's sigmoid score must be above (face) or below (no face)
+	}{{"astronaut", true, 0.9}, {"coffee", false, 0.5}} {
+		t.Run(tc.photo, func(t *testing.T) {
+			got := compareGolden(t, m, readGolden(t, "blazeface-front-"+tc.photo))
+			best := math.Inf(-1)
+			for _, name := range []string{"Identity", "Identity_1"} {
+				for _, v := range got[name].Data {
+					best = max(best, float64(v))
+				}
 			}
-			for _, o := range g.Outputs {
-				raw, err := base64.StdEncoding.DecodeString(o.Data)
-				if err != nil {
-					t.Fatal(err)
-				}
-				want := make([]float32, len(raw)/4)
-				for i := range want {
-					want[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
-				}
-				gt := got[o.Name]
-				if !equalInts(gt.Shape, o.Shape) {
-					t.Fatalf("%s: got shape %v, want %v", o.Name, gt.Shape, o.Shape)
-				}
-				lo, hi := want[0], want[0]
-				for _, v := range want {
-					lo, hi = min(lo, v), max(hi, v)
-				}
-				span := float64(hi - lo)
-				if span == 0 {
-					span = max(math.Abs(float64(hi)), 1)
-				}
-				var diff float64
-				for i, v := range want {
-					d := math.Abs(float64(gt.Data[i] - v))
-					if math.IsNaN(d) {
-						d = math.Inf(1)
-					}
-					diff = max(diff, d)
-				}
-				t.Logf("%s %v: max abs diff %.3g, range %.3g, relative %.3g", o.Name, o.Shape, diff, span, diff/span)
-				if diff/span > maxRelDiff {
-					t.Errorf("%s: max abs diff %g is %g of the range %g, want < %g", o.Name, diff, diff/span, span, maxRelDiff)
-				}
+			score := 1 / (1 + math.Exp(-best))
+			t.Logf("best face score %.3f", score)
+			if tc.face && score < tc.minScore || !tc.face && score > tc.minScore {
+				t.Errorf("best face score %.3f, want %s %.2f", score, map[bool]string{true: ">", false: "<"}[tc.face], tc.minScore)
 			}
 		})
 	}
@@ -197,14 +242,28 @@ func BenchmarkRun(b *testing.B) {
 			in := map[string]*nn.Tensor{g.Input.Name: g.input()}
 			ctx := context.Background()
 			b.ReportAllocs()
-			cpu0 := cpuTime()
+			cpu0 := nn.CPUTime()
 			for b.Loop() {
 				if _, err := m.Run(ctx, in); err != nil {
 					b.Fatal(err)
 				}
 			}
-			if cpu := cpuTime() - cpu0; cpu > 0 {
+			if cpu := nn.CPUTime() - cpu0; cpu > 0 {
 				b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/op")
+			}
+		})
+	}
+}
+
+// BenchmarkLoad times parsing a model and preparing its weights.
+func BenchmarkLoad(b *testing.B) {
+	for _, name := range []string{"blazeface-back", "mobilefacenet", "facemesh"} {
+		b.Run(name, func(b *testing.B) {
+			f := shipped[name]
+			for b.Loop() {
+				if _, err := nn.Load(f.json, f.bin); err != nil {
+					b.Fatal(err)
+				}
 			}
 		})
 	}

@@ -270,12 +270,14 @@ func decodeWeights(mf *modelFile, shards [][]byte) (map[string]*Tensor, error) {
 	off := 0
 	for _, g := range mf.WeightsManifest {
 		for _, w := range g.Weights {
+			n := 1
 			for _, d := range w.Shape {
-				if d < 0 {
-					return nil, fmt.Errorf("nn: weight %q: bad shape %v", w.Name, w.Shape)
+				// Bounded by the data size, so a hostile shape cannot overflow.
+				if d < 0 || (d > 0 && n > len(buf)/d) {
+					return nil, fmt.Errorf("nn: weight %q: bad shape %v for %d bytes of weights", w.Name, w.Shape, len(buf))
 				}
+				n *= d
 			}
-			n := numel(w.Shape)
 			dtype := w.Dtype
 			if w.Quantization != nil && w.Quantization.Dtype != "" {
 				dtype = w.Quantization.Dtype

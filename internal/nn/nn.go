@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Tensor is a dense float32 tensor in row-major order (NHWC for images).
@@ -64,6 +65,7 @@ type Model struct {
 	steps    []step    // topological order
 	inputs   []placeholder
 	outputs  []string
+	scratch  sync.Pool // *runState: buffers of earlier Runs, reused to spare the GC
 	// GeneratedBy is the model.json generatedBy field (the upstream source).
 	GeneratedBy string
 }
@@ -161,7 +163,10 @@ func (m *Model) Run(ctx context.Context, in map[string]*Tensor, outputs ...strin
 			}
 		}
 	}
-	rs := &runState{}
+	rs, _ := m.scratch.Get().(*runState)
+	if rs == nil {
+		rs = &runState{}
+	}
 	args := make([]*Tensor, 0, 8)
 	for i := range m.steps {
 		st := &m.steps[i]
@@ -175,7 +180,7 @@ func (m *Model) Run(ctx context.Context, in map[string]*Tensor, outputs ...strin
 		for _, s := range st.in {
 			args = append(args, values[s])
 		}
-		out, err := st.run(rs, args)
+		out, err := runStep(st, rs, args)
 		if err != nil {
 			return nil, fmt.Errorf("nn: node %q (%s): %w", st.name, st.op, err)
 		}
@@ -196,7 +201,29 @@ func (m *Model) Run(ctx context.Context, in map[string]*Tensor, outputs ...strin
 		}
 		res[name] = t
 	}
+	// Every buffer not returned is back in rs by now.
+	m.scratch.Put(rs)
 	return res, nil
+}
+
+// runStep runs one kernel, turning a panic (a graph whose shapes Load could
+// not check, such as a Reshape of one model's tensor to another's) into an
+// error, so a bad model cannot take a server down.
+func runStep(st *step, rs *runState, args []*Tensor) (out *Tensor, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("internal error on inputs %v: %v", shapesOf(args), r)
+		}
+	}()
+	return st.run(rs, args)
+}
+
+func shapesOf(ts []*Tensor) [][]int {
+	s := make([][]int, len(ts))
+	for i, t := range ts {
+		s[i] = t.Shape
+	}
+	return s
 }
 
 func checkInput(p placeholder, t *Tensor) error {

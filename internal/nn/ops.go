@@ -245,6 +245,10 @@ func buildBinary(b *buildCtx) (kernel, error) {
 		if k := fusePreluForm(b); k != nil {
 			return k, nil
 		}
+	case "Maximum", "Minimum":
+		if k := fuseClip(b); k != nil {
+			return k, nil
+		}
 	}
 	op := binops[b.node.Op]
 	return func(rs *runState, in []*Tensor) (*Tensor, error) {
@@ -299,10 +303,7 @@ func broadcastOp(rs *runState, op binop, a, b *Tensor) (*Tensor, error) {
 	case len(a.Data) == len(o) && len(b.Data) == len(o):
 		binSame(op, o, a.Data, b.Data)
 	case len(a.Data) == len(o) && isSuffix(b.Shape, shape):
-		n := len(b.Data)
-		for off := 0; off < len(o); off += n {
-			binSame(op, o[off:off+n], a.Data[off:off+n], b.Data)
-		}
+		binRows(op, o, a.Data, b.Data)
 	case len(b.Data) == len(o) && isSuffix(a.Shape, shape):
 		n := len(a.Data)
 		for off := 0; off < len(o); off += n {
@@ -352,6 +353,46 @@ func binSame(op binop, o, a, b []float32) {
 	default:
 		for i, v := range a {
 			o[i] = op.apply(v, b[i])
+		}
+	}
+}
+
+// binRows applies op between each len(b) run of a and b, with the switch
+// outside the loops: b is often one value per channel, a short row.
+func binRows(op binop, o, a, b []float32) {
+	n := len(b)
+	if n == 1 || n == len(a) {
+		binSame(op, o, a, b)
+		return
+	}
+	switch op {
+	case opAdd:
+		for off := 0; off+n <= len(o); off += n {
+			oo, aa := o[off:off+n], a[off:off+n]
+			for i, v := range aa {
+				oo[i] = v + b[i]
+			}
+		}
+	case opSub:
+		for off := 0; off+n <= len(o); off += n {
+			oo, aa := o[off:off+n], a[off:off+n]
+			for i, v := range aa {
+				oo[i] = v - b[i]
+			}
+		}
+	case opMul:
+		for off := 0; off+n <= len(o); off += n {
+			oo, aa := o[off:off+n], a[off:off+n]
+			for i, v := range aa {
+				oo[i] = v * b[i]
+			}
+		}
+	default:
+		for off := 0; off+n <= len(o); off += n {
+			oo, aa := o[off:off+n], a[off:off+n]
+			for i, v := range aa {
+				oo[i] = op.apply(v, b[i])
+			}
 		}
 	}
 }

@@ -378,6 +378,48 @@ func testOps(t *testing.T) {
 			in: &nn.Tensor{Shape: []int{2, 2}, Data: []float32{-1, 2, -3, 4}}, wantShape: []int{2, 2}, want: []float32{-0.5, 2, -3, 4},
 		},
 		{
+			name: "Mul Add Relu Minimum Maximum (fused clip chain)",
+			g: new(graph).input("x", 1, 1, 2, 2).konst("s", "float32", []int{2}, 2, -1).konst("c", "float32", []int{2}, 1, 0.5).
+				konst("hi", "float32", []int{}, 6).konst("lo", "float32", []int{}, 0).
+				op("m", "Mul", nil, "x", "s").op("a", "Add", nil, "m", "c").op("r", "Relu", nil, "a").
+				op("n", "Minimum", nil, "r", "hi").op("y", "Maximum", nil, "n", "lo"),
+			// x*s+c = [-1, -1.5, 7, -3.5]
+			in: &nn.Tensor{Shape: []int{1, 1, 2, 2}, Data: []float32{-1, 2, 3, 4}}, wantShape: []int{1, 1, 2, 2}, want: []float32{0, 0, 6, 0},
+		},
+		{
+			name: "Maximum then Minimum (fused clip chain)",
+			g: new(graph).input("x", 3).konst("hi", "float32", []int{1}, 1).konst("lo", "float32", []int{}, -1).
+				op("n", "Maximum", nil, "x", "lo").op("y", "Minimum", nil, "n", "hi"),
+			in: &nn.Tensor{Shape: []int{3}, Data: []float32{-5, 0.5, 5}}, wantShape: []int{3}, want: []float32{-1, 0.5, 1},
+		},
+		{
+			name: "Add per row then clip (fused op, unfused shapes)",
+			g: new(graph).input("x", 2, 2).konst("c", "float32", []int{2, 1}, 10, -10).
+				konst("hi", "float32", []int{}, 6).konst("lo", "float32", []int{}, 0).
+				op("a", "AddV2", nil, "x", "c").op("n", "Minimum", nil, "a", "hi").op("y", "Maximum", nil, "n", "lo"),
+			in: &nn.Tensor{Shape: []int{2, 2}, Data: []float32{-1, 2, 13, 14}}, wantShape: []int{2, 2}, want: []float32{6, 6, 3, 4},
+		},
+		{
+			name: "Conv2D then batch norm and ReLU6 (folded into the conv)",
+			g: new(graph).input("x", 1, 1, 2, 2).konst("w", "float32", []int{1, 1, 2, 2}, 1, 0, 0, 1).
+				konst("s", "float32", []int{2}, 2, -1).konst("c", "float32", []int{2}, 1, 0.5).
+				konst("hi", "float32", []int{}, 6).konst("lo", "float32", []int{}, 0).
+				op("k", "Conv2D", conv(1, "VALID"), "x", "w").
+				op("m", "Mul", nil, "k", "s").op("a", "Add", nil, "m", "c").op("r", "Relu", nil, "a").
+				op("n", "Minimum", nil, "r", "hi").op("y", "Maximum", nil, "n", "lo"),
+			in: &nn.Tensor{Shape: []int{1, 1, 2, 2}, Data: []float32{1, 2, 3, 4}}, wantShape: []int{1, 1, 2, 2}, want: []float32{3, 0, 6, 0},
+		},
+		{
+			name: "Depthwise then batch norm and ReLU6 (folded into the conv)",
+			g: new(graph).input("x", 1, 1, 2, 2).konst("w", "float32", []int{1, 1, 2, 1}, 1, 1).
+				konst("s", "float32", []int{2}, 2, -1).konst("c", "float32", []int{2}, 1, 0.5).
+				konst("hi", "float32", []int{}, 6).konst("lo", "float32", []int{}, 0).
+				op("k", "DepthwiseConv2dNative", conv(1, "VALID"), "x", "w").
+				op("m", "Mul", nil, "k", "s").op("a", "Add", nil, "m", "c").op("r", "Relu", nil, "a").
+				op("n", "Minimum", nil, "r", "hi").op("y", "Maximum", nil, "n", "lo"),
+			in: &nn.Tensor{Shape: []int{1, 1, 2, 2}, Data: []float32{1, 2, 3, 4}}, wantShape: []int{1, 1, 2, 2}, want: []float32{3, 0, 6, 0},
+		},
+		{
 			name: "Identity of a tensor reference with :0",
 			g:    new(graph).input("x", 2).op("y", "Identity", nil, "x:0"),
 			in:   &nn.Tensor{Shape: []int{2}, Data: []float32{1, 2}}, wantShape: []int{2}, want: []float32{1, 2},
@@ -440,6 +482,8 @@ func TestLoadErrors(t *testing.T) {
 		op("y", "_FusedConv2D", with(conv(1, "VALID"), "fused_ops", aStrs("BiasAdd", "Swish"), "num_args", map[string]any{"i": "1"}), "x", "w", "b")
 	dangling := new(graph).input("x", 2).op("y", "Relu", nil, "nothere")
 	cycle := new(graph).op("a", "Relu", nil, "b").op("b", "Relu", nil, "a")
+	huge := new(graph).input("x", 2).konst("w", "float32", []int{1 << 40, 1 << 40}).op("y", "AddV2", nil, "x", "w")
+	huge.bin = make([]byte, 16)
 	cases := []struct {
 		name string
 		json []byte
@@ -454,6 +498,7 @@ func TestLoadErrors(t *testing.T) {
 		{"NCHW", nchw.json(), nchw.bin, []string{`node "y" (Conv2D)`, "data_format NCHW"}},
 		{"unknown fused op", fused.json(), fused.bin, []string{`fused op "Swish"`}},
 		{"dangling input", dangling.json(), nil, []string{`unknown node "nothere"`}},
+		{"overflowing weight shape", huge.json(), huge.bin, []string{`weight "w": bad shape [1099511627776 1099511627776]`}},
 		{"cycle", cycle.json(), nil, []string{"cycle"}},
 	}
 	for _, tc := range cases {
@@ -520,41 +565,47 @@ func TestRunErrors(t *testing.T) {
 	}
 }
 
-// TestConcurrentRun checks that one Model serves parallel Runs with the
-// same answers as a lone Run.
+// TestConcurrentRun checks that one Model serves parallel and repeated Runs
+// (which reuse earlier Runs' buffers) with the same answers as the first.
 func TestConcurrentRun(t *testing.T) {
-	m := loadModel(t, "blazeface-front")
-	g := readGolden(t, "blazeface-front")
-	in := map[string]*nn.Tensor{g.Input.Name: g.input()}
-	want, err := m.Run(context.Background(), in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	errs := make(chan error, 4)
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			got, err := m.Run(context.Background(), in)
+	for _, name := range []string{"blazeface-front", "mobilefacenet"} {
+		t.Run(name, func(t *testing.T) {
+			m := loadModel(t, name)
+			g := readGolden(t, name)
+			in := map[string]*nn.Tensor{g.Input.Name: g.input()}
+			want, err := m.Run(context.Background(), in)
 			if err != nil {
-				errs <- err
-				return
+				t.Fatal(err)
 			}
-			for name, w := range want {
-				for i, v := range w.Data {
-					if got[name].Data[i] != v {
-						errs <- fmt.Errorf("%s[%d]: got %v, want %v", name, i, got[name].Data[i], v)
-						return
+			var wg sync.WaitGroup
+			errs := make(chan error, 4)
+			for range 4 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for range 3 {
+						got, err := m.Run(context.Background(), in)
+						if err != nil {
+							errs <- err
+							return
+						}
+						for name, w := range want {
+							for i, v := range w.Data {
+								if got[name].Data[i] != v {
+									errs <- fmt.Errorf("%s[%d]: got %v, want %v", name, i, got[name].Data[i], v)
+									return
+								}
+							}
+						}
 					}
-				}
+				}()
 			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Error(err)
+			}
+		})
 	}
 }
 
@@ -565,6 +616,27 @@ func TestFusedChainNodesStillRun(t *testing.T) {
 		op("t", "AddV2", nil, "x", "b").op("u", "Relu", nil, "t").op("v", "Neg", nil, "t").load(t)
 	if got := fmt.Sprint(nn.StepInputs(add, "y")); got != "[x b]" {
 		t.Errorf("y reads %s, want [x b] (fused)", got)
+	}
+	clip := new(graph).input("x", 2).konst("s", "float32", []int{2}, 2, 3).konst("c", "float32", []int{2}, 1, 1).
+		konst("hi", "float32", []int{}, 6).konst("lo", "float32", []int{}, 0).
+		op("m", "Mul", nil, "s", "x").op("a", "Add", nil, "m", "c").op("r", "Relu", nil, "a").
+		op("n", "Minimum", nil, "r", "hi").op("y", "Maximum", nil, "n", "lo").load(t)
+	if got := fmt.Sprint(nn.StepInputs(clip, "y")); got != "[x s c]" {
+		t.Errorf("clip chain reads %s, want [x s c] (fused)", got)
+	}
+	for _, op := range []string{"Conv2D", "DepthwiseConv2dNative"} {
+		folded := new(graph).input("x", 1, 1, 1, 2).konst("w", "float32", []int{1, 1, 2, 1}, 1, 1).
+			konst("c", "float32", []int{2}, 1, 1).konst("hi", "float32", []int{}, 6).konst("lo", "float32", []int{}, 0)
+		if op == "Conv2D" {
+			folded.konst("c1", "float32", []int{1}, 1)
+			folded.op("k", op, conv(1, "VALID"), "x", "w").op("a", "AddV2", nil, "k", "c1")
+		} else {
+			folded.op("k", op, conv(1, "VALID"), "x", "w").op("a", "AddV2", nil, "k", "c")
+		}
+		m := folded.op("n", "Minimum", nil, "a", "hi").op("y", "Maximum", nil, "n", "lo").load(t)
+		if got := fmt.Sprint(nn.StepInputs(m, "y")); got != "[x w]" {
+			t.Errorf("%s: clip chain reads %s, want [x w] (folded into the conv)", op, got)
+		}
 	}
 	if got := fmt.Sprint(nn.StepInputs(add, "u")); got != "[t]" {
 		t.Errorf("u reads %s, want [t] (t has two consumers: not fused)", got)

@@ -48,17 +48,50 @@ function graphOutputs(json) {
   return nodes.filter((n) => n.op !== 'Const' && !used.has(n.name)).map((n) => n.name).sort();
 }
 
+// Photos (128x128 RGB bytes in ../, see ../README.md) run through
+// blazeface-front with pixels mapped to [-1, 1]; only the two score outputs
+// are kept.
+const PHOTOS = ['astronaut', 'coffee'];
+
+async function loadModel(dir, name) {
+  const json = JSON.parse(fs.readFileSync(path.join(dir, name + '.json'), 'utf8'));
+  const bins = [];
+  for (const g of json.weightsManifest) for (const p of g.paths) bins.push(fs.readFileSync(path.join(dir, p)));
+  const buf = Buffer.concat(bins);
+  const weightData = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
+  const weightSpecs = [].concat(...json.weightsManifest.map((g) => g.weights));
+  const model = await tf.loadGraphModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs, weightData }));
+  return { json, model };
+}
+
+async function photos(dir) {
+  const { model } = await loadModel(dir, 'blazeface-front');
+  for (const photo of PHOTOS) {
+    const file = photo + '-128.rgb';
+    const rgb = fs.readFileSync(path.join(__dirname, '..', file));
+    const px = new Float32Array(rgb.length);
+    for (let i = 0; i < rgb.length; i++) px[i] = Math.fround(rgb[i] / 127.5 - 1);
+    const input = tf.tensor(px, [1, 128, 128, 3], 'float32');
+    const names = ['Identity', 'Identity_1'];
+    const res = model.execute({ input }, names);
+    const outputs = [];
+    for (let i = 0; i < names.length; i++) {
+      const f = Float32Array.from(await res[i].data());
+      outputs.push({ name: names[i], shape: res[i].shape, data: Buffer.from(f.buffer).toString('base64') });
+    }
+    const golden = { model: 'blazeface-front', tfjs: tf.version.tfjs, backend: tf.getBackend(), input: { name: 'input', shape: [1, 128, 128, 3], rgb: file }, outputs };
+    fs.writeFileSync(path.join(__dirname, '..', 'golden', 'blazeface-front-' + photo + '.json'), JSON.stringify(golden) + '\n');
+    const max = Math.max(...(await tf.sigmoid(tf.concat([res[0].flatten(), res[1].flatten()])).data()));
+    console.log('blazeface-front', photo, 'max score', max);
+  }
+}
+
 async function main() {
   const dir = process.argv[2];
   await tf.setBackend('cpu');
+  await photos(dir);
   for (const [name, [lo, hi]] of Object.entries(MODELS)) {
-    const json = JSON.parse(fs.readFileSync(path.join(dir, name + '.json'), 'utf8'));
-    const bins = [];
-    for (const g of json.weightsManifest) for (const p of g.paths) bins.push(fs.readFileSync(path.join(dir, p)));
-    const buf = Buffer.concat(bins);
-    const weightData = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
-    const weightSpecs = [].concat(...json.weightsManifest.map((g) => g.weights));
-    const model = await tf.loadGraphModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs, weightData }));
+    const { json, model } = await loadModel(dir, name);
     const nodes = json.modelTopology.node;
     const ph = nodes.find((n) => n.op === 'Placeholder');
     const shape = ph.attr.shape.shape.dim.map((d) => Math.max(1, parseInt(d.size, 10)));
