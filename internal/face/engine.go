@@ -1,7 +1,6 @@
 package face
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"math"
@@ -52,9 +51,6 @@ type ModelFiles struct {
 	JSON   []byte
 	Shards [][]byte
 	Output string
-	// Size, when set, runs a fully convolutional model at Size x Size
-	// instead of its declared input size.
-	Size int
 	// Caffe says the model was trained on Keras' "caffe" input: BGR, with
 	// the ImageNet means subtracted (0..255 RGB otherwise).
 	Caffe bool
@@ -76,16 +72,6 @@ func NewEngine(det, emb ModelFiles) (*Engine, error) {
 	}
 	if e.embIn, e.embN, err = squareInput(e.emb); err != nil {
 		return nil, fmt.Errorf("face embedding: %w", err)
-	}
-	if emb.Size > 0 && emb.Size != e.embN {
-		// Declared as n x n, the input is checked against it: free the
-		// spatial sizes (the model's own weights do not depend on them).
-		declared := fmt.Sprintf(`{"size":"%d"},{"size":"%d"}`, e.embN, e.embN)
-		j := bytes.ReplaceAll(emb.JSON, []byte(declared), []byte(`{"size":"-1"},{"size":"-1"}`))
-		if e.emb, err = nn.Load(j, emb.Shards...); err != nil {
-			return nil, fmt.Errorf("face embedding at %d: %w", emb.Size, err)
-		}
-		e.embN = emb.Size
 	}
 	e.embOut, e.caffe = emb.Output, emb.Caffe
 	if outs := e.emb.Outputs(); e.embOut == "" && len(outs) == 1 {

@@ -149,12 +149,12 @@ func Group(embs []Embedding, sameBelow float64) Identity {
 }
 
 // SamePersonBelow is the distance to the set's main person under which a
-// face is theirs. Calibrated on 115 photos of 25 people (TestCalibrate,
+// face is theirs. Calibrated on 115 photos of 25 people (TestCalibrate;
 // internal/face/calib/README.md): a face's distance to the medoid of its own
-// person's photos has median 0.19, p95 0.42, and the closest other people
-// sit at min 0.39, p1 0.45, median 0.62. At 0.44, 3 of 91 own photos are
+// person's photos has median 0.15, p95 0.40, and the closest other people
+// sit at min 0.41, p1 0.46, median 0.63. At 0.44, 2 of 91 own photos are
 // flagged (a profile, and a photo whose largest face was someone else's)
-// and 11 of 1,253 other people's faces pass (0.9%). Erring this way costs
-// a user one photo to replace; erring the other way trains a LoRA on
-// someone else's face.
+// and 4 of 1,253 other people's faces pass (0.3%). Erring this way costs a
+// user one photo to replace; erring the other way trains a LoRA on someone
+// else's face.
 const SamePersonBelow = 0.44
