@@ -97,7 +97,7 @@ func decodeJPEGRGB(d *jpegDecoder, data []byte, hd header, minShort int, pix *[]
 	img := rgbInto(pix, w, ht)
 	rc := C.tjDecompress2(h, (*C.uchar)(unsafe.Pointer(&data[0])), C.ulong(len(data)),
 		(*C.uchar)(unsafe.Pointer(&img.Pix[0])), C.int(w), C.int(3*w), C.int(ht), C.TJPF_RGB,
-		C.TJFLAG_FASTDCT|C.TJFLAG_LIMITSCANS)
+		C.TJFLAG_FASTDCT|C.TJFLAG_FASTUPSAMPLE|C.TJFLAG_LIMITSCANS)
 	if err := turboError(h, rc); err != nil {
 		return nil, err
 	}

@@ -1,6 +1,8 @@
 package dataset_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"os"
 	"slices"
 	"testing"
@@ -88,5 +90,28 @@ func TestProfileIsCountedAsProfile(t *testing.T) {
 	}
 	if r.Variety.Poses[it.Pose] != 1 {
 		t.Errorf("variety %+v does not count the profile", r.Variety.Poses)
+	}
+}
+
+// A second validation of the same photos (the desktop's after every change)
+// reuses the faces found the first time and reports exactly the same.
+func TestRevalidationReportsTheSame(t *testing.T) {
+	srcs := slices.Concat(personSources(t)[:6], []dataset.Source{faceTestdata(t, "grace_hopper.jpg")})
+	dataset.ForgetFaces()
+	first, err := dataset.Validate(t.Context(), srcs, webcam)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := dataset.Validate(t.Context(), srcs, webcam)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := json.Marshal(first)
+	b, _ := json.Marshal(again)
+	if !bytes.Equal(a, b) {
+		t.Errorf("the second report differs:\n%s\n%s", a, b)
+	}
+	if !slices.Equal(first.Identity.Others, []string{"grace_hopper.jpg"}) {
+		t.Errorf("others %v", first.Identity.Others)
 	}
 }
