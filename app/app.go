@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/promptforge/lorastudio/app/datadir"
@@ -39,6 +40,7 @@ type Config struct {
 // that returns a promise; an error rejects it with the error's text.
 type App struct {
 	ctx     context.Context // from OnStartup: bound methods cannot take one
+	started atomic.Bool     // ctx is Wails' own: the window's runtime may be called
 	rt      Runtime
 	store   *localstore.Store
 	log     *slog.Logger
@@ -119,6 +121,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 func Startup(a *App) func(context.Context) {
 	return func(ctx context.Context) {
 		a.ctx = ctx
+		a.started.Store(true)
 		a.resumeOutbox()
 		// Dropped files and folders arrive with their real paths; the
 		// import reports its progress through events.
