@@ -188,6 +188,9 @@ func (c *Checker) CheckDaily(ctx context.Context) (Status, error) {
 
 // Dismiss hides the offer of version until a newer one comes.
 func (c *Checker) Dismiss(ctx context.Context, version string) (Status, error) {
+	if why := c.off(); why != "" {
+		return Status{Current: c.Current, Note: why}, nil
+	}
 	s, err := c.Store.LoadUpdate(ctx)
 	if err != nil {
 		return Status{}, err

@@ -255,3 +255,10 @@ func TestParseKey(t *testing.T) {
 		}
 	}
 }
+
+func TestDismissWhileOffKeepsNothing(t *testing.T) {
+	c := &update.Checker{Current: "0.4.0"} // no URL, no key, no store
+	if st, err := c.Dismiss(context.Background(), "0.5.0"); err != nil || st.Enabled {
+		t.Errorf("got %+v, %v; want off", st, err)
+	}
+}
