@@ -48,7 +48,7 @@ func main() {
 	}
 	lock, err := instance.Acquire(dir)
 	if errors.Is(err, instance.ErrRunning) {
-		os.Exit(handOver(dir, id))
+		lock, err = handOver(dir, id) // returns only when the other app has exited
 	}
 	if err != nil {
 		exit("LoRA Studio cannot start:", err)
@@ -85,6 +85,11 @@ func run(a *app.App, lock *instance.Lock, id string) {
 				fmt.Fprintln(os.Stderr, "LoRA Studio:", err)
 			}
 		}
+		// A launch while this app closes waits for it to exit, then starts.
+		opts.OnShutdown = func(ctx context.Context) {
+			lock.MarkStopping()
+			app.Shutdown(a)(ctx)
+		}
 	}
 	if err := wails.Run(opts); err != nil {
 		exit("LoRA Studio:", err)
@@ -94,13 +99,18 @@ func run(a *app.App, lock *instance.Lock, id string) {
 // handOver runs when another process holds the data folder. It never opens
 // the database: it waits until that app is ready, then lets Wails'
 // single-instance lock pass this launch to it, which raises its window;
-// Wails then ends this process.
-func handOver(dir, id string) int {
-	if !instance.WaitReady(dir, handOverWait) {
-		fmt.Fprintln(os.Stderr, "LoRA Studio is already running with the data folder", dir)
-		return 1
+// Wails then ends this process. When that app exits meanwhile (it was
+// closing), it returns the lock and this launch goes on as the app.
+func handOver(dir, id string) (*instance.Lock, error) {
+	lock, ready, err := instance.Wait(dir, handOverWait)
+	if lock != nil || err != nil {
+		return lock, err
 	}
-	err := wails.Run(&options.App{
+	if !ready {
+		fmt.Fprintln(os.Stderr, "LoRA Studio is already running with the data folder", dir)
+		os.Exit(1)
+	}
+	err = wails.Run(&options.App{
 		Title:       "LoRA Studio",
 		StartHidden: true,
 		AssetServer: &assetserver.Options{Assets: fstest.MapFS{
@@ -115,7 +125,8 @@ func handOver(dir, id string) int {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "LoRA Studio:", err)
 	}
-	return 1
+	os.Exit(1)
+	return nil, nil // not reached
 }
 
 func exit(msg string, err error) {

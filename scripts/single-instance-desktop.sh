@@ -34,9 +34,12 @@ launch() {
   last=$!
   pids+=("$last")
 }
-ready() { grep -q '^ready ' "$work/$1/instance.lock" 2>/dev/null; }
+# wait_ready DATA [PID]: waits until an app (that one, if PID is given) marked DATA ready.
 wait_ready() {
-  for _ in $(seq 1 600); do ready "$1" && return 0; sleep 0.1; done
+  for _ in $(seq 1 600); do
+    grep -q "^ready ${2:-}" "$work/$1/instance.lock" 2>/dev/null && return 0
+    sleep 0.1
+  done
   fail "the app on $1 was not ready within 60 s"
 }
 # exits_within SECONDS PID: true when PID ends in time; sets $rc.
@@ -55,7 +58,7 @@ mkdir -m 700 "$work/one" "$work/two" "$work/race"
 # 1. A second launch on the same folder hands over and leaves.
 launch first one "$@"
 first=$last
-wait_ready one
+wait_ready one "$first"
 t0=$(date +%s%N)
 launch second one "$@" --open /etc/passwd
 exits_within 15 "$last" || fail "the second launch on one data folder still runs after 15 s"
@@ -72,7 +75,7 @@ echo "single-instance: the second launch handed over and exited (code $rc) in $m
 # 2. Another data folder runs beside it.
 launch other two "$@"
 other=$last
-wait_ready two
+wait_ready two "$other"
 sleep 1
 kill -0 "$other" 2>/dev/null || fail "an app on another data folder did not stay up"
 kill -0 "$first" 2>/dev/null || fail "the first app exited when another folder's app started"
@@ -97,3 +100,13 @@ for p in "$a" "$b"; do kill -0 "$p" 2>/dev/null && alive=$((alive + 1)); done
 n=$(started race)
 ((n == 1)) || fail "the database was opened $n times by two simultaneous launches, want 1"
 echo "single-instance: two simultaneous launches left one app"
+
+# 4. A crashed app leaves no lock behind: the next launch is the app.
+for p in "$a" "$b"; do kill -9 "$p" 2>/dev/null || true; { wait "$p"; } 2>/dev/null || true; done
+launch after-crash race "$@"
+wait_ready race "$last"
+sleep 1
+kill -0 "$last" 2>/dev/null || fail "the launch after a crash did not stay up"
+n=$(started race)
+((n == 2)) || fail "the launch after a crash did not open the database (started $n times, want 2)"
+echo "single-instance: after a crash the next launch started"

@@ -96,18 +96,27 @@ func (l *Lock) Release() {
 	l.f = nil
 }
 
-// WaitReady waits up to timeout for the process holding dataDir's lock to
-// mark itself ready. It reports false when the time ran out, or when the
-// lock was released meanwhile (the first app exited: nobody to hand over to).
-func WaitReady(dataDir string, timeout time.Duration) bool {
+// MarkStopping tells a second launch not to hand over to this process,
+// which is closing: it waits for the lock instead, and starts the app.
+func (l *Lock) MarkStopping() error { return l.write("stopping") }
+
+// Wait waits up to timeout for the process holding dataDir's lock. It
+// returns ready when that app marked itself ready to take a launch over,
+// or the lock when that app exited meanwhile: this launch is then the app.
+// Neither, and no error, means the time ran out.
+func Wait(dataDir string, timeout time.Duration) (l *Lock, ready bool, err error) {
 	const poll = 50 * time.Millisecond
 	deadline := time.Now().Add(timeout)
 	for {
 		if b, err := os.ReadFile(filepath.Join(dataDir, LockFile)); err == nil && strings.HasPrefix(string(b), "ready ") {
-			return true
+			return nil, true, nil
+		}
+		l, err := Acquire(dataDir)
+		if !errors.Is(err, ErrRunning) {
+			return l, false, err
 		}
 		if time.Now().After(deadline) {
-			return false
+			return nil, false, nil
 		}
 		time.Sleep(poll)
 	}

@@ -82,30 +82,47 @@ func TestLockIsExclusivePerFolder(t *testing.T) {
 	again.Release()
 }
 
-func TestWaitReady(t *testing.T) {
+func TestWait(t *testing.T) {
 	dir := t.TempDir()
 	// A ready mark left by a run that crashed must not count.
 	if err := os.WriteFile(filepath.Join(dir, instance.LockFile), []byte("ready 1\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	l, err := instance.Acquire(dir)
+	first, err := instance.Acquire(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Release()
-	if instance.WaitReady(dir, 150*time.Millisecond) {
-		t.Fatal("ready before MarkReady")
+	if l, ready, err := instance.Wait(dir, 150*time.Millisecond); l != nil || ready || err != nil {
+		t.Fatalf("before MarkReady: got %v, %v, %v; want the time to run out", l, ready, err)
+	}
+
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		first.MarkReady()
+	}()
+	start := time.Now()
+	if l, ready, err := instance.Wait(dir, 5*time.Second); l != nil || !ready || err != nil {
+		t.Fatalf("after MarkReady: got %v, %v, %v; want ready", l, ready, err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("Wait took %v", d)
+	}
+
+	// A closing app takes no launch over: the launch waits, then is the app.
+	if err := first.MarkStopping(); err != nil {
+		t.Fatal(err)
 	}
 	go func() {
 		time.Sleep(100 * time.Millisecond)
-		l.MarkReady()
+		first.Release()
 	}()
-	start := time.Now()
-	if !instance.WaitReady(dir, 5*time.Second) {
-		t.Fatal("not ready after MarkReady")
+	l, ready, err := instance.Wait(dir, 5*time.Second)
+	if l == nil || ready || err != nil {
+		t.Fatalf("after the first app exited: got %v, %v, %v; want the lock", l, ready, err)
 	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("WaitReady took %v", d)
+	defer l.Release()
+	if _, err := instance.Acquire(dir); !errors.Is(err, instance.ErrRunning) {
+		t.Errorf("the lock Wait returned is not held: %v", err)
 	}
 }
 
