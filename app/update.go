@@ -3,7 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
-	"errors"
+	"fmt"
 
 	"github.com/promptforge/lorastudio/app/localstore"
 	"github.com/promptforge/lorastudio/internal/studio"
@@ -109,7 +109,7 @@ func (u updateStore) LoadUpdate(ctx context.Context) (update.State, error) {
 func (u updateStore) SaveUpdate(ctx context.Context, st update.State) error {
 	b, err := json.Marshal(st)
 	if err != nil {
-		return errors.Join(errors.New("app: update state"), err)
+		return fmt.Errorf("app: update state: %w", err)
 	}
 	return u.s.SetSettings(ctx, map[string]string{updateStateKey: string(b)})
 }
