@@ -61,6 +61,7 @@ frontend-test: frontend/node_modules/.installed
 
 smoke: build
 	scripts/smoke-desktop.sh $(DESKTOP) $(ARTIFACTS)/desktop-window.png
+	scripts/single-instance-desktop.sh $(DESKTOP)
 
 # The desktop's browser E2E runs against a real `lorastudio serve` on DATABASE_URL.
 e2e: frontend

@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
@@ -12,12 +13,14 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/promptforge/lorastudio/app/datadir"
 	"github.com/promptforge/lorastudio/app/localstore"
 	"github.com/promptforge/lorastudio/internal/studio"
 	"github.com/promptforge/lorastudio/internal/telemetry"
+	"github.com/promptforge/lorastudio/internal/update"
 )
 
 // Config is how the App is built; main.go fills it from the environment.
@@ -33,12 +36,15 @@ type Config struct {
 	// Home is where the generators' LoRA folders are looked for; "" means
 	// the user's home folder.
 	Home string
+	// UpdateKey verifies release manifests; nil means update.PublicKey.
+	UpdateKey ed25519.PublicKey
 }
 
 // App is bound to the frontend. Every exported method becomes a JS function
 // that returns a promise; an error rejects it with the error's text.
 type App struct {
 	ctx     context.Context // from OnStartup: bound methods cannot take one
+	started atomic.Bool     // ctx is Wails' own: the window's runtime may be called
 	rt      Runtime
 	store   *localstore.Store
 	log     *slog.Logger
@@ -49,6 +55,7 @@ type App struct {
 	acct    account
 	dl      downloads
 	home    string
+	upd     *update.Checker
 
 	uploadLimit int // bytes per second, 0 for none (LORASTUDIO_UPLOAD_LIMIT)
 	readTimeout time.Duration
@@ -109,6 +116,10 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 			log.Warn("LORASTUDIO_UPLOAD_LIMIT is not a positive number of bytes per second; uploads are not capped", "value", v)
 		}
 	}
+	if a.upd, err = newUpdateChecker(ctx, cfg, store); err != nil {
+		log.Warn("no update check", "err", err)
+		a.upd = &update.Checker{Current: cfg.Version}
+	}
 	a.restoreAccount(ctx)
 	log.Info("desktop started", "data_dir", dir, "version", cfg.Version, "sentry", on)
 	return a, nil
@@ -119,7 +130,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 func Startup(a *App) func(context.Context) {
 	return func(ctx context.Context) {
 		a.ctx = ctx
+		a.started.Store(true)
 		a.resumeOutbox()
+		go a.checkForUpdate()
 		// Dropped files and folders arrive with their real paths; the
 		// import reports its progress through events.
 		a.rt.OnFileDrop(ctx, func(paths []string) {

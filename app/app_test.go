@@ -26,6 +26,16 @@ func (f *fakeRuntime) Emit(_ context.Context, name string, _ ...any) {
 func (f *fakeRuntime) SaveFile(context.Context, string, string) (string, error) { return "", nil }
 func (f *fakeRuntime) OpenFiles(context.Context, string) ([]string, error)      { return nil, nil }
 func (f *fakeRuntime) OnFileDrop(context.Context, func([]string))               {}
+func (f *fakeRuntime) Raise(context.Context) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.events = append(f.events, "raise")
+}
+func (f *fakeRuntime) OpenURL(_ context.Context, url string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.events = append(f.events, "open "+url)
+}
 
 // OpenDirectory answers as a user picking f.dir would ("" as canceling).
 func (f *fakeRuntime) OpenDirectory(context.Context, string) (string, error) {

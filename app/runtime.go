@@ -20,6 +20,10 @@ type Runtime interface {
 	OpenDirectory(ctx context.Context, title string) (string, error)
 	// OnFileDrop calls fn with the real paths of files dropped on the window.
 	OnFileDrop(ctx context.Context, fn func(paths []string))
+	// Raise unminimises the window and brings it to the front.
+	Raise(ctx context.Context)
+	// OpenURL opens url in the user's browser.
+	OpenURL(ctx context.Context, url string)
 }
 
 // wailsRuntime is the Runtime of the real app.
@@ -47,3 +51,10 @@ func (wailsRuntime) OpenDirectory(ctx context.Context, title string) (string, er
 func (wailsRuntime) OnFileDrop(ctx context.Context, fn func(paths []string)) {
 	wruntime.OnFileDrop(ctx, func(_, _ int, paths []string) { fn(paths) })
 }
+
+func (wailsRuntime) Raise(ctx context.Context) {
+	wruntime.WindowUnminimise(ctx)
+	wruntime.WindowShow(ctx)
+}
+
+func (wailsRuntime) OpenURL(ctx context.Context, url string) { wruntime.BrowserOpenURL(ctx, url) }

@@ -9,6 +9,7 @@ set -euo pipefail
 packages=(
   build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.0-dev libturbojpeg0-dev
   xvfb xauth chromium imagemagick fonts-dejavu-core
+  dbus-daemon # a session bus: Wails' single-instance handover on Linux, and its check
 )
 command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || packages+=(postgresql)
 

@@ -40,6 +40,8 @@ var commands = map[string]command{
 	"serve":    {"run the companion backend", runServe},
 	"worker":   {"run the reference GPU worker", runWorker},
 	"migrate":  {"apply the Postgres migrations", runMigrate},
+
+	"release-sign": {"sign a release manifest for the desktop app's update notice", runReleaseSign},
 }
 
 func main() {

@@ -31,6 +31,9 @@ export function fakeApi(overrides: Partial<Api> = {}): Api {
   let consent: ConsentStatus = { given: false, outdated: false, synced: false };
   return {
     appInfo: vi.fn(async () => ({ version: "test", data_dir: "/tmp" })),
+    updateStatus: vi.fn(async () => ({ enabled: false, current: "test", note: "no release URL is configured" })),
+    dismissUpdate: vi.fn(async () => ({ enabled: false, current: "test" })),
+    openUpdatePage: vi.fn(async () => undefined),
     targetPlatforms: vi.fn(async () => platforms),
     baseModels: vi.fn(async () => ({ models: baseModels, source: "local" as const })),
     refreshBaseModels: vi.fn(async () => ({ models: baseModels, source: "local" as const })),

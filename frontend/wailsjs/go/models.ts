@@ -1649,6 +1649,70 @@ export namespace studio {
 
 }
 
+export namespace update {
+	
+	export class Manifest {
+	    version: string;
+	    url: string;
+	    notes?: string;
+	    published?: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new Manifest(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.version = source["version"];
+	        this.url = source["url"];
+	        this.notes = source["notes"];
+	        this.published = source["published"];
+	    }
+	}
+	export class Status {
+	    enabled: boolean;
+	    current: string;
+	    url?: string;
+	    // Go type: time
+	    checked_at: any;
+	    available?: Manifest;
+	    note?: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new Status(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.enabled = source["enabled"];
+	        this.current = source["current"];
+	        this.url = source["url"];
+	        this.checked_at = this.convertValues(source["checked_at"], null);
+	        this.available = this.convertValues(source["available"], Manifest);
+	        this.note = source["note"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+
+}
+
 export namespace upload {
 	
 	export class Stats {

@@ -10,6 +10,9 @@ import { DatasetPanel } from "@/features/dataset/dataset-panel";
 import { CompilePanel } from "@/features/compiler/compile-panel";
 import { AccountPanel } from "@/features/account/account-panel";
 import { TrainingPanel } from "@/features/training/training-panel";
+import { AboutButton } from "@/features/about/about-dialog";
+import { LaunchedAgain } from "@/features/about/launched-again";
+import { UpdateBanner } from "@/features/about/update-banner";
 import { jobCreatedSchema, type JobCreated, type TrainingParams } from "@/lib/api";
 import { useEffect, useState, type ReactNode } from "react";
 import type { BaseModelList, ConsentStatus } from "@/lib/api";
@@ -78,15 +81,20 @@ export function StudioShell({ api = defaultApi }: { api?: Api }) {
           <h1 className="text-lg font-semibold tracking-tight">LoRA Studio</h1>
           <p className="text-xs text-muted-foreground">Train a LoRA of your own face, offline first.</p>
         </div>
-        <Button
-          variant="ghost"
-          size="icon"
-          onClick={toggle}
-          aria-label={theme === "dark" ? "Switch to light theme" : "Switch to dark theme"}
-        >
-          {theme === "dark" ? <Sun className="h-4 w-4" /> : <Moon className="h-4 w-4" />}
-        </Button>
+        <div className="flex items-center gap-1">
+          <AboutButton api={api} />
+          <Button
+            variant="ghost"
+            size="icon"
+            onClick={toggle}
+            aria-label={theme === "dark" ? "Switch to light theme" : "Switch to dark theme"}
+          >
+            {theme === "dark" ? <Sun className="h-4 w-4" /> : <Moon className="h-4 w-4" />}
+          </Button>
+        </div>
       </header>
+      <UpdateBanner api={api} />
+      <LaunchedAgain api={api} />
 
       <main className="mx-auto max-w-4xl p-6">
         {state.status === "loading" && <p className="text-sm text-muted-foreground">Loading…</p>}

@@ -330,6 +330,26 @@ export type TrainingParams = Partial<Preset>;
 export const appInfoSchema = z.object({ version: z.string(), data_dir: z.string() });
 export type AppInfo = z.infer<typeof appInfoSchema>;
 
+/** A release newer than this app, from a manifest whose signature Go verified. */
+export const releaseSchema = z.object({
+  version: z.string(),
+  url: z.string(),
+  notes: z.string().optional(),
+  published: z.string().optional(),
+});
+export type Release = z.infer<typeof releaseSchema>;
+
+/** What the daily update check found; enabled is false when there is no check (note says why). */
+export const updateStatusSchema = z.object({
+  enabled: z.boolean(),
+  current: z.string(),
+  url: z.string().optional(),
+  checked_at: z.string().optional(),
+  available: releaseSchema.optional(),
+  note: z.string().optional(),
+});
+export type UpdateStatus = z.infer<typeof updateStatusSchema>;
+
 /** ApiError carries the stable code Go gave the error, and its readable message. */
 export class ApiError extends Error {
   constructor(
@@ -364,6 +384,10 @@ async function call<T>(schema: z.ZodType<T>, p: () => Promise<unknown>): Promise
 
 export const api = {
   appInfo: () => call(appInfoSchema, () => App.AppInfo()),
+  updateStatus: () => call(updateStatusSchema, () => App.UpdateStatus()),
+  dismissUpdate: (version: string) => call(updateStatusSchema, () => App.DismissUpdate(version)),
+  /** openUpdatePage opens the offered release's download page, the one Go verified, in the browser. */
+  openUpdatePage: () => call(z.undefined().or(z.null()), () => App.OpenUpdatePage()),
   targetPlatforms: () => call(z.array(platformSchema), () => App.TargetPlatforms()),
   baseModels: () => call(baseModelListSchema, () => App.BaseModels()),
   refreshBaseModels: () => call(baseModelListSchema, () => App.RefreshBaseModels()),

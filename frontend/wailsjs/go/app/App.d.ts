@@ -5,6 +5,7 @@ import {install} from '../models';
 import {studio} from '../models';
 import {compiler} from '../models';
 import {localstore} from '../models';
+import {update} from '../models';
 import {client} from '../models';
 import {outbox} from '../models';
 import {upload} from '../models';
@@ -40,6 +41,8 @@ export function DatasetItems():Promise<Array<localstore.Item>>;
 
 export function DismissAction(arg1:number):Promise<void>;
 
+export function DismissUpdate(arg1:string):Promise<update.Status>;
+
 export function DownloadVersion(arg1:string):Promise<app.LocalLoRA>;
 
 export function ExportPack(arg1:compiler.Request):Promise<app.Exported>;
@@ -63,6 +66,8 @@ export function Job(arg1:string):Promise<client.Job>;
 export function JobLog(arg1:string):Promise<client.JobLog>;
 
 export function LastJob():Promise<client.JobCreated>;
+
+export function OpenUpdatePage():Promise<void>;
 
 export function PickAndImport():Promise<app.ImportResult>;
 
@@ -95,6 +100,8 @@ export function SyncDataset(arg1:app.ValidateOptions):Promise<upload.Result>;
 export function TargetPlatforms():Promise<Array<studio.Platform>>;
 
 export function TrainableModels():Promise<Array<app.TrainableModel>>;
+
+export function UpdateStatus():Promise<update.Status>;
 
 export function ValidateDataset(arg1:app.ValidateOptions):Promise<dataset.Report>;
 

@@ -62,6 +62,10 @@ export function DismissAction(arg1) {
   return window['go']['app']['App']['DismissAction'](arg1);
 }
 
+export function DismissUpdate(arg1) {
+  return window['go']['app']['App']['DismissUpdate'](arg1);
+}
+
 export function DownloadVersion(arg1) {
   return window['go']['app']['App']['DownloadVersion'](arg1);
 }
@@ -108,6 +112,10 @@ export function JobLog(arg1) {
 
 export function LastJob() {
   return window['go']['app']['App']['LastJob']();
+}
+
+export function OpenUpdatePage() {
+  return window['go']['app']['App']['OpenUpdatePage']();
 }
 
 export function PickAndImport() {
@@ -172,6 +180,10 @@ export function TargetPlatforms() {
 
 export function TrainableModels() {
   return window['go']['app']['App']['TrainableModels']();
+}
+
+export function UpdateStatus() {
+  return window['go']['app']['App']['UpdateStatus']();
 }
 
 export function ValidateDataset(arg1) {
