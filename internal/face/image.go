@@ -148,6 +148,7 @@ func bilinear(img *RGB, x, y float64) (r, g, b float32) {
 	}
 	return acc[0], acc[1], acc[2]
 }
+
 // FromImage converts any decoded image to RGB, dropping alpha.
 func FromImage(m image.Image) *RGB {
 	b := m.Bounds()
