@@ -16,8 +16,9 @@ import (
 const validateUsage = `usage: lorastudio validate [--json] [--base-model ID] [--min-resolution N] DIR
 
 Validates every image directly inside DIR as a LoRA training set of one
-person's face: formats, pixel budget, resolution, duplicates, faces, blur,
-head angles. Nothing in DIR is modified.
+person's face: formats, pixel budget, resolution (and enlarged photos),
+duplicates, faces, the same person in every photo, blur, head angles.
+Nothing in DIR is modified.
 
 Exit status: 0 the dataset passes, 1 it does not, 2 usage error.
 
@@ -102,6 +103,9 @@ func printReport(w io.Writer, r *dataset.Report) {
 		verdict = "FAIL"
 	}
 	fmt.Fprintf(w, "%s: %d images, %d errors, %d warnings\ndataset %s\n", verdict, r.ImageCount, len(r.Errors), len(r.Warnings), r.DatasetHash)
+	if id := r.Identity; id.Compared > 1 && id.Clear {
+		fmt.Fprintf(w, "person: %d of %d faces compared match the face in %s\n", id.Members, id.Compared, id.Reference)
+	}
 	for _, group := range []struct {
 		label string
 		fs    []dataset.Finding

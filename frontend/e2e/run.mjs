@@ -309,6 +309,26 @@ try {
     await page.screenshot({ path: path.join(artifacts, "e2e-2-bad-photo-flagged.png"), fullPage: true });
   });
 
+  await check("a photo of someone else is named on its card and in the set's identity, and one click removes it", async () => {
+    const other = path.join(repo, "internal", "face", "testdata", "grace_hopper.jpg");
+    await page.evaluate((p) => window.go.app.App.ImportFiles([p]), other);
+    await page.getByTestId("photo-count").getByText("21 photos").waitFor();
+    await page.getByRole("button", { name: "Validate dataset" }).click();
+    const card = page.getByTestId("photo-grace_hopper.jpg");
+    await card.and(page.locator('[data-state="error"]')).waitFor();
+    if (!/Someone else/.test(await card.textContent())) throw new Error(`the other person's card does not say so: ${await card.textContent()}`);
+    const identity = page.getByTestId("identity");
+    const caption = (await identity.getByTestId("identity-caption").textContent()).trim();
+    if (!/will learn: 19 of 20 photos match/.test(caption)) throw new Error(`identity caption: ${caption}`);
+    const ref = identity.getByTestId("reference-face");
+    if (!/^Your reference face, from cap1[23]_\d\d\.jpg$/.test(await ref.getAttribute("alt"))) throw new Error(`reference face alt: ${await ref.getAttribute("alt")}`);
+    if (!(await ref.evaluate((i) => i.naturalWidth > 0))) throw new Error("the reference face did not load");
+    assertEqual(await page.getByRole("list", { name: "Photos of someone else" }).getByRole("listitem").allTextContents(), ["grace_hopper.jpg"], "photos of someone else");
+    await page.screenshot({ path: path.join(artifacts, "e2e-2b-someone-else.png"), fullPage: true });
+    await identity.getByRole("button", { name: "Remove this photo" }).click();
+    await page.getByTestId("photo-count").getByText("20 photos").waitFor();
+  });
+
   await check("replacing the bad photo and validating again passes, training still needs sign-in", async () => {
     await page.getByRole("button", { name: "Remove skimage_rocket.jpg" }).click();
     await page.getByTestId("photo-count").getByText("19 photos").waitFor();
@@ -316,6 +336,8 @@ try {
     await page.getByTestId("photo-count").getByText("20 photos").waitFor();
     await page.getByRole("button", { name: "Validate dataset" }).click();
     await page.getByText("This dataset passes: it can be trained.").waitFor();
+    const caption = (await page.getByTestId("identity-caption").textContent()).trim();
+    if (!/will learn: (\d+) of \1 photos match/.test(caption)) throw new Error(`identity caption on a one-person set: ${caption}`);
     const button = page.getByTestId("start-training");
     if (!(await button.isDisabled())) throw new Error("Start training enabled without sign-in");
     assertEqual((await page.getByTestId("training-reason").textContent()).trim(), "Sign in to a LoRA Studio server to train.", "reason on the disabled button");
