@@ -240,10 +240,10 @@ export function poseFromMesh(meshRaw, boxRaw, imageSize) {
 
 // runMesh = Human facemesh.predict for one detector box (rotation off):
 // crop the enlarged square box to 192, /255, run, map coords back.
-export async function runMesh(mesh, imgT, det) {
+export async function runMesh(mesh, imgT, det, cropBox) {
   const [, H, W] = imgT.shape;
   const size = mesh.inputs[0].shape[2];
-  const box = humanBox(det);
+  const box = cropBox || humanBox(det);
   const crop = cutAndResize(imgT, box, size);
   const res = mesh.execute(crop);
   crop.dispose();
@@ -264,7 +264,15 @@ export async function runMesh(mesh, imgT, det) {
   const cbox = [cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2];
   const boxRaw = [cbox[0] / W, cbox[1] / H, bw / W, bh / H];
   const meshRaw = pts.map((p) => [p[0] / W, p[1] / H, p[2] / size]);
-  return { faceScore, pose: poseFromMesh(meshRaw, boxRaw, [W, H]), mesh: pts };
+  return { faceScore, pose: poseFromMesh(meshRaw, boxRaw, [W, H]), mesh: pts, cropBox: box, refinedBox: cbox.map(Math.round) };
+}
+
+// runMeshRefined runs FaceMesh twice: the second time on a crop of the same
+// size re-centred on the first mesh (what Human does from frame to frame).
+export async function runMeshRefined(mesh, imgT, det) {
+  const first = await runMesh(mesh, imgT, det);
+  const second = await runMesh(mesh, imgT, det, first.refinedBox);
+  return second.faceScore >= first.faceScore ? { ...second, passes: 2, firstScore: first.faceScore } : { ...first, passes: 1, firstScore: first.faceScore };
 }
 
 // ---------- embeddings ----------
