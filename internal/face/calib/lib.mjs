@@ -240,10 +240,10 @@ export function poseFromMesh(meshRaw, boxRaw, imageSize) {
 
 // runMesh = Human facemesh.predict for one detector box (rotation off):
 // crop the enlarged square box to 192, /255, run, map coords back.
-export async function runMesh(mesh, imgT, det) {
+export async function runMesh(mesh, imgT, det, cropBox) {
   const [, H, W] = imgT.shape;
   const size = mesh.inputs[0].shape[2];
-  const box = humanBox(det);
+  const box = cropBox || humanBox(det);
   const crop = cutAndResize(imgT, box, size);
   const res = mesh.execute(crop);
   crop.dispose();
@@ -264,7 +264,15 @@ export async function runMesh(mesh, imgT, det) {
   const cbox = [cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2];
   const boxRaw = [cbox[0] / W, cbox[1] / H, bw / W, bh / H];
   const meshRaw = pts.map((p) => [p[0] / W, p[1] / H, p[2] / size]);
-  return { faceScore, pose: poseFromMesh(meshRaw, boxRaw, [W, H]), mesh: pts };
+  return { faceScore, pose: poseFromMesh(meshRaw, boxRaw, [W, H]), mesh: pts, cropBox: box, refinedBox: cbox.map(Math.round) };
+}
+
+// runMeshRefined runs FaceMesh twice: the second time on a crop of the same
+// size re-centred on the first mesh (what Human does from frame to frame).
+export async function runMeshRefined(mesh, imgT, det) {
+  const first = await runMesh(mesh, imgT, det);
+  const second = await runMesh(mesh, imgT, det, first.refinedBox);
+  return second.faceScore >= first.faceScore ? { ...second, passes: 2, firstScore: first.faceScore } : { ...first, passes: 1, firstScore: first.faceScore };
 }
 
 // ---------- embeddings ----------
@@ -370,9 +378,38 @@ export function suppress(dets, iouThr = 0.1) {
 // detectFaces is the recommended detector: blazeface-front on the image with a
 // 10% grey border (letterboxed), score >= 0.55, plus blazeface-back with a 25%
 // border, score >= 0.8, for small faces; front boxes win ties.
-export async function detectFaces(front, back, imgT, { frontMin = 0.55, backMin = 0.8 } = {}) {
+// extraMin: once the photo has a face at the strict thresholds, back boxes
+// down to extraMin also count (more faces found in group photos, no false
+// second face on any single-face photo here; face-free photos stay strict).
+export async function detectFaces(front, back, imgT, { frontMin = 0.55, backMin = 0.8, extraMin = 0.6, tiles = 0, tileMin = 0.8 } = {}) {
   const f = nms(await rawDetections(front, imgT, { mode: 'pad', border: 0.1 }), { minScore: frontMin, iouThr: 0.3 });
-  const b = back ? nms(await rawDetections(back, imgT, { mode: 'pad', border: 0.25 }), { minScore: backMin, iouThr: 0.3 }) : [];
-  return suppress([...f.map((d) => ({ ...d, from: 'front', rank: 1 + d.score })), ...b.map((d) => ({ ...d, from: 'back', rank: d.score }))], 0.1)
-    .sort((x, y) => y.score - x.score);
+  const bAll = back ? nms(await rawDetections(back, imgT, { mode: 'pad', border: 0.25 }), { minScore: Math.min(backMin, extraMin), iouThr: 0.3 }) : [];
+  const t = tiles ? await tileDetections(front, imgT, tiles, tileMin) : [];
+  const merge = (bMin) => suppress([
+    ...f.map((d) => ({ ...d, from: 'front', rank: 1 + d.score })),
+    ...bAll.filter((d) => d.score >= bMin).map((d) => ({ ...d, from: 'back', rank: d.score })),
+    ...t.map((d) => ({ ...d, from: 'tile', rank: d.score })),
+  ], 0.1).sort((x, y) => y.score - x.score);
+  const strict = merge(backMin);
+  return strict.length && extraMin < backMin ? merge(extraMin) : strict;
+}
+
+// tileDetections runs the 128 detector on (2n-1)x(2n-1) windows of 1/n of the
+// letterboxed square with 50% overlap: the detector at n times the resolution.
+export async function tileDetections(model, imgT, n, minScore) {
+  const [, H, W] = imgT.shape;
+  const size = model.inputs[0].shape[2];
+  const side = Math.max(W, H); const win = side / n;
+  const out = [];
+  for (let iy = 0; iy < 2 * n - 1; iy++) {
+    for (let ix = 0; ix < 2 * n - 1; ix++) {
+      const x0 = ix * win / 2 - (side - W) / 2; const y0 = iy * win / 2 - (side - H) / 2;
+      const crop = tf.tidy(() => tf.image.cropAndResize(imgT, [[y0 / (H - 1), x0 / (W - 1), (y0 + win) / (H - 1), (x0 + win) / (W - 1)]], [0], [size, size], 'bilinear', 0));
+      const ds = await rawDetections(model, crop, { mode: 'stretch', minScore });
+      crop.dispose();
+      const s = win / size;
+      for (const d of ds) out.push({ score: d.score, box: d.box.map((v, k) => v * s + (k % 2 ? y0 : x0)), kps: d.kps.map((p) => [p[0] * s + x0, p[1] * s + y0]) });
+    }
+  }
+  return nms(out, { minScore, iouThr: 0.3 });
 }

@@ -40,9 +40,9 @@ for (const r of rows) {
     const dets = back ? await L.detectFaces(front, back, t) : L.nms(await L.rawDetections(front, t, { mode: 'stretch' }), { minScore: 0.5, iouThr: 0.3 });
     if (!dets.length) { t.dispose(); out.push({ ...r, mirror, found: false }); continue; }
     const d = dets[0];
-    const m = await L.runMesh(mesh, t, d);
+    const m = process.env.FACECAL_MESH_REFINE ? await L.runMeshRefined(mesh, t, d) : await L.runMesh(mesh, t, d);
     t.dispose();
-    const bw = L.humanBox(d)[2] - L.humanBox(d)[0];
+    const bw = m.cropBox[2] - m.cropBox[0];
     const p = m.mesh.map((q) => [q[0], q[1], q[2] * bw / 192]);
     out.push({
       ...r, mirror, found: true, score: d.score, kp: L.poseFromKeypoints(d.kps), human: m.pose, meshScore: m.faceScore, geo: meshAngles(p),

@@ -35,9 +35,9 @@ const out = {
   decoder: 'ImageMagick 6 (auto-orient, sRGB, 8-bit RGB); a Go JPEG decoder differs by a few levels per pixel, so compare with tolerance (scores ~0.01, boxes ~1 px, distances ~0.01)',
   backend: L.tf.getBackend(),
   pipeline: {
-    detector: 'blazeface-front 128: image padded by round(0.1*max(w,h)) grey (128) px on every side, letterboxed (zero, centred) to a square, bilinear resize, x/127.5-1; anchors strides 8,16 with 2,6 per cell; score sigmoid >= 0.55; greedy NMS IoU 0.3. Plus blazeface-back 256 the same way with a 0.25 border, score >= 0.8 (strides 16,32). Merge: front boxes first, then by score; drop a box with IoU > 0.1 with a kept box or whose centre lies inside a kept box (or contains its centre)',
+    detector: 'blazeface-front 128: image padded by round(0.1*max(w,h)) grey (128) px on every side, letterboxed (zero, centred) to a square, bilinear resize, x/127.5-1; anchors strides 8,16 with 2,6 per cell; score sigmoid >= 0.55; greedy NMS IoU 0.3. Plus blazeface-back 256 the same way with a 0.25 border, score >= 0.8 (strides 16,32); once a face is found at these thresholds, back boxes >= 0.6 also count. Merge: front boxes first, then by score; drop a box with IoU > 0.1 with a kept box or whose centre lies inside a kept box (or contains its centre)',
     faceCrop: 'detector box enlarged 1.4x around its centre, squared on the longer side (rounded), cropAndResize to 192 (outside = 0), /255',
-    mesh: 'facemesh 192 on the face crop; angles from points 234/454 (yaw, z scaled to pixels), 10/152 (pitch), 33/263 (roll), degrees',
+    mesh: 'facemesh 192 on the face crop, /255; then again on a crop of the same size re-centred on the middle of the first mesh (min/max of x and y), keeping the pass with the higher face score; yaw = atan2(z454-z234, x454-x234) with z scaled to pixels (z*cropSide/192), sign flipped; yawNose = asin(2t-1), t=(x1-x234)/(x454-x234), sign flipped; pitch = atan2(z152-z10, y152-y10); roll = atan2(y263-y33, x263-x33); degrees',
     faceres: 'same 1.4x square box cropped (cropAndResize, bilinear, outside = 0) straight to 224x224, 0..255, channels reversed to BGR, minus [103.939, 116.779, 123.68] (B,G,R); output global_pooling/Mean (1024); distance = 1 - cosine',
   },
   images: {},
@@ -49,8 +49,8 @@ for (const f of files) {
   const dets = await L.detectFaces(front, back, t);
   const faces = [];
   for (const d of dets) {
-    const m = await L.runMesh(mesh, t, d);
-    const bw = L.humanBox(d)[2] - L.humanBox(d)[0];
+    const m = await L.runMeshRefined(mesh, t, d);
+    const bw = m.cropBox[2] - m.cropBox[0];
     const p = m.mesh.map((q) => [q[0], q[1], q[2] * bw / 192]);
     const ft = L.cutAndResize(t, L.humanBox(d), 224);
     const desc = await L.embed(faceres, ft, 'hse');
@@ -58,7 +58,7 @@ for (const f of files) {
     const a = meshAngles(p);
     faces.push({
       detector: d.from, score: r3(d.score), box: d.box.map(r3), keypoints: d.kps.map((q) => q.map(r3)), cropBox: L.humanBox(d),
-      meshScore: r3(m.faceScore), yaw: r3(a.yaw), yawNose: r3(a.yawNose), pitch: r3(a.pitch), roll: r3(a.roll),
+      meshScore: r3(m.faceScore), meshPasses: m.passes, meshCropBox: m.cropBox, yaw: r3(a.yaw), yawNose: r3(a.yawNose), pitch: r3(a.pitch), roll: r3(a.roll),
       humanAngles: { yaw: r3(m.pose.yaw), pitch: r3(m.pose.pitch), roll: r3(m.pose.roll) },
       descriptorHead: desc.slice(0, 8).map(r3), descriptorNorm: r3(Math.hypot(...desc)),
       _desc: desc,
