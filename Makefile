@@ -34,9 +34,9 @@ build: deps $(WAILS) frontend
 	@scripts/quietly.sh "build $(CLI)" $(LOGS)/build-cli.log \
 	  $(GO) build -ldflags "$(LDFLAGS)" -o $(CLI) ./cmd/lorastudio
 
-## test: vet, Go tests on a real Postgres, frontend checks, browser E2E, desktop smoke
+## test: vet, Go tests on a real Postgres, frontend checks, browser E2E, desktop smoke, packages
 test: deps frontend/node_modules/.installed dist-placeholder
-	scripts/with-postgres.sh $(MAKE) --no-print-directory go-test frontend-test smoke e2e
+	scripts/with-postgres.sh $(MAKE) --no-print-directory go-test frontend-test smoke e2e dist-check
 
 deps:
 	@scripts/deps.sh

@@ -5,12 +5,12 @@
 set -euo pipefail
 
 # GTK/WebKit for the Wails window, Xvfb and chromium for the end-to-end
-# tests (x11-utils: xprop for the installed-app check), libturbojpeg for fast
-# decoding, nsis for the Windows installer of `make dist`, Postgres in case
-# none is running.
+# tests (x11-utils and desktop-file-utils for the installed-app check),
+# libturbojpeg for fast decoding, nsis for the Windows installer of
+# `make dist`, Postgres in case none is running.
 packages=(
   build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.0-dev libturbojpeg0-dev
-  xvfb xauth x11-utils chromium imagemagick fonts-dejavu-core nsis
+  xvfb xauth x11-utils chromium imagemagick fonts-dejavu-core nsis desktop-file-utils
 )
 command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || packages+=(postgresql)
 
