@@ -120,9 +120,9 @@ xvfb-run -a -s "-screen 0 1280x900x24" bash -c '
   import -window root "$out/installed-window.png"
   [[ -n $wid ]] || fail "no window titled \"LoRA Studio\" within ${timeout}s"
   [[ -n $shown ]] || fail "the window never showed the studio header (last RMSE ${d:-none} vs tolerance $tolerance); see $out/header.png and $out/installed-window.png"
-  echo "${wid#* } $window_ms $shown" >"$out/timing"
+  echo "${wid#* } $window_ms $shown ${d:-recorded}" >"$out/timing"
 '
-read -r wmclass window_ms shown_ms <"$out/timing"
+read -r wmclass window_ms shown_ms header_rmse <"$out/timing"
 [[ $wmclass == "$(field StartupWMClass)" ]] || fail "WM_CLASS $wmclass is not the menu entry's StartupWMClass $(field StartupWMClass)"
 applog=$(ls "$XDG_DATA_HOME"/*/logs/desktop.log 2>/dev/null | head -1)
 [[ -n $applog ]] || fail "the app kept no log under XDG_DATA_HOME"
@@ -140,4 +140,4 @@ for blank in 'rgb(15,17,21)' white; do
   d=$(compare -metric RMSE "$scratch/blank.png" "$reference" null: 2>&1 | sed -n 's/.*(\(.*\))/\1/p' || true)
   awk -v d="$d" -v t="$tolerance" 'BEGIN { exit !(d >= t) }' || fail "a $blank window would pass (RMSE $d): the check proves nothing"
 done
-echo "dist-check: $(basename "$deb") ok: Depends cover the linked libraries; window after ${window_ms} ms, studio shown after ${shown_ms} ms (version $expect_version)"
+echo "dist-check: $(basename "$deb") ok: Depends cover the linked libraries; window after ${window_ms} ms, studio header shown after ${shown_ms} ms (RMSE $header_rmse), version $expect_version"
