@@ -8,6 +8,12 @@ set -euo pipefail
 # tests (x11-utils and desktop-file-utils for the installed-app check),
 # libturbojpeg for fast decoding, nsis for the Windows installer of
 # `make dist`, Postgres in case none is running.
+# A Mac builds with Xcode's command line tools and the system's WebKit, and
+# decodes JPEG in pure Go: nothing to install from here.
+if [[ $(uname -s) == Darwin ]]; then
+  xcode-select -p >/dev/null 2>&1 || { echo "deps: run xcode-select --install first" >&2; exit 1; }
+  exit 0
+fi
 packages=(
   build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.0-dev libturbojpeg0-dev
   xvfb xauth x11-utils chromium imagemagick fonts-dejavu-core nsis desktop-file-utils
