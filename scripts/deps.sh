@@ -5,7 +5,7 @@
 set -euo pipefail
 
 # GTK/WebKit for the Wails window, Xvfb and chromium for the end-to-end
-# tests (x11-utils and desktop-file-utils for the installed-app check),
+# tests (x11-utils, desktop-file-utils and file for the installed-app check),
 # libturbojpeg for fast decoding, nsis for the Windows installer of
 # `make dist`, Postgres in case none is running.
 # A Mac builds with Xcode's command line tools and the system's WebKit, and
@@ -16,7 +16,7 @@ if [[ $(uname -s) == Darwin ]]; then
 fi
 packages=(
   build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.0-dev libturbojpeg0-dev
-  xvfb xauth x11-utils chromium imagemagick fonts-dejavu-core nsis desktop-file-utils
+  xvfb xauth x11-utils chromium imagemagick fonts-dejavu-core nsis desktop-file-utils file
 )
 command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || packages+=(postgresql)
 
