@@ -4,16 +4,17 @@
 # names the command to run and fails.
 set -euo pipefail
 
-# GTK/WebKit for the Wails window, Xvfb and chromium for the end-to-end
-# tests (x11-utils, desktop-file-utils and file for the installed-app check),
-# libturbojpeg for fast decoding, nsis for the Windows installer of
-# `make dist`, Postgres in case none is running.
 # A Mac builds with Xcode's command line tools and the system's WebKit, and
 # decodes JPEG in pure Go: nothing to install from here.
 if [[ $(uname -s) == Darwin ]]; then
   xcode-select -p >/dev/null 2>&1 || { echo "deps: run xcode-select --install first" >&2; exit 1; }
   exit 0
 fi
+
+# GTK/WebKit for the Wails window, Xvfb and chromium for the end-to-end
+# tests (x11-utils, desktop-file-utils and file for the installed-app check),
+# libturbojpeg for fast decoding, nsis for the Windows installer of
+# `make dist`, Postgres in case none is running.
 packages=(
   build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.0-dev libturbojpeg0-dev
   xvfb xauth x11-utils chromium imagemagick fonts-dejavu-core nsis desktop-file-utils file
