@@ -45,11 +45,12 @@ deps:
 
 # The Wails CLI from its own pinned module: v2.9.2 needs a newer x/tools.
 $(WAILS): tools/go.mod tools/go.sum
-	cd tools && GOBIN=$(CURDIR)/.bin $(GO) install github.com/wailsapp/wails/v2/cmd/wails
+	@scripts/quietly.sh "build $(WAILS)" $(LOGS)/build-wails-cli.log \
+	  bash -c 'cd tools && GOBIN=$(CURDIR)/.bin $(GO) install github.com/wailsapp/wails/v2/cmd/wails'
 
 frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
-	cd frontend && npm ci --no-audit --no-fund
-	touch $@
+	@scripts/quietly.sh "npm ci" $(LOGS)/npm-ci.log bash -c 'cd frontend && npm ci --no-audit --no-fund'
+	@touch $@
 
 frontend: frontend/node_modules/.installed
 	@scripts/quietly.sh "build frontend/dist" $(LOGS)/build-frontend.log bash -c 'cd frontend && npm run build'
@@ -85,8 +86,9 @@ NFPM := .bin/nfpm
 WINDOWS_INSTALLER := build/bin/lorastudio-amd64-installer.exe
 
 $(NFPM).$(NFPM_VERSION):
-	GOBIN=$(CURDIR)/.bin $(GO) install github.com/goreleaser/nfpm/v2/cmd/nfpm@$(NFPM_VERSION)
-	touch $@
+	@scripts/quietly.sh "build $(NFPM) $(NFPM_VERSION)" $(LOGS)/build-nfpm.log \
+	  env GOBIN=$(CURDIR)/.bin $(GO) install github.com/goreleaser/nfpm/v2/cmd/nfpm@$(NFPM_VERSION)
+	@touch $@
 
 dist: build $(NFPM).$(NFPM_VERSION)
 	@scripts/quietly.sh "build $(WINDOWS_INSTALLER)" $(LOGS)/build-windows.log \
