@@ -8,10 +8,12 @@ DESKTOP := build/bin/lorastudio-desktop
 CLI := build/bin/lorastudio
 DEV := build/bin/lorastudio-dev
 ARTIFACTS := build/artifacts
-VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LOGS := $(ARTIFACTS)/logs
+# wails.json's info.productVersion, +g<commit> unless this is its tag.
+VERSION ?= $(shell scripts/version.sh 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: run serve test build deps frontend dist-placeholder go-test frontend-test e2e smoke clean
+.PHONY: run serve test build deps frontend dist-placeholder go-test frontend-test e2e smoke clean dist dist-check
 
 ## run: install what is missing, build, and start the desktop app on its local SQLite store
 run: build
@@ -27,26 +29,31 @@ serve:
 
 ## build: production binaries (desktop app and CLI) under build/bin
 build: deps $(WAILS) frontend
-	$(WAILS) build -s -m -nocolour -ldflags "$(LDFLAGS)" -o lorastudio-desktop
-	$(GO) build -ldflags "$(LDFLAGS)" -o $(CLI) ./cmd/lorastudio
+	@scripts/quietly.sh "build $(DESKTOP) $(VERSION)" $(LOGS)/build-desktop.log \
+	  $(WAILS) build -s -m -nocolour -ldflags "$(LDFLAGS)" -o lorastudio-desktop
+	@scripts/quietly.sh "build $(CLI)" $(LOGS)/build-cli.log \
+	  $(GO) build -ldflags "$(LDFLAGS)" -o $(CLI) ./cmd/lorastudio
 
-## test: vet, Go tests on a real Postgres, frontend checks, browser E2E, desktop smoke
+## test: vet, Go tests on a real Postgres, frontend checks, browser E2E, desktop smoke, packages
 test: deps frontend/node_modules/.installed dist-placeholder
-	scripts/with-postgres.sh $(MAKE) --no-print-directory go-test frontend-test smoke e2e
+	@scripts/tree-check.sh snapshot $(ARTIFACTS)/tree-before
+	scripts/with-postgres.sh $(MAKE) --no-print-directory go-test frontend-test smoke e2e dist-check
+	@scripts/tree-check.sh check $(ARTIFACTS)/tree-before
 
 deps:
 	@scripts/deps.sh
 
 # The Wails CLI from its own pinned module: v2.9.2 needs a newer x/tools.
 $(WAILS): tools/go.mod tools/go.sum
-	cd tools && GOBIN=$(CURDIR)/.bin $(GO) install github.com/wailsapp/wails/v2/cmd/wails
+	@scripts/quietly.sh "build $(WAILS)" $(LOGS)/build-wails-cli.log \
+	  bash -c 'cd tools && GOBIN=$(CURDIR)/.bin $(GO) install github.com/wailsapp/wails/v2/cmd/wails'
 
 frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
-	cd frontend && npm ci --no-audit --no-fund
-	touch $@
+	@scripts/quietly.sh "npm ci" $(LOGS)/npm-ci.log bash -c 'cd frontend && npm ci --no-audit --no-fund'
+	@touch $@
 
 frontend: frontend/node_modules/.installed
-	cd frontend && npm run build
+	@scripts/quietly.sh "build frontend/dist" $(LOGS)/build-frontend.log bash -c 'cd frontend && npm run build'
 
 # go vet and go test need a non-empty frontend/dist for main.go's go:embed.
 dist-placeholder:
@@ -71,3 +78,26 @@ e2e: frontend
 
 clean:
 	rm -rf build/bin $(ARTIFACTS) frontend/node_modules
+
+## dist: installable packages under build/dist: .deb, Windows installer, .tar.gz, SHA256SUMS
+# nfpm (pinned) builds the .deb; the Windows installer is cross-compiled
+# without cgo (the pure-Go JPEG decoder) and packed by makensis.
+NFPM_VERSION := v2.45.2
+NFPM := .bin/nfpm
+WINDOWS_INSTALLER := build/bin/lorastudio-amd64-installer.exe
+
+$(NFPM).$(NFPM_VERSION):
+	@scripts/quietly.sh "build $(NFPM) $(NFPM_VERSION)" $(LOGS)/build-nfpm.log \
+	  env GOBIN=$(CURDIR)/.bin $(GO) install github.com/goreleaser/nfpm/v2/cmd/nfpm@$(NFPM_VERSION)
+	@touch $@
+
+dist: build $(NFPM).$(NFPM_VERSION)
+	@scripts/quietly.sh "build $(WINDOWS_INSTALLER)" $(LOGS)/build-windows.log \
+	  env CGO_ENABLED=0 $(WAILS) build -platform windows/amd64 -nsis -s -m -skipbindings -nocolour \
+	  -ldflags "$(LDFLAGS)" -o lorastudio-desktop.exe
+	@NFPM=$(NFPM) scripts/dist.sh $(VERSION) $(WINDOWS_INSTALLER)
+
+# dist-check installs the .deb into a scratch root and starts the installed
+# app under Xvfb; see scripts/dist-check.sh for what it proves.
+dist-check: dist
+	scripts/dist-check.sh build/dist $(ARTIFACTS)/dist-check

@@ -4,11 +4,21 @@
 # names the command to run and fails.
 set -euo pipefail
 
+# A Mac builds with Xcode's command line tools and the system's WebKit, and
+# decodes JPEG in pure Go: nothing to install from here.
+if [[ $(uname -s) == Darwin ]]; then
+  xcode-select -p >/dev/null 2>&1 || { echo "deps: run xcode-select --install first" >&2; exit 1; }
+  exit 0
+fi
+
 # GTK/WebKit for the Wails window, Xvfb and chromium for the end-to-end
-# tests, libturbojpeg for fast decoding, Postgres in case none is running.
+# tests (x11-utils, desktop-file-utils and file for the installed-app check),
+# libturbojpeg for fast decoding, nsis for the Windows installer of
+# `make dist`, a session bus for the single-instance check, Postgres in case
+# none is running.
 packages=(
   build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.0-dev libturbojpeg0-dev
-  xvfb xauth chromium imagemagick fonts-dejavu-core
+  xvfb xauth x11-utils chromium imagemagick fonts-dejavu-core nsis desktop-file-utils file
   dbus-daemon # a session bus: Wails' single-instance handover on Linux, and its check
 )
 command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || packages+=(postgresql)

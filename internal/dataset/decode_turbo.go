@@ -1,4 +1,8 @@
-//go:build cgo
+//go:build cgo && !darwin
+
+// macOS builds use the pure-Go decoder even with cgo (which the Wails window
+// needs there): a .app must not link Homebrew's libturbojpeg, which the
+// people who download it do not have.
 
 package dataset
 
