@@ -216,8 +216,44 @@ func perChannel(t *Tensor, co int, what string) ([]float32, error) {
 	return nil, fmt.Errorf("%s shape %v does not match %d channels", what, t.Shape, co)
 }
 
+// clampOf returns the [lo, hi] clamp an activation is, or nil.
+func (e *epilogue) clampOf() []float32 {
+	switch e.act {
+	case actRelu:
+		return []float32{0, float32(math.Inf(1))}
+	case actRelu6:
+		return []float32{0, 6}
+	case actClamp:
+		return []float32{e.lo, e.hi}
+	}
+	return nil
+}
+
 // apply runs the epilogue over rows of co channels.
 func (e *epilogue) apply(out []float32, co int) {
+	if useAsm && len(out) >= co && co > 0 && (e.act == actNone || e.act == actRelu || e.act == actRelu6 || e.act == actClamp) {
+		if e.bias == nil && e.act == actNone {
+			return
+		}
+		var bias, clamp *float32
+		if e.bias != nil {
+			bias = &e.bias[0]
+		}
+		if e.act != actNone {
+			var lh [2]float32
+			switch e.act {
+			case actRelu:
+				lh = [2]float32{0, float32(math.Inf(1))}
+			case actRelu6:
+				lh = [2]float32{0, 6}
+			default:
+				lh = [2]float32{e.lo, e.hi}
+			}
+			clamp = &lh[0]
+		}
+		biasClamp(&out[0], bias, clamp, len(out)/co, co)
+		return
+	}
 	if e.bias != nil {
 		bias := e.bias[:co]
 		for off := 0; off+co <= len(out); off += co {
@@ -334,17 +370,9 @@ func (c *conv2d) prepare() {
 	copy(c.pbias, c.ep.bias)
 	c.post = c.ep
 	c.post.bias = nil
-	switch c.post.act {
-	case actRelu:
-		c.clamp = []float32{0, float32(math.Inf(1))}
-	case actRelu6:
-		c.clamp = []float32{0, 6}
-	case actClamp:
-		c.clamp = []float32{c.post.lo, c.post.hi}
-	default:
-		return
+	if c.clamp = c.post.clampOf(); c.clamp != nil {
+		c.post.act = actNone
 	}
-	c.post.act = actNone
 }
 
 // gemmRows is how many output pixels one im2col chunk holds: small enough to

@@ -31,3 +31,7 @@ func sgemm6x8(k int, a *float32, lda int, b *float32, c *float32, ldc int, bias 
 func preluRows(o *float32, x *float32, c *float32, rows int, n int, relu bool) {
 	panic("nn: preluRows without assembly")
 }
+
+func biasClamp(o *float32, bias *float32, clamp *float32, rows int, n int) {
+	panic("nn: biasClamp without assembly")
+}
