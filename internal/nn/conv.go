@@ -361,7 +361,7 @@ func parseConv2D(b *buildCtx) (*conv2d, error) {
 func (c *conv2d) prepare() {
 	w := c.win
 	c.pointer = w.kh == 1 && w.kw == 1 && w.sh == 1 && w.sw == 1 && (w.padding != "EXPLICIT" || w.explicit == [4]int{})
-	if !asmAvailable {
+	if !gemmAvailable {
 		return
 	}
 	k := w.kh * w.kw * c.ci
@@ -481,7 +481,7 @@ func gemmPacked(m, n, k int, a []float32, lda int, bp, bias, clamp []float32, c 
 // matmul computes one chunk of the output, a·w plus the epilogue, by
 // assembly when possible.
 func (c *conv2d) matmul(rs *runState, m, k int, a []float32, lda int, dst []float32, apad *[]float32) {
-	if useAsm && c.packed != nil {
+	if useGEMM && c.packed != nil {
 		if *apad == nil {
 			*apad = rs.alloc(6 * k)
 		}

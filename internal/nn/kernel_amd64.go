@@ -6,9 +6,13 @@ import "golang.org/x/sys/cpu"
 
 // asmAvailable says the CPU runs the AVX2+FMA kernels below; useAsm selects
 // them (tests switch it off to check the portable code on the same machine).
+// gemmAvailable and useGEMM do the same for the GEMM kernels alone, which
+// arm64 has too.
 var (
-	asmAvailable = cpu.X86.HasAVX2 && cpu.X86.HasFMA
-	useAsm       = asmAvailable
+	asmAvailable  = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	useAsm        = asmAvailable
+	gemmAvailable = asmAvailable
+	useGEMM       = asmAvailable
 )
 
 //go:noescape

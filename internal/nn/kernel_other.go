@@ -1,11 +1,13 @@
-//go:build !amd64 || purego
+//go:build (!amd64 && !arm64) || purego
 
 package nn
 
 // There are no assembly kernels for this platform; gonum and Go loops run.
 var (
-	asmAvailable = false
-	useAsm       = false
+	gemmAvailable = false
+	useGEMM       = false
+	asmAvailable  = false
+	useAsm        = false
 )
 
 func sgemm6x16(k int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, clamp *float32) {
