@@ -437,6 +437,18 @@ func gemmPacked(m, n, k int, a []float32, lda int, bp, bias, clamp []float32, c 
 	if clamp != nil {
 		cl = &clamp[0]
 	}
+	// The last rows, if fewer than 6, are copied once into zero-padded
+	// scratch that every panel reads.
+	if tail := m % 6; tail != 0 {
+		for r := 0; r < 6; r++ {
+			dst := apad[r*k : (r+1)*k]
+			if r < tail {
+				copy(dst, a[(m-tail+r)*lda:])
+			} else {
+				clear(dst)
+			}
+		}
+	}
 	for p := 0; p*16 < n; p++ {
 		j0 := p * 16
 		cols := min(16, n-j0)
@@ -455,14 +467,6 @@ func gemmPacked(m, n, k int, a []float32, lda int, bp, bias, clamp []float32, c 
 			rows := min(6, m-i)
 			ap, ld := a[i*lda:], lda
 			if rows < 6 {
-				for r := 0; r < 6; r++ {
-					dst := apad[r*k : (r+1)*k]
-					if r < rows {
-						copy(dst, a[(i+r)*lda:])
-					} else {
-						clear(dst)
-					}
-				}
 				ap, ld = apad, k
 			}
 			if rows == 6 && cols == width {
