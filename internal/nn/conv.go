@@ -624,7 +624,7 @@ func (d *depthwise) run(rs *runState, in []*Tensor) (*Tensor, error) {
 		ib = ia
 	}
 	ch8 := 0
-	if useAsm && mult == 1 {
+	if useDW && mult == 1 {
 		ch8 = co &^ 7
 	}
 	for oy := 0; oy < oh; oy++ {

@@ -13,6 +13,8 @@ var (
 	useAsm        = asmAvailable
 	gemmAvailable = asmAvailable
 	useGEMM       = asmAvailable
+	dwAvailable   = asmAvailable
+	useDW         = asmAvailable
 )
 
 //go:noescape

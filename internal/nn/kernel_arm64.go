@@ -2,11 +2,14 @@
 
 package nn
 
-// On arm64 (Apple Silicon) the GEMM kernels are NEON assembly; the other
-// kernels run in Go.
+// On arm64 (Apple Silicon) the GEMM and depthwise kernels are NEON
+// assembly; the element-wise ones run in Go. dwAvailable/useDW select the
+// depthwise kernel apart from the other useAsm kernels.
 var (
 	gemmAvailable = true
 	useGEMM       = gemmAvailable
+	dwAvailable   = true
+	useDW         = dwAvailable
 	asmAvailable  = false
 	useAsm        = false
 )
@@ -17,12 +20,11 @@ func sgemm6x16(k int, a *float32, lda int, b *float32, c *float32, ldc int, bias
 //go:noescape
 func sgemm6x8(k int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, clamp *float32)
 
+//go:noescape
+func dwConv(o *float32, x *float32, w *float32, n int, ch8 int, och int, kh int, kw int, xstep int, rowStride int, colStep int)
+
 func madRows(o *float32, x *float32, w *float32, n int, ch int, xstep int) {
 	panic("nn: madRows without assembly")
-}
-
-func dwConv(o *float32, x *float32, w *float32, n int, ch8 int, och int, kh int, kw int, xstep int, rowStride int, colStep int) {
-	panic("nn: dwConv without assembly")
 }
 
 func addRelu(o *float32, a *float32, b *float32, n int) {

@@ -228,3 +228,132 @@ storem68:
 	ADD R9, R8, R8
 	VST1 [V10.S4, V11.S4], (R8)
 	RET
+
+// func dwConv(o *float32, x *float32, w *float32, n int, ch8 int, och int, kh int, kw int, xstep int, rowStride int, colStep int)
+//
+// The amd64 dwConv in NEON: depthwise convolution of n output pixels whose
+// taps are all inside the input, first ch8 channels (a multiple of 8), byte
+// strides; four pixels x 8 channels at a time share each weight load.
+TEXT ·dwConv(SB), NOSPLIT, $0-88
+	MOVD o+0(FP), R0
+	MOVD x+8(FP), R1
+	MOVD w+16(FP), R2
+	MOVD n+24(FP), R3
+	MOVD ch8+32(FP), R4
+	LSL $2, R4, R4
+	MOVD xstep+64(FP), R5
+	MOVD och+40(FP), R13
+	MOVD colStep+80(FP), R14
+	MOVD rowStride+72(FP), R15
+
+dwquad:
+	CMP $4, R3
+	BLT dwsingle
+	MOVD $0, R6
+
+dwqchan:
+	CMP R4, R6
+	BGE dwqnext
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	ADD R6, R1, R7
+	ADD R6, R2, R8
+	MOVD kh+48(FP), R9
+
+dwqrow:
+	MOVD R7, R10
+	MOVD kw+56(FP), R11
+
+dwqtap:
+	VLD1 (R8), [V16.S4, V17.S4]
+	ADD R5, R10, R12
+	ADD R5, R12, R19
+	ADD R5, R19, R20
+	VLD1 (R10), [V20.S4, V21.S4]
+	VLD1 (R12), [V22.S4, V23.S4]
+	VLD1 (R19), [V24.S4, V25.S4]
+	VLD1 (R20), [V26.S4, V27.S4]
+	VFMLA V16.S4, V20.S4, V0.S4
+	VFMLA V17.S4, V21.S4, V1.S4
+	VFMLA V16.S4, V22.S4, V2.S4
+	VFMLA V17.S4, V23.S4, V3.S4
+	VFMLA V16.S4, V24.S4, V4.S4
+	VFMLA V17.S4, V25.S4, V5.S4
+	VFMLA V16.S4, V26.S4, V6.S4
+	VFMLA V17.S4, V27.S4, V7.S4
+	ADD R14, R10, R10
+	ADD R13, R8, R8
+	SUBS $1, R11, R11
+	BNE dwqtap
+	ADD R15, R7, R7
+	SUBS $1, R9, R9
+	BNE dwqrow
+
+	ADD R6, R0, R12
+	VST1 [V0.S4, V1.S4], (R12)
+	ADD R13, R12, R12
+	VST1 [V2.S4, V3.S4], (R12)
+	ADD R13, R12, R12
+	VST1 [V4.S4, V5.S4], (R12)
+	ADD R13, R12, R12
+	VST1 [V6.S4, V7.S4], (R12)
+	ADD $32, R6, R6
+	B dwqchan
+
+dwqnext:
+	ADD R5<<2, R1, R1
+	ADD R13<<2, R0, R0
+	SUB $4, R3, R3
+	B dwquad
+
+dwsingle:
+	CBZ R3, dwdone
+
+dwpixel:
+	MOVD $0, R6
+
+dwchan:
+	CMP R4, R6
+	BGE dwnext
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	ADD R6, R1, R7
+	ADD R6, R2, R8
+	MOVD kh+48(FP), R9
+
+dwrow:
+	MOVD R7, R10
+	MOVD kw+56(FP), R11
+
+dwtap:
+	VLD1 (R8), [V16.S4, V17.S4]
+	VLD1 (R10), [V20.S4, V21.S4]
+	VFMLA V16.S4, V20.S4, V0.S4
+	VFMLA V17.S4, V21.S4, V1.S4
+	ADD R14, R10, R10
+	ADD R13, R8, R8
+	SUBS $1, R11, R11
+	BNE dwtap
+	ADD R15, R7, R7
+	SUBS $1, R9, R9
+	BNE dwrow
+
+	ADD R6, R0, R12
+	VST1 [V0.S4, V1.S4], (R12)
+	ADD $32, R6, R6
+	B dwchan
+
+dwnext:
+	ADD R5, R1, R1
+	ADD R13, R0, R0
+	SUBS $1, R3, R3
+	BNE dwpixel
+
+dwdone:
+	RET

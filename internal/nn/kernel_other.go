@@ -6,6 +6,8 @@ package nn
 var (
 	gemmAvailable = false
 	useGEMM       = false
+	dwAvailable   = false
+	useDW         = false
 	asmAvailable  = false
 	useAsm        = false
 )
