@@ -231,7 +231,7 @@ func (e *epilogue) clampOf() []float32 {
 
 // apply runs the epilogue over rows of co channels.
 func (e *epilogue) apply(out []float32, co int) {
-	if useAsm && len(out) >= co && co > 0 && (e.act == actNone || e.act == actRelu || e.act == actRelu6 || e.act == actClamp) {
+	if useDW && len(out) >= co && co > 0 && (e.act == actNone || e.act == actRelu || e.act == actRelu6 || e.act == actClamp) {
 		if e.bias == nil && e.act == actNone {
 			return
 		}

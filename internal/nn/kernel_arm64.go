@@ -2,9 +2,9 @@
 
 package nn
 
-// On arm64 (Apple Silicon) the GEMM and depthwise kernels are NEON
-// assembly; the element-wise ones run in Go. dwAvailable/useDW select the
-// depthwise kernel apart from the other useAsm kernels.
+// On arm64 (Apple Silicon) the GEMM, depthwise and bias/clamp kernels are
+// NEON assembly; the other element-wise ones run in Go. The flags select
+// each group apart from the amd64-only useAsm kernels.
 var (
 	gemmAvailable = true
 	useGEMM       = gemmAvailable
@@ -35,6 +35,5 @@ func preluRows(o *float32, x *float32, c *float32, rows int, n int, relu bool) {
 	panic("nn: preluRows without assembly")
 }
 
-func biasClamp(o *float32, bias *float32, clamp *float32, rows int, n int) {
-	panic("nn: biasClamp without assembly")
-}
+//go:noescape
+func biasClamp(o *float32, bias *float32, clamp *float32, rows int, n int)

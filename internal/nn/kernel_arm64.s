@@ -357,3 +357,72 @@ dwnext:
 
 dwdone:
 	RET
+
+// func biasClamp(o *float32, bias *float32, clamp *float32, rows int, n int)
+//
+// For each of rows rows of n values: o += bias (unless bias is nil), then
+// o = min(max(o, clamp[0]), clamp[1]) (unless clamp is nil). FADD, FMAX
+// and FMIN on vectors are encoded by hand.
+TEXT ·biasClamp(SB), NOSPLIT, $0-40
+	MOVD o+0(FP), R0
+	MOVD bias+8(FP), R1
+	MOVD clamp+16(FP), R2
+	MOVD rows+24(FP), R3
+	MOVD n+32(FP), R4
+	CBZ R2, bcnoclamp
+	VLD1R (R2), [V30.S4]
+	ADD $4, R2, R5
+	VLD1R (R5), [V31.S4]
+
+bcnoclamp:
+	CBZ R3, bcdone
+
+bcrow:
+	MOVD $0, R6
+	MOVD R0, R7
+	MOVD R1, R8
+
+bcvec:
+	ADD $4, R6, R9
+	CMP R4, R9
+	BGT bctail
+	VLD1 (R7), [V0.S4]
+	CBZ R1, bcvclamp
+	VLD1.P 16(R8), [V1.S4]
+	WORD $0x4e21d400 // FADD V0.4S, V0.4S, V1.4S
+
+bcvclamp:
+	CBZ R2, bcvstore
+	WORD $0x4e3ef400 // FMAX V0.4S, V0.4S, V30.4S
+	WORD $0x4ebff400 // FMIN V0.4S, V0.4S, V31.4S
+
+bcvstore:
+	VST1.P [V0.S4], 16(R7)
+	MOVD R9, R6
+	B bcvec
+
+bctail:
+	CMP R4, R6
+	BGE bcnext
+	FMOVS (R7), F0
+	CBZ R1, bctclamp
+	FMOVS.P 4(R8), F1
+	FADDS F1, F0, F0
+
+bctclamp:
+	CBZ R2, bctstore
+	FMAXS F30, F0, F0
+	FMINS F31, F0, F0
+
+bctstore:
+	FMOVS.P F0, 4(R7)
+	ADD $1, R6, R6
+	B bctail
+
+bcnext:
+	ADD R4<<2, R0, R0
+	SUBS $1, R3, R3
+	BNE bcrow
+
+bcdone:
+	RET
