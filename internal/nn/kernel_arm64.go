@@ -2,9 +2,9 @@
 
 package nn
 
-// On arm64 (Apple Silicon) the GEMM, depthwise and bias/clamp kernels are
-// NEON assembly; the other element-wise ones run in Go. The flags select
-// each group apart from the amd64-only useAsm kernels.
+// On arm64 (Apple Silicon) the GEMM, depthwise, bias/clamp and add+Relu
+// kernels are NEON assembly; madRows and preluRows run in Go. The flags
+// select each group apart from the amd64-only useAsm kernels.
 var (
 	gemmAvailable = true
 	useGEMM       = gemmAvailable
@@ -27,9 +27,8 @@ func madRows(o *float32, x *float32, w *float32, n int, ch int, xstep int) {
 	panic("nn: madRows without assembly")
 }
 
-func addRelu(o *float32, a *float32, b *float32, n int) {
-	panic("nn: addRelu without assembly")
-}
+//go:noescape
+func addRelu(o *float32, a *float32, b *float32, n int)
 
 func preluRows(o *float32, x *float32, c *float32, rows int, n int, relu bool) {
 	panic("nn: preluRows without assembly")

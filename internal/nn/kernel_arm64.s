@@ -426,3 +426,44 @@ bcnext:
 
 bcdone:
 	RET
+
+// func addRelu(o *float32, a *float32, b *float32, n int)
+//
+// o[i] = max(a[i] + b[i], 0) for i < n; FADD/FMAX encoded by hand.
+TEXT ·addRelu(SB), NOSPLIT, $0-32
+	MOVD o+0(FP), R0
+	MOVD a+8(FP), R1
+	MOVD b+16(FP), R2
+	MOVD n+24(FP), R3
+	VEOR V31.B16, V31.B16, V31.B16
+	FMOVS ZR, F30
+
+arloop:
+	CMP $16, R3
+	BLT artail
+	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R2), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4e24d400 // FADD V0.4S, V0.4S, V4.4S
+	WORD $0x4e25d421 // FADD V1.4S, V1.4S, V5.4S
+	WORD $0x4e26d442 // FADD V2.4S, V2.4S, V6.4S
+	WORD $0x4e27d463 // FADD V3.4S, V3.4S, V7.4S
+	WORD $0x4e3ff400 // FMAX V0.4S, V0.4S, V31.4S
+	WORD $0x4e3ff421 // FMAX V1.4S, V1.4S, V31.4S
+	WORD $0x4e3ff442 // FMAX V2.4S, V2.4S, V31.4S
+	WORD $0x4e3ff463 // FMAX V3.4S, V3.4S, V31.4S
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R0)
+	SUB $16, R3, R3
+	B arloop
+
+artail:
+	CBZ R3, ardone
+	FMOVS.P 4(R1), F0
+	FMOVS.P 4(R2), F1
+	FADDS F1, F0, F0
+	FMAXS F30, F0, F0
+	FMOVS.P F0, 4(R0)
+	SUB $1, R3, R3
+	B artail
+
+ardone:
+	RET

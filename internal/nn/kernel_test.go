@@ -77,7 +77,7 @@ func TestAsmMatchesPortable(t *testing.T) {
 }
 
 func TestAddReluAsm(t *testing.T) {
-	if !asmAvailable {
+	if !dwAvailable {
 		t.Skip("no assembly kernels on this CPU")
 	}
 	for _, n := range []int{1, 7, 32, 77, 1000} {
