@@ -216,8 +216,44 @@ func perChannel(t *Tensor, co int, what string) ([]float32, error) {
 	return nil, fmt.Errorf("%s shape %v does not match %d channels", what, t.Shape, co)
 }
 
+// clampOf returns the [lo, hi] clamp an activation is, or nil.
+func (e *epilogue) clampOf() []float32 {
+	switch e.act {
+	case actRelu:
+		return []float32{0, float32(math.Inf(1))}
+	case actRelu6:
+		return []float32{0, 6}
+	case actClamp:
+		return []float32{e.lo, e.hi}
+	}
+	return nil
+}
+
 // apply runs the epilogue over rows of co channels.
 func (e *epilogue) apply(out []float32, co int) {
+	if useDW && len(out) >= co && co > 0 && (e.act == actNone || e.act == actRelu || e.act == actRelu6 || e.act == actClamp) {
+		if e.bias == nil && e.act == actNone {
+			return
+		}
+		var bias, clamp *float32
+		if e.bias != nil {
+			bias = &e.bias[0]
+		}
+		if e.act != actNone {
+			var lh [2]float32
+			switch e.act {
+			case actRelu:
+				lh = [2]float32{0, float32(math.Inf(1))}
+			case actRelu6:
+				lh = [2]float32{0, 6}
+			default:
+				lh = [2]float32{e.lo, e.hi}
+			}
+			clamp = &lh[0]
+		}
+		biasClamp(&out[0], bias, clamp, len(out)/co, co)
+		return
+	}
 	if e.bias != nil {
 		bias := e.bias[:co]
 		for off := 0; off+co <= len(out); off += co {
@@ -325,7 +361,7 @@ func parseConv2D(b *buildCtx) (*conv2d, error) {
 func (c *conv2d) prepare() {
 	w := c.win
 	c.pointer = w.kh == 1 && w.kw == 1 && w.sh == 1 && w.sw == 1 && (w.padding != "EXPLICIT" || w.explicit == [4]int{})
-	if !asmAvailable {
+	if !gemmAvailable {
 		return
 	}
 	k := w.kh * w.kw * c.ci
@@ -334,17 +370,9 @@ func (c *conv2d) prepare() {
 	copy(c.pbias, c.ep.bias)
 	c.post = c.ep
 	c.post.bias = nil
-	switch c.post.act {
-	case actRelu:
-		c.clamp = []float32{0, float32(math.Inf(1))}
-	case actRelu6:
-		c.clamp = []float32{0, 6}
-	case actClamp:
-		c.clamp = []float32{c.post.lo, c.post.hi}
-	default:
-		return
+	if c.clamp = c.post.clampOf(); c.clamp != nil {
+		c.post.act = actNone
 	}
-	c.post.act = actNone
 }
 
 // gemmRows is how many output pixels one im2col chunk holds: small enough to
@@ -409,6 +437,18 @@ func gemmPacked(m, n, k int, a []float32, lda int, bp, bias, clamp []float32, c 
 	if clamp != nil {
 		cl = &clamp[0]
 	}
+	// The last rows, if fewer than 6, are copied once into zero-padded
+	// scratch that every panel reads.
+	if tail := m % 6; tail != 0 {
+		for r := 0; r < 6; r++ {
+			dst := apad[r*k : (r+1)*k]
+			if r < tail {
+				copy(dst, a[(m-tail+r)*lda:])
+			} else {
+				clear(dst)
+			}
+		}
+	}
 	for p := 0; p*16 < n; p++ {
 		j0 := p * 16
 		cols := min(16, n-j0)
@@ -427,14 +467,6 @@ func gemmPacked(m, n, k int, a []float32, lda int, bp, bias, clamp []float32, c 
 			rows := min(6, m-i)
 			ap, ld := a[i*lda:], lda
 			if rows < 6 {
-				for r := 0; r < 6; r++ {
-					dst := apad[r*k : (r+1)*k]
-					if r < rows {
-						copy(dst, a[(i+r)*lda:])
-					} else {
-						clear(dst)
-					}
-				}
 				ap, ld = apad, k
 			}
 			if rows == 6 && cols == width {
@@ -453,7 +485,7 @@ func gemmPacked(m, n, k int, a []float32, lda int, bp, bias, clamp []float32, c 
 // matmul computes one chunk of the output, a·w plus the epilogue, by
 // assembly when possible.
 func (c *conv2d) matmul(rs *runState, m, k int, a []float32, lda int, dst []float32, apad *[]float32) {
-	if useAsm && c.packed != nil {
+	if useGEMM && c.packed != nil {
 		if *apad == nil {
 			*apad = rs.alloc(6 * k)
 		}
@@ -592,7 +624,7 @@ func (d *depthwise) run(rs *runState, in []*Tensor) (*Tensor, error) {
 		ib = ia
 	}
 	ch8 := 0
-	if useAsm && mult == 1 {
+	if useDW && mult == 1 {
 		ch8 = co &^ 7
 	}
 	for oy := 0; oy < oh; oy++ {

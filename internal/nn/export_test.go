@@ -3,13 +3,13 @@ package nn
 // SetAsm switches the assembly kernels on or off (if the CPU has them) and
 // returns a function restoring the previous setting.
 func SetAsm(on bool) (restore func()) {
-	prev := useAsm
-	useAsm = on && asmAvailable
-	return func() { useAsm = prev }
+	prev, prevGEMM, prevDW := useAsm, useGEMM, useDW
+	useAsm, useGEMM, useDW = on && asmAvailable, on && gemmAvailable, on && dwAvailable
+	return func() { useAsm, useGEMM, useDW = prev, prevGEMM, prevDW }
 }
 
-// AsmAvailable reports whether this CPU runs the assembly kernels.
-func AsmAvailable() bool { return asmAvailable }
+// AsmAvailable reports whether this CPU runs any assembly kernels.
+func AsmAvailable() bool { return asmAvailable || gemmAvailable || dwAvailable }
 
 // StepInputs returns the nodes the kernel of node reads, which differ from
 // its graph inputs when it was fused.

@@ -87,7 +87,7 @@ func fuseAddAct(b *buildCtx, act activation) kernel {
 		yd := y.Data[:len(x.Data)]
 		switch act {
 		case actRelu:
-			if useAsm && len(o) > 0 {
+			if useDW && len(o) > 0 {
 				addRelu(&o[0], &x.Data[0], &yd[0], len(o))
 				break
 			}

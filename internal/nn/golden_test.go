@@ -1,6 +1,7 @@
 package nn_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/binary"
@@ -266,5 +267,34 @@ func BenchmarkLoad(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkFaceRes160 times faceres as internal/face runs it: at 160x160
+// (its spatial input size freed in model.json), descriptor output only.
+func BenchmarkFaceRes160(b *testing.B) {
+	j, err := os.ReadFile(filepath.Join(humanModels, "faceres.json"))
+	if err != nil {
+		b.Skip(err)
+	}
+	bin, err := os.ReadFile(filepath.Join(humanModels, "faceres.bin"))
+	if err != nil {
+		b.Skip(err)
+	}
+	j = bytes.ReplaceAll(j, []byte(`{"size":"224"},{"size":"224"}`), []byte(`{"size":"-1"},{"size":"-1"}`))
+	m, err := nn.Load(j, bin)
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := map[string]*nn.Tensor{"input_1": {Shape: []int{1, 160, 160, 3}, Data: fill(160*160*3, 0, 255, 1)}}
+	ctx := context.Background()
+	cpu0 := nn.CPUTime()
+	for b.Loop() {
+		if _, err := m.Run(ctx, in, "global_pooling/Mean"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if cpu := nn.CPUTime() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/op")
 	}
 }

@@ -6,9 +6,15 @@ import "golang.org/x/sys/cpu"
 
 // asmAvailable says the CPU runs the AVX2+FMA kernels below; useAsm selects
 // them (tests switch it off to check the portable code on the same machine).
+// gemmAvailable and useGEMM do the same for the GEMM kernels alone, which
+// arm64 has too.
 var (
-	asmAvailable = cpu.X86.HasAVX2 && cpu.X86.HasFMA
-	useAsm       = asmAvailable
+	asmAvailable  = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	useAsm        = asmAvailable
+	gemmAvailable = asmAvailable
+	useGEMM       = asmAvailable
+	dwAvailable   = asmAvailable
+	useDW         = asmAvailable
 )
 
 //go:noescape
@@ -28,3 +34,6 @@ func sgemm6x8(k int, a *float32, lda int, b *float32, c *float32, ldc int, bias 
 
 //go:noescape
 func preluRows(o *float32, x *float32, c *float32, rows int, n int, relu bool)
+
+//go:noescape
+func biasClamp(o *float32, bias *float32, clamp *float32, rows int, n int)

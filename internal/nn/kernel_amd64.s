@@ -462,3 +462,74 @@ prnext:
 prdone:
 	VZEROUPPER
 	RET
+
+// func biasClamp(o *float32, bias *float32, clamp *float32, rows int, n int)
+//
+// For each of rows rows of n values: o += bias (unless bias is nil), then
+// o = min(max(o, clamp[0]), clamp[1]) (unless clamp is nil).
+TEXT ·biasClamp(SB), NOSPLIT, $0-40
+	MOVQ o+0(FP), DI
+	MOVQ bias+8(FP), DX
+	MOVQ clamp+16(FP), R10
+	MOVQ rows+24(FP), CX
+	MOVQ n+32(FP), R8
+	MOVQ R8, BX
+	SUBQ $8, BX
+	TESTQ R10, R10
+	JEQ bcnoclamp
+	VBROADCASTSS (R10), Y14
+	VBROADCASTSS 4(R10), Y15
+
+bcnoclamp:
+	TESTQ CX, CX
+	JEQ bcdone
+
+bcrow:
+	XORQ AX, AX
+
+bcvec:
+	CMPQ AX, BX
+	JGT bctail
+	VMOVUPS (DI)(AX*4), Y0
+	TESTQ DX, DX
+	JEQ bcvclamp
+	VADDPS (DX)(AX*4), Y0, Y0
+
+bcvclamp:
+	TESTQ R10, R10
+	JEQ bcvstore
+	VMAXPS Y14, Y0, Y0
+	VMINPS Y15, Y0, Y0
+
+bcvstore:
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ $8, AX
+	JMP bcvec
+
+bctail:
+	CMPQ AX, R8
+	JGE bcnext
+	VMOVSS (DI)(AX*4), X0
+	TESTQ DX, DX
+	JEQ bctclamp
+	VADDSS (DX)(AX*4), X0, X0
+
+bctclamp:
+	TESTQ R10, R10
+	JEQ bctstore
+	VMAXSS X14, X0, X0
+	VMINSS X15, X0, X0
+
+bctstore:
+	VMOVSS X0, (DI)(AX*4)
+	INCQ AX
+	JMP bctail
+
+bcnext:
+	LEAQ (DI)(R8*4), DI
+	DECQ CX
+	JNE bcrow
+
+bcdone:
+	VZEROUPPER
+	RET

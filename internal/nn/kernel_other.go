@@ -1,11 +1,15 @@
-//go:build !amd64 || purego
+//go:build (!amd64 && !arm64) || purego
 
 package nn
 
 // There are no assembly kernels for this platform; gonum and Go loops run.
 var (
-	asmAvailable = false
-	useAsm       = false
+	gemmAvailable = false
+	useGEMM       = false
+	dwAvailable   = false
+	useDW         = false
+	asmAvailable  = false
+	useAsm        = false
 )
 
 func sgemm6x16(k int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, clamp *float32) {
@@ -30,4 +34,8 @@ func sgemm6x8(k int, a *float32, lda int, b *float32, c *float32, ldc int, bias 
 
 func preluRows(o *float32, x *float32, c *float32, rows int, n int, relu bool) {
 	panic("nn: preluRows without assembly")
+}
+
+func biasClamp(o *float32, bias *float32, clamp *float32, rows int, n int) {
+	panic("nn: biasClamp without assembly")
 }

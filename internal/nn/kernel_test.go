@@ -13,9 +13,10 @@ import (
 // assembly kernels and the portable code, which the hand-checked op tests
 // and the golden tests pin down.
 func TestAsmMatchesPortable(t *testing.T) {
-	if !asmAvailable {
+	if !asmAvailable && !gemmAvailable {
 		t.Skip("no assembly kernels on this CPU")
 	}
+	defer SetAsm(true)()
 	rng := rand.New(rand.NewPCG(1, 2))
 	randn := func(n int) []float32 {
 		v := make([]float32, n)
@@ -56,9 +57,9 @@ func TestAsmMatchesPortable(t *testing.T) {
 			what string
 			run  kernel
 		}{{"conv", c.run}, {"depthwise", dw.run}} {
-			useAsm = false
+			SetAsm(false)
 			want, err := k.run(&runState{}, []*Tensor{x})
-			useAsm = true
+			SetAsm(true)
 			if err != nil {
 				t.Fatalf("%s %s: %v", k.what, name, err)
 			}
@@ -73,11 +74,10 @@ func TestAsmMatchesPortable(t *testing.T) {
 			}
 		}
 	}
-	useAsm = asmAvailable
 }
 
 func TestAddReluAsm(t *testing.T) {
-	if !asmAvailable {
+	if !dwAvailable {
 		t.Skip("no assembly kernels on this CPU")
 	}
 	for _, n := range []int{1, 7, 32, 77, 1000} {

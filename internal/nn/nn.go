@@ -212,6 +212,10 @@ func (m *Model) Run(ctx context.Context, in map[string]*Tensor, outputs ...strin
 func runStep(st *step, rs *runState, args []*Tensor) (out *Tensor, err error) {
 	defer func() {
 		if r := recover(); r != nil {
+			if tl, ok := r.(tooLarge); ok {
+				out, err = nil, tl
+				return
+			}
 			out, err = nil, fmt.Errorf("internal error on inputs %v: %v", shapesOf(args), r)
 		}
 	}()
@@ -288,8 +292,27 @@ func (rs *runState) free(b []float32) {
 	rs.pool[len(b)] = append(rs.pool[len(b)], b)
 }
 
+// maxElements bounds any tensor Run creates (256 MB of float32): the face
+// models stay under 2M, and a malformed graph (a Pad by 2^31, say) must
+// fail instead of exhausting memory.
+const maxElements = 1 << 26
+
+// tooLarge is the panic tensor raises; runStep turns it into an error.
+type tooLarge struct{ shape []int }
+
+func (e tooLarge) Error() string {
+	return fmt.Sprintf("tensor of shape %v exceeds the limit of %d elements", e.shape, maxElements)
+}
+
 func (rs *runState) tensor(shape ...int) *Tensor {
-	return &Tensor{Shape: shape, Data: rs.alloc(numel(shape))}
+	n := 1
+	for _, d := range shape {
+		if d < 0 || (d > 0 && n > maxElements/d) {
+			panic(tooLarge{shape})
+		}
+		n *= d
+	}
+	return &Tensor{Shape: shape, Data: rs.alloc(n)}
 }
 
 // SupportedOps lists the graph ops Load accepts, sorted.

@@ -523,6 +523,10 @@ func TestRunErrors(t *testing.T) {
 	m := g.load(t)
 	ctx := context.Background()
 	ok := &nn.Tensor{Shape: []int{1, 2, 2, 1}, Data: seq(4)}
+	huge := new(graph).input("x", 2).konst("p", "int32", []int{1, 2}, 1<<30, 1<<30).op("y", "Pad", nil, "x", "p").load(t)
+	if _, err := huge.Run(ctx, map[string]*nn.Tensor{"x": nn.NewTensor(2)}); err == nil || !strings.Contains(err.Error(), `node "y" (Pad): tensor of shape [2147483650] exceeds the limit`) {
+		t.Errorf("Pad by 2^30: got %v, want a size-limit error", err)
+	}
 	canceled, cancel := context.WithCancel(ctx)
 	cancel()
 	cases := []struct {
