@@ -110,19 +110,19 @@ type Source struct {
 // Report is the quality report of a dataset, the JSON of
 // `lorastudio validate --json`.
 type Report struct {
-	OK          bool      `json:"ok"`
-	ImageCount  int       `json:"image_count"`
-	DatasetHash string    `json:"dataset_hash"`
-	Errors      []Finding `json:"errors"`
-	Warnings    []Finding `json:"warnings"`
-	Items       []Item    `json:"items"`
-	Variety     Variety   `json:"variety"`
-	Identity    Identity  `json:"identity"`
+	OK          bool        `json:"ok"`
+	ImageCount  int         `json:"image_count"`
+	DatasetHash string      `json:"dataset_hash"`
+	Errors      []Finding   `json:"errors"`
+	Warnings    []Finding   `json:"warnings"`
+	Items       []Item      `json:"items"`
+	Variety     Variety     `json:"variety"`
+	Identity    SetIdentity `json:"identity"`
 }
 
-// Identity is who the photos show: the set's main person, found from the
+// SetIdentity is who the photos show: the set's main person, found from the
 // faces themselves (not from the first photo), and the photos of anyone else.
-type Identity struct {
+type SetIdentity struct {
 	// Compared is how many distinct photos with exactly one face were
 	// compared; with fewer than two there is nothing to compare.
 	Compared int `json:"compared"`

@@ -11,8 +11,8 @@ import (
 // exactly one face) from their face embeddings, flags the photos of anyone
 // else as different_person, and returns the set's identity and, when no one
 // is in most of the photos, a no_main_person finding.
-func identify(rs []*analysis, cand []int) (Identity, []Finding) {
-	id := Identity{Others: []string{}}
+func identify(rs []*analysis, cand []int) (SetIdentity, []Finding) {
+	id := SetIdentity{Others: []string{}}
 	var embs []face.Embedding
 	var idx []int
 	for _, i := range cand {

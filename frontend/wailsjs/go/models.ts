@@ -1236,46 +1236,6 @@ export namespace dataset {
 	        this.files = source["files"];
 	    }
 	}
-	export class Identity {
-	    compared: number;
-	    reference: string;
-	    reference_box?: Box;
-	    clear: boolean;
-	    members: number;
-	    others: string[];
-	
-	    static createFrom(source: any = {}) {
-	        return new Identity(source);
-	    }
-	
-	    constructor(source: any = {}) {
-	        if ('string' === typeof source) source = JSON.parse(source);
-	        this.compared = source["compared"];
-	        this.reference = source["reference"];
-	        this.reference_box = this.convertValues(source["reference_box"], Box);
-	        this.clear = source["clear"];
-	        this.members = source["members"];
-	        this.others = source["others"];
-	    }
-	
-		convertValues(a: any, classs: any, asMap: boolean = false): any {
-		    if (!a) {
-		        return a;
-		    }
-		    if (a.slice && a.map) {
-		        return (a as any[]).map(elem => this.convertValues(elem, classs));
-		    } else if ("object" === typeof a) {
-		        if (asMap) {
-		            for (const key of Object.keys(a)) {
-		                a[key] = new classs(a[key]);
-		            }
-		            return a;
-		        }
-		        return new classs(a);
-		    }
-		    return a;
-		}
-	}
 	export class Issue {
 	    code: string;
 	    severity: string;
@@ -1299,6 +1259,8 @@ export namespace dataset {
 	    width: number;
 	    height: number;
 	    orientation?: number;
+	    native_width?: number;
+	    native_height?: number;
 	    faces: number;
 	    face_box?: Box;
 	    face_scale?: number;
@@ -1324,6 +1286,8 @@ export namespace dataset {
 	        this.width = source["width"];
 	        this.height = source["height"];
 	        this.orientation = source["orientation"];
+	        this.native_width = source["native_width"];
+	        this.native_height = source["native_height"];
 	        this.faces = source["faces"];
 	        this.face_box = this.convertValues(source["face_box"], Box);
 	        this.face_scale = source["face_scale"];
@@ -1336,6 +1300,46 @@ export namespace dataset {
 	        this.roll = source["roll"];
 	        this.identity_distance = source["identity_distance"];
 	        this.issues = this.convertValues(source["issues"], Issue);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class SetIdentity {
+	    compared: number;
+	    reference: string;
+	    reference_box?: Box;
+	    clear: boolean;
+	    members: number;
+	    others: string[];
+	
+	    static createFrom(source: any = {}) {
+	        return new SetIdentity(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.compared = source["compared"];
+	        this.reference = source["reference"];
+	        this.reference_box = this.convertValues(source["reference_box"], Box);
+	        this.clear = source["clear"];
+	        this.members = source["members"];
+	        this.others = source["others"];
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {
@@ -1416,7 +1420,7 @@ export namespace dataset {
 	    warnings: Finding[];
 	    items: Item[];
 	    variety: Variety;
-	    identity: Identity;
+	    identity: SetIdentity;
 	
 	    static createFrom(source: any = {}) {
 	        return new Report(source);
@@ -1431,7 +1435,7 @@ export namespace dataset {
 	        this.warnings = this.convertValues(source["warnings"], Finding);
 	        this.items = this.convertValues(source["items"], Item);
 	        this.variety = this.convertValues(source["variety"], Variety);
-	        this.identity = this.convertValues(source["identity"], Identity);
+	        this.identity = this.convertValues(source["identity"], SetIdentity);
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {
@@ -1452,6 +1456,7 @@ export namespace dataset {
 		    return a;
 		}
 	}
+	
 	
 
 }
