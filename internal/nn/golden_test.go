@@ -31,24 +31,28 @@ type modelFiles struct {
 
 var shipped = map[string]modelFiles{
 	"blazeface-front": {models.BlazeFaceFrontJSON, models.BlazeFaceFrontBin},
-	"blazeface-back":  {models.BlazeFaceBackJSON, models.BlazeFaceBackBin},
-	"mobilefacenet":   {models.MobileFaceNetJSON, models.MobileFaceNetBin},
 	"facemesh":        {models.FaceMeshJSON, models.FaceMeshBin},
+	"faceres":         {models.FaceResJSON, models.FaceResBin},
 }
 
-// loadModel returns the named model, skipping the test if it is neither
-// shipped nor unpacked on this machine.
+// loadModel returns the named model: one the app ships, one kept in
+// testdata/models for these tests (not embedded in any binary), or one
+// unpacked on this machine, skipping the test when it is none of these.
 func loadModel(tb testing.TB, name string) *nn.Model {
 	tb.Helper()
 	f, ok := shipped[name]
+	for _, dir := range []string{"testdata/models", humanModels} {
+		if ok {
+			break
+		}
+		j, errJ := os.ReadFile(filepath.Join(dir, name+".json"))
+		b, errB := os.ReadFile(filepath.Join(dir, name+".bin"))
+		if errJ == nil && errB == nil {
+			f, ok = modelFiles{j, b}, true
+		}
+	}
 	if !ok {
-		var err error
-		if f.json, err = os.ReadFile(filepath.Join(humanModels, name+".json")); err != nil {
-			tb.Skipf("model %s not available: %v", name, err)
-		}
-		if f.bin, err = os.ReadFile(filepath.Join(humanModels, name+".bin")); err != nil {
-			tb.Skipf("model %s not available: %v", name, err)
-		}
+		tb.Skipf("model %s not available here", name)
 	}
 	m, err := nn.Load(f.json, f.bin)
 	if err != nil {

@@ -13,22 +13,6 @@ var (
 	BlazeFaceFrontBin []byte
 )
 
-// BlazeFace back-camera (full range) face detector, 256x256 input.
-var (
-	//go:embed blazeface-back.json
-	BlazeFaceBackJSON []byte
-	//go:embed blazeface-back.bin
-	BlazeFaceBackBin []byte
-)
-
-// MobileFaceNet face embedding (192 values), 112x112 input.
-var (
-	//go:embed mobilefacenet.json
-	MobileFaceNetJSON []byte
-	//go:embed mobilefacenet.bin
-	MobileFaceNetBin []byte
-)
-
 // MediaPipe FaceMesh landmarks (468 points), 192x192 input.
 var (
 	//go:embed facemesh.json
