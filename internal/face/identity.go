@@ -151,10 +151,10 @@ func Group(embs []Embedding, sameBelow float64) Identity {
 // SamePersonBelow is the distance to the set's main person under which a
 // face is theirs. Calibrated on 115 photos of 25 people (TestCalibrate;
 // internal/face/calib/README.md): a face's distance to the medoid of its own
-// person's photos has median 0.15, p95 0.40, and the closest other people
-// sit at min 0.41, p1 0.46, median 0.63. At 0.44, 2 of 91 own photos are
-// flagged (a profile, and a photo whose largest face was someone else's)
-// and 4 of 1,253 other people's faces pass (0.3%). Erring this way costs a
-// user one photo to replace; erring the other way trains a LoRA on someone
-// else's face.
+// person's photos has median 0.15, p95 0.38, max 0.50 (a near profile), and
+// the closest other people sit at min 0.41, p1 0.46, median 0.63. At 0.44,
+// 1 of 91 own photos is flagged (that profile) and 4 of 1,253 other
+// people's faces pass (0.3%); at 0.40, 5 own photos and none of the others.
+// Erring this way costs a user one photo to replace; erring the other way
+// trains a LoRA on someone else's face.
 const SamePersonBelow = 0.44

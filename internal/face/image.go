@@ -79,6 +79,23 @@ func (w window) toImage(u, v float64) Point {
 //go:norace
 func (w window) sample(img *RGB, dst []float32, mul, add float32) {
 	kx, ky := w.scale()
+	// Shrinking by 4 or more: box-filter the part of the photo under the
+	// window by half the factor first (each pixel read once), then sample
+	// that with a few bilinear samples per input pixel. Sampling a 1000x750
+	// photo straight down to 128x128 took 36 samples per input pixel and a
+	// quarter of the validator's time. Box-filtering by the whole factor is
+	// cheaper still, but leaves edges crisper than the detector's threshold
+	// tolerates: the moon of a face-free fixture then scored as a face.
+	if f := int(math.Min(kx, ky) / 2); f >= 2 {
+		if small, origin, ok := w.shrinkUnder(img, f); ok {
+			s := w
+			s.centre = Point{(w.centre.X - origin.X) / float64(f), (w.centre.Y - origin.Y) / float64(f)}
+			s.side /= float64(f)
+			s.sideY /= float64(f)
+			s.sample(small, dst, mul, add)
+			return
+		}
+	}
 	sx := max(1, min(6, int(math.Ceil(kx))))
 	sy := max(1, min(6, int(math.Ceil(ky))))
 	inv := 1 / float32(sx*sy)
@@ -105,6 +122,51 @@ func (w window) sample(img *RGB, dst []float32, mul, add float32) {
 			dst[i+2] = b*inv*mul + add
 		}
 	}
+}
+
+// shrinkUnder box-filters by f the part of img the window covers (its
+// bounding box, clipped to the photo) and returns it with the photo
+// position of its top-left corner. A block cut by the photo's edge averages
+// only the pixels it has; outside the photo is left to sample's grey.
+//
+//go:norace
+func (w window) shrinkUnder(img *RGB, f int) (*RGB, Point, bool) {
+	x0, y0, x1, y1 := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
+	for _, c := range [][2]float64{{0, 0}, {float64(w.n), 0}, {0, float64(w.n)}, {float64(w.n), float64(w.n)}} {
+		p := w.toImage(c[0], c[1])
+		x0, y0, x1, y1 = math.Min(x0, p.X), math.Min(y0, p.Y), math.Max(x1, p.X), math.Max(y1, p.Y)
+	}
+	bx0, by0 := max(0, int(math.Floor(x0))), max(0, int(math.Floor(y0)))
+	bx1, by1 := min(img.W, int(math.Ceil(x1))), min(img.H, int(math.Ceil(y1)))
+	if bx1-bx0 < f || by1-by0 < f {
+		return nil, Point{}, false
+	}
+	sw, sh := (bx1-bx0+f-1)/f, (by1-by0+f-1)/f
+	out := &RGB{W: sw, H: sh, Pix: make([]uint8, 3*sw*sh)}
+	row := make([]uint32, 3*sw)
+	cnt := make([]uint32, sw)
+	for sy := range sh {
+		clear(row)
+		clear(cnt)
+		for y := by0 + sy*f; y < min(by1, by0+(sy+1)*f); y++ {
+			src := img.Pix[3*(y*img.W+bx0) : 3*(y*img.W+bx1)]
+			for x := 0; x < bx1-bx0; x++ {
+				i := x / f
+				row[3*i] += uint32(src[3*x])
+				row[3*i+1] += uint32(src[3*x+1])
+				row[3*i+2] += uint32(src[3*x+2])
+				cnt[i]++
+			}
+		}
+		for i := range sw {
+			n := cnt[i]
+			o := 3 * (sy*sw + i)
+			out.Pix[o] = uint8((row[3*i] + n/2) / n)
+			out.Pix[o+1] = uint8((row[3*i+1] + n/2) / n)
+			out.Pix[o+2] = uint8((row[3*i+2] + n/2) / n)
+		}
+	}
+	return out, Point{float64(bx0), float64(by0)}, true
 }
 
 // bilinear samples img at (x, y) in pixel-centre coordinates; outside the
