@@ -677,15 +677,28 @@ func (l *Local) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
+// removeAttempts bounds DeletePrefix's retries against concurrent writers.
+const removeAttempts = 20
+
 // DeletePrefix implements Store. A prefix of whole segments is exactly one
 // directory of the layout, so erasure is one RemoveAll plus the uploads.
 func (l *Local) DeletePrefix(ctx context.Context, prefix string) error {
 	if err := checkPrefix(prefix); err != nil {
 		return err
 	}
-	l.mu.Lock()
-	err := os.RemoveAll(l.objectPath(strings.TrimSuffix(prefix, "/")))
-	l.mu.Unlock()
+	// An upload into the prefix writes its temporary file outside the lock
+	// (only its final rename takes it), so a file can appear between
+	// RemoveAll's listing and its rmdir: remove again, and the upload's own
+	// rename then fails for want of its file.
+	var err error
+	for range removeAttempts {
+		l.mu.Lock()
+		err = os.RemoveAll(l.objectPath(strings.TrimSuffix(prefix, "/")))
+		l.mu.Unlock()
+		if !errors.Is(err, syscall.ENOTEMPTY) {
+			break
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("delete prefix %q: %w", prefix, err)
 	}

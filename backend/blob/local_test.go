@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -650,5 +651,43 @@ func TestLocalPresignRefusesBadInput(t *testing.T) {
 	}
 	if _, err := blob.NewLocal(t.TempDir(), "http://x/blob", []byte("short"), nil); studio.ErrorCode(err) != studio.EInvalid {
 		t.Errorf("NewLocal with a short secret: got %v, want %s", err, studio.EInvalid)
+	}
+}
+
+// An erasure while an upload into the same prefix is writing its temporary
+// file (a consent withdrawn while the worker uploads a checkpoint) succeeds:
+// os.RemoveAll alone failed with "directory not empty" when the writer
+// created its file between RemoveAll's listing and its rmdir.
+func TestLocalDeletePrefixDuringAWrite(t *testing.T) {
+	ctx := context.Background()
+	l, _, dir := newLocal(t)
+	for round := range 20 {
+		obj := filepath.Join(dir, "objects", "users", "u1", "jobs", "j1")
+		if err := os.MkdirAll(obj, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		stop := make(chan struct{})
+		done := make(chan struct{})
+		go func() { // a writer creating temporary files as fast as it can
+			defer close(done)
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				os.MkdirAll(obj, 0o700)
+				if f, err := os.CreateTemp(obj, "part-"); err == nil {
+					f.Close()
+				}
+			}
+		}()
+		err := l.DeletePrefix(ctx, "users/u1/")
+		close(stop)
+		<-done
+		if err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		os.RemoveAll(filepath.Join(dir, "objects", "users"))
 	}
 }
