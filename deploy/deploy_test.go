@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -339,5 +340,36 @@ func TestWorkerHasAGPU(t *testing.T) {
 	}
 	if c.Args[0] != "worker" {
 		t.Errorf("worker args %q", c.Args)
+	}
+}
+
+// kubectl's own kustomize renders the directory to the same objects. It
+// is not one of the packages make test installs, so the test runs where
+// kubectl is on PATH and says it skipped otherwise.
+func TestKubectlKustomize(t *testing.T) {
+	kubectl, err := exec.LookPath("kubectl")
+	if err != nil {
+		t.Skip("kubectl is not installed: kustomize's rendering not checked")
+	}
+	out, err := exec.Command(kubectl, "kustomize", k8sDir).Output()
+	if err != nil {
+		t.Fatalf("kubectl kustomize: %v", err)
+	}
+	rendered, err := Parse(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := load(t)
+	count := func(m *Manifests) []int {
+		return []int{len(m.Namespaces), len(m.ConfigMaps), len(m.Secrets), len(m.Services), len(m.Deployments), len(m.Jobs), len(m.PDBs)}
+	}
+	if got, want := count(rendered), count(m); !slices.Equal(got, want) {
+		t.Errorf("kustomize rendered %v objects by kind, the files hold %v", got, want)
+	}
+	for _, d := range m.Deployments {
+		r := rendered.Deployment(d.Name)
+		if r == nil || r.Namespace != m.Kustomization.Namespace || r.Spec.Template.Spec.Containers[0].Image != d.Spec.Template.Spec.Containers[0].Image {
+			t.Errorf("Deployment %s is not rendered as written", d.Name)
+		}
 	}
 }

@@ -61,13 +61,27 @@ func Load(dir string) (*Manifests, error) {
 			return nil, err
 		}
 		m.Files = append(m.Files, f)
-		for i, doc := range docSeparator.Split(string(b), -1) {
-			if err := m.add([]byte(doc)); err != nil {
-				return nil, fmt.Errorf("%s, document %d: %w", f, i+1, err)
-			}
+		if err := m.addAll(f, b); err != nil {
+			return nil, err
 		}
 	}
 	return m, nil
+}
+
+// Parse reads a stream of YAML documents, such as the output of
+// `kubectl kustomize`.
+func Parse(b []byte) (*Manifests, error) {
+	m := &Manifests{}
+	return m, m.addAll("input", b)
+}
+
+func (m *Manifests) addAll(name string, b []byte) error {
+	for i, doc := range docSeparator.Split(string(b), -1) {
+		if err := m.add([]byte(doc)); err != nil {
+			return fmt.Errorf("%s, document %d: %w", name, i+1, err)
+		}
+	}
+	return nil
 }
 
 // add decodes one YAML document into its typed object; a document of
