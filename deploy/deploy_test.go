@@ -14,6 +14,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/labels"
 
+	"sigs.k8s.io/yaml"
+
 	"github.com/promptforge/lorastudio/internal/dataset"
 )
 
@@ -128,6 +130,13 @@ func pods(m *Manifests) []pod {
 	for _, d := range m.Deployments {
 		out = append(out, pod{"Deployment " + d.Name, d.Spec.Template.Spec})
 	}
+	for _, s := range m.StatefulSets {
+		spec := *s.Spec.Template.Spec.DeepCopy()
+		for _, c := range s.Spec.VolumeClaimTemplates { // each pod gets these volumes too
+			spec.Volumes = append(spec.Volumes, corev1.Volume{Name: c.Name})
+		}
+		out = append(out, pod{"StatefulSet " + s.Name, spec})
+	}
 	for _, j := range m.Jobs {
 		out = append(out, pod{"Job " + j.Name, j.Spec.Template.Spec})
 	}
@@ -139,7 +148,10 @@ var imageTag = regexp.MustCompile(`^[a-z0-9.-]+(:[0-9]+)?/[a-z0-9./_-]+(:[A-Za-z
 // The rules every pod follows: non-root, no privilege escalation, sized,
 // a pinned image, and an environment whose references all resolve.
 func TestPodRules(t *testing.T) {
-	m := load(t)
+	checkPods(t, load(t))
+}
+
+func checkPods(t *testing.T, m *Manifests) {
 	for _, p := range pods(m) {
 		t.Run(p.name, func(t *testing.T) {
 			if len(p.spec.Containers) == 0 {
@@ -361,7 +373,7 @@ func TestKubectlKustomize(t *testing.T) {
 	}
 	m := load(t)
 	count := func(m *Manifests) []int {
-		return []int{len(m.Namespaces), len(m.ConfigMaps), len(m.Secrets), len(m.Services), len(m.Deployments), len(m.Jobs), len(m.PDBs)}
+		return []int{len(m.Namespaces), len(m.ConfigMaps), len(m.Secrets), len(m.Services), len(m.Deployments), len(m.StatefulSets), len(m.Jobs), len(m.PDBs)}
 	}
 	if got, want := count(rendered), count(m); !slices.Equal(got, want) {
 		t.Errorf("kustomize rendered %v objects by kind, the files hold %v", got, want)
@@ -371,5 +383,56 @@ func TestKubectlKustomize(t *testing.T) {
 		if r == nil || r.Namespace != m.Kustomization.Namespace || r.Spec.Template.Spec.Containers[0].Image != d.Spec.Template.Spec.Containers[0].Image {
 			t.Errorf("Deployment %s is not rendered as written", d.Name)
 		}
+	}
+}
+
+// The development overlay: its files decode strictly, and, where kubectl
+// can render it, the whole of it (base, Postgres, Redis, MinIO) follows
+// the pod rules with every reference resolving to the patched settings.
+func TestDevOverlay(t *testing.T) {
+	const dir = "k8s-dev"
+	var k Kustomization
+	b, err := os.ReadFile(filepath.Join(dir, "kustomization.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.UnmarshalStrict(b, &k); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	for _, f := range files {
+		if filepath.Base(f) == "kustomization.yaml" {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Parse(b); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	kubectl, err := exec.LookPath("kubectl")
+	if err != nil {
+		t.Skip("kubectl is not installed: the rendered overlay not checked")
+	}
+	out, err := exec.Command(kubectl, "kustomize", dir).Output()
+	if err != nil {
+		t.Fatalf("kubectl kustomize %s: %v", dir, err)
+	}
+	m, err := Parse(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.StatefulSets) != 2 || m.Deployment("redis") == nil || m.Deployment("serve") == nil {
+		t.Errorf("rendered: %d StatefulSets, redis %v, serve %v", len(m.StatefulSets), m.Deployment("redis") != nil, m.Deployment("serve") != nil)
+	}
+	checkPods(t, m)
+	env, err := m.Env(m.Deployment("serve").Spec.Template.Spec.Containers[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(env["DATABASE_URL"], "@postgres.") || !strings.Contains(env["LORASTUDIO_S3_ENDPOINT"], "//minio.") {
+		t.Errorf("serve is not pointed at the overlay's services: %s, %s", env["DATABASE_URL"], env["LORASTUDIO_S3_ENDPOINT"])
 	}
 }

@@ -28,6 +28,9 @@ type Kustomization struct {
 	Kind       string   `json:"kind"`
 	Namespace  string   `json:"namespace"`
 	Resources  []string `json:"resources"`
+	Patches    []struct {
+		Path string `json:"path"`
+	} `json:"patches,omitempty"`
 }
 
 // Manifests are the objects of a kustomization directory, by kind.
@@ -39,6 +42,7 @@ type Manifests struct {
 	Secrets       []corev1.Secret
 	Services      []corev1.Service
 	Deployments   []appsv1.Deployment
+	StatefulSets  []appsv1.StatefulSet
 	Jobs          []batchv1.Job
 	PDBs          []policyv1.PodDisruptionBudget
 }
@@ -109,6 +113,8 @@ func (m *Manifests) add(doc []byte) error {
 		return decode(strict, &m.Services)
 	case "apps/v1 Deployment":
 		return decode(strict, &m.Deployments)
+	case "apps/v1 StatefulSet":
+		return decode(strict, &m.StatefulSets)
 	case "batch/v1 Job":
 		return decode(strict, &m.Jobs)
 	case "policy/v1 PodDisruptionBudget":
