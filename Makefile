@@ -60,8 +60,8 @@ dist-placeholder:
 	@mkdir -p frontend/dist && { [[ -n "$$(ls -A frontend/dist)" ]] || touch frontend/dist/.gitkeep; }
 
 # The Go tests of the S3 store run against a real MinIO (internal/s3test),
-# built once into .bin from the version s3test.Version names (about two
-# minutes) and kept there between runs.
+# built once into .bin from the version s3test.Version names (a few minutes
+# cold, seconds from a warm Go cache) and kept there between runs.
 MINIO_VERSION := v0.0.0-20260212201848-7aac2a2c5b7c
 MINIO := .bin/minio
 

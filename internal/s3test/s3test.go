@@ -38,7 +38,7 @@ const EnvBinary = "LORASTUDIO_MINIO"
 const Region = "us-east-1"
 
 // installHint is what a developer without the binary should run.
-const installHint = "build it with `make minio` (about 2 minutes, once) and set " + EnvBinary + "=$PWD/.bin/minio, " +
+const installHint = "build it with `make minio` (once; 3 to 9 minutes cold) and set " + EnvBinary + "=$PWD/.bin/minio, " +
 	"or: go install github.com/minio/minio@" + Version
 
 // startTimeout bounds one start, health check included, on a loaded machine.
