@@ -35,7 +35,7 @@ build: deps $(WAILS) frontend
 	  $(GO) build -ldflags "$(LDFLAGS)" -o $(CLI) ./cmd/lorastudio
 
 ## test: vet, Go tests on a real Postgres, frontend checks, browser E2E, desktop smoke, packages
-test: deps frontend/node_modules/.installed dist-placeholder
+test: deps frontend/node_modules/.installed dist-placeholder minio
 	@scripts/tree-check.sh snapshot $(ARTIFACTS)/tree-before
 	scripts/with-postgres.sh $(MAKE) --no-print-directory go-test frontend-test smoke e2e dist-check
 	@scripts/tree-check.sh check $(ARTIFACTS)/tree-before
