@@ -13,7 +13,7 @@ LOGS := $(ARTIFACTS)/logs
 VERSION ?= $(shell scripts/version.sh 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: run serve test build deps frontend dist-placeholder go-test frontend-test e2e smoke clean dist dist-check
+.PHONY: run serve test build deps frontend dist-placeholder go-test frontend-test e2e smoke clean dist dist-check minio
 
 ## run: install what is missing, build, and start the desktop app on its local SQLite store
 run: build
@@ -35,7 +35,7 @@ build: deps $(WAILS) frontend
 	  $(GO) build -ldflags "$(LDFLAGS)" -o $(CLI) ./cmd/lorastudio
 
 ## test: vet, Go tests on a real Postgres, frontend checks, browser E2E, desktop smoke, packages
-test: deps frontend/node_modules/.installed dist-placeholder
+test: deps frontend/node_modules/.installed dist-placeholder minio
 	@scripts/tree-check.sh snapshot $(ARTIFACTS)/tree-before
 	scripts/with-postgres.sh $(MAKE) --no-print-directory go-test frontend-test smoke e2e dist-check
 	@scripts/tree-check.sh check $(ARTIFACTS)/tree-before
@@ -59,9 +59,23 @@ frontend: frontend/node_modules/.installed
 dist-placeholder:
 	@mkdir -p frontend/dist && { [[ -n "$$(ls -A frontend/dist)" ]] || touch frontend/dist/.gitkeep; }
 
-go-test:
+# The Go tests of the S3 store run against a real MinIO (internal/s3test),
+# built once into .bin from the version s3test.Version names (a few minutes
+# cold, seconds from a warm Go cache) and kept there between runs.
+MINIO_VERSION := v0.0.0-20260212201848-7aac2a2c5b7c
+MINIO := .bin/minio
+
+$(MINIO).$(MINIO_VERSION):
+	@scripts/quietly.sh "build $(MINIO) $(MINIO_VERSION)" $(LOGS)/build-minio.log \
+	  env GOBIN=$(CURDIR)/.bin $(GO) install github.com/minio/minio@$(MINIO_VERSION)
+	@touch $@
+
+## minio: build the MinIO server the Go tests start (LORASTUDIO_MINIO=$PWD/.bin/minio)
+minio: $(MINIO).$(MINIO_VERSION)
+
+go-test: $(MINIO).$(MINIO_VERSION)
 	$(GO) vet ./...
-	$(GO) test -race -count=1 ./...
+	LORASTUDIO_MINIO=$(CURDIR)/$(MINIO) $(GO) test -race -count=1 ./...
 
 frontend-test: frontend/node_modules/.installed
 	cd frontend && npm run typecheck && npm test

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/promptforge/lorastudio/backend/blob"
+	"github.com/promptforge/lorastudio/internal/s3test"
 	"github.com/promptforge/lorastudio/internal/studio"
 )
 
@@ -103,7 +104,7 @@ func TestLocalPutMax(t *testing.T) {
 func TestPresignPutMaxRefusesBadInput(t *testing.T) {
 	ctx := context.Background()
 	l, _, _ := newLocal(t)
-	st, _ := newS3(t, blob.FlavorS3)
+	st := offlineS3(t)
 	tests := []struct {
 		name, key, ct string
 		max           int64
@@ -128,7 +129,7 @@ func TestPresignPutMaxRefusesBadInput(t *testing.T) {
 // the backend after the upload (Stat), so the test shows both halves.
 func TestS3PutMax(t *testing.T) {
 	ctx := context.Background()
-	st, _ := newS3(t, blob.FlavorR2)
+	st, _ := newS3(t, s3test.Start(t), blob.FlavorR2)
 	data := testData(70_000, 32)
 	key := "users/u1/artifacts/j1.safetensors"
 	req, err := st.PresignPutMax(ctx, key, artifactType, 100_000, ttl)

@@ -334,7 +334,10 @@ func (s *S3) Delete(ctx context.Context, key string) error {
 
 // DeletePrefix implements Store: every object in pages of at most 1,000
 // (DeleteObjects' limit), then every multipart upload in progress, whose
-// parts are bytes of the user too.
+// parts are bytes of the user too. The uploads are listed bucket-wide and
+// filtered here: MinIO lists uploads only for a prefix that is a whole key
+// (and all of them for none), so a "users/u1/" prefix there found nothing
+// and left the parts behind.
 func (s *S3) DeletePrefix(ctx context.Context, prefix string) error {
 	if err := checkPrefix(prefix); err != nil {
 		return err
@@ -364,13 +367,16 @@ func (s *S3) DeletePrefix(ctx context.Context, prefix string) error {
 			return studio.Errorf(studio.EUnavailable, "deleting %q failed: %s %s (and %d more)", aws.ToString(e.Key), aws.ToString(e.Code), aws.ToString(e.Message), len(out.Errors)-1)
 		}
 	}
-	in := &s3.ListMultipartUploadsInput{Bucket: aws.String(s.bucket), Prefix: aws.String(prefix)}
+	in := &s3.ListMultipartUploadsInput{Bucket: aws.String(s.bucket)}
 	for {
 		out, err := s.client.ListMultipartUploads(ctx, in)
 		if err != nil {
 			return s3Error(err, "listing uploads under %q failed", prefix)
 		}
 		for _, u := range out.Uploads {
+			if !strings.HasPrefix(aws.ToString(u.Key), prefix) {
+				continue
+			}
 			_, err := s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: aws.String(s.bucket), Key: u.Key, UploadId: u.UploadId})
 			if err != nil && studio.ErrorCode(s3Error(err, "")) != studio.ENotFound {
 				return s3Error(err, "aborting an upload of %q failed", aws.ToString(u.Key))

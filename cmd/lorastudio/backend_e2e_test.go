@@ -11,18 +11,18 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/disintegration/imaging"
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/promptforge/lorastudio/internal/pgtest"
+	"github.com/promptforge/lorastudio/internal/s3test"
 )
 
 // client talks to a running backend the way the desktop's sync client
@@ -138,9 +138,10 @@ func bigPhoto(t *testing.T, src string) []byte {
 }
 
 // TestBackendUploadFlow is the backend issue's acceptance test: a real
-// serve on a free port, the real Postgres, the local signed store; a user
-// registers, consents, uploads 20 photos (one multipart) with plain HTTP
-// PUTs, commits, and the server re-validates them with the dataset engine.
+// serve on a free port, the real Postgres, the local signed store or a real
+// MinIO; a user registers, consents, uploads 20 photos (one multipart) with
+// plain HTTP PUTs, commits, and the server re-validates them with the
+// dataset engine.
 func TestBackendUploadFlow(t *testing.T) {
 	tests := []struct {
 		storage string
@@ -161,26 +162,25 @@ func TestBackendUploadFlow(t *testing.T) {
 			}
 		}},
 		{"s3", func(t *testing.T) (map[string]string, func() []string) {
-			// gofakes3 serves presigned PUTs and multipart in process; it
-			// checks no signature, which backend/blob's tests cover.
-			mem := s3mem.New()
-			if err := mem.CreateBucket("lorastudio-e2e"); err != nil {
-				t.Fatal(err)
-			}
-			srv := httptest.NewServer(gofakes3.New(mem).Server())
-			t.Cleanup(srv.Close)
+			// A real MinIO: it checks the presigned URLs' signatures and
+			// the single PUTs' x-amz-checksum-sha256.
+			srv := s3test.Start(t)
+			bucket := srv.NewBucket(t)
 			return map[string]string{
-					"LORASTUDIO_STORAGE": "s3", "LORASTUDIO_S3_ENDPOINT": srv.URL, "LORASTUDIO_S3_BUCKET": "lorastudio-e2e",
-					"LORASTUDIO_S3_REGION": "us-east-1", "LORASTUDIO_S3_PATH_STYLE": "true",
-					"AWS_ACCESS_KEY_ID": "e2e", "AWS_SECRET_ACCESS_KEY": "e2e-secret",
+					"LORASTUDIO_STORAGE": "s3", "LORASTUDIO_S3_ENDPOINT": srv.Endpoint, "LORASTUDIO_S3_BUCKET": bucket,
+					"LORASTUDIO_S3_REGION": s3test.Region, "LORASTUDIO_S3_PATH_STYLE": "true",
+					"AWS_ACCESS_KEY_ID": srv.AccessKey, "AWS_SECRET_ACCESS_KEY": srv.SecretKey,
 				}, func() []string {
-					list, err := mem.ListBucket("lorastudio-e2e", nil, gofakes3.ListBucketPage{})
-					if err != nil {
-						t.Fatal(err)
-					}
 					var keys []string
-					for _, c := range list.Contents {
-						keys = append(keys, c.Key)
+					pages := s3.NewListObjectsV2Paginator(srv.Client, &s3.ListObjectsV2Input{Bucket: aws.String(bucket)})
+					for pages.HasMorePages() {
+						page, err := pages.NextPage(context.Background())
+						if err != nil {
+							t.Fatal(err)
+						}
+						for _, o := range page.Contents {
+							keys = append(keys, aws.ToString(o.Key))
+						}
 					}
 					return keys
 				}
