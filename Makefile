@@ -74,6 +74,7 @@ $(MINIO).$(MINIO_VERSION):
 minio: $(MINIO).$(MINIO_VERSION)
 
 go-test: $(MINIO).$(MINIO_VERSION)
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy and commit the result"; exit 1; }
 	$(GO) vet ./...
 	LORASTUDIO_MINIO=$(CURDIR)/$(MINIO) $(GO) test -race -count=1 ./...
 
