@@ -37,6 +37,10 @@ func artifactEnv(t *testing.T) (base string) {
 		DispatchSecrets: [][]byte{dsec}, WebhookSecret: wsec, Trainer: []string{trainer},
 		Env:     []string{"FAKE_TRAINER_MS_PER_KSTEP=1000"},
 		WorkDir: t.TempDir(), BaseModels: []string{"flux-dev"}, WebhookBackoff: 100 * time.Millisecond,
+		// The cleanup waits for the worker after the server has stopped: a
+		// job canceled at the end still reports, and with the default hour
+		// of retries the test hung until its 10-minute timeout.
+		WebhookGiveUp: 5 * time.Second,
 	})
 	if err != nil {
 		t.Fatal(err)
