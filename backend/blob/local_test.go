@@ -661,16 +661,19 @@ func TestLocalPresignRefusesBadInput(t *testing.T) {
 func TestLocalDeletePrefixDuringAWrite(t *testing.T) {
 	ctx := context.Background()
 	l, _, dir := newLocal(t)
-	for round := range 20 {
+	// Each failed removal needs a file created during it, so fewer writes
+	// than DeletePrefix's attempts must always end in an erasure.
+	const maxWrites = 15
+	for round := range 50 {
 		obj := filepath.Join(dir, "objects", "users", "u1", "jobs", "j1")
 		if err := os.MkdirAll(obj, 0o700); err != nil {
 			t.Fatal(err)
 		}
 		stop := make(chan struct{})
 		done := make(chan struct{})
-		go func() { // a writer creating temporary files as fast as it can
+		go func() { // uploads creating their temporary files, a burst of them
 			defer close(done)
-			for i := 0; ; i++ {
+			for range maxWrites {
 				select {
 				case <-stop:
 					return
