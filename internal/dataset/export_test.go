@@ -50,3 +50,31 @@ func ForgetFaces() {
 	clear(faceMemo.byKey)
 	faceMemo.order = nil
 }
+
+// decodeWork decodes an image into its working copies, as analyse does,
+// at any scale (the tests want full scale for the detail measure). A JPEG is decoded
+// with d, scaled in the DCT domain, into *rgb; the luma goes into *gray
+// (both grown when too small).
+func decodeWork(d *jpegDecoder, data []byte, hd header, minShort int, rgb, gray *[]byte) (workImage, error) {
+	if hd.format != formatJPEG {
+		img, err := decodeOther(data, hd.format)
+		if err != nil {
+			return workImage{}, err
+		}
+		return workFrom(img, hd.orientation, minShort, gray), nil
+	}
+	c, err := decodeJPEGRGB(d, data, hd, minShort, rgb)
+	if err != nil {
+		return workImage{}, err
+	}
+	c = orientRGB(c, hd.orientation)
+	return workImage{gray: luma(c, gray), rgb: c}, nil
+}
+
+// RememberNoFaces makes the memo say that the photo whose stored copy has
+// this sha256 shows no face, so a test can tell the memo was consulted.
+func RememberNoFaces(sha string) {
+	faceMemo.mu.Lock()
+	defer faceMemo.mu.Unlock()
+	faceMemo.byKey[sha] = faceResult{}
+}

@@ -114,4 +114,15 @@ func TestRevalidationReportsTheSame(t *testing.T) {
 	if !slices.Equal(first.Identity.Others, []string{"grace_hopper.jpg"}) {
 		t.Errorf("others %v", first.Identity.Others)
 	}
+	// The same report could come from running the models again: make the
+	// memo lie about one photo and see the lie, so the memo is what answered.
+	dataset.RememberNoFaces(itemByName(first, "grace_hopper.jpg").SHA256)
+	third, err := dataset.Validate(t.Context(), srcs, webcam)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it := itemByName(third, "grace_hopper.jpg"); it.Faces != 0 || !hasIssue(it, dataset.CodeNoFace) {
+		t.Errorf("grace_hopper.jpg after the memo said no face: %d faces, issues %+v", it.Faces, it.Issues)
+	}
+	dataset.ForgetFaces()
 }

@@ -14,25 +14,6 @@ type workImage struct {
 	rgb  *face.RGB
 }
 
-// decodeWork decodes an image into its working copies. A JPEG is decoded
-// with d, scaled in the DCT domain, into *rgb; the luma goes into *gray
-// (both grown when too small).
-func decodeWork(d *jpegDecoder, data []byte, hd header, minShort int, rgb, gray *[]byte) (workImage, error) {
-	if hd.format != formatJPEG {
-		img, err := decodeOther(data, hd.format)
-		if err != nil {
-			return workImage{}, err
-		}
-		return workFrom(img, hd.orientation, minShort, gray), nil
-	}
-	c, err := decodeJPEGRGB(d, data, hd, minShort, rgb)
-	if err != nil {
-		return workImage{}, err
-	}
-	c = orientRGB(c, hd.orientation)
-	return workImage{gray: luma(c, gray), rgb: c}, nil
-}
-
 // workFrom makes the working copies of a decoded image.
 func workFrom(img image.Image, orientation, minShort int, gray *[]byte) workImage {
 	c := orientRGB(shrinkRGB(img, minShort), orientation)

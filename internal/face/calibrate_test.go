@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"image/color"
 	_ "image/jpeg"
 	_ "image/png"
 	"math"
@@ -177,5 +178,38 @@ func loadRGB(t testing.TB, path string) *RGB {
 	if err != nil {
 		return nil
 	}
-	return FromImage(m)
+	return fromImage(m)
+}
+
+// fromImage converts any decoded image to RGB, dropping alpha.
+func fromImage(m image.Image) *RGB {
+	b := m.Bounds()
+	out := &RGB{W: b.Dx(), H: b.Dy(), Pix: make([]uint8, 3*b.Dx()*b.Dy())}
+	o := 0
+	switch src := m.(type) {
+	case *image.YCbCr:
+		for y := b.Min.Y; y < b.Max.Y; y++ {
+			for x := b.Min.X; x < b.Max.X; x++ {
+				yi, ci := src.YOffset(x, y), src.COffset(x, y)
+				out.Pix[o], out.Pix[o+1], out.Pix[o+2] = color.YCbCrToRGB(src.Y[yi], src.Cb[ci], src.Cr[ci])
+				o += 3
+			}
+		}
+	case *image.Gray:
+		for y := b.Min.Y; y < b.Max.Y; y++ {
+			for _, v := range src.Pix[src.PixOffset(b.Min.X, y):src.PixOffset(b.Max.X, y)] {
+				out.Pix[o], out.Pix[o+1], out.Pix[o+2] = v, v, v
+				o += 3
+			}
+		}
+	default:
+		for y := b.Min.Y; y < b.Max.Y; y++ {
+			for x := b.Min.X; x < b.Max.X; x++ {
+				r, g, bl, _ := m.At(x, y).RGBA()
+				out.Pix[o], out.Pix[o+1], out.Pix[o+2] = uint8(r>>8), uint8(g>>8), uint8(bl>>8)
+				o += 3
+			}
+		}
+	}
+	return out
 }
