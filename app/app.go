@@ -1,6 +1,7 @@
-// Package app is the desktop program's Go side: the App whose exported
-// methods the frontend calls through Wails bindings. It stays thin; the
-// work happens in internal/ and sync/.
+// Package app is the desktop program's Go side: the App and its services,
+// whose exported methods the frontend calls through Wails bindings. They
+// stay thin; the work happens in internal/, sync/ and the packages under
+// app/ (photos, localstore, install).
 package app
 
 import (

@@ -98,7 +98,7 @@ func (a *core) account() (*client.Client, string, error) {
 }
 
 // LorasDir is the folder of the downloaded LoRAs in the data folder.
-func (a *core) lorasDir() string { return filepath.Join(a.dataDir, "loras") }
+func (a *LoRAService) lorasDir() string { return filepath.Join(a.dataDir, "loras") }
 
 // DownloadVersion downloads a ready version's LoRA into the data folder,
 // reporting EventDownloadProgress. It resumes what an earlier try (or a

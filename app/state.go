@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/promptforge/lorastudio/app/localstore"
+	"github.com/promptforge/lorastudio/app/photos"
 	"github.com/promptforge/lorastudio/internal/studio"
 )
 
@@ -106,7 +107,7 @@ func FileHandler(a *App) http.Handler {
 			http.NotFound(w, r)
 			return
 		}
-		p := filepath.Join(a.dataDir, "datasets", parts[0], "thumbs", parts[1])
+		p := photos.Folder{Dir: filepath.Join(a.dataDir, "datasets", parts[0])}.ThumbPath(strings.TrimSuffix(parts[1], ".jpg"))
 		if _, err := os.Stat(p); err != nil {
 			http.NotFound(w, r)
 			return
