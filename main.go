@@ -33,7 +33,7 @@ const handOverWait = 20 * time.Second
 
 func main() {
 	if generatingBindings {
-		run(new(app.App), nil, "")
+		run(app.Unopened(), nil, "")
 		return
 	}
 	// The data folder's lock comes before its database is opened: a second
@@ -74,7 +74,7 @@ func run(a *app.App, lock *instance.Lock, id string) {
 		OnShutdown:       app.Shutdown(a),
 		// Go receives the real paths of dropped files and folders.
 		DragAndDrop: &options.DragAndDrop{EnableFileDrop: true, DisableWebViewDrop: true},
-		Bind:        []interface{}{a},
+		Bind:        app.Bound(a),
 	}
 	if lock != nil {
 		opts.SingleInstanceLock = &options.SingleInstanceLock{UniqueId: id, OnSecondInstanceLaunch: app.SecondLaunch(a)}

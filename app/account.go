@@ -16,6 +16,9 @@ import (
 	"github.com/promptforge/lorastudio/sync/upload"
 )
 
+// AccountService signs in to a LoRA Studio server and out of it.
+type AccountService struct{ *core }
+
 // EventSyncProgress carries upload.Progress while photos upload.
 const EventSyncProgress = "sync:progress"
 
@@ -53,7 +56,7 @@ func accountKey(who token.Account) string { return who.Email + " on " + who.Serv
 
 // outboxFor returns the signed-in account's outbox, sending with c, and
 // starts its delivery loop on first use.
-func (a *App) outboxFor(c *client.Client) (*outbox.Outbox, error) {
+func (a *core) outboxFor(c *client.Client) (*outbox.Outbox, error) {
 	a.acct.mu.Lock()
 	defer a.acct.mu.Unlock()
 	if a.acct.box != nil {
@@ -72,7 +75,7 @@ func (a *App) outboxFor(c *client.Client) (*outbox.Outbox, error) {
 // outboxDone records what the server made of an action: it notes the
 // server's id of a consent, and tells the UI when a consent or a training
 // request it queued earlier is settled.
-func (a *App) outboxDone(_ context.Context, e outbox.Entry, response json.RawMessage, err error) {
+func (a *core) outboxDone(_ context.Context, e outbox.Entry, response json.RawMessage, err error) {
 	a.acct.mu.Lock()
 	if a.acct.outcomes != nil {
 		a.acct.outcomes[e.ID] = outcome{response: response, err: err}
@@ -103,24 +106,6 @@ func (a *App) outboxDone(_ context.Context, e outbox.Entry, response json.RawMes
 	}
 }
 
-// SendQueued sends what waits in the outbox now, without waiting for its
-// backoff: the user's "Send now" once the network is back.
-func (a *App) SendQueued() (outbox.Report, error) {
-	c, err := a.signedIn()
-	if err != nil {
-		return outbox.Report{}, a.fail("send queued", err)
-	}
-	box, err := a.outboxFor(c)
-	if err != nil {
-		return outbox.Report{}, a.fail("send queued", err)
-	}
-	rep, err := box.Flush(a.ctx, true)
-	if err != nil {
-		return rep, a.fail("send queued", err)
-	}
-	return rep, nil
-}
-
 // AccountStatus is what the settings screen shows.
 type AccountStatus struct {
 	SignedIn     bool   `json:"signed_in"`
@@ -134,14 +119,14 @@ type AccountStatus struct {
 }
 
 // watch makes c report a refused token as an expired session.
-func (a *App) watch(c *client.Client) *client.Client {
+func (a *core) watch(c *client.Client) *client.Client {
 	c.OnUnauthorized(func() { a.sessionExpired(c) })
 	return c
 }
 
 // sessionExpired signs out a client whose token the server refused. The
 // outbox keeps its entries for the next sign-in; the token is forgotten.
-func (a *App) sessionExpired(c *client.Client) {
+func (a *core) sessionExpired(c *client.Client) {
 	a.acct.mu.Lock()
 	if a.acct.api != c {
 		a.acct.mu.Unlock()
@@ -162,7 +147,7 @@ func (a *App) sessionExpired(c *client.Client) {
 }
 
 // restoreAccount signs back in with the saved token, if any.
-func (a *App) restoreAccount(ctx context.Context) {
+func (a *core) restoreAccount(ctx context.Context) {
 	a.acct.tokens = token.Open(ctx, a.store.DB(), a.log)
 	srv, err1 := a.store.Setting(ctx, "server_url")
 	email, err2 := a.store.Setting(ctx, "account_email")
@@ -184,7 +169,7 @@ func (a *App) restoreAccount(ctx context.Context) {
 
 // resumeOutbox delivers the actions queued before a quit; it runs once the
 // window exists, since delivering may emit events to it.
-func (a *App) resumeOutbox() {
+func (a *core) resumeOutbox() {
 	if c, err := a.signedIn(); err == nil {
 		if _, err := a.outboxFor(c); err != nil {
 			a.log.Warn("outbox", "err", err)
@@ -193,7 +178,7 @@ func (a *App) resumeOutbox() {
 }
 
 // Account returns who is signed in, and where the token is kept.
-func (a *App) Account() AccountStatus {
+func (a *AccountService) Account() AccountStatus {
 	a.acct.mu.Lock()
 	defer a.acct.mu.Unlock()
 	st := AccountStatus{TokenStorage: a.acct.tokens.Backend(), StorageNote: a.acct.tokens.Reason()}
@@ -217,7 +202,7 @@ type SignInRequest struct {
 // SignIn signs in and keeps the token in the OS keyring (or the local
 // database where there is none). A consent given on this computer goes to
 // the server too, through the outbox, since uploads need it there.
-func (a *App) SignIn(req SignInRequest) (AccountStatus, error) {
+func (a *AccountService) SignIn(req SignInRequest) (AccountStatus, error) {
 	ctx := a.ctx
 	srv := strings.TrimRight(strings.TrimSpace(req.ServerURL), "/")
 	if u, err := url.Parse(srv); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -258,7 +243,7 @@ func (a *App) SignIn(req SignInRequest) (AccountStatus, error) {
 	} else {
 		box.Kick()
 	}
-	if err := a.linkConsent(ctx, c); err != nil {
+	if err := a.Consent.linkConsent(ctx, c); err != nil {
 		a.log.Warn("consent not yet queued for the server", "err", err)
 	}
 	a.log.Info("signed in", "server", srv, "token_storage", a.acct.tokens.Backend())
@@ -267,7 +252,7 @@ func (a *App) SignIn(req SignInRequest) (AccountStatus, error) {
 
 // SignOut revokes the token on the server (when it answers) and forgets it
 // here.
-func (a *App) SignOut() error {
+func (a *AccountService) SignOut() error {
 	a.acct.mu.Lock()
 	c, who := a.acct.api, a.acct.who
 	a.acct.api, a.acct.expired = nil, false
@@ -288,7 +273,7 @@ func (a *App) SignOut() error {
 	return nil
 }
 
-func (a *App) signedIn() (*client.Client, error) {
+func (a *core) signedIn() (*client.Client, error) {
 	a.acct.mu.Lock()
 	defer a.acct.mu.Unlock()
 	if a.acct.api == nil {
@@ -297,83 +282,7 @@ func (a *App) signedIn() (*client.Client, error) {
 	return a.acct.api, nil
 }
 
-// SyncDataset uploads the validated dataset to the server: stripped copies,
-// presigned PUTs (multipart for big files), commit, then the server's own
-// validation. Progress arrives as events; an interrupted upload resumes
-// where it stopped on the next call.
-func (a *App) SyncDataset(opts ValidateOptions) (upload.Result, error) {
-	ctx := a.ctx
-	c, err := a.signedIn()
-	if err != nil {
-		return upload.Result{}, a.fail("sync", err)
-	}
-	if err := a.requireConsent(ctx); err != nil {
-		return upload.Result{}, a.fail("sync", err)
-	}
-	if err := a.consentOnServer(ctx, c); err != nil {
-		return upload.Result{}, a.fail("sync", err)
-	}
-	ds, err := a.store.DraftDataset(ctx)
-	if err != nil {
-		return upload.Result{}, a.fail("sync", err)
-	}
-	// Upload only what passed here: the server would refuse the rest, after
-	// the user had waited for the bytes.
-	if _, status, err := a.store.Report(ctx, ds); err != nil {
-		return upload.Result{}, a.fail("sync", err)
-	} else if status != studio.DatasetValidated {
-		return upload.Result{}, a.fail("sync", studio.Errorf("dataset_not_validated", "validate the dataset (it must pass) before uploading it"))
-	}
-	up, err := a.uploader(c)
-	if err != nil {
-		return upload.Result{}, a.fail("sync", err)
-	}
-	// An unfinished session of this dataset goes on; a new one starts
-	// otherwise.
-	sessions, err := up.Sessions(ctx)
-	if err != nil {
-		return upload.Result{}, a.fail("sync", err)
-	}
-	for _, s := range sessions {
-		if s.Ref != ds {
-			continue
-		}
-		res, err := up.Resume(ctx, s.ID)
-		if studio.ErrorCode(err) != studio.ENotFound {
-			if err != nil {
-				return res, a.fail("sync", err)
-			}
-			return res, nil
-		}
-		// The server no longer has what this upload started (deleted, or
-		// abandoned too long and purged): start over rather than stay stuck.
-		a.log.Warn("the server lost an unfinished upload; starting it again", "session", s.ID, "err", err)
-		if s.DatasetID != "" {
-			if err := c.DeleteDataset(ctx, s.DatasetID); err != nil && studio.ErrorCode(err) != studio.ENotFound {
-				a.log.Warn("the unfinished dataset stays on the server", "dataset_id", s.DatasetID, "err", err)
-			}
-		}
-		if err := up.Discard(ctx, s.ID); err != nil {
-			return upload.Result{}, a.fail("sync", err)
-		}
-		break
-	}
-	items, err := a.store.Items(ctx, ds)
-	if err != nil {
-		return upload.Result{}, a.fail("sync", err)
-	}
-	req := upload.Request{Ref: ds, ModelName: "me", BaseModel: opts.BaseModel, MinResolution: opts.MinResolution}
-	for _, it := range items {
-		req.Photos = append(req.Photos, upload.Photo{Name: it.Name, Path: it.LocalPath})
-	}
-	res, err := up.Upload(ctx, req)
-	if err != nil {
-		return res, a.fail("sync", err)
-	}
-	return res, nil
-}
-
-func (a *App) uploader(c *client.Client) (*upload.Uploader, error) {
+func (a *core) uploader(c *client.Client) (*upload.Uploader, error) {
 	if c == nil {
 		return nil, errors.New("no client")
 	}

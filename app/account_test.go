@@ -22,10 +22,10 @@ func TestSignInAndSync(t *testing.T) {
 	be := synctest.NewBackend(t, nil)
 	dir := t.TempDir()
 	a, rt := newApp(t, dir)
-	if a.Account().SignedIn {
+	if a.Account.Account().SignedIn {
 		t.Fatal("signed in before signing in")
 	}
-	if _, err := a.SyncDataset(app.ValidateOptions{}); err == nil || !strings.HasPrefix(err.Error(), "unauthorized: ") {
+	if _, err := a.Dataset.SyncDataset(app.ValidateOptions{}); err == nil || !strings.HasPrefix(err.Error(), "unauthorized: ") {
 		t.Fatalf("sync signed out: got %v, want unauthorized", err)
 	}
 	tests := []struct {
@@ -36,11 +36,11 @@ func TestSignInAndSync(t *testing.T) {
 		{app.SignInRequest{ServerURL: be.URL, Email: "a@example.com", Password: "a long passphrase"}, "bad_credentials"},
 	}
 	for _, tt := range tests {
-		if _, err := a.SignIn(tt.req); err == nil || !strings.HasPrefix(err.Error(), tt.code+": ") {
+		if _, err := a.Account.SignIn(tt.req); err == nil || !strings.HasPrefix(err.Error(), tt.code+": ") {
 			t.Errorf("SignIn(%+v): got %v, want %s", tt.req, err, tt.code)
 		}
 	}
-	st, err := a.SignIn(app.SignInRequest{ServerURL: be.URL + "/", Email: "a@example.com", Password: "a long passphrase", Create: true})
+	st, err := a.Account.SignIn(app.SignInRequest{ServerURL: be.URL + "/", Email: "a@example.com", Password: "a long passphrase", Create: true})
 	if err != nil || !st.SignedIn || st.ServerURL != be.URL {
 		t.Fatalf("sign up: %+v, %v", st, err)
 	}
@@ -48,15 +48,15 @@ func TestSignInAndSync(t *testing.T) {
 		t.Errorf("token storage %q", st.TokenStorage)
 	}
 
-	a.GiveConsent(true)
-	a.ImportFiles([]string{person})
-	if _, err := a.SyncDataset(app.ValidateOptions{MinResolution: 256}); err == nil || !strings.HasPrefix(err.Error(), "dataset_not_validated: ") {
+	a.Consent.GiveConsent(true)
+	a.Dataset.ImportFiles([]string{person})
+	if _, err := a.Dataset.SyncDataset(app.ValidateOptions{MinResolution: 256}); err == nil || !strings.HasPrefix(err.Error(), "dataset_not_validated: ") {
 		t.Fatalf("sync before validation: got %v", err)
 	}
-	if rep, err := a.ValidateDataset(app.ValidateOptions{MinResolution: 256}); err != nil || !rep.OK {
+	if rep, err := a.Dataset.ValidateDataset(app.ValidateOptions{MinResolution: 256}); err != nil || !rep.OK {
 		t.Fatalf("local validation: ok=%v, %v", rep != nil && rep.OK, err)
 	}
-	res, err := a.SyncDataset(app.ValidateOptions{MinResolution: 256})
+	res, err := a.Dataset.SyncDataset(app.ValidateOptions{MinResolution: 256})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,26 +69,26 @@ func TestSignInAndSync(t *testing.T) {
 	if res.Validation.Status != "validated" {
 		t.Fatalf("the server's validation: %s, want validated like the local one", res.Validation.Status)
 	}
-	if st, _ := a.Dataset(); !st.Training.Allowed {
+	if st, _ := a.Dataset.Dataset(); !st.Training.Allowed {
 		t.Errorf("gate after a validated sync: %+v, want allowed", st.Training)
 	}
 	// This backend has no GPU provider.
-	if _, err := a.StartTraining(app.TrainingRequest{BaseModel: "sora-2"}); err == nil || !strings.HasPrefix(err.Error(), "unknown_base_model: ") {
+	if _, err := a.Training.StartTraining(app.TrainingRequest{BaseModel: "sora-2"}); err == nil || !strings.HasPrefix(err.Error(), "unknown_base_model: ") {
 		t.Errorf("training on a target platform: got %v", err)
 	}
 	// The request waits in the outbox rather than failing: a 503 may pass.
-	if st, err := a.StartTraining(app.TrainingRequest{BaseModel: "flux-dev"}); err != nil || !st.Queued || st.Job != nil {
+	if st, err := a.Training.StartTraining(app.TrainingRequest{BaseModel: "flux-dev"}); err != nil || !st.Queued || st.Job != nil {
 		t.Errorf("training without a provider: got %+v, %v; want it queued", st, err)
 	}
-	if vs, err := a.Versions(); err != nil || len(vs.Versions) != 0 || vs.Offline {
+	if vs, err := a.Training.Versions(); err != nil || len(vs.Versions) != 0 || vs.Offline {
 		t.Errorf("versions: %+v, %v; want none, online", vs, err)
 	}
-	if c, _ := a.GetConsent(); !c.Synced {
+	if c, _ := a.Consent.GetConsent(); !c.Synced {
 		t.Error("the local consent is not marked as recorded on the server")
 	}
 
 	// Withdrawing here erases the server's copy too.
-	erased, err := a.WithdrawConsent()
+	erased, err := a.Consent.WithdrawConsent()
 	if err != nil || erased.Server != "erased" || erased.Photos != 24 {
 		t.Fatalf("withdraw signed in: %+v, %v; want 24 local photos and the server's erased", erased, err)
 	}
@@ -102,13 +102,13 @@ func TestSignInAndSync(t *testing.T) {
 
 	app.Shutdown(a)(t.Context())
 	b, _ := newApp(t, dir)
-	if st := b.Account(); !st.SignedIn || st.Email != "a@example.com" {
+	if st := b.Account.Account(); !st.SignedIn || st.Email != "a@example.com" {
 		t.Errorf("after restart: %+v, want still signed in", st)
 	}
-	if err := b.SignOut(); err != nil {
+	if err := b.Account.SignOut(); err != nil {
 		t.Fatal(err)
 	}
-	if b.Account().SignedIn {
+	if b.Account.Account().SignedIn {
 		t.Error("still signed in after sign out")
 	}
 }
@@ -116,13 +116,13 @@ func TestSignInAndSync(t *testing.T) {
 func TestTrainableModelsComeFromTheServer(t *testing.T) {
 	be := synctest.NewBackend(t, nil)
 	a, _ := newApp(t, t.TempDir())
-	if _, err := a.TrainableModels(); err == nil || !strings.HasPrefix(err.Error(), "unauthorized: ") {
+	if _, err := a.Training.TrainableModels(); err == nil || !strings.HasPrefix(err.Error(), "unauthorized: ") {
 		t.Fatalf("signed out: got %v", err)
 	}
-	if _, err := a.SignIn(app.SignInRequest{ServerURL: be.URL, Email: "m@example.com", Password: "a long passphrase", Create: true}); err != nil {
+	if _, err := a.Account.SignIn(app.SignInRequest{ServerURL: be.URL, Email: "m@example.com", Password: "a long passphrase", Create: true}); err != nil {
 		t.Fatal(err)
 	}
-	ms, err := a.TrainableModels()
+	ms, err := a.Training.TrainableModels()
 	if err != nil || len(ms) != 3 || ms[2].ID != "sdxl" || ms[2].Preset.Steps != 1500 || ms[0].Preset.TriggerWord != "ohwx" {
 		t.Fatalf("got %+v, %v; want the three base models with their presets", ms, err)
 	}
@@ -139,7 +139,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Fatalf("timed out waiting until %s", what)
 }
 
-func synced(a *app.App) bool { c, _ := a.GetConsent(); return c.Synced }
+func synced(a *app.App) bool { c, _ := a.Consent.GetConsent(); return c.Synced }
 
 // A consent given before sign-in, or while the server is down, reaches the
 // server through the outbox; uploads wait for it with a clear reason.
@@ -147,7 +147,7 @@ func TestConsentGoesThroughTheOutbox(t *testing.T) {
 	be := synctest.NewBackend(t, nil)
 	a, rt := newApp(t, t.TempDir())
 	ctx := t.Context()
-	if st, err := a.GiveConsent(true); err != nil || st.Synced || st.Queued {
+	if st, err := a.Consent.GiveConsent(true); err != nil || st.Synced || st.Queued {
 		t.Fatalf("consent signed out: %+v, %v; want recorded here only", st, err)
 	}
 	login := func(email string) *client.Client {
@@ -157,7 +157,7 @@ func TestConsentGoesThroughTheOutbox(t *testing.T) {
 		}
 		return c
 	}
-	if _, err := a.SignIn(app.SignInRequest{ServerURL: be.URL, Email: "o@example.com", Password: "a long passphrase", Create: true}); err != nil {
+	if _, err := a.Account.SignIn(app.SignInRequest{ServerURL: be.URL, Email: "o@example.com", Password: "a long passphrase", Create: true}); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the consent given before sign-in is on the server", func() bool { return synced(a) })
@@ -172,18 +172,18 @@ func TestConsentGoesThroughTheOutbox(t *testing.T) {
 
 	// Down: the withdrawal and a new consent wait, in order.
 	be.SetDown(true)
-	if e, err := a.WithdrawConsent(); err != nil || e.Server != "queued" {
+	if e, err := a.Consent.WithdrawConsent(); err != nil || e.Server != "queued" {
 		t.Fatalf("withdraw while the server is down: %+v, %v; want queued", e, err)
 	}
-	st, err := a.GiveConsent(true)
+	st, err := a.Consent.GiveConsent(true)
 	if err != nil || st.Synced || !st.Queued {
 		t.Fatalf("consent while the server is down: %+v, %v; want queued", st, err)
 	}
-	if _, err := a.SyncDataset(app.ValidateOptions{}); err == nil || !strings.HasPrefix(err.Error(), "unavailable: the server has not recorded your consent yet") {
+	if _, err := a.Dataset.SyncDataset(app.ValidateOptions{}); err == nil || !strings.HasPrefix(err.Error(), "unavailable: the server has not recorded your consent yet") {
 		t.Fatalf("upload before the server has the consent: got %v", err)
 	}
 	be.SetDown(false)
-	if rep, err := a.SendQueued(); err != nil || rep.Waiting != 0 || rep.Failed != 0 {
+	if rep, err := a.Outbox.SendQueued(); err != nil || rep.Waiting != 0 || rep.Failed != 0 {
 		t.Fatalf("send now, the server back: %+v, %v; want the withdrawal and the consent sent", rep, err)
 	}
 	waitFor(t, "the new consent is on the server", func() bool { return synced(a) })
@@ -193,22 +193,22 @@ func TestConsentGoesThroughTheOutbox(t *testing.T) {
 	}
 
 	// Another account on the same computer gets the consent too.
-	if err := a.SignOut(); err != nil {
+	if err := a.Account.SignOut(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.SignIn(app.SignInRequest{ServerURL: be.URL, Email: "p@example.com", Password: "a long passphrase", Create: true}); err != nil {
+	if _, err := a.Account.SignIn(app.SignInRequest{ServerURL: be.URL, Email: "p@example.com", Password: "a long passphrase", Create: true}); err != nil {
 		t.Fatal(err)
 	}
 	other := login("p@example.com")
 	waitFor(t, "the second account has the consent", func() bool { _, err := other.CurrentConsent(ctx); return err == nil && synced(a) })
 	// Signing back in to the first account links its record, queues nothing.
-	if err := a.SignOut(); err != nil {
+	if err := a.Account.SignOut(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.SignIn(app.SignInRequest{ServerURL: be.URL, Email: "o@example.com", Password: "a long passphrase"}); err != nil {
+	if _, err := a.Account.SignIn(app.SignInRequest{ServerURL: be.URL, Email: "o@example.com", Password: "a long passphrase"}); err != nil {
 		t.Fatal(err)
 	}
-	if st, _ := a.GetConsent(); !st.Synced || st.Queued {
+	if st, _ := a.Consent.GetConsent(); !st.Synced || st.Queued {
 		t.Errorf("back on the first account: %+v; want linked to its record", st)
 	}
 	if again, _ := srv.CurrentConsent(ctx); again.ID != second.ID {
@@ -237,19 +237,19 @@ func TestBaseModelsFollowTheServer(t *testing.T) {
 		}
 		return l.Source + ":" + strings.Join(s, ",")
 	}
-	if got := ids(a.BaseModels()); got != "local:flux-dev,flux-schnell,sdxl" {
+	if got := ids(a.Training.BaseModels()); got != "local:flux-dev,flux-schnell,sdxl" {
 		t.Errorf("signed out: %s", got)
 	}
-	if _, err := a.SignIn(app.SignInRequest{ServerURL: be.URL, Email: "b@example.com", Password: "a long passphrase", Create: true}); err != nil {
+	if _, err := a.Account.SignIn(app.SignInRequest{ServerURL: be.URL, Email: "b@example.com", Password: "a long passphrase", Create: true}); err != nil {
 		t.Fatal(err)
 	}
-	if l := a.BaseModels(); ids(l) != "local:flux-dev,flux-schnell,sdxl" || l.Note == "" {
+	if l := a.Training.BaseModels(); ids(l) != "local:flux-dev,flux-schnell,sdxl" || l.Note == "" {
 		t.Errorf("signed in, before asking the server: %s %q; want the registry, saying it is not checked yet", ids(l), l.Note)
 	}
-	if got := ids(a.RefreshBaseModels()); got != "server:flux-dev,sdxl" {
+	if got := ids(a.Training.RefreshBaseModels()); got != "server:flux-dev,sdxl" {
 		t.Errorf("signed in: %s, want the worker's two", got)
 	}
-	if got := ids(a.BaseModels()); got != "saved:flux-dev,sdxl" {
+	if got := ids(a.Training.BaseModels()); got != "saved:flux-dev,sdxl" {
 		t.Errorf("without the network, after a refresh: %s, want the saved list", got)
 	}
 	tests := []struct {
@@ -267,19 +267,19 @@ func TestBaseModelsFollowTheServer(t *testing.T) {
 	}
 
 	be.SetDown(true)
-	l := a.RefreshBaseModels()
+	l := a.Training.RefreshBaseModels()
 	if got := ids(l); got != "saved:flux-dev,sdxl" || l.Note == "" || l.CheckedAt == nil {
 		t.Errorf("server down: %s, note %q; want the saved list, saying why", got, l.Note)
 	}
 	app.Shutdown(a)(t.Context())
 	b, _ := newApp(t, dir)
-	if got := ids(b.BaseModels()); got != "saved:flux-dev,sdxl" {
+	if got := ids(b.Training.BaseModels()); got != "saved:flux-dev,sdxl" {
 		t.Errorf("after a restart, server down: %s", got)
 	}
-	if err := b.SignOut(); err != nil {
+	if err := b.Account.SignOut(); err != nil {
 		t.Fatal(err)
 	}
-	if got := ids(b.BaseModels()); got != "local:flux-dev,flux-schnell,sdxl" {
+	if got := ids(b.Training.BaseModels()); got != "local:flux-dev,flux-schnell,sdxl" {
 		t.Errorf("signed out again: %s", got)
 	}
 }
@@ -290,10 +290,10 @@ func TestQueuedActionsStayWithTheirAccount(t *testing.T) {
 	be := synctest.NewBackend(t, nil)
 	a, _ := newApp(t, t.TempDir())
 	ctx := t.Context()
-	a.GiveConsent(true)
+	a.Consent.GiveConsent(true)
 	signIn := func(email string, create bool) {
 		t.Helper()
-		if _, err := a.SignIn(app.SignInRequest{ServerURL: be.URL, Email: email, Password: "a long passphrase", Create: create}); err != nil {
+		if _, err := a.Account.SignIn(app.SignInRequest{ServerURL: be.URL, Email: email, Password: "a long passphrase", Create: create}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -301,23 +301,23 @@ func TestQueuedActionsStayWithTheirAccount(t *testing.T) {
 	bob := be.Client(t)
 	bob.Login(ctx, client.Credentials{Email: "b@example.com", Password: "a long passphrase"})
 	waitFor(t, "b has the consent", func() bool { return synced(a) })
-	a.SignOut()
+	a.Account.SignOut()
 	signIn("a@example.com", true)
 	waitFor(t, "a has the consent", func() bool { return synced(a) })
 
 	be.SetDown(true)
-	if e, err := a.WithdrawConsent(); err != nil || e.Server != "queued" {
+	if e, err := a.Consent.WithdrawConsent(); err != nil || e.Server != "queued" {
 		t.Fatalf("withdraw offline: %+v, %v", e, err)
 	}
-	a.SignOut()
+	a.Account.SignOut()
 	be.SetDown(false)
-	a.GiveConsent(true)
+	a.Consent.GiveConsent(true)
 	signIn("b@example.com", false)
 	time.Sleep(time.Second) // the outbox starts at sign-in: room for a wrong delivery
 	if _, err := bob.CurrentConsent(ctx); err != nil {
 		t.Fatalf("b's consent after signing in with a's withdrawal queued: %v; want it untouched", err)
 	}
-	a.SignOut()
+	a.Account.SignOut()
 	signIn("a@example.com", false)
 	alice := be.Client(t)
 	alice.Login(ctx, client.Credentials{Email: "a@example.com", Password: "a long passphrase"})
@@ -334,16 +334,16 @@ func TestSyncStartsOverWhenTheServerLostTheUpload(t *testing.T) {
 	be := synctest.NewBackend(t, nil)
 	a, _ := newApp(t, t.TempDir())
 	ctx := t.Context()
-	a.GiveConsent(true)
-	a.ImportFiles([]string{person})
-	if rep, err := a.ValidateDataset(app.ValidateOptions{MinResolution: 256}); err != nil || !rep.OK {
+	a.Consent.GiveConsent(true)
+	a.Dataset.ImportFiles([]string{person})
+	if rep, err := a.Dataset.ValidateDataset(app.ValidateOptions{MinResolution: 256}); err != nil || !rep.OK {
 		t.Fatalf("validate: %v", err)
 	}
-	if _, err := a.SignIn(app.SignInRequest{ServerURL: be.URL, Email: "l@example.com", Password: "a long passphrase", Create: true}); err != nil {
+	if _, err := a.Account.SignIn(app.SignInRequest{ServerURL: be.URL, Email: "l@example.com", Password: "a long passphrase", Create: true}); err != nil {
 		t.Fatal(err)
 	}
 	be.RefuseStorage(true)
-	if _, err := a.SyncDataset(app.ValidateOptions{MinResolution: 256}); err == nil || !strings.HasPrefix(err.Error(), "upload_refused: ") {
+	if _, err := a.Dataset.SyncDataset(app.ValidateOptions{MinResolution: 256}); err == nil || !strings.HasPrefix(err.Error(), "upload_refused: ") {
 		t.Fatalf("upload with the storage refusing: got %v", err)
 	}
 	be.RefuseStorage(false)
@@ -359,7 +359,7 @@ func TestSyncStartsOverWhenTheServerLostTheUpload(t *testing.T) {
 	if err := srv.DeleteDataset(ctx, lost); err != nil {
 		t.Fatal(err)
 	}
-	res, err := a.SyncDataset(app.ValidateOptions{MinResolution: 256})
+	res, err := a.Dataset.SyncDataset(app.ValidateOptions{MinResolution: 256})
 	if err != nil {
 		t.Fatalf("upload after the server lost the first: %v", err)
 	}
@@ -373,45 +373,45 @@ func TestSyncStartsOverWhenTheServerLostTheUpload(t *testing.T) {
 func TestQueuedActionsAreListed(t *testing.T) {
 	be := synctest.NewBackend(t, nil)
 	a, rt := newApp(t, t.TempDir())
-	if _, err := a.QueuedActions(); err == nil || !strings.HasPrefix(err.Error(), "unauthorized: ") {
+	if _, err := a.Outbox.QueuedActions(); err == nil || !strings.HasPrefix(err.Error(), "unauthorized: ") {
 		t.Fatalf("signed out: %v", err)
 	}
-	if _, err := a.SignIn(app.SignInRequest{ServerURL: be.URL, Email: "q@example.com", Password: "a long passphrase", Create: true}); err != nil {
+	if _, err := a.Account.SignIn(app.SignInRequest{ServerURL: be.URL, Email: "q@example.com", Password: "a long passphrase", Create: true}); err != nil {
 		t.Fatal(err)
 	}
 	be.SetDown(true)
 	// An activation of a version the server does not have: queued while down.
-	if act, err := a.Activate("00000000-0000-0000-0000-000000000000", 1, "veo-3.1"); err != nil || !act.Queued {
+	if act, err := a.Training.Activate("00000000-0000-0000-0000-000000000000", 1, "veo-3.1"); err != nil || !act.Queued {
 		t.Fatalf("activate while down: %+v, %v; want queued", act, err)
 	}
-	qs, err := a.QueuedActions()
+	qs, err := a.Outbox.QueuedActions()
 	if err != nil || len(qs) != 1 || qs[0].What != "Activate a version" || qs[0].Status != "pending" || qs[0].Attempts == 0 || qs[0].Error == "" {
 		t.Fatalf("while down: %+v, %v; want the activation waiting, with the last error", qs, err)
 	}
 	be.SetDown(false)
-	if _, err := a.SendQueued(); err != nil {
+	if _, err := a.Outbox.SendQueued(); err != nil {
 		t.Fatal(err)
 	}
-	qs, _ = a.QueuedActions()
+	qs, _ = a.Outbox.QueuedActions()
 	if len(qs) != 1 || qs[0].Status != "failed" || !strings.Contains(qs[0].Error, "version") {
 		t.Fatalf("after the server refused it: %+v; want it failed with the server's reason", qs)
 	}
 	if countEvents(rt, app.EventOutboxChanged) == 0 {
 		t.Error("no outbox:changed event for the UI")
 	}
-	if err := a.RetryAction(qs[0].ID); err != nil {
+	if err := a.Outbox.RetryAction(qs[0].ID); err != nil {
 		t.Fatal(err)
 	}
-	if qs, _ = a.QueuedActions(); len(qs) != 1 || qs[0].Status != "failed" || qs[0].Attempts < 3 {
+	if qs, _ = a.Outbox.QueuedActions(); len(qs) != 1 || qs[0].Status != "failed" || qs[0].Attempts < 3 {
 		t.Errorf("after a retry: %+v; want refused again", qs)
 	}
-	if err := a.DismissAction(qs[0].ID); err != nil {
+	if err := a.Outbox.DismissAction(qs[0].ID); err != nil {
 		t.Fatal(err)
 	}
-	if qs, _ = a.QueuedActions(); len(qs) != 0 {
+	if qs, _ = a.Outbox.QueuedActions(); len(qs) != 0 {
 		t.Errorf("after dismissing: %+v; want none", qs)
 	}
-	if err := a.DismissAction(12345); err == nil || !strings.HasPrefix(err.Error(), "not_found: ") {
+	if err := a.Outbox.DismissAction(12345); err == nil || !strings.HasPrefix(err.Error(), "not_found: ") {
 		t.Errorf("dismissing an unknown action: %v", err)
 	}
 }
@@ -422,31 +422,31 @@ func TestQueuedActionsAreListed(t *testing.T) {
 func TestExpiredSessionSignsOut(t *testing.T) {
 	be := synctest.NewBackend(t, func(c *api.Config) { c.TokenTTL = 2 * time.Second })
 	a, rt := newApp(t, t.TempDir())
-	if _, err := a.SignIn(app.SignInRequest{ServerURL: be.URL, Email: "e@example.com", Password: "a long passphrase", Create: true}); err != nil {
+	if _, err := a.Account.SignIn(app.SignInRequest{ServerURL: be.URL, Email: "e@example.com", Password: "a long passphrase", Create: true}); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(2100 * time.Millisecond)
-	if _, err := a.GiveConsent(true); err != nil {
+	if _, err := a.Consent.GiveConsent(true); err != nil {
 		t.Fatal(err)
 	}
 	// The event follows the sign-out, from the request that was refused.
 	waitFor(t, "the refused token signs the app out and tells the UI", func() bool {
-		return !a.Account().SignedIn && countEvents(rt, app.EventAccountChanged) > 0
+		return !a.Account.Account().SignedIn && countEvents(rt, app.EventAccountChanged) > 0
 	})
-	st := a.Account()
+	st := a.Account.Account()
 	if !st.Expired || st.ServerURL != be.URL || st.Email != "e@example.com" {
 		t.Errorf("after expiry: %+v; want expired, with the server and email to sign in to again", st)
 	}
 	if countEvents(rt, app.EventAccountChanged) != 1 {
 		t.Errorf("account:changed events: %d, want 1", countEvents(rt, app.EventAccountChanged))
 	}
-	if _, err := a.TrainableModels(); err == nil || !strings.HasPrefix(err.Error(), "unauthorized: ") {
+	if _, err := a.Training.TrainableModels(); err == nil || !strings.HasPrefix(err.Error(), "unauthorized: ") {
 		t.Errorf("a server call after expiry: %v, want unauthorized (sign in)", err)
 	}
-	if _, err := a.SignIn(app.SignInRequest{ServerURL: be.URL, Email: "e@example.com", Password: "a long passphrase"}); err != nil {
+	if _, err := a.Account.SignIn(app.SignInRequest{ServerURL: be.URL, Email: "e@example.com", Password: "a long passphrase"}); err != nil {
 		t.Fatal(err)
 	}
-	if st := a.Account(); !st.SignedIn || st.Expired {
+	if st := a.Account.Account(); !st.SignedIn || st.Expired {
 		t.Errorf("signed in again: %+v", st)
 	}
 	// The consent given while the token was refused went once signed in again.
@@ -458,16 +458,16 @@ func TestExpiredSessionSignsOut(t *testing.T) {
 func TestVersionsDoNotWaitForASilentServer(t *testing.T) {
 	be := synctest.NewBackend(t, nil)
 	a, _ := newAppWith(t, t.TempDir(), func(c *app.Config) { c.ReadTimeout = 300 * time.Millisecond })
-	if _, err := a.SignIn(app.SignInRequest{ServerURL: be.URL, Email: "v@example.com", Password: "a long passphrase", Create: true}); err != nil {
+	if _, err := a.Account.SignIn(app.SignInRequest{ServerURL: be.URL, Email: "v@example.com", Password: "a long passphrase", Create: true}); err != nil {
 		t.Fatal(err)
 	}
-	if vs, err := a.Versions(); err != nil || vs.Offline {
+	if vs, err := a.Training.Versions(); err != nil || vs.Offline {
 		t.Fatalf("online: %+v, %v", vs, err)
 	}
 	be.SetSlow(time.Minute)
 	defer be.SetSlow(0)
 	start := time.Now()
-	vs, err := a.Versions()
+	vs, err := a.Training.Versions()
 	if err != nil || !vs.Offline {
 		t.Fatalf("silent server: %+v, %v; want the local copy, marked offline", vs, err)
 	}

@@ -1,6 +1,7 @@
-// Package app is the desktop program's Go side: the App whose exported
-// methods the frontend calls through Wails bindings. It stays thin; the
-// work happens in internal/ and sync/.
+// Package app is the desktop program's Go side: the App and its services,
+// whose exported methods the frontend calls through Wails bindings. They
+// stay thin; the work happens in internal/, sync/ and the packages under
+// app/ (photos, localstore, install).
 package app
 
 import (
@@ -40,9 +41,33 @@ type Config struct {
 	UpdateKey ed25519.PublicKey
 }
 
-// App is bound to the frontend. Every exported method becomes a JS function
-// that returns a promise; an error rejects it with the error's text.
+// App is bound to the frontend beside its services (Bound lists them all):
+// every exported method of each becomes a JS function that returns a
+// promise; an error rejects it with the error's text. The App itself keeps
+// the window's lifecycle, what it says about itself and the studio's
+// selection; the screens' work is in the services.
 type App struct {
+	*core
+}
+
+// Services are the structs bound beside the App, one per part of the
+// studio. Each holds the shared core, so a method reads as it would on the
+// App; what one service needs of another it asks through these fields.
+type Services struct {
+	Account  *AccountService
+	Outbox   *OutboxService
+	Consent  *ConsentService
+	Dataset  *DatasetService
+	Training *TrainingService
+	LoRA     *LoRAService
+	Compile  *CompileService
+	Update   *UpdateService
+}
+
+// core is the state the App and its services share: the window's context,
+// the database, the signed-in account with its outbox, and the data folder.
+// Its methods are unexported, so no service binds them.
+type core struct {
 	ctx     context.Context // from OnStartup: bound methods cannot take one
 	started atomic.Bool     // ctx is Wails' own: the window's runtime may be called
 	rt      Runtime
@@ -59,6 +84,31 @@ type App struct {
 
 	uploadLimit int // bytes per second, 0 for none (LORASTUDIO_UPLOAD_LIMIT)
 	readTimeout time.Duration
+
+	Services
+}
+
+// newServices makes the services, all on c.
+func newServices(c *core) {
+	c.Services = Services{
+		Account: &AccountService{c}, Outbox: &OutboxService{c}, Consent: &ConsentService{c},
+		Dataset: &DatasetService{c}, Training: &TrainingService{c}, LoRA: &LoRAService{c},
+		Compile: &CompileService{c}, Update: &UpdateService{c},
+	}
+}
+
+// Unopened returns an App and its services with nothing opened: what the
+// bindings generator binds, for their types alone.
+func Unopened() *App {
+	a := &App{&core{}}
+	newServices(a.core)
+	return a
+}
+
+// Bound lists what Wails binds: the App and each of its services.
+func Bound(a *App) []any {
+	s := a.Services
+	return []any{a, s.Account, s.Outbox, s.Consent, s.Dataset, s.Training, s.LoRA, s.Compile, s.Update}
 }
 
 // New opens the data folder, its log and its database. It does not need a
@@ -91,7 +141,8 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		f.Close()
 		return nil, err
 	}
-	a := &App{ctx: ctx, rt: cfg.Runtime, store: store, log: log, logFile: f, dataDir: dir, version: cfg.Version, flush: func() {}, readTimeout: cfg.ReadTimeout}
+	a := &App{&core{ctx: ctx, rt: cfg.Runtime, store: store, log: log, logFile: f, dataDir: dir, version: cfg.Version, flush: func() {}, readTimeout: cfg.ReadTimeout}}
+	newServices(a.core)
 	if a.home = cfg.Home; a.home == "" {
 		a.home, _ = os.UserHomeDir()
 	}
@@ -132,12 +183,12 @@ func Startup(a *App) func(context.Context) {
 		a.ctx = ctx
 		a.started.Store(true)
 		a.resumeOutbox()
-		go a.checkForUpdate()
+		go a.Update.checkForUpdate()
 		// Dropped files and folders arrive with their real paths; the
 		// import reports its progress through events.
 		a.rt.OnFileDrop(ctx, func(paths []string) {
 			go func() {
-				if _, err := a.ImportFiles(paths); err != nil {
+				if _, err := a.Dataset.ImportFiles(paths); err != nil {
 					a.log.Error("import of dropped files", "err", err)
 				}
 			}()
@@ -150,7 +201,7 @@ func Shutdown(a *App) func(context.Context) {
 	return func(context.Context) { a.close() }
 }
 
-func (a *App) close() {
+func (a *core) close() {
 	a.acct.mu.Lock()
 	if a.acct.stop != nil {
 		a.acct.stop()
@@ -213,7 +264,7 @@ func (a *App) SetSelection(sel Selection) (Selection, error) {
 	// A newly picked model must be one the server trains; one saved before
 	// its provider changed stays, so the platform can still be changed.
 	if cur, err := a.GetSelection(); err == nil && cur.BaseModel != sel.BaseModel {
-		if err := a.checkTrainable(sel.BaseModel); err != nil {
+		if err := a.Training.checkTrainable(sel.BaseModel); err != nil {
 			return Selection{}, a.fail("set selection", err)
 		}
 	}
@@ -230,7 +281,7 @@ func (a *App) SetSelection(sel Selection) (Selection, error) {
 
 // fail logs err and returns what the frontend shows: "code: message", so
 // the UI can branch on the code and print the message.
-func (a *App) fail(op string, err error) error {
+func (a *core) fail(op string, err error) error {
 	code := studio.ErrorCode(err)
 	if code == studio.EInternal {
 		a.log.Error(op, "err", err)
@@ -240,6 +291,6 @@ func (a *App) fail(op string, err error) error {
 
 // readCtx is the context of a read the window waits on: a.ctx bounded by
 // the read timeout.
-func (a *App) readCtx() (context.Context, context.CancelFunc) {
+func (a *core) readCtx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(a.ctx, a.readTimeout)
 }

@@ -127,7 +127,7 @@ func TestSetSelectionRefusesMixups(t *testing.T) {
 func TestListsSayTheTruth(t *testing.T) {
 	a, _ := newApp(t, t.TempDir())
 	trainable := map[string]bool{}
-	models := a.BaseModels()
+	models := a.Training.BaseModels()
 	if models.Source != app.ModelsLocal {
 		t.Errorf("signed out, the base models come from %q, want local", models.Source)
 	}

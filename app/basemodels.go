@@ -42,7 +42,7 @@ const savedModelsKey = "server_base_models"
 // can be trained on: signed in, the server's list as last seen (every model
 // LoRA Studio knows until it has been seen); signed out, the registry.
 // RefreshBaseModels asks the server.
-func (a *App) BaseModels() BaseModelList {
+func (a *TrainingService) BaseModels() BaseModelList {
 	if _, err := a.signedIn(); err != nil {
 		return BaseModelList{Models: studio.BaseModels(), Source: ModelsLocal}
 	}
@@ -55,7 +55,7 @@ func (a *App) BaseModels() BaseModelList {
 // RefreshBaseModels asks the signed-in server which base models its GPU
 // provider trains, and keeps the answer for BaseModels. When the server
 // does not answer, it returns the list as last seen with the reason.
-func (a *App) RefreshBaseModels() BaseModelList {
+func (a *TrainingService) RefreshBaseModels() BaseModelList {
 	c, err := a.signedIn()
 	if err != nil {
 		return BaseModelList{Models: studio.BaseModels(), Source: ModelsLocal}
@@ -90,7 +90,7 @@ func (a *App) RefreshBaseModels() BaseModelList {
 }
 
 // savedModels returns the signed-in account's saved list, if any.
-func (a *App) savedModels() (savedModels, bool) {
+func (a *TrainingService) savedModels() (savedModels, bool) {
 	v, err := a.store.Setting(a.ctx, savedModelsKey)
 	if err != nil {
 		return savedModels{}, false
@@ -119,7 +119,7 @@ func registryModels(ids []string) []studio.BaseModel {
 
 // checkTrainable refuses, when signed in, a base model the server's
 // provider was last seen not to train.
-func (a *App) checkTrainable(id string) error {
+func (a *TrainingService) checkTrainable(id string) error {
 	if _, err := a.signedIn(); err != nil {
 		return nil
 	}
@@ -150,7 +150,7 @@ type TrainableModel struct {
 // TrainableModels asks the server which base models its GPU provider
 // trains, and their presets, so the training settings offer only what
 // will be accepted.
-func (a *App) TrainableModels() ([]TrainableModel, error) {
+func (a *TrainingService) TrainableModels() ([]TrainableModel, error) {
 	c, err := a.signedIn()
 	if err != nil {
 		return nil, a.fail("trainable models", err)
@@ -164,7 +164,7 @@ func (a *App) TrainableModels() ([]TrainableModel, error) {
 	return out, nil
 }
 
-func (a *App) fetchTrainable(ctx context.Context, c *client.Client) ([]TrainableModel, error) {
+func (a *TrainingService) fetchTrainable(ctx context.Context, c *client.Client) ([]TrainableModel, error) {
 	out := []TrainableModel{}
 	if err := c.Do(ctx, http.MethodGet, "/api/lora/base-models", nil, nil, &out); err != nil {
 		return nil, err

@@ -9,6 +9,9 @@ import (
 	"github.com/promptforge/lorastudio/internal/worker"
 )
 
+// CompileService compiles prompts and exports Character Packs, offline.
+type CompileService struct{ *core }
+
 // ProfileSummary is what the compile screen lists of a profile.
 type ProfileSummary struct {
 	ID           string `json:"id"`
@@ -21,7 +24,7 @@ type ProfileSummary struct {
 
 // Profiles lists every compile target: the LoRA pipelines, then the target
 // platforms, with the status their facts were last checked at.
-func (a *App) Profiles() []ProfileSummary {
+func (a *CompileService) Profiles() []ProfileSummary {
 	ps := compiler.Profiles()
 	out := make([]ProfileSummary, len(ps))
 	for i, p := range ps {
@@ -33,7 +36,7 @@ func (a *App) Profiles() []ProfileSummary {
 // Compile compiles a prompt offline: a LoRA block for a pipeline that can
 // load one, the platform's own structure (and never a LoRA block) for a
 // target platform.
-func (a *App) Compile(req compiler.Request) (compiler.Result, error) {
+func (a *CompileService) Compile(req compiler.Request) (compiler.Result, error) {
 	res, err := compiler.Compile(req)
 	if err != nil {
 		return compiler.Result{}, a.fail("compile", err)
@@ -56,7 +59,7 @@ type ActiveLoRA struct {
 
 // ActiveLoRA returns the active version when its file is downloaded here,
 // nil otherwise (the screen then asks for a name). Works offline.
-func (a *App) ActiveLoRA() (*ActiveLoRA, error) {
+func (a *CompileService) ActiveLoRA() (*ActiveLoRA, error) {
 	_, acct, err := a.account()
 	if err != nil {
 		return nil, nil // signed out: nothing active here

@@ -9,7 +9,7 @@ import (
 
 func TestCompileThroughTheApp(t *testing.T) {
 	a, _ := newApp(t, t.TempDir())
-	if n := len(a.Profiles()); n != 9 {
+	if n := len(a.Compile.Profiles()); n != 9 {
 		t.Fatalf("got %d profiles, want 3 pipelines and 6 platforms", n)
 	}
 	tests := []struct {
@@ -26,7 +26,7 @@ func TestCompileThroughTheApp(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.platform, func(t *testing.T) {
-			res, err := a.Compile(compiler.Request{
+			res, err := a.Compile.Compile(compiler.Request{
 				Platform: tt.platform,
 				Prompt:   compiler.Prompt{Text: "walks along a harbour at dusk"},
 				Identity: compiler.Identity{Name: "alice", Trigger: "ohwx", Weight: 0.8, Describe: "short curly brown hair"},

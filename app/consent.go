@@ -17,6 +17,10 @@ import (
 	"github.com/promptforge/lorastudio/sync/outbox"
 )
 
+// ConsentService records, shows and withdraws the consent that gates every
+// face photo.
+type ConsentService struct{ *core }
+
 // ConsentTerms is the consent text with the terms of the server the
 // photos go to: who processes them there and for how many days from the
 // consent they are kept. Signed out nothing leaves this computer and both
@@ -31,7 +35,7 @@ type ConsentTerms struct {
 }
 
 // ConsentText is what the user reads before the first photo.
-func (a *App) ConsentText() ConsentTerms {
+func (a *ConsentService) ConsentText() ConsentTerms {
 	cur := consent.Current
 	t := ConsentTerms{Version: cur.Version, Text: cur.Text, SHA256: cur.SHA256, Purpose: cur.Purpose}
 	if srv, ok := a.serverTerms(); ok {
@@ -43,7 +47,7 @@ func (a *App) ConsentText() ConsentTerms {
 // serverTerms asks the signed-in server for the processors and retention
 // period it records with a consent to the text in force; false when signed
 // out, offline, or the server is on another text.
-func (a *App) serverTerms() (client.ConsentText, bool) {
+func (a *ConsentService) serverTerms() (client.ConsentText, bool) {
 	c, err := a.signedIn()
 	if err != nil {
 		return client.ConsentText{}, false
@@ -80,7 +84,7 @@ type ConsentStatus struct {
 }
 
 // GetConsent returns the consent on record, if any.
-func (a *App) GetConsent() (ConsentStatus, error) {
+func (a *ConsentService) GetConsent() (ConsentStatus, error) {
 	c, err := a.store.LatestConsent(a.ctx)
 	if studio.ErrorCode(err) == studio.ENotFound {
 		return ConsentStatus{}, nil
@@ -107,7 +111,7 @@ func (a *App) GetConsent() (ConsentStatus, error) {
 
 // serverConsent completes st with what the server says of the user's
 // consent there; offline, st stays as this computer knows it.
-func (a *App) serverConsent(cl *client.Client, st *ConsentStatus) {
+func (a *ConsentService) serverConsent(cl *client.Client, st *ConsentStatus) {
 	ctx, cancel := a.readCtx()
 	defer cancel()
 	srv, err := cl.CurrentConsent(ctx)
@@ -158,7 +162,7 @@ func consentQueued(ctx context.Context, box *outbox.Outbox, id string) (queued b
 // GiveConsent records consent to the current text. attestSelf is the
 // user's statement that every photo shows themselves; without it nothing
 // is recorded.
-func (a *App) GiveConsent(attestSelf bool) (ConsentStatus, error) {
+func (a *ConsentService) GiveConsent(attestSelf bool) (ConsentStatus, error) {
 	if !attestSelf {
 		return ConsentStatus{}, a.fail("give consent", studio.Errorf("attestation_required", "confirm that every photo will show you; photos of anyone else are not allowed"))
 	}
@@ -202,7 +206,7 @@ type Erased struct {
 // installed into a generator's folder (while still the file it copied),
 // and marks the consent withdrawn. The user's own originals, wherever
 // they are, are not touched.
-func (a *App) WithdrawConsent() (Erased, error) {
+func (a *ConsentService) WithdrawConsent() (Erased, error) {
 	n, err := a.store.EraseDatasets(a.ctx)
 	if err != nil {
 		return Erased{}, a.fail("withdraw consent", err)
@@ -214,7 +218,7 @@ func (a *App) WithdrawConsent() (Erased, error) {
 			return Erased{}, a.fail("withdraw consent", fmt.Errorf("erase photos: %w", err))
 		}
 	}
-	loras, err := a.eraseLoRAs()
+	loras, err := a.LoRA.eraseLoRAs()
 	if err != nil {
 		return Erased{}, a.fail("withdraw consent", err)
 	}
@@ -248,7 +252,7 @@ func (a *App) WithdrawConsent() (Erased, error) {
 }
 
 // requireConsent refuses to take in face photos without consent on record.
-func (a *App) requireConsent(ctx context.Context) error {
+func (a *core) requireConsent(ctx context.Context) error {
 	c, err := a.store.LatestConsent(ctx)
 	if studio.ErrorCode(err) == studio.ENotFound {
 		return studio.Errorf("consent_required", "give consent before adding photos of your face")
@@ -265,7 +269,7 @@ func (a *App) requireConsent(ctx context.Context) error {
 // linkConsent, at sign-in, ties the local consent to the account's: the
 // server's own record when it has one to the same text, or else a consent
 // queued in the outbox for it. A link to another account is dropped.
-func (a *App) linkConsent(ctx context.Context, c *client.Client) error {
+func (a *ConsentService) linkConsent(ctx context.Context, c *client.Client) error {
 	local, err := a.store.LatestConsent(ctx)
 	if studio.ErrorCode(err) == studio.ENotFound {
 		return nil
@@ -298,7 +302,7 @@ func (a *App) linkConsent(ctx context.Context, c *client.Client) error {
 // queueConsent puts the local consent in the outbox for the server, unless
 // the server has it, it is queued already, or its text is outdated (the
 // user consents again first).
-func (a *App) queueConsent(ctx context.Context, c *client.Client) error {
+func (a *ConsentService) queueConsent(ctx context.Context, c *client.Client) error {
 	box, err := a.outboxFor(c)
 	if err != nil {
 		return err
@@ -326,7 +330,7 @@ func (a *App) queueConsent(ctx context.Context, c *client.Client) error {
 
 // consentOnServer makes sure the server has the consent before photos go
 // up: it sends what the outbox holds now and says why not when it cannot.
-func (a *App) consentOnServer(ctx context.Context, c *client.Client) error {
+func (a *ConsentService) consentOnServer(ctx context.Context, c *client.Client) error {
 	if err := a.queueConsent(ctx, c); err != nil {
 		return err
 	}

@@ -2,21 +2,20 @@ package app
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"fmt"
-	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
 
 	"github.com/promptforge/lorastudio/app/localstore"
+	"github.com/promptforge/lorastudio/app/photos"
 	"github.com/promptforge/lorastudio/internal/dataset"
 	"github.com/promptforge/lorastudio/internal/studio"
+	"github.com/promptforge/lorastudio/sync/upload"
 )
+
+// DatasetService imports the photos, validates them and uploads the
+// dataset.
+type DatasetService struct{ *core }
 
 // Events the dataset methods emit while they work.
 const (
@@ -45,14 +44,11 @@ type ImportFailed struct {
 	Reason string `json:"reason"`
 }
 
-// maxImportBytes refuses obviously wrong files before copying them.
-const maxImportBytes = 64 << 20
-
 // ImportFiles copies photos (or every file of dropped folders, one level
 // deep) into the data folder and records them in the draft dataset. The
 // originals are only read. It is what the file drop and the file picker
 // call; running it again after a crash imports only what is missing.
-func (a *App) ImportFiles(paths []string) (ImportResult, error) {
+func (a *DatasetService) ImportFiles(paths []string) (ImportResult, error) {
 	ctx := a.ctx
 	res := ImportResult{Added: []string{}, Skipped: []string{}, Failed: []ImportFailed{}}
 	if err := a.requireConsent(ctx); err != nil {
@@ -62,13 +58,13 @@ func (a *App) ImportFiles(paths []string) (ImportResult, error) {
 	if err != nil {
 		return res, a.fail("import", err)
 	}
-	files, failed := expand(paths)
-	res.Failed = append(res.Failed, failed...)
-	dir := filepath.Join(a.dataDir, "datasets", ds)
-	for _, sub := range []string{"photos", "thumbs"} {
-		if err := os.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
-			return res, a.fail("import", err)
-		}
+	files, failed := photos.Expand(paths)
+	for _, f := range failed {
+		res.Failed = append(res.Failed, ImportFailed{File: f.Path, Reason: f.Reason})
+	}
+	dir, err := photos.Open(filepath.Join(a.dataDir, "datasets", ds))
+	if err != nil {
+		return res, a.fail("import", err)
 	}
 	for i, f := range files {
 		if err := ctx.Err(); err != nil {
@@ -92,10 +88,10 @@ func (a *App) ImportFiles(paths []string) (ImportResult, error) {
 	return res, nil
 }
 
-// importOne copies one file under its content hash (temp file, then
-// rename), makes its thumbnail, and only then records it: a crash at any
-// point leaves at worst an unrecorded copy that the next import reuses.
-func (a *App) importOne(ctx context.Context, ds, dir, path string) (bool, error) {
+// importOne copies one file under its content hash, makes its thumbnail,
+// and only then records it: a crash at any point leaves at worst an
+// unrecorded copy that the next import reuses.
+func (a *DatasetService) importOne(ctx context.Context, ds string, dir photos.Folder, path string) (bool, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return false, err
@@ -103,99 +99,22 @@ func (a *App) importOne(ctx context.Context, ds, dir, path string) (bool, error)
 	if done, err := a.store.HasItem(ctx, ds, abs); err != nil || done {
 		return false, err
 	}
-	src, err := os.Open(abs)
+	p, err := dir.Copy(abs)
 	if err != nil {
-		return false, studio.Errorf("unreadable", "cannot read %s: check it still exists and you may open it", filepath.Base(abs))
-	}
-	defer src.Close()
-	tmp, err := os.CreateTemp(filepath.Join(dir, "photos"), ".import-*")
-	if err != nil {
-		return false, err
-	}
-	defer os.Remove(tmp.Name()) // no-op once renamed
-	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(src, maxImportBytes+1))
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return false, fmt.Errorf("copy %s: %w", abs, err)
-	}
-	if n > maxImportBytes {
-		return false, studio.Errorf("file_too_large", "%s is over %d MiB; export a smaller JPEG from your photo app", filepath.Base(abs), maxImportBytes>>20)
-	}
-	sum := hex.EncodeToString(h.Sum(nil))
-	local := filepath.Join(dir, "photos", sum+strings.ToLower(filepath.Ext(abs)))
-	if err := os.Rename(tmp.Name(), local); err != nil {
 		return false, err
 	}
 	// The thumbnail is a convenience: a photo the engine cannot read still
 	// gets imported, and validation then says what is wrong with it.
-	a.writeThumb(ctx, local, filepath.Join(dir, "thumbs", sum+".jpg"))
+	if err := dir.Thumbnail(ctx, p); err != nil {
+		a.log.Debug("no thumbnail", "file", p.Path, "err", err)
+	}
 	return a.store.AddItem(ctx, ds, localstore.Item{
-		ID: localstore.NewID(), Name: filepath.Base(abs), OriginalPath: abs, LocalPath: local, SHA256: sum, Size: n,
+		ID: localstore.NewID(), Name: filepath.Base(abs), OriginalPath: abs, LocalPath: p.Path, SHA256: p.SHA256, Size: p.Size,
 	})
 }
 
-func (a *App) writeThumb(ctx context.Context, photo, thumb string) {
-	f, err := os.CreateTemp(filepath.Dir(thumb), ".thumb-*")
-	if err != nil {
-		return
-	}
-	defer os.Remove(f.Name())
-	err = dataset.Thumbnail(ctx, fileSource(photo, filepath.Base(photo)), f, 256)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), thumb)
-	}
-	if err != nil {
-		a.log.Debug("no thumbnail", "file", photo, "err", err)
-	}
-}
-
-func fileSource(path, name string) dataset.Source {
-	return dataset.Source{Name: name, Open: func() (io.ReadCloser, error) { return os.Open(path) }}
-}
-
-// expand turns dropped paths into files: folders contribute their regular
-// files (not hidden ones, not subfolders), in name order.
-func expand(paths []string) (files []string, failed []ImportFailed) {
-	for _, p := range paths {
-		fi, err := os.Stat(p)
-		if err != nil {
-			failed = append(failed, ImportFailed{File: p, Reason: "cannot open it: it may have been moved or deleted"})
-			continue
-		}
-		if !fi.IsDir() {
-			files = append(files, p)
-			continue
-		}
-		entries, err := os.ReadDir(p)
-		if err != nil {
-			failed = append(failed, ImportFailed{File: p, Reason: "cannot list this folder"})
-			continue
-		}
-		var names []string
-		for _, e := range entries {
-			if e.Type()&fs.ModeType == 0 && !strings.HasPrefix(e.Name(), ".") {
-				names = append(names, e.Name())
-			}
-		}
-		sort.Strings(names)
-		for _, n := range names {
-			files = append(files, filepath.Join(p, n))
-		}
-	}
-	return files, failed
-}
-
 // DatasetItems returns the draft dataset's photos and their states.
-func (a *App) DatasetItems() ([]localstore.Item, error) {
+func (a *DatasetService) DatasetItems() ([]localstore.Item, error) {
 	ds, err := a.store.DraftDataset(a.ctx)
 	if err != nil {
 		return nil, a.fail("list photos", err)
@@ -209,7 +128,7 @@ func (a *App) DatasetItems() ([]localstore.Item, error) {
 
 // RemoveItem takes a photo out of the dataset and deletes its copy; the
 // user's original is untouched.
-func (a *App) RemoveItem(id string) error {
+func (a *DatasetService) RemoveItem(id string) error {
 	ds, err := a.store.DraftDataset(a.ctx)
 	if err != nil {
 		return a.fail("remove photo", err)
@@ -238,7 +157,7 @@ type ValidateOptions struct {
 
 // ValidateDataset runs the dataset engine over the imported copies,
 // emitting progress, and stores the report and each photo's state.
-func (a *App) ValidateDataset(opts ValidateOptions) (*dataset.Report, error) {
+func (a *DatasetService) ValidateDataset(opts ValidateOptions) (*dataset.Report, error) {
 	ctx := a.ctx
 	ds, err := a.store.DraftDataset(ctx)
 	if err != nil {
@@ -250,7 +169,7 @@ func (a *App) ValidateDataset(opts ValidateOptions) (*dataset.Report, error) {
 	}
 	srcs := make([]dataset.Source, len(items))
 	for i, it := range items {
-		srcs[i] = fileSource(it.LocalPath, it.Name)
+		srcs[i] = photos.Source(it.LocalPath, it.Name)
 	}
 	rep, err := dataset.Validate(ctx, srcs, dataset.Options{
 		BaseModel: opts.BaseModel, MinResolution: opts.MinResolution,
@@ -287,9 +206,85 @@ func (a *App) ValidateDataset(opts ValidateOptions) (*dataset.Report, error) {
 	return rep, nil
 }
 
+// SyncDataset uploads the validated dataset to the server: stripped copies,
+// presigned PUTs (multipart for big files), commit, then the server's own
+// validation. Progress arrives as events; an interrupted upload resumes
+// where it stopped on the next call.
+func (a *DatasetService) SyncDataset(opts ValidateOptions) (upload.Result, error) {
+	ctx := a.ctx
+	c, err := a.signedIn()
+	if err != nil {
+		return upload.Result{}, a.fail("sync", err)
+	}
+	if err := a.requireConsent(ctx); err != nil {
+		return upload.Result{}, a.fail("sync", err)
+	}
+	if err := a.Consent.consentOnServer(ctx, c); err != nil {
+		return upload.Result{}, a.fail("sync", err)
+	}
+	ds, err := a.store.DraftDataset(ctx)
+	if err != nil {
+		return upload.Result{}, a.fail("sync", err)
+	}
+	// Upload only what passed here: the server would refuse the rest, after
+	// the user had waited for the bytes.
+	if _, status, err := a.store.Report(ctx, ds); err != nil {
+		return upload.Result{}, a.fail("sync", err)
+	} else if status != studio.DatasetValidated {
+		return upload.Result{}, a.fail("sync", studio.Errorf("dataset_not_validated", "validate the dataset (it must pass) before uploading it"))
+	}
+	up, err := a.uploader(c)
+	if err != nil {
+		return upload.Result{}, a.fail("sync", err)
+	}
+	// An unfinished session of this dataset goes on; a new one starts
+	// otherwise.
+	sessions, err := up.Sessions(ctx)
+	if err != nil {
+		return upload.Result{}, a.fail("sync", err)
+	}
+	for _, s := range sessions {
+		if s.Ref != ds {
+			continue
+		}
+		res, err := up.Resume(ctx, s.ID)
+		if studio.ErrorCode(err) != studio.ENotFound {
+			if err != nil {
+				return res, a.fail("sync", err)
+			}
+			return res, nil
+		}
+		// The server no longer has what this upload started (deleted, or
+		// abandoned too long and purged): start over rather than stay stuck.
+		a.log.Warn("the server lost an unfinished upload; starting it again", "session", s.ID, "err", err)
+		if s.DatasetID != "" {
+			if err := c.DeleteDataset(ctx, s.DatasetID); err != nil && studio.ErrorCode(err) != studio.ENotFound {
+				a.log.Warn("the unfinished dataset stays on the server", "dataset_id", s.DatasetID, "err", err)
+			}
+		}
+		if err := up.Discard(ctx, s.ID); err != nil {
+			return upload.Result{}, a.fail("sync", err)
+		}
+		break
+	}
+	items, err := a.store.Items(ctx, ds)
+	if err != nil {
+		return upload.Result{}, a.fail("sync", err)
+	}
+	req := upload.Request{Ref: ds, ModelName: "me", BaseModel: opts.BaseModel, MinResolution: opts.MinResolution}
+	for _, it := range items {
+		req.Photos = append(req.Photos, upload.Photo{Name: it.Name, Path: it.LocalPath})
+	}
+	res, err := up.Upload(ctx, req)
+	if err != nil {
+		return res, a.fail("sync", err)
+	}
+	return res, nil
+}
+
 // PickAndImport opens the native file picker and imports what the user
 // chose. Canceling the picker imports nothing and is not an error.
-func (a *App) PickAndImport() (ImportResult, error) {
+func (a *DatasetService) PickAndImport() (ImportResult, error) {
 	paths, err := a.rt.OpenFiles(a.ctx, "Add photos of your face")
 	if err != nil {
 		return ImportResult{}, a.fail("pick photos", err)

@@ -15,13 +15,13 @@ const person = "../internal/dataset/testdata/person"
 func TestImportValidateAndRestart(t *testing.T) {
 	dir := t.TempDir()
 	a, rt := newApp(t, dir)
-	if _, err := a.GiveConsent(true); err != nil {
+	if _, err := a.Consent.GiveConsent(true); err != nil {
 		t.Fatal(err)
 	}
 
 	// A folder of 24 photos and, again, one of its files: nothing twice.
 	one := filepath.Join(person, "cap12_01.jpg")
-	res, err := a.ImportFiles([]string{person, one, filepath.Join(dir, "gone.jpg")})
+	res, err := a.Dataset.ImportFiles([]string{person, one, filepath.Join(dir, "gone.jpg")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +31,7 @@ func TestImportValidateAndRestart(t *testing.T) {
 	if n := countEvents(rt, app.EventImportProgress); n != 25 {
 		t.Errorf("got %d import progress events, want one per file (25)", n)
 	}
-	items, err := a.DatasetItems()
+	items, err := a.Dataset.DatasetItems()
 	if err != nil || len(items) != 24 {
 		t.Fatalf("items: %d, %v; want 24", len(items), err)
 	}
@@ -44,14 +44,14 @@ func TestImportValidateAndRestart(t *testing.T) {
 		}
 	}
 
-	rep, err := a.ValidateDataset(app.ValidateOptions{MinResolution: 256})
+	rep, err := a.Dataset.ValidateDataset(app.ValidateOptions{MinResolution: 256})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rep.ImageCount != 24 || countEvents(rt, app.EventValidateProgress) != 24 {
 		t.Errorf("report of %d images with %d progress events, want 24 and 24", rep.ImageCount, countEvents(rt, app.EventValidateProgress))
 	}
-	items, _ = a.DatasetItems()
+	items, _ = a.Dataset.DatasetItems()
 	states := map[string]int{}
 	for _, it := range items {
 		states[it.State]++
@@ -62,7 +62,7 @@ func TestImportValidateAndRestart(t *testing.T) {
 
 	// Remove a photo: its copy goes, the original stays.
 	var victim = items[0]
-	if err := a.RemoveItem(victim.ID); err != nil {
+	if err := a.Dataset.RemoveItem(victim.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(victim.LocalPath); !os.IsNotExist(err) {
@@ -76,11 +76,11 @@ func TestImportValidateAndRestart(t *testing.T) {
 	// a crash half-way) adds only the removed one back.
 	app.Shutdown(a)(t.Context())
 	b, _ := newApp(t, dir)
-	after, err := b.DatasetItems()
+	after, err := b.Dataset.DatasetItems()
 	if err != nil || len(after) != 23 {
 		t.Fatalf("after restart: %d items, %v; want 23", len(after), err)
 	}
-	res, err = b.ImportFiles([]string{person})
+	res, err = b.Dataset.ImportFiles([]string{person})
 	if err != nil || len(res.Added) != 1 || len(res.Skipped) != 23 {
 		t.Fatalf("re-import: %+v, %v; want 1 added, 23 skipped", res, err)
 	}
@@ -103,21 +103,21 @@ func countEvents(rt *fakeRuntime, name string) int {
 
 func TestDatasetStateAndThumbnails(t *testing.T) {
 	a, _ := newApp(t, t.TempDir())
-	st, err := a.Dataset()
+	st, err := a.Dataset.Dataset()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if st.Training.Allowed || st.Training.Reason != "Give consent first." {
 		t.Errorf("gate without consent: %+v", st.Training)
 	}
-	a.GiveConsent(true)
-	a.ImportFiles([]string{person})
-	st, _ = a.Dataset()
+	a.Consent.GiveConsent(true)
+	a.Dataset.ImportFiles([]string{person})
+	st, _ = a.Dataset.Dataset()
 	if len(st.Items) != 24 || st.Status != "draft" || st.Report != nil || st.Training.Reason != "Validate the dataset first." {
 		t.Errorf("after import: %d items, status %s, report %s, gate %+v", len(st.Items), st.Status, st.Report, st.Training)
 	}
-	a.ValidateDataset(app.ValidateOptions{MinResolution: 256})
-	st, _ = a.Dataset()
+	a.Dataset.ValidateDataset(app.ValidateOptions{MinResolution: 256})
+	st, _ = a.Dataset.Dataset()
 	if st.Status != "validated" && st.Status != "rejected" || st.Report == nil || st.Training.Allowed {
 		t.Errorf("after validation: status %s, report %d bytes, gate %+v", st.Status, len(st.Report), st.Training)
 	}

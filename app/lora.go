@@ -19,6 +19,10 @@ import (
 	"github.com/promptforge/lorastudio/sync/download"
 )
 
+// LoRAService brings a trained LoRA to the user's generator: its
+// checkpoints, the download and the install.
+type LoRAService struct{ *core }
+
 // The trained LoRA leaves the server for this computer (downloaded into
 // the data folder, verified, recorded) and then for the user's generator
 // (installed into its LoRA folder under the one file name).
@@ -83,7 +87,7 @@ func (d *downloads) start(ctx context.Context, id string) (context.Context, func
 
 // account returns the signed-in client and the key the account's rows are
 // kept under.
-func (a *App) account() (*client.Client, string, error) {
+func (a *core) account() (*client.Client, string, error) {
 	c, err := a.signedIn()
 	if err != nil {
 		return nil, "", err
@@ -94,7 +98,7 @@ func (a *App) account() (*client.Client, string, error) {
 }
 
 // LorasDir is the folder of the downloaded LoRAs in the data folder.
-func (a *App) lorasDir() string { return filepath.Join(a.dataDir, "loras") }
+func (a *LoRAService) lorasDir() string { return filepath.Join(a.dataDir, "loras") }
 
 // DownloadVersion downloads a ready version's LoRA into the data folder,
 // reporting EventDownloadProgress. It resumes what an earlier try (or a
@@ -104,7 +108,7 @@ func (a *App) lorasDir() string { return filepath.Join(a.dataDir, "loras") }
 // once, without the server. Returns download_canceled (CancelDownload),
 // download_running, download_corrupt, download_url_expired, unavailable,
 // version_not_ready, not_found.
-func (a *App) DownloadVersion(versionID string) (LocalLoRA, error) {
+func (a *LoRAService) DownloadVersion(versionID string) (LocalLoRA, error) {
 	c, acct, err := a.account()
 	if err != nil {
 		return LocalLoRA{}, a.fail("download", err)
@@ -159,11 +163,11 @@ func (a *App) DownloadVersion(versionID string) (LocalLoRA, error) {
 	return *localLoRA(d), nil
 }
 
-func (a *App) emitDownload(p DownloadProgress) { a.rt.Emit(a.ctx, EventDownloadProgress, p) }
+func (a *LoRAService) emitDownload(p DownloadProgress) { a.rt.Emit(a.ctx, EventDownloadProgress, p) }
 
 // CancelDownload stops a running download; its bytes stay in the .part
 // file for the next try. Cancelling one that is not running does nothing.
-func (a *App) CancelDownload(versionID string) {
+func (a *LoRAService) CancelDownload(versionID string) {
 	a.dl.mu.Lock()
 	defer a.dl.mu.Unlock()
 	if cancel, ok := a.dl.running[versionID]; ok {
@@ -173,7 +177,7 @@ func (a *App) CancelDownload(versionID string) {
 
 // markDownloaded sets Download on the versions whose file is here, intact
 // by size (the sha256 was checked when it arrived).
-func (a *App) markDownloaded(vs []Version) {
+func (a *LoRAService) markDownloaded(vs []Version) {
 	_, acct, err := a.account()
 	if err != nil {
 		return
@@ -196,7 +200,7 @@ const settingInstallFolders = "install_folders"
 
 // InstallFolders lists the generators' LoRA folders found on this computer
 // and the folders chosen before that still exist.
-func (a *App) InstallFolders() ([]install.Folder, error) {
+func (a *LoRAService) InstallFolders() ([]install.Folder, error) {
 	chosen, err := a.chosenFolders()
 	if err != nil {
 		return nil, a.fail("install folders", err)
@@ -208,7 +212,7 @@ func (a *App) InstallFolders() ([]install.Folder, error) {
 	return out, nil
 }
 
-func (a *App) chosenFolders() ([]string, error) {
+func (a *LoRAService) chosenFolders() ([]string, error) {
 	v, err := a.store.Setting(a.ctx, settingInstallFolders)
 	if studio.ErrorCode(err) == studio.ENotFound {
 		return nil, nil
@@ -226,7 +230,7 @@ func (a *App) chosenFolders() ([]string, error) {
 
 // ChooseInstallFolder asks for a folder with the native dialog and
 // remembers it. nil means the user canceled.
-func (a *App) ChooseInstallFolder() (*install.Folder, error) {
+func (a *LoRAService) ChooseInstallFolder() (*install.Folder, error) {
 	p, err := a.rt.OpenDirectory(a.ctx, "Choose the folder your generator loads LoRAs from")
 	if err != nil {
 		return nil, a.fail("choose folder", studio.Wrap(err, studio.EInternal, "the folder dialog failed"))
@@ -243,7 +247,7 @@ func (a *App) ChooseInstallFolder() (*install.Folder, error) {
 
 // AddInstallFolder remembers a folder to install into; the folder dialog
 // ends here. Returns install_folder_missing.
-func (a *App) AddInstallFolder(path string) (install.Folder, error) {
+func (a *LoRAService) AddInstallFolder(path string) (install.Folder, error) {
 	f, err := install.FolderAt(path)
 	if err != nil {
 		return install.Folder{}, a.fail("add folder", err)
@@ -291,7 +295,7 @@ type Installed struct {
 // with that name is never replaced unless req.Replace: the UI asks first.
 // Returns not_found (download it first), install_conflict,
 // install_folder_missing, forbidden.
-func (a *App) InstallVersion(req InstallRequest) (Installed, error) {
+func (a *LoRAService) InstallVersion(req InstallRequest) (Installed, error) {
 	_, acct, err := a.account()
 	if err != nil {
 		return Installed{}, a.fail("install", err)
@@ -333,7 +337,7 @@ func (a *App) InstallVersion(req InstallRequest) (Installed, error) {
 // workflowFile compiles a ComfyUI workflow for the version's base model
 // with the installed name and returns the file its LoRA loader names, so
 // the window shows what the workflow really loads ("" if it cannot).
-func (a *App) workflowFile(versionID, name string) string {
+func (a *LoRAService) workflowFile(versionID, name string) string {
 	rows, _, err := a.store.Versions(a.ctx)
 	if err != nil {
 		return ""
@@ -366,7 +370,7 @@ func (a *App) workflowFile(versionID, name string) string {
 
 // Checkpoints lists the checkpoints a job saved so far, each with its
 // sample images (links valid for an hour: list again for new ones).
-func (a *App) Checkpoints(jobID string) ([]studio.Checkpoint, error) {
+func (a *LoRAService) Checkpoints(jobID string) ([]studio.Checkpoint, error) {
 	c, err := a.signedIn()
 	if err != nil {
 		return nil, a.fail("read checkpoints", err)
@@ -386,7 +390,7 @@ func (a *App) Checkpoints(jobID string) ([]studio.Checkpoint, error) {
 // PromoteCheckpoint makes a checkpoint of a succeeded job a version (the
 // same one if asked again; the last step is the job's own version) and
 // refreshes the versions kept here. Returns job_not_succeeded, not_found.
-func (a *App) PromoteCheckpoint(jobID string, step int) (client.Version, error) {
+func (a *LoRAService) PromoteCheckpoint(jobID string, step int) (client.Version, error) {
 	c, err := a.signedIn()
 	if err != nil {
 		return client.Version{}, a.fail("make a version", err)
@@ -395,7 +399,7 @@ func (a *App) PromoteCheckpoint(jobID string, step int) (client.Version, error) 
 	if err != nil {
 		return client.Version{}, a.fail("make a version", err)
 	}
-	if _, err := a.Versions(); err != nil {
+	if _, err := a.Training.Versions(); err != nil {
 		a.log.Warn("versions not refreshed after a promotion", "err", err)
 	}
 	return v, nil
@@ -404,7 +408,7 @@ func (a *App) PromoteCheckpoint(jobID string, step int) (client.Version, error) 
 // eraseLoRAs deletes every downloaded LoRA and every copy this app
 // installed that is still the file it copied (a file the user has since
 // replaced is theirs), then forgets them. Returns how many files went.
-func (a *App) eraseLoRAs() (int, error) {
+func (a *LoRAService) eraseLoRAs() (int, error) {
 	downloads, installs, err := a.store.LoRAFiles(a.ctx)
 	if err != nil {
 		return 0, err

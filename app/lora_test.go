@@ -185,26 +185,26 @@ func TestDownloadAndInstall(t *testing.T) {
 	dir := t.TempDir()
 	withHome := func(c *app.Config) { c.Home = home }
 	a, rt := newAppWith(t, dir, withHome)
-	if _, err := a.SignIn(app.SignInRequest{ServerURL: be.URL, Email: "alice@example.com", Password: "a long passphrase"}); err != nil {
+	if _, err := a.Account.SignIn(app.SignInRequest{ServerURL: be.URL, Email: "alice@example.com", Password: "a long passphrase"}); err != nil {
 		t.Fatal(err)
 	}
-	vs, err := a.Versions()
+	vs, err := a.Training.Versions()
 	if err != nil || len(vs.Versions) != 1 || vs.Versions[0].Status != "ready" || vs.Versions[0].Download != nil {
 		t.Fatalf("versions: %+v, %v; want one ready, not downloaded", vs, err)
 	}
-	if _, err := a.InstallVersion(app.InstallRequest{VersionID: job.versionID, Folder: comfy}); errCode(err) != studio.ENotFound {
+	if _, err := a.LoRA.InstallVersion(app.InstallRequest{VersionID: job.versionID, Folder: comfy}); errCode(err) != studio.ENotFound {
 		t.Errorf("install before downloading: %v, want not_found", err)
 	}
 
 	// Stopped half-way: the bytes stay in the .part file.
 	dest := filepath.Join(dir, "loras", "alice-v1-flux-dev.safetensors")
 	errc := make(chan error, 1)
-	go func() { _, err := a.DownloadVersion(job.versionID); errc <- err }()
+	go func() { _, err := a.LoRA.DownloadVersion(job.versionID); errc <- err }()
 	waitFor(t, "a quarter of the file is here", func() bool {
 		fi, err := os.Stat(download.PartPath(dest))
 		return err == nil && fi.Size() > int64(len(job.lora))/4
 	})
-	a.CancelDownload(job.versionID)
+	a.LoRA.CancelDownload(job.versionID)
 	if err := <-errc; errCode(err) != app.EDownloadCanceled {
 		t.Fatalf("canceled download: %v, want %s", err, app.EDownloadCanceled)
 	}
@@ -214,7 +214,7 @@ func TestDownloadAndInstall(t *testing.T) {
 	}
 	first := st.served.Load()
 
-	got, err := a.DownloadVersion(job.versionID)
+	got, err := a.LoRA.DownloadVersion(job.versionID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,18 +240,18 @@ func TestDownloadAndInstall(t *testing.T) {
 	}
 
 	// Listed as downloaded, online and offline; installed offline.
-	if vs, _ := a.Versions(); vs.Versions[0].Download == nil || vs.Versions[0].Download.Path != dest {
+	if vs, _ := a.Training.Versions(); vs.Versions[0].Download == nil || vs.Versions[0].Download.Path != dest {
 		t.Errorf("versions after the download: %+v", vs.Versions[0])
 	}
 	be.SetDown(true)
-	if vs, err := a.Versions(); err != nil || !vs.Offline || vs.Versions[0].Download == nil {
+	if vs, err := a.Training.Versions(); err != nil || !vs.Offline || vs.Versions[0].Download == nil {
 		t.Errorf("versions offline: %+v, %v; want the download marked", vs, err)
 	}
-	folders, err := a.InstallFolders()
+	folders, err := a.LoRA.InstallFolders()
 	if err != nil || len(folders) != 1 || folders[0].App != "ComfyUI" || folders[0].Path != comfy {
 		t.Fatalf("folders: %+v, %v; want the ComfyUI one", folders, err)
 	}
-	inst, err := a.InstallVersion(app.InstallRequest{VersionID: job.versionID, Folder: comfy})
+	inst, err := a.LoRA.InstallVersion(app.InstallRequest{VersionID: job.versionID, Folder: comfy})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,17 +271,17 @@ func TestDownloadAndInstall(t *testing.T) {
 	rt.mu.Lock()
 	rt.dir = chosen
 	rt.mu.Unlock()
-	if f, err := a.ChooseInstallFolder(); err != nil || f == nil || f.Path != chosen || f.App != "Chosen folder" {
+	if f, err := a.LoRA.ChooseInstallFolder(); err != nil || f == nil || f.Path != chosen || f.App != "Chosen folder" {
 		t.Fatalf("choose folder: %+v, %v", f, err)
 	}
-	_, err = a.InstallVersion(app.InstallRequest{VersionID: job.versionID, Folder: chosen})
+	_, err = a.LoRA.InstallVersion(app.InstallRequest{VersionID: job.versionID, Folder: chosen})
 	if errCode(err) != "install_conflict" || !strings.Contains(err.Error(), "already has a different alice-v1-flux-dev.safetensors — Replace it?") {
 		t.Fatalf("install over another file: %v, want install_conflict asking to replace", err)
 	}
 	if b, _ := os.ReadFile(theirs); string(b) != "somebody else's LoRA" {
 		t.Fatal("the other file was overwritten without asking")
 	}
-	if inst, err := a.InstallVersion(app.InstallRequest{VersionID: job.versionID, Folder: chosen, Replace: true}); err != nil || inst.WorkflowFile != "" {
+	if inst, err := a.LoRA.InstallVersion(app.InstallRequest{VersionID: job.versionID, Folder: chosen, Replace: true}); err != nil || inst.WorkflowFile != "" {
 		t.Fatalf("replace: %+v, %v", inst, err)
 	}
 	if b, _ := os.ReadFile(theirs); !bytes.Equal(b, job.lora) {
@@ -291,14 +291,14 @@ func TestDownloadAndInstall(t *testing.T) {
 	// After a restart: the chosen folder and the download are remembered.
 	app.Shutdown(a)(context.Background())
 	b, _ := newAppWith(t, dir, withHome)
-	folders, err = b.InstallFolders()
+	folders, err = b.LoRA.InstallFolders()
 	if err != nil || len(folders) != 2 || folders[1].Path != chosen {
 		t.Errorf("folders after a restart: %+v, %v; want ComfyUI's and the chosen one", folders, err)
 	}
-	if vs, err := b.Versions(); err != nil || vs.Versions[0].Download == nil {
+	if vs, err := b.Training.Versions(); err != nil || vs.Versions[0].Download == nil {
 		t.Errorf("versions after a restart: %+v, %v; want the download marked", vs, err)
 	}
-	if _, err := b.AddInstallFolder(filepath.Join(home, "nowhere")); errCode(err) != "install_folder_missing" {
+	if _, err := b.LoRA.AddInstallFolder(filepath.Join(home, "nowhere")); errCode(err) != "install_folder_missing" {
 		t.Errorf("a folder that does not exist: %v", err)
 	}
 }
@@ -311,10 +311,10 @@ func TestCheckpointsAndCorruptDownload(t *testing.T) {
 	job := st.seedTraining(t, srv.Token())
 	dir := t.TempDir()
 	a, _ := newApp(t, dir)
-	if _, err := a.SignIn(app.SignInRequest{ServerURL: be.URL, Email: "bob@example.com", Password: "a long passphrase"}); err != nil {
+	if _, err := a.Account.SignIn(app.SignInRequest{ServerURL: be.URL, Email: "bob@example.com", Password: "a long passphrase"}); err != nil {
 		t.Fatal(err)
 	}
-	cps, err := a.Checkpoints(job.jobID)
+	cps, err := a.LoRA.Checkpoints(job.jobID)
 	if err != nil || len(cps) == 0 || cps[0].Step != 250 || len(cps[0].Samples) != 1 {
 		t.Fatalf("checkpoints: %+v, %v; want step 250 with its sample", cps, err)
 	}
@@ -327,18 +327,18 @@ func TestCheckpointsAndCorruptDownload(t *testing.T) {
 	if resp.StatusCode != 200 || !bytes.HasPrefix(png, []byte("\x89PNG")) {
 		t.Errorf("the sample link: %d %q", resp.StatusCode, png)
 	}
-	v, err := a.PromoteCheckpoint(job.jobID, 250)
+	v, err := a.LoRA.PromoteCheckpoint(job.jobID, 250)
 	if err != nil || v.Number != 2 || v.Status != "ready" {
 		t.Fatalf("promote: %+v, %v; want version 2 ready", v, err)
 	}
-	vs, _ := a.Versions()
+	vs, _ := a.Training.Versions()
 	if len(vs.Versions) != 2 || find(vs.Versions, v.ID) == nil {
 		t.Errorf("versions after promoting: %+v", vs)
 	}
-	if _, err := a.PromoteCheckpoint(job.jobID, 999); errCode(err) != studio.ENotFound {
+	if _, err := a.LoRA.PromoteCheckpoint(job.jobID, 999); errCode(err) != studio.ENotFound {
 		t.Errorf("promote a step that does not exist: %v", err)
 	}
-	_, err = a.DownloadVersion(v.ID)
+	_, err = a.LoRA.DownloadVersion(v.ID)
 	if errCode(err) != download.EChecksum {
 		t.Fatalf("download of a corrupted file: %v, want %s", err, download.EChecksum)
 	}
@@ -346,7 +346,7 @@ func TestCheckpointsAndCorruptDownload(t *testing.T) {
 	if len(left) != 0 {
 		t.Errorf("left after a corrupt download: %v", left)
 	}
-	if vs, _ := a.Versions(); find(vs.Versions, v.ID).Download != nil {
+	if vs, _ := a.Training.Versions(); find(vs.Versions, v.ID).Download != nil {
 		t.Error("a corrupt download is marked as downloaded")
 	}
 }
@@ -365,22 +365,22 @@ func TestWithdrawalErasesLoRAs(t *testing.T) {
 	other := t.TempDir()
 	dir := t.TempDir()
 	a, _ := newAppWith(t, dir, func(c *app.Config) { c.Home = home })
-	if _, err := a.SignIn(app.SignInRequest{ServerURL: be.URL, Email: "alice@example.com", Password: "a long passphrase"}); err != nil {
+	if _, err := a.Account.SignIn(app.SignInRequest{ServerURL: be.URL, Email: "alice@example.com", Password: "a long passphrase"}); err != nil {
 		t.Fatal(err)
 	}
-	a.GiveConsent(true)
-	got, err := a.DownloadVersion(job.versionID)
+	a.Consent.GiveConsent(true)
+	got, err := a.LoRA.DownloadVersion(job.versionID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	inComfy, err := a.InstallVersion(app.InstallRequest{VersionID: job.versionID, Folder: comfy})
+	inComfy, err := a.LoRA.InstallVersion(app.InstallRequest{VersionID: job.versionID, Folder: comfy})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.AddInstallFolder(other); err != nil {
+	if _, err := a.LoRA.AddInstallFolder(other); err != nil {
 		t.Fatal(err)
 	}
-	inOther, err := a.InstallVersion(app.InstallRequest{VersionID: job.versionID, Folder: other})
+	inOther, err := a.LoRA.InstallVersion(app.InstallRequest{VersionID: job.versionID, Folder: other})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -388,7 +388,7 @@ func TestWithdrawalErasesLoRAs(t *testing.T) {
 	part := download.PartPath(filepath.Join(dir, "loras", "another.safetensors"))
 	os.WriteFile(part, []byte("half a download"), 0o600)
 
-	e, err := a.WithdrawConsent()
+	e, err := a.Consent.WithdrawConsent()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -403,7 +403,7 @@ func TestWithdrawalErasesLoRAs(t *testing.T) {
 	if b, _ := os.ReadFile(inOther.Path); string(b) != "the user's own file, put there since" {
 		t.Errorf("the user's own file was touched: %q", b)
 	}
-	if vs, err := a.Versions(); err == nil && len(vs.Versions) > 0 && vs.Versions[0].Download != nil {
+	if vs, err := a.Training.Versions(); err == nil && len(vs.Versions) > 0 && vs.Versions[0].Download != nil {
 		t.Errorf("a version is still marked downloaded: %+v", vs.Versions[0])
 	}
 }
@@ -415,20 +415,20 @@ func TestActiveLoRA(t *testing.T) {
 	srv := be.SignUp(t, "alice@example.com")
 	job := st.seedTraining(t, srv.Token())
 	a, _ := newAppWith(t, t.TempDir(), func(*app.Config) {})
-	if _, err := a.SignIn(app.SignInRequest{ServerURL: be.URL, Email: "alice@example.com", Password: "a long passphrase"}); err != nil {
+	if _, err := a.Account.SignIn(app.SignInRequest{ServerURL: be.URL, Email: "alice@example.com", Password: "a long passphrase"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Activate(job.versionID, 0.8, "flux-dev"); err != nil {
+	if _, err := a.Training.Activate(job.versionID, 0.8, "flux-dev"); err != nil {
 		t.Fatal(err)
 	}
-	a.Versions() // the local copy learns which version is active
-	if got, err := a.ActiveLoRA(); err != nil || got != nil {
+	a.Training.Versions() // the local copy learns which version is active
+	if got, err := a.Compile.ActiveLoRA(); err != nil || got != nil {
 		t.Fatalf("before the download: %+v, %v; want nothing to fill in", got, err)
 	}
-	if _, err := a.DownloadVersion(job.versionID); err != nil {
+	if _, err := a.LoRA.DownloadVersion(job.versionID); err != nil {
 		t.Fatal(err)
 	}
-	got, err := a.ActiveLoRA()
+	got, err := a.Compile.ActiveLoRA()
 	if err != nil || got == nil {
 		t.Fatalf("active LoRA: %+v, %v", got, err)
 	}

@@ -22,7 +22,7 @@ type Exported struct {
 }
 
 // ExportPack asks where to save, then writes the Character Pack there.
-func (a *App) ExportPack(req compiler.Request) (Exported, error) {
+func (a *CompileService) ExportPack(req compiler.Request) (Exported, error) {
 	p, err := compiler.Lookup(req.Platform)
 	if err != nil {
 		return Exported{}, a.fail("export", err)
@@ -40,7 +40,7 @@ func (a *App) ExportPack(req compiler.Request) (Exported, error) {
 // ExportPackTo writes the Character Pack for a target platform to path,
 // with references chosen from the last validation of the imported photos.
 // It is what the save dialog leads to.
-func (a *App) ExportPackTo(req compiler.Request, path string) (Exported, error) {
+func (a *CompileService) ExportPackTo(req compiler.Request, path string) (Exported, error) {
 	ctx := a.ctx
 	if !strings.HasSuffix(strings.ToLower(path), ".zip") {
 		path += ".zip"
@@ -83,7 +83,7 @@ func (a *App) ExportPackTo(req compiler.Request, path string) (Exported, error) 
 
 // RevealInFileManager opens the folder holding path, with the file
 // selected where the OS allows it.
-func (a *App) RevealInFileManager(path string) error {
+func (a *CompileService) RevealInFileManager(path string) error {
 	var cmd *exec.Cmd
 	switch runtime.GOOS {
 	case "darwin":

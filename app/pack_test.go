@@ -14,14 +14,14 @@ func TestExportPack(t *testing.T) {
 	a, _ := newApp(t, t.TempDir())
 	req := compiler.Request{Platform: "grok-3", Prompt: compiler.Prompt{Text: "walks on a beach"}, Identity: compiler.Identity{Name: "me", Describe: "dark hair"}}
 	out := filepath.Join(t.TempDir(), "pack")
-	if _, err := a.ExportPackTo(req, out); err == nil || !strings.HasPrefix(err.Error(), "not_validated: ") {
+	if _, err := a.Compile.ExportPackTo(req, out); err == nil || !strings.HasPrefix(err.Error(), "not_validated: ") {
 		t.Fatalf("export before validation: got %v", err)
 	}
-	a.GiveConsent(true)
-	a.ImportFiles([]string{person})
-	a.ValidateDataset(app.ValidateOptions{MinResolution: 256})
+	a.Consent.GiveConsent(true)
+	a.Dataset.ImportFiles([]string{person})
+	a.Dataset.ValidateDataset(app.ValidateOptions{MinResolution: 256})
 
-	got, err := a.ExportPackTo(req, out)
+	got, err := a.Compile.ExportPackTo(req, out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,16 +35,16 @@ func TestExportPack(t *testing.T) {
 	if pack.Manifest.Platform != "grok-3" {
 		t.Errorf("manifest platform %q", pack.Manifest.Platform)
 	}
-	again, _ := a.ExportPackTo(req, filepath.Join(t.TempDir(), "again.zip"))
+	again, _ := a.Compile.ExportPackTo(req, filepath.Join(t.TempDir(), "again.zip"))
 	if again.SHA256 != got.SHA256 {
 		t.Errorf("two exports differ: %s vs %s", again.SHA256, got.SHA256)
 	}
 	// A pipeline loads the LoRA itself: no pack.
-	if _, err := a.ExportPackTo(compiler.Request{Platform: "flux-dev", Prompt: compiler.Prompt{Text: "x"}}, out); err == nil {
+	if _, err := a.Compile.ExportPackTo(compiler.Request{Platform: "flux-dev", Prompt: compiler.Prompt{Text: "x"}}, out); err == nil {
 		t.Error("a pack was written for a LoRA pipeline")
 	}
 	// The dialog canceled: nothing written, no error.
-	if e, err := a.ExportPack(req); err != nil || e.Path != "" {
+	if e, err := a.Compile.ExportPack(req); err != nil || e.Path != "" {
 		t.Errorf("canceled dialog: %+v, %v", e, err)
 	}
 }

@@ -8,6 +8,10 @@ import (
 	"github.com/promptforge/lorastudio/sync/outbox"
 )
 
+// OutboxService shows and sends the actions that wait for the server (the
+// Server panel).
+type OutboxService struct{ *core }
+
 // The kinds of action the app queues in the outbox.
 const (
 	kindConsent  = "consent"          // a consent on its way to the server
@@ -37,7 +41,7 @@ type QueuedAction struct {
 
 // QueuedActions lists the signed-in account's actions that wait for the
 // server, then the ones it refused, oldest first.
-func (a *App) QueuedActions() ([]QueuedAction, error) {
+func (a *OutboxService) QueuedActions() ([]QueuedAction, error) {
 	box, err := a.accountOutbox()
 	if err != nil {
 		return nil, a.fail("queued actions", err)
@@ -61,7 +65,7 @@ func (a *App) QueuedActions() ([]QueuedAction, error) {
 
 // RetryAction puts an action the server refused back in the queue, in its
 // place, and sends what is due.
-func (a *App) RetryAction(id int64) error {
+func (a *OutboxService) RetryAction(id int64) error {
 	box, err := a.accountOutbox()
 	if err != nil {
 		return a.fail("retry", err)
@@ -77,7 +81,7 @@ func (a *App) RetryAction(id int64) error {
 
 // DismissAction drops an action: a refused one the user has read, or one
 // still waiting that they no longer want.
-func (a *App) DismissAction(id int64) error {
+func (a *OutboxService) DismissAction(id int64) error {
 	box, err := a.accountOutbox()
 	if err != nil {
 		return a.fail("dismiss", err)
@@ -88,7 +92,25 @@ func (a *App) DismissAction(id int64) error {
 	return nil
 }
 
-func (a *App) accountOutbox() (*outbox.Outbox, error) {
+// SendQueued sends what waits in the outbox now, without waiting for its
+// backoff: the user's "Send now" once the network is back.
+func (a *OutboxService) SendQueued() (outbox.Report, error) {
+	c, err := a.signedIn()
+	if err != nil {
+		return outbox.Report{}, a.fail("send queued", err)
+	}
+	box, err := a.outboxFor(c)
+	if err != nil {
+		return outbox.Report{}, a.fail("send queued", err)
+	}
+	rep, err := box.Flush(a.ctx, true)
+	if err != nil {
+		return rep, a.fail("send queued", err)
+	}
+	return rep, nil
+}
+
+func (a *OutboxService) accountOutbox() (*outbox.Outbox, error) {
 	c, err := a.signedIn()
 	if err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/promptforge/lorastudio/app/localstore"
+	"github.com/promptforge/lorastudio/app/photos"
 	"github.com/promptforge/lorastudio/internal/studio"
 )
 
@@ -46,7 +47,7 @@ type DatasetState struct {
 
 // Dataset returns the draft dataset's photos, last report and whether
 // training may start.
-func (a *App) Dataset() (DatasetState, error) {
+func (a *DatasetService) Dataset() (DatasetState, error) {
 	ds, err := a.store.DraftDataset(a.ctx)
 	if err != nil {
 		return DatasetState{}, a.fail("read dataset", err)
@@ -70,7 +71,7 @@ func (a *App) Dataset() (DatasetState, error) {
 
 // trainingGate is the rule behind the "Start training" button; its reason
 // is shown on the disabled button.
-func (a *App) trainingGate(status string, n int) Gate {
+func (a *DatasetService) trainingGate(status string, n int) Gate {
 	switch err := a.requireConsent(a.ctx); {
 	case studio.ErrorCode(err) == "consent_required":
 		return Gate{Reason: "Give consent first."}
@@ -87,7 +88,7 @@ func (a *App) trainingGate(status string, n int) Gate {
 	}
 	// Training runs on a GPU behind the LoRA Studio server: without an
 	// account on one there is nowhere to train.
-	if !a.Account().SignedIn {
+	if !a.Account.Account().SignedIn {
 		return Gate{Reason: "Sign in to a LoRA Studio server to train."}
 	}
 	if !a.syncedValid(n) {
@@ -106,7 +107,7 @@ func FileHandler(a *App) http.Handler {
 			http.NotFound(w, r)
 			return
 		}
-		p := filepath.Join(a.dataDir, "datasets", parts[0], "thumbs", parts[1])
+		p := photos.Folder{Dir: filepath.Join(a.dataDir, "datasets", parts[0])}.ThumbPath(strings.TrimSuffix(parts[1], ".jpg"))
 		if _, err := os.Stat(p); err != nil {
 			http.NotFound(w, r)
 			return
@@ -132,7 +133,7 @@ func plainName(s string) bool {
 
 // syncedValid reports whether the draft dataset's last upload finished and
 // the server's own validation passed it.
-func (a *App) syncedValid(n int) bool {
+func (a *DatasetService) syncedValid(n int) bool {
 	c, err := a.signedIn()
 	if err != nil {
 		return false

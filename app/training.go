@@ -14,6 +14,10 @@ import (
 	"github.com/promptforge/lorastudio/sync/outbox"
 )
 
+// TrainingService trains on the server: the base models it offers, the
+// jobs, and the versions they make.
+type TrainingService struct{ *core }
+
 // TrainingRequest starts training the uploaded dataset.
 type TrainingRequest struct {
 	BaseModel string          `json:"base_model"`
@@ -36,7 +40,7 @@ type TrainingStart struct {
 // server-validated dataset on a base model. The request goes through the
 // outbox with its idempotency key: when the server cannot be reached it is
 // retried with backoff, and a retry never trains twice.
-func (a *App) StartTraining(req TrainingRequest) (TrainingStart, error) {
+func (a *TrainingService) StartTraining(req TrainingRequest) (TrainingStart, error) {
 	ctx := a.ctx
 	c, err := a.signedIn()
 	if err != nil {
@@ -75,7 +79,7 @@ func (a *App) StartTraining(req TrainingRequest) (TrainingStart, error) {
 
 // Job reads one job's status, progress and error from the server, and
 // keeps a copy so the app shows it after a restart.
-func (a *App) Job(id string) (client.Job, error) {
+func (a *TrainingService) Job(id string) (client.Job, error) {
 	c, err := a.signedIn()
 	if err != nil {
 		return client.Job{}, a.fail("read job", err)
@@ -91,7 +95,7 @@ func (a *App) Job(id string) (client.Job, error) {
 }
 
 // JobLog returns the end of a job's training log from the server.
-func (a *App) JobLog(id string) (client.JobLog, error) {
+func (a *TrainingService) JobLog(id string) (client.JobLog, error) {
 	c, err := a.signedIn()
 	if err != nil {
 		return client.JobLog{}, a.fail("read training log", err)
@@ -107,7 +111,7 @@ func (a *App) JobLog(id string) (client.JobLog, error) {
 
 // keepJob copies a job's state into SQLite, so the app shows it after a
 // restart.
-func (a *App) keepJob(j client.Job) {
+func (a *TrainingService) keepJob(j client.Job) {
 	row := localstore.JobRow{ID: j.ID, VersionID: j.VersionID, Status: j.Status, Progress: j.Progress, LogsURL: j.LogsURL, Error: j.Error}
 	saved, err := a.store.SaveJob(a.ctx, row)
 	if err == nil && !saved {
@@ -131,7 +135,7 @@ type TrainingCancel struct {
 // CancelTraining stops a training job. The job is canceled on the server
 // first, so whatever its worker reports afterwards is discarded; offline,
 // the cancel waits in the outbox and goes as soon as the server answers.
-func (a *App) CancelTraining(jobID string) (TrainingCancel, error) {
+func (a *TrainingService) CancelTraining(jobID string) (TrainingCancel, error) {
 	ctx := a.ctx
 	c, err := a.signedIn()
 	if err != nil {
@@ -155,7 +159,7 @@ func (a *App) CancelTraining(jobID string) (TrainingCancel, error) {
 
 // LastJob returns the training job seen last, from the local copy, so the
 // training panel can pick up where it was. Returns ENotFound.
-func (a *App) LastJob() (client.JobCreated, error) {
+func (a *TrainingService) LastJob() (client.JobCreated, error) {
 	j, err := a.store.LastJob(a.ctx)
 	if err != nil {
 		return client.JobCreated{}, a.fail("last job", err)
@@ -187,7 +191,7 @@ type VersionList struct {
 // Versions lists the user's versions, newest first, marking the active
 // one. The server owns them; when it cannot be reached, the last copy seen
 // is shown instead, marked offline.
-func (a *App) Versions() (VersionList, error) {
+func (a *TrainingService) Versions() (VersionList, error) {
 	c, err := a.signedIn()
 	if err != nil {
 		return VersionList{}, a.fail("list versions", err)
@@ -223,11 +227,11 @@ func (a *App) Versions() (VersionList, error) {
 	if out.Versions == nil {
 		out.Versions = []Version{}
 	}
-	a.markDownloaded(out.Versions)
+	a.LoRA.markDownloaded(out.Versions)
 	return VersionList{Versions: out.Versions}, nil
 }
 
-func (a *App) localVersions() (VersionList, error) {
+func (a *TrainingService) localVersions() (VersionList, error) {
 	rows, active, err := a.store.Versions(a.ctx)
 	if err != nil {
 		return VersionList{}, a.fail("list versions", err)
@@ -239,7 +243,7 @@ func (a *App) localVersions() (VersionList, error) {
 			out.Versions[i].Active, out.Versions[i].Weight = true, active.Weight
 		}
 	}
-	a.markDownloaded(out.Versions)
+	a.LoRA.markDownloaded(out.Versions)
 	return out, nil
 }
 
@@ -253,7 +257,7 @@ type Activation struct {
 // Activate makes a ready version the active identity with a weight;
 // activating an older one is a rollback. It goes through the outbox, so an
 // activation made offline takes effect when the server answers.
-func (a *App) Activate(versionID string, weight float64, targetPlatform string) (Activation, error) {
+func (a *TrainingService) Activate(versionID string, weight float64, targetPlatform string) (Activation, error) {
 	c, err := a.signedIn()
 	if err != nil {
 		return Activation{}, a.fail("activate", err)
@@ -274,7 +278,7 @@ func (a *App) Activate(versionID string, weight float64, targetPlatform string) 
 // false when act waits for the server (offline, say); otherwise the
 // server's answer is decoded into out. An action the server refuses at
 // once is dropped from the queue, since its caller reports the refusal.
-func (a *App) sendNow(ctx context.Context, c *client.Client, act outbox.Action, out any) (sent bool, err error) {
+func (a *TrainingService) sendNow(ctx context.Context, c *client.Client, act outbox.Action, out any) (sent bool, err error) {
 	box, err := a.outboxFor(c)
 	if err != nil {
 		return false, err

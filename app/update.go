@@ -10,6 +10,9 @@ import (
 	"github.com/promptforge/lorastudio/internal/update"
 )
 
+// UpdateService offers a newer release.
+type UpdateService struct{ *core }
+
 // EventUpdateStatus carries the update.Status after the startup check.
 const EventUpdateStatus = "update:status"
 
@@ -39,7 +42,7 @@ func newUpdateChecker(ctx context.Context, cfg Config, store *localstore.Store) 
 
 // checkForUpdate runs once at startup: at most one request a day, and
 // only the verified, newer release reaches the UI.
-func (a *App) checkForUpdate() {
+func (a *UpdateService) checkForUpdate() {
 	st, err := a.upd.CheckDaily(a.ctx)
 	if err != nil {
 		a.log.Warn("update check", "err", err)
@@ -54,7 +57,7 @@ func (a *App) checkForUpdate() {
 }
 
 // UpdateStatus returns what the last update check found, without checking.
-func (a *App) UpdateStatus() (update.Status, error) {
+func (a *UpdateService) UpdateStatus() (update.Status, error) {
 	st, err := a.upd.Status(a.ctx)
 	if err != nil {
 		return update.Status{}, a.fail("read update status", err)
@@ -63,7 +66,7 @@ func (a *App) UpdateStatus() (update.Status, error) {
 }
 
 // DismissUpdate hides the offer of version until a newer release comes.
-func (a *App) DismissUpdate(version string) (update.Status, error) {
+func (a *UpdateService) DismissUpdate(version string) (update.Status, error) {
 	st, err := a.upd.Dismiss(a.ctx, version)
 	if err != nil {
 		return update.Status{}, a.fail("dismiss update", err)
@@ -74,7 +77,7 @@ func (a *App) DismissUpdate(version string) (update.Status, error) {
 // OpenUpdatePage opens the offered release's download page in the browser.
 // The page is the one in the verified manifest, never a URL from the UI.
 // Returns ENotFound when no release is offered.
-func (a *App) OpenUpdatePage() error {
+func (a *UpdateService) OpenUpdatePage() error {
 	st, err := a.upd.Status(a.ctx)
 	if err != nil {
 		return a.fail("open update page", err)

@@ -36,26 +36,26 @@ func TestUpdateNoticeFromStartupToDismissal(t *testing.T) {
 		}
 	}
 	a, rt := newAppWith(t, dir, cfg)
-	if st, err := a.UpdateStatus(); err != nil || !st.Enabled || st.Available != nil {
+	if st, err := a.Update.UpdateStatus(); err != nil || !st.Enabled || st.Available != nil {
 		t.Fatalf("before the first check: %+v, %v", st, err)
 	}
-	if err := a.OpenUpdatePage(); err == nil {
+	if err := a.Update.OpenUpdatePage(); err == nil {
 		t.Error("opened a page with no release offered")
 	}
 
 	app.Startup(a)(context.Background())
 	waitEvent(t, rt, app.EventUpdateStatus)
-	st, err := a.UpdateStatus()
+	st, err := a.Update.UpdateStatus()
 	if err != nil || st.Available == nil || st.Available.Version != "0.5.0" || st.Current != "0.4.0" {
 		t.Fatalf("after the check: %+v, %v; want 0.5.0 offered", st, err)
 	}
-	if err := a.OpenUpdatePage(); err != nil {
+	if err := a.Update.OpenUpdatePage(); err != nil {
 		t.Fatal(err)
 	}
 	if !hasEvent(rt, "open https://example.com/download") {
 		t.Errorf("events %v: the download page was not opened", rt.events)
 	}
-	if st, err := a.DismissUpdate("0.5.0"); err != nil || st.Available != nil {
+	if st, err := a.Update.DismissUpdate("0.5.0"); err != nil || st.Available != nil {
 		t.Fatalf("after dismissing: %+v, %v", st, err)
 	}
 	app.Shutdown(a)(context.Background())
@@ -64,7 +64,7 @@ func TestUpdateNoticeFromStartupToDismissal(t *testing.T) {
 	b, rt2 := newAppWith(t, dir, cfg)
 	app.Startup(b)(context.Background())
 	waitEvent(t, rt2, app.EventUpdateStatus)
-	if st, err := b.UpdateStatus(); err != nil || st.Available != nil || st.CheckedAt.IsZero() {
+	if st, err := b.Update.UpdateStatus(); err != nil || st.Available != nil || st.CheckedAt.IsZero() {
 		t.Errorf("after a restart: %+v, %v; want checked and dismissed", st, err)
 	}
 	if n := hits.Load(); n != 1 {
@@ -74,11 +74,11 @@ func TestUpdateNoticeFromStartupToDismissal(t *testing.T) {
 
 func TestNoUpdateCheckInADevBuild(t *testing.T) {
 	a, _ := newApp(t, t.TempDir()) // version "test", no URL
-	st, err := a.UpdateStatus()
+	st, err := a.Update.UpdateStatus()
 	if err != nil || st.Enabled || st.Note == "" {
 		t.Errorf("got %+v, %v; want off with a reason", st, err)
 	}
-	if _, err := a.DismissUpdate("1.0.0"); err != nil {
+	if _, err := a.Update.DismissUpdate("1.0.0"); err != nil {
 		t.Errorf("dismiss while off: %v", err)
 	}
 }

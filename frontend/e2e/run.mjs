@@ -270,7 +270,7 @@ try {
   execFileSync("convert", [path.join(personDir, frames[19]), "-resize", "4000x3000!", "-attenuate", "0.6", "+noise", "Gaussian", "-quality", "95", bigPhoto]);
 
   await check("consent is asked before any photo, and recorded through Go", async () => {
-    const refused = await page.evaluate((p) => window.go.app.App.ImportFiles([p]).then(() => "accepted", (e) => String(e)), noFace);
+    const refused = await page.evaluate((p) => window.go.app.DatasetService.ImportFiles([p]).then(() => "accepted", (e) => String(e)), noFace);
     if (!refused.startsWith("consent_required: ")) throw new Error(`import before consent: ${refused}`);
     const give = page.getByRole("button", { name: "I consent" });
     await give.waitFor();
@@ -287,7 +287,7 @@ try {
     const events = await page.evaluate(async (paths) => {
       const seen = [];
       const off = window.runtime.EventsOn("dataset:import", (p) => seen.push(p.done));
-      const res = await window.go.app.App.ImportFiles(paths);
+      const res = await window.go.app.DatasetService.ImportFiles(paths);
       // Events travel apart from the call's answer: give the last one a moment.
       for (let i = 0; i < 40 && seen.length < paths.length; i++) await new Promise((r) => setTimeout(r, 50));
       off();
@@ -311,7 +311,7 @@ try {
 
   await check("a photo of someone else is named on its card and in the set's identity, and one click removes it", async () => {
     const other = path.join(repo, "internal", "face", "testdata", "grace_hopper.jpg");
-    await page.evaluate((p) => window.go.app.App.ImportFiles([p]), other);
+    await page.evaluate((p) => window.go.app.DatasetService.ImportFiles([p]), other);
     await page.getByTestId("photo-count").getByText("21 photos").waitFor();
     await page.getByRole("button", { name: "Validate dataset" }).click();
     const card = page.getByTestId("photo-grace_hopper.jpg");
@@ -332,7 +332,7 @@ try {
   await check("replacing the bad photo and validating again passes, training still needs sign-in", async () => {
     await page.getByRole("button", { name: "Remove skimage_rocket.jpg" }).click();
     await page.getByTestId("photo-count").getByText("19 photos").waitFor();
-    await page.evaluate((p) => window.go.app.App.ImportFiles([p]), bigPhoto);
+    await page.evaluate((p) => window.go.app.DatasetService.ImportFiles([p]), bigPhoto);
     await page.getByTestId("photo-count").getByText("20 photos").waitFor();
     await page.getByRole("button", { name: "Validate dataset" }).click();
     await page.getByText("This dataset passes: it can be trained.").waitFor();
@@ -409,7 +409,7 @@ try {
     await v1.getByText("ready").waitFor();
     await v1.getByRole("button", { name: "Activate" }).click();
     await v1.getByText("active at 0.80").waitFor(); // SDXL's default weight
-    const identity = await page.evaluate(() => window.go.app.App.Versions().then((r) => r.versions.filter((v) => v.active).map((v) => v.number)));
+    const identity = await page.evaluate(() => window.go.app.TrainingService.Versions().then((r) => r.versions.filter((v) => v.active).map((v) => v.number)));
     assertEqual(identity, [1], "active versions read from Go");
     await page.getByTestId("training-panel").screenshot({ path: path.join(artifacts, "e2e-5-trained-and-active.png") });
     // After a restart the app shows the same truth: the job it followed and the active version.
@@ -426,7 +426,7 @@ try {
     // The native folder dialog cannot be driven under Xvfb: call the method it leads to.
     const comfy = path.join(blobDir, "elsewhere", "ComfyUI", "models", "loras");
     mkdirSync(comfy, { recursive: true });
-    const added = await page.evaluate((p) => window.go.app.App.AddInstallFolder(p), comfy);
+    const added = await page.evaluate((p) => window.go.app.LoRAService.AddInstallFolder(p), comfy);
     assertEqual([added.app, added.path], ["ComfyUI", comfy], "the folder the dialog would add");
     await page.evaluate(() => {
       window.__dl = [];
@@ -438,7 +438,7 @@ try {
     const events = await page.evaluate(() => window.__dl);
     const last = events[events.length - 1];
     if (!last || last.total <= 0 || last.done !== last.total) throw new Error(`download progress did not reach 100%: ${JSON.stringify(events)}`);
-    const file = await page.evaluate(() => window.go.app.App.Versions().then((r) => r.versions.find((v) => v.number === 1).download));
+    const file = await page.evaluate(() => window.go.app.TrainingService.Versions().then((r) => r.versions.find((v) => v.number === 1).download));
     if (path.dirname(file.path) !== path.join(dataDir, "loras")) throw new Error(`downloaded to ${file.path}, want the data folder's loras/`);
     assertEqual(sha256File(file.path), file.sha256, "sha256 of the downloaded file");
     assertEqual(statSync(file.path).size, last.total, "size of the downloaded file");
@@ -479,7 +479,7 @@ try {
     await page.getByRole("button", { name: "Cancel training" }).click();
     await page.getByText("Training canceled: the version it was making is marked failed.").waitFor();
     await page.getByTestId("version-2").getByText("failed").waitFor();
-    const v2 = await page.evaluate(() => window.go.app.App.Versions().then((r) => r.versions.find((v) => v.number === 2)));
+    const v2 = await page.evaluate(() => window.go.app.TrainingService.Versions().then((r) => r.versions.find((v) => v.number === 2)));
     assertEqual([v2.status, v2.active], ["failed", false], "the canceled version read from Go");
     await page.getByTestId("version-1").getByText("active at 0.80").waitFor(); // the active one is untouched
     await page.getByTestId("training-panel").screenshot({ path: path.join(artifacts, "e2e-5b-canceled.png") });
@@ -502,7 +502,7 @@ try {
     const out = path.join(blobDir, "me-veo.zip");
     const exported = await page.evaluate(
       (p) =>
-        window.go.app.App.ExportPackTo(
+        window.go.app.CompileService.ExportPackTo(
           { platform: "veo-3.1", prompt: { text: "walks along a harbour at dusk" }, identity: { name: "me", describe: "short dark hair" }, options: { references: -1 } },
           p,
         ),
@@ -534,9 +534,9 @@ print(json.dumps(sorted(z.namelist())))
       .getByText("Consent withdrawn: 20 photos and 2 trained LoRA files erased from this computer. The server erased your uploaded photos and trained files too.")
       .waitFor();
     for (const f of loraFiles) if (existsSync(f)) throw new Error(`${f} is still there after the withdrawal`);
-    const left = await page.evaluate(() => window.go.app.App.Dataset().then((d) => d.items.length));
+    const left = await page.evaluate(() => window.go.app.DatasetService.Dataset().then((d) => d.items.length));
     assertEqual(left, 0, "photos left after withdrawal");
-    const versions = await page.evaluate(() => window.go.app.App.Versions().then((r) => r.versions.length));
+    const versions = await page.evaluate(() => window.go.app.TrainingService.Versions().then((r) => r.versions.length));
     assertEqual(versions, 0, "trained versions left on the server after withdrawal");
     await page.getByRole("button", { name: "I consent" }).waitFor();
   });

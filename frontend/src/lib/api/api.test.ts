@@ -3,7 +3,6 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 const bindings = vi.hoisted(() => ({
   AppInfo: vi.fn(),
   TargetPlatforms: vi.fn(),
-  BaseModels: vi.fn(),
   GetSelection: vi.fn(),
   SetSelection: vi.fn(),
 }));

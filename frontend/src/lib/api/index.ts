@@ -2,6 +2,14 @@
 // the generated wailsjs bindings, so a test mocks one module.
 import { z } from "zod";
 import * as App from "../../../wailsjs/go/app/App";
+import * as AccountService from "../../../wailsjs/go/app/AccountService";
+import * as CompileService from "../../../wailsjs/go/app/CompileService";
+import * as ConsentService from "../../../wailsjs/go/app/ConsentService";
+import * as DatasetService from "../../../wailsjs/go/app/DatasetService";
+import * as LoRAService from "../../../wailsjs/go/app/LoRAService";
+import * as OutboxService from "../../../wailsjs/go/app/OutboxService";
+import * as TrainingService from "../../../wailsjs/go/app/TrainingService";
+import * as UpdateService from "../../../wailsjs/go/app/UpdateService";
 import { EventsOn } from "../../../wailsjs/runtime/runtime";
 
 export const platformSchema = z.object({
@@ -384,69 +392,69 @@ async function call<T>(schema: z.ZodType<T>, p: () => Promise<unknown>): Promise
 
 export const api = {
   appInfo: () => call(appInfoSchema, () => App.AppInfo()),
-  updateStatus: () => call(updateStatusSchema, () => App.UpdateStatus()),
-  dismissUpdate: (version: string) => call(updateStatusSchema, () => App.DismissUpdate(version)),
+  updateStatus: () => call(updateStatusSchema, () => UpdateService.UpdateStatus()),
+  dismissUpdate: (version: string) => call(updateStatusSchema, () => UpdateService.DismissUpdate(version)),
   /** openUpdatePage opens the offered release's download page, the one Go verified, in the browser. */
-  openUpdatePage: () => call(z.undefined().or(z.null()), () => App.OpenUpdatePage()),
+  openUpdatePage: () => call(z.undefined().or(z.null()), () => UpdateService.OpenUpdatePage()),
   targetPlatforms: () => call(z.array(platformSchema), () => App.TargetPlatforms()),
-  baseModels: () => call(baseModelListSchema, () => App.BaseModels()),
-  refreshBaseModels: () => call(baseModelListSchema, () => App.RefreshBaseModels()),
+  baseModels: () => call(baseModelListSchema, () => TrainingService.BaseModels()),
+  refreshBaseModels: () => call(baseModelListSchema, () => TrainingService.RefreshBaseModels()),
   getSelection: () => call(selectionSchema, () => App.GetSelection()),
   setSelection: (sel: Selection) => call(selectionSchema, () => App.SetSelection(sel)),
-  consentText: () => call(consentTextSchema, () => App.ConsentText()),
-  getConsent: () => call(consentStatusSchema, () => App.GetConsent()),
-  giveConsent: (attestSelf: boolean) => call(consentStatusSchema, () => App.GiveConsent(attestSelf)),
+  consentText: () => call(consentTextSchema, () => ConsentService.ConsentText()),
+  getConsent: () => call(consentStatusSchema, () => ConsentService.GetConsent()),
+  giveConsent: (attestSelf: boolean) => call(consentStatusSchema, () => ConsentService.GiveConsent(attestSelf)),
   withdrawConsent: () =>
-    call(z.object({ photos: z.number(), loras: z.number().optional(), server: z.string().optional() }), () => App.WithdrawConsent()),
-  dataset: () => call(datasetStateSchema, () => App.Dataset()),
-  importFiles: (paths: string[]) => call(importResultSchema, () => App.ImportFiles(paths)),
-  pickAndImport: () => call(importResultSchema, () => App.PickAndImport()),
-  removeItem: (id: string) => call(z.undefined().or(z.null()), () => App.RemoveItem(id)),
+    call(z.object({ photos: z.number(), loras: z.number().optional(), server: z.string().optional() }), () => ConsentService.WithdrawConsent()),
+  dataset: () => call(datasetStateSchema, () => DatasetService.Dataset()),
+  importFiles: (paths: string[]) => call(importResultSchema, () => DatasetService.ImportFiles(paths)),
+  pickAndImport: () => call(importResultSchema, () => DatasetService.PickAndImport()),
+  removeItem: (id: string) => call(z.undefined().or(z.null()), () => DatasetService.RemoveItem(id)),
   validateDataset: (opts: { base_model: string; min_resolution: number }) =>
-    call(reportSchema, () => App.ValidateDataset(opts)),
-  profiles: () => call(z.array(profileSchema), () => App.Profiles()),
-  compile: (req: CompileRequest) => call(compileResultSchema, () => App.Compile(req as never)),
-  activeLoRA: () => call(activeLoRASchema.nullable(), () => App.ActiveLoRA()),
-  account: () => call(accountSchema, () => App.Account()),
+    call(reportSchema, () => DatasetService.ValidateDataset(opts)),
+  profiles: () => call(z.array(profileSchema), () => CompileService.Profiles()),
+  compile: (req: CompileRequest) => call(compileResultSchema, () => CompileService.Compile(req as never)),
+  activeLoRA: () => call(activeLoRASchema.nullable(), () => CompileService.ActiveLoRA()),
+  account: () => call(accountSchema, () => AccountService.Account()),
   signIn: (req: { server_url: string; email: string; password: string; create: boolean }) =>
-    call(accountSchema, () => App.SignIn(req)),
-  signOut: () => call(z.undefined().or(z.null()), () => App.SignOut()),
-  syncDataset: (opts: { base_model: string; min_resolution: number }) => call(syncResultSchema, () => App.SyncDataset(opts)),
+    call(accountSchema, () => AccountService.SignIn(req)),
+  signOut: () => call(z.undefined().or(z.null()), () => AccountService.SignOut()),
+  syncDataset: (opts: { base_model: string; min_resolution: number }) => call(syncResultSchema, () => DatasetService.SyncDataset(opts)),
   trainableModels: () =>
-    call(z.array(z.object({ id: z.string(), name: z.string(), preset: presetSchema })), () => App.TrainableModels()),
+    call(z.array(z.object({ id: z.string(), name: z.string(), preset: presetSchema })), () => TrainingService.TrainableModels()),
   startTraining: (req: { base_model: string; params?: TrainingParams }) =>
     call(
       z.object({ job: jobCreatedSchema.nullish(), queued: z.boolean(), message: z.string().optional() }),
-      () => App.StartTraining(req as never),
+      () => TrainingService.StartTraining(req as never),
     ),
-  job: (id: string) => call(jobSchema, () => App.Job(id)),
-  jobLog: (id: string) => call(z.object({ log: z.string(), available: z.boolean() }), () => App.JobLog(id)),
+  job: (id: string) => call(jobSchema, () => TrainingService.Job(id)),
+  jobLog: (id: string) => call(z.object({ log: z.string(), available: z.boolean() }), () => TrainingService.JobLog(id)),
   cancelTraining: (jobID: string) =>
-    call(z.object({ job: jobSchema.nullish(), queued: z.boolean() }), () => App.CancelTraining(jobID)),
-  queuedActions: () => call(z.array(queuedActionSchema), () => App.QueuedActions()),
-  retryAction: (id: number) => call(z.undefined().or(z.null()), () => App.RetryAction(id)),
-  dismissAction: (id: number) => call(z.undefined().or(z.null()), () => App.DismissAction(id)),
+    call(z.object({ job: jobSchema.nullish(), queued: z.boolean() }), () => TrainingService.CancelTraining(jobID)),
+  queuedActions: () => call(z.array(queuedActionSchema), () => OutboxService.QueuedActions()),
+  retryAction: (id: number) => call(z.undefined().or(z.null()), () => OutboxService.RetryAction(id)),
+  dismissAction: (id: number) => call(z.undefined().or(z.null()), () => OutboxService.DismissAction(id)),
   sendQueued: () =>
-    call(z.object({ sent: z.number(), failed: z.number(), waiting: z.number() }), () => App.SendQueued()),
-  versions: () => call(z.object({ versions: z.array(versionSchema), offline: z.boolean() }), () => App.Versions()),
-  downloadVersion: (versionID: string) => call(localLoRASchema, () => App.DownloadVersion(versionID)),
-  cancelDownload: (versionID: string) => call(z.undefined().or(z.null()), () => App.CancelDownload(versionID)),
-  installFolders: () => call(z.array(installFolderSchema), () => App.InstallFolders()),
+    call(z.object({ sent: z.number(), failed: z.number(), waiting: z.number() }), () => OutboxService.SendQueued()),
+  versions: () => call(z.object({ versions: z.array(versionSchema), offline: z.boolean() }), () => TrainingService.Versions()),
+  downloadVersion: (versionID: string) => call(localLoRASchema, () => LoRAService.DownloadVersion(versionID)),
+  cancelDownload: (versionID: string) => call(z.undefined().or(z.null()), () => LoRAService.CancelDownload(versionID)),
+  installFolders: () => call(z.array(installFolderSchema), () => LoRAService.InstallFolders()),
   /** chooseInstallFolder opens the native folder dialog; null means the user canceled. */
-  chooseInstallFolder: () => call(installFolderSchema.nullable(), () => App.ChooseInstallFolder()),
-  addInstallFolder: (path: string) => call(installFolderSchema, () => App.AddInstallFolder(path)),
+  chooseInstallFolder: () => call(installFolderSchema.nullable(), () => LoRAService.ChooseInstallFolder()),
+  addInstallFolder: (path: string) => call(installFolderSchema, () => LoRAService.AddInstallFolder(path)),
   installVersion: (req: { version_id: string; folder: string; replace: boolean }) =>
-    call(installedSchema, () => App.InstallVersion(req)),
-  checkpoints: (jobID: string) => call(z.array(checkpointSchema), () => App.Checkpoints(jobID)),
+    call(installedSchema, () => LoRAService.InstallVersion(req)),
+  checkpoints: (jobID: string) => call(z.array(checkpointSchema), () => LoRAService.Checkpoints(jobID)),
   promoteCheckpoint: (jobID: string, step: number) =>
-    call(z.object({ id: z.string(), number: z.number(), status: z.string() }).passthrough(), () => App.PromoteCheckpoint(jobID, step)),
-  lastJob: () => call(jobCreatedSchema, () => App.LastJob()),
+    call(z.object({ id: z.string(), number: z.number(), status: z.string() }).passthrough(), () => LoRAService.PromoteCheckpoint(jobID, step)),
+  lastJob: () => call(jobCreatedSchema, () => TrainingService.LastJob()),
   activate: (versionID: string, weight: number, targetPlatform: string) =>
     call(z.object({ identity: identitySchema.nullish(), queued: z.boolean() }), () =>
-      App.Activate(versionID, weight, targetPlatform),
+      TrainingService.Activate(versionID, weight, targetPlatform),
     ),
-  exportPack: (req: CompileRequest) => call(exportedSchema, () => App.ExportPack(req as never)),
-  revealInFileManager: (path: string) => call(z.undefined().or(z.null()), () => App.RevealInFileManager(path)),
+  exportPack: (req: CompileRequest) => call(exportedSchema, () => CompileService.ExportPack(req as never)),
+  revealInFileManager: (path: string) => call(z.undefined().or(z.null()), () => CompileService.RevealInFileManager(path)),
   /** onEvent subscribes to a Go event and returns the unsubscribe function. */
   onEvent: (name: string, fn: (...data: unknown[]) => void): (() => void) => EventsOn(name, fn),
 };
