@@ -112,6 +112,8 @@ func TestPostgresConstraints(t *testing.T) {
 	}{
 		{"email unique ignoring case", `INSERT INTO users (email, password_hash) VALUES ('A@Example.com', 'x')`, nil},
 		{"consent without attestation", `INSERT INTO consents (user_id, text_version, text_sha256, attest_self, purpose, processors, retention_days) VALUES ($1, 'v1', 'h', false, 'p', '{s3}', 30)`, []any{user}},
+		{"consent in no language", `INSERT INTO consents (user_id, text_version, text_sha256, attest_self, purpose, processors, retention_days, text_language) VALUES ($1, 'v1', 'h', true, 'p', '{s3}', 30, '')`, []any{user}},
+		{"consent language not a tag", `INSERT INTO consents (user_id, text_version, text_sha256, attest_self, purpose, processors, retention_days, text_language) VALUES ($1, 'v1', 'h', true, 'p', '{s3}', 30, 'pt BR')`, []any{user}},
 		{"version on a target platform", `INSERT INTO lora_versions (user_id, lora_model_id, version_number, base_model, dataset_hash) VALUES ($1, $2, 1, 'sora-2', 'h')`, []any{user, model}},
 		{"unknown job status", `INSERT INTO lora_jobs (user_id, lora_version_id, status) VALUES ($1, gen_random_uuid(), 'bogus')`, []any{user}},
 	}
