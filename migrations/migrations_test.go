@@ -194,3 +194,33 @@ func TestSQLiteOutboxAccount(t *testing.T) {
 		})
 	}
 }
+
+// Consents recorded before the text had languages (schema 8) were to the
+// English text, the only one then: the upgrade says so.
+func TestPostgresConsentsBeforeLanguagesAreEnglish(t *testing.T) {
+	ctx := context.Background()
+	db, err := sql.Open("pgx", pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	p, err := migrations.Provider(db, goose.DialectPostgres, migrations.Postgres())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 8); err != nil {
+		t.Fatal(err)
+	}
+	var user string
+	must(t, db.QueryRowContext(ctx, `INSERT INTO users (email, password_hash) VALUES ('a@example.com', 'x') RETURNING id`).Scan(&user))
+	_, err = db.ExecContext(ctx, `INSERT INTO consents (user_id, text_version, text_sha256, attest_self, purpose, processors, retention_days) VALUES ($1, '2026-11-01', 'h', true, 'p', '{s3}', 30)`, user)
+	must(t, err)
+	if _, err := p.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var lang string
+	must(t, db.QueryRowContext(ctx, `SELECT text_language FROM consents WHERE user_id = $1`, user).Scan(&lang))
+	if lang != "en" {
+		t.Errorf("consent from before the upgrade: language %q, want en", lang)
+	}
+}

@@ -216,3 +216,32 @@ func countFiles(t *testing.T, dir string) int {
 	}
 	return n
 }
+
+// A consent to an older edition of a language's text is outdated, and the
+// message names the version in force in that language.
+func TestOlderEditionOutdatedInItsLanguage(t *testing.T) {
+	var cfg api.Config
+	e := newEnv(t, func(c *api.Config) { c.RetentionDays = 30; cfg = *c })
+	tok := e.register("older@example.com")
+	uid, err := cfg.Store.UserIDByToken(context.Background(), auth.HashToken(tok))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pt := consent.In(consent.BrazilianPortuguese)
+	if _, err := cfg.Store.RecordConsent(context.Background(), pgstore.Consent{UserID: uid, TextVersion: "2025-06-01.pt-BR", TextSHA256: strings.Repeat("1", 64),
+		TextLanguage: pt.Language, AttestSelf: true, Purpose: pt.Purpose, Processors: cfg.Processors, RetentionDays: 30}); err != nil {
+		t.Fatal(err)
+	}
+	code, _, body := e.req("GET", "/api/lora/consents/current", tok, "")
+	var cur struct {
+		Language string
+		Outdated bool
+	}
+	if code != 200 || json.Unmarshal([]byte(body), &cur) != nil || !cur.Outdated || cur.Language != pt.Language {
+		t.Errorf("current: %d %s, want outdated, in pt-BR", code, body)
+	}
+	code, _, body = e.req("POST", "/api/lora/datasets/init", tok, initBody)
+	if code != 403 || errorCode(t, body) != "consent_outdated" || !strings.Contains(body, "now "+pt.Version) {
+		t.Errorf("upload: %d %s, want 403 consent_outdated naming %s", code, body, pt.Version)
+	}
+}
