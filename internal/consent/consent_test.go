@@ -1,6 +1,7 @@
 package consent_test
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"regexp"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/promptforge/lorastudio/internal/consent"
+	"github.com/promptforge/lorastudio/internal/dataset"
 )
 
 // The texts consents are given to, by version: changing a text's bytes
@@ -224,5 +226,30 @@ func TestInFallsBackToEnglish(t *testing.T) {
 	}
 	if got := consent.In("pt"); got.Language != consent.BrazilianPortuguese {
 		t.Errorf("In(pt): got %s, want pt-BR", got.Language)
+	}
+}
+
+// The photo count every text gives ("15 to 30") runs from the fewest
+// photos the validator accepts to the most it recommends, as the
+// validator itself states them.
+func TestPhotoCountIsTheValidators(t *testing.T) {
+	r, err := dataset.Validate(context.Background(), nil, dataset.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bounds := regexp.MustCompile(`\(([0-9]+) minimum, [0-9]+ to ([0-9]+) recommended\)`)
+	var want []string
+	for _, f := range r.Errors {
+		if m := bounds.FindStringSubmatch(f.Message); f.Code == dataset.CodeTooFewImages && m != nil {
+			want = m[1:]
+		}
+	}
+	if want == nil {
+		t.Fatalf("no %s finding stating the bounds in %+v", dataset.CodeTooFewImages, r.Errors)
+	}
+	for _, c := range consent.InForce() {
+		if got := number.FindAllString(sections(t, c.Text)[1], -1); !slices.Equal(got, want) {
+			t.Errorf("%s: photo count %v, want the validator's minimum and recommended maximum %v", c.Language, got, want)
+		}
 	}
 }
