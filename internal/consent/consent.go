@@ -39,6 +39,9 @@ type Text struct {
 	// Purpose is the purpose of the processing as recorded with a consent:
 	// the same words whatever language the user read.
 	Purpose string `json:"purpose"`
+	// Attestation is the statement, in Language, the user ticks to consent
+	// (attest_self): every photo shows them, and they are an adult.
+	Attestation string `json:"attestation"`
 }
 
 const purpose = "train LoRA versions of the user's own face and build Character Packs"
@@ -49,16 +52,16 @@ const purpose = "train LoRA versions of the user's own face and build Character 
 // language and a new Version for each; consents given to an older one are
 // outdated.
 var inForce = []Text{
-	newText("2026-11-01", English, v1),
-	newText("2026-11-01.pt-BR", BrazilianPortuguese, v1ptBR),
+	newText("2026-11-01", English, v1, "Every photo I add shows me, and I am an adult."),
+	newText("2026-11-01.pt-BR", BrazilianPortuguese, v1ptBR, "Todas as fotos que eu adicionar mostram a mim, e sou maior de idade."),
 }
 
 // Current is the text in force in the default language (English).
 var Current = inForce[0]
 
-func newText(version, lang, text string) Text {
+func newText(version, lang, text, attestation string) Text {
 	h := sha256.Sum256([]byte(text))
-	return Text{Version: version, Language: lang, Text: text, SHA256: hex.EncodeToString(h[:]), Purpose: purpose}
+	return Text{Version: version, Language: lang, Text: text, SHA256: hex.EncodeToString(h[:]), Purpose: purpose, Attestation: attestation}
 }
 
 // InForce returns the texts in force, one per language, the default first.

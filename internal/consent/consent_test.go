@@ -111,6 +111,30 @@ func sections(t *testing.T, text string) []string {
 	return strings.Split(strings.TrimSuffix(body, "\n"), "\n\n")
 }
 
+// The statement the user ticks says, in each language, what attest_self
+// records and the text asks them to confirm.
+var attestations = map[string][]string{
+	consent.English:             {"Every photo I add shows me", "I am an adult"},
+	consent.BrazilianPortuguese: {"Todas as fotos que eu adicionar mostram a mim", "sou maior de idade"},
+}
+
+func TestAttestations(t *testing.T) {
+	for _, c := range consent.InForce() {
+		want, ok := attestations[c.Language]
+		if !ok {
+			t.Errorf("%s: no attestation wording to check", c.Language)
+		}
+		for _, w := range want {
+			if !strings.Contains(c.Attestation, w) {
+				t.Errorf("%s: attestation %q does not say %q", c.Language, c.Attestation, w)
+			}
+		}
+		if n := len(sentenceEnd.FindAllString(c.Attestation, -1)); n != 1 {
+			t.Errorf("%s: attestation %q is %d sentences, want one statement", c.Language, c.Attestation, n)
+		}
+	}
+}
+
 func TestTranslationsKeepEveryPromise(t *testing.T) {
 	for _, c := range consent.InForce() {
 		secs := sections(t, c.Text)
