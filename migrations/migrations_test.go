@@ -112,6 +112,8 @@ func TestPostgresConstraints(t *testing.T) {
 	}{
 		{"email unique ignoring case", `INSERT INTO users (email, password_hash) VALUES ('A@Example.com', 'x')`, nil},
 		{"consent without attestation", `INSERT INTO consents (user_id, text_version, text_sha256, attest_self, purpose, processors, retention_days) VALUES ($1, 'v1', 'h', false, 'p', '{s3}', 30)`, []any{user}},
+		{"consent in no language", `INSERT INTO consents (user_id, text_version, text_sha256, attest_self, purpose, processors, retention_days, text_language) VALUES ($1, 'v1', 'h', true, 'p', '{s3}', 30, '')`, []any{user}},
+		{"consent language not a tag", `INSERT INTO consents (user_id, text_version, text_sha256, attest_self, purpose, processors, retention_days, text_language) VALUES ($1, 'v1', 'h', true, 'p', '{s3}', 30, 'pt BR')`, []any{user}},
 		{"version on a target platform", `INSERT INTO lora_versions (user_id, lora_model_id, version_number, base_model, dataset_hash) VALUES ($1, $2, 1, 'sora-2', 'h')`, []any{user, model}},
 		{"unknown job status", `INSERT INTO lora_jobs (user_id, lora_version_id, status) VALUES ($1, gen_random_uuid(), 'bogus')`, []any{user}},
 	}
@@ -190,5 +192,35 @@ func TestSQLiteOutboxAccount(t *testing.T) {
 				t.Errorf("account: %q, %v; want %q", got, err, tt.want)
 			}
 		})
+	}
+}
+
+// Consents recorded before the text had languages (schema 8) were to the
+// English text, the only one then: the upgrade says so.
+func TestPostgresConsentsBeforeLanguagesAreEnglish(t *testing.T) {
+	ctx := context.Background()
+	db, err := sql.Open("pgx", pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	p, err := migrations.Provider(db, goose.DialectPostgres, migrations.Postgres())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 8); err != nil {
+		t.Fatal(err)
+	}
+	var user string
+	must(t, db.QueryRowContext(ctx, `INSERT INTO users (email, password_hash) VALUES ('a@example.com', 'x') RETURNING id`).Scan(&user))
+	_, err = db.ExecContext(ctx, `INSERT INTO consents (user_id, text_version, text_sha256, attest_self, purpose, processors, retention_days) VALUES ($1, '2026-11-01', 'h', true, 'p', '{s3}', 30)`, user)
+	must(t, err)
+	if _, err := p.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var lang string
+	must(t, db.QueryRowContext(ctx, `SELECT text_language FROM consents WHERE user_id = $1`, user).Scan(&lang))
+	if lang != "en" {
+		t.Errorf("consent from before the upgrade: language %q, want en", lang)
 	}
 }

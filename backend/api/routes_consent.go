@@ -16,9 +16,18 @@ import (
 	"github.com/promptforge/lorastudio/internal/studio"
 )
 
+type consentTextIn struct {
+	Lang           string `query:"lang" maxLength:"64" doc:"language of the text (BCP 47: en, pt-BR; pt matches pt-BR); before Accept-Language; a language not offered falls back to Accept-Language, then to en"`
+	AcceptLanguage string `header:"Accept-Language" doc:"used when lang is absent or not offered"`
+}
+
 type consentTextOut struct {
-	Body struct {
+	ContentLanguage string `header:"Content-Language"`
+	Vary            string `header:"Vary"`
+	Body            struct {
 		Version       string   `json:"version"`
+		Language      string   `json:"language" doc:"BCP 47 tag of text: the language returned, en when the one asked for is not offered"`
+		Languages     []string `json:"languages" doc:"every language the text is offered in, each its own version and hash"`
 		Text          string   `json:"text"`
 		SHA256        string   `json:"sha256"`
 		Purpose       string   `json:"purpose"`
@@ -29,7 +38,7 @@ type consentTextOut struct {
 
 type consentIn struct {
 	Body struct {
-		Version    string `json:"version" minLength:"1" maxLength:"64"`
+		Version    string `json:"version" minLength:"1" maxLength:"64" doc:"version of the text the user read; it names the text's language too"`
 		SHA256     string `json:"sha256" pattern:"^[0-9a-f]{64}$" doc:"hex SHA-256 of the text the user read"`
 		AttestSelf bool   `json:"attest_self" doc:"the user attests that every photo shows themselves"`
 	}
@@ -42,6 +51,7 @@ type consentOut struct {
 type consentBody struct {
 	ID            string    `json:"id"`
 	Version       string    `json:"version"`
+	Language      string    `json:"language" doc:"BCP 47 tag of the text the user accepted"`
 	Purpose       string    `json:"purpose"`
 	Processors    []string  `json:"processors"`
 	RetentionDays int       `json:"retention_days"`
@@ -56,7 +66,7 @@ type erasureOut struct {
 func (s *Server) registerConsent() {
 	register(s, huma.Operation{
 		OperationID: "consent-text", Method: http.MethodGet, Path: "/api/lora/consent",
-		Summary: "The consent text in force, with its version and hash", Security: bearer, Tags: []string{"consent"},
+		Summary: "The consent text in force in the language asked for, with its version and hash", Security: bearer, Tags: []string{"consent"},
 	}, s.consentText)
 	register(s, huma.Operation{
 		OperationID: "consent-give", Method: http.MethodPost, Path: "/api/lora/consents",
@@ -73,32 +83,42 @@ func (s *Server) registerConsent() {
 	}, s.withdrawConsent)
 }
 
-func (s *Server) consentText(context.Context, *struct{}) (*consentTextOut, error) {
-	out := &consentTextOut{}
-	c := consent.Current
-	out.Body.Version, out.Body.Text, out.Body.SHA256, out.Body.Purpose = c.Version, c.Text, c.SHA256, c.Purpose
+// consentText returns the text in force in the language the request asks
+// for: lang, else Accept-Language, else English.
+func (s *Server) consentText(_ context.Context, in *consentTextIn) (*consentTextOut, error) {
+	lang, ok := consent.Match(in.Lang)
+	if !ok {
+		lang, _ = consent.MatchAcceptLanguage(in.AcceptLanguage)
+	}
+	c := consent.In(lang)
+	out := &consentTextOut{ContentLanguage: c.Language, Vary: "Accept-Language"}
+	out.Body.Version, out.Body.Language, out.Body.Text, out.Body.SHA256, out.Body.Purpose = c.Version, c.Language, c.Text, c.SHA256, c.Purpose
+	out.Body.Languages = consent.Languages()
 	out.Body.Processors, out.Body.RetentionDays = s.cfg.Processors, s.cfg.RetentionDays
 	return out, nil
 }
 
+// giveConsent records consent to the text in force whose version the
+// request names, in whichever language it is: the hash must be that
+// text's, and the record keeps its language.
 func (s *Server) giveConsent(ctx context.Context, in *consentIn) (*consentOut, error) {
-	cur := consent.Current
+	cur, inForce := consent.ByVersion(in.Body.Version)
 	switch {
-	case in.Body.Version != cur.Version:
-		return nil, studio.Errorf("consent_outdated", "consent text %q is not the one in force (%s); read the current text and consent again", in.Body.Version, cur.Version)
+	case !inForce:
+		return nil, studio.Errorf("consent_outdated", "consent text %q is not one in force (%s); read the current text and consent again", in.Body.Version, versionsInForce())
 	case in.Body.SHA256 != cur.SHA256:
-		return nil, studio.Errorf("consent_mismatch", "the text you read differs from version %s; reload it and consent again", cur.Version)
+		return nil, studio.Errorf("consent_mismatch", "the text you read differs from version %s (%s)%s; reload it and consent again", cur.Version, cur.Language, otherText(in.Body.SHA256))
 	case !in.Body.AttestSelf:
 		return nil, studio.Errorf("attestation_required", "confirm that every photo shows you; photos of anyone else are not allowed")
 	}
 	c, err := s.cfg.Store.RecordConsent(ctx, pgstore.Consent{
-		UserID: userID(ctx), TextVersion: cur.Version, TextSHA256: cur.SHA256, AttestSelf: true,
+		UserID: userID(ctx), TextVersion: cur.Version, TextSHA256: cur.SHA256, TextLanguage: cur.Language, AttestSelf: true,
 		Purpose: cur.Purpose, Processors: s.cfg.Processors, RetentionDays: s.cfg.RetentionDays,
 	})
 	if err != nil {
 		return nil, err
 	}
-	logger(ctx).Info("consent recorded", "user_id", c.UserID, "version", c.TextVersion)
+	logger(ctx).Info("consent recorded", "user_id", c.UserID, "version", c.TextVersion, "language", c.TextLanguage)
 	return &consentOut{Body: s.consentBody(c)}, nil
 }
 
@@ -130,7 +150,7 @@ func (s *Server) noConsent(ctx context.Context, msg string) error {
 
 func (s *Server) consentBody(c pgstore.Consent) consentBody {
 	return consentBody{
-		ID: c.ID, Version: c.TextVersion, Purpose: c.Purpose, Processors: c.Processors,
+		ID: c.ID, Version: c.TextVersion, Language: c.TextLanguage, Purpose: c.Purpose, Processors: c.Processors,
 		RetentionDays: c.RetentionDays, CreatedAt: c.CreatedAt, Outdated: s.outdated(c) != "",
 	}
 }
@@ -139,9 +159,10 @@ func (s *Server) consentBody(c pgstore.Consent) consentBody {
 // changed, or the processors it named are not the ones configured now (the
 // user agreed to other companies handling their photos).
 func (s *Server) outdated(c pgstore.Consent) string {
+	_, inForce := consent.ByVersion(c.TextVersion)
 	switch {
-	case c.TextVersion != consent.Current.Version:
-		return fmt.Sprintf("the consent text changed (now %s); read it and consent again", consent.Current.Version)
+	case !inForce:
+		return fmt.Sprintf("the consent text changed (now %s); read it and consent again", consent.In(c.TextLanguage).Version)
 	case !slices.Equal(c.Processors, s.cfg.Processors):
 		return fmt.Sprintf("who processes your photos changed (now %s); read the consent and consent again", strings.Join(s.cfg.Processors, "; "))
 	}
@@ -173,4 +194,25 @@ func (s *Server) withdrawConsent(ctx context.Context, _ *struct{}) (*erasureOut,
 		return nil, err
 	}
 	return &erasureOut{Body: e}, nil
+}
+
+// versionsInForce lists the versions in force with their languages, for
+// messages: "2026-11-01 (en), 2026-11-01.pt-BR (pt-BR)".
+func versionsInForce() string {
+	var vs []string
+	for _, t := range consent.InForce() {
+		vs = append(vs, t.Version+" ("+t.Language+")")
+	}
+	return strings.Join(vs, ", ")
+}
+
+// otherText says which text in force sha256 is the hash of, if any: a
+// client that sent one language's version with another's hash.
+func otherText(sha256 string) string {
+	for _, t := range consent.InForce() {
+		if t.SHA256 == sha256 {
+			return fmt.Sprintf(": that hash is of version %s (%s); send the version of the text you read", t.Version, t.Language)
+		}
+	}
+	return ""
 }

@@ -15,6 +15,7 @@ type Consent struct {
 	UserID        string
 	TextVersion   string
 	TextSHA256    string
+	TextLanguage  string // BCP 47 tag of the text the user read ("en", "pt-BR")
 	AttestSelf    bool
 	Purpose       string
 	Processors    []string
@@ -38,20 +39,24 @@ func (c Consent) Expires() time.Time {
 	return c.CreatedAt.AddDate(0, 0, c.RetentionDays)
 }
 
-const consentCols = `id, user_id, text_version, text_sha256, attest_self, purpose, processors, retention_days, created_at, withdrawn_at, coalesce(ended_reason, '')`
+const consentCols = `id, user_id, text_version, text_sha256, text_language, attest_self, purpose, processors, retention_days, created_at, withdrawn_at, coalesce(ended_reason, '')`
 
 func scanConsent(row pgx.Row) (Consent, error) {
 	var c Consent
-	err := row.Scan(&c.ID, &c.UserID, &c.TextVersion, &c.TextSHA256, &c.AttestSelf, &c.Purpose, &c.Processors, &c.RetentionDays, &c.CreatedAt, &c.WithdrawnAt, &c.EndedReason)
+	err := row.Scan(&c.ID, &c.UserID, &c.TextVersion, &c.TextSHA256, &c.TextLanguage, &c.AttestSelf, &c.Purpose, &c.Processors, &c.RetentionDays, &c.CreatedAt, &c.WithdrawnAt, &c.EndedReason)
 	return c, err
 }
 
-// RecordConsent stores c with the server's timestamp.
+// RecordConsent stores c with the server's timestamp. c.TextLanguage is
+// required.
 func (s *Store) RecordConsent(ctx context.Context, c Consent) (Consent, error) {
+	if c.TextLanguage == "" {
+		return Consent{}, fmt.Errorf("pgstore: record consent: no text language")
+	}
 	err := s.pool.QueryRow(ctx,
-		`INSERT INTO consents (user_id, text_version, text_sha256, attest_self, purpose, processors, retention_days, created_at)
-		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id, created_at`,
-		c.UserID, c.TextVersion, c.TextSHA256, c.AttestSelf, c.Purpose, c.Processors, c.RetentionDays, s.Now(),
+		`INSERT INTO consents (user_id, text_version, text_sha256, text_language, attest_self, purpose, processors, retention_days, created_at)
+		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id, created_at`,
+		c.UserID, c.TextVersion, c.TextSHA256, c.TextLanguage, c.AttestSelf, c.Purpose, c.Processors, c.RetentionDays, s.Now(),
 	).Scan(&c.ID, &c.CreatedAt)
 	if err != nil {
 		return Consent{}, fmt.Errorf("pgstore: record consent: %w", err)

@@ -232,7 +232,7 @@ func TestRetentionExpiry(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := store.RecordConsent(ctx, pgstore.Consent{UserID: u.ID, TextVersion: "v", TextSHA256: "h", AttestSelf: true,
+		if _, err := store.RecordConsent(ctx, pgstore.Consent{UserID: u.ID, TextVersion: "v", TextSHA256: "h", TextLanguage: "en", AttestSelf: true,
 			Purpose: "p", Processors: []string{"storage: test"}, RetentionDays: d}); err != nil {
 			t.Fatal(err)
 		}
@@ -293,7 +293,7 @@ func TestRetentionExpiry(t *testing.T) {
 
 	// Consenting again starts a new period: the next passes leave it alone.
 	store.Now = func() time.Time { return at.Add(time.Minute) }
-	if _, err := store.RecordConsent(ctx, pgstore.Consent{UserID: short.id, TextVersion: "v", TextSHA256: "h", AttestSelf: true,
+	if _, err := store.RecordConsent(ctx, pgstore.Consent{UserID: short.id, TextVersion: "v", TextSHA256: "h", TextLanguage: "en", AttestSelf: true,
 		Purpose: "p", Processors: []string{"storage: test"}, RetentionDays: days}); err != nil {
 		t.Fatal(err)
 	}
@@ -326,7 +326,7 @@ func TestExpiryLosesToANewConsent(t *testing.T) {
 	t0 := time.Now().Truncate(time.Second)
 	give := func(at time.Time) {
 		store.Now = func() time.Time { return at }
-		if _, err := store.RecordConsent(ctx, pgstore.Consent{UserID: u.ID, TextVersion: "v", TextSHA256: "h", AttestSelf: true,
+		if _, err := store.RecordConsent(ctx, pgstore.Consent{UserID: u.ID, TextVersion: "v", TextSHA256: "h", TextLanguage: "en", AttestSelf: true,
 			Purpose: "p", Processors: []string{"storage: test"}, RetentionDays: 1}); err != nil {
 			t.Fatal(err)
 		}

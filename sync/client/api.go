@@ -51,9 +51,12 @@ func (c *Client) Logout(ctx context.Context) error {
 	return err
 }
 
-// ConsentText is the consent text in force.
+// ConsentText is the consent text in force in one language.
 type ConsentText struct {
-	Version       string   `json:"version"`
+	Version  string `json:"version"`
+	Language string `json:"language"` // BCP 47 tag of Text: the one asked for, else en
+	// Languages are all the languages the text is offered in.
+	Languages     []string `json:"languages"`
 	Text          string   `json:"text"`
 	SHA256        string   `json:"sha256"`
 	Purpose       string   `json:"purpose"`
@@ -62,7 +65,8 @@ type ConsentText struct {
 }
 
 // ConsentRequest records consent to the text of Version, whose hash the
-// user read was SHA256.
+// user read was SHA256. The version names the text's language: the server
+// records that.
 type ConsentRequest struct {
 	Version    string `json:"version"`
 	SHA256     string `json:"sha256"`
@@ -73,6 +77,7 @@ type ConsentRequest struct {
 type Consent struct {
 	ID            string    `json:"id"`
 	Version       string    `json:"version"`
+	Language      string    `json:"language"` // of the text accepted
 	Purpose       string    `json:"purpose"`
 	Processors    []string  `json:"processors"`
 	RetentionDays int       `json:"retention_days"`
@@ -96,14 +101,29 @@ const (
 	PathActivate        = "/api/lora/activate"
 )
 
-// ConsentText returns the consent text in force.
+// ConsentText returns the consent text in force in the server's default
+// language (English).
 func (c *Client) ConsentText(ctx context.Context) (ConsentText, error) {
-	var out ConsentText
-	return out, c.Do(ctx, http.MethodGet, "/api/lora/consent", nil, nil, &out)
+	return c.ConsentTextIn(ctx, "")
 }
 
-// GiveConsent records consent. Returns consent_outdated, consent_mismatch
-// or attestation_required.
+// ConsentTextIn returns the consent text in force in lang (a BCP 47 tag:
+// "en", "pt-BR"); the server answers in English when it does not offer
+// lang, and ConsentText.Language says which it gave. "" asks for the
+// server's default.
+func (c *Client) ConsentTextIn(ctx context.Context, lang string) (ConsentText, error) {
+	path := "/api/lora/consent"
+	if lang != "" {
+		path += "?" + url.Values{"lang": {lang}}.Encode()
+	}
+	var out ConsentText
+	return out, c.Do(ctx, http.MethodGet, path, nil, nil, &out)
+}
+
+// GiveConsent records consent to the text r names, in whichever language
+// it is; Consent.Language says which. Returns consent_outdated (a version
+// not in force), consent_mismatch (the hash is not that version's text) or
+// attestation_required.
 func (c *Client) GiveConsent(ctx context.Context, r ConsentRequest) (Consent, error) {
 	var out Consent
 	return out, c.Do(ctx, http.MethodPost, PathConsents, r, nil, &out)

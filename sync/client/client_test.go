@@ -3,10 +3,13 @@ package client_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/promptforge/lorastudio/internal/consent"
 	"github.com/promptforge/lorastudio/internal/studio"
 	"github.com/promptforge/lorastudio/sync/client"
 	"github.com/promptforge/lorastudio/sync/synctest"
@@ -130,5 +133,42 @@ func TestDeadlineIsUnavailable(t *testing.T) {
 	go func() { time.Sleep(100 * time.Millisecond); ccancel() }()
 	if _, err := c.ConsentText(cctx); !errors.Is(err, context.Canceled) || studio.ErrorCode(err) == studio.EUnavailable {
 		t.Errorf("canceled by the caller: %v; want context.Canceled as is", err)
+	}
+}
+
+// The client asks for the text in each language, gets the same bytes the
+// desktop embeds, records a consent to it, and reads its language back.
+func TestConsentLanguages(t *testing.T) {
+	be := synctest.NewBackend(t, nil)
+	ctx := context.Background()
+	tests := []struct{ ask, want string }{
+		{"", consent.English},
+		{consent.English, consent.English},
+		{consent.BrazilianPortuguese, consent.BrazilianPortuguese},
+		{"pt", consent.BrazilianPortuguese},
+		{"fr", consent.English}, // not offered: English, and the answer says so
+	}
+	for i, tt := range tests {
+		t.Run("ask "+tt.ask, func(t *testing.T) {
+			c := be.Client(t)
+			if _, err := c.Register(ctx, client.Credentials{Email: fmt.Sprintf("u%d@example.com", i), Password: "a long passphrase"}); err != nil {
+				t.Fatal(err)
+			}
+			text, err := c.ConsentTextIn(ctx, tt.ask)
+			want := consent.In(tt.want)
+			if err != nil || text.Language != tt.want || text.Version != want.Version || text.SHA256 != want.SHA256 || text.Text != want.Text {
+				t.Fatalf("text: %s %s %v, want the %s text %s as the desktop embeds it", text.Language, text.Version, err, tt.want, want.Version)
+			}
+			if !slices.Equal(text.Languages, consent.Languages()) {
+				t.Errorf("languages: got %v, want %v", text.Languages, consent.Languages())
+			}
+			given, err := c.GiveConsent(ctx, client.ConsentRequest{Version: text.Version, SHA256: text.SHA256, AttestSelf: true})
+			if err != nil || given.Language != tt.want || given.Version != want.Version {
+				t.Fatalf("give consent: %+v, %v; want %s", given, err, tt.want)
+			}
+			if cur, err := c.CurrentConsent(ctx); err != nil || cur.ID != given.ID || cur.Language != tt.want {
+				t.Errorf("current consent: %+v, %v; want %s in %s", cur, err, given.ID, tt.want)
+			}
+		})
 	}
 }
