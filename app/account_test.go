@@ -10,6 +10,7 @@ import (
 	"github.com/promptforge/lorastudio/app"
 	"github.com/promptforge/lorastudio/backend/api"
 	"github.com/promptforge/lorastudio/backend/training"
+	"github.com/promptforge/lorastudio/internal/consent"
 	"github.com/promptforge/lorastudio/internal/studio"
 	"github.com/promptforge/lorastudio/internal/worker"
 	"github.com/promptforge/lorastudio/sync/client"
@@ -48,7 +49,7 @@ func TestSignInAndSync(t *testing.T) {
 		t.Errorf("token storage %q", st.TokenStorage)
 	}
 
-	a.Consent.GiveConsent(true)
+	a.Consent.GiveConsent(consent.Current.Version, true)
 	a.Dataset.ImportFiles([]string{person})
 	if _, err := a.Dataset.SyncDataset(app.ValidateOptions{MinResolution: 256}); err == nil || !strings.HasPrefix(err.Error(), "dataset_not_validated: ") {
 		t.Fatalf("sync before validation: got %v", err)
@@ -147,7 +148,7 @@ func TestConsentGoesThroughTheOutbox(t *testing.T) {
 	be := synctest.NewBackend(t, nil)
 	a, rt := newApp(t, t.TempDir())
 	ctx := t.Context()
-	if st, err := a.Consent.GiveConsent(true); err != nil || st.Synced || st.Queued {
+	if st, err := a.Consent.GiveConsent(consent.Current.Version, true); err != nil || st.Synced || st.Queued {
 		t.Fatalf("consent signed out: %+v, %v; want recorded here only", st, err)
 	}
 	login := func(email string) *client.Client {
@@ -175,7 +176,7 @@ func TestConsentGoesThroughTheOutbox(t *testing.T) {
 	if e, err := a.Consent.WithdrawConsent(); err != nil || e.Server != "queued" {
 		t.Fatalf("withdraw while the server is down: %+v, %v; want queued", e, err)
 	}
-	st, err := a.Consent.GiveConsent(true)
+	st, err := a.Consent.GiveConsent(consent.Current.Version, true)
 	if err != nil || st.Synced || !st.Queued {
 		t.Fatalf("consent while the server is down: %+v, %v; want queued", st, err)
 	}
@@ -290,7 +291,7 @@ func TestQueuedActionsStayWithTheirAccount(t *testing.T) {
 	be := synctest.NewBackend(t, nil)
 	a, _ := newApp(t, t.TempDir())
 	ctx := t.Context()
-	a.Consent.GiveConsent(true)
+	a.Consent.GiveConsent(consent.Current.Version, true)
 	signIn := func(email string, create bool) {
 		t.Helper()
 		if _, err := a.Account.SignIn(app.SignInRequest{ServerURL: be.URL, Email: email, Password: "a long passphrase", Create: create}); err != nil {
@@ -311,7 +312,7 @@ func TestQueuedActionsStayWithTheirAccount(t *testing.T) {
 	}
 	a.Account.SignOut()
 	be.SetDown(false)
-	a.Consent.GiveConsent(true)
+	a.Consent.GiveConsent(consent.Current.Version, true)
 	signIn("b@example.com", false)
 	time.Sleep(time.Second) // the outbox starts at sign-in: room for a wrong delivery
 	if _, err := bob.CurrentConsent(ctx); err != nil {
@@ -334,7 +335,7 @@ func TestSyncStartsOverWhenTheServerLostTheUpload(t *testing.T) {
 	be := synctest.NewBackend(t, nil)
 	a, _ := newApp(t, t.TempDir())
 	ctx := t.Context()
-	a.Consent.GiveConsent(true)
+	a.Consent.GiveConsent(consent.Current.Version, true)
 	a.Dataset.ImportFiles([]string{person})
 	if rep, err := a.Dataset.ValidateDataset(app.ValidateOptions{MinResolution: 256}); err != nil || !rep.OK {
 		t.Fatalf("validate: %v", err)
@@ -426,7 +427,7 @@ func TestExpiredSessionSignsOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(2100 * time.Millisecond)
-	if _, err := a.Consent.GiveConsent(true); err != nil {
+	if _, err := a.Consent.GiveConsent(consent.Current.Version, true); err != nil {
 		t.Fatal(err)
 	}
 	// The event follows the sign-out, from the request that was refused.

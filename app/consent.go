@@ -26,36 +26,42 @@ type ConsentService struct{ *core }
 // consent they are kept. Signed out nothing leaves this computer and both
 // are empty; the server's own are shown once signed in.
 type ConsentTerms struct {
-	Version       string   `json:"version"`
+	Version  string `json:"version"`
+	Language string `json:"language"` // BCP 47 tag of Text
+	// Languages are the languages the text is offered in, the default first.
+	Languages     []string `json:"languages"`
 	Text          string   `json:"text"`
 	SHA256        string   `json:"sha256"` // of Text: the bytes whose hash the backend records
 	Purpose       string   `json:"purpose"`
+	Attestation   string   `json:"attestation"` // the statement the user ticks, in Language
 	Processors    []string `json:"processors,omitempty"`
 	RetentionDays int      `json:"retention_days,omitempty"`
 }
 
-// ConsentText is what the user reads before the first photo.
-func (a *ConsentService) ConsentText() ConsentTerms {
-	cur := consent.Current
-	t := ConsentTerms{Version: cur.Version, Text: cur.Text, SHA256: cur.SHA256, Purpose: cur.Purpose}
-	if srv, ok := a.serverTerms(); ok {
+// ConsentText is what the user reads before the first photo, in lang (a
+// BCP 47 tag: "en", "pt-BR"); in English when it is not offered in lang.
+func (a *ConsentService) ConsentText(lang string) ConsentTerms {
+	cur := consent.In(lang)
+	t := ConsentTerms{Version: cur.Version, Language: cur.Language, Languages: consent.Languages(),
+		Text: cur.Text, SHA256: cur.SHA256, Purpose: cur.Purpose, Attestation: cur.Attestation}
+	if srv, ok := a.serverTerms(cur); ok {
 		t.Processors, t.RetentionDays = srv.Processors, srv.RetentionDays
 	}
 	return t
 }
 
 // serverTerms asks the signed-in server for the processors and retention
-// period it records with a consent to the text in force; false when signed
-// out, offline, or the server is on another text.
-func (a *ConsentService) serverTerms() (client.ConsentText, bool) {
+// period it records with a consent to cur; false when signed out, offline,
+// or the server is on another text.
+func (a *ConsentService) serverTerms(cur consent.Text) (client.ConsentText, bool) {
 	c, err := a.signedIn()
 	if err != nil {
 		return client.ConsentText{}, false
 	}
 	ctx, cancel := a.readCtx()
 	defer cancel()
-	t, err := c.ConsentText(ctx)
-	if err != nil || t.Version != consent.Current.Version || t.SHA256 != consent.Current.SHA256 {
+	t, err := c.ConsentTextIn(ctx, cur.Language)
+	if err != nil || t.Version != cur.Version || t.SHA256 != cur.SHA256 {
 		return client.ConsentText{}, false
 	}
 	return t, true
@@ -70,6 +76,7 @@ const EventConsentServer = "consent:server"
 type ConsentStatus struct {
 	Given    bool       `json:"given"`
 	Version  string     `json:"version,omitempty"`
+	Language string     `json:"language,omitempty"` // of the text accepted
 	GivenAt  *time.Time `json:"given_at,omitempty"`
 	Outdated bool       `json:"outdated"` // given to an older text: ask again
 	Synced   bool       `json:"synced"`   // recorded on the server too
@@ -92,7 +99,8 @@ func (a *ConsentService) GetConsent() (ConsentStatus, error) {
 	if err != nil {
 		return ConsentStatus{}, a.fail("read consent", err)
 	}
-	st := ConsentStatus{Given: true, Version: c.TextVersion, GivenAt: &c.CreatedAt, Outdated: c.TextVersion != consent.Current.Version,
+	_, inForce := consent.ByVersion(c.TextVersion)
+	st := ConsentStatus{Given: true, Version: c.TextVersion, Language: c.TextLanguage, GivenAt: &c.CreatedAt, Outdated: !inForce,
 		Synced: c.ServerID != "", Retention: c.RetentionDays}
 	cl, err := a.signedIn()
 	if err != nil {
@@ -159,28 +167,32 @@ func consentQueued(ctx context.Context, box *outbox.Outbox, id string) (queued b
 	return false, ""
 }
 
-// GiveConsent records consent to the current text. attestSelf is the
+// GiveConsent records consent to the text of version (ConsentTerms.Version
+// of the text the user read, in whichever language). attestSelf is the
 // user's statement that every photo shows themselves; without it nothing
 // is recorded.
-func (a *ConsentService) GiveConsent(attestSelf bool) (ConsentStatus, error) {
+func (a *ConsentService) GiveConsent(version string, attestSelf bool) (ConsentStatus, error) {
 	if !attestSelf {
 		return ConsentStatus{}, a.fail("give consent", studio.Errorf("attestation_required", "confirm that every photo will show you; photos of anyone else are not allowed"))
 	}
-	cur := consent.Current
+	cur, ok := consent.ByVersion(version)
+	if !ok {
+		return ConsentStatus{}, a.fail("give consent", studio.Errorf("consent_outdated", "consent text %q is not in force; read the current text and consent again", version))
+	}
 	// The server's terms when signed in; signed out the photos stay here
 	// and the server records its own terms when the consent reaches it.
 	terms, days := []string{"storage: this computer only, until you sign in to a LoRA Studio server"}, 0
-	if srv, ok := a.serverTerms(); ok {
+	if srv, ok := a.serverTerms(cur); ok {
 		terms, days = srv.Processors, srv.RetentionDays
 	}
 	procs, _ := json.Marshal(terms)
 	if err := a.store.RecordConsent(a.ctx, localstore.Consent{
-		ID: localstore.NewID(), TextVersion: cur.Version, TextSHA256: cur.SHA256, Purpose: cur.Purpose,
+		ID: localstore.NewID(), TextVersion: cur.Version, TextSHA256: cur.SHA256, TextLanguage: cur.Language, Purpose: cur.Purpose,
 		Processors: string(procs), RetentionDays: days,
 	}); err != nil {
 		return ConsentStatus{}, a.fail("give consent", err)
 	}
-	a.log.Info("consent recorded locally", "version", cur.Version)
+	a.log.Info("consent recorded locally", "version", cur.Version, "language", cur.Language)
 	if c, err := a.signedIn(); err == nil {
 		if err := a.queueConsent(a.ctx, c); err != nil {
 			a.log.Warn("consent not yet queued for the server", "err", err)
@@ -260,7 +272,7 @@ func (a *core) requireConsent(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if c.TextVersion != consent.Current.Version {
+	if _, ok := consent.ByVersion(c.TextVersion); !ok {
 		return studio.Errorf("consent_outdated", "the consent text changed; read it and consent again before adding photos")
 	}
 	return nil
@@ -314,8 +326,7 @@ func (a *ConsentService) queueConsent(ctx context.Context, c *client.Client) err
 	if err != nil {
 		return err
 	}
-	cur := consent.Current
-	if local.ServerID != "" || local.TextVersion != cur.Version {
+	if _, inForce := consent.ByVersion(local.TextVersion); local.ServerID != "" || !inForce {
 		return nil
 	}
 	if queued, _ := consentQueued(ctx, box, local.ID); queued {
@@ -323,7 +334,7 @@ func (a *ConsentService) queueConsent(ctx context.Context, c *client.Client) err
 	}
 	_, err = box.Enqueue(ctx, outbox.Action{
 		Kind: kindConsent, Path: client.PathConsents, Ref: local.ID,
-		Body: client.ConsentRequest{Version: cur.Version, SHA256: local.TextSHA256, AttestSelf: true},
+		Body: client.ConsentRequest{Version: local.TextVersion, SHA256: local.TextSHA256, AttestSelf: true},
 	})
 	return err
 }

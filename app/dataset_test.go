@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/promptforge/lorastudio/app"
+	"github.com/promptforge/lorastudio/internal/consent"
 )
 
 const person = "../internal/dataset/testdata/person"
@@ -15,7 +16,7 @@ const person = "../internal/dataset/testdata/person"
 func TestImportValidateAndRestart(t *testing.T) {
 	dir := t.TempDir()
 	a, rt := newApp(t, dir)
-	if _, err := a.Consent.GiveConsent(true); err != nil {
+	if _, err := a.Consent.GiveConsent(consent.Current.Version, true); err != nil {
 		t.Fatal(err)
 	}
 
@@ -110,7 +111,7 @@ func TestDatasetStateAndThumbnails(t *testing.T) {
 	if st.Training.Allowed || st.Training.Reason != "Give consent first." {
 		t.Errorf("gate without consent: %+v", st.Training)
 	}
-	a.Consent.GiveConsent(true)
+	a.Consent.GiveConsent(consent.Current.Version, true)
 	a.Dataset.ImportFiles([]string{person})
 	st, _ = a.Dataset.Dataset()
 	if len(st.Items) != 24 || st.Status != "draft" || st.Report != nil || st.Training.Reason != "Validate the dataset first." {

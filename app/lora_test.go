@@ -23,6 +23,7 @@ import (
 	"github.com/promptforge/lorastudio/backend/auth"
 	"github.com/promptforge/lorastudio/backend/blob"
 	"github.com/promptforge/lorastudio/backend/pgstore"
+	"github.com/promptforge/lorastudio/internal/consent"
 	"github.com/promptforge/lorastudio/internal/safetensors"
 	"github.com/promptforge/lorastudio/internal/studio"
 	"github.com/promptforge/lorastudio/internal/worker"
@@ -368,7 +369,7 @@ func TestWithdrawalErasesLoRAs(t *testing.T) {
 	if _, err := a.Account.SignIn(app.SignInRequest{ServerURL: be.URL, Email: "alice@example.com", Password: "a long passphrase"}); err != nil {
 		t.Fatal(err)
 	}
-	a.Consent.GiveConsent(true)
+	a.Consent.GiveConsent(consent.Current.Version, true)
 	got, err := a.LoRA.DownloadVersion(job.versionID)
 	if err != nil {
 		t.Fatal(err)

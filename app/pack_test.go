@@ -8,6 +8,7 @@ import (
 	"github.com/promptforge/lorastudio/app"
 	"github.com/promptforge/lorastudio/internal/charpack"
 	"github.com/promptforge/lorastudio/internal/compiler"
+	"github.com/promptforge/lorastudio/internal/consent"
 )
 
 func TestExportPack(t *testing.T) {
@@ -17,7 +18,7 @@ func TestExportPack(t *testing.T) {
 	if _, err := a.Compile.ExportPackTo(req, out); err == nil || !strings.HasPrefix(err.Error(), "not_validated: ") {
 		t.Fatalf("export before validation: got %v", err)
 	}
-	a.Consent.GiveConsent(true)
+	a.Consent.GiveConsent(consent.Current.Version, true)
 	a.Dataset.ImportFiles([]string{person})
 	a.Dataset.ValidateDataset(app.ValidateOptions{MinResolution: 256})
 

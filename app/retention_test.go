@@ -8,6 +8,7 @@ import (
 
 	"github.com/promptforge/lorastudio/app"
 	"github.com/promptforge/lorastudio/backend/api"
+	"github.com/promptforge/lorastudio/internal/consent"
 	"github.com/promptforge/lorastudio/sync/synctest"
 )
 
@@ -22,10 +23,10 @@ func TestConsentTermsAndRetentionExpiry(t *testing.T) {
 	if _, err := a.Account.SignIn(app.SignInRequest{ServerURL: be.URL, Email: "r@example.com", Password: "a long passphrase", Create: true}); err != nil {
 		t.Fatal(err)
 	}
-	if terms := a.Consent.ConsentText(); terms.RetentionDays != 30 || !slices.Equal(terms.Processors, procs) {
+	if terms := a.Consent.ConsentText(consent.English); terms.RetentionDays != 30 || !slices.Equal(terms.Processors, procs) {
 		t.Fatalf("consent terms %d days, %q; want the server's 30 days and %q", terms.RetentionDays, terms.Processors, procs)
 	}
-	if _, err := a.Consent.GiveConsent(true); err != nil {
+	if _, err := a.Consent.GiveConsent(consent.Current.Version, true); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the consent is on the server", func() bool { return synced(a) })
@@ -44,11 +45,11 @@ func TestConsentTermsAndRetentionExpiry(t *testing.T) {
 		t.Fatalf("after expiry: %+v, %v; want outdated with notice %q", st, err, want)
 	}
 
-	if _, err := a.Consent.GiveConsent(true); err != nil {
+	if _, err := a.Consent.GiveConsent(consent.Current.Version, true); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the new consent is on the server", func() bool { st, _ := a.Consent.GetConsent(); return st.Synced && !st.Outdated })
-	if st, _ := a.Consent.GetConsent(); st.Notice != "" || !strings.Contains(a.Consent.ConsentText().Text, "retention period") {
+	if st, _ := a.Consent.GetConsent(); st.Notice != "" || !strings.Contains(a.Consent.ConsentText(consent.English).Text, "retention period") {
 		t.Errorf("after consenting again: %+v; want no notice", st)
 	}
 }

@@ -39,11 +39,19 @@ export function fakeApi(overrides: Partial<Api> = {}): Api {
     refreshBaseModels: vi.fn(async () => ({ models: baseModels, source: "local" as const })),
     getSelection: vi.fn(async () => saved),
     setSelection: vi.fn(async (s: Selection) => (saved = s)),
-    consentText: vi.fn(async () => ({ version: "v1", text: "# Title\n\nWhat is collected.\n\nWhy.", sha256: "ab", purpose: "p" })),
+    consentText: vi.fn(async (lang: string) => ({
+      version: lang === "pt-BR" ? "v1.pt-BR" : "v1",
+      language: lang === "pt-BR" ? "pt-BR" : "en",
+      languages: ["en", "pt-BR"],
+      text: "# Title\n\nWhat is collected.\n\nWhy.",
+      sha256: "ab",
+      purpose: "p",
+      attestation: "Every photo I add shows me.",
+    })),
     getConsent: vi.fn(async () => consent),
-    giveConsent: vi.fn(async (attest: boolean) => {
+    giveConsent: vi.fn(async (version: string, attest: boolean) => {
       if (!attest) throw new Error("confirm");
-      return (consent = { given: true, version: "v1", outdated: false, synced: false });
+      return (consent = { given: true, version, outdated: false, synced: false });
     }),
     withdrawConsent: vi.fn(async () => {
       consent = { given: false, outdated: false, synced: false };

@@ -114,6 +114,7 @@ export namespace app {
 	export class ConsentStatus {
 	    given: boolean;
 	    version?: string;
+	    language?: string;
 	    // Go type: time
 	    given_at?: any;
 	    outdated: boolean;
@@ -131,6 +132,7 @@ export namespace app {
 	        if ('string' === typeof source) source = JSON.parse(source);
 	        this.given = source["given"];
 	        this.version = source["version"];
+	        this.language = source["language"];
 	        this.given_at = this.convertValues(source["given_at"], null);
 	        this.outdated = source["outdated"];
 	        this.synced = source["synced"];
@@ -160,9 +162,12 @@ export namespace app {
 	}
 	export class ConsentTerms {
 	    version: string;
+	    language: string;
+	    languages: string[];
 	    text: string;
 	    sha256: string;
 	    purpose: string;
+	    attestation: string;
 	    processors?: string[];
 	    retention_days?: number;
 	
@@ -173,9 +178,12 @@ export namespace app {
 	    constructor(source: any = {}) {
 	        if ('string' === typeof source) source = JSON.parse(source);
 	        this.version = source["version"];
+	        this.language = source["language"];
+	        this.languages = source["languages"];
 	        this.text = source["text"];
 	        this.sha256 = source["sha256"];
 	        this.purpose = source["purpose"];
+	        this.attestation = source["attestation"];
 	        this.processors = source["processors"];
 	        this.retention_days = source["retention_days"];
 	    }

@@ -15,7 +15,7 @@ describe("ConsentCard", () => {
     expect(button).toBeDisabled();
     await user.click(screen.getByRole("checkbox", { name: /Every photo I add shows me/ }));
     await user.click(button);
-    expect(api.giveConsent).toHaveBeenCalledWith(true);
+    expect(api.giveConsent).toHaveBeenCalledWith("v1", true);
     expect(onGiven).toHaveBeenCalled();
   });
 
@@ -23,9 +23,12 @@ describe("ConsentCard", () => {
     const api = fakeApi({
       consentText: vi.fn(async () => ({
         version: "v1",
+        language: "en",
+        languages: ["en"],
         text: "# Title\n\nHow long.",
         sha256: "ab",
         purpose: "p",
+        attestation: "Every photo I add shows me.",
         processors: ["storage: R2", "training: Replicate, Inc. (GPU training)"],
         retention_days: 30,
       })),

@@ -17,14 +17,15 @@ export function ConsentCard({ api, onGiven, notice }: { api: Api; onGiven: () =>
   const checkId = useId();
 
   useEffect(() => {
-    api.consentText().then(setText, (e: Error) => setError(e.message));
+    api.consentText("en").then(setText, (e: Error) => setError(e.message));
   }, [api]);
 
   async function give() {
     setBusy(true);
     setError(undefined);
     try {
-      await api.giveConsent(attest);
+      if (!text) return;
+      await api.giveConsent(text.version, attest);
       onGiven();
     } catch (e) {
       setError((e as Error).message);

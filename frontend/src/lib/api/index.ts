@@ -46,6 +46,11 @@ export type Selection = z.infer<typeof selectionSchema>;
 
 export const consentTextSchema = z.object({
   version: z.string(),
+  // The text's language (a BCP 47 tag), the languages it exists in, and the
+  // statement the user ticks, in that language.
+  language: z.string(),
+  languages: z.array(z.string()),
+  attestation: z.string(),
   text: z.string(),
   sha256: z.string(),
   purpose: z.string(),
@@ -59,6 +64,7 @@ export type ConsentText = z.infer<typeof consentTextSchema>;
 export const consentStatusSchema = z.object({
   given: z.boolean(),
   version: z.string().optional(),
+  language: z.string().optional(),
   given_at: z.string().optional(),
   outdated: z.boolean(),
   synced: z.boolean(),
@@ -401,9 +407,11 @@ export const api = {
   refreshBaseModels: () => call(baseModelListSchema, () => TrainingService.RefreshBaseModels()),
   getSelection: () => call(selectionSchema, () => App.GetSelection()),
   setSelection: (sel: Selection) => call(selectionSchema, () => App.SetSelection(sel)),
-  consentText: () => call(consentTextSchema, () => ConsentService.ConsentText()),
+  consentText: (lang: string) => call(consentTextSchema, () => ConsentService.ConsentText(lang)),
   getConsent: () => call(consentStatusSchema, () => ConsentService.GetConsent()),
-  giveConsent: (attestSelf: boolean) => call(consentStatusSchema, () => ConsentService.GiveConsent(attestSelf)),
+  // version is the text the user read (ConsentText.version, in its language).
+  giveConsent: (version: string, attestSelf: boolean) =>
+    call(consentStatusSchema, () => ConsentService.GiveConsent(version, attestSelf)),
   withdrawConsent: () =>
     call(z.object({ photos: z.number(), loras: z.number().optional(), server: z.string().optional() }), () => ConsentService.WithdrawConsent()),
   dataset: () => call(datasetStateSchema, () => DatasetService.Dataset()),
