@@ -24,7 +24,7 @@ without metadata, and writes a Character Pack zip: manifest.json (every
 file's sha256), prompt.txt, params.json, instructions.md, request.json where
 the platform has a live API, and references/.
 
-For a LoRA pipeline (flux-dev, flux-schnell, sdxl): --lora is the trained
+For a LoRA pipeline (a trainable base model, e.g. flux-dev, sdxl, wan-2.2): --lora is the trained
 .safetensors; the pack holds it under the name LoRA Studio gives it
 (alice-v3-flux-dev.safetensors), a ComfyUI workflow that loads it, a
 Forge/A1111 prompt with its <lora:NAME:WEIGHT> block, and where to copy it in
@@ -50,7 +50,7 @@ func runPack(ctx context.Context, c *cli, args []string) int {
 	dir := fs.String("dataset", "", "the `folder` of your photos (target platforms)")
 	out := fs.String("out", "", "the pack to write, `FILE.zip`")
 	force := fs.Bool("force", false, "replace --out if it exists")
-	loraPath := fs.String("lora", "", "the trained LoRA, `FILE.safetensors` (flux-dev, flux-schnell, sdxl)")
+	loraPath := fs.String("lora", "", "the trained LoRA, `FILE.safetensors` (LoRA pipelines: "+strings.Join(baseModelIDs(), ", ")+")")
 	minRes := fs.Int("min-resolution", 0, "the smallest short side, in `pixels`, a usable photo may have (default 512, as in validate)")
 	fs.Usage = func() {
 		fmt.Fprintln(c.stderr, "usage: lorastudio pack --platform ID --prompt TEXT --out FILE.zip [--force] (--dataset DIR | --lora FILE.safetensors) [--identity NAME] [--version V] [--describe TEXT]")
@@ -68,7 +68,7 @@ func runPack(ctx context.Context, c *cli, args []string) int {
 	case !strings.EqualFold(filepath.Ext(*out), ".zip"):
 		err = fmt.Errorf("--out %s must end in .zip", *out)
 	case *dir == "" && *loraPath == "":
-		err = fmt.Errorf("--dataset (target platforms) or --lora (flux-dev, flux-schnell, sdxl) is required")
+		err = fmt.Errorf("--dataset (target platforms) or --lora (LoRA pipelines: %s) is required", strings.Join(baseModelIDs(), ", "))
 	case fs.NArg() > 0:
 		err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}

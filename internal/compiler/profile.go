@@ -19,7 +19,7 @@ import (
 
 // Profile kinds.
 const (
-	KindLoRA   = "lora_pipeline"   // loads a LoRA: flux-dev, flux-schnell, sdxl
+	KindLoRA   = "lora_pipeline"   // loads a LoRA: one per trainable base model
 	KindTarget = "target_platform" // hosted generator: gets a Character Pack
 )
 
