@@ -39,8 +39,11 @@ file, an existing --out, a prompt over the platform's limit...), 2 on a
 usage error.
 `
 
-// backendLoRAName is the shape of the file name the backend gives a LoRA.
-var backendLoRAName = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*-v[0-9]+-(flux-dev|flux-schnell|sdxl)\.safetensors$`)
+// backendLoRAName is the shape of the file name the backend gives a LoRA
+// of base model id (studio.LoRAFileName: "wan-2.2" is slugged "wan-2-2").
+func backendLoRAName(id string) *regexp.Regexp {
+	return regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*-v[0-9]+-` + regexp.QuoteMeta(studio.Slug(id)) + `\.safetensors$`)
+}
 
 func runPack(ctx context.Context, c *cli, args []string) int {
 	fs := flag.NewFlagSet("pack", flag.ContinueOnError)
@@ -125,8 +128,8 @@ func packLoRA(ctx context.Context, c *cli, p compiler.Profile, req compiler.Requ
 	if _, err := strconv.Atoi(req.Identity.Version); err == nil && req.Identity.Name != "" {
 		// promptFlags.request has named it studio.LoRAFileName's stem.
 		name = req.Identity.Name + ".safetensors"
-	} else if !backendLoRAName.MatchString(name) || !strings.HasSuffix(name, "-"+p.ID+".safetensors") {
-		fmt.Fprintf(c.stderr, "lorastudio pack: %s is not named as LoRA Studio names a %s LoRA (NAME-vN-%s.safetensors): give --identity NAME and --version N\n", name, p.Name, p.ID)
+	} else if !backendLoRAName(p.ID).MatchString(name) {
+		fmt.Fprintf(c.stderr, "lorastudio pack: %s is not named as LoRA Studio names a %s LoRA (NAME-vN-%s.safetensors): give --identity NAME and --version N\n", name, p.Name, studio.Slug(p.ID))
 		return exitUsage
 	}
 	in := charpack.Input{Request: req, LoRA: &charpack.LoRA{Path: loraPath, Name: name}}
