@@ -124,8 +124,8 @@ func TestTrainableModelsComeFromTheServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	ms, err := a.Training.TrainableModels()
-	if err != nil || len(ms) != 3 || ms[2].ID != "sdxl" || ms[2].Preset.Steps != 1500 || ms[0].Preset.TriggerWord != "ohwx" {
-		t.Fatalf("got %+v, %v; want the three base models with their presets", ms, err)
+	if err != nil || len(ms) != len(studio.BaseModels()) || ms[2].ID != "sdxl" || ms[2].Preset.Steps != 1500 || ms[0].Preset.TriggerWord != "ohwx" {
+		t.Fatalf("got %+v, %v; want every base model with its preset", ms, err)
 	}
 }
 
@@ -238,13 +238,18 @@ func TestBaseModelsFollowTheServer(t *testing.T) {
 		}
 		return l.Source + ":" + strings.Join(s, ",")
 	}
-	if got := ids(a.Training.BaseModels()); got != "local:flux-dev,flux-schnell,sdxl" {
+	var all []string // every base model LoRA Studio knows
+	for _, m := range studio.BaseModels() {
+		all = append(all, m.ID)
+	}
+	local := "local:" + strings.Join(all, ",")
+	if got := ids(a.Training.BaseModels()); got != local {
 		t.Errorf("signed out: %s", got)
 	}
 	if _, err := a.Account.SignIn(app.SignInRequest{ServerURL: be.URL, Email: "b@example.com", Password: "a long passphrase", Create: true}); err != nil {
 		t.Fatal(err)
 	}
-	if l := a.Training.BaseModels(); ids(l) != "local:flux-dev,flux-schnell,sdxl" || l.Note == "" {
+	if l := a.Training.BaseModels(); ids(l) != local || l.Note == "" {
 		t.Errorf("signed in, before asking the server: %s %q; want the registry, saying it is not checked yet", ids(l), l.Note)
 	}
 	if got := ids(a.Training.RefreshBaseModels()); got != "server:flux-dev,sdxl" {
@@ -280,7 +285,7 @@ func TestBaseModelsFollowTheServer(t *testing.T) {
 	if err := b.Account.SignOut(); err != nil {
 		t.Fatal(err)
 	}
-	if got := ids(b.Training.BaseModels()); got != "local:flux-dev,flux-schnell,sdxl" {
+	if got := ids(b.Training.BaseModels()); got != local {
 		t.Errorf("signed out again: %s", got)
 	}
 }

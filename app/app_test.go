@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/promptforge/lorastudio/app"
+	"github.com/promptforge/lorastudio/internal/studio"
 )
 
 // fakeRuntime records events instead of sending them to a webview.
@@ -133,13 +134,21 @@ func TestListsSayTheTruth(t *testing.T) {
 	}
 	for _, m := range models.Models {
 		trainable[m.ID] = true
+		// The picker shows the VRAM class and the licence note beside each
+		// model; FLUX.1 dev and FLUX.2 dev say they are non-commercial.
+		if m.VRAMClass == "" || m.License.Note == "" {
+			t.Errorf("%s: no VRAM class or licence note for the picker", m.ID)
+		}
+		if (m.ID == "flux-dev" || m.ID == "flux-2-dev") && !m.NonCommercial() {
+			t.Errorf("%s is not marked non-commercial", m.ID)
+		}
 	}
 	for _, p := range a.TargetPlatforms() {
 		if trainable[p.ID] {
 			t.Errorf("target platform %s offered as trainable", p.ID)
 		}
 	}
-	if len(a.TargetPlatforms()) != 6 || len(models.Models) != 3 {
-		t.Errorf("got %d platforms and %d base models, want 6 and 3", len(a.TargetPlatforms()), len(models.Models))
+	if len(a.TargetPlatforms()) != 6 || len(models.Models) != len(studio.BaseModels()) {
+		t.Errorf("got %d platforms and %d base models, want 6 and %d", len(a.TargetPlatforms()), len(models.Models), len(studio.BaseModels()))
 	}
 }

@@ -5,12 +5,14 @@ import (
 	"testing"
 
 	"github.com/promptforge/lorastudio/internal/compiler"
+	"github.com/promptforge/lorastudio/internal/studio"
 )
 
 func TestCompileThroughTheApp(t *testing.T) {
 	a, _ := newApp(t, t.TempDir())
-	if n := len(a.Compile.Profiles()); n != 9 {
-		t.Fatalf("got %d profiles, want 3 pipelines and 6 platforms", n)
+	pipelines := len(studio.BaseModels()) // one per trainable base model
+	if n := len(a.Compile.Profiles()); n != pipelines+6 {
+		t.Fatalf("got %d profiles, want %d pipelines and 6 platforms", n, pipelines)
 	}
 	tests := []struct {
 		platform string
@@ -19,6 +21,7 @@ func TestCompileThroughTheApp(t *testing.T) {
 	}{
 		{"flux-dev", true, ""},
 		{"sdxl", true, ""},
+		{"wan-2.2", true, ""},
 		{"veo-3.1", false, ""},
 		{"grok-3", false, ""},
 		{"sora-2-pro-max", false, ""},

@@ -331,21 +331,34 @@ type onlyFlux struct{ training.Provider }
 
 func (onlyFlux) BaseModels(context.Context) ([]string, error) { return []string{"flux-dev"}, nil }
 
+// newModels is a provider that trains two of the late-2026 base models.
+type newModels struct{ training.Provider }
+
+func (newModels) BaseModels(context.Context) ([]string, error) {
+	return []string{"wan-2.2", "flux-2-dev"}, nil
+}
+
 func TestBaseModelsAreTheProvidersWithPresets(t *testing.T) {
 	tests := []struct {
 		name     string
 		provider training.Provider
 		want     []string
 	}{
-		{"no provider: the registry", nil, []string{"flux-dev", "flux-schnell", "sdxl"}},
+		{"no provider: the registry", nil, []string{"flux-dev", "flux-schnell", "sdxl", "flux-2-dev", "flux-2-klein-9b", "flux-2-klein-4b", "qwen-image", "z-image", "z-image-turbo", "wan-2.2"}},
 		{"a provider: what it trains", onlyFlux{}, []string{"flux-dev"}},
+		{"a worker given the new models", newModels{}, []string{"flux-2-dev", "wan-2.2"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, func(c *api.Config) { c.Training.Provider = tt.provider })
 			code, _, body := e.req("GET", "/api/lora/base-models", e.register("b@example.com"), "")
 			var got []struct {
-				ID     string
+				ID        string
+				VRAMClass string `json:"vram_class"`
+				License   struct {
+					Note          string `json:"note"`
+					CommercialUse *bool  `json:"commercial_use"`
+				}
 				Preset struct {
 					Steps       int    `json:"steps"`
 					TriggerWord string `json:"trigger_word"`
@@ -359,6 +372,13 @@ func TestBaseModelsAreTheProvidersWithPresets(t *testing.T) {
 				ids = append(ids, m.ID)
 				if m.Preset.Steps == 0 || m.Preset.TriggerWord == "" {
 					t.Errorf("%s: no preset in %s", m.ID, body)
+				}
+				// What the picker shows beside each model.
+				if m.VRAMClass == "" || m.License.Note == "" {
+					t.Errorf("%s: no VRAM class or licence note in %s", m.ID, body)
+				}
+				if m.ID == "flux-2-dev" && (m.License.CommercialUse == nil || *m.License.CommercialUse) {
+					t.Errorf("flux-2-dev is listed as commercial: %s", body)
 				}
 			}
 			if strings.Join(ids, ",") != strings.Join(tt.want, ",") {

@@ -201,6 +201,10 @@ func TestCreateJobIdempotencyRules(t *testing.T) {
 		{"same key, another user: alice's dataset is not bob's", bobTok, "k1", body, 404, "not_found"},
 		{"refused request frees its key", bobTok, "k1", `{"dataset_id":"` + ds + `","base_model":"sdxl"}`, 400, "base_model_unsupported"},
 		{"unsupported base model", tok, "k2", `{"dataset_id":"` + ds + `","base_model":"sdxl"}`, 400, "base_model_unsupported"},
+		// The schema takes every base model of the data files; whether the
+		// provider trains it is the route's answer (no enum to keep in step).
+		{"a new model this provider does not train", tok, "k4", `{"dataset_id":"` + ds + `","base_model":"wan-2.2"}`, 400, "base_model_unsupported"},
+		{"a target platform is no base model", tok, "k5", `{"dataset_id":"` + ds + `","base_model":"sora-2"}`, 400, "unknown_base_model"},
 		{"unknown parameter", tok, "k3", `{"dataset_id":"` + ds + `","base_model":"flux-dev","params":{"epochs":3}}`, 400, "invalid"},
 	}
 	for _, tt := range tests {

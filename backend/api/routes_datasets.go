@@ -120,7 +120,7 @@ type datasetIDIn struct {
 type validateIn struct {
 	Body struct {
 		DatasetID     string `json:"dataset_id" format:"uuid"`
-		BaseModel     string `json:"base_model,omitempty" enum:"flux-dev,flux-schnell,sdxl"`
+		BaseModel     string `json:"base_model,omitempty" maxLength:"64" doc:"a trainable base model id (GET /api/lora/base-models): its data sets the recommended resolution and photo count"`
 		MinResolution int    `json:"min_resolution,omitempty" minimum:"64" maximum:"4096"`
 	}
 }

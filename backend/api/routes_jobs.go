@@ -49,7 +49,7 @@ type createJobIn struct {
 	IdempotencyKey string `header:"Idempotency-Key" doc:"required: 1 to 255 printable ASCII characters, quoted or not; the same key with the same body replays the first response for 24 h"`
 	Body           struct {
 		DatasetID string             `json:"dataset_id" format:"uuid"`
-		BaseModel string             `json:"base_model" enum:"flux-dev,flux-schnell,sdxl"`
+		BaseModel string             `json:"base_model" maxLength:"64" doc:"a trainable base model id, one of GET /api/lora/base-models (unknown_base_model otherwise)"`
 		Params    training.Overrides `json:"params,omitempty"`
 	}
 }

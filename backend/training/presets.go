@@ -25,11 +25,28 @@ type Overrides struct {
 	CaptionTemplate *string  `json:"caption_template,omitempty" doc:"at most 200 characters, must contain {trigger}"`
 }
 
-// Presets per base model: sane defaults for a face LoRA on 15 to 40 photos.
-var Presets = map[string]Params{
-	studio.FluxDev:     {Rank: 16, Steps: 1000, LearningRate: 4e-4, Resolution: 1024, TriggerWord: "ohwx", CaptionTemplate: "a photo of {trigger} person"},
-	studio.FluxSchnell: {Rank: 16, Steps: 1000, LearningRate: 4e-4, Resolution: 1024, TriggerWord: "ohwx", CaptionTemplate: "a photo of {trigger} person"},
-	studio.SDXL:        {Rank: 32, Steps: 1500, LearningRate: 1e-4, Resolution: 1024, TriggerWord: "ohwx", CaptionTemplate: "a photo of {trigger} person"},
+// The trigger word and caption template every preset starts from.
+const (
+	DefaultTriggerWord     = "ohwx"
+	DefaultCaptionTemplate = "a photo of {trigger} person"
+)
+
+// Presets per base model: rank, steps, learning rate and resolution are
+// read from the base model's data (internal/studio/basemodels/*.json).
+var Presets = presets()
+
+func presets() map[string]Params {
+	out := map[string]Params{}
+	for _, m := range studio.BaseModels() {
+		out[m.ID] = PresetOf(m)
+	}
+	return out
+}
+
+// PresetOf is m's training preset.
+func PresetOf(m studio.BaseModel) Params {
+	return Params{Rank: m.Preset.Rank, Steps: m.Preset.Steps, LearningRate: m.Preset.LearningRate,
+		Resolution: m.Resolution, TriggerWord: DefaultTriggerWord, CaptionTemplate: DefaultCaptionTemplate}
 }
 
 // Bounds of the overrides.

@@ -30,7 +30,7 @@ func (f *promptFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.prompt, "prompt", "", "what to generate, as free `text`")
 	fs.StringVar(&f.negative, "negative", "", "what to avoid, where the platform takes a negative prompt")
 	fs.StringVar(&f.identity, "identity", "", "the trained identity as `NAME[:WEIGHT]` (the LoRA's name and strength)")
-	fs.StringVar(&f.version, "version", "", "the identity's version `N`: on flux-dev, flux-schnell and sdxl the LoRA is then the file LoRA Studio names NAME-vN-PLATFORM.safetensors")
+	fs.StringVar(&f.version, "version", "", "the identity's version `N`: on a LoRA pipeline the LoRA is then the file LoRA Studio names NAME-vN-PLATFORM.safetensors")
 	fs.StringVar(&f.trigger, "trigger", "", "the LoRA's trigger `word` (LoRA pipelines only; never sent to a target platform)")
 	fs.StringVar(&f.describe, "describe", "", "your own short description of your appearance, for platforms that cannot load a LoRA")
 	fs.StringVar(&f.cameo, "cameo", "", "your Sora cameo `handle`")
@@ -90,8 +90,8 @@ func profileIDs() string {
 }
 
 const compileHelp = `
-Prints the compiled prompt on stdout: for flux-dev, flux-schnell and sdxl with
-the trigger word in the subject and a <lora:NAME:WEIGHT> block; for the target
+Prints the compiled prompt on stdout: for a LoRA pipeline (a trainable base
+model: flux-dev, sdxl, flux-2-dev, qwen-image, z-image, wan-2.2...) with the trigger word in the subject and a <lora:NAME:WEIGHT> block; for the target
 platforms (Sora, Veo, Grok) rewritten in the platform's structure with your
 appearance in words and no LoRA block or trigger word. Warnings go to stderr.
 With --json, stdout is the full result: the prompt, the parameters, the

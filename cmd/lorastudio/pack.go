@@ -24,7 +24,7 @@ without metadata, and writes a Character Pack zip: manifest.json (every
 file's sha256), prompt.txt, params.json, instructions.md, request.json where
 the platform has a live API, and references/.
 
-For a LoRA pipeline (flux-dev, flux-schnell, sdxl): --lora is the trained
+For a LoRA pipeline (a trainable base model, e.g. flux-dev, sdxl, wan-2.2): --lora is the trained
 .safetensors; the pack holds it under the name LoRA Studio gives it
 (alice-v3-flux-dev.safetensors), a ComfyUI workflow that loads it, a
 Forge/A1111 prompt with its <lora:NAME:WEIGHT> block, and where to copy it in
@@ -39,8 +39,11 @@ file, an existing --out, a prompt over the platform's limit...), 2 on a
 usage error.
 `
 
-// backendLoRAName is the shape of the file name the backend gives a LoRA.
-var backendLoRAName = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*-v[0-9]+-(flux-dev|flux-schnell|sdxl)\.safetensors$`)
+// backendLoRAName is the shape of the file name the backend gives a LoRA
+// of base model id (studio.LoRAFileName: "wan-2.2" is slugged "wan-2-2").
+func backendLoRAName(id string) *regexp.Regexp {
+	return regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*-v[0-9]+-` + regexp.QuoteMeta(studio.Slug(id)) + `\.safetensors$`)
+}
 
 func runPack(ctx context.Context, c *cli, args []string) int {
 	fs := flag.NewFlagSet("pack", flag.ContinueOnError)
@@ -50,7 +53,7 @@ func runPack(ctx context.Context, c *cli, args []string) int {
 	dir := fs.String("dataset", "", "the `folder` of your photos (target platforms)")
 	out := fs.String("out", "", "the pack to write, `FILE.zip`")
 	force := fs.Bool("force", false, "replace --out if it exists")
-	loraPath := fs.String("lora", "", "the trained LoRA, `FILE.safetensors` (flux-dev, flux-schnell, sdxl)")
+	loraPath := fs.String("lora", "", "the trained LoRA, `FILE.safetensors` (LoRA pipelines: "+strings.Join(baseModelIDs(), ", ")+")")
 	minRes := fs.Int("min-resolution", 0, "the smallest short side, in `pixels`, a usable photo may have (default 512, as in validate)")
 	fs.Usage = func() {
 		fmt.Fprintln(c.stderr, "usage: lorastudio pack --platform ID --prompt TEXT --out FILE.zip [--force] (--dataset DIR | --lora FILE.safetensors) [--identity NAME] [--version V] [--describe TEXT]")
@@ -68,7 +71,7 @@ func runPack(ctx context.Context, c *cli, args []string) int {
 	case !strings.EqualFold(filepath.Ext(*out), ".zip"):
 		err = fmt.Errorf("--out %s must end in .zip", *out)
 	case *dir == "" && *loraPath == "":
-		err = fmt.Errorf("--dataset (target platforms) or --lora (flux-dev, flux-schnell, sdxl) is required")
+		err = fmt.Errorf("--dataset (target platforms) or --lora (LoRA pipelines: %s) is required", strings.Join(baseModelIDs(), ", "))
 	case fs.NArg() > 0:
 		err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
@@ -125,8 +128,8 @@ func packLoRA(ctx context.Context, c *cli, p compiler.Profile, req compiler.Requ
 	if _, err := strconv.Atoi(req.Identity.Version); err == nil && req.Identity.Name != "" {
 		// promptFlags.request has named it studio.LoRAFileName's stem.
 		name = req.Identity.Name + ".safetensors"
-	} else if !backendLoRAName.MatchString(name) || !strings.HasSuffix(name, "-"+p.ID+".safetensors") {
-		fmt.Fprintf(c.stderr, "lorastudio pack: %s is not named as LoRA Studio names a %s LoRA (NAME-vN-%s.safetensors): give --identity NAME and --version N\n", name, p.Name, p.ID)
+	} else if !backendLoRAName(p.ID).MatchString(name) {
+		fmt.Fprintf(c.stderr, "lorastudio pack: %s is not named as LoRA Studio names a %s LoRA (NAME-vN-%s.safetensors): give --identity NAME and --version N\n", name, p.Name, studio.Slug(p.ID))
 		return exitUsage
 	}
 	in := charpack.Input{Request: req, LoRA: &charpack.LoRA{Path: loraPath, Name: name}}

@@ -126,15 +126,26 @@ func TestPackLoRA(t *testing.T) {
 		}
 	})
 
-	t.Run("a file already named by the backend keeps its name", func(t *testing.T) {
-		named := tinyLoRA(t, dir, "bob-v7-sdxl.safetensors", "ohwx person")
-		out := filepath.Join(dir, "named.zip")
-		code, _, stderr := runCLI(t, "pack", "--platform", "sdxl", "--lora", named, "--prompt", "a portrait", "--out", out)
-		if code != 0 {
-			t.Fatalf("exit %d: %s", code, stderr)
-		}
-		if zipEntry(t, out, "loras/bob-v7-sdxl.safetensors") == nil {
-			t.Error("the LoRA was not packed under its own name")
+	// The backend names a file studio.LoRAFileName does: a base model id
+	// with a dot is slugged ("wan-2.2" -> "wan-2-2").
+	for _, tt := range []struct{ platform, file string }{{"sdxl", "bob-v7-sdxl.safetensors"}, {"wan-2.2", "bob-v7-wan-2-2.safetensors"}} {
+		t.Run("a file already named by the backend keeps its name: "+tt.platform, func(t *testing.T) {
+			named := tinyLoRA(t, dir, tt.file, "ohwx person")
+			out := filepath.Join(dir, "named-"+tt.platform+".zip")
+			code, _, stderr := runCLI(t, "pack", "--platform", tt.platform, "--lora", named, "--prompt", "a portrait", "--out", out)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			if zipEntry(t, out, "loras/"+tt.file) == nil {
+				t.Error("the LoRA was not packed under its own name")
+			}
+		})
+	}
+	t.Run("another model's file name is refused", func(t *testing.T) {
+		named := tinyLoRA(t, dir, "bob-v7-flux-dev.safetensors", "ohwx person")
+		code, _, stderr := runCLI(t, "pack", "--platform", "wan-2.2", "--lora", named, "--prompt", "a portrait", "--out", filepath.Join(dir, "wrong.zip"))
+		if code != 2 || !strings.Contains(stderr, "NAME-vN-wan-2-2.safetensors") {
+			t.Errorf("got exit %d %q, want a usage error naming the expected shape", code, stderr)
 		}
 	})
 }

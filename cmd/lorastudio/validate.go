@@ -29,7 +29,7 @@ func runValidate(ctx context.Context, c *cli, args []string) int {
 	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
 	fs.SetOutput(c.stderr)
 	asJSON := fs.Bool("json", false, "print the quality report as JSON on stdout")
-	baseModel := fs.String("base-model", "", "trainable base model (flux-dev, flux-schnell, sdxl): sets the recommended resolution")
+	baseModel := fs.String("base-model", "", "trainable base model ("+strings.Join(baseModelIDs(), ", ")+"): its data sets the recommended resolution and photo count")
 	minRes := fs.Int("min-resolution", 512, "smallest short side in pixels; below it a photo is an error")
 	fs.Usage = func() {
 		fmt.Fprint(c.stderr, validateUsage)
@@ -147,4 +147,13 @@ func progressBar(w io.Writer) func(dataset.Progress) {
 			fmt.Fprint(w, "\r\033[K")
 		}
 	}
+}
+
+// baseModelIDs are the trainable base models' ids, in display order.
+func baseModelIDs() []string {
+	var ids []string
+	for _, m := range studio.BaseModels() {
+		ids = append(ids, m.ID)
+	}
+	return ids
 }

@@ -17,8 +17,9 @@ import (
 
 const workerEnvHelp = `
 environment:
-  LORASTUDIO_WORKER_TRAINER_FLUX   the Flux trainer command (ai-toolkit), split on spaces; "{config}" is replaced
-                                   by the config file (appended when absent), e.g. "python /opt/ai-toolkit/run.py"
+  LORASTUDIO_WORKER_TRAINER_FLUX   the ai-toolkit command (Flux, and FLUX.2, Qwen-Image, Z-Image, Wan 2.2 when
+                                   listed below), split on spaces; "{config}" is replaced by the config file
+                                   (appended when absent), e.g. "python /opt/ai-toolkit/run.py"
   LORASTUDIO_WORKER_TRAINER_SDXL   the SDXL trainer command (sd-scripts), e.g.
                                    "accelerate launch /opt/sd-scripts/sdxl_train_network.py --config_file {config}"
   LORASTUDIO_WORKER_TRAINER        the fallback for a family without its own command; at least one of the
@@ -28,8 +29,11 @@ environment:
   LORASTUDIO_WORKER_WEBHOOK_SECRET whsec_… signing webhooks (one of the backend's LORASTUDIO_WEBHOOK_SECRETS)
   LORASTUDIO_WORKER_DIR            job folders (default $XDG_DATA_HOME/lorastudio/worker)
   LORASTUDIO_WORKER_PUBLIC_URL     where users reach this worker's logs (optional)
-  LORASTUDIO_WORKER_BASE_MODELS    comma-separated base models this box trains (default: every base model whose
-                                   family has a trainer command; one without is refused)
+  LORASTUDIO_WORKER_BASE_MODELS    comma-separated base models this box trains (default: flux-dev, flux-schnell
+                                   and sdxl where their family has a trainer command; one without is refused).
+                                   flux-2-dev, flux-2-klein-9b, flux-2-klein-4b, qwen-image, z-image,
+                                   z-image-turbo and wan-2.2 need an ai-toolkit recent enough to train them:
+                                   list them here to offer them
   LORASTUDIO_LOG_LEVEL             debug, info (default), warn or error
 `
 

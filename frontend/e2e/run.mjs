@@ -217,7 +217,11 @@ try {
   await check("the trainable list holds only base models, never a target platform", async () => {
     await page.getByRole("combobox", { name: "Trainable Base Model" }).click();
     const options = await page.getByRole("option").allTextContents();
-    assertEqual(options, ["Flux dev", "Flux schnell", "SDXL"], "trainable base models");
+    assertEqual(
+      options,
+      ["Flux dev", "Flux schnell", "SDXL", "FLUX.2 dev", "FLUX.2 klein 9B", "FLUX.2 klein 4B", "Qwen-Image-2512", "Z-Image", "Z-Image Turbo", "Wan 2.2 T2V 14B (video)"],
+      "trainable base models (signed out: every one LoRA Studio knows)",
+    );
     await page.keyboard.press("Escape");
     await page.getByRole("combobox", { name: "Target Platform" }).click();
     const platforms = await page.getByRole("option").allTextContents();

@@ -104,8 +104,8 @@ type Input struct {
 	Request     compiler.Request
 	Candidates  []compiler.Candidate
 	DatasetHash string
-	// LoRA is the trained file, for a pack for a LoRA pipeline (flux-dev,
-	// flux-schnell, sdxl); such a pack has no reference images.
+	// LoRA is the trained file, for a pack for a LoRA pipeline (one per
+	// trainable base model); such a pack has no reference images.
 	LoRA *LoRA
 	// Encode, when set, writes the photo at path as a metadata-free JPEG,
 	// oriented and fitted within maxSide x maxSide; it must give the same

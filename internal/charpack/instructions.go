@@ -328,7 +328,11 @@ func loraInstructions(p compiler.Profile, r compiler.Result, m Manifest, name st
 	line("## In this pack")
 	line("")
 	line("- `loras/%s`: the LoRA. Copy it as it is: the workflow and the prompt load it by this exact name.", name)
-	line("- `comfyui/workflow_api.json`: a ComfyUI workflow in API format whose LoraLoader loads `%s` at strength %.2f.", name, r.Params.LoRAWeight)
+	loader := "LoraLoader"
+	if !classicUIs(l) {
+		loader = "LoraLoaderModelOnly" // trained on the diffusion model only
+	}
+	line("- `comfyui/workflow_api.json`: a ComfyUI workflow in API format whose %s loads `%s` at strength %.2f.", loader, name, r.Params.LoRAWeight)
 	line("- `prompt.txt`: the prompt for Forge or AUTOMATIC1111, ending in `%s`.", r.LoRABlock)
 	// A still image has no audio to speak of, though params.json says false.
 	words := slices.DeleteFunc(paramWords(r.Params), func(w string) bool { return w == "audio" })
@@ -347,27 +351,25 @@ func loraInstructions(p compiler.Profile, r compiler.Result, m Manifest, name st
 	if l.Checkpoint != "" {
 		line("2. The workflow expects the checkpoint `%s` in `ComfyUI/models/checkpoints/`; rename it in the Load Checkpoint node if yours differs.", l.Checkpoint)
 	} else {
-		line("2. The workflow expects `%s` in `ComfyUI/models/unet/` (or `diffusion_models/`), `%s` in `ComfyUI/models/clip/` (or `text_encoders/`) and `%s` in `ComfyUI/models/vae/`; rename them in their loader nodes if yours differ.", l.UNet, strings.Join(l.CLIP, "` and `"), l.VAE)
+		unet := l.UNet
+		if l.UNetLowNoise != "" { // Wan 2.2: two experts; the LoRA loads on the low-noise one
+			unet += "` and `" + l.UNetLowNoise
+		}
+		line("2. The workflow expects `%s` in `ComfyUI/models/unet/` (or `diffusion_models/`), `%s` in `ComfyUI/models/clip/` (or `text_encoders/`) and `%s` in `ComfyUI/models/vae/`; rename them in their loader nodes if yours differ.", unet, strings.Join(l.CLIP, "` and `"), l.VAE)
 	}
 	line("3. Restart ComfyUI, or press R in it, so it sees the new file.")
 	line("4. Drag `comfyui/workflow_api.json` onto the ComfyUI window, then press Queue. Scripts can send it as the `prompt` of a POST to ComfyUI's `/prompt`.")
 	line("")
-	line("## Forge or AUTOMATIC1111")
-	line("")
-	line("1. Copy `loras/%s` into `models/Lora/` of your `stable-diffusion-webui` (or `stable-diffusion-webui-forge`) folder.", name)
-	line("2. In the Lora tab, press the refresh button; the LoRA is listed as `%s`.", stem)
-	line("3. Paste `prompt.txt` as the prompt: `%s` loads the LoRA at that weight. Choose %s as the checkpoint.", r.LoRABlock, p.Name)
-	line("")
-	line("## SwarmUI")
-	line("")
-	line("1. Copy `loras/%s` into `SwarmUI/Models/Lora/`.", name)
-	line("2. In the Generate tab, open LoRAs, refresh, and choose `%s` (or keep the `%s` block of `prompt.txt` in the prompt).", stem, r.LoRABlock)
-	line("")
-	line("## InvokeAI")
-	line("")
-	line("1. Open the Model Manager, choose Add Model, and give the full path of `loras/%s` once you have unzipped the pack (InvokeAI copies it into its own models folder).", name)
-	line("2. In the generation panel's LoRA list, add `%s` and set its weight to %.2f. InvokeAI does not read `<lora:…>` blocks: remove that block from the prompt you paste.", stem, r.Params.LoRAWeight)
-	line("")
+	if classicUIs(l) {
+		forgeSwarmInvoke(line, p, r, name, stem)
+	} else {
+		// Whether Forge, AUTOMATIC1111, SwarmUI or InvokeAI run this model
+		// was not checked: say so rather than give steps that may not work.
+		line("## Other programs")
+		line("")
+		line("Whether Forge, AUTOMATIC1111, SwarmUI or InvokeAI run %s was not checked for this pack: ComfyUI's workflow is the reference. In a program that does run it, copy `loras/%s` where it keeps LoRAs and add `%s` at weight %.2f.", p.Name, name, stem, r.Params.LoRAWeight)
+		line("")
+	}
 	line("## Weight")
 	line("")
 	line("%.2f here; %s takes %.2f to %.2f. Lower it if the face looks stiff or overcooked, raise it if it does not look like you.", r.Params.LoRAWeight, p.Name, l.WeightMin, l.WeightMax)
@@ -385,6 +387,34 @@ func loraInstructions(p compiler.Profile, r compiler.Result, m Manifest, name st
 	for _, n := range p.Notes {
 		line("- %s", n)
 	}
-	line("- The SwarmUI and InvokeAI steps follow those programs' usual layout; their documentation was not re-read for this pack.")
+	if classicUIs(l) {
+		line("- The SwarmUI and InvokeAI steps follow those programs' usual layout; their documentation was not re-read for this pack.")
+	}
 	return b.String()
+}
+
+// classicUIs reports whether l's model is one Forge/AUTOMATIC1111, SwarmUI
+// and InvokeAI are known to run (Flux and SDXL); for the others the pack
+// points to ComfyUI.
+func classicUIs(l *compiler.LoRASpec) bool { return l.Workflow == "sdxl" || l.Workflow == "flux" }
+
+// forgeSwarmInvoke writes the steps for Forge/AUTOMATIC1111, SwarmUI and
+// InvokeAI.
+func forgeSwarmInvoke(line func(string, ...any), p compiler.Profile, r compiler.Result, name, stem string) {
+	line("## Forge or AUTOMATIC1111")
+	line("")
+	line("1. Copy `loras/%s` into `models/Lora/` of your `stable-diffusion-webui` (or `stable-diffusion-webui-forge`) folder.", name)
+	line("2. In the Lora tab, press the refresh button; the LoRA is listed as `%s`.", stem)
+	line("3. Paste `prompt.txt` as the prompt: `%s` loads the LoRA at that weight. Choose %s as the checkpoint.", r.LoRABlock, p.Name)
+	line("")
+	line("## SwarmUI")
+	line("")
+	line("1. Copy `loras/%s` into `SwarmUI/Models/Lora/`.", name)
+	line("2. In the Generate tab, open LoRAs, refresh, and choose `%s` (or keep the `%s` block of `prompt.txt` in the prompt).", stem, r.LoRABlock)
+	line("")
+	line("## InvokeAI")
+	line("")
+	line("1. Open the Model Manager, choose Add Model, and give the full path of `loras/%s` once you have unzipped the pack (InvokeAI copies it into its own models folder).", name)
+	line("2. In the generation panel's LoRA list, add `%s` and set its weight to %.2f. InvokeAI does not read `<lora:…>` blocks: remove that block from the prompt you paste.", stem, r.Params.LoRAWeight)
+	line("")
 }

@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/promptforge/lorastudio/internal/charpack"
 	"github.com/promptforge/lorastudio/internal/compiler"
 	"github.com/promptforge/lorastudio/internal/safetensors"
+	"github.com/promptforge/lorastudio/internal/studio"
 )
 
 // TestLoRAPack writes a LoRA-pipeline pack for each base model, reads it
@@ -23,7 +25,8 @@ func TestLoRAPack(t *testing.T) {
 	}
 	path := filepath.Join(t.TempDir(), "download.safetensors")
 	os.WriteFile(path, buf.Bytes(), 0o644)
-	for _, id := range []string{"flux-dev", "flux-schnell", "sdxl"} {
+	for _, m := range studio.BaseModels() {
+		id := m.ID
 		t.Run(id, func(t *testing.T) {
 			name := "alice-v3-" + id + ".safetensors"
 			in := charpack.Input{
@@ -48,8 +51,18 @@ func TestLoRAPack(t *testing.T) {
 				Inputs    map[string]any `json:"inputs"`
 			}
 			json.Unmarshal(pack.File("comfyui/workflow_api.json").Data, &wf)
-			if wf["4"].ClassType != "LoraLoader" || wf["4"].Inputs["lora_name"] != name {
-				t.Errorf("LoraLoader %+v, want lora_name %s", wf["4"], name)
+			if c := wf["4"].ClassType; c != "LoraLoader" && c != "LoraLoaderModelOnly" || wf["4"].Inputs["lora_name"] != name {
+				t.Errorf("LoRA loader %+v, want lora_name %s", wf["4"], name)
+			}
+			// Forge/A1111 steps only where those programs are known to run
+			// the model (Flux, SDXL); the others point to ComfyUI.
+			text := string(pack.File("instructions.md").Data)
+			classic := m.Family == "flux1" || m.Family == "sdxl"
+			if strings.Contains(text, "## Forge or AUTOMATIC1111") != classic || strings.Contains(text, "## Other programs") == classic {
+				t.Errorf("instructions for %s (family %s) give the wrong program steps", id, m.Family)
+			}
+			if id == "wan-2.2" && !strings.Contains(text, "wan2.2_t2v_low_noise_14B_fp8_scaled.safetensors") {
+				t.Error("Wan 2.2 instructions do not name the low-noise expert the LoRA loads on")
 			}
 			for _, f := range []string{"instructions.md", "prompt.txt", "params.json", "comfyui/workflow_api.json"} {
 				golden(t, filepath.Join("lora-"+id, filepath.Base(f)), pack.File(f).Data)

@@ -425,7 +425,11 @@ func (c *compilation) fields(pr Prompt, refs ReferencePlan) map[string]string {
 		case DialogueBlock:
 			f["dialogue"] = `"` + d + `"`
 		default:
-			c.warn("%s makes silent still images: the dialogue was left out", p.Name)
+			what := "silent still images"
+			if p.Output == "video" {
+				what = "silent video" // Wan 2.2: a video pipeline without speech
+			}
+			c.warn("%s makes %s: the dialogue was left out", p.Name, what)
 			f["dialogue"] = ""
 		}
 	}

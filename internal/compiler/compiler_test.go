@@ -57,7 +57,7 @@ var structured = compiler.Prompt{
 
 func TestProfiles(t *testing.T) {
 	ps := compiler.Profiles()
-	want := []string{"flux-dev", "flux-schnell", "sdxl", "sora-2-pro-max", "sora-2", "sora-2-pro", "veo-3.1-fast", "veo-3.1", "grok-3"}
+	want := []string{"flux-dev", "flux-schnell", "sdxl", "flux-2-dev", "flux-2-klein-9b", "flux-2-klein-4b", "qwen-image", "z-image", "z-image-turbo", "wan-2.2", "sora-2-pro-max", "sora-2", "sora-2-pro", "veo-3.1-fast", "veo-3.1", "grok-3"}
 	if len(ps) != len(want) {
 		t.Fatalf("got %d profiles, want %d", len(ps), len(want))
 	}
@@ -77,7 +77,12 @@ func TestProfiles(t *testing.T) {
 					t.Errorf("source %q is not an https URL", s)
 				}
 			}
-			if !p.SupportsLoRAInjection {
+			if p.SupportsLoRAInjection {
+				// The pipeline's weight starts where the base model's does.
+				if m, err := studio.LookupBaseModel(p.ID); err != nil || m.DefaultWeight != p.LoRA.WeightDefault {
+					t.Errorf("lora weight_default %v, base model default_weight %v (%v)", p.LoRA.WeightDefault, m.DefaultWeight, err)
+				}
+			} else {
 				if p.References.Max < 1 || p.API == nil {
 					t.Errorf("a target platform needs references and an API block, got %+v %v", p.References, p.API)
 				}
@@ -92,8 +97,8 @@ func TestProfiles(t *testing.T) {
 }
 
 // TestCompileGolden compiles the same request for every profile: the LoRA
-// block is present exactly for the three pipelines, and absent, with no
-// trigger word, for the six target platforms.
+// block is present exactly for the LoRA pipelines (one per trainable base
+// model), and absent, with no trigger word, for the six target platforms.
 func TestCompileGolden(t *testing.T) {
 	wantRefs := map[string]int{"sora-2": 1, "sora-2-pro": 1, "sora-2-pro-max": 1, "veo-3.1": 3, "veo-3.1-fast": 3, "grok-3": 7}
 	for _, p := range compiler.Profiles() {
@@ -153,10 +158,16 @@ func checkWorkflow(t *testing.T, raw json.RawMessage, weight float64) {
 	}
 	loaders := 0
 	for id, n := range wf {
-		if n.ClassType == "LoraLoader" {
+		switch n.ClassType {
+		case "LoraLoader":
 			loaders++
 			if n.Inputs["strength_model"] != weight || n.Inputs["strength_clip"] != weight || n.Inputs["lora_name"] != "alice_v3.safetensors" {
 				t.Errorf("LoraLoader inputs %v, want alice_v3.safetensors at %v", n.Inputs, weight)
+			}
+		case "LoraLoaderModelOnly": // a LoRA trained on the diffusion model only
+			loaders++
+			if n.Inputs["strength_model"] != weight || n.Inputs["lora_name"] != "alice_v3.safetensors" || len(n.Inputs) != 3 {
+				t.Errorf("LoraLoaderModelOnly inputs %v, want model and alice_v3.safetensors at %v", n.Inputs, weight)
 			}
 		}
 		// Every link must point at a node that exists.

@@ -19,7 +19,7 @@ import (
 
 // Profile kinds.
 const (
-	KindLoRA   = "lora_pipeline"   // loads a LoRA: flux-dev, flux-schnell, sdxl
+	KindLoRA   = "lora_pipeline"   // loads a LoRA: one per trainable base model
 	KindTarget = "target_platform" // hosted generator: gets a Character Pack
 )
 
@@ -127,19 +127,48 @@ type Section struct {
 // LoRASpec is what a LoRA pipeline needs: the weight bounds and the
 // reference ComfyUI workflow's models and sampler settings.
 type LoRASpec struct {
-	WeightMin     float64  `json:"weight_min"`
-	WeightMax     float64  `json:"weight_max"`
-	WeightDefault float64  `json:"weight_default"`
-	Workflow      string   `json:"workflow"` // "flux" or "sdxl"
-	Checkpoint    string   `json:"checkpoint,omitempty"`
-	UNet          string   `json:"unet,omitempty"`
-	CLIP          []string `json:"clip,omitempty"`
-	VAE           string   `json:"vae,omitempty"`
-	Steps         int      `json:"steps"`
-	CFG           float64  `json:"cfg"`
-	Guidance      float64  `json:"guidance,omitempty"`
-	Sampler       string   `json:"sampler"`
-	Scheduler     string   `json:"scheduler"`
+	WeightMin     float64 `json:"weight_min"`
+	WeightMax     float64 `json:"weight_max"`
+	WeightDefault float64 `json:"weight_default"`
+	// Workflow is the graph's shape: "sdxl", "flux", "flux2",
+	// "qwen_image", "z_image" or "wan22" (a video graph).
+	Workflow   string `json:"workflow"`
+	Checkpoint string `json:"checkpoint,omitempty"`
+	UNet       string `json:"unet,omitempty"`
+	// UNetLowNoise is Wan 2.2 A14B's second expert; UNet is then the
+	// high-noise one.
+	UNetLowNoise string   `json:"unet_low_noise,omitempty"`
+	CLIP         []string `json:"clip,omitempty"`
+	// CLIPType is CLIPLoader's type for a single text encoder ("flux2",
+	// "qwen_image", "lumina2", "wan").
+	CLIPType  string  `json:"clip_type,omitempty"`
+	VAE       string  `json:"vae,omitempty"`
+	Steps     int     `json:"steps"`
+	CFG       float64 `json:"cfg"`
+	Guidance  float64 `json:"guidance,omitempty"`
+	Shift     float64 `json:"shift,omitempty"` // ModelSamplingAuraFlow / ModelSamplingSD3
+	FPS       int     `json:"fps,omitempty"`   // video: frames per second of the clip
+	Sampler   string  `json:"sampler"`
+	Scheduler string  `json:"scheduler"`
+}
+
+// loraWorkflows are the workflow shapes comfyWorkflow builds, with the
+// profile fields each one needs.
+var loraWorkflows = map[string]func(l *LoRASpec) bool{
+	"sdxl": func(l *LoRASpec) bool { return l.Checkpoint != "" },
+	"flux": func(l *LoRASpec) bool { return l.UNet != "" && len(l.CLIP) == 2 && l.VAE != "" },
+	"flux2": func(l *LoRASpec) bool {
+		return l.UNet != "" && len(l.CLIP) == 1 && l.CLIPType == "flux2" && l.VAE != ""
+	},
+	"qwen_image": func(l *LoRASpec) bool {
+		return l.UNet != "" && len(l.CLIP) == 1 && l.CLIPType == "qwen_image" && l.VAE != "" && l.Shift > 0
+	},
+	"z_image": func(l *LoRASpec) bool {
+		return l.UNet != "" && len(l.CLIP) == 1 && l.CLIPType == "lumina2" && l.VAE != "" && l.Shift > 0
+	},
+	"wan22": func(l *LoRASpec) bool {
+		return l.UNet != "" && l.UNetLowNoise != "" && len(l.CLIP) == 1 && l.CLIPType == "wan" && l.VAE != "" && l.Shift > 0 && l.FPS > 0 && l.Steps >= 2
+	},
 }
 
 // API names the endpoint an example request body is written for.
@@ -255,6 +284,12 @@ func (p Profile) validate() error {
 		}
 	} else if l := p.LoRA; l.WeightMin > l.WeightDefault || l.WeightDefault > l.WeightMax {
 		return fmt.Errorf("lora weight default %v is outside [%v, %v]", l.WeightDefault, l.WeightMin, l.WeightMax)
+	} else if ok, known := loraWorkflows[l.Workflow]; known && !ok(l) {
+		return fmt.Errorf("lora workflow %q is missing a model, text encoder, VAE or sampling field it needs", l.Workflow)
+	} else if !known {
+		return fmt.Errorf("lora workflow %q is not one of sdxl, flux, flux2, qwen_image, z_image, wan22", l.Workflow)
+	} else if bm, _ := studio.LookupBaseModel(p.ID); (p.Output == "video") != (bm.Kind == studio.KindVideo) || (l.Workflow == "wan22") != (p.Output == "video") {
+		return fmt.Errorf("output %q disagrees with the base model's kind %q or the workflow %q", p.Output, bm.Kind, l.Workflow)
 	}
 	if p.Defaults.Size != "" && !slices.Contains(p.Sizes, p.Defaults.Size) {
 		return fmt.Errorf("default size %q is not one of the sizes", p.Defaults.Size)

@@ -52,7 +52,7 @@ const (
 	defaultMaxPixels         = 64_000_000
 	defaultMaxBytes          = 64 << 20
 	minImages                = 15
-	recommendedMinImages     = 20
+	recommendedMinImages     = 20 // without a base model; else its data's
 	recommendedMaxImages     = 30
 	defaultRecommendedShort  = 1024
 	faceTooSmallFrac         = 0.12 // face side over the photo's short side
@@ -75,7 +75,13 @@ type Options struct {
 	// warning. Default: the base model's training resolution, else 1024.
 	RecommendedResolution int
 	// BaseModel is an optional studio base model id (flux-dev, sdxl...).
+	// Its data sets the defaults of RecommendedResolution and
+	// RecommendedImages.
 	BaseModel string
+	// RecommendedImages is the photo count the report recommends.
+	// Default: the base model's recommended_images, else 20 to 30. Its
+	// minimum is never below the hard minimum of 15.
+	RecommendedImages studio.Range
 	// MaxPixels is the largest width*height accepted, read from the header
 	// before decoding. Default 64,000,000.
 	MaxPixels int64
@@ -241,7 +247,15 @@ func (o Options) withDefaults() (Options, error) {
 		if o.RecommendedResolution <= 0 {
 			o.RecommendedResolution = m.Resolution
 		}
+		if o.RecommendedImages.Min <= 0 {
+			o.RecommendedImages = m.RecommendedImages
+		}
 	}
+	if o.RecommendedImages.Min <= 0 {
+		o.RecommendedImages = studio.Range{Min: recommendedMinImages, Max: recommendedMaxImages}
+	}
+	o.RecommendedImages.Min = max(o.RecommendedImages.Min, minImages)
+	o.RecommendedImages.Max = max(o.RecommendedImages.Max, o.RecommendedImages.Min)
 	if o.RecommendedResolution <= 0 {
 		o.RecommendedResolution = defaultRecommendedShort
 	}

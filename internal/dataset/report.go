@@ -261,7 +261,7 @@ func buildReport(res []analysis, opts Options) *Report {
 	}
 
 	// Count, over distinct images.
-	n := len(unique)
+	n, rec := len(unique), opts.RecommendedImages
 	switch {
 	case n < minImages:
 		extra := ""
@@ -269,13 +269,13 @@ func buildReport(res []analysis, opts Options) *Report {
 			extra = fmt.Sprintf(" (%d copies not counted)", len(usable)-n)
 		}
 		groupFindings = append(groupFindings, Finding{Code: CodeTooFewImages, Files: []string{},
-			Message: fmt.Sprintf("%d usable distinct photos%s: add at least %d more (15 minimum, 20 to 30 recommended)", n, extra, minImages-n)})
-	case n < recommendedMinImages:
+			Message: fmt.Sprintf("%d usable distinct photos%s: add at least %d more (%d minimum, %d to %d recommended)", n, extra, minImages-n, minImages, rec.Min, rec.Max)})
+	case n < rec.Min:
 		groupFindings = append(groupFindings, Finding{Code: CodeFewImages, Files: []string{},
-			Message: fmt.Sprintf("%d distinct photos: %d more would help (20 to 30 recommended)", n, recommendedMinImages-n)})
-	case n > recommendedMaxImages:
+			Message: fmt.Sprintf("%d distinct photos: %d more would help (%d to %d recommended)", n, rec.Min-n, rec.Min, rec.Max)})
+	case n > rec.Max:
 		groupFindings = append(groupFindings, Finding{Code: CodeTooManyImages, Files: []string{},
-			Message: fmt.Sprintf("%d distinct photos: 20 to 30 of your best and most varied train better than more", n)})
+			Message: fmt.Sprintf("%d distinct photos: %d to %d of your best and most varied train better than more", n, rec.Min, rec.Max)})
 	}
 
 	// Per-file checks.

@@ -39,7 +39,9 @@ func TestLoRAFileName(t *testing.T) {
 }
 
 func TestBaseModelsHaveModelSpec(t *testing.T) {
-	want := map[string]string{"flux-dev": "flux-1-dev/lora", "flux-schnell": "flux-1-schnell/lora", "sdxl": "stable-diffusion-xl-v1-base/lora"}
+	want := map[string]string{"flux-dev": "flux-1-dev/lora", "flux-schnell": "flux-1-schnell/lora", "sdxl": "stable-diffusion-xl-v1-base/lora",
+		"flux-2-dev": "Flux.2-dev/lora", "flux-2-klein-9b": "Flux.2-klein-9b/lora", "flux-2-klein-4b": "Flux.2-klein-4b/lora",
+		"qwen-image": "Qwen-Image/lora", "z-image": "Z-Image/lora", "z-image-turbo": "Z-Image-Turbo/lora", "wan-2.2": "wan2.2-t2v-a14b/lora"}
 	for _, m := range studio.BaseModels() {
 		if m.Architecture != want[m.ID] || !strings.HasPrefix(m.Implementation, "https://github.com/") {
 			t.Errorf("%s: architecture %q implementation %q, want %q and a reference implementation", m.ID, m.Architecture, m.Implementation, want[m.ID])

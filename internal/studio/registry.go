@@ -1,24 +1,9 @@
 package studio
 
-import "slices"
-
-// BaseModel is a trainable base model: what a LoRA is trained on. Only
-// these can be trained; target platforms cannot.
-type BaseModel struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
-	// Resolution is the training resolution, and so the recommended short
-	// side of the photos.
-	Resolution int `json:"resolution"`
-	// DefaultWeight is the LoRA strength a new activation starts at.
-	DefaultWeight float64 `json:"default_weight"`
-	// Architecture and Implementation are the SAI ModelSpec values
-	// (modelspec.architecture, modelspec.implementation) of a LoRA trained
-	// on this model, spelled as in kohya sd-scripts' sai_model_spec.py, so
-	// tools that read ModelSpec recognise our files.
-	Architecture   string `json:"-"`
-	Implementation string `json:"-"`
-}
+import (
+	"slices"
+	"strings"
+)
 
 // Platform is a target platform: a hosted generator that cannot load a
 // LoRA. The trained identity reaches it through a Character Pack instead.
@@ -31,9 +16,16 @@ type Platform struct {
 
 // The fixed ids of ../shared/ARCHITECTURE.md; tests and scripts rely on them.
 const (
-	FluxDev     = "flux-dev"
-	FluxSchnell = "flux-schnell"
-	SDXL        = "sdxl"
+	FluxDev      = "flux-dev"
+	FluxSchnell  = "flux-schnell"
+	SDXL         = "sdxl"
+	Flux2Dev     = "flux-2-dev"
+	Flux2Klein9B = "flux-2-klein-9b"
+	Flux2Klein4B = "flux-2-klein-4b"
+	QwenImage    = "qwen-image"
+	ZImage       = "z-image"
+	ZImageTurbo  = "z-image-turbo"
+	Wan22        = "wan-2.2"
 
 	Sora2       = "sora-2"
 	Sora2Pro    = "sora-2-pro"
@@ -42,18 +34,6 @@ const (
 	Veo31Fast   = "veo-3.1-fast"
 	Grok3       = "grok-3"
 )
-
-// ModelSpec implementations: the reference code a LoRA's weights load into.
-const (
-	implFlux        = "https://github.com/black-forest-labs/flux"
-	implStabilityAI = "https://github.com/Stability-AI/generative-models"
-)
-
-var baseModels = []BaseModel{
-	{ID: FluxDev, Name: "Flux dev", Resolution: 1024, DefaultWeight: 1.0, Architecture: "flux-1-dev/lora", Implementation: implFlux},
-	{ID: FluxSchnell, Name: "Flux schnell", Resolution: 1024, DefaultWeight: 1.0, Architecture: "flux-1-schnell/lora", Implementation: implFlux},
-	{ID: SDXL, Name: "SDXL", Resolution: 1024, DefaultWeight: 0.8, Architecture: "stable-diffusion-xl-v1-base/lora", Implementation: implStabilityAI},
-}
 
 // The order is the one the product owner asked the dropdown to show.
 var platforms = []Platform{
@@ -66,7 +46,13 @@ var platforms = []Platform{
 }
 
 // BaseModels returns the trainable base models, in display order.
-func BaseModels() []BaseModel { return slices.Clone(baseModels) }
+func BaseModels() []BaseModel {
+	out := make([]BaseModel, len(baseModels))
+	for i, m := range baseModels {
+		out[i] = m.clone()
+	}
+	return out
+}
 
 // Platforms returns the target platforms, in display order.
 func Platforms() []Platform { return slices.Clone(platforms) }
@@ -76,10 +62,10 @@ func Platforms() []Platform { return slices.Clone(platforms) }
 func LookupBaseModel(id string) (BaseModel, error) {
 	for _, m := range baseModels {
 		if m.ID == id {
-			return m, nil
+			return m.clone(), nil
 		}
 	}
-	return BaseModel{}, Errorf("unknown_base_model", "%q is not a trainable base model; choose one of flux-dev, flux-schnell, sdxl", id)
+	return BaseModel{}, Errorf("unknown_base_model", "%q is not a trainable base model; choose one of %s", id, strings.Join(baseModelIDs(), ", "))
 }
 
 // LookupPlatform returns the target platform with the given id.

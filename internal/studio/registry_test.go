@@ -14,7 +14,7 @@ func TestRegistriesAreDisjoint(t *testing.T) {
 			t.Errorf("target platform %q is trainable; platforms never train a LoRA", p.ID)
 		}
 	}
-	want := []string{"flux-dev", "flux-schnell", "sdxl"}
+	want := []string{"flux-dev", "flux-schnell", "sdxl", "flux-2-dev", "flux-2-klein-9b", "flux-2-klein-4b", "qwen-image", "z-image", "z-image-turbo", "wan-2.2"}
 	got := studio.BaseModels()
 	if len(got) != len(want) {
 		t.Fatalf("got %d base models, want %d", len(got), len(want))
@@ -38,6 +38,9 @@ func TestLookup(t *testing.T) {
 		{"flux-dev", true, "unknown_platform"},
 		{"flux-dev", false, ""},
 		{"sdxl", false, ""},
+		{"wan-2.2", false, ""},
+		{"flux-2-klein-4b", false, ""},
+		{"wan-2.2", true, "unknown_platform"},
 		{"sora-2", false, "unknown_base_model"},
 		{"", false, "unknown_base_model"},
 	}

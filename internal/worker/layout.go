@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+
+	"github.com/promptforge/lorastudio/internal/studio"
 )
 
 // layout is where a trainer writes its LoRA files and sample images, as
@@ -33,12 +35,18 @@ var (
 func layoutOf(base, out string) layout {
 	if familyOf[base] == FamilyFlux {
 		// save_root is training_folder/name; save() names a step's file
-		// name + "_" + zfill(step, 9) and the last one name alone.
+		// name + "_" + zfill(step, 9) and the last one name alone. A model
+		// that saves one file per expert (Wan 2.2 A14B, save_lora in
+		// wan22_14b_model.py) puts its suffix before ".safetensors".
 		root := filepath.Join(out, outputName)
+		suffix := ""
+		if m, err := studio.LookupBaseModel(base); err == nil && m.AIToolkit != nil {
+			suffix = m.AIToolkit.LoRASuffix
+		}
 		return layout{
-			final: filepath.Join(root, outputName+".safetensors"),
+			final: filepath.Join(root, outputName+suffix+".safetensors"),
 			checkpoint: func(step int) string {
-				return filepath.Join(root, fmt.Sprintf("%s_%09d.safetensors", outputName, step))
+				return filepath.Join(root, fmt.Sprintf("%s_%09d%s.safetensors", outputName, step, suffix))
 			},
 			sampleDir: filepath.Join(root, "samples"),
 			sampleRe:  aiToolkitSample,

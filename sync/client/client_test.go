@@ -38,7 +38,7 @@ func TestAccountAndConsent(t *testing.T) {
 		t.Errorf("current consent: %+v, %v", cur, err)
 	}
 	bms, err := c.BaseModels(ctx)
-	if err != nil || len(bms) != 3 {
+	if err != nil || len(bms) != len(studio.BaseModels()) {
 		t.Errorf("base models: %+v, %v", bms, err)
 	}
 	if e, err := c.WithdrawConsent(ctx); err != nil || e.Consents != 1 {

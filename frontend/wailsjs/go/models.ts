@@ -1542,11 +1542,127 @@ export namespace outbox {
 
 export namespace studio {
 	
+	export class SampleParams {
+	    steps: number;
+	    guidance: number;
+	    frames?: number;
+	    fps?: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new SampleParams(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.steps = source["steps"];
+	        this.guidance = source["guidance"];
+	        this.frames = source["frames"];
+	        this.fps = source["fps"];
+	    }
+	}
+	export class AIToolkitSpec {
+	    name_or_path: string;
+	    arch?: string;
+	    is_flux?: boolean;
+	    quantize: boolean;
+	    quantize_te?: boolean;
+	    qtype?: string;
+	    qtype_te?: string;
+	    low_vram?: boolean;
+	    assistant_lora_path?: string;
+	    cache_text_embeddings?: boolean;
+	    timestep_type?: string;
+	    model_kwargs?: {[key: string]: any};
+	    lora_suffix?: string;
+	    sample: SampleParams;
+	
+	    static createFrom(source: any = {}) {
+	        return new AIToolkitSpec(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.name_or_path = source["name_or_path"];
+	        this.arch = source["arch"];
+	        this.is_flux = source["is_flux"];
+	        this.quantize = source["quantize"];
+	        this.quantize_te = source["quantize_te"];
+	        this.qtype = source["qtype"];
+	        this.qtype_te = source["qtype_te"];
+	        this.low_vram = source["low_vram"];
+	        this.assistant_lora_path = source["assistant_lora_path"];
+	        this.cache_text_embeddings = source["cache_text_embeddings"];
+	        this.timestep_type = source["timestep_type"];
+	        this.model_kwargs = source["model_kwargs"];
+	        this.lora_suffix = source["lora_suffix"];
+	        this.sample = this.convertValues(source["sample"], SampleParams);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class License {
+	    name: string;
+	    commercial_use?: boolean;
+	    note: string;
+	    url: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new License(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.name = source["name"];
+	        this.commercial_use = source["commercial_use"];
+	        this.note = source["note"];
+	        this.url = source["url"];
+	    }
+	}
+	export class Range {
+	    min: number;
+	    max: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new Range(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.min = source["min"];
+	        this.max = source["max"];
+	    }
+	}
 	export class BaseModel {
 	    id: string;
 	    name: string;
+	    family: string;
+	    kind: string;
+	    trainers: string[];
 	    resolution: number;
 	    default_weight: number;
+	    recommended_images: Range;
+	    vram_class: string;
+	    license: License;
+	    checked: string;
+	    sources: string[];
+	    third_party_only: string[];
+	    unconfirmed: string[];
 	
 	    static createFrom(source: any = {}) {
 	        return new BaseModel(source);
@@ -1556,9 +1672,37 @@ export namespace studio {
 	        if ('string' === typeof source) source = JSON.parse(source);
 	        this.id = source["id"];
 	        this.name = source["name"];
+	        this.family = source["family"];
+	        this.kind = source["kind"];
+	        this.trainers = source["trainers"];
 	        this.resolution = source["resolution"];
 	        this.default_weight = source["default_weight"];
+	        this.recommended_images = this.convertValues(source["recommended_images"], Range);
+	        this.vram_class = source["vram_class"];
+	        this.license = this.convertValues(source["license"], License);
+	        this.checked = source["checked"];
+	        this.sources = source["sources"];
+	        this.third_party_only = source["third_party_only"];
+	        this.unconfirmed = source["unconfirmed"];
 	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
 	}
 	export class Sample {
 	    index: number;
@@ -1641,6 +1785,7 @@ export namespace studio {
 		    return a;
 		}
 	}
+	
 	export class Platform {
 	    id: string;
 	    name: string;
@@ -1659,6 +1804,36 @@ export namespace studio {
 	        this.kind = source["kind"];
 	    }
 	}
+	export class Preset {
+	    rank: number;
+	    steps: number;
+	    learning_rate: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new Preset(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.rank = source["rank"];
+	        this.steps = source["steps"];
+	        this.learning_rate = source["learning_rate"];
+	    }
+	}
+	
+	export class SDScriptsSpec {
+	    name_or_path: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new SDScriptsSpec(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.name_or_path = source["name_or_path"];
+	    }
+	}
+	
 
 }
 

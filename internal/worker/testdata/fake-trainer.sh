@@ -30,6 +30,7 @@
 # (a step:index pair, e.g. 50:1, whose sample is not written).
 set -euo pipefail
 mode=""
+suffix=""
 case "${1:-}" in ai-toolkit|sd-scripts) mode=$1; shift ;; esac
 config=${1:?usage: fake-trainer.sh [ai-toolkit|sd-scripts] CONFIG}
 [ -f "$config" ] || { echo "no config file $config" >&2; exit 2; }
@@ -65,6 +66,11 @@ if [ "$mode" = ai-toolkit ]; then
   format=png
   grep -q '^ *format: png$' "$config" || format=jpg
   format=${FAKE_TRAINER_SAMPLE_FORMAT:-$format}
+  # Wan 2.2 A14B with one expert trained: save_lora (wan22_14b_model.py)
+  # names the file after the expert.
+  if grep -q '^ *train_high_noise: false$' "$config" && grep -q '^ *train_low_noise: true$' "$config"; then
+    suffix=_low_noise
+  fi
 else
   save_every=$(sed -n 's/^save_every_n_steps = \([0-9]*\)$/\1/p' "$config")
   sample_every=$(sed -n 's/^sample_every_n_steps = \([0-9]*\)$/\1/p' "$config")
@@ -143,7 +149,7 @@ for q in 1 2 3 4; do
       echo "lora: | $k/$steps [00:0$q<00:00, 1.00it/s]"
       if [ "$mode" = sd-scripts ] && due "$k" "$sample_every"; then samples "$k"; fi
       if due "$k" "$save_every"; then
-        if [ "$mode" = ai-toolkit ]; then lora "$(printf '%s/lora_%09d.safetensors' "$root" "$k")" "$k"; else lora "$(printf '%s/lora-step%08d.safetensors' "$root" "$k")" "$k"; fi
+        if [ "$mode" = ai-toolkit ]; then lora "$(printf '%s/lora_%09d%s.safetensors' "$root" "$k" "$suffix")" "$k"; else lora "$(printf '%s/lora-step%08d.safetensors' "$root" "$k")" "$k"; fi
       fi
       if [ "$mode" = ai-toolkit ] && due "$k" "$sample_every"; then samples "$k"; fi
     fi
@@ -156,5 +162,5 @@ if [ "$mode" = sd-scripts ] && due "$steps" "$sample_every"; then
   samples "$steps"
   lora "$(printf '%s/lora-step%08d.safetensors' "$root" "$steps")" "$steps"
 fi
-lora "$root/lora.safetensors" "$steps"
+lora "$root/lora$suffix.safetensors" "$steps"
 if [ "$mode" = ai-toolkit ] && [ "$sample_every" -gt 0 ]; then samples "$steps"; fi

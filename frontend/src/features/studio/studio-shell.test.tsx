@@ -111,6 +111,30 @@ describe("StudioShell", () => {
     expect(within(source).queryByRole("alert")).toBeNull();
   });
 
+  it("says the chosen model's GPU class and licence where it is picked", async () => {
+    const nc = "Non-commercial: the FLUX.2 [dev] weights, and a LoRA trained on them, may not be used commercially.";
+    const api = fakeApi({
+      getSelection: vi.fn(async () => ({ target_platform: "veo-3.1", base_model: "flux-2-dev" })),
+      refreshBaseModels: vi.fn(async () => ({
+        models: [
+          {
+            id: "flux-2-dev",
+            name: "FLUX.2 dev",
+            resolution: 1024,
+            default_weight: 1,
+            vram_class: "24gb",
+            license: { name: "FLUX Non-Commercial License v2.1", commercial_use: false, note: nc, url: "https://x" },
+          },
+        ],
+        source: "local" as const,
+      })),
+    });
+    render(<StudioShell api={api} />);
+    const facts = await screen.findByTestId("base-model-facts");
+    expect(facts).toHaveTextContent("24GB GPU.");
+    expect(facts).toHaveTextContent(nc);
+  });
+
   it("shows whether the consent reached the server, and follows the outbox", async () => {
     let consent = { given: true, version: "v1", outdated: false, synced: false, queued: true };
     let onServer: () => void = () => {};

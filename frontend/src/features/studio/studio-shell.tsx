@@ -118,7 +118,7 @@ export function StudioShell({ api = defaultApi }: { api?: Api }) {
             <ChoiceCard
               id="base-model"
               label="Trainable Base Model"
-              description="The model your LoRA is trained on. Used only for training; a LoRA loads in Flux or SDXL pipelines."
+              description="The model your LoRA is trained on. Used only for training; the LoRA then loads in that model's own pipelines."
               value={state.selection.base_model}
               options={state.baseModels.models}
               disabled={state.saving}
@@ -294,6 +294,7 @@ function ChoiceCard(props: {
 /** ModelsSource says who decided the list of trainable base models. */
 function ModelsSource({ list, selected }: { list: BaseModelList; selected: string }) {
   const when = list.checked_at ? new Date(list.checked_at).toLocaleString() : "";
+  const model = list.models.find((m) => m.id === selected);
   return (
     <div className="mt-2 space-y-1 text-xs text-muted-foreground" data-testid="base-model-source" data-source={list.source}>
       <p>
@@ -304,7 +305,13 @@ function ModelsSource({ list, selected }: { list: BaseModelList; selected: strin
             : "Every base model LoRA Studio knows: sign in to see which ones your server trains."}
         {list.note && ` ${list.note[0].toUpperCase()}${list.note.slice(1)}.`}
       </p>
-      {!list.models.some((m) => m.id === selected) && (
+      {model?.license && (
+        <p data-testid="base-model-facts" className={model.license.commercial_use === false ? "text-destructive" : undefined}>
+          {model.vram_class && `${model.vram_class.toUpperCase()} GPU. `}
+          {model.license.note}
+        </p>
+      )}
+      {!model && (
         <p role="alert" className="text-destructive">
           Your server does not train {selected}: pick one of the models it lists.
         </p>

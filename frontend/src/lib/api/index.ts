@@ -25,6 +25,12 @@ export const baseModelSchema = z.object({
   name: z.string(),
   resolution: z.number(),
   default_weight: z.number(),
+  /** GPU memory a training run needs ("24gb"), from the model's data. */
+  vram_class: z.string().optional(),
+  /** What the picker says about the licence; commercial_use null: unconfirmed. */
+  license: z
+    .object({ name: z.string(), commercial_use: z.boolean().nullable(), note: z.string(), url: z.string() })
+    .optional(),
 });
 export type BaseModel = z.infer<typeof baseModelSchema>;
 
