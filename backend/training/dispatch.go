@@ -85,7 +85,7 @@ func (b Backoff) Delay(n int) time.Duration {
 type Dispatcher struct {
 	river.WorkerDefaults[DispatchArgs]
 
-	Store    *pgstore.Store
+	Store    DispatchStore
 	Blobs    blob.Store
 	Provider Provider
 	// WebhookURL is the public URL of POST /api/lora/webhook.
