@@ -172,16 +172,19 @@ func (m *memoryLimiter) Allow(_ context.Context, bucket, who string) (bool, time
 // sweepEvery bounds how long full buckets outlive a burst of new callers.
 const sweepEvery = time.Minute
 
-// sweepBuckets drops the full buckets and sets the next sweep at twice what
-// is left, so sweeping costs O(1) per new bucket, or sweepEvery from now,
-// so a burst of callers is forgotten once it is over.
+// sweepBuckets keeps only the buckets that are not full, in a new map (a
+// Go map never gives back the room a burst made it grow), and sets the
+// next sweep at twice what is left, so sweeping costs O(1) per new bucket,
+// or sweepEvery from now, so a burst of callers is forgotten once it is over.
 func (m *memoryLimiter) sweepBuckets(now time.Time) {
 	m.sweepBy = now.Add(sweepEvery)
+	live := map[string]time.Time{}
 	for k, tat := range m.tats {
-		if !tat.After(now) {
-			delete(m.tats, k)
+		if tat.After(now) {
+			live[k] = tat
 		}
 	}
+	m.tats = live
 	m.sweepAt = max(minSweep, 2*len(m.tats))
 }
 

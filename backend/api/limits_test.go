@@ -105,28 +105,38 @@ func TestMemoryLimiterEvictionKeepsLimits(t *testing.T) {
 }
 
 // BenchmarkMemoryLimiterDistinctKeys reports the heap the limiter holds
-// after 1M distinct callers, a thousand a second (a scan from many
-// addresses), as bytes/limiter.
+// after 1M distinct callers, as bytes/limiter: a thousand a second (a scan
+// from many addresses), and all at once followed by a quiet minute and
+// one new caller.
 func BenchmarkMemoryLimiterDistinctKeys(b *testing.B) {
 	ctx := context.Background()
 	const keys = 1_000_000
-	var held uint64
-	for range b.N {
-		clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
-		l := api.NewMemoryLimiterAt(api.DefaultLimits, api.DefaultBackoff, clock.now)
-		var before, after runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&before)
-		for i := range keys {
-			l.Allow(ctx, "upload", fmt.Sprintf("10.%d.%d.%d", i>>16, i>>8&255, i&255))
-			if (i+1)%1000 == 0 {
-				clock.add(time.Second)
+	for _, bc := range []struct {
+		name    string
+		perTick int
+	}{{"1000 a second", 1000}, {"burst then quiet", keys}} {
+		b.Run(bc.name, func(b *testing.B) {
+			var held uint64
+			for range b.N {
+				clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+				l := api.NewMemoryLimiterAt(api.DefaultLimits, api.DefaultBackoff, clock.now)
+				var before, after runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				for i := range keys {
+					l.Allow(ctx, "upload", fmt.Sprintf("10.%d.%d.%d", i>>16, i>>8&255, i&255))
+					if (i+1)%bc.perTick == 0 {
+						clock.add(time.Second)
+					}
+				}
+				clock.add(2 * time.Minute)
+				l.Allow(ctx, "upload", "late")
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				held = after.HeapAlloc - min(before.HeapAlloc, after.HeapAlloc)
+				runtime.KeepAlive(l)
 			}
-		}
-		runtime.GC()
-		runtime.ReadMemStats(&after)
-		held = after.HeapAlloc - min(before.HeapAlloc, after.HeapAlloc)
-		runtime.KeepAlive(l)
+			b.ReportMetric(float64(held), "bytes/limiter")
+		})
 	}
-	b.ReportMetric(float64(held), "bytes/limiter")
 }
