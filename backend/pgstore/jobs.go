@@ -40,8 +40,10 @@ type Enqueuer interface {
 }
 
 // CreateJob creates the next version of the dataset's model and its queued
-// job, and puts its dispatch in Queue (when set) in the same transaction. Returns ENotFound for another user's or a missing dataset and
-// "dataset_not_validated" (EConflict) for one the engine has not passed.
+// job, puts its dispatch in Queue (when set) and stores n's response under
+// n.IdempotencyKey, all in one transaction. Returns ENotFound for another
+// user's or a missing dataset and "dataset_not_validated" (EConflict) for
+// one the engine has not passed.
 func (s *Store) CreateJob(ctx context.Context, n NewJob) (studio.Version, studio.Job, error) {
 	if !validUUID(n.DatasetID) {
 		return studio.Version{}, studio.Job{}, studio.Errorf(studio.ENotFound, "no dataset %s", n.DatasetID)
