@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"encoding/json"
-	"net/http"
 	"slices"
 	"time"
 
@@ -165,9 +164,13 @@ func (a *TrainingService) TrainableModels() ([]TrainableModel, error) {
 }
 
 func (a *TrainingService) fetchTrainable(ctx context.Context, c *client.Client) ([]TrainableModel, error) {
-	out := []TrainableModel{}
-	if err := c.Do(ctx, http.MethodGet, "/api/lora/base-models", nil, nil, &out); err != nil {
+	bms, err := c.BaseModels(ctx)
+	if err != nil {
 		return nil, err
+	}
+	out := make([]TrainableModel, len(bms))
+	for i, m := range bms {
+		out[i] = TrainableModel{ID: m.ID, Name: m.Name, Preset: Preset(m.Preset)}
 	}
 	return out, nil
 }

@@ -57,7 +57,7 @@ func (w slowWriter) Write(p []byte) (int, error) {
 func newStorageBackend(t *testing.T) (*synctest.Backend, *storage) {
 	st := &storage{}
 	be := synctest.NewBackend(t, func(c *api.Config) {
-		st.blobs, st.store = c.Blobs, c.Store
+		st.blobs, st.store = c.Blobs, c.Store.(*pgstore.Store)
 		inner := c.BlobHandler
 		c.BlobHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Method == http.MethodGet {

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"net/http"
 	"time"
 
 	"github.com/promptforge/lorastudio/app/localstore"
@@ -196,14 +195,11 @@ func (a *TrainingService) Versions() (VersionList, error) {
 	if err != nil {
 		return VersionList{}, a.fail("list versions", err)
 	}
-	var out struct {
-		Versions []Version `json:"versions"`
-	}
 	// A server that does not answer soon is treated as unreachable: the
 	// copy kept here shows at once instead.
 	ctx, cancel := a.readCtx()
 	defer cancel()
-	err = c.Do(ctx, http.MethodGet, "/api/lora/versions", nil, nil, &out)
+	vs, err := c.Versions(ctx)
 	if studio.ErrorCode(err) == studio.EUnavailable { // unreachable, or silent past the read timeout
 		return a.localVersions()
 	}
@@ -213,6 +209,10 @@ func (a *TrainingService) Versions() (VersionList, error) {
 	var active *localstore.IdentityRow
 	if id, err := c.ActiveIdentity(ctx); err == nil {
 		active = &localstore.IdentityRow{VersionID: id.VersionID, Weight: id.Weight, TargetPlatform: id.TargetPlatform}
+	}
+	out := VersionList{Versions: make([]Version, len(vs))}
+	for i, v := range vs {
+		out.Versions[i] = Version{ID: v.ID, Number: v.Number, BaseModel: v.BaseModel, DatasetHash: v.DatasetHash, Status: v.Status, CreatedAt: v.CreatedAt}
 	}
 	rows := make([]localstore.VersionRow, len(out.Versions))
 	for i, v := range out.Versions {

@@ -35,7 +35,7 @@ type Pinger interface {
 // that answers health checks (the database is then reported unreachable).
 type Config struct {
 	DB       Pinger
-	Store    *pgstore.Store
+	Store    Store // *pgstore.Store
 	Blobs    Blobs
 	Validate Validator
 	Limiter  Limiter
@@ -86,8 +86,8 @@ func New(cfg Config) *Server {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	if cfg.DB == nil && cfg.Store != nil {
-		cfg.DB = cfg.Store
+	if p, ok := cfg.Store.(Pinger); ok && cfg.DB == nil {
+		cfg.DB = p
 	}
 	if cfg.Hasher == nil {
 		cfg.Hasher = auth.NewHasher(auth.HasherConfig{Params: cfg.Password})

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/promptforge/lorastudio/backend/api"
+	"github.com/promptforge/lorastudio/backend/pgstore"
 	"github.com/promptforge/lorastudio/backend/purge"
 	"github.com/promptforge/lorastudio/internal/consent"
 )
@@ -69,7 +70,7 @@ func TestConsentStatusAfterRetentionExpiry(t *testing.T) {
 	tok := e.register("r@example.com")
 	e.consent(tok)
 	at := time.Now().AddDate(0, 0, 31)
-	r, err := purge.Once(context.Background(), purge.Config{Store: cfg.Store, Blobs: cfg.Blobs, Now: func() time.Time { return at }})
+	r, err := purge.Once(context.Background(), purge.Config{Store: cfg.Store.(*pgstore.Store), Blobs: cfg.Blobs, Now: func() time.Time { return at }})
 	if err != nil || r.Expired != 1 {
 		t.Fatalf("purge: %+v, %v; want one consent expired", r, err)
 	}

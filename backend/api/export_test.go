@@ -11,3 +11,11 @@ func NewMemoryLimiterAt(limits map[string]Limit, b Backoff, now func() time.Time
 func NewRedisLimiterAt(url string, limits map[string]Limit, b Backoff, now func() time.Time) (Limiter, error) {
 	return newRedisLimiter(url, limits, b, now)
 }
+
+// MemoryBuckets is the number of buckets l, made by NewMemoryLimiterAt, holds.
+func MemoryBuckets(l Limiter) int {
+	m := l.(*memoryLimiter)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.tats)
+}

@@ -56,6 +56,7 @@ func newJobsEnvWith(t *testing.T, ingester func(*pgstore.Store, blob.Store) *tra
 	if err != nil {
 		t.Fatal(err)
 	}
+	store.Queue = training.Queue{Client: rc}
 	e := &env{t: t}
 	var h http.Handler
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
@@ -64,7 +65,7 @@ func newJobsEnvWith(t *testing.T, ingester func(*pgstore.Store, blob.Store) *tra
 	cfg := api.Config{Store: store, Blobs: local, BlobHandler: local.Handler(),
 		Password: auth.Params{Memory: 1024, Time: 1, Threads: 1, KeyLen: 32},
 		Limiter:  api.NewMemoryLimiter(map[string]api.Limit{}), Processors: []string{"storage: test", "training: stub"},
-		Training: api.Training{Provider: provider, Queue: training.Queue{Client: rc}, DispatchSecret: []byte("secret")}}
+		Training: api.Training{Provider: provider, DispatchSecret: []byte("secret")}}
 	if ingester != nil {
 		cfg.Training.Ingester = ingester(store, local)
 	}

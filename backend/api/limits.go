@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"golang.org/x/time/rate"
 )
 
 // Limiter decides whether one more request of a bucket is allowed for a
@@ -74,12 +73,18 @@ type AttemptLimiter interface {
 }
 
 // memoryLimiter keeps buckets in this process: right for one replica.
+// A bucket is one number, its theoretical arrival time (GCRA, as in
+// redisLimiter): a bucket whose time has passed is full, the same as no
+// bucket, so it is dropped. Memory is bounded by the callers seen within
+// one refill, not by every caller since the start.
 type memoryLimiter struct {
 	limits  map[string]Limit
 	backoff Backoff
 	now     func() time.Time
 	mu      sync.Mutex
-	buckets map[string]*rate.Limiter
+	tats    map[string]time.Time // bucket+"\x00"+who -> theoretical arrival time
+	sweepAt int                  // sweep full buckets once len(tats) reaches this,
+	sweepBy time.Time            // or at the first new bucket after this time
 
 	amu      sync.Mutex
 	attempts map[string]*attempts
@@ -98,7 +103,7 @@ func NewMemoryLimiter(limits map[string]Limit) Limiter {
 }
 
 func newMemoryLimiter(limits map[string]Limit, b Backoff, now func() time.Time) *memoryLimiter {
-	return &memoryLimiter{limits: limits, backoff: b, now: now, buckets: map[string]*rate.Limiter{}, attempts: map[string]*attempts{}}
+	return &memoryLimiter{limits: limits, backoff: b, now: now, tats: map[string]time.Time{}, sweepAt: minSweep, attempts: map[string]*attempts{}}
 }
 
 func (m *memoryLimiter) Attempt(_ context.Context, key string) (time.Duration, error) {
@@ -137,24 +142,50 @@ func (m *memoryLimiter) sweep(now time.Time) {
 	}
 }
 
+// minSweep is the number of buckets below which none are swept.
+const minSweep = 1024
+
 func (m *memoryLimiter) Allow(_ context.Context, bucket, who string) (bool, time.Duration, error) {
 	l, ok := m.limits[bucket]
 	if !ok {
 		return true, 0, nil
 	}
+	interval := time.Minute / time.Duration(max(l.PerMinute, 1))
+	key := bucket + "\x00" + who
+	now := m.now()
 	m.mu.Lock()
-	b, ok := m.buckets[bucket+"\x00"+who]
-	if !ok {
-		b = rate.NewLimiter(rate.Limit(float64(l.PerMinute)/60), l.Burst)
-		m.buckets[bucket+"\x00"+who] = b
+	defer m.mu.Unlock()
+	tat, ok := m.tats[key]
+	if !ok || tat.Before(now) {
+		tat = now
 	}
-	m.mu.Unlock()
-	r := b.Reserve()
-	if d := r.Delay(); d > 0 {
-		r.Cancel()
-		return false, d, nil
+	if allowAt := tat.Add(-time.Duration(max(l.Burst, 1)-1) * interval); allowAt.After(now) {
+		return false, allowAt.Sub(now), nil
 	}
+	if !ok && (len(m.tats) >= m.sweepAt || len(m.tats) > minSweep && now.After(m.sweepBy)) {
+		m.sweepBuckets(now)
+	}
+	m.tats[key] = tat.Add(interval)
 	return true, 0, nil
+}
+
+// sweepEvery bounds how long full buckets outlive a burst of new callers.
+const sweepEvery = time.Minute
+
+// sweepBuckets keeps only the buckets that are not full, in a new map (a
+// Go map never gives back the room a burst made it grow), and sets the
+// next sweep at twice what is left, so sweeping costs O(1) per new bucket,
+// or sweepEvery from now, so a burst of callers is forgotten once it is over.
+func (m *memoryLimiter) sweepBuckets(now time.Time) {
+	m.sweepBy = now.Add(sweepEvery)
+	live := map[string]time.Time{}
+	for k, tat := range m.tats {
+		if tat.After(now) {
+			live[k] = tat
+		}
+	}
+	m.tats = live
+	m.sweepAt = max(minSweep, 2*len(m.tats))
 }
 
 // redisLimiter shares buckets between replicas: a GCRA token bucket kept

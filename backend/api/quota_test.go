@@ -32,7 +32,7 @@ func TestStorageQuota(t *testing.T) {
 	var store *pgstore.Store
 	e := newEnv(t, func(c *api.Config) {
 		c.Quota = pgstore.Quota{Bytes: 3000, Files: 3}
-		store = c.Store
+		store = c.Store.(*pgstore.Store)
 	})
 	alice := e.register("alice@example.com")
 	presignConsent(e, alice)

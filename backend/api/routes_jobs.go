@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/promptforge/lorastudio/backend/pgstore"
 	"github.com/promptforge/lorastudio/backend/training"
@@ -19,12 +18,10 @@ import (
 )
 
 // Training holds what the training routes need. A zero Training answers
-// "training_unavailable" on POST /api/lora/jobs.
+// "training_unavailable" on POST /api/lora/jobs. The store puts each new
+// job's dispatch in the queue (pgstore.Store.Queue) as it creates the job.
 type Training struct {
 	Provider training.Provider
-	Queue    interface {
-		EnqueueDispatch(ctx context.Context, tx pgx.Tx, jobID string) error
-	}
 	Ingester *training.Ingester
 	// DispatchSecret derives each job's dispatch key (training.DispatchKey).
 	DispatchSecret []byte
@@ -142,7 +139,7 @@ func (s *Server) createJob(ctx context.Context, in *createJobIn) (*createJobOut,
 		return nil, err
 	}
 	tr := s.cfg.Training
-	if tr.Provider == nil || tr.Queue == nil {
+	if tr.Provider == nil {
 		return nil, studio.Errorf("training_unavailable", "this server has no GPU provider configured")
 	}
 	uid := userID(ctx)
@@ -196,13 +193,13 @@ func (s *Server) runCreateJob(ctx context.Context, uid, key string, in *createJo
 	out := &createJobOut{Status: http.StatusAccepted}
 	v, j, err := s.cfg.Store.CreateJob(ctx, pgstore.NewJob{
 		UserID: uid, DatasetID: in.Body.DatasetID, BaseModel: in.Body.BaseModel, Params: raw, Provider: tr.Provider.Name(),
-		DispatchKey: func(jobID string) string { return training.DispatchKey(tr.DispatchSecret, jobID) },
-		ArtifactKey: func(jobID string) string { return training.ArtifactKey(uid, jobID) },
-		Enqueue:     tr.Queue.EnqueueDispatch,
-		Finish: func(ctx context.Context, tx pgx.Tx, v studio.Version, j studio.Job) error {
+		DispatchKey:    func(jobID string) string { return training.DispatchKey(tr.DispatchSecret, jobID) },
+		ArtifactKey:    func(jobID string) string { return training.ArtifactKey(uid, jobID) },
+		IdempotencyKey: key,
+		Respond: func(v studio.Version, j studio.Job) (int, []byte) {
 			out.Body = jobCreated{JobID: j.ID, VersionID: v.ID, Status: j.Status}
 			b, _ := json.Marshal(out.Body)
-			return pgstore.FinishIdempotencyKey(ctx, tx, uid, key, out.Status, b)
+			return out.Status, b
 		},
 	})
 	if err != nil {

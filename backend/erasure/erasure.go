@@ -19,13 +19,15 @@ type Blobs interface {
 
 // Canceler stops a training job at its GPU provider (training.Provider).
 type Canceler interface {
-	Cancel(ctx context.Context, job pgstore.JobRef) error
+	Cancel(ctx context.Context, job studio.JobRef) error
 }
 
 // Eraser erases a user's data. Blobs and Provider may be nil (no storage,
 // no training configured).
 type Eraser struct {
-	Store    *pgstore.Store
+	Store interface {
+		EndConsent(ctx context.Context, userID string, end pgstore.Ending) (pgstore.Erasure, error)
+	}
 	Blobs    Blobs
 	Provider Canceler
 	Log      *slog.Logger

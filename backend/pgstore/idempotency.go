@@ -28,7 +28,7 @@ type IdemResult struct {
 // to hash. A finished key replays; an expired one is forgotten first; an
 // unfinished claim older than lock (its request died with its process) is
 // taken over, since nothing of it was committed: the work and the stored
-// response commit together in one transaction (see FinishIdempotencyKey).
+// response commit together in one transaction (see NewJob.IdempotencyKey).
 func (s *Store) ClaimIdempotencyKey(ctx context.Context, userID, key, hash string, ttl, lock time.Duration) (IdemResult, error) {
 	now := s.Now()
 	var r IdemResult
@@ -74,9 +74,9 @@ func (s *Store) ClaimIdempotencyKey(ctx context.Context, userID, key, hash strin
 	return r, nil
 }
 
-// FinishIdempotencyKey stores the response of a claimed key inside tx, the
+// finishIdempotencyKey stores the response of a claimed key inside tx, the
 // transaction of the work itself.
-func FinishIdempotencyKey(ctx context.Context, tx pgx.Tx, userID, key string, status int, body []byte) error {
+func finishIdempotencyKey(ctx context.Context, tx pgx.Tx, userID, key string, status int, body []byte) error {
 	_, err := tx.Exec(ctx, `UPDATE idempotency_keys SET response_status = $3, response_body = $4 WHERE user_id = $1 AND key = $2`,
 		userID, key, status, body)
 	return err

@@ -25,15 +25,25 @@ type NewJob struct {
 
 	DispatchKey func(jobID string) string // derived from the job id: the worker dedups by it
 	ArtifactKey func(jobID string) string
-	// Enqueue hands the job to the dispatch queue (River's InsertTx).
-	Enqueue func(ctx context.Context, tx pgx.Tx, jobID string) error
-	// Finish stores the response (FinishIdempotencyKey), if any.
-	Finish func(ctx context.Context, tx pgx.Tx, v studio.Version, j studio.Job) error
+	// IdempotencyKey, if set, is the user's claimed key (ClaimIdempotencyKey)
+	// whose response Respond makes: it is stored in the transaction that
+	// creates the job, so a replay finds either both or neither.
+	IdempotencyKey string
+	Respond        func(v studio.Version, j studio.Job) (status int, body []byte)
+}
+
+// Enqueuer puts a job's dispatch in the queue inside tx, the transaction
+// that creates the job: it exists exactly when the job does.
+// training.Queue (River's InsertTx) is one.
+type Enqueuer interface {
+	EnqueueDispatch(ctx context.Context, tx pgx.Tx, jobID string) error
 }
 
 // CreateJob creates the next version of the dataset's model and its queued
-// job. Returns ENotFound for another user's or a missing dataset and
-// "dataset_not_validated" (EConflict) for one the engine has not passed.
+// job, puts its dispatch in Queue (when set) and stores n's response under
+// n.IdempotencyKey, all in one transaction. Returns ENotFound for another
+// user's or a missing dataset and "dataset_not_validated" (EConflict) for
+// one the engine has not passed.
 func (s *Store) CreateJob(ctx context.Context, n NewJob) (studio.Version, studio.Job, error) {
 	if !validUUID(n.DatasetID) {
 		return studio.Version{}, studio.Job{}, studio.Errorf(studio.ENotFound, "no dataset %s", n.DatasetID)
@@ -72,13 +82,14 @@ func (s *Store) CreateJob(ctx context.Context, n NewJob) (studio.Version, studio
 			return err
 		}
 		j.VersionID = v.ID
-		if n.Enqueue != nil {
-			if err := n.Enqueue(ctx, tx, j.ID); err != nil {
+		if s.Queue != nil {
+			if err := s.Queue.EnqueueDispatch(ctx, tx, j.ID); err != nil {
 				return fmt.Errorf("enqueue dispatch: %w", err)
 			}
 		}
-		if n.Finish != nil {
-			return n.Finish(ctx, tx, v, j)
+		if n.IdempotencyKey != "" && n.Respond != nil {
+			status, body := n.Respond(v, j)
+			return finishIdempotencyKey(ctx, tx, n.UserID, n.IdempotencyKey, status, body)
 		}
 		return nil
 	})
@@ -91,18 +102,8 @@ func (s *Store) CreateJob(ctx context.Context, n NewJob) (studio.Version, studio
 	return v, j, nil
 }
 
-// JobRef is a job as the dispatcher and the webhook see it: not scoped to
-// a user, since they act for the system.
-type JobRef struct {
-	ID            string
-	UserID        string
-	VersionID     string
-	Status        string
-	Provider      string
-	ProviderJobID string
-	DispatchKey   string
-	ArtifactKey   string
-}
+// JobRef is studio.JobRef, kept under this name for the store's callers.
+type JobRef = studio.JobRef
 
 const jobRefCols = `j.id, j.user_id, j.lora_version_id, j.status, j.provider, j.provider_job_id, j.dispatch_key, j.artifact_key`
 

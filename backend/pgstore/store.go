@@ -23,6 +23,8 @@ import (
 type Store struct {
 	pool *pgxpool.Pool
 	Now  func() time.Time
+	// Queue, when set, receives the dispatch of every job CreateJob makes.
+	Queue Enqueuer
 }
 
 // ConnectTimeout bounds each new connection to Postgres when the URL sets

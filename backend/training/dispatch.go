@@ -25,6 +25,7 @@ import (
 
 	"github.com/promptforge/lorastudio/backend/blob"
 	"github.com/promptforge/lorastudio/backend/pgstore"
+	"github.com/promptforge/lorastudio/internal/backoff"
 	"github.com/promptforge/lorastudio/internal/studio"
 	"github.com/promptforge/lorastudio/internal/worker"
 )
@@ -61,33 +62,30 @@ func ArtifactKey(userID, jobID string) string {
 	return pgstore.KeyPrefix(userID) + "artifacts/" + jobID + ".safetensors"
 }
 
-// Backoff is exponential with full jitter: attempt n waits a random time
-// in [d/2, d] with d = min(Base * 2^(n-1), Max).
+// Backoff is a dispatch's retry schedule (backoff.Policy): attempt n
+// waits a random time in [d/2, d] with d = min(Base * 2^(n-1), Max),
+// Base 2 s and Max 10 minutes unless set.
 type Backoff struct {
 	Base, Max time.Duration
 }
 
 // Delay returns the wait before retry n (1-based).
 func (b Backoff) Delay(n int) time.Duration {
-	base, maxD := b.Base, b.Max
-	if base <= 0 {
-		base = 2 * time.Second
+	p := backoff.Policy{Base: b.Base, Max: b.Max}
+	if p.Base <= 0 {
+		p.Base = 2 * time.Second
 	}
-	if maxD <= 0 {
-		maxD = 10 * time.Minute
+	if p.Max <= 0 {
+		p.Max = 10 * time.Minute
 	}
-	d := base << min(max(n-1, 0), 30)
-	if d <= 0 || d > maxD {
-		d = maxD
-	}
-	return d/2 + rand.N(d/2+1)
+	return p.Delay(n)
 }
 
 // Dispatcher is River's worker for DispatchArgs.
 type Dispatcher struct {
 	river.WorkerDefaults[DispatchArgs]
 
-	Store    *pgstore.Store
+	Store    DispatchStore
 	Blobs    blob.Store
 	Provider Provider
 	// WebhookURL is the public URL of POST /api/lora/webhook.

@@ -27,7 +27,7 @@ import (
 
 // Ingester applies verified webhooks of the providers to jobs.
 type Ingester struct {
-	Store    *pgstore.Store
+	Store    IngestStore
 	Blobs    blob.Store
 	Verifier stdwebhook.Verifier // every secret a provider may sign with
 	// Replicate, when set, authorises downloads of its trained weights.

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/promptforge/lorastudio/backend/pgstore"
+	"github.com/promptforge/lorastudio/internal/studio"
 	"github.com/promptforge/lorastudio/internal/worker"
 )
 
@@ -31,14 +31,14 @@ type Provider interface {
 	Dispatch(ctx context.Context, d worker.Dispatch) (providerJobID string, err error)
 	// Cancel asks the provider to stop a job; an unknown or finished job is
 	// not an error.
-	Cancel(ctx context.Context, job pgstore.JobRef) error
+	Cancel(ctx context.Context, job studio.JobRef) error
 }
 
 // LogTail is implemented by providers that can show a job's training log:
 // it returns at most the last max bytes, cut to whole lines, "" when there
 // is none yet.
 type LogTail interface {
-	LogTail(ctx context.Context, job pgstore.JobRef, max int) (string, error)
+	LogTail(ctx context.Context, job studio.JobRef, max int) (string, error)
 }
 
 // tailLines keeps at most the last max bytes of s, from the start of a

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/promptforge/lorastudio/backend/pgstore"
 	"github.com/promptforge/lorastudio/internal/studio"
 	"github.com/promptforge/lorastudio/internal/worker"
 )
@@ -218,7 +217,7 @@ func (r *Replicate) Training(ctx context.Context, id string) (ReplicateTraining,
 }
 
 // LogTail implements LogTail from the training object's logs.
-func (r *Replicate) LogTail(ctx context.Context, job pgstore.JobRef, max int) (string, error) {
+func (r *Replicate) LogTail(ctx context.Context, job studio.JobRef, max int) (string, error) {
 	if job.ProviderJobID == "" {
 		return "", nil
 	}
@@ -230,7 +229,7 @@ func (r *Replicate) LogTail(ctx context.Context, job pgstore.JobRef, max int) (s
 }
 
 // Cancel implements Provider.
-func (r *Replicate) Cancel(ctx context.Context, job pgstore.JobRef) error {
+func (r *Replicate) Cancel(ctx context.Context, job studio.JobRef) error {
 	if job.ProviderJobID == "" {
 		return nil
 	}

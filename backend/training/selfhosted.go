@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/promptforge/lorastudio/backend/pgstore"
 	"github.com/promptforge/lorastudio/internal/stdwebhook"
+	"github.com/promptforge/lorastudio/internal/studio"
 	"github.com/promptforge/lorastudio/internal/worker"
 )
 
@@ -78,7 +78,7 @@ func (w *SelfHosted) Dispatch(ctx context.Context, d worker.Dispatch) (string, e
 }
 
 // Cancel implements Provider.
-func (w *SelfHosted) Cancel(ctx context.Context, job pgstore.JobRef) error {
+func (w *SelfHosted) Cancel(ctx context.Context, job studio.JobRef) error {
 	if job.DispatchKey == "" {
 		return nil
 	}
@@ -92,7 +92,7 @@ func (w *SelfHosted) Cancel(ctx context.Context, job pgstore.JobRef) error {
 
 // LogTail implements LogTail: the worker serves the log file, so a Range
 // request fetches only its end.
-func (w *SelfHosted) LogTail(ctx context.Context, job pgstore.JobRef, max int) (string, error) {
+func (w *SelfHosted) LogTail(ctx context.Context, job studio.JobRef, max int) (string, error) {
 	if job.DispatchKey == "" {
 		return "", nil
 	}

@@ -106,7 +106,8 @@ func runServe(ctx context.Context, c *cli, args []string) int {
 		log.Error("configuration", "err", err)
 		return exitUsage
 	}
-	cfg.Store, cfg.Log, cfg.Version, cfg.Sentry = pgstore.New(pool), log, version, sentryOn
+	store := pgstore.New(pool)
+	cfg.Store, cfg.Log, cfg.Version, cfg.Sentry = store, log, version, sentryOn
 	// The decode budget counts live bytes; a soft memory limit just above
 	// it makes the GC return finished decodes before new ones grow the heap
 	// (8 admitted 24 MP PNGs at once under 512 MiB: peak RSS +836 MB
@@ -114,7 +115,7 @@ func runServe(ctx context.Context, c *cli, args []string) int {
 	if c.getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(cmp.Or(cfg.DecodeMemory, dataset.DefaultDecodeMemory) + 128<<20)
 	}
-	startQueue, stopQueue, err := setupTraining(c, &cfg, pool, publicURL(c, ln), log)
+	startQueue, stopQueue, err := setupTraining(c, &cfg, store, publicURL(c, ln), log)
 	if err != nil {
 		ln.Close()
 		log.Error("configuration", "err", err)
@@ -141,7 +142,7 @@ func runServe(ctx context.Context, c *cli, args []string) int {
 	purged := make(chan struct{})
 	go func() {
 		defer close(purged)
-		purge.Run(pctx, purge.Config{Store: cfg.Store, Blobs: cfg.Blobs, Provider: cfg.Training.Provider, Log: log})
+		purge.Run(pctx, purge.Config{Store: store, Blobs: cfg.Blobs, Provider: cfg.Training.Provider, Log: log})
 	}()
 	defer func() { stopPurge(); <-purged }()
 	if in := cfg.Training.Ingester; in != nil && in.Replicate != nil {

@@ -6,9 +6,8 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/promptforge/lorastudio/backend/api"
+	"github.com/promptforge/lorastudio/backend/pgstore"
 	"github.com/promptforge/lorastudio/backend/training"
 	"github.com/promptforge/lorastudio/internal/stdwebhook"
 )
@@ -25,13 +24,13 @@ const trainingEnvHelp = `  LORASTUDIO_PROVIDER        self-hosted (default when 
 
 // setupTraining reads the training settings into cfg.Training and returns
 // the River client's start and stop (nil, nil when training is off).
-func setupTraining(c *cli, cfg *api.Config, pool *pgxpool.Pool, public string, log *slog.Logger) (start, stop func(context.Context) error, err error) {
+func setupTraining(c *cli, cfg *api.Config, store *pgstore.Store, public string, log *slog.Logger) (start, stop func(context.Context) error, err error) {
 	if s := c.getenv("LORASTUDIO_WEBHOOK_SECRETS"); s != "" {
 		secrets, err := stdwebhook.ParseSecrets(s)
 		if err != nil {
 			return nil, nil, fmt.Errorf("LORASTUDIO_WEBHOOK_SECRETS: %w", err)
 		}
-		cfg.Training.Ingester = &training.Ingester{Store: cfg.Store, Blobs: cfg.Blobs, Verifier: stdwebhook.Verifier{Secrets: secrets}, Log: log}
+		cfg.Training.Ingester = &training.Ingester{Store: store, Blobs: cfg.Blobs, Verifier: stdwebhook.Verifier{Secrets: secrets}, Log: log}
 	}
 	kind := providerKind(c)
 	if kind == "" {
@@ -73,12 +72,13 @@ func setupTraining(c *cli, cfg *api.Config, pool *pgxpool.Pool, public string, l
 			return nil, nil, fmt.Errorf("LORASTUDIO_QUEUE_POLL %q: want a duration of at least 10ms", v)
 		}
 	}
-	d := &training.Dispatcher{Store: cfg.Store, Blobs: cfg.Blobs, Provider: p, WebhookURL: public + "/api/lora/webhook",
+	d := &training.Dispatcher{Store: store, Blobs: cfg.Blobs, Provider: p, WebhookURL: public + "/api/lora/webhook",
 		Backoff: training.Backoff{Base: backoff}, Log: log}
-	rc, err := training.NewClient(pool, d, training.ClientConfig{PollInterval: poll, Log: log})
+	rc, err := training.NewClient(store.Pool(), d, training.ClientConfig{PollInterval: poll, Log: log})
 	if err != nil {
 		return nil, nil, err
 	}
-	cfg.Training.Provider, cfg.Training.Queue, cfg.Training.DispatchSecret = p, training.Queue{Client: rc}, dsec
+	store.Queue = training.Queue{Client: rc} // CreateJob enqueues each new job's dispatch
+	cfg.Training.Provider, cfg.Training.DispatchSecret = p, dsec
 	return rc.Start, rc.Stop, nil
 }

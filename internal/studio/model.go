@@ -117,3 +117,16 @@ type Identity struct {
 	TargetPlatform string    `json:"target_platform"`
 	UpdatedAt      time.Time `json:"updated_at"`
 }
+
+// JobRef is a job as the dispatcher, the webhook and the GPU providers see
+// it: not scoped to a user, since they act for the system.
+type JobRef struct {
+	ID            string
+	UserID        string
+	VersionID     string
+	Status        string
+	Provider      string
+	ProviderJobID string
+	DispatchKey   string
+	ArtifactKey   string
+}

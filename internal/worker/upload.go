@@ -6,11 +6,11 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"os"
 	"strings"
-	"time"
+
+	"github.com/promptforge/lorastudio/internal/backoff"
 )
 
 // putFile PUTs the file at path to the presigned u and returns the sha256
@@ -29,18 +29,15 @@ func (w *Worker) putFile(ctx context.Context, u Upload, path, what string) (stri
 	}
 	var last error
 	deadline := w.cfg.Now().Add(w.cfg.WebhookGiveUp)
-	backoff := w.cfg.WebhookBackoff
+	retry := backoff.Policy{Base: w.cfg.WebhookBackoff, Max: maxWebhookBackoff}
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
 			if w.cfg.Now().After(deadline) {
 				return "", 0, last
 			}
-			select {
-			case <-ctx.Done():
-				return "", 0, ctx.Err()
-			case <-time.After(backoff/2 + rand.N(backoff/2+1)):
+			if err := backoff.Sleep(ctx, retry.Delay(attempt)); err != nil {
+				return "", 0, err
 			}
-			backoff = min(backoff*2, 30*time.Second)
 		}
 		sum, err := w.putOnce(ctx, u, path, size)
 		if err == nil {

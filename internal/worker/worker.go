@@ -17,7 +17,6 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"os"
 	"os/exec"
@@ -29,6 +28,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/promptforge/lorastudio/internal/backoff"
 	"github.com/promptforge/lorastudio/internal/safetensors"
 	"github.com/promptforge/lorastudio/internal/stdwebhook"
 )
@@ -67,6 +67,9 @@ type Worker struct {
 	runs map[string]context.CancelFunc
 	wg   sync.WaitGroup
 }
+
+// maxWebhookBackoff caps the wait between two tries of a webhook or an upload.
+const maxWebhookBackoff = 30 * time.Second
 
 // New checks cfg and returns a Worker.
 func New(cfg Config) (*Worker, error) {
@@ -529,7 +532,7 @@ func (r *reporter) send(ctx context.Context, ev Event) {
 	id := fmt.Sprintf("msg_%s_%d", r.d.DispatchKey, r.seq)
 	cfg := r.w.cfg
 	deadline := cfg.Now().Add(cfg.WebhookGiveUp)
-	backoff := cfg.WebhookBackoff
+	retry := backoff.Policy{Base: cfg.WebhookBackoff, Max: maxWebhookBackoff}
 	for attempt := 1; ; attempt++ {
 		req, err := http.NewRequestWithContext(context.WithoutCancel(ctx), http.MethodPost, r.d.WebhookURL, strings.NewReader(string(body)))
 		if err != nil {
@@ -556,8 +559,7 @@ func (r *reporter) send(ctx context.Context, ev Event) {
 			return
 		}
 		cfg.Log.Warn("webhook failed; retrying", "event", ev.Status, "attempt", attempt, "err", err)
-		time.Sleep(backoff/2 + rand.N(backoff/2+1))
-		backoff = min(backoff*2, 30*time.Second)
+		_ = backoff.Sleep(context.WithoutCancel(ctx), retry.Delay(attempt)) // delivered even while shutting down, until WebhookGiveUp
 	}
 }
 

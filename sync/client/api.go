@@ -302,9 +302,26 @@ func (c *Client) DeleteDataset(ctx context.Context, id string) error {
 	return c.Do(ctx, http.MethodDelete, "/api/lora/datasets/"+url.PathEscape(id), nil, nil, nil)
 }
 
+// BaseModel is a base model the server's GPU provider trains, with the
+// preset a job on it starts from.
+type BaseModel struct {
+	studio.BaseModel
+	Preset Preset `json:"preset"`
+}
+
+// Preset is the training parameters a job starts from unless overridden.
+type Preset struct {
+	Rank            int     `json:"rank"`
+	Steps           int     `json:"steps"`
+	LearningRate    float64 `json:"learning_rate"`
+	Resolution      int     `json:"resolution"`
+	TriggerWord     string  `json:"trigger_word"`
+	CaptionTemplate string  `json:"caption_template"`
+}
+
 // BaseModels returns the base models the server can train on.
-func (c *Client) BaseModels(ctx context.Context) ([]studio.BaseModel, error) {
-	var out []studio.BaseModel
+func (c *Client) BaseModels(ctx context.Context) ([]BaseModel, error) {
+	out := []BaseModel{}
 	return out, c.Do(ctx, http.MethodGet, "/api/lora/base-models", nil, nil, &out)
 }
 
@@ -418,6 +435,15 @@ type Version struct {
 	Status         string    `json:"status"`
 	ArtifactSHA256 string    `json:"artifact_sha256,omitempty"`
 	CreatedAt      time.Time `json:"created_at"`
+}
+
+// Versions returns the user's trained versions, newest first.
+func (c *Client) Versions(ctx context.Context) ([]Version, error) {
+	var out struct {
+		Versions []Version `json:"versions"`
+	}
+	err := c.Do(ctx, http.MethodGet, "/api/lora/versions", nil, nil, &out)
+	return out.Versions, err
 }
 
 // PromoteCheckpoint makes the checkpoint at step of a succeeded job a

@@ -38,8 +38,8 @@ func TestAccountAndConsent(t *testing.T) {
 		t.Errorf("current consent: %+v, %v", cur, err)
 	}
 	bms, err := c.BaseModels(ctx)
-	if err != nil || len(bms) != len(studio.BaseModels()) {
-		t.Errorf("base models: %+v, %v", bms, err)
+	if err != nil || len(bms) != len(studio.BaseModels()) || bms[0].Preset.Steps == 0 || bms[0].Preset.TriggerWord == "" {
+		t.Errorf("base models: got %+v, %v; want every base model, each with its preset", bms, err)
 	}
 	if e, err := c.WithdrawConsent(ctx); err != nil || e.Consents != 1 {
 		t.Errorf("withdraw: %+v, %v", e, err)

@@ -11,11 +11,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"sync"
 	"time"
 
+	"github.com/promptforge/lorastudio/internal/backoff"
 	"github.com/promptforge/lorastudio/internal/studio"
 	"github.com/promptforge/lorastudio/sync/client"
 )
@@ -251,11 +251,7 @@ func permanent(err error) bool {
 // delay is the backoff before attempt n+1: Base·2^(n-1), capped at Max,
 // drawn from [d/2, d].
 func (o *Outbox) delay(n int) time.Duration {
-	d := o.cfg.Base << min(n-1, 20)
-	if d > o.cfg.Max || d <= 0 {
-		d = o.cfg.Max
-	}
-	return d/2 + rand.N(d/2+1)
+	return backoff.Policy{Base: o.cfg.Base, Max: o.cfg.Max}.Delay(n)
 }
 
 func (o *Outbox) settle(ctx context.Context, e Entry, status string, next time.Time, cause error) error {

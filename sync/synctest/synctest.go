@@ -67,13 +67,14 @@ type Backend struct {
 	deaf bool             // refuse storage PUTs with a 400
 	slow time.Duration    // wait this long before answering API requests
 
-	cfg api.Config
+	cfg   api.Config
+	store *pgstore.Store // cfg.Store, for the purge
 }
 
 // Purge runs one pass of the backend's hourly purge as if at now: with a
 // now past a consent's retention period, it erases that user.
 func (b *Backend) Purge(ctx context.Context, now time.Time) (purge.Report, error) {
-	return purge.Once(ctx, purge.Config{Store: b.cfg.Store, Blobs: b.cfg.Blobs, Now: func() time.Time { return now }})
+	return purge.Once(ctx, purge.Config{Store: b.store, Blobs: b.cfg.Blobs, Now: func() time.Time { return now }})
 }
 
 // SetSlow makes every API request wait d before it is handled, as behind a
@@ -157,7 +158,7 @@ func NewBackend(tb testing.TB, mod func(*api.Config)) *Backend {
 	if mod != nil {
 		mod(&cfg)
 	}
-	h, b.cfg = api.New(cfg), cfg
+	h, b.cfg, b.store = api.New(cfg), cfg, store
 	return b
 }
 

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"os"
@@ -16,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/promptforge/lorastudio/internal/backoff"
 	"github.com/promptforge/lorastudio/internal/studio"
 	"github.com/promptforge/lorastudio/sync/client"
 )
@@ -211,12 +211,11 @@ func (r *run) sendPart(ctx context.Context, p *part) error {
 			}
 		case isTemporary(err) && failures+1 < r.u.cfg.Attempts:
 			failures++
-			d := backoff(r.u.cfg.RetryBase, failures)
+			// At most 1024 times the first delay: a part is small, the wait need not grow past that.
+			d := backoff.Policy{Base: r.u.cfg.RetryBase, Max: r.u.cfg.RetryBase << 10}.Delay(failures)
 			r.u.cfg.Log.Debug("part failed; retrying", "file", f.name, "part", p.number, "in", d, "err", err)
-			select {
-			case <-time.After(d):
-			case <-ctx.Done():
-				return context.Cause(ctx)
+			if err := backoff.Sleep(ctx, d); err != nil {
+				return err
 			}
 		case errors.As(err, &ue) && ue.status == http.StatusNotFound:
 			return studio.Wrap(err, studio.ENotFound, fmt.Sprintf("the storage no longer has the upload of %s (deleted, or abandoned too long)", f.name))
@@ -231,12 +230,6 @@ func (r *run) sendPart(ctx context.Context, p *part) error {
 			return studio.Wrap(err, studio.EUnavailable, "the connection broke while uploading "+f.name+"; the upload will resume where it stopped")
 		}
 	}
-}
-
-// backoff is exponential with full jitter: uniform in [base·2^(n-1)/2, base·2^(n-1)].
-func backoff(base time.Duration, n int) time.Duration {
-	d := base << min(n-1, 10)
-	return d/2 + rand.N(d/2+1)
 }
 
 // urlError is a refusal by the storage.
