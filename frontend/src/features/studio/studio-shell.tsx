@@ -16,6 +16,8 @@ import { UpdateBanner } from "@/features/about/update-banner";
 import { jobCreatedSchema, type JobCreated, type TrainingParams } from "@/lib/api";
 import { useEffect, useState, type ReactNode } from "react";
 import type { BaseModelList, ConsentStatus } from "@/lib/api";
+import { useTranslation } from "react-i18next";
+import { LanguageSwitch } from "@/components/language-switch";
 import { useSelection } from "./use-selection";
 import { useTheme } from "./use-theme";
 
@@ -23,6 +25,7 @@ import { useTheme } from "./use-theme";
 export function StudioShell({ api = defaultApi }: { api?: Api }) {
   const { state, update, reloadModels } = useSelection(api);
   const { theme, toggle } = useTheme();
+  const { t } = useTranslation();
   const [consent, setConsent] = useState<ConsentStatus | null>(null);
   const [notice, setNotice] = useState<string>();
   const [signedIn, setSignedIn] = useState(false);
@@ -78,16 +81,17 @@ export function StudioShell({ api = defaultApi }: { api?: Api }) {
     <div className="min-h-screen">
       <header className="flex items-center justify-between border-b px-6 py-3">
         <div>
-          <h1 className="text-lg font-semibold tracking-tight">LoRA Studio</h1>
-          <p className="text-xs text-muted-foreground">Train a LoRA of your own face, offline first.</p>
+          <h1 className="text-lg font-semibold tracking-tight">{t("appName")}</h1>
+          <p className="text-xs text-muted-foreground">{t("tagline")}</p>
         </div>
         <div className="flex items-center gap-1">
+          <LanguageSwitch />
           <AboutButton api={api} />
           <Button
             variant="ghost"
             size="icon"
             onClick={toggle}
-            aria-label={theme === "dark" ? "Switch to light theme" : "Switch to dark theme"}
+            aria-label={theme === "dark" ? t("theme.toLight") : t("theme.toDark")}
           >
             {theme === "dark" ? <Sun className="h-4 w-4" /> : <Moon className="h-4 w-4" />}
           </Button>
