@@ -19,6 +19,7 @@ export function TrainingPanel({
   baseModel,
   targetPlatform,
   onRetry,
+  onVersions,
   pollMs = 1000,
 }: {
   api: Api;
@@ -26,6 +27,8 @@ export function TrainingPanel({
   baseModel: string;
   targetPlatform: string;
   onRetry: () => void;
+  /** onVersions hears every list of versions loaded, so the steps know when one is ready. */
+  onVersions?: (versions: Version[]) => void;
   pollMs?: number;
 }) {
   const [status, setStatus] = useState<Job>();
@@ -59,6 +62,7 @@ export function TrainingPanel({
       (r) => {
         setVersions(r.versions);
         setOffline(r.offline);
+        onVersions?.(r.versions);
       },
       (e: Error) => setError(e.message),
     );
