@@ -9,7 +9,7 @@ function keysOf(o: object, prefix = ""): string[] {
 }
 
 // The placeholders a string interpolates ({{count}}) and the tags it wraps (<1>…</1>).
-const slots = (s: string) => [...s.matchAll(/\{\{\s*(\w+)[^}]*\}\}|<(\d+)>/g)].map((m) => m[1] ?? `<${m[2]}>`).sort();
+const slots = (s: string) => [...s.matchAll(/\{\{\s*(\w+)[^}]*\}\}|<(\w+)>/g)].map((m) => m[1] ?? `<${m[2]}>`).sort();
 
 describe("locales", () => {
   const en = resources.en as Record<string, object>;

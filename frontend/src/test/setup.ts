@@ -16,3 +16,10 @@ Element.prototype.hasPointerCapture ??= function () {
   return false;
 };
 Element.prototype.releasePointerCapture ??= function () {};
+
+// Radix Checkbox measures its box; jsdom has no layout, so nothing to observe.
+globalThis.ResizeObserver ??= class {
+  observe() {}
+  unobserve() {}
+  disconnect() {}
+};

@@ -60,4 +60,38 @@ describe("WithdrawConsent", () => {
     await user.click(screen.getByRole("button", { name: "Withdraw and erase" }));
     expect(onWithdrawn).toHaveBeenCalledWith(21, "erased", 2);
   });
+
+  it("keeps the focus inside while it asks, starting on the safe answer, and gives it back after", async () => {
+    const user = userEvent.setup();
+    const api = fakeApi();
+    render(
+      <>
+        <button>elsewhere</button>
+        <WithdrawConsent api={api} onWithdrawn={vi.fn()} />
+      </>,
+    );
+    const open = screen.getByRole("button", { name: "Withdraw consent…" });
+    await user.click(open);
+    const dialog = screen.getByRole("alertdialog", { name: "Withdraw consent" });
+    expect(screen.getByRole("button", { name: "Keep my consent" })).toHaveFocus();
+    // Tab cycles between the two answers: never out to the page behind.
+    await user.tab();
+    expect(screen.getByRole("button", { name: "Withdraw and erase" })).toHaveFocus();
+    await user.tab();
+    expect(dialog).toContainElement(document.activeElement as HTMLElement);
+    await user.keyboard("{Escape}");
+    expect(screen.queryByRole("alertdialog")).toBeNull();
+    expect(open).toHaveFocus();
+    expect(api.withdrawConsent).not.toHaveBeenCalled();
+  });
+
+  it("stays open and says why when the erasure failed", async () => {
+    const user = userEvent.setup();
+    const api = fakeApi({ withdrawConsent: vi.fn(async () => Promise.reject(new Error("disk busy"))) });
+    render(<WithdrawConsent api={api} onWithdrawn={vi.fn()} />);
+    await user.click(screen.getByRole("button", { name: "Withdraw consent…" }));
+    await user.click(screen.getByRole("button", { name: "Withdraw and erase" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("disk busy");
+    expect(screen.getByRole("alertdialog")).toBeInTheDocument();
+  });
 });

@@ -24,6 +24,13 @@ export function formatDateTime(lng: string, when: string | Date): string {
   return new Intl.DateTimeFormat(lng, { dateStyle: "medium", timeStyle: "short" }).format(d);
 }
 
+/** formatTime formats an instant's time of day ("9:05 AM", "09:05"); "" for an invalid one. */
+export function formatTime(lng: string, when: string | Date): string {
+  const d = typeof when === "string" ? new Date(when) : when;
+  if (Number.isNaN(d.getTime())) return "";
+  return new Intl.DateTimeFormat(lng, { timeStyle: "short" }).format(d);
+}
+
 const byteUnits = ["byte", "kilobyte", "megabyte", "gigabyte", "terabyte"] as const;
 
 /**
