@@ -57,8 +57,6 @@ export function PhotosSection({ api, dataset }: { api: Api; dataset: Dataset }) 
   if (!state) {
     return error ? <p role="alert" className="text-sm text-destructive">{error}</p> : <p className="text-sm">{t("loadingPhotos")}</p>;
   }
-  const n = state.items.length;
-  const countTone = n < state.min ? "text-destructive" : n < state.recommended_min || n > state.recommended_max ? "text-amber-600" : "text-emerald-600";
   return (
     <Card data-testid="dataset-panel">
       <CardHeader>
@@ -70,9 +68,7 @@ export function PhotosSection({ api, dataset }: { api: Api; dataset: Dataset }) 
           <Button variant="outline" onClick={() => run(() => api.pickAndImport().then(setLastImport))} disabled={!!task}>
             <ImagePlus className="h-4 w-4" aria-hidden /> {t("photos.add")}
           </Button>
-          <p className={`text-sm font-medium ${countTone}`} data-testid="photo-count">
-            {t("photos.count", { count: n, min: state.min, from: state.recommended_min, to: state.recommended_max })}
-          </p>
+          <PhotoCount state={state} />
         </div>
         <TaskProgress task={task} />
         {error && <p role="alert" className="text-sm text-destructive">{error}</p>}
@@ -86,6 +82,18 @@ export function PhotosSection({ api, dataset }: { api: Api; dataset: Dataset }) 
         <PhotoGrid api={api} dataset={dataset} />
       </CardContent>
     </Card>
+  );
+}
+
+/** PhotoCount says how many photos there are against how many are needed. */
+function PhotoCount({ state }: { state: NonNullable<Dataset["state"]> }) {
+  const { t } = useTranslation("dataset");
+  const n = state.items.length;
+  const tone = n < state.min ? "text-destructive" : n < state.recommended_min || n > state.recommended_max ? "text-amber-600" : "text-emerald-600";
+  return (
+    <p className={`text-sm font-medium ${tone}`} data-testid="photo-count">
+      {t("photos.count", { count: n, min: state.min, from: state.recommended_min, to: state.recommended_max })}
+    </p>
   );
 }
 
@@ -151,6 +159,7 @@ export function CheckSection({ api, dataset, baseModel, grid = true }: { api: Ap
         <CardDescription>{t("check.description")}</CardDescription>
       </CardHeader>
       <CardContent className="space-y-4">
+        {grid && <PhotoCount state={state} />}
         <div className="flex flex-wrap items-end gap-3">
           <div className="space-y-1">
             <Label htmlFor={minResId} className="text-xs font-normal text-muted-foreground">

@@ -8,7 +8,8 @@ import { setLanguage } from "@/lib/i18n";
 
 /** openStep opens a step from the steps' list, as a person would. */
 async function openStep(user: UserEvent, name: RegExp) {
-  const nav = await screen.findByRole("navigation", { name: "Steps" });
+  // The studio opens once Go has answered for consent, photos and versions: on a busy machine that takes a while.
+  const nav = await screen.findByRole("navigation", { name: "Steps" }, { timeout: 5000 });
   await user.click(within(nav).getByRole("button", { name }));
 }
 

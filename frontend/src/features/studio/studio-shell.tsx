@@ -5,6 +5,7 @@ import type { Api } from "@/lib/api";
 import { api as defaultApi, jobCreatedSchema, type ConsentStatus, type JobCreated, type TrainingParams, type Version } from "@/lib/api";
 import { Button } from "@/components/ui/button";
 import { LanguageSwitch } from "@/components/language-switch";
+import { followOsLocale } from "@/lib/i18n";
 import { ConsentCard, ConsentGiven } from "@/features/consent/consent-card";
 import { CheckSection, PhotosSection, UploadSection } from "@/features/dataset/dataset-panel";
 import { useDataset } from "@/features/dataset/use-dataset";
@@ -35,6 +36,7 @@ export function StudioShell({ api = defaultApi }: { api?: Api }) {
   const [signedIn, setSignedIn] = useState(false);
   const [job, setJob] = useState<JobCreated | null>(null);
   const [versions, setVersions] = useState<Version[]>([]);
+  const [versionsKnown, setVersionsKnown] = useState(false);
   const [trainError, setTrainError] = useState<string>();
   const [trainNote, setTrainNote] = useState<string>();
   const [step, setStep] = useState<StepId>();
@@ -64,7 +66,11 @@ export function StudioShell({ api = defaultApi }: { api?: Api }) {
     );
   };
   const loadConsent = () => api.getConsent().then(setConsent, () => setConsent(null));
-  const loadVersions = () => api.versions().then((r) => setVersions(r.versions), () => {});
+  const loadVersions = () =>
+    api
+      .versions()
+      .then((r) => setVersions(r.versions), () => {})
+      .finally(() => setVersionsKnown(true));
   // The outbox settles a queued consent later; it says so with an event.
   useEffect(
     () =>
@@ -74,6 +80,10 @@ export function StudioShell({ api = defaultApi }: { api?: Api }) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
     [api],
   );
+  // The OS locale, as Go reads it, picks the first language.
+  useEffect(() => {
+    api.appInfo().then((i) => followOsLocale(i.locale), () => {});
+  }, [api]);
   useEffect(() => {
     api.account().then(
       (a) => {
@@ -82,9 +92,12 @@ export function StudioShell({ api = defaultApi }: { api?: Api }) {
         if (a.signed_in) {
           api.lastJob().then(setJob, () => {});
           void loadVersions();
-        }
+        } else setVersionsKnown(true);
       },
-      () => setSignedIn(false),
+      () => {
+        setSignedIn(false);
+        setVersionsKnown(true);
+      },
     );
     void loadConsent();
     // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -103,7 +116,7 @@ export function StudioShell({ api = defaultApi }: { api?: Api }) {
     datasetStatus: dataset.state?.status ?? "draft",
     versionsReady: versions.filter((v) => v.status === "ready").length,
   });
-  const loaded = consent !== undefined && (dataset.state !== null || dataset.error !== undefined);
+  const loaded = consent !== undefined && versionsKnown && (dataset.state !== null || dataset.error !== undefined);
   // Open where the work stands: the first step not done.
   useEffect(() => {
     if (loaded && step === undefined) setStep(firstOpenStep(steps));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { detectLanguage, matchLanguage, setLanguage, languageKey } from "./index";
+import { detectLanguage, followOsLocale, matchLanguage, setLanguage, languageKey } from "./index";
 import i18n from "./index";
 
 describe("language", () => {
@@ -28,6 +28,16 @@ describe("language", () => {
     { saved: "klingon", preferred: ["pt-BR"], want: "pt-BR" },
   ])("the pick $saved over the OS's $preferred gives $want", ({ saved, preferred, want }) => {
     expect(detectLanguage(saved, preferred)).toBe(want);
+  });
+
+  it("follows the OS locale Go read until the user picks a language", async () => {
+    localStorage.removeItem(languageKey);
+    expect(await followOsLocale("pt-BR")).toBe("pt-BR");
+    expect(localStorage.getItem(languageKey)).toBeNull(); // following is not picking
+    expect(await followOsLocale("de-DE")).toBe("pt-BR"); // not shipped: no change
+    expect(await followOsLocale(undefined)).toBe("pt-BR");
+    await setLanguage("en");
+    expect(await followOsLocale("pt-BR")).toBe("en"); // the user's pick wins
   });
 
   it("switches, marks the document and remembers the pick", async () => {

@@ -77,6 +77,18 @@ export function setLanguage(lng: Language) {
   return i18n.changeLanguage(lng);
 }
 
+/**
+ * followOsLocale switches to the language of the OS locale Go read (LANG
+ * and LC_*), unless the user has picked one in the app: WebKitGTK's
+ * navigator.language says en-US whatever the OS is set to. A locale the
+ * studio does not ship changes nothing. Returns the language shown after.
+ */
+export async function followOsLocale(tag: string | undefined): Promise<Language> {
+  const os = matchLanguage(tag);
+  if (os && !savedLanguage() && os !== currentLanguage()) await i18n.changeLanguage(os);
+  return currentLanguage();
+}
+
 /** currentLanguage is the language the studio shows now. */
 export function currentLanguage(): Language {
   return matchLanguage(i18n.resolvedLanguage ?? i18n.language) ?? "en";
