@@ -81,8 +81,10 @@ go-test: $(MINIO).$(MINIO_VERSION)
 frontend-test: frontend/node_modules/.installed
 	cd frontend && npm run typecheck && npm test
 
+# The smoke reads the studio's first step from the window's DOM through the dev build.
 smoke: build
-	scripts/smoke-desktop.sh $(DESKTOP) $(ARTIFACTS)/desktop-window.png
+	$(GO) build -tags dev -ldflags "$(LDFLAGS)" -o $(DEV) .
+	scripts/smoke-desktop.sh $(DESKTOP) $(DEV) $(ARTIFACTS)
 	scripts/single-instance-desktop.sh $(DESKTOP)
 
 # The desktop's browser E2E runs against a real `lorastudio serve` on DATABASE_URL.

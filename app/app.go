@@ -218,10 +218,15 @@ func (a *core) close() {
 type Info struct {
 	Version string `json:"version"`
 	DataDir string `json:"data_dir"`
+	// Locale is the OS locale as a BCP 47 tag ("pt-BR"), "" when unset:
+	// the language the studio starts in until the user picks one.
+	Locale string `json:"locale,omitempty"`
 }
 
-// AppInfo returns the version and the data folder.
-func (a *App) AppInfo() Info { return Info{Version: a.version, DataDir: a.dataDir} }
+// AppInfo returns the version, the data folder and the OS locale.
+func (a *App) AppInfo() Info {
+	return Info{Version: a.version, DataDir: a.dataDir, Locale: systemLocale()}
+}
 
 // TargetPlatforms returns the platforms a prompt can be compiled for. None
 // of them can be trained.

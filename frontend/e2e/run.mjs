@@ -179,6 +179,18 @@ const sha256File = (p) => createHash("sha256").update(readFileSync(p)).digest("h
 const loadedSamples = (page, sel) =>
   page.evaluate((s) => [...document.querySelectorAll(`${s} img`)].filter((i) => i.complete && i.naturalWidth > 0).length, sel);
 
+// openStep opens one of the studio's steps from its list, as a person would.
+async function openStep(page, name, nav = "Steps") {
+  await page.getByRole("navigation", { name: nav }).getByRole("button", { name: new RegExp(`^${name}\\b`) }).click();
+  await page.locator(`[aria-current="step"]`).getByText(name, { exact: true }).waitFor();
+}
+
+// currentStep is the name of the step the list marks as the one shown.
+const currentStep = async (page) => (await page.locator('[aria-current="step"] span.font-medium').textContent()).trim();
+
+// stepShot keeps a picture of a step, numbered in the order a person meets them.
+const stepShot = (page, lang, n, id) => page.screenshot({ path: path.join(artifacts, `step-${lang}-${n}-${id}.png`), fullPage: true });
+
 async function pick(page, comboboxName, optionName) {
   await page.getByRole("combobox", { name: comboboxName }).click();
   await page.getByRole("option", { name: optionName, exact: true }).click();
@@ -205,11 +217,23 @@ try {
   await page.goto(app.url);
   await page.waitForFunction(() => window.go && window.go.app && window.runtime, null, { timeout: 30_000 });
 
-  await check("the studio shell shows both dropdowns with the defaults from Go", async () => {
+  await check("a newcomer meets the steps, on the first one: consent, the rest locked with the reason", async () => {
     await page.getByRole("heading", { name: "LoRA Studio" }).waitFor();
+    await page.getByTestId("step-title").getByText("Your consent").waitFor();
+    assertEqual(await currentStep(page), "Consent", "the step shown first");
+    const photos = page.getByRole("navigation", { name: "Steps" }).getByRole("button", { name: /^Photos\b/ });
+    const says = (await photos.textContent()).trim();
+    if (!/Locked.*Give your consent first/.test(says)) throw new Error(`the locked Photos step says: ${says}`);
+    if (!(await page.getByTestId("next-step").isDisabled())) throw new Error("Next is enabled before consent");
+    await stepShot(page, "en", 1, "consent");
+  });
+
+  await check("the studio shell shows both dropdowns with the defaults from Go", async () => {
+    await openStep(page, "Use");
     const platform = page.getByRole("combobox", { name: "Target Platform" });
     await platform.waitFor();
     assertEqual((await platform.textContent()).trim(), "Veo 3.1", "default target platform");
+    await openStep(page, "Train");
     const model = page.getByRole("combobox", { name: "Trainable Base Model" });
     assertEqual((await model.textContent()).trim(), "Flux dev", "default base model");
   });
@@ -223,6 +247,7 @@ try {
       "trainable base models (signed out: every one LoRA Studio knows)",
     );
     await page.keyboard.press("Escape");
+    await openStep(page, "Use");
     await page.getByRole("combobox", { name: "Target Platform" }).click();
     const platforms = await page.getByRole("option").allTextContents();
     assertEqual(platforms, ["Sora 2 Pro Max", "Sora 2", "Sora 2 Pro", "Veo 3.1 Fast", "Veo 3.1", "Grok 3"], "target platforms");
@@ -232,6 +257,7 @@ try {
   await check("picking a target platform and a base model reaches Go", async () => {
     await pick(page, "Target Platform", "Sora 2 Pro Max");
     await page.getByTestId("selection-status").getByText("Sora 2 Pro Max").waitFor();
+    await openStep(page, "Train");
     await pick(page, "Trainable Base Model", "SDXL");
     await page.getByTestId("selection-status").getByText("SDXL").waitFor();
     const fromGo = await page.evaluate(() => window.go.app.App.GetSelection());
@@ -254,9 +280,11 @@ try {
     app = await startApp(dataDir);
     await page.goto(app.url);
     await page.waitForFunction(() => window.go && window.go.app, null, { timeout: 30_000 });
+    await openStep(page, "Use");
     const platform = page.getByRole("combobox", { name: "Target Platform" });
     await platform.waitFor();
     assertEqual((await platform.textContent()).trim(), "Sora 2 Pro Max", "target platform after restart");
+    await openStep(page, "Train");
     assertEqual(
       (await page.getByRole("combobox", { name: "Trainable Base Model" }).textContent()).trim(),
       "SDXL",
@@ -276,13 +304,16 @@ try {
   await check("consent is asked before any photo, and recorded through Go", async () => {
     const refused = await page.evaluate((p) => window.go.app.DatasetService.ImportFiles([p]).then(() => "accepted", (e) => String(e)), noFace);
     if (!refused.startsWith("consent_required: ")) throw new Error(`import before consent: ${refused}`);
+    await openStep(page, "Consent");
     const give = page.getByRole("button", { name: "I consent" });
     await give.waitFor();
     if (!(await give.isDisabled())) throw new Error("consent button enabled before the attestation");
     await page.getByRole("checkbox", { name: /Every photo I add shows me/ }).check();
     await give.click();
+    // Consent given, the studio moves on to the photos by itself.
     await page.getByTestId("dataset-panel").waitFor();
-    await page.screenshot({ path: path.join(artifacts, "e2e-1-consent-given.png"), fullPage: true });
+    assertEqual(await currentStep(page), "Photos", "the step after consent");
+    await stepShot(page, "en", 2, "photos");
   });
 
   await check("20 photos come in through the drop's Go path, with progress, and a bad one is flagged", async () => {
@@ -300,14 +331,17 @@ try {
     assertEqual(events.added, 20, "photos added");
     if (events.seen.length !== 20) throw new Error(`got ${events.seen.length} progress events, want 20`);
     await page.getByTestId("photo-count").getByText("20 photos").waitFor();
+    await openStep(page, "Check");
     await page.getByRole("spinbutton", { name: "Smallest short side in pixels" }).fill("256");
     await page.getByRole("button", { name: "Validate dataset" }).click();
     const rocket = page.getByTestId("photo-skimage_rocket.jpg");
     await rocket.and(page.locator('[data-state="error"]')).waitFor();
     const text = await rocket.textContent();
     if (!/face/i.test(text)) throw new Error(`the bad photo does not say why: ${text}`);
-    const gate = await page.getByTestId("start-training").isDisabled();
-    if (!gate) throw new Error("Start training enabled on a failing dataset");
+    // Training stays locked, and the list says why.
+    const train = (await page.getByRole("navigation", { name: "Steps" }).getByRole("button", { name: /^Train\b/ }).textContent()).trim();
+    if (!/Locked.*Check your photos first/.test(train)) throw new Error(`the Train step on a failing dataset says: ${train}`);
+    if (!(await page.getByTestId("next-step").isDisabled())) throw new Error("Next: Train enabled on a failing dataset");
     const loaded = await page.evaluate(() => [...document.querySelectorAll('[aria-label="Photos"] img')].filter((i) => i.naturalWidth > 0).length);
     assertEqual(loaded, 20, "thumbnails shown");
     await page.screenshot({ path: path.join(artifacts, "e2e-2-bad-photo-flagged.png"), fullPage: true });
@@ -340,8 +374,11 @@ try {
     await page.getByTestId("photo-count").getByText("20 photos").waitFor();
     await page.getByRole("button", { name: "Validate dataset" }).click();
     await page.getByText("This dataset passes: it can be trained.").waitFor();
+    await stepShot(page, "en", 3, "check");
     const caption = (await page.getByTestId("identity-caption").textContent()).trim();
     if (!/will learn: (\d+) of \1 photos match/.test(caption)) throw new Error(`identity caption on a one-person set: ${caption}`);
+    await page.getByTestId("next-step").click(); // Next: Train
+    assertEqual(await currentStep(page), "Train", "the step after a passing check");
     const button = page.getByTestId("start-training");
     if (!(await button.isDisabled())) throw new Error("Start training enabled without sign-in");
     assertEqual((await page.getByTestId("training-reason").textContent()).trim(), "Sign in to a LoRA Studio server to train.", "reason on the disabled button");
@@ -356,7 +393,9 @@ try {
     await page.getByRole("button", { name: "Create account" }).click();
     await page.getByTestId("signed-in").waitFor();
     // The consent given before sign-in goes through the outbox; the trainable list is now the server's.
+    await openStep(page, "Consent");
     await page.getByTestId("consent-status").getByText("Recorded on the server too.").waitFor({ timeout: 15_000 });
+    await openStep(page, "Train");
     await page.locator('[data-testid="base-model-source"][data-source="server"]').waitFor();
     await page.getByRole("combobox", { name: "Trainable Base Model" }).click();
     assertEqual(await page.getByRole("option").allTextContents(), ["Flux dev", "SDXL"], "base models the server's worker trains");
@@ -380,18 +419,20 @@ try {
     app = await startApp(dataDir);
     await page.goto(app.url);
     await page.waitForFunction(() => window.go && window.go.app, null, { timeout: 30_000 });
+    // Validated, not trained yet: the studio opens where the work stands.
     await page.getByTestId("signed-in").waitFor();
+    assertEqual(await currentStep(page), "Train", "the step shown after a restart");
     await page.getByRole("button", { name: "Upload to server" }).click();
     try {
       await page.getByTestId("sync-result").getByText(/found the dataset validated/).waitFor({ timeout: 60_000 });
     } catch (err) {
       const alerts = await page.getByRole("alert").allTextContents();
       await page.screenshot({ path: path.join(artifacts, "e2e-failed-upload.png"), fullPage: true });
-      const panel = (await page.getByTestId("dataset-panel").textContent()).slice(-400);
+      const panel = (await page.getByTestId("upload-panel").textContent()).slice(-400);
       throw new Error(`no upload result; alerts: ${alerts.join(" | ") || "none"}; panel ends: ${panel}; app log: ${app.logs.join("").slice(-1500)}`);
     }
     const resent = await page.getByTestId("sync-result").textContent();
-    const m = /([0-9.]+) MB were sent again/.exec(resent);
+    const m = /([0-9.]+) MB were sent again/.exec(resent.replace(/[\u00a0\u202f]/g, " "));
     if (!m) throw new Error(`the resumed upload does not say what it sent again: ${resent}`);
     // Only the parts in flight at the kill go again: at most the big photo.
     const bigMB = statSync(bigPhoto).size / 1e6;
@@ -404,7 +445,7 @@ try {
   await check("training runs on the reference worker to a ready version, activated, still shown after a restart", async () => {
     // Override the preset within its bounds: the server accepts it.
     await page.getByText(/Advanced training settings/).click();
-    await page.getByLabel(/Steps/).fill("500");
+    await page.getByRole("spinbutton", { name: /^Steps/ }).fill("500");
     await page.getByTestId("start-training").click();
     const status = page.getByTestId("job-status");
     await status.waitFor();
@@ -413,6 +454,7 @@ try {
     await v1.getByText("ready").waitFor();
     await v1.getByRole("button", { name: "Activate" }).click();
     await v1.getByText("active at 0.80").waitFor(); // SDXL's default weight
+    await stepShot(page, "en", 4, "train");
     const identity = await page.evaluate(() => window.go.app.TrainingService.Versions().then((r) => r.versions.filter((v) => v.active).map((v) => v.number)));
     assertEqual(identity, [1], "active versions read from Go");
     await page.getByTestId("training-panel").screenshot({ path: path.join(artifacts, "e2e-5-trained-and-active.png") });
@@ -421,6 +463,9 @@ try {
     app = await startApp(dataDir);
     await page.goto(app.url);
     await page.waitForFunction(() => window.go && window.go.app, null, { timeout: 30_000 });
+    // Every step done: the studio opens on the last, Use.
+    await page.getByTestId("step-title").getByText("Use your likeness").waitFor();
+    await openStep(page, "Train");
     await page.locator('[data-testid="job-status"][data-status="succeeded"]').waitFor();
     await page.getByTestId("version-1").getByText("active at 0.80").waitFor();
   });
@@ -469,7 +514,7 @@ try {
 
   await check("a long training shows its log and is canceled from the app; its version is marked failed", async () => {
     await page.getByText(/Advanced training settings/).click(); // closed again since the restart
-    await page.getByLabel(/Steps/).fill("6000");
+    await page.getByRole("spinbutton", { name: /^Steps/ }).fill("6000");
     await page.getByTestId("start-training").click();
     await page.locator('[data-testid="job-status"][data-status="running"]').waitFor({ timeout: 60_000 });
     // The worker's log reaches the window through the backend while it trains.
@@ -490,14 +535,18 @@ try {
   });
 
   await check("the compiled prompt has a LoRA block for Flux dev and none for Veo 3.1", async () => {
+    await openStep(page, "Use");
     const preview = page.getByTestId("compiled-prompt");
     await pick(page, "Compile for", "Flux dev (loads the LoRA)");
-    await preview.getByText(/<lora:me:0\.90>/).waitFor();
+    // Opened after v1 was downloaded and activated: its file name and weight are filled in.
+    await page.getByTestId("compile-filled").waitFor();
+    await preview.getByText(/<lora:[a-z0-9-]+-v1-sdxl:0\.80>/).waitFor();
     await pick(page, "Compile for", "Veo 3.1");
     await page.getByText("no LoRA block: this platform cannot load one").waitFor();
     const text = await preview.textContent();
     if (/<lora:|ohwx/.test(text)) throw new Error(`Veo prompt carries a LoRA block or trigger: ${text}`);
     await page.getByTestId("compile-panel").screenshot({ path: path.join(artifacts, "e2e-6-compile-veo.png") });
+    await stepShot(page, "en", 5, "use");
   });
 
   await check("a Character Pack for Veo 3.1 is exported and opens with every checksum right", async () => {
@@ -532,8 +581,12 @@ print(json.dumps(sorted(z.namelist())))
   });
 
   await check("withdrawing consent erases the photos here and on the server", async () => {
+    await openStep(page, "Consent");
     await page.getByRole("button", { name: "Withdraw consent…" }).click();
-    await page.getByRole("button", { name: "Withdraw and erase" }).click();
+    const ask = page.getByRole("alertdialog", { name: "Withdraw consent" });
+    await ask.waitFor();
+    await ask.screenshot({ path: path.join(artifacts, "e2e-7-withdraw-asks.png") });
+    await ask.getByRole("button", { name: "Withdraw and erase" }).click();
     await page
       .getByText("Consent withdrawn: 20 photos and 2 trained LoRA files erased from this computer. The server erased your uploaded photos and trained files too.")
       .waitFor();
@@ -543,6 +596,52 @@ print(json.dumps(sorted(z.namelist())))
     const versions = await page.evaluate(() => window.go.app.TrainingService.Versions().then((r) => r.versions.length));
     assertEqual(versions, 0, "trained versions left on the server after withdrawal");
     await page.getByRole("button", { name: "I consent" }).waitFor();
+  });
+
+  await check("em português: the language switch, then the steps in order, in Brazilian Portuguese", async () => {
+    await page.getByRole("combobox", { name: "Language" }).click();
+    await page.getByRole("option", { name: "Português (Brasil)" }).click();
+    await page.getByTestId("step-title").getByText("Seu consentimento").waitFor();
+    // The pick is remembered: a reload (or the next start) speaks Portuguese too.
+    await page.reload();
+    await page.waitForFunction(() => window.go && window.go.app, null, { timeout: 30_000 });
+    await page.getByTestId("step-title").getByText("Seu consentimento").waitFor();
+    assertEqual(await page.evaluate(() => document.documentElement.lang), "pt-BR", "the document's language");
+    assertEqual(await currentStep(page), "Consentimento", "the first step, in Portuguese");
+    const fotos = (await page.getByRole("navigation", { name: "Etapas" }).getByRole("button", { name: /^Fotos\b/ }).textContent()).trim();
+    if (!/Bloqueada.*Dê seu consentimento primeiro/.test(fotos)) throw new Error(`the locked Fotos step says: ${fotos}`);
+    await stepShot(page, "pt-BR", 1, "consent");
+    await page.getByRole("checkbox", { name: /Todas as fotos que eu adicionar são minhas/ }).check();
+    await page.getByRole("button", { name: "Eu consinto" }).click();
+    await page.getByTestId("step-title").getByText("Adicione suas fotos").waitFor();
+    const files = [...frames.slice(0, 19).map((f) => path.join(personDir, f)), bigPhoto];
+    await page.evaluate((paths) => window.go.app.DatasetService.ImportFiles(paths), files);
+    await page.getByTestId("photo-count").getByText("20 fotos: no mínimo 15, de 20 a 30 recomendadas").waitFor();
+    await stepShot(page, "pt-BR", 2, "photos");
+    await page.getByTestId("next-step").getByText("Próxima: Verificar").click();
+    await page.getByTestId("step-title").getByText("Verifique as fotos").waitFor();
+    await page.getByRole("spinbutton", { name: "Menor lado em pixels" }).fill("256");
+    await page.getByRole("button", { name: "Verificar as fotos" }).click();
+    await page.getByText("Estas fotos passaram: já dá para treinar.").waitFor({ timeout: 60_000 });
+    const angles = (await page.getByTestId("variety").textContent()).trim();
+    if (!/^Ângulos do rosto: \d+ de frente/.test(angles)) throw new Error(`variety line: ${angles}`);
+    await stepShot(page, "pt-BR", 3, "check");
+    await openStep(page, "Treinar", "Etapas");
+    await page.getByTestId("step-title").getByText("Treine a sua LoRA").waitFor();
+    await page.getByTestId("signed-in").getByText(/^Conectado como/).waitFor();
+    await page.getByRole("combobox", { name: "Modelo base de treino" }).waitFor();
+    await page.getByRole("button", { name: "Enviar ao servidor" }).waitFor();
+    await stepShot(page, "pt-BR", 4, "train");
+    await openStep(page, "Usar", "Etapas");
+    await page.getByTestId("step-title").getByText("Use a sua imagem").waitFor();
+    const platform = page.getByRole("combobox", { name: "Plataforma de destino" });
+    assertEqual((await platform.textContent()).trim(), "Sora 2 Pro Max", "target platform, in the Portuguese studio");
+    await page.getByText(/não carrega uma/).first().waitFor();
+    await stepShot(page, "pt-BR", 5, "use");
+    // Back to English for whoever looks next.
+    await page.getByRole("combobox", { name: "Idioma" }).click();
+    await page.getByRole("option", { name: "English" }).click();
+    await page.getByTestId("step-title").getByText("Use your likeness").waitFor();
   });
 
   await check("the page raised no uncaught errors", async () => {

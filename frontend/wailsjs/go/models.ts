@@ -358,6 +358,7 @@ export namespace app {
 	export class Info {
 	    version: string;
 	    data_dir: string;
+	    locale?: string;
 	
 	    static createFrom(source: any = {}) {
 	        return new Info(source);
@@ -367,6 +368,7 @@ export namespace app {
 	        if ('string' === typeof source) source = JSON.parse(source);
 	        this.version = source["version"];
 	        this.data_dir = source["data_dir"];
+	        this.locale = source["locale"];
 	    }
 	}
 	export class InstallRequest {

@@ -20,6 +20,8 @@ describe("AboutDialog", () => {
     expect(dialog).toHaveTextContent("Not checked: no release URL is configured.");
     await user.keyboard("{Escape}");
     expect(screen.queryByRole("dialog")).not.toBeInTheDocument();
+    // The focus comes back to what opened the dialog.
+    expect(screen.getByRole("button", { name: "About" })).toHaveFocus();
     await user.click(screen.getByRole("button", { name: "About" }));
     await user.click(screen.getByRole("button", { name: "Close" }));
     expect(screen.queryByRole("dialog")).not.toBeInTheDocument();

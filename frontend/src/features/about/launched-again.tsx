@@ -1,4 +1,5 @@
 import { useEffect, useState } from "react";
+import { useTranslation } from "react-i18next";
 import type { Api } from "@/lib/api";
 
 /** EVENT_LAUNCHED_AGAIN is what Go emits when LoRA Studio is started while it runs (app.EventLaunchedAgain). */
@@ -6,6 +7,7 @@ export const EVENT_LAUNCHED_AGAIN = "instance:second";
 
 /** LaunchedAgain says, for a few seconds, that a second start only brought this window forward. */
 export function LaunchedAgain({ api, showMs = 6000 }: { api: Api; showMs?: number }) {
+  const { t } = useTranslation("about");
   const [shown, setShown] = useState(false);
   useEffect(() => {
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -22,7 +24,7 @@ export function LaunchedAgain({ api, showMs = 6000 }: { api: Api; showMs?: numbe
   if (!shown) return null;
   return (
     <p role="status" className="fixed bottom-4 right-4 z-40 rounded-md border bg-background px-4 py-2 text-sm shadow">
-      LoRA Studio is already open: this is its window.
+      {t("launchedAgain")}
     </p>
   );
 }

@@ -1,4 +1,5 @@
 import { X } from "lucide-react";
+import { useTranslation } from "react-i18next";
 import type { Api } from "@/lib/api";
 import { Button } from "@/components/ui/button";
 import { useUpdateStatus } from "./use-update-status";
@@ -8,23 +9,25 @@ import { useUpdateStatus } from "./use-update-status";
  * release's signature. Download only opens its page in the browser.
  */
 export function UpdateBanner({ api }: { api: Api }) {
+  const { t } = useTranslation("about");
   const { status, error, download, dismiss } = useUpdateStatus(api);
   const release = status?.available;
   if (!release) return null;
   return (
     <div
       role="region"
-      aria-label="Update available"
+      aria-label={t("banner.label")}
       className="flex flex-wrap items-center gap-2 border-b bg-accent px-6 py-2 text-sm"
       data-testid="update-banner"
     >
       <span>
-        LoRA Studio {release.version} is available
-        {status.current ? ` (you have ${status.current})` : ""}
+        {status.current
+          ? t("banner.availableHave", { version: release.version, current: status.current })
+          : t("banner.available", { version: release.version })}
       </span>
       <span aria-hidden>—</span>
       <Button size="sm" variant="outline" onClick={() => void download()}>
-        Download
+        {t("update.download")}
       </Button>
       {release.notes && <span className="text-xs text-muted-foreground">{release.notes}</span>}
       {error && (
@@ -36,7 +39,7 @@ export function UpdateBanner({ api }: { api: Api }) {
         size="icon"
         variant="ghost"
         className="ml-auto h-7 w-7"
-        aria-label={`Dismiss the notice of ${release.version}`}
+        aria-label={t("banner.dismiss", { version: release.version })}
         onClick={() => void dismiss(release.version)}
       >
         <X className="h-4 w-4" />

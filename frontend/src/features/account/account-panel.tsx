@@ -1,11 +1,16 @@
 import { useEffect, useId, useState } from "react";
+import { Trans, useTranslation } from "react-i18next";
 import type { Account, Api } from "@/lib/api";
+import { Checkbox } from "@/components/ui/checkbox";
+import { Input } from "@/components/ui/input";
+import { Label } from "@/components/ui/label";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { QueuedActions } from "./queued-actions";
 
 /** AccountPanel signs in to a LoRA Studio server, where training runs. */
 export function AccountPanel({ api, onChange }: { api: Api; onChange?: (a: Account) => void }) {
+  const { t } = useTranslation("account");
   const [account, setAccount] = useState<Account>();
   const [server, setServer] = useState("http://127.0.0.1:8080");
   const [email, setEmail] = useState("");
@@ -13,7 +18,7 @@ export function AccountPanel({ api, onChange }: { api: Api; onChange?: (a: Accou
   const [create, setCreate] = useState(false);
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
-  const ids = { server: useId(), email: useId(), password: useId(), create: useId() };
+  const ids = { server: useId(), email: useId(), password: useId(), create: useId(), why: useId() };
 
   useEffect(() => {
     const load = (notify: boolean) =>
@@ -53,18 +58,18 @@ export function AccountPanel({ api, onChange }: { api: Api; onChange?: (a: Accou
   return (
     <Card data-testid="account-panel">
       <CardHeader>
-        <CardTitle>Server</CardTitle>
-        <CardDescription>Training runs on a GPU behind a LoRA Studio server. Everything else works offline.</CardDescription>
+        <CardTitle>{t("title")}</CardTitle>
+        <CardDescription>{t("description")}</CardDescription>
       </CardHeader>
       <CardContent className="space-y-3 text-sm">
         {account?.signed_in ? (
           <>
             <div className="flex flex-wrap items-center gap-3">
               <p data-testid="signed-in">
-                Signed in as <strong>{account.email}</strong> on {account.server_url}.
+                <Trans t={t} i18nKey="signedIn" values={{ email: account.email, server: account.server_url }} components={{ b: <strong /> }} />
               </p>
               <Button variant="outline" size="sm" disabled={busy} onClick={() => act(() => api.signOut())}>
-                Sign out
+                {t("signOut")}
               </Button>
             </div>
             <QueuedActions api={api} />
@@ -73,8 +78,7 @@ export function AccountPanel({ api, onChange }: { api: Api; onChange?: (a: Accou
           <>
             {account?.expired && (
               <p role="alert" className="text-sm text-destructive" data-testid="session-expired">
-                Your sign-in to {account.server_url} has expired or was revoked: sign in again. What waits for the server
-                stays queued and goes once you do.
+                {t("expired", { server: account.server_url })}
               </p>
             )}
             <form
@@ -84,34 +88,46 @@ export function AccountPanel({ api, onChange }: { api: Api; onChange?: (a: Accou
                 void act(() => api.signIn({ server_url: server, email, password, create }));
               }}
             >
-              <label htmlFor={ids.server} className="text-xs text-muted-foreground">
-                Server address
-                <input id={ids.server} value={server} onChange={(e) => setServer(e.target.value)} className="mt-1 h-9 w-full rounded-md border border-input bg-background px-2 text-sm text-foreground" />
-              </label>
-              <label htmlFor={ids.email} className="text-xs text-muted-foreground">
-                Email
-                <input id={ids.email} type="email" autoComplete="username" value={email} onChange={(e) => setEmail(e.target.value)} className="mt-1 h-9 w-full rounded-md border border-input bg-background px-2 text-sm text-foreground" />
-              </label>
-              <label htmlFor={ids.password} className="text-xs text-muted-foreground">
-                Password
-                <input id={ids.password} type="password" autoComplete={create ? "new-password" : "current-password"} value={password} onChange={(e) => setPassword(e.target.value)} className="mt-1 h-9 w-full rounded-md border border-input bg-background px-2 text-sm text-foreground" />
-              </label>
-              <label htmlFor={ids.create} className="flex items-center gap-2 text-xs">
-                <input id={ids.create} type="checkbox" checked={create} onChange={(e) => setCreate(e.target.checked)} />
-                Create an account on this server
-              </label>
-              <div className="md:col-span-2">
-                <Button type="submit" size="sm" disabled={busy || !email || !password}>
-                  {create ? "Create account" : "Sign in"}
+              <div className="space-y-1">
+                <Label htmlFor={ids.server} className="text-xs font-normal text-muted-foreground">
+                  {t("server")}
+                </Label>
+                <Input id={ids.server} value={server} onChange={(e) => setServer(e.target.value)} />
+              </div>
+              <div className="space-y-1">
+                <Label htmlFor={ids.email} className="text-xs font-normal text-muted-foreground">
+                  {t("email")}
+                </Label>
+                <Input id={ids.email} type="email" autoComplete="username" value={email} onChange={(e) => setEmail(e.target.value)} />
+              </div>
+              <div className="space-y-1">
+                <Label htmlFor={ids.password} className="text-xs font-normal text-muted-foreground">
+                  {t("password")}
+                </Label>
+                <Input id={ids.password} type="password" autoComplete={create ? "new-password" : "current-password"} value={password} onChange={(e) => setPassword(e.target.value)} />
+              </div>
+              <div className="flex items-center gap-2">
+                <Checkbox id={ids.create} checked={create} onCheckedChange={(c) => setCreate(c === true)} />
+                <Label htmlFor={ids.create} className="text-xs font-normal">
+                  {t("create")}
+                </Label>
+              </div>
+              <div className="flex flex-wrap items-center gap-3 md:col-span-2">
+                <Button type="submit" size="sm" disabled={busy || !email || !password} aria-describedby={!email || !password ? ids.why : undefined}>
+                  {create ? t("createAccount") : t("signIn")}
                 </Button>
+                {(!email || !password) && (
+                  <p id={ids.why} className="text-xs text-muted-foreground">
+                    {t("needCredentials")}
+                  </p>
+                )}
               </div>
             </form>
           </>
         )}
         {account && account.token_storage !== "keyring" && (
           <p className="text-xs text-muted-foreground" data-testid="token-note">
-            The sign-in token is kept in LoRA Studio's database in your data folder, readable only by you:{" "}
-            {account.token_storage_note || "this system has no keyring"}.
+            {t("tokenNote", { why: account.token_storage_note || t("noKeyring") })}
           </p>
         )}
         {error && (

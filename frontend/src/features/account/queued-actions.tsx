@@ -1,5 +1,7 @@
 import { useEffect, useState } from "react";
+import { useTranslation } from "react-i18next";
 import type { Api, QueuedAction } from "@/lib/api";
+import { formatTime } from "@/lib/i18n/format";
 import { Button } from "@/components/ui/button";
 
 /**
@@ -7,6 +9,7 @@ import { Button } from "@/components/ui/button";
  * what the server refused, with its reason, so nothing fails out of sight.
  */
 export function QueuedActions({ api, pollMs = 5000 }: { api: Api; pollMs?: number }) {
+  const { t, i18n } = useTranslation("account");
   const [actions, setActions] = useState<QueuedAction[]>([]);
   const [error, setError] = useState<string>();
 
@@ -41,36 +44,39 @@ export function QueuedActions({ api, pollMs = 5000 }: { api: Api; pollMs?: numbe
       {waiting.length > 0 && (
         <div className="flex flex-wrap items-center gap-2">
           <span>
-            {waiting.length === 1 ? "1 action waits" : `${waiting.length} actions wait`} for the server; they go in order as
-            soon as it answers, even after a restart.
+            {t("queued.waiting", { count: waiting.length })}
           </span>
           <Button size="sm" variant="outline" onClick={() => act(() => api.sendQueued())}>
-            Send now
+            {t("queued.sendNow")}
           </Button>
         </div>
       )}
-      <ul className="space-y-1" aria-label="Actions for the server">
+      <ul className="space-y-1" aria-label={t("queued.label")}>
         {actions.map((a) => (
           <li key={a.id} className="flex flex-wrap items-center gap-2" data-status={a.status}>
             <span className="font-medium">{a.what}</span>
             {a.status === "pending" ? (
               <span className="text-muted-foreground">
                 {a.attempts > 0
-                  ? `tried ${a.attempts} time${a.attempts === 1 ? "" : "s"}${a.error ? ` (${a.error})` : ""}; next at ${new Date(a.next_attempt_at).toLocaleTimeString()}`
-                  : "waiting"}
+                  ? t(a.error ? "queued.triedError" : "queued.tried", {
+                      count: a.attempts,
+                      error: a.error,
+                      next: formatTime(i18n.resolvedLanguage ?? i18n.language, a.next_attempt_at),
+                    })
+                  : t("queued.pending")}
               </span>
             ) : (
               <>
                 <span role="alert" className="text-destructive">
-                  The server refused it: {a.error}
+                  {t("queued.refused", { error: a.error })}
                 </span>
                 <Button size="sm" variant="ghost" onClick={() => act(() => api.retryAction(a.id))}>
-                  Retry
+                  {t("queued.retry")}
                 </Button>
               </>
             )}
-            <Button size="sm" variant="ghost" aria-label={`Dismiss: ${a.what}`} onClick={() => act(() => api.dismissAction(a.id))}>
-              Dismiss
+            <Button size="sm" variant="ghost" aria-label={t("queued.dismissNamed", { what: a.what })} onClick={() => act(() => api.dismissAction(a.id))}>
+              {t("queued.dismiss")}
             </Button>
           </li>
         ))}

@@ -1,4 +1,7 @@
 import { useEffect, useId, useState } from "react";
+import { useTranslation } from "react-i18next";
+import { Input, Textarea } from "@/components/ui/input";
+import { useFormat } from "@/lib/i18n/format";
 import type { ActiveLoRA, Api, CompileResult, Exported, Profile } from "@/lib/api";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
@@ -10,9 +13,11 @@ import { Select, SelectContent, SelectGroup, SelectItem, SelectTrigger, SelectVa
  * block) for the rest.
  */
 export function CompilePanel({ api, targetPlatform }: { api: Api; targetPlatform: string }) {
+  const { t } = useTranslation("compiler");
+  const fmt = useFormat();
   const [profiles, setProfiles] = useState<Profile[]>([]);
   const [platform, setPlatform] = useState(targetPlatform);
-  const [text, setText] = useState("walks along a harbour at dusk, looking at the boats");
+  const [text, setText] = useState(() => t("defaultPrompt"));
   const [name, setName] = useState("me");
   const [trigger, setTrigger] = useState("ohwx");
   const [weight, setWeight] = useState(0.9);
@@ -69,25 +74,24 @@ export function CompilePanel({ api, targetPlatform }: { api: Api; targetPlatform
   return (
     <Card data-testid="compile-panel">
       <CardHeader>
-        <CardTitle>Compile a prompt</CardTitle>
+        <CardTitle>{t("title")}</CardTitle>
         <CardDescription>
-          Flux and SDXL load your LoRA; Sora, Veo and Grok cannot, so their prompt describes you in words and points at
-          your reference photos.
+          {t("description")}
         </CardDescription>
       </CardHeader>
       <CardContent className="space-y-3 text-sm">
         <div className="grid gap-3 md:grid-cols-2">
           <div>
-            <span className="mb-1 block text-xs text-muted-foreground">Compile for</span>
+            <span className="mb-1 block text-xs text-muted-foreground">{t("compileFor")}</span>
             <Select value={platform} onValueChange={setPlatform}>
-              <SelectTrigger aria-label="Compile for">
+              <SelectTrigger aria-label={t("compileFor")}>
                 <SelectValue />
               </SelectTrigger>
               <SelectContent>
                 <SelectGroup>
                   {pipelines.map((p) => (
                     <SelectItem key={p.id} value={p.id}>
-                      {p.name} (loads the LoRA)
+                      {t("loadsLora", { name: p.name })}
                     </SelectItem>
                   ))}
                 </SelectGroup>
@@ -104,44 +108,48 @@ export function CompilePanel({ api, targetPlatform }: { api: Api; targetPlatform
           {profile?.supports_lora ? (
             <div className="grid grid-cols-3 gap-2">
               <label htmlFor={ids.name} className="text-xs text-muted-foreground">
-                LoRA name
-                <input id={ids.name} value={name} onChange={(e) => setName(e.target.value)} className="mt-1 h-9 w-full rounded-md border border-input bg-background px-2 text-sm text-foreground" />
+                {t("loraName")}
+                <Input id={ids.name} value={name} onChange={(e) => setName(e.target.value)} className="mt-1" />
               </label>
               <label htmlFor={ids.trigger} className="text-xs text-muted-foreground">
-                Trigger phrase
-                <input id={ids.trigger} value={trigger} onChange={(e) => setTrigger(e.target.value)} className="mt-1 h-9 w-full rounded-md border border-input bg-background px-2 text-sm text-foreground" />
+                {t("trigger")}
+                <Input id={ids.trigger} value={trigger} onChange={(e) => setTrigger(e.target.value)} className="mt-1" />
               </label>
               <label htmlFor={ids.weight} className="text-xs text-muted-foreground">
-                Weight {weight.toFixed(2)}
+                {t("weight", { weight: fmt.number(weight, { min: 2 }) })}
                 <input id={ids.weight} type="range" min={0} max={1.5} step={0.05} value={weight} onChange={(e) => setWeight(Number(e.target.value))} className="mt-3 w-full" />
               </label>
               {filled && (
                 <p data-testid="compile-filled" className="col-span-3 text-xs text-muted-foreground">
-                  Filled in from your active version: the file {filled.name}.safetensors and the phrase its photos were
-                  captioned with. Change them to use another LoRA.
+                  {t("filled", { name: filled.name })}
                 </p>
               )}
             </div>
           ) : (
             <label htmlFor={ids.describe} className="text-xs text-muted-foreground">
-              How you look, in your words
-              <input
+              {t("describe")}
+              <Input
                 id={ids.describe}
                 value={describe}
-                placeholder="e.g. short curly brown hair, green eyes"
+                placeholder={t("describePlaceholder")}
                 onChange={(e) => setDescribe(e.target.value)}
-                className="mt-1 h-9 w-full rounded-md border border-input bg-background px-2 text-sm text-foreground"
+                className="mt-1"
               />
             </label>
           )}
         </div>
         <label htmlFor={ids.prompt} className="block text-xs text-muted-foreground">
-          What to generate
-          <textarea id={ids.prompt} value={text} onChange={(e) => setText(e.target.value)} rows={3} className="mt-1 w-full rounded-md border border-input bg-background p-2 text-sm text-foreground" />
+          {t("prompt")}
+          <Textarea id={ids.prompt} value={text} onChange={(e) => setText(e.target.value)} rows={3} className="mt-1" />
         </label>
         {profile && profile.status !== "available" && (
           <p className="rounded-md border border-amber-500 p-2 text-xs" data-testid="profile-status">
-            {profile.name} is {profile.status.replace("_", " ")} (checked {profile.checked}): {profile.status_note}
+            {t("profileStatus", {
+              name: profile.name,
+              status: t(`status.${profile.status}`, { defaultValue: profile.status.replace("_", " ") }),
+              checked: profile.checked,
+              note: profile.status_note,
+            })}
           </p>
         )}
         {error && <p role="alert" className="text-destructive">{error}</p>}
@@ -156,15 +164,15 @@ export function CompilePanel({ api, targetPlatform }: { api: Api; targetPlatform
                   .then((e) => e.path && setExported(e), (e: Error) => setExportError(e.message));
               }}
             >
-              Export Character Pack…
+              {t("export")}
             </Button>
             {exported && (
               <>
                 <span className="text-xs" data-testid="exported">
-                  Saved {exported.path} ({exported.references} reference photos)
+                  {t("exported", { path: exported.path, count: exported.references })}
                 </span>
                 <Button size="sm" variant="outline" onClick={() => api.revealInFileManager(exported.path).catch((e: Error) => setExportError(e.message))}>
-                  Show in folder
+                  {t("reveal")}
                 </Button>
               </>
             )}
@@ -173,12 +181,13 @@ export function CompilePanel({ api, targetPlatform }: { api: Api; targetPlatform
         )}
         {result && (
           <div className="space-y-1">
-            <pre className="whitespace-pre-wrap rounded-md bg-muted p-3 font-mono text-xs" data-testid="compiled-prompt" aria-label="Compiled prompt">
+            <pre className="whitespace-pre-wrap rounded-md bg-muted p-3 font-mono text-xs" data-testid="compiled-prompt" aria-label={t("compiled")}>
               {result.prompt}
             </pre>
             <p className="text-xs text-muted-foreground">
-              {result.prompt_chars} of {result.prompt_max_chars} characters
-              {result.lora_block ? ` · LoRA block ${result.lora_block}` : " · no LoRA block: this platform cannot load one"}
+              {t("chars", { count: result.prompt_chars, max: fmt.number(result.prompt_max_chars), chars: fmt.number(result.prompt_chars) })}
+              {" · "}
+              {result.lora_block ? t("loraBlock", { block: result.lora_block }) : t("noLoraBlock")}
             </p>
             {result.warnings?.map((w) => (
               <p key={w} className="text-xs text-amber-700 dark:text-amber-400">

@@ -1,6 +1,7 @@
-import { render, screen } from "@testing-library/react";
+import { act, render, screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
+import i18n from "@/lib/i18n";
 import { fakeApi } from "@/test/fake-api";
 import { ConsentCard, WithdrawConsent } from "./consent-card";
 
@@ -17,6 +18,22 @@ describe("ConsentCard", () => {
     await user.click(button);
     expect(api.giveConsent).toHaveBeenCalledWith("v1", true);
     expect(onGiven).toHaveBeenCalled();
+  });
+
+  it("asks for the text in the studio's language and records the version read", async () => {
+    const user = userEvent.setup();
+    const api = fakeApi();
+    render(<ConsentCard api={api} onGiven={vi.fn()} />);
+    await screen.findByText("What is collected.");
+    await user.click(screen.getByRole("checkbox", { name: /Every photo I add shows me/ }));
+    await act(() => i18n.changeLanguage("pt-BR"));
+    expect(api.consentText).toHaveBeenLastCalledWith("pt-BR");
+    // The tick given under the English text does not carry over.
+    const button = await screen.findByRole("button", { name: "Eu consinto" });
+    expect(button).toBeDisabled();
+    await user.click(screen.getByRole("checkbox", { name: /Every photo I add shows me/ }));
+    await user.click(button);
+    expect(api.giveConsent).toHaveBeenCalledWith("v1.pt-BR", true);
   });
 
   it("shows the server's terms and why consent is asked again", async () => {
@@ -62,5 +79,39 @@ describe("WithdrawConsent", () => {
     expect(api.withdrawConsent).not.toHaveBeenCalled();
     await user.click(screen.getByRole("button", { name: "Withdraw and erase" }));
     expect(onWithdrawn).toHaveBeenCalledWith(21, "erased", 2);
+  });
+
+  it("keeps the focus inside while it asks, starting on the safe answer, and gives it back after", async () => {
+    const user = userEvent.setup();
+    const api = fakeApi();
+    render(
+      <>
+        <button>elsewhere</button>
+        <WithdrawConsent api={api} onWithdrawn={vi.fn()} />
+      </>,
+    );
+    const open = screen.getByRole("button", { name: "Withdraw consent…" });
+    await user.click(open);
+    const dialog = screen.getByRole("alertdialog", { name: "Withdraw consent" });
+    expect(screen.getByRole("button", { name: "Keep my consent" })).toHaveFocus();
+    // Tab cycles between the two answers: never out to the page behind.
+    await user.tab();
+    expect(screen.getByRole("button", { name: "Withdraw and erase" })).toHaveFocus();
+    await user.tab();
+    expect(dialog).toContainElement(document.activeElement as HTMLElement);
+    await user.keyboard("{Escape}");
+    expect(screen.queryByRole("alertdialog")).toBeNull();
+    expect(open).toHaveFocus();
+    expect(api.withdrawConsent).not.toHaveBeenCalled();
+  });
+
+  it("stays open and says why when the erasure failed", async () => {
+    const user = userEvent.setup();
+    const api = fakeApi({ withdrawConsent: vi.fn(async () => Promise.reject(new Error("disk busy"))) });
+    render(<WithdrawConsent api={api} onWithdrawn={vi.fn()} />);
+    await user.click(screen.getByRole("button", { name: "Withdraw consent…" }));
+    await user.click(screen.getByRole("button", { name: "Withdraw and erase" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("disk busy");
+    expect(screen.getByRole("alertdialog")).toBeInTheDocument();
   });
 });

@@ -178,7 +178,7 @@ describe("DatasetPanel", () => {
     await user.click(screen.getByRole("button", { name: "Upload to server" }));
     act(() => handlers["sync:progress"]({ file: "me.jpg", done: 2_500_000, total: 5_000_000 }));
     expect(screen.getByRole("progressbar", { name: "Upload progress" })).toHaveAttribute("aria-valuenow", "2500000");
-    expect(screen.getByText("Uploading 2.5 of 5.0 MB: me.jpg")).toBeInTheDocument();
+    expect(screen.getByText("Uploading 2.5 MB of 5.0 MB: me.jpg")).toBeInTheDocument();
     await act(async () =>
       finish({ session: "s", dataset_id: "d", state: "validated", validation: { status: "validated" }, total: { bytes_total: 5, bytes_sent: 5, bytes_resent: 0 } }),
     );

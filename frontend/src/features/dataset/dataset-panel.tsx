@@ -1,24 +1,24 @@
-import { useEffect, useState } from "react";
+import { useEffect, useId, useState } from "react";
 import { ImagePlus, Trash2 } from "lucide-react";
+import { useTranslation } from "react-i18next";
 import { TrainingSettings } from "@/features/training/training-settings";
 import { syncProgressSchema, type TrainingParams, type Api, type DatasetItem, type Finding, type ImportResult, type Report, type SyncResult } from "@/lib/api";
+import { useFormat } from "@/lib/i18n/format";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
+import { Input } from "@/components/ui/input";
+import { Label } from "@/components/ui/label";
 import { Progress } from "@/components/ui/progress";
 import { IdentitySummary } from "./identity-summary";
 import { issueTitle } from "./issue-titles";
-import { useDataset } from "./use-dataset";
+import { useDataset, type Dataset } from "./use-dataset";
+import { PhotoName } from "./photo-name";
 
-const stateWords: Record<DatasetItem["state"], string> = {
-  imported: "imported",
-  checking: "checking",
-  ok: "ok",
-  warning: "warning",
-  error: "error",
-};
-
-/** DatasetPanel is where photos come in, get checked, and unlock training. */
+/**
+ * DatasetPanel is the whole dataset screen in one card: photos, check and
+ * upload. The studio's steps show its sections one at a time.
+ */
 export function DatasetPanel({
   api,
   baseModel,
@@ -30,162 +30,166 @@ export function DatasetPanel({
   signedIn: boolean;
   onStartTraining?: (params: TrainingParams) => void;
 }) {
-  const { state, error, task, run, reload } = useDataset(api);
-  const [minRes, setMinRes] = useState(512);
-  const [lastImport, setLastImport] = useState<ImportResult>();
-  const [sync, setSync] = useState<{ done: number; total: number; file: string } | null>(null);
-  const [synced, setSynced] = useState<SyncResult>();
-  const [params, setParams] = useState<TrainingParams | null>({});
-
+  const dataset = useDataset(api);
+  const { reload } = dataset;
   // Signing in or out changes what training needs next.
   useEffect(() => {
     void reload();
   }, [signedIn, reload]);
-  useEffect(
-    () =>
-      api.onEvent("sync:progress", (d: unknown) => {
-        const p = syncProgressSchema.safeParse(d);
-        if (p.success) setSync({ done: p.data.done, total: p.data.total, file: p.data.file });
-      }),
-    [api],
+  return (
+    <div className="space-y-4">
+      <PhotosSection api={api} dataset={dataset} />
+      {dataset.state && (
+        <>
+          <CheckSection api={api} dataset={dataset} baseModel={baseModel} grid={false} />
+          <UploadSection api={api} dataset={dataset} baseModel={baseModel} signedIn={signedIn} onStartTraining={onStartTraining} />
+        </>
+      )}
+    </div>
   );
+}
 
+/** PhotosSection is where photos come in, with how many are needed. */
+export function PhotosSection({ api, dataset }: { api: Api; dataset: Dataset }) {
+  const { t } = useTranslation("dataset");
+  const { state, error, task, run } = dataset;
+  const [lastImport, setLastImport] = useState<ImportResult>();
   if (!state) {
-    return error ? <p role="alert" className="text-sm text-destructive">{error}</p> : <p className="text-sm">Loading photos…</p>;
+    return error ? <p role="alert" className="text-sm text-destructive">{error}</p> : <p className="text-sm">{t("loadingPhotos")}</p>;
   }
-  const n = state.items.length;
-  const report = state.report;
-  const issuesOf = (name: string) => report?.items.find((i) => i.file === name)?.issues ?? [];
-  const countTone = n < state.min ? "text-destructive" : n < state.recommended_min || n > state.recommended_max ? "text-amber-600" : "text-emerald-600";
-
   return (
     <Card data-testid="dataset-panel">
       <CardHeader>
-        <CardTitle>Your photos</CardTitle>
-        <CardDescription>
-          Drop photos or folders anywhere on this window, or add them with the button. Your originals are never changed.
-        </CardDescription>
+        <CardTitle>{t("photos.title")}</CardTitle>
+        <CardDescription>{t("photos.description")}</CardDescription>
       </CardHeader>
       <CardContent className="space-y-4">
         <div className="flex flex-wrap items-center gap-3">
           <Button variant="outline" onClick={() => run(() => api.pickAndImport().then(setLastImport))} disabled={!!task}>
-            <ImagePlus className="h-4 w-4" aria-hidden /> Add photos…
+            <ImagePlus className="h-4 w-4" aria-hidden /> {t("photos.add")}
           </Button>
-          <p className={`text-sm font-medium ${countTone}`} data-testid="photo-count">
-            {n} {n === 1 ? "photo" : "photos"}: at least {state.min}, {state.recommended_min} to {state.recommended_max}{" "}
-            recommended
-          </p>
+          <PhotoCount state={state} />
         </div>
-
-        {task && (
-          <div className="space-y-1" aria-live="polite">
-            <p className="text-xs text-muted-foreground">
-              {task.kind === "import" ? "Importing" : "Checking"} {task.progress.done} of {task.progress.total}
-              {task.progress.file ? `: ${task.progress.file}` : ""}
-            </p>
-            <Progress value={task.progress.done} max={task.progress.total} label={task.kind === "import" ? "Import progress" : "Validation progress"} />
-          </div>
-        )}
-        {sync && (
-          <div className="space-y-1" aria-live="polite">
-            <p className="text-xs text-muted-foreground">
-              Uploading {(sync.done / 1e6).toFixed(1)} of {(sync.total / 1e6).toFixed(1)} MB{sync.file ? `: ${sync.file}` : ""}
-            </p>
-            <Progress value={sync.done} max={sync.total} label="Upload progress" />
-          </div>
-        )}
-        {synced && (
-          <p className="text-sm" data-testid="sync-result">
-            Uploaded: the server checked the photos again and found the dataset {synced.validation?.status ?? synced.state}.
-            {synced.total.bytes_resent > 0 && ` ${(synced.total.bytes_resent / 1e6).toFixed(1)} MB were sent again after an interruption.`}
-          </p>
-        )}
+        <TaskProgress task={task} />
         {error && <p role="alert" className="text-sm text-destructive">{error}</p>}
         {lastImport && lastImport.failed.length > 0 && (
-          <ul className="text-sm text-destructive" aria-label="Files not imported">
+          <ul className="text-sm text-destructive" aria-label={t("photos.notImported")}>
             {lastImport.failed.map((f) => (
-              <li key={f.file}>
-                {f.file}: {f.reason}
-              </li>
+              <li key={f.file}>{t("photos.failedFile", { file: f.file, reason: f.reason })}</li>
             ))}
           </ul>
         )}
+        <PhotoGrid api={api} dataset={dataset} />
+      </CardContent>
+    </Card>
+  );
+}
 
-        {n > 0 && (
-          <ul className="grid grid-cols-2 gap-3 sm:grid-cols-4 lg:grid-cols-6" aria-label="Photos">
-            {state.items.map((it) => (
-              <li
-                key={it.id}
-                className={`space-y-1 rounded-md border p-2 text-xs ${it.state === "error" ? "border-destructive" : ""}`}
-                data-testid={`photo-${it.name}`}
-                data-state={it.state}
-              >
-                <img src={it.thumb_url} alt={it.name} className="aspect-square w-full rounded object-cover" loading="lazy" />
-                <div className="flex items-center justify-between gap-1">
-                  <span className="truncate" title={it.original_path}>
-                    {it.name}
-                  </span>
-                  <Badge variant={it.state === "ok" ? "ok" : it.state === "warning" ? "warning" : it.state === "error" ? "error" : "default"}>
-                    {stateWords[it.state]}
-                  </Badge>
-                </div>
-                <IssueNote issues={issuesOf(it.name)} />
-                <Button variant="ghost" size="sm" className="h-7 w-full" onClick={() => run(() => api.removeItem(it.id))} aria-label={`Remove ${it.name}`}>
-                  <Trash2 className="h-3.5 w-3.5" aria-hidden /> Remove
-                </Button>
-              </li>
-            ))}
-          </ul>
-        )}
+/** PhotoCount says how many photos there are against how many are needed. */
+function PhotoCount({ state }: { state: NonNullable<Dataset["state"]> }) {
+  const { t } = useTranslation("dataset");
+  const n = state.items.length;
+  const tone = n < state.min ? "text-destructive" : n < state.recommended_min || n > state.recommended_max ? "text-amber-600" : "text-emerald-600";
+  return (
+    <p className={`text-sm font-medium ${tone}`} data-testid="photo-count">
+      {t("photos.count", { count: n, min: state.min, from: state.recommended_min, to: state.recommended_max })}
+    </p>
+  );
+}
 
-        <div className="flex flex-wrap items-end gap-3 border-t pt-4">
-          <label className="text-sm">
-            <span className="block text-xs text-muted-foreground">Smallest short side (px)</span>
-            <input
+function TaskProgress({ task }: { task: Dataset["task"] }) {
+  const { t } = useTranslation("dataset");
+  if (!task) return null;
+  const values = { done: task.progress.done, total: task.progress.total, file: task.progress.file };
+  return (
+    <div className="space-y-1" aria-live="polite">
+      <p className="text-xs text-muted-foreground">
+        {task.kind === "import"
+          ? t(task.progress.file ? "task.importingFile" : "task.importing", values)
+          : t(task.progress.file ? "task.checkingFile" : "task.checking", values)}
+      </p>
+      <Progress value={task.progress.done} max={task.progress.total} label={task.kind === "import" ? t("task.importLabel") : t("task.checkLabel")} />
+    </div>
+  );
+}
+
+/** PhotoGrid shows every photo with its whole name, its state and its main issue. */
+function PhotoGrid({ api, dataset }: { api: Api; dataset: Dataset }) {
+  const { t } = useTranslation("dataset");
+  const { state, run } = dataset;
+  if (!state || state.items.length === 0) return null;
+  const issuesOf = (name: string) => state.report?.items.find((i) => i.file === name)?.issues ?? [];
+  return (
+    <ul className="grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-5" aria-label={t("photos.list")}>
+      {state.items.map((it) => (
+        <li
+          key={it.id}
+          className={`flex flex-col gap-1 rounded-md border p-2 text-xs ${it.state === "error" ? "border-destructive" : ""}`}
+          data-testid={`photo-${it.name}`}
+          data-state={it.state}
+        >
+          <img src={it.thumb_url} alt={it.name} className="aspect-square w-full rounded object-cover" loading="lazy" />
+          <PhotoName name={it.name} path={it.original_path} />
+          <Badge className="self-start" variant={it.state === "ok" ? "ok" : it.state === "warning" ? "warning" : it.state === "error" ? "error" : "default"}>
+            {t(`state.${it.state}`)}
+          </Badge>
+          <IssueNote issues={issuesOf(it.name)} />
+          <Button variant="ghost" size="sm" className="mt-auto h-7 w-full" onClick={() => run(() => api.removeItem(it.id))} aria-label={t("photos.removeNamed", { name: it.name })}>
+            <Trash2 className="h-3.5 w-3.5" aria-hidden /> {t("photos.remove")}
+          </Button>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** CheckSection validates the photos offline and shows what the check found. */
+export function CheckSection({ api, dataset, baseModel, grid = true }: { api: Api; dataset: Dataset; baseModel: string; grid?: boolean }) {
+  const { t } = useTranslation("dataset");
+  const { state, task, run, minRes, setMinRes, error } = dataset;
+  const minResId = useId();
+  const whyId = useId();
+  if (!state) return null;
+  const n = state.items.length;
+  const report = state.report;
+  return (
+    <Card data-testid="check-panel">
+      <CardHeader>
+        <CardTitle>{t("check.title")}</CardTitle>
+        <CardDescription>{t("check.description")}</CardDescription>
+      </CardHeader>
+      <CardContent className="space-y-4">
+        {grid && <PhotoCount state={state} />}
+        <div className="flex flex-wrap items-end gap-3">
+          <div className="space-y-1">
+            <Label htmlFor={minResId} className="text-xs font-normal text-muted-foreground">
+              {t("check.minRes")}
+            </Label>
+            <Input
+              id={minResId}
               type="number"
               min={64}
               max={4096}
               value={minRes}
               onChange={(e) => setMinRes(Number(e.target.value))}
-              className="h-9 w-28 rounded-md border border-input bg-background px-2"
-              aria-label="Smallest short side in pixels"
+              className="w-28"
             />
-          </label>
-          <Button onClick={() => run(() => api.validateDataset({ base_model: baseModel, min_resolution: minRes }))} disabled={!!task || n === 0}>
-            Validate dataset
-          </Button>
-          <Button
-            variant="outline"
-            disabled={!!task || !!sync || !signedIn || state.status !== "validated"}
-            title={!signedIn ? "Sign in to a server first." : state.status !== "validated" ? "Validate the dataset first." : undefined}
-            onClick={async () => {
-              setSync({ done: 0, total: 1, file: "" });
-              const res = await run(() => api.syncDataset({ base_model: baseModel, min_resolution: minRes }));
-              setSync(null);
-              if (res) setSynced(res);
-            }}
-          >
-            Upload to server
-          </Button>
-          <div className="flex flex-col">
-            <Button
-              disabled={!state.training.allowed || params === null}
-              aria-describedby="training-reason"
-              data-testid="start-training"
-              title={state.training.reason}
-              onClick={() => params && onStartTraining?.(params)}
-            >
-              Start training
-            </Button>
           </div>
-          {!state.training.allowed && (
-            <p id="training-reason" className="text-sm text-muted-foreground" data-testid="training-reason">
-              {state.training.reason}
+          <Button
+            onClick={() => run(() => api.validateDataset({ base_model: baseModel, min_resolution: minRes }))}
+            disabled={!!task || n === 0}
+            aria-describedby={n === 0 ? whyId : undefined}
+          >
+            {t("check.validate")}
+          </Button>
+          {n === 0 && (
+            <p id={whyId} className="text-sm text-muted-foreground">
+              {t("check.needPhotos")}
             </p>
           )}
         </div>
-
-        {state.training.allowed && <TrainingSettings api={api} baseModel={baseModel} onChange={setParams} />}
+        <TaskProgress task={grid ? task : null} />
+        {grid && error && <p role="alert" className="text-sm text-destructive">{error}</p>}
         {report && (
           <ReportSummary
             report={report}
@@ -198,6 +202,102 @@ export function DatasetPanel({
             }
           />
         )}
+        {grid && <PhotoGrid api={api} dataset={dataset} />}
+      </CardContent>
+    </Card>
+  );
+}
+
+/** UploadSection sends the validated photos to the server and starts training. */
+export function UploadSection({
+  api,
+  dataset,
+  baseModel,
+  signedIn,
+  onStartTraining,
+}: {
+  api: Api;
+  dataset: Dataset;
+  baseModel: string;
+  signedIn: boolean;
+  onStartTraining?: (params: TrainingParams) => void;
+}) {
+  const { t } = useTranslation("dataset");
+  const fmt = useFormat();
+  const { state, task, run, minRes } = dataset;
+  const [sync, setSync] = useState<{ done: number; total: number; file: string } | null>(null);
+  const [synced, setSynced] = useState<SyncResult>();
+  const [params, setParams] = useState<TrainingParams | null>({});
+  const uploadWhy = useId();
+  useEffect(
+    () =>
+      api.onEvent("sync:progress", (d: unknown) => {
+        const p = syncProgressSchema.safeParse(d);
+        if (p.success) setSync({ done: p.data.done, total: p.data.total, file: p.data.file });
+      }),
+    [api],
+  );
+  if (!state) return null;
+  const uploadReason = !signedIn ? t("upload.needSignIn") : state.status !== "validated" ? t("upload.needValidation") : undefined;
+  return (
+    <Card data-testid="upload-panel">
+      <CardHeader>
+        <CardTitle>{t("upload.title")}</CardTitle>
+        <CardDescription>{t("upload.description")}</CardDescription>
+      </CardHeader>
+      <CardContent className="space-y-4">
+        {sync && (
+          <div className="space-y-1" aria-live="polite">
+            <p className="text-xs text-muted-foreground">
+              {t(sync.file ? "upload.progressFile" : "upload.progress", { done: fmt.bytes(sync.done), total: fmt.bytes(sync.total), file: sync.file })}
+            </p>
+            <Progress value={sync.done} max={sync.total} label={t("upload.progressLabel")} />
+          </div>
+        )}
+        {synced && (
+          <p className="text-sm" data-testid="sync-result">
+            {t("upload.done", { status: synced.validation?.status ?? synced.state })}
+            {synced.total.bytes_resent > 0 && ` ${t("upload.resent", { size: fmt.bytes(synced.total.bytes_resent) })}`}
+          </p>
+        )}
+        <div className="flex flex-wrap items-start gap-3">
+          <div className="space-y-1">
+            <Button
+              variant="outline"
+              disabled={!!task || !!sync || !!uploadReason}
+              aria-describedby={uploadReason ? uploadWhy : undefined}
+              onClick={async () => {
+                setSync({ done: 0, total: 1, file: "" });
+                const res = await run(() => api.syncDataset({ base_model: baseModel, min_resolution: minRes }));
+                setSync(null);
+                if (res) setSynced(res);
+              }}
+            >
+              {t("upload.button")}
+            </Button>
+            {uploadReason && (
+              <p id={uploadWhy} className="text-xs text-muted-foreground" data-testid="upload-reason">
+                {uploadReason}
+              </p>
+            )}
+          </div>
+          <div className="space-y-1">
+            <Button
+              disabled={!state.training.allowed || params === null}
+              aria-describedby="training-reason"
+              data-testid="start-training"
+              onClick={() => params && onStartTraining?.(params)}
+            >
+              {t("upload.startTraining")}
+            </Button>
+            {!state.training.allowed && (
+              <p id="training-reason" className="text-xs text-muted-foreground" data-testid="training-reason">
+                {state.training.reason}
+              </p>
+            )}
+          </div>
+        </div>
+        {state.training.allowed && <TrainingSettings api={api} baseModel={baseModel} onChange={setParams} />}
       </CardContent>
     </Card>
   );
@@ -208,6 +308,7 @@ export function DatasetPanel({
  * first); the rest are one hover or focus away, and all are in the report.
  */
 function IssueNote({ issues }: { issues: NonNullable<Report["items"][number]["issues"]> }) {
+  const { t } = useTranslation("dataset");
   if (!issues.length) return null;
   const sorted = [...issues].sort((a, b) => (a.severity === "error" ? 0 : 1) - (b.severity === "error" ? 0 : 1));
   const first = sorted[0];
@@ -219,9 +320,9 @@ function IssueNote({ issues }: { issues: NonNullable<Report["items"][number]["is
       tabIndex={0}
       data-code={first.code}
     >
-      {title && <span className="font-medium">{title}: </span>}
+      {title && <span className="font-medium">{t("issueTitle", { title })}</span>}
       {first.message}
-      {sorted.length > 1 && <span className="text-muted-foreground"> (+{sorted.length - 1} more)</span>}
+      {sorted.length > 1 && <span className="text-muted-foreground"> {t("moreIssues", { count: sorted.length - 1 })}</span>}
     </p>
   );
 }
@@ -237,26 +338,28 @@ function ReportSummary({
   busy: boolean;
   onRemove: (ids: string[]) => void;
 }) {
+  const { t } = useTranslation("dataset");
   const poses = report.variety.poses ?? {};
   const frontal = poses.frontal ?? 0;
   const threeQuarter = (poses.three_quarter_left ?? 0) + (poses.three_quarter_right ?? 0);
   const profile = (poses.profile_left ?? 0) + (poses.profile_right ?? 0);
   return (
-    <section aria-label="Validation report" className="space-y-3 text-sm" data-testid="report">
+    <section aria-label={t("report.label")} className="space-y-3 text-sm" data-testid="report">
       <p className={report.ok ? "font-medium text-emerald-600" : "font-medium text-destructive"}>
-        {report.ok ? "This dataset passes: it can be trained." : "This dataset does not pass yet: fix the errors below."}
+        {report.ok ? t("report.passes") : t("report.fails")}
       </p>
       <IdentitySummary report={report} photos={photos} busy={busy} onRemove={onRemove} />
-      <Findings title="Errors" items={report.errors} tone="text-destructive" />
-      <Findings title="Warnings" items={report.warnings} tone="text-amber-700 dark:text-amber-400" />
+      <Findings title={t("report.errors")} items={report.errors} tone="text-destructive" />
+      <Findings title={t("report.warnings")} items={report.warnings} tone="text-amber-700 dark:text-amber-400" />
       <p data-testid="variety">
-        Head angles: {frontal} frontal, {threeQuarter} three-quarter, {profile} profile.
+        {t("report.variety", { frontal, threeQuarter, profile })}
       </p>
     </section>
   );
 }
 
 function Findings({ title, items, tone }: { title: string; items?: Finding[] | null; tone: string }) {
+  const { t } = useTranslation("dataset");
   if (!items?.length) return null;
   return (
     <div>
@@ -265,7 +368,7 @@ function Findings({ title, items, tone }: { title: string; items?: Finding[] | n
         {items.map((f, i) => (
           <li key={f.code + i} data-code={f.code}>
             {f.message}
-            {f.files?.length ? <span className="text-muted-foreground"> ({f.files.join(", ")})</span> : null}
+            {f.files?.length ? <span className="text-muted-foreground"> {t("report.files", { files: f.files.join(", ") })}</span> : null}
           </li>
         ))}
       </ul>

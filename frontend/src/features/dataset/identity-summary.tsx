@@ -1,5 +1,6 @@
 import type { CSSProperties } from "react";
 import { Trash2 } from "lucide-react";
+import { useTranslation } from "react-i18next";
 import type { Box, DatasetItem, IdentitySet, Report } from "@/lib/api";
 import { Button } from "@/components/ui/button";
 
@@ -51,22 +52,24 @@ export function IdentitySummary({
   onRemove?: (ids: string[]) => void;
   busy?: boolean;
 }) {
+  const { t } = useTranslation("dataset");
   const id: IdentitySet | undefined = report.identity;
   if (!id || id.compared < 1 || !id.reference) return null;
   const others = id.others ?? [];
   const photoNamed = (name: string) => photos.find((p) => p.name === name);
   const otherIds = photos.filter((p) => others.includes(p.name)).map((p) => p.id);
+  const counts = { members: id.members, count: id.compared };
   const caption = !id.clear
-    ? `The face seen most often is in only ${id.members} of ${id.compared} photos.`
+    ? t("identity.unclearCaption", counts)
     : id.compared < 2
-      ? "This is the person the LoRA will learn."
-      : `This is the person the LoRA will learn: ${id.members} of ${id.compared} photos match.`;
-  const alt = id.clear ? `Your reference face, from ${id.reference}` : `The face seen most often, from ${id.reference}`;
+      ? t("identity.caption")
+      : t("identity.captionMatch", counts);
+  const alt = id.clear ? t("identity.referenceAlt", { name: id.reference }) : t("identity.mostSeenAlt", { name: id.reference });
 
   return (
     <section aria-labelledby="identity-title" className="space-y-3 rounded-md border p-3" data-testid="identity">
       <h3 id="identity-title" className="font-medium">
-        Who these photos show
+        {t("identity.title")}
       </h3>
       <div className="flex items-center gap-3">
         <FaceCrop
@@ -78,24 +81,21 @@ export function IdentitySummary({
         <div className="space-y-1">
           <p data-testid="identity-caption">{caption}</p>
           {id.compared < report.items.length && (
-            <p className="text-xs text-muted-foreground">Only photos where exactly one face was found are compared.</p>
+            <p className="text-xs text-muted-foreground">{t("identity.onlyOneFace")}</p>
           )}
         </div>
       </div>
 
       {!id.clear && (
         <p className="text-destructive" data-testid="identity-unclear">
-          No one person is in most of these photos, so it is not clear whose face the LoRA would learn. The photos must
-          all be of you, alone: remove the photos of anyone else, add more of you, then validate again.
+          {t("identity.unclear")}
         </p>
       )}
 
       {id.clear && others.length > 0 && (
         <div className="space-y-2">
-          <p className="font-medium text-destructive">
-            {others.length === 1 ? "This photo shows" : `These ${others.length} photos show`} someone else:
-          </p>
-          <ul aria-label="Photos of someone else" className="flex flex-wrap gap-3">
+          <p className="font-medium text-destructive">{t("identity.othersHeading", { count: others.length })}</p>
+          <ul aria-label={t("identity.othersList")} className="flex flex-wrap gap-3">
             {others.map((name) => (
               <li key={name} className="flex w-24 flex-col items-center gap-1 text-xs" data-testid={`other-${name}`}>
                 {photoNamed(name) ? (
@@ -108,15 +108,11 @@ export function IdentitySummary({
               </li>
             ))}
           </ul>
-          <p className="text-muted-foreground">
-            The LoRA must learn only your face. Remove {others.length === 1 ? "it if it is" : "the ones that are"} not you.
-            If {others.length === 1 ? "it is" : "one is"} you, replace it with a photo that looks more like your others
-            (similar age, no heavy make-up or filters).
-          </p>
+          <p className="text-muted-foreground">{t("identity.othersAdvice", { count: others.length })}</p>
           {onRemove && otherIds.length > 0 && (
             <Button variant="outline" size="sm" disabled={busy} onClick={() => onRemove(otherIds)}>
               <Trash2 className="h-3.5 w-3.5" aria-hidden />
-              {otherIds.length === 1 ? "Remove this photo" : `Remove these ${otherIds.length} photos`}
+              {t("identity.removeOthers", { count: otherIds.length })}
             </Button>
           )}
         </div>

@@ -6,12 +6,15 @@ export type Task = { kind: "import" | "validate"; progress: Progress } | null;
 /**
  * useDataset keeps the dataset screen in step with Go: it loads the state,
  * follows the import and validation progress events, and reloads after
- * every action so what is shown is what Go stored.
+ * every action so what is shown is what Go stored. It also holds the
+ * smallest short side the user asks the check for, which the upload's
+ * server-side check uses too.
  */
 export function useDataset(api: Api) {
   const [state, setState] = useState<DatasetState | null>(null);
   const [error, setError] = useState<string>();
   const [task, setTask] = useState<Task>(null);
+  const [minRes, setMinRes] = useState(512);
 
   const reload = useCallback(async () => {
     try {
@@ -61,5 +64,7 @@ export function useDataset(api: Api) {
     [reload],
   );
 
-  return { state, error, task, run, reload };
+  return { state, error, task, run, reload, minRes, setMinRes };
 }
+
+export type Dataset = ReturnType<typeof useDataset>;

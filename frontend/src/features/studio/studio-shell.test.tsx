@@ -1,23 +1,37 @@
 import { render, screen, waitFor, within } from "@testing-library/react";
-import userEvent from "@testing-library/user-event";
+import userEvent, { type UserEvent } from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 import { ApiError, type BaseModelList } from "@/lib/api";
 import { StudioShell } from "./studio-shell";
-import { fakeApi } from "@/test/fake-api";
+import { emptyDataset, fakeApi } from "@/test/fake-api";
+import { setLanguage } from "@/lib/i18n";
+
+/** openStep opens a step from the steps' list, as a person would. */
+async function openStep(user: UserEvent, name: RegExp) {
+  // The studio opens once Go has answered for consent, photos and versions: on a busy machine that takes a while.
+  const nav = await screen.findByRole("navigation", { name: "Steps" }, { timeout: 5000 });
+  await user.click(within(nav).getByRole("button", { name }));
+}
 
 
 describe("StudioShell", () => {
   it("shows the saved choices under their honest labels", async () => {
+    const user = userEvent.setup();
     render(<StudioShell api={fakeApi()} />);
+    await openStep(user, /Use/);
     const platform = await screen.findByRole("combobox", { name: "Target Platform" });
     expect(platform).toHaveTextContent("Veo 3.1");
-    expect(screen.getByRole("combobox", { name: "Trainable Base Model" })).toHaveTextContent("Flux dev");
-    expect(screen.getByText(/cannot load a LoRA/)).toBeInTheDocument();
+    expect(platform).toHaveAccessibleDescription(/cannot load a LoRA/);
+    await openStep(user, /Train/);
+    const model = screen.getByRole("combobox", { name: "Trainable Base Model" });
+    expect(model).toHaveTextContent("Flux dev");
+    expect(model).toHaveAccessibleDescription(/The model your LoRA is trained on/);
   });
 
   it("never lists a target platform among the trainable models", async () => {
     const user = userEvent.setup();
     render(<StudioShell api={fakeApi()} />);
+    await openStep(user, /Train/);
     await user.click(await screen.findByRole("combobox", { name: "Trainable Base Model" }));
     const options = (await screen.findAllByRole("option")).map((o) => o.textContent);
     expect(options).toEqual(["Flux dev", "SDXL"]);
@@ -27,6 +41,7 @@ describe("StudioShell", () => {
     const user = userEvent.setup();
     const api = fakeApi();
     render(<StudioShell api={api} />);
+    await openStep(user, /Use/);
     await user.click(await screen.findByRole("combobox", { name: "Target Platform" }));
     await user.click(await screen.findByRole("option", { name: "Grok 3" }));
     await waitFor(() =>
@@ -44,6 +59,7 @@ describe("StudioShell", () => {
       }),
     });
     render(<StudioShell api={api} />);
+    await openStep(user, /Use/);
     await user.click(await screen.findByRole("combobox", { name: "Target Platform" }));
     await user.click(await screen.findByRole("option", { name: "Grok 3" }));
     expect(await screen.findByRole("alert")).toHaveTextContent("Not saved: disk full");
@@ -66,6 +82,7 @@ describe("StudioShell", () => {
       ),
     });
     render(<StudioShell api={api} />);
+    await openStep(user, /Train/);
     const source = await screen.findByTestId("base-model-source");
     expect(source).toHaveTextContent("sign in to see which ones your server trains");
     await user.type(screen.getByLabelText("Email"), "me@example.com");
@@ -90,6 +107,7 @@ describe("StudioShell", () => {
       refreshBaseModels: vi.fn(() => new Promise<BaseModelList>((r) => (answer = r))),
     });
     render(<StudioShell api={api} />);
+    await openStep(userEvent.setup(), /Train/);
     const source = await screen.findByTestId("base-model-source");
     expect(source).toHaveAttribute("data-source", "saved"); // the server has not answered yet
     answer({ models: [{ id: "flux-dev", name: "Flux dev", resolution: 1024, default_weight: 1 }], source: "server" });
@@ -106,6 +124,7 @@ describe("StudioShell", () => {
       })),
     });
     render(<StudioShell api={api} />);
+    await openStep(userEvent.setup(), /Train/);
     const source = await screen.findByTestId("base-model-source");
     expect(source).toHaveTextContent(/Your server's list as of .*2026.* The server did not answer \(connection refused\)/);
     expect(within(source).queryByRole("alert")).toBeNull();
@@ -130,8 +149,9 @@ describe("StudioShell", () => {
       })),
     });
     render(<StudioShell api={api} />);
+    await openStep(userEvent.setup(), /Train/);
     const facts = await screen.findByTestId("base-model-facts");
-    expect(facts).toHaveTextContent("24GB GPU.");
+    expect(facts).toHaveTextContent("24 GB GPU.");
     expect(facts).toHaveTextContent(nc);
   });
 
@@ -147,6 +167,9 @@ describe("StudioShell", () => {
       }),
     });
     render(<StudioShell api={api} />);
+    // Consent is given: the studio opens on the next step, Photos.
+    expect(await screen.findByRole("button", { current: "step" })).toHaveTextContent(/Photos/);
+    await openStep(userEvent.setup(), /Consent/);
     const status = await screen.findByTestId("consent-status");
     await waitFor(() => expect(status).toHaveTextContent("Waiting to be recorded on the server"));
     await userEvent.setup().click(screen.getByRole("button", { name: "Send now" }));
@@ -160,5 +183,75 @@ describe("StudioShell", () => {
   it("explains a load failure instead of showing an empty screen", async () => {
     render(<StudioShell api={fakeApi({ getSelection: vi.fn(async () => Promise.reject(new Error("db locked"))) })} />);
     expect(await screen.findByRole("alert")).toHaveTextContent("db locked");
+  });
+});
+
+describe("StudioShell steps", () => {
+  it("opens a newcomer on consent, and says in words what is locked and why", async () => {
+    render(<StudioShell api={fakeApi()} />);
+    const nav = await screen.findByRole("navigation", { name: "Steps" });
+    const here = within(nav).getByRole("button", { current: "step" });
+    expect(here).toHaveTextContent("Consent");
+    expect(here).toHaveTextContent("You are here");
+    expect(screen.getByRole("heading", { level: 2 })).toHaveTextContent("Your consent");
+    expect(screen.getByText("Step 1 of 5")).toBeInTheDocument();
+    const photos = within(nav).getByRole("button", { name: /Photos/ });
+    expect(photos).toHaveTextContent("Locked");
+    expect(photos).toHaveTextContent("Give your consent first");
+    // The way on is there, disabled, with its reason as visible text tied to it.
+    const next = screen.getByRole("button", { name: "Next: Photos" });
+    expect(next).toBeDisabled();
+    expect(next).toHaveAccessibleDescription(/The next step is locked: Give your consent first/);
+  });
+
+  it("moves to Photos once consent is given, with the focus on the step's title", async () => {
+    const user = userEvent.setup();
+    render(<StudioShell api={fakeApi()} />);
+    await user.click(await screen.findByRole("checkbox", { name: /Every photo I add shows me/ }));
+    await user.click(screen.getByRole("button", { name: "I consent" }));
+    const title = await screen.findByRole("heading", { level: 2, name: "Add your photos" });
+    await waitFor(() => expect(title).toHaveFocus());
+    const nav = screen.getByRole("navigation", { name: "Steps" });
+    expect(within(nav).getByRole("button", { name: /Consent/ })).toHaveTextContent("Done");
+    expect(within(nav).getByRole("button", { current: "step" })).toHaveTextContent("Photos");
+    expect(within(nav).getByRole("button", { name: /Check/ })).toHaveTextContent("Add at least 15 photos first: you have 0.");
+  });
+
+  it("is walked with the keyboard alone: Tab to the list, arrows between steps, Enter to open", async () => {
+    const user = userEvent.setup();
+    const api = fakeApi({
+      getConsent: vi.fn(async () => ({ given: true, version: "v1", outdated: false, synced: false })),
+      dataset: vi.fn(async () => emptyDataset({ status: "validated", items: [] })),
+    });
+    render(<StudioShell api={api} />);
+    const nav = await screen.findByRole("navigation", { name: "Steps" });
+    const consent = within(nav).getByRole("button", { name: /Consent/ });
+    // Tab from the top reaches the first step after the header's controls.
+    for (let i = 0; i < 10 && document.activeElement !== consent; i++) await user.tab();
+    expect(consent).toHaveFocus();
+    await user.keyboard("{ArrowDown}{ArrowDown}");
+    expect(within(nav).getByRole("button", { name: /Check/ })).toHaveFocus();
+    await user.keyboard("{Enter}");
+    expect(within(nav).getByRole("button", { current: "step" })).toHaveTextContent("Check");
+    expect(await screen.findByTestId("step-locked")).toHaveTextContent("Add at least 15 photos first: you have 0.");
+    await user.click(screen.getByRole("button", { name: "Go to Photos" }));
+    expect(within(nav).getByRole("button", { current: "step" })).toHaveTextContent("Photos");
+    await user.keyboard("{End}");
+    await user.click(screen.getByRole("button", { name: "Back" }));
+    expect(within(nav).getByRole("button", { current: "step" })).toHaveTextContent("Consent");
+  });
+
+  it("speaks Brazilian Portuguese, and switches back to English from the header", async () => {
+    const user = userEvent.setup();
+    await setLanguage("pt-BR");
+    render(<StudioShell api={fakeApi()} />);
+    expect(await screen.findByRole("heading", { level: 2 })).toHaveTextContent("Seu consentimento");
+    const nav = screen.getByRole("navigation", { name: "Etapas" });
+    expect(within(nav).getByRole("button", { name: /Fotos/ })).toHaveTextContent("Bloqueada");
+    expect(screen.getByRole("button", { name: "Eu consinto" })).toBeDisabled();
+    await user.click(screen.getByRole("combobox", { name: "Idioma" }));
+    await user.click(await screen.findByRole("option", { name: "English" }));
+    expect(await screen.findByRole("heading", { level: 2 })).toHaveTextContent("Your consent");
+    expect(localStorage.getItem("lorastudio.language")).toBe("en");
   });
 });

@@ -1,4 +1,5 @@
 import { useEffect, useState } from "react";
+import { useTranslation } from "react-i18next";
 import type { Api, Checkpoint } from "@/lib/api";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
@@ -24,6 +25,7 @@ export function CheckpointSamples({
   onPromoted: () => void;
   pollMs?: number;
 }) {
+  const { t } = useTranslation("training");
   const [checkpoints, setCheckpoints] = useState<Checkpoint[]>([]);
   const [error, setError] = useState<string>();
   const [promoting, setPromoting] = useState<number>();
@@ -46,7 +48,7 @@ export function CheckpointSamples({
         const soonest = expiries.length ? Math.max(1000, Math.min(...expiries)) : Infinity;
         next = running ? Math.min(pollMs, soonest) : soonest;
       } catch (e) {
-        if (live) setError(`The samples could not be read (${(e as Error).message}); trying again.`);
+        if (live) setError(t("samples.readError", { error: (e as Error).message }));
       }
       if (live && Number.isFinite(next)) timer = setTimeout(load, next);
     };
@@ -70,8 +72,8 @@ export function CheckpointSamples({
         setPromoting(undefined);
         setError(
           e.code === "job_not_succeeded"
-            ? "A checkpoint can become a version once the training has succeeded."
-            : `Could not make a version: ${e.message}`,
+            ? t("samples.notSucceeded")
+            : t("samples.promoteError", { error: e.message }),
         );
       },
     );
@@ -80,19 +82,19 @@ export function CheckpointSamples({
   if (checkpoints.length === 0 && !error) {
     return running ? (
       <p className="text-xs text-muted-foreground" data-testid="samples-waiting">
-        Samples appear here as the training saves checkpoints.
+        {t("samples.waiting")}
       </p>
     ) : null;
   }
   const last = checkpoints.length ? checkpoints[checkpoints.length - 1].step : undefined;
   return (
-    <section className="space-y-2" aria-label="Checkpoints and samples" data-testid="checkpoints">
+    <section className="space-y-2" aria-label={t("samples.label")} data-testid="checkpoints">
       <p className="text-xs text-muted-foreground">
         {running
-          ? "Samples from the checkpoints saved so far: see the likeness grow while it trains."
+          ? t("samples.running")
           : status === "succeeded"
-            ? "Pick the checkpoint whose samples look most like you: the last one is already your new version."
-            : "Samples from the checkpoints this training saved."}
+            ? t("samples.succeeded")
+            : t("samples.ended")}
       </p>
       {error && <p className="text-xs text-destructive">{error}</p>}
       <ul className="space-y-2">
@@ -101,10 +103,10 @@ export function CheckpointSamples({
           return (
             <li key={c.step} className="rounded-md border p-2" data-testid={`checkpoint-${c.step}`}>
               <div className="flex flex-wrap items-center gap-2">
-                <strong>Step {c.step}</strong>
-                {c.final && <Badge variant="ok">final</Badge>}
-                {c.step === last && status === "succeeded" && !c.final && <Badge>last</Badge>}
-                {version !== undefined && <Badge variant="ok">v{version}</Badge>}
+                <strong>{t("samples.step", { step: c.step })}</strong>
+                {c.final && <Badge variant="ok">{t("samples.final")}</Badge>}
+                {c.step === last && status === "succeeded" && !c.final && <Badge>{t("samples.last")}</Badge>}
+                {version !== undefined && <Badge variant="ok">{t("versions.name", { number: version })}</Badge>}
                 {status === "succeeded" && version === undefined && (
                   <Button
                     size="sm"
@@ -112,14 +114,14 @@ export function CheckpointSamples({
                     disabled={promoting !== undefined}
                     onClick={() => promote(c.step)}
                   >
-                    {c.final || c.version_id ? "This is a version" : "Make this a version"}
+                    {c.final || c.version_id ? t("samples.isVersion") : t("samples.makeVersion")}
                   </Button>
                 )}
               </div>
               <div className="mt-2 flex flex-wrap gap-2">
                 {(c.samples ?? []).map((s) => (
                   <figure key={s.index} className="w-32">
-                    <img src={s.url} alt={`Sample at step ${c.step}: ${s.prompt}`} className="h-32 w-32 rounded object-cover" />
+                    <img src={s.url} alt={t("samples.alt", { step: c.step, prompt: s.prompt })} className="h-32 w-32 rounded object-cover" />
                     <figcaption className="truncate text-[10px] text-muted-foreground" title={s.prompt}>
                       {s.prompt}
                     </figcaption>

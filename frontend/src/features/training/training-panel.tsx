@@ -1,5 +1,7 @@
 import { useEffect, useState } from "react";
+import { Trans, useTranslation } from "react-i18next";
 import type { Api, Job, JobCreated, Version } from "@/lib/api";
+import { useFormat } from "@/lib/i18n/format";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
@@ -19,6 +21,7 @@ export function TrainingPanel({
   baseModel,
   targetPlatform,
   onRetry,
+  onVersions,
   pollMs = 1000,
 }: {
   api: Api;
@@ -26,8 +29,12 @@ export function TrainingPanel({
   baseModel: string;
   targetPlatform: string;
   onRetry: () => void;
+  /** onVersions hears every list of versions loaded, so the steps know when one is ready. */
+  onVersions?: (versions: Version[]) => void;
   pollMs?: number;
 }) {
+  const { t } = useTranslation("training");
+  const fmt = useFormat();
   const [status, setStatus] = useState<Job>();
   const [versions, setVersions] = useState<Version[]>([]);
   const [offline, setOffline] = useState(false);
@@ -59,6 +66,7 @@ export function TrainingPanel({
       (r) => {
         setVersions(r.versions);
         setOffline(r.offline);
+        onVersions?.(r.versions);
       },
       (e: Error) => setError(e.message),
     );
@@ -104,43 +112,42 @@ export function TrainingPanel({
   return (
     <Card data-testid="training-panel">
       <CardHeader>
-        <CardTitle>Training and versions</CardTitle>
-        <CardDescription>Each training run makes a new version of your LoRA. Activate the one you like; you can roll back.</CardDescription>
+        <CardTitle>{t("panel.title")}</CardTitle>
+        <CardDescription>{t("panel.description")}</CardDescription>
       </CardHeader>
       <CardContent className="space-y-4 text-sm">
         {job && (
           <div className="space-y-1" data-testid="job-status" data-status={status?.status ?? "queued"}>
             <p>
-              Training on {baseModel}: <strong>{status?.status ?? "queued"}</strong>
-              {status && !finalStates.has(status.status) && ` (${Math.round(status.progress * 100)}%)`}
+              <Trans t={t} i18nKey="job.line" values={{ model: baseModel, status: t(`job.status.${status?.status ?? "queued"}`) }} components={{ b: <strong /> }} />
+              {status && !finalStates.has(status.status) && ` (${fmt.percent(status.progress)})`}
             </p>
-            <Progress value={Math.round((status?.progress ?? 0) * 100)} max={100} label="Training progress" />
+            <Progress value={Math.round((status?.progress ?? 0) * 100)} max={100} label={t("job.progressLabel")} />
             {!finalStates.has(status?.status ?? "queued") && (
               <div className="flex items-center gap-2">
                 <Button size="sm" variant="outline" disabled={canceling !== undefined} onClick={() => cancel(job.job_id)}>
-                  Cancel training
+                  {t("job.cancel")}
                 </Button>
                 {canceling === "queued" && (
                   <span role="status" className="text-xs text-muted-foreground">
-                    The cancel waits for the server: it goes as soon as the server answers, and whatever the GPU
-                    finishes meanwhile is discarded.
+                    {t("job.cancelQueued")}
                   </span>
                 )}
               </div>
             )}
             {status?.status === "canceled" && (
               <div className="space-y-2">
-                <p>Training canceled: the version it was making is marked failed.</p>
+                <p>{t("job.canceled")}</p>
                 <Button size="sm" variant="outline" onClick={onRetry}>
-                  Train again
+                  {t("job.trainAgain")}
                 </Button>
               </div>
             )}
             {status?.status === "failed" && (
               <div role="alert" className="space-y-2 text-destructive">
-                <p>Training failed: {status.error || "the worker gave no reason"}</p>
+                <p>{t("job.failed", { error: status.error || t("job.noReason") })}</p>
                 <Button size="sm" variant="outline" onClick={onRetry}>
-                  Retry training
+                  {t("job.retry")}
                 </Button>
               </div>
             )}
@@ -149,15 +156,15 @@ export function TrainingPanel({
             )}
             {log && (
               <details open className="rounded-md border p-2" data-testid="job-log">
-                <summary className="cursor-pointer text-xs text-muted-foreground">Training log (the latest lines)</summary>
-                <pre aria-label="Training log" className="mt-1 max-h-48 overflow-auto whitespace-pre-wrap font-mono text-xs">
+                <summary className="cursor-pointer text-xs text-muted-foreground">{t("job.logSummary")}</summary>
+                <pre aria-label={t("job.logLabel")} className="mt-1 max-h-48 overflow-auto whitespace-pre-wrap font-mono text-xs">
                   {log.trimEnd().split("\n").slice(-30).join("\n")}
                 </pre>
               </details>
             )}
             {status?.logs_url && (
               <p className="text-xs text-muted-foreground">
-                Logs: <span className="font-mono">{status.logs_url}</span>
+                <Trans t={t} i18nKey="job.logsUrl" values={{ url: status.logs_url }} components={{ code: <span className="font-mono" /> }} />
               </p>
             )}
           </div>
@@ -165,34 +172,34 @@ export function TrainingPanel({
         {error && <p className="text-xs text-destructive">{error}</p>}
         {offline && (
           <p className="text-xs text-amber-700 dark:text-amber-400" data-testid="versions-offline">
-            The server cannot be reached: these are the versions as it last reported them.
+            {t("versions.offline")}
           </p>
         )}
         {versions.length === 0 ? (
-          <p className="text-muted-foreground">No versions yet.</p>
+          <p className="text-muted-foreground">{t("versions.none")}</p>
         ) : (
-          <ul className="space-y-2" aria-label="Versions">
+          <ul className="space-y-2" aria-label={t("versions.label")}>
             {versions.map((v) => (
               <li key={v.id} className="flex flex-wrap items-center gap-3 rounded-md border p-2" data-testid={`version-${v.number}`}>
-                <strong>v{v.number}</strong>
+                <strong>{t("versions.name", { number: v.number })}</strong>
                 <span>{v.base_model}</span>
-                <span className="text-xs text-muted-foreground">{new Date(v.created_at).toLocaleString()}</span>
+                <span className="text-xs text-muted-foreground">{fmt.dateTime(v.created_at)}</span>
                 <span className="font-mono text-xs text-muted-foreground" title={v.dataset_hash}>
                   {v.dataset_hash.slice(0, 19)}…
                 </span>
-                <Badge variant={v.status === "ready" ? "ok" : v.status === "failed" ? "error" : "default"}>{v.status}</Badge>
-                {v.active && <Badge variant="ok">active at {v.weight?.toFixed(2)}</Badge>}
+                <Badge variant={v.status === "ready" ? "ok" : v.status === "failed" ? "error" : "default"}>{t(`versions.status.${v.status}`, { defaultValue: v.status })}</Badge>
+                {v.active && <Badge variant="ok">{t("versions.activeAt", { weight: fmt.number(v.weight ?? 0, { min: 2 }) })}</Badge>}
                 {v.status === "ready" && (
                   <>
                     <label className="flex items-center gap-1 text-xs">
-                      Weight {defaultWeight(v).toFixed(2)}
+                      {t("versions.weight", { weight: fmt.number(defaultWeight(v), { min: 2 }) })}
                       <input
                         type="range"
                         min={0.05}
                         max={2}
                         step={0.05}
                         value={defaultWeight(v)}
-                        aria-label={`Weight of v${v.number}`}
+                        aria-label={t("versions.weightOf", { number: v.number })}
                         onChange={(e) => setWeights({ ...weights, [v.id]: Number(e.target.value) })}
                       />
                     </label>
@@ -202,14 +209,14 @@ export function TrainingPanel({
                       onClick={() =>
                         api.activate(v.id, defaultWeight(v), targetPlatform).then(
                           (r) => {
-                            setError(r.queued ? "The server cannot be reached: the activation will apply as soon as it answers." : undefined);
+                            setError(r.queued ? t("versions.activationQueued") : undefined);
                             void loadVersions();
                           },
                           (e: Error) => setError(e.message),
                         )
                       }
                     >
-                      {v.active ? "Update weight" : versions.some((o) => o.active && o.number > v.number) ? "Roll back to this" : "Activate"}
+                      {v.active ? t("versions.updateWeight") : versions.some((o) => o.active && o.number > v.number) ? t("versions.rollBack") : t("versions.activate")}
                     </Button>
                     <VersionFile api={api} version={v} onDownloaded={() => void loadVersions()} />
                   </>

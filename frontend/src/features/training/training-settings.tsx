@@ -1,5 +1,8 @@
 import { useEffect, useState } from "react";
+import { useTranslation } from "react-i18next";
 import type { Api, Preset, TrainingParams } from "@/lib/api";
+import { Input } from "@/components/ui/input";
+import { useFormat } from "@/lib/i18n/format";
 
 // The bounds the server enforces (backend/training/presets.go).
 const bounds = {
@@ -23,6 +26,8 @@ export function TrainingSettings({
   baseModel: string;
   onChange: (params: TrainingParams | null) => void;
 }) {
+  const { t } = useTranslation("training");
+  const fmt = useFormat();
   const [preset, setPreset] = useState<Preset | null | undefined>();
   const [values, setValues] = useState<Partial<Preset>>({});
   const [error, setError] = useState<string>();
@@ -49,41 +54,42 @@ export function TrainingSettings({
   if (preset === null) {
     return (
       <p role="alert" className="text-sm text-destructive" data-testid="model-unsupported">
-        This server's GPU provider does not train {baseModel}: pick another Trainable Base Model above.
+        {t("settings.unsupported", { model: baseModel })}
       </p>
     );
   }
   const field = (key: "rank" | "steps" | "learning_rate", label: string) => (
     <label className="text-xs text-muted-foreground">
       {label}
-      <input
+      <Input
         type="number"
         {...bounds[key]}
         value={values[key] ?? preset[key]}
         onChange={(e) => setValues({ ...values, [key]: Number(e.target.value) })}
-        className="mt-1 h-8 w-28 rounded-md border border-input bg-background px-2 text-sm text-foreground"
+        className="mt-1 h-8 w-28"
       />
     </label>
   );
+  const range = (key: "rank" | "steps") => ({ min: fmt.number(bounds[key].min), max: fmt.number(bounds[key].max) });
   return (
     <details className="w-full rounded-md border p-2 text-sm" data-testid="training-settings">
-      <summary className="cursor-pointer">Advanced training settings ({baseModel} preset)</summary>
+      <summary className="cursor-pointer">{t("settings.summary", { model: baseModel })}</summary>
       <div className="mt-2 flex flex-wrap gap-3">
-        {field("steps", `Steps (${bounds.steps.min}–${bounds.steps.max})`)}
-        {field("rank", `Rank (${bounds.rank.min}–${bounds.rank.max})`)}
-        {field("learning_rate", "Learning rate (1e-6–1e-3)")}
+        {field("steps", t("settings.steps", range("steps")))}
+        {field("rank", t("settings.rank", range("rank")))}
+        {field("learning_rate", t("settings.learningRate"))}
         <label className="text-xs text-muted-foreground">
-          Trigger word (a-z, 0-9, _)
-          <input
+          {t("settings.trigger")}
+          <Input
             value={values.trigger_word ?? preset.trigger_word}
             pattern="[a-z0-9_]{2,32}"
             onChange={(e) => setValues({ ...values, trigger_word: e.target.value })}
-            className="mt-1 h-8 w-32 rounded-md border border-input bg-background px-2 text-sm text-foreground"
+            className="mt-1 h-8 w-32"
           />
         </label>
       </div>
       <p className="mt-2 text-xs text-muted-foreground">
-        Resolution {preset.resolution}, captions “{preset.caption_template}”. The server refuses values outside these bounds.
+        {t("settings.preset", { resolution: preset.resolution, caption: preset.caption_template })}
       </p>
     </details>
   );

@@ -1,9 +1,18 @@
 import { useEffect, useState } from "react";
+import { Trans, useTranslation } from "react-i18next";
+import { useFormat } from "@/lib/i18n/format";
 import { downloadProgressSchema, type Api, type InstallFolder, type Installed, type Version } from "@/lib/api";
+import {
+  AlertDialog,
+  AlertDialogAction,
+  AlertDialogCancel,
+  AlertDialogContent,
+  AlertDialogDescription,
+  AlertDialogFooter,
+  AlertDialogTitle,
+} from "@/components/ui/alert-dialog";
 import { Button } from "@/components/ui/button";
 import { Progress } from "@/components/ui/progress";
-
-const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
 
 /**
  * VersionFile gets a ready version's LoRA onto this computer (download with
@@ -11,6 +20,8 @@ const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
  * into a detected or chosen folder, asking before replacing a file).
  */
 export function VersionFile({ api, version, onDownloaded }: { api: Api; version: Version; onDownloaded: () => void }) {
+  const { t } = useTranslation("training");
+  const fmt = useFormat();
   const [progress, setProgress] = useState<{ done: number; total: number }>();
   const [note, setNote] = useState<string>();
   const [error, setError] = useState<string>();
@@ -44,13 +55,13 @@ export function VersionFile({ api, version, onDownloaded }: { api: Api; version:
         setNote(undefined);
         setError(
           e.code === "download_canceled"
-            ? "Download stopped. What arrived is kept: downloading again resumes from there."
+            ? t("download.canceled")
             : e.code === "download_corrupt"
-              ? "The downloaded file did not match the server's checksum, so it was deleted. Download it again."
+              ? t("download.corrupt")
               : e.code === "unavailable"
-                ? "The connection dropped. Download again: it resumes where it stopped."
+                ? t("download.dropped")
                 : e.code === "download_url_expired"
-                  ? "The server kept refusing the download link. Download again for a new one; it resumes."
+                  ? t("download.expired")
                   : e.message,
         );
       },
@@ -63,20 +74,20 @@ export function VersionFile({ api, version, onDownloaded }: { api: Api; version:
       <div className="w-full space-y-1" data-testid={`download-v${version.number}`}>
         <div className="flex flex-wrap items-center gap-2">
           <Button size="sm" variant="outline" disabled={busy} onClick={start}>
-            {progress && !busy ? "Resume download" : "Download"}
+            {progress && !busy ? t("download.resume") : t("download.start")}
           </Button>
           {busy && (
             <Button size="sm" variant="ghost" onClick={() => void api.cancelDownload(version.id)}>
-              Cancel download
+              {t("download.cancel")}
             </Button>
           )}
           {busy && progress && (
             <span className="text-xs text-muted-foreground" data-testid="download-percent">
-              {pct}% ({mb(progress.done)} of {mb(progress.total)})
+              {t("download.progress", { percent: fmt.percent(pct / 100), done: fmt.bytes(progress.done), total: fmt.bytes(progress.total) })}
             </span>
           )}
         </div>
-        {busy && <Progress value={progress?.done ?? 0} max={progress?.total ?? 1} label={`Download of v${version.number}`} />}
+        {busy && <Progress value={progress?.done ?? 0} max={progress?.total ?? 1} label={t("download.label", { number: version.number })} />}
         {note && <p role="status" className="text-xs text-amber-700 dark:text-amber-400">{note}</p>}
         {error && <p className="text-xs text-destructive">{error}</p>}
       </div>
@@ -85,7 +96,7 @@ export function VersionFile({ api, version, onDownloaded }: { api: Api; version:
   return (
     <div className="w-full space-y-1" data-testid={`download-v${version.number}`}>
       <p className="text-xs text-muted-foreground" data-testid="downloaded">
-        Downloaded (checked against the server's sha256): <span className="font-mono">{file.path}</span>
+        <Trans t={t} i18nKey="download.done" values={{ path: file.path }} components={{ code: <span className="font-mono" /> }} />
       </p>
       <InstallInto api={api} version={version} />
     </div>
@@ -93,6 +104,7 @@ export function VersionFile({ api, version, onDownloaded }: { api: Api; version:
 }
 
 function InstallInto({ api, version }: { api: Api; version: Version }) {
+  const { t } = useTranslation("training");
   const [folders, setFolders] = useState<InstallFolder[]>([]);
   const [folder, setFolder] = useState("");
   const [ask, setAsk] = useState<string>();
@@ -132,53 +144,54 @@ function InstallInto({ api, version }: { api: Api; version: Version }) {
     <div className="space-y-1">
       <div className="flex flex-wrap items-center gap-2">
         <label className="flex items-center gap-1 text-xs">
-          Install into
+          {t("install.into")}
           <select
-            aria-label={`Install v${version.number} into`}
+            aria-label={t("install.intoLabel", { number: version.number })}
             value={folder}
             onChange={(e) => setFolder(e.target.value)}
             className="h-8 max-w-72 rounded-md border border-input bg-background px-2 text-xs"
           >
-            {folders.length === 0 && <option value="">No generator found: choose its LoRA folder</option>}
+            {folders.length === 0 && <option value="">{t("install.noFolder")}</option>}
             {folders.map((f) => (
               <option key={f.path} value={f.path}>
-                {f.app}: {f.path}
+                {t("install.folder", { app: f.app, path: f.path })}
               </option>
             ))}
           </select>
         </label>
         <Button size="sm" variant="ghost" onClick={() => void choose()}>
-          Choose folder…
+          {t("install.choose")}
         </Button>
         <Button size="sm" variant="outline" disabled={!folder} onClick={() => install(false)}>
-          Install
+          {t("install.button")}
         </Button>
       </div>
       {folders.find((f) => f.path === folder)?.note && (
         <p className="text-xs text-muted-foreground">{folders.find((f) => f.path === folder)?.note}</p>
       )}
-      {ask && (
-        <div role="alertdialog" aria-label="Replace the file?" className="flex flex-wrap items-center gap-2 rounded-md border border-amber-500 p-2 text-xs">
-          <span>{ask}</span>
-          <Button size="sm" variant="destructive" onClick={() => install(true)}>
-            Replace
-          </Button>
-          <Button size="sm" variant="outline" onClick={() => setAsk(undefined)}>
-            Cancel
-          </Button>
-        </div>
-      )}
+      <AlertDialog open={!!ask} onOpenChange={(o) => !o && setAsk(undefined)}>
+        <AlertDialogContent>
+          <AlertDialogTitle>{t("install.replaceTitle")}</AlertDialogTitle>
+          <AlertDialogDescription>{ask}</AlertDialogDescription>
+          <AlertDialogFooter>
+            <AlertDialogCancel>{t("install.cancel")}</AlertDialogCancel>
+            <AlertDialogAction destructive onClick={() => install(true)}>
+              {t("install.replace")}
+            </AlertDialogAction>
+          </AlertDialogFooter>
+        </AlertDialogContent>
+      </AlertDialog>
       {done && (
         <div role="status" className="text-xs" data-testid="installed">
           <p>
-            {done.already ? "Already installed" : "Installed"} in <span className="font-mono">{done.path}</span>.
+            <Trans t={t} i18nKey={done.already ? "install.already" : "install.done"} values={{ path: done.path }} components={{ code: <span className="font-mono" /> }} />
           </p>
           <p className="text-muted-foreground">
-            Use the LoRA name <span className="font-mono">{done.lora_name}</span> when you compile a prompt.
+            <Trans t={t} i18nKey="install.useName" values={{ name: done.lora_name }} components={{ code: <span className="font-mono" /> }} />
             {done.workflow_file && (
               <>
                 {" "}
-                The compiled ComfyUI workflow then loads exactly <span className="font-mono">{done.workflow_file}</span>.
+                <Trans t={t} i18nKey="install.workflow" values={{ file: done.workflow_file }} components={{ code: <span className="font-mono" /> }} />
               </>
             )}
           </p>

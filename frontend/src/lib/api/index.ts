@@ -347,7 +347,7 @@ export const presetSchema = z.object({
 export type Preset = z.infer<typeof presetSchema>;
 export type TrainingParams = Partial<Preset>;
 
-export const appInfoSchema = z.object({ version: z.string(), data_dir: z.string() });
+export const appInfoSchema = z.object({ version: z.string(), data_dir: z.string(), locale: z.string().optional() });
 export type AppInfo = z.infer<typeof appInfoSchema>;
 
 /** A release newer than this app, from a manifest whose signature Go verified. */
