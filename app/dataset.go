@@ -105,7 +105,7 @@ func (a *App) importOne(ctx context.Context, ds, dir, path string) (bool, error)
 	}
 	src, err := os.Open(abs)
 	if err != nil {
-		return false, studio.Errorf("unreadable", "cannot read %s: check it still exists and you may open it", filepath.Base(abs))
+		return false, studio.Errorf(studio.EUnreadable, "cannot read %s: check it still exists and you may open it", filepath.Base(abs))
 	}
 	defer src.Close()
 	tmp, err := os.CreateTemp(filepath.Join(dir, "photos"), ".import-*")
@@ -125,7 +125,7 @@ func (a *App) importOne(ctx context.Context, ds, dir, path string) (bool, error)
 		return false, fmt.Errorf("copy %s: %w", abs, err)
 	}
 	if n > maxImportBytes {
-		return false, studio.Errorf("file_too_large", "%s is over %d MiB; export a smaller JPEG from your photo app", filepath.Base(abs), maxImportBytes>>20)
+		return false, studio.Errorf(studio.EFileTooLarge, "%s is over %d MiB; export a smaller JPEG from your photo app", filepath.Base(abs), maxImportBytes>>20)
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
 	local := filepath.Join(dir, "photos", sum+strings.ToLower(filepath.Ext(abs)))

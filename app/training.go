@@ -55,7 +55,7 @@ func (a *App) StartTraining(req TrainingRequest) (TrainingStart, error) {
 	}
 	s, err := up.Latest(ctx, ds)
 	if err != nil || s.State != "validated" {
-		return TrainingStart{}, a.fail("start training", studio.Errorf("dataset_not_validated", "upload the dataset and let the server validate it first"))
+		return TrainingStart{}, a.fail("start training", studio.Errorf(studio.EDatasetNotValidated, "upload the dataset and let the server validate it first"))
 	}
 	var b [16]byte
 	_, _ = rand.Read(b[:])

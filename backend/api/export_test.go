@@ -11,3 +11,6 @@ func NewMemoryLimiterAt(limits map[string]Limit, b Backoff, now func() time.Time
 func NewRedisLimiterAt(url string, limits map[string]Limit, b Backoff, now func() time.Time) (Limiter, error) {
 	return newRedisLimiter(url, limits, b, now)
 }
+
+// StatusOf is the code-to-status table.
+var StatusOf = statusOf

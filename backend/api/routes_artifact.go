@@ -38,10 +38,10 @@ func (s *Server) artifact(ctx context.Context, in *versionIDIn) (*artifactOut, e
 		return nil, err
 	}
 	if v.Status != studio.VersionReady || v.ArtifactURL == "" {
-		return nil, studio.Errorf("version_not_ready", "version %s is %s; its LoRA can be downloaded once training has succeeded", v.ID, v.Status)
+		return nil, studio.Errorf(studio.EVersionNotReady, "version %s is %s; its LoRA can be downloaded once training has succeeded", v.ID, v.Status)
 	}
 	if s.cfg.Blobs == nil {
-		return nil, studio.Errorf("storage_unavailable", "this server has no storage configured")
+		return nil, studio.Errorf(studio.EStorageUnavailable, "this server has no storage configured")
 	}
 	get, err := s.cfg.Blobs.PresignGet(ctx, v.ArtifactURL, ArtifactURLTTL)
 	if err != nil {

@@ -66,7 +66,7 @@ func (s *Server) registerUser(ctx context.Context, in *credentials) (*tokenOut, 
 func (s *Server) login(ctx context.Context, in *credentials) (*tokenOut, error) {
 	// One answer for a wrong email and a wrong password, so the route does
 	// not tell who has an account.
-	bad := studio.Errorf("bad_credentials", "email or password is wrong")
+	bad := studio.Errorf(studio.EBadCredentials, "email or password is wrong")
 	// Throttled per account before any hashing, whatever the address, and
 	// the same for an unknown email as for a known one.
 	email, err := auth.NormalizeEmail(in.Body.Email)

@@ -85,11 +85,11 @@ func (s *Server) giveConsent(ctx context.Context, in *consentIn) (*consentOut, e
 	cur := consent.Current
 	switch {
 	case in.Body.Version != cur.Version:
-		return nil, studio.Errorf("consent_outdated", "consent text %q is not the one in force (%s); read the current text and consent again", in.Body.Version, cur.Version)
+		return nil, studio.Errorf(studio.EConsentOutdated, "consent text %q is not the one in force (%s); read the current text and consent again", in.Body.Version, cur.Version)
 	case in.Body.SHA256 != cur.SHA256:
-		return nil, studio.Errorf("consent_mismatch", "the text you read differs from version %s; reload it and consent again", cur.Version)
+		return nil, studio.Errorf(studio.EConsentMismatch, "the text you read differs from version %s; reload it and consent again", cur.Version)
 	case !in.Body.AttestSelf:
-		return nil, studio.Errorf("attestation_required", "confirm that every photo shows you; photos of anyone else are not allowed")
+		return nil, studio.Errorf(studio.EAttestationRequired, "confirm that every photo shows you; photos of anyone else are not allowed")
 	}
 	c, err := s.cfg.Store.RecordConsent(ctx, pgstore.Consent{
 		UserID: userID(ctx), TextVersion: cur.Version, TextSHA256: cur.SHA256, AttestSelf: true,
@@ -122,10 +122,10 @@ func (s *Server) currentConsent(ctx context.Context, _ *struct{}) (*consentOut, 
 func (s *Server) noConsent(ctx context.Context, msg string) error {
 	last, err := s.cfg.Store.LastConsent(ctx, userID(ctx))
 	if err == nil && last.EndedReason == pgstore.EndRetention && last.WithdrawnAt != nil {
-		return studio.Errorf("consent_expired", "your photos and trained versions were deleted on %s because the %d-day retention period you agreed to ended; give consent again to continue",
+		return studio.Errorf(studio.EConsentExpired, "your photos and trained versions were deleted on %s because the %d-day retention period you agreed to ended; give consent again to continue",
 			last.WithdrawnAt.UTC().Format("2 January 2006"), last.RetentionDays)
 	}
-	return studio.Errorf("consent_required", "%s", msg)
+	return studio.Errorf(studio.EConsentRequired, "%s", msg)
 }
 
 func (s *Server) consentBody(c pgstore.Consent) consentBody {
@@ -159,7 +159,7 @@ func (s *Server) requireConsent(ctx context.Context) error {
 		return err
 	}
 	if why := s.outdated(c); why != "" {
-		return studio.Errorf("consent_outdated", "%s", why)
+		return studio.Errorf(studio.EConsentOutdated, "%s", why)
 	}
 	return nil
 }

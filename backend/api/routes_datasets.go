@@ -178,13 +178,13 @@ func (s *Server) initDataset(ctx context.Context, in *initIn) (*initOut, error) 
 		return nil, err
 	}
 	if s.cfg.Blobs == nil {
-		return nil, studio.Errorf("storage_unavailable", "this server has no storage configured")
+		return nil, studio.Errorf(studio.EStorageUnavailable, "this server has no storage configured")
 	}
 	uid := userID(ctx)
 	ups := make([]pgstore.Upload, len(in.Body.Files))
 	for i, f := range in.Body.Files {
 		if f.Size > s.cfg.MaxFileSize {
-			return nil, studio.Errorf("file_too_large", "%s is %d MiB; photos may be at most %d MiB", f.Name, f.Size>>20, s.cfg.MaxFileSize>>20)
+			return nil, studio.Errorf(studio.EFileTooLarge, "%s is %d MiB; photos may be at most %d MiB", f.Name, f.Size>>20, s.cfg.MaxFileSize>>20)
 		}
 		ups[i] = pgstore.Upload{Name: f.Name, Size: f.Size, ContentType: f.ContentType, SHA256: f.SHA256}
 	}
@@ -205,7 +205,7 @@ func (s *Server) initDataset(ctx context.Context, in *initIn) (*initOut, error) 
 		if u.Size >= s.cfg.MultipartFrom {
 			mp, err := s.cfg.Blobs.CreateMultipart(ctx, o, s.cfg.PartSize, s.cfg.UploadTTL)
 			if err != nil {
-				return nil, studio.Wrap(err, "storage_unavailable", "could not start the upload of "+u.Name+"; try again")
+				return nil, studio.Wrap(err, studio.EStorageUnavailable, "could not start the upload of "+u.Name+"; try again")
 			}
 			if err := s.cfg.Store.SetUploadID(ctx, d.ID, u.Key, mp.UploadID, mp.PartSize); err != nil {
 				return nil, err
@@ -218,7 +218,7 @@ func (s *Server) initDataset(ctx context.Context, in *initIn) (*initOut, error) 
 		} else {
 			req, err := s.cfg.Blobs.PresignPut(ctx, o, s.cfg.UploadTTL)
 			if err != nil {
-				return nil, studio.Wrap(err, "storage_unavailable", "could not presign the upload of "+u.Name+"; try again")
+				return nil, studio.Wrap(err, studio.EStorageUnavailable, "could not presign the upload of "+u.Name+"; try again")
 			}
 			exp := req.Expires
 			uo.Method, uo.URL, uo.Headers, uo.Expires = req.Method, req.URL, req.Headers, &exp
@@ -245,7 +245,7 @@ func (s *Server) commitDataset(ctx context.Context, in *commitIn) (*datasetOut, 
 	for _, f := range in.Body.Files {
 		u, ok := byKey[f.Key]
 		if !ok {
-			return nil, studio.Errorf("unknown_upload", "%s was not declared in this dataset's init", f.Key)
+			return nil, studio.Errorf(studio.EUnknownUpload, "%s was not declared in this dataset's init", f.Key)
 		}
 		if u.Committed {
 			continue // committing twice changes nothing
@@ -264,9 +264,9 @@ func (s *Server) commitDataset(ctx context.Context, in *commitIn) (*datasetOut, 
 				// ENotFound: an earlier commit completed it and stopped before
 				// recording it; the object check below decides.
 			case studio.EInternal:
-				return nil, studio.Wrap(err, "storage_unavailable", "could not complete the upload of "+u.Name+"; try again")
+				return nil, studio.Wrap(err, studio.EStorageUnavailable, "could not complete the upload of "+u.Name+"; try again")
 			default:
-				return nil, studio.Errorf("upload_mismatch", "%s: the parts do not complete the upload (%s); upload the missing parts and commit again", u.Name, studio.ErrorMessage(err))
+				return nil, studio.Errorf(studio.EUploadMismatch, "%s: the parts do not complete the upload (%s); upload the missing parts and commit again", u.Name, studio.ErrorMessage(err))
 			}
 		}
 		if err := s.checkObject(ctx, u); err != nil {
@@ -285,22 +285,22 @@ func (s *Server) commitDataset(ctx context.Context, in *commitIn) (*datasetOut, 
 func (s *Server) checkObject(ctx context.Context, u pgstore.Upload) error {
 	info, err := s.cfg.Blobs.Stat(ctx, u.Key)
 	if studio.ErrorCode(err) == studio.ENotFound {
-		return studio.Errorf("upload_missing", "%s has not been uploaded; upload it, then commit again", u.Name)
+		return studio.Errorf(studio.EUploadMissing, "%s has not been uploaded; upload it, then commit again", u.Name)
 	}
 	if err != nil {
-		return studio.Wrap(err, "storage_unavailable", "could not check "+u.Name+"; try again")
+		return studio.Wrap(err, studio.EStorageUnavailable, "could not check "+u.Name+"; try again")
 	}
 	if info.Size != u.Size {
-		return studio.Errorf("upload_mismatch", "%s is %d bytes in storage but was declared as %d; upload it again", u.Name, info.Size, u.Size)
+		return studio.Errorf(studio.EUploadMismatch, "%s is %d bytes in storage but was declared as %d; upload it again", u.Name, info.Size, u.Size)
 	}
 	sum := info.SHA256
 	if sum == "" {
 		if sum, err = blob.SHA256(ctx, s.cfg.Blobs, u.Key); err != nil {
-			return studio.Wrap(err, "storage_unavailable", "could not read back "+u.Name+"; try again")
+			return studio.Wrap(err, studio.EStorageUnavailable, "could not read back "+u.Name+"; try again")
 		}
 	}
 	if !strings.EqualFold(sum, u.SHA256) {
-		return studio.Errorf("upload_mismatch", "%s in storage does not match its declared sha256; upload it again", u.Name)
+		return studio.Errorf(studio.EUploadMismatch, "%s in storage does not match its declared sha256; upload it again", u.Name)
 	}
 	return nil
 }
@@ -315,7 +315,7 @@ func (s *Server) validateDataset(ctx context.Context, in *validateIn) (*validate
 		return nil, err
 	}
 	if d.Status == studio.DatasetDraft || len(items) == 0 {
-		return nil, studio.Errorf("not_uploaded", "commit every photo of the dataset before validating it")
+		return nil, studio.Errorf(studio.ENotUploaded, "commit every photo of the dataset before validating it")
 	}
 	srcs := make([]dataset.Source, len(items))
 	for i, it := range items {
@@ -380,7 +380,7 @@ func (s *Server) deleteDataset(ctx context.Context, in *datasetIDIn) (*struct{},
 	}
 	// Objects first: a failure leaves the row, so the user can retry.
 	if err := s.cfg.Blobs.DeletePrefix(ctx, pgstore.KeyPrefix(uid)+"datasets/"+path.Clean(in.ID)+"/"); err != nil {
-		return nil, studio.Wrap(err, "storage_unavailable", "could not delete the photos from storage; try again")
+		return nil, studio.Wrap(err, studio.EStorageUnavailable, "could not delete the photos from storage; try again")
 	}
 	if _, err := s.cfg.Store.DeleteDataset(ctx, uid, in.ID); err != nil {
 		return nil, err

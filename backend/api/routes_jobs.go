@@ -119,18 +119,18 @@ func (s *Server) registerJobs() {
 // printable ASCII, as an sf-string ("…") or bare.
 func idempotencyKey(raw string) (string, error) {
 	if raw == "" {
-		return "", studio.Errorf("idempotency_key_required", "send an Idempotency-Key header (a random string, e.g. a UUID) so a retried request never trains twice")
+		return "", studio.Errorf(studio.EIdempotencyKeyRequired, "send an Idempotency-Key header (a random string, e.g. a UUID) so a retried request never trains twice")
 	}
 	k := raw
 	if len(k) >= 2 && k[0] == '"' && k[len(k)-1] == '"' {
 		k = k[1 : len(k)-1]
 	}
 	if k == "" || len(k) > 255 {
-		return "", studio.Errorf("idempotency_key_invalid", "the Idempotency-Key must have 1 to 255 characters")
+		return "", studio.Errorf(studio.EIdempotencyKeyInvalid, "the Idempotency-Key must have 1 to 255 characters")
 	}
 	for i := 0; i < len(k); i++ {
 		if k[i] < 0x21 || k[i] > 0x7e || k[i] == '"' || k[i] == '\\' {
-			return "", studio.Errorf("idempotency_key_invalid", "the Idempotency-Key must be printable ASCII without spaces, quotes or backslashes")
+			return "", studio.Errorf(studio.EIdempotencyKeyInvalid, "the Idempotency-Key must be printable ASCII without spaces, quotes or backslashes")
 		}
 	}
 	return k, nil
@@ -143,7 +143,7 @@ func (s *Server) createJob(ctx context.Context, in *createJobIn) (*createJobOut,
 	}
 	tr := s.cfg.Training
 	if tr.Provider == nil || tr.Queue == nil {
-		return nil, studio.Errorf("training_unavailable", "this server has no GPU provider configured")
+		return nil, studio.Errorf(studio.ETrainingUnavailable, "this server has no GPU provider configured")
 	}
 	uid := userID(ctx)
 	canon, _ := json.Marshal(in.Body) // the decoded body: key order and spacing do not matter
@@ -161,9 +161,9 @@ func (s *Server) createJob(ctx context.Context, in *createJobIn) (*createJobOut,
 		}
 		return out, nil
 	case pgstore.IdemMismatch:
-		return nil, studio.Errorf("idempotency_key_reused", "this Idempotency-Key was used with another request body; use a new key for a new request")
+		return nil, studio.Errorf(studio.EIdempotencyKeyReused, "this Idempotency-Key was used with another request body; use a new key for a new request")
 	case pgstore.IdemInFlight:
-		return nil, studio.Errorf("idempotency_key_in_flight", "a request with this Idempotency-Key is still being processed; retry in a moment")
+		return nil, studio.Errorf(studio.EIdempotencyKeyInFlight, "a request with this Idempotency-Key is still being processed; retry in a moment")
 	}
 	out, err := s.runCreateJob(ctx, uid, key, in)
 	if err != nil {
@@ -187,10 +187,10 @@ func (s *Server) runCreateJob(ctx context.Context, uid, key string, in *createJo
 	}
 	supported, err := tr.Provider.BaseModels(ctx)
 	if err != nil {
-		return nil, studio.Wrap(err, "provider_unavailable", "the GPU provider did not answer; try again later")
+		return nil, studio.Wrap(err, studio.EProviderUnavailable, "the GPU provider did not answer; try again later")
 	}
 	if !slices.Contains(supported, in.Body.BaseModel) {
-		return nil, studio.Errorf("base_model_unsupported", "the GPU provider (%s) trains %s, not %s", tr.Provider.Name(), strings.Join(supported, ", "), in.Body.BaseModel)
+		return nil, studio.Errorf(studio.EBaseModelUnsupported, "the GPU provider (%s) trains %s, not %s", tr.Provider.Name(), strings.Join(supported, ", "), in.Body.BaseModel)
 	}
 	raw, _ := json.Marshal(params)
 	out := &createJobOut{Status: http.StatusAccepted}
@@ -252,7 +252,7 @@ func (s *Server) jobLogs(ctx context.Context, in *jobIDIn) (*jobLogsOut, error) 
 	}
 	log, err := lt.LogTail(ctx, ref, logTailMax)
 	if err != nil {
-		return nil, studio.Wrap(err, "provider_unavailable", "the GPU provider did not send the log; try again")
+		return nil, studio.Wrap(err, studio.EProviderUnavailable, "the GPU provider did not send the log; try again")
 	}
 	out.Body.Log, out.Body.Available = log, log != ""
 	return out, nil

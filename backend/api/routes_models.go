@@ -74,7 +74,7 @@ func (s *Server) baseModels(ctx context.Context, _ *struct{}) (*baseModelsOut, e
 	if p := s.cfg.Training.Provider; p != nil {
 		ids, err := p.BaseModels(ctx)
 		if err != nil {
-			return nil, studio.Wrap(err, "provider_unavailable", "the GPU provider did not say which models it trains; try again")
+			return nil, studio.Wrap(err, studio.EProviderUnavailable, "the GPU provider did not say which models it trains; try again")
 		}
 		for _, id := range ids {
 			supported[id] = true

@@ -51,7 +51,7 @@ func (s *Server) presignDataset(ctx context.Context, in *presignIn) (*presignOut
 		return nil, err
 	}
 	if s.cfg.Blobs == nil {
-		return nil, studio.Errorf("storage_unavailable", "this server has no storage configured")
+		return nil, studio.Errorf(studio.EStorageUnavailable, "this server has no storage configured")
 	}
 	// The files were counted at init; refuse them once over a lowered quota.
 	if err := s.cfg.Store.CheckQuota(ctx, userID(ctx), s.cfg.Quota); err != nil {
@@ -81,7 +81,7 @@ func (s *Server) presignDataset(ctx context.Context, in *presignIn) (*presignOut
 				}
 				req, err := s.cfg.Blobs.PresignPut(ctx, o, s.cfg.UploadTTL)
 				if err != nil {
-					return nil, studio.Wrap(err, "storage_unavailable", "could not presign the upload of "+u.Name+"; try again")
+					return nil, studio.Wrap(err, studio.EStorageUnavailable, "could not presign the upload of "+u.Name+"; try again")
 				}
 				exp := req.Expires
 				uo.Method, uo.URL, uo.Headers, uo.Expires = req.Method, req.URL, req.Headers, &exp
@@ -105,7 +105,7 @@ func (s *Server) presignDataset(ctx context.Context, in *presignIn) (*presignOut
 					// Completed by a commit that stopped before recording it.
 					return nil, studio.Errorf(studio.EConflict, "the upload of %s was already completed; commit it", u.Name)
 				default:
-					return nil, studio.Wrap(err, "storage_unavailable", "could not presign the parts of "+u.Name+"; try again")
+					return nil, studio.Wrap(err, studio.EStorageUnavailable, "could not presign the parts of "+u.Name+"; try again")
 				}
 				m := &multipartOut{UploadID: u.UploadID, PartSize: u.PartSize}
 				for _, p := range parts {
@@ -117,7 +117,7 @@ func (s *Server) presignDataset(ctx context.Context, in *presignIn) (*presignOut
 			break
 		}
 		if !found {
-			return nil, studio.Errorf("unknown_upload", "%s was not declared in this dataset's init", f.Key)
+			return nil, studio.Errorf(studio.EUnknownUpload, "%s was not declared in this dataset's init", f.Key)
 		}
 	}
 	return out, nil

@@ -99,7 +99,7 @@ func (s *Server) activate(ctx context.Context, in *activateIn) (*identityOut, er
 		weight = *in.Body.Weight
 	}
 	if !(weight >= MinWeight && weight <= MaxWeight) {
-		return nil, studio.Errorf("weight_out_of_bounds", "weight %g is out of bounds [%g, %g]", weight, MinWeight, MaxWeight)
+		return nil, studio.Errorf(studio.EWeightOutOfRange, "weight %g is out of bounds [%g, %g]", weight, MinWeight, MaxWeight)
 	}
 	id, err := s.cfg.Store.Activate(ctx, uid, v.ID, weight, in.Body.TargetPlatform)
 	if err != nil {

@@ -51,7 +51,7 @@ func Resolve(baseModel string, o Overrides) (Params, error) {
 		return Params{}, err
 	}
 	bad := func(format string, args ...any) (Params, error) {
-		return Params{}, studio.Errorf("param_out_of_bounds", format, args...)
+		return Params{}, studio.Errorf(studio.EParamOutOfBounds, format, args...)
 	}
 	if o.Rank != nil {
 		if *o.Rank < MinRank || *o.Rank > MaxRank {

@@ -287,7 +287,7 @@ func Lookup(id string) (Profile, error) {
 	for i, p := range registry {
 		ids[i] = p.ID
 	}
-	return Profile{}, studio.Errorf("unknown_platform", "%q is not a known platform; choose one of %s", id, strings.Join(ids, ", "))
+	return Profile{}, studio.Errorf(studio.EUnknownPlatform, "%q is not a known platform; choose one of %s", id, strings.Join(ids, ", "))
 }
 
 // clone copies the slices so callers cannot edit the registry.

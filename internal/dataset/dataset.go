@@ -38,11 +38,11 @@ const (
 	CodeNoMainPerson         = "no_main_person"
 	CodeFaceTooSmall         = "face_too_small"
 	CodeBlurry               = "blurry"
-	CodeUnsupportedFormat    = "unsupported_format"
-	CodeCorrupt              = "corrupt"
-	CodeTooManyPixels        = "too_many_pixels"
-	CodeFileTooLarge         = "file_too_large"
-	CodeUnreadable           = "unreadable"
+	CodeUnsupportedFormat    = studio.EUnsupportedFormat
+	CodeCorrupt              = studio.ECorrupt
+	CodeTooManyPixels        = studio.ETooManyPixels
+	CodeFileTooLarge         = studio.EFileTooLarge
+	CodeUnreadable           = studio.EUnreadable
 	CodeLowAngleVariety      = "low_angle_variety"
 	CodeLowScaleVariety      = "low_scale_variety"
 	CodeLowLightingVariety   = "low_lighting_variety"
@@ -314,7 +314,7 @@ feed:
 	close(next)
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
-		return nil, studio.Wrap(err, "canceled", "the validation was stopped before it finished")
+		return nil, studio.Wrap(err, studio.ECanceled, "the validation was stopped before it finished")
 	}
 	return buildReport(results, opts), nil
 }

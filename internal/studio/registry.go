@@ -79,7 +79,7 @@ func LookupBaseModel(id string) (BaseModel, error) {
 			return m, nil
 		}
 	}
-	return BaseModel{}, Errorf("unknown_base_model", "%q is not a trainable base model; choose one of flux-dev, flux-schnell, sdxl", id)
+	return BaseModel{}, Errorf(EUnknownBaseModel, "%q is not a trainable base model; choose one of flux-dev, flux-schnell, sdxl", id)
 }
 
 // LookupPlatform returns the target platform with the given id.
@@ -90,7 +90,7 @@ func LookupPlatform(id string) (Platform, error) {
 			return p, nil
 		}
 	}
-	return Platform{}, Errorf("unknown_platform", "%q is not a target platform; choose one of sora-2, sora-2-pro, sora-2-pro-max, veo-3.1, veo-3.1-fast, grok-3", id)
+	return Platform{}, Errorf(EUnknownPlatform, "%q is not a target platform; choose one of sora-2, sora-2-pro, sora-2-pro-max, veo-3.1, veo-3.1-fast, grok-3", id)
 }
 
 // IsTrainable reports whether id names a trainable base model. Target

@@ -155,7 +155,7 @@ func TestRefusals(t *testing.T) {
 		{"rate limited waits", outbox.Action{Kind: "probe", Path: "/test/status/429"}, c.Token(), outbox.StatusPending, studio.ERateLimited, 429},
 		{"request timeout waits", outbox.Action{Kind: "probe", Path: "/test/status/408"}, c.Token(), outbox.StatusPending, studio.EInvalid, 408},
 		{"server error waits", outbox.Action{Kind: "probe", Path: "/test/status/502"}, c.Token(), outbox.StatusPending, studio.EUnavailable, 502},
-		{"idempotency key in flight waits", outbox.Action{Kind: "job", Path: "/test/status/409", IdempotencyKey: "k"}, c.Token(), outbox.StatusPending, outbox.CodeInFlight, 409},
+		{"idempotency key in flight waits", outbox.Action{Kind: "job", Path: "/test/status/409", IdempotencyKey: "k"}, c.Token(), outbox.StatusPending, studio.EIdempotencyKeyInFlight, 409},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -198,7 +198,7 @@ func TestRefusals(t *testing.T) {
 type statusSender int
 
 func (s statusSender) DoRaw(context.Context, string, string, []byte, http.Header, any) error {
-	code := map[int]string{408: studio.EInvalid, 409: outbox.CodeInFlight, 429: studio.ERateLimited, 502: studio.EUnavailable}[int(s)]
+	code := map[int]string{408: studio.EInvalid, 409: studio.EIdempotencyKeyInFlight, 429: studio.ERateLimited, 502: studio.EUnavailable}[int(s)]
 	return &studio.Error{Code: code, Message: http.StatusText(int(s)), Err: &client.StatusError{Status: int(s)}}
 }
 

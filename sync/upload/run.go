@@ -222,7 +222,7 @@ func (r *run) sendPart(ctx context.Context, p *part) error {
 			return studio.Wrap(err, studio.ENotFound, fmt.Sprintf("the storage no longer has the upload of %s (deleted, or abandoned too long)", f.name))
 		default:
 			if errors.As(err, &ue) {
-				return studio.Wrap(err, "upload_refused", fmt.Sprintf("the storage refused %s (%d %s); upload the dataset again", f.name, ue.status, ue.code))
+				return studio.Wrap(err, studio.EUploadRefused, fmt.Sprintf("the storage refused %s (%d %s); upload the dataset again", f.name, ue.status, ue.code))
 			}
 			var se *studio.Error
 			if errors.As(err, &se) {
@@ -264,7 +264,7 @@ func isTemporary(err error) bool {
 func (r *run) put(ctx context.Context, f *file, p *part, method, target string, headers map[string]string, resend bool) (string, error) {
 	fh, err := os.Open(f.path)
 	if err != nil {
-		return "", studio.Wrap(err, "unreadable", "the copy of "+f.name+" prepared for upload is gone; upload the dataset again")
+		return "", studio.Wrap(err, studio.EUnreadable, "the copy of "+f.name+" prepared for upload is gone; upload the dataset again")
 	}
 	defer fh.Close()
 	body := &countingReader{ctx: ctx, r: io.NewSectionReader(fh, p.offset, p.size), run: r, part: p, resend: resend}

@@ -216,7 +216,7 @@ func (u *Uploader) Prepare(ctx context.Context, req Request) (string, error) {
 		}
 		if other, ok := seen[f.sha256]; ok {
 			os.RemoveAll(dir)
-			return "", studio.Errorf("duplicate_file", "%s and %s are the same photo; remove one", other, p.Name)
+			return "", studio.Errorf(studio.EDuplicateFile, "%s and %s are the same photo; remove one", other, p.Name)
 		}
 		seen[f.sha256] = p.Name
 		f.position = i
