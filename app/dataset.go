@@ -45,9 +45,6 @@ type ImportFailed struct {
 	Reason string `json:"reason"`
 }
 
-// maxImportBytes refuses obviously wrong files before copying them.
-const maxImportBytes = 64 << 20
-
 // ImportFiles copies photos (or every file of dropped folders, one level
 // deep) into the data folder and records them in the draft dataset. The
 // originals are only read. It is what the file drop and the file picker
@@ -114,7 +111,7 @@ func (a *App) importOne(ctx context.Context, ds, dir, path string) (bool, error)
 	}
 	defer os.Remove(tmp.Name()) // no-op once renamed
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(src, maxImportBytes+1))
+	n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(src, studio.MaxPhotoBytes+1))
 	if err == nil {
 		err = tmp.Sync()
 	}
@@ -124,8 +121,8 @@ func (a *App) importOne(ctx context.Context, ds, dir, path string) (bool, error)
 	if err != nil {
 		return false, fmt.Errorf("copy %s: %w", abs, err)
 	}
-	if n > maxImportBytes {
-		return false, studio.Errorf(studio.EFileTooLarge, "%s is over %d MiB; export a smaller JPEG from your photo app", filepath.Base(abs), maxImportBytes>>20)
+	if n > studio.MaxPhotoBytes {
+		return false, studio.Errorf(studio.EFileTooLarge, "%s is over %d MiB; export a smaller JPEG from your photo app", filepath.Base(abs), studio.MaxPhotoBytes>>20)
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
 	local := filepath.Join(dir, "photos", sum+strings.ToLower(filepath.Ext(abs)))

@@ -24,6 +24,7 @@ import (
 	"github.com/promptforge/lorastudio/backend/pgstore"
 	"github.com/promptforge/lorastudio/internal/dataset"
 	"github.com/promptforge/lorastudio/internal/studio"
+	"github.com/promptforge/lorastudio/internal/wire"
 )
 
 // Pinger is what the health check needs of the database.
@@ -52,7 +53,6 @@ type Config struct {
 	UploadTTL     time.Duration // presigned URL lifetime, default 15 minutes
 	MultipartFrom int64         // files at least this big go multipart, default 8 MiB
 	PartSize      int64         // preferred part size, default 5 MiB
-	MaxFileSize   int64         // default 40 MiB
 	Quota         pgstore.Quota // what one user's datasets may hold, default DefaultQuota
 	DecodeMemory  int64         // bytes all validations' decodes may hold at once (more queue), default dataset.DefaultDecodeMemory
 	Processors    []string      // named in every consent: the storage and the GPU provider
@@ -97,7 +97,6 @@ func New(cfg Config) *Server {
 	setDefault(&cfg.UploadTTL, 15*time.Minute)
 	setDefault(&cfg.MultipartFrom, 8<<20)
 	setDefault(&cfg.PartSize, 5<<20)
-	setDefault(&cfg.MaxFileSize, 40<<20)
 	setDefault(&cfg.Quota, DefaultQuota)
 	setDefault(&cfg.DecodeMemory, dataset.DefaultDecodeMemory)
 	setDefault(&cfg.RetentionDays, 365)
@@ -193,19 +192,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(rec, req)
 }
 
-type health struct {
-	Status   string `json:"status"`
-	Database string `json:"database"`
-	Version  string `json:"version,omitempty"`
-	Error    string `json:"error,omitempty"`
-}
-
 // healthz answers 200 when the database answers, 503 otherwise, and says
 // which in its body so a load balancer and a person both understand it.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	h := health{Status: "ok", Database: "ok", Version: s.cfg.Version}
+	h := wire.Health{Status: "ok", Database: "ok", Version: s.cfg.Version}
 	status := http.StatusOK
 	if s.cfg.DB == nil {
 		h.Status, h.Database, status = "unavailable", "not configured", http.StatusServiceUnavailable

@@ -13,6 +13,7 @@ import (
 
 	"github.com/promptforge/lorastudio/backend/pgstore"
 	"github.com/promptforge/lorastudio/internal/studio"
+	"github.com/promptforge/lorastudio/internal/wire"
 )
 
 // statusOf is the one place where domain error codes become HTTP statuses.
@@ -114,11 +115,8 @@ func HTTPStatus(err error) int {
 
 // apiError is the body of every error: {"error":{"code","message"}}.
 type apiError struct {
-	status int
-	Body   struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
+	status     int
+	Body       wire.ErrorDetail `json:"error"`
 	retryAfter string
 }
 

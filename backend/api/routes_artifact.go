@@ -8,6 +8,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/promptforge/lorastudio/internal/studio"
+	"github.com/promptforge/lorastudio/internal/wire"
 )
 
 // ArtifactURLTTL is how long an artifact's download URL works. Storage
@@ -19,7 +20,7 @@ type versionIDIn struct {
 	ID string `path:"id" maxLength:"64"`
 }
 
-type artifactOut struct{ Body studio.Artifact }
+type artifactOut struct{ Body wire.Artifact }
 
 func (s *Server) registerArtifact() {
 	register(s, huma.Operation{

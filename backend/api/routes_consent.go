@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -14,44 +13,16 @@ import (
 	"github.com/promptforge/lorastudio/backend/pgstore"
 	"github.com/promptforge/lorastudio/internal/consent"
 	"github.com/promptforge/lorastudio/internal/studio"
+	"github.com/promptforge/lorastudio/internal/wire"
 )
 
-type consentTextOut struct {
-	Body struct {
-		Version       string   `json:"version"`
-		Text          string   `json:"text"`
-		SHA256        string   `json:"sha256"`
-		Purpose       string   `json:"purpose"`
-		Processors    []string `json:"processors"`
-		RetentionDays int      `json:"retention_days"`
-	}
-}
+type consentTextOut struct{ Body wire.ConsentText }
 
-type consentIn struct {
-	Body struct {
-		Version    string `json:"version" minLength:"1" maxLength:"64"`
-		SHA256     string `json:"sha256" pattern:"^[0-9a-f]{64}$" doc:"hex SHA-256 of the text the user read"`
-		AttestSelf bool   `json:"attest_self" doc:"the user attests that every photo shows themselves"`
-	}
-}
+type consentIn struct{ Body wire.ConsentRequest }
 
-type consentOut struct {
-	Body consentBody
-}
+type consentOut struct{ Body wire.Consent }
 
-type consentBody struct {
-	ID            string    `json:"id"`
-	Version       string    `json:"version"`
-	Purpose       string    `json:"purpose"`
-	Processors    []string  `json:"processors"`
-	RetentionDays int       `json:"retention_days"`
-	CreatedAt     time.Time `json:"created_at"`
-	Outdated      bool      `json:"outdated"`
-}
-
-type erasureOut struct {
-	Body pgstore.Erasure
-}
+type erasureOut struct{ Body wire.Erasure }
 
 func (s *Server) registerConsent() {
 	register(s, huma.Operation{
@@ -128,8 +99,8 @@ func (s *Server) noConsent(ctx context.Context, msg string) error {
 	return studio.Errorf(studio.EConsentRequired, "%s", msg)
 }
 
-func (s *Server) consentBody(c pgstore.Consent) consentBody {
-	return consentBody{
+func (s *Server) consentBody(c pgstore.Consent) wire.Consent {
+	return wire.Consent{
 		ID: c.ID, Version: c.TextVersion, Purpose: c.Purpose, Processors: c.Processors,
 		RetentionDays: c.RetentionDays, CreatedAt: c.CreatedAt, Outdated: s.outdated(c) != "",
 	}
@@ -172,5 +143,5 @@ func (s *Server) withdrawConsent(ctx context.Context, _ *struct{}) (*erasureOut,
 	if err != nil {
 		return nil, err
 	}
-	return &erasureOut{Body: e}, nil
+	return &erasureOut{Body: wire.Erasure{Consents: e.Consents, Datasets: e.Datasets, Items: e.Items, Versions: e.Versions, Jobs: e.Jobs}}, nil
 }

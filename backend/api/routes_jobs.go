@@ -16,6 +16,7 @@ import (
 	"github.com/promptforge/lorastudio/backend/pgstore"
 	"github.com/promptforge/lorastudio/backend/training"
 	"github.com/promptforge/lorastudio/internal/studio"
+	"github.com/promptforge/lorastudio/internal/wire"
 )
 
 // Training holds what the training routes need. A zero Training answers
@@ -47,43 +48,18 @@ const DefaultIdempotencyTTL = 24 * time.Hour
 
 type createJobIn struct {
 	IdempotencyKey string `header:"Idempotency-Key" doc:"required: 1 to 255 printable ASCII characters, quoted or not; the same key with the same body replays the first response for 24 h"`
-	Body           struct {
-		DatasetID string             `json:"dataset_id" format:"uuid"`
-		BaseModel string             `json:"base_model" enum:"flux-dev,flux-schnell,sdxl"`
-		Params    training.Overrides `json:"params,omitempty"`
-	}
-}
-
-type jobCreated struct {
-	JobID     string `json:"job_id"`
-	VersionID string `json:"version_id"`
-	Status    string `json:"status"`
+	Body           wire.JobRequest
 }
 
 type createJobOut struct {
 	Status   int
 	Replayed string `header:"Idempotent-Replayed"`
-	Body     jobCreated
+	Body     wire.JobCreated
 }
 
-type jobBody struct {
-	ID        string    `json:"id"`
-	VersionID string    `json:"version_id"`
-	Status    string    `json:"status"`
-	Progress  float64   `json:"progress"`
-	LogsURL   string    `json:"logs_url"`
-	Error     string    `json:"error"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
-}
+type jobOut struct{ Body wire.Job }
 
-type jobOut struct{ Body jobBody }
-
-type jobsOut struct {
-	Body struct {
-		Jobs []jobBody `json:"jobs"`
-	}
-}
+type jobsOut struct{ Body wire.Jobs }
 
 type jobIDIn struct {
 	ID string `path:"id" maxLength:"64"`
@@ -200,7 +176,7 @@ func (s *Server) runCreateJob(ctx context.Context, uid, key string, in *createJo
 		ArtifactKey: func(jobID string) string { return training.ArtifactKey(uid, jobID) },
 		Enqueue:     tr.Queue.EnqueueDispatch,
 		Finish: func(ctx context.Context, tx pgx.Tx, v studio.Version, j studio.Job) error {
-			out.Body = jobCreated{JobID: j.ID, VersionID: v.ID, Status: j.Status}
+			out.Body = wire.JobCreated{JobID: j.ID, VersionID: v.ID, Status: j.Status}
 			b, _ := json.Marshal(out.Body)
 			return pgstore.FinishIdempotencyKey(ctx, tx, uid, key, out.Status, b)
 		},
@@ -212,8 +188,8 @@ func (s *Server) runCreateJob(ctx context.Context, uid, key string, in *createJo
 	return out, nil
 }
 
-func toJobBody(j studio.Job) jobBody {
-	return jobBody{ID: j.ID, VersionID: j.VersionID, Status: j.Status, Progress: j.Progress, LogsURL: j.LogsURL, Error: j.Error, CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt}
+func toJobBody(j studio.Job) wire.Job {
+	return wire.Job{ID: j.ID, VersionID: j.VersionID, Status: j.Status, Progress: j.Progress, LogsURL: j.LogsURL, Error: j.Error, CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt}
 }
 
 func (s *Server) getJob(ctx context.Context, in *jobIDIn) (*jobOut, error) {
@@ -224,12 +200,7 @@ func (s *Server) getJob(ctx context.Context, in *jobIDIn) (*jobOut, error) {
 	return &jobOut{Body: toJobBody(j)}, nil
 }
 
-type jobLogsOut struct {
-	Body struct {
-		Log       string `json:"log" doc:"the last lines, at most 16 KiB"`
-		Available bool   `json:"available" doc:"false when the provider keeps no log for it (yet)"`
-	}
-}
+type jobLogsOut struct{ Body wire.JobLog }
 
 // logTailMax bounds the log a client polls.
 const logTailMax = 16 << 10
@@ -287,7 +258,7 @@ func (s *Server) listJobs(ctx context.Context, _ *struct{}) (*jobsOut, error) {
 		return nil, err
 	}
 	out := &jobsOut{}
-	out.Body.Jobs = []jobBody{}
+	out.Body.Jobs = []wire.Job{}
 	for _, j := range js {
 		out.Body.Jobs = append(out.Body.Jobs, toJobBody(j))
 	}

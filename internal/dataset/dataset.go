@@ -50,7 +50,6 @@ const (
 	SeverityWarning          = "warning"
 	defaultMinResolution     = 512
 	defaultMaxPixels         = 64_000_000
-	defaultMaxBytes          = 64 << 20
 	minImages                = 15
 	recommendedMinImages     = 20
 	recommendedMaxImages     = 30
@@ -79,7 +78,7 @@ type Options struct {
 	// MaxPixels is the largest width*height accepted, read from the header
 	// before decoding. Default 64,000,000.
 	MaxPixels int64
-	// MaxBytes is the largest file accepted. Default 64 MiB.
+	// MaxBytes is the largest file accepted. Default studio.MaxPhotoBytes.
 	MaxBytes int64
 	// Workers is how many files are analysed at once. Default GOMAXPROCS.
 	Workers int
@@ -253,7 +252,7 @@ func (o Options) withDefaults() (Options, error) {
 		o.MaxPixels = defaultMaxPixels
 	}
 	if o.MaxBytes <= 0 {
-		o.MaxBytes = defaultMaxBytes
+		o.MaxBytes = studio.MaxPhotoBytes
 	}
 	if o.Workers <= 0 {
 		o.Workers = runtime.GOMAXPROCS(0)

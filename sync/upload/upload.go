@@ -23,15 +23,15 @@ import (
 
 	"github.com/promptforge/lorastudio/internal/dataset"
 	"github.com/promptforge/lorastudio/internal/studio"
-	"github.com/promptforge/lorastudio/sync/client"
+	"github.com/promptforge/lorastudio/internal/wire"
 )
 
 // API is what the uploader needs of the backend; *client.Client has it.
 type API interface {
-	InitDataset(ctx context.Context, r client.InitRequest) (client.Uploads, error)
-	PresignDataset(ctx context.Context, r client.PresignRequest) (client.Uploads, error)
-	CommitDataset(ctx context.Context, r client.CommitRequest) (client.Dataset, error)
-	ValidateDataset(ctx context.Context, r client.ValidateRequest) (client.Validation, error)
+	InitDataset(ctx context.Context, r wire.InitRequest) (wire.Uploads, error)
+	PresignDataset(ctx context.Context, r wire.PresignRequest) (wire.Uploads, error)
+	CommitDataset(ctx context.Context, r wire.CommitRequest) (wire.Dataset, error)
+	ValidateDataset(ctx context.Context, r wire.ValidateRequest) (wire.Validation, error)
 }
 
 // Config holds an Uploader's dependencies.
@@ -122,12 +122,12 @@ type Stats struct {
 
 // Result is where a session ended.
 type Result struct {
-	Session    string             `json:"session"`
-	DatasetID  string             `json:"dataset_id"`
-	State      string             `json:"state"`
-	Validation *client.Validation `json:"validation,omitempty"`
-	Run        Stats              `json:"run"`   // this call
-	Total      Stats              `json:"total"` // every run of the session
+	Session    string           `json:"session"`
+	DatasetID  string           `json:"dataset_id"`
+	State      string           `json:"state"`
+	Validation *wire.Validation `json:"validation,omitempty"`
+	Run        Stats            `json:"run"`   // this call
+	Total      Stats            `json:"total"` // every run of the session
 }
 
 // Session is an upload session as recorded.

@@ -1,5 +1,5 @@
 import { useEffect, useId, useState } from "react";
-import type { ActiveLoRA, Api, CompileResult, Exported, Profile } from "@/lib/api";
+import { limits, type ActiveLoRA, type Api, type CompileResult, type Exported, type Profile } from "@/lib/api";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { Select, SelectContent, SelectGroup, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
@@ -113,7 +113,7 @@ export function CompilePanel({ api, targetPlatform }: { api: Api; targetPlatform
               </label>
               <label htmlFor={ids.weight} className="text-xs text-muted-foreground">
                 Weight {weight.toFixed(2)}
-                <input id={ids.weight} type="range" min={0} max={1.5} step={0.05} value={weight} onChange={(e) => setWeight(Number(e.target.value))} className="mt-3 w-full" />
+                <input id={ids.weight} type="range" min={0} max={limits.loraWeight.max} step={0.05} value={weight} onChange={(e) => setWeight(Number(e.target.value))} className="mt-3 w-full" />
               </label>
               {filled && (
                 <p data-testid="compile-filled" className="col-span-3 text-xs text-muted-foreground">

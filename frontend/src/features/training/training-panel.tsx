@@ -1,5 +1,5 @@
 import { useEffect, useState } from "react";
-import type { Api, Job, JobCreated, Version } from "@/lib/api";
+import { limits, type Api, type Job, type JobCreated, type Version } from "@/lib/api";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
@@ -188,8 +188,8 @@ export function TrainingPanel({
                       Weight {defaultWeight(v).toFixed(2)}
                       <input
                         type="range"
-                        min={0.05}
-                        max={2}
+                        min={limits.loraWeight.min}
+                        max={limits.loraWeight.max}
                         step={0.05}
                         value={defaultWeight(v)}
                         aria-label={`Weight of v${v.number}`}

@@ -3,14 +3,31 @@
 import { z } from "zod";
 import * as App from "../../../wailsjs/go/app/App";
 import { EventsOn } from "../../../wailsjs/runtime/runtime";
+import {
+  checkpointSchema,
+  identitySchema,
+  jobCreatedSchema,
+  jobLogSchema,
+  jobSchema,
+  platformSchema,
+  presetSchema,
+  type Preset,
+} from "./wire.gen";
 
-export const platformSchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  vendor: z.string(),
-  kind: z.string(),
-});
-export type Platform = z.infer<typeof platformSchema>;
+// The wire's shapes, limits and codes, generated from Go (internal/wire).
+export {
+  checkpointSchema,
+  errorCodes,
+  identitySchema,
+  jobCreatedSchema,
+  jobLogSchema,
+  jobSchema,
+  limits,
+  platformSchema,
+  presetSchema,
+  sampleSchema,
+} from "./wire.gen";
+export type { Checkpoint, ErrorCode, Identity, Job, JobCreated, JobLog, Platform, Preset, Sample } from "./wire.gen";
 
 export const baseModelSchema = z.object({
   id: z.string(),
@@ -227,19 +244,6 @@ export type SyncResult = z.infer<typeof syncResultSchema>;
 
 export const syncProgressSchema = z.object({ file: z.string(), done: z.number(), total: z.number() }).passthrough();
 
-export const jobCreatedSchema = z.object({ job_id: z.string(), version_id: z.string(), status: z.string() });
-export type JobCreated = z.infer<typeof jobCreatedSchema>;
-
-export const jobSchema = z.object({
-  id: z.string(),
-  version_id: z.string(),
-  status: z.enum(["queued", "dispatched", "running", "succeeded", "failed", "canceled"]),
-  progress: z.number(),
-  logs_url: z.string().optional(),
-  error: z.string().optional(),
-});
-export type Job = z.infer<typeof jobSchema>;
-
 /** A version's LoRA file on this computer, checked against the server's sha256. */
 export const localLoRASchema = z.object({
   version_id: z.string(),
@@ -273,24 +277,6 @@ export const installedSchema = z.object({
 });
 export type Installed = z.infer<typeof installedSchema>;
 
-export const sampleSchema = z.object({
-  index: z.number(),
-  prompt: z.string(),
-  url: z.string(),
-  sha256: z.string(),
-  size: z.number(),
-  expires_at: z.string(),
-});
-export const checkpointSchema = z.object({
-  step: z.number(),
-  sha256: z.string(),
-  size: z.number(),
-  final: z.boolean(),
-  samples: z.array(sampleSchema).nullish(),
-  version_id: z.string().optional(),
-});
-export type Checkpoint = z.infer<typeof checkpointSchema>;
-
 export const versionSchema = z.object({
   id: z.string(),
   number: z.number(),
@@ -304,10 +290,6 @@ export const versionSchema = z.object({
 });
 export type Version = z.infer<typeof versionSchema>;
 
-export const identitySchema = z
-  .object({ lora_version_id: z.string(), weight: z.number(), target_platform: z.string() })
-  .passthrough();
-
 export const exportedSchema = z.object({
   path: z.string(),
   sha256: z.string().optional(),
@@ -316,15 +298,7 @@ export const exportedSchema = z.object({
 });
 export type Exported = z.infer<typeof exportedSchema>;
 
-export const presetSchema = z.object({
-  rank: z.number(),
-  steps: z.number(),
-  learning_rate: z.number(),
-  resolution: z.number(),
-  trigger_word: z.string(),
-  caption_template: z.string(),
-});
-export type Preset = z.infer<typeof presetSchema>;
+
 export type TrainingParams = Partial<Preset>;
 
 export const appInfoSchema = z.object({ version: z.string(), data_dir: z.string() });
@@ -420,7 +394,7 @@ export const api = {
       () => App.StartTraining(req as never),
     ),
   job: (id: string) => call(jobSchema, () => App.Job(id)),
-  jobLog: (id: string) => call(z.object({ log: z.string(), available: z.boolean() }), () => App.JobLog(id)),
+  jobLog: (id: string) => call(jobLogSchema, () => App.JobLog(id)),
   cancelTraining: (jobID: string) =>
     call(z.object({ job: jobSchema.nullish(), queued: z.boolean() }), () => App.CancelTraining(jobID)),
   queuedActions: () => call(z.array(queuedActionSchema), () => App.QueuedActions()),
