@@ -68,7 +68,7 @@ var DefaultQuota = pgstore.Quota{Bytes: 2 << 30, Files: 500}
 // Server serves the backend's routes.
 type Server struct {
 	cfg     Config
-	mux     *http.ServeMux
+	mux     *routeMux
 	api     huma.API
 	metrics *metrics
 
@@ -109,7 +109,7 @@ func New(cfg Config) *Server {
 		cfg.Limiter = NewMemoryLimiter(DefaultLimits)
 	}
 
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), metrics: newMetrics(), hasher: cfg.Hasher, dummy: cfg.Hasher.DummyHash(),
+	s := &Server{cfg: cfg, mux: &routeMux{ServeMux: http.NewServeMux()}, metrics: newMetrics(), hasher: cfg.Hasher, dummy: cfg.Hasher.DummyHash(),
 		decode:         dataset.NewDecodeBudget(cfg.DecodeMemory),
 		webhookReads:   make(chan struct{}, cfg.Training.WebhookReads),
 		replicateReads: make(chan struct{}, cfg.Training.ReplicateWebhookReads)}
@@ -129,6 +129,8 @@ func New(cfg Config) *Server {
 	hc.DocsPath = ""
 	hc.SchemasPath = ""
 	hc.CreateHooks = nil // no "$schema" links added to responses: the contract's shapes are exact
+	hc.Components.Schemas = huma.NewMapRegistry("#/components/schemas/", schemaName)
+	hc.Info.Description = apiDescription()
 	hc.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		"bearer": {Type: "http", Scheme: "bearer", Description: "a token from /api/auth/register or /api/auth/login"},
 	}
@@ -142,8 +144,9 @@ func New(cfg Config) *Server {
 	s.registerVersions()
 	s.registerCheckpoints()
 	s.registerArtifact()
-	s.mux.HandleFunc("POST /api/lora/webhook", s.webhook) // raw body: verified before it is parsed
+	s.mux.HandleFunc("POST "+wire.PathWebhook, s.webhook) // raw body: verified before it is parsed
 	s.registerPresign()
+	s.documentPlainRoutes()
 	return s
 }
 
