@@ -5,12 +5,14 @@ import * as App from "../../../wailsjs/go/app/App";
 import { EventsOn } from "../../../wailsjs/runtime/runtime";
 import {
   checkpointSchema,
+  errorCodes,
   identitySchema,
   jobCreatedSchema,
   jobLogSchema,
   jobSchema,
   platformSchema,
   presetSchema,
+  type ErrorCode,
   type Preset,
 } from "./wire.gen";
 
@@ -324,10 +326,13 @@ export const updateStatusSchema = z.object({
 });
 export type UpdateStatus = z.infer<typeof updateStatusSchema>;
 
+/** The codes an ApiError carries: Go's closed set, and the frontend's own bad_response. */
+export type ApiErrorCode = ErrorCode | "bad_response";
+
 /** ApiError carries the stable code Go gave the error, and its readable message. */
 export class ApiError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: ApiErrorCode,
     message: string,
   ) {
     super(message);
@@ -335,11 +340,17 @@ export class ApiError extends Error {
   }
 }
 
-/** toApiError turns what a rejected binding gives ("code: message") into an ApiError. */
+const knownCodes: ReadonlySet<string> = new Set(errorCodes);
+
+/**
+ * toApiError turns what a rejected binding gives ("code: message") into an
+ * ApiError. A prefix that is not one of Go's codes (a Wails decode error's
+ * "json: ...") is no code: the whole text is an internal error's message.
+ */
 export function toApiError(err: unknown): ApiError {
   const text = typeof err === "string" ? err : err instanceof Error ? err.message : String(err);
   const m = /^([a-z][a-z0-9_]*): ([\s\S]*)$/.exec(text);
-  return m ? new ApiError(m[1], m[2]) : new ApiError("internal", text || "unknown error");
+  return m && knownCodes.has(m[1]) ? new ApiError(m[1] as ErrorCode, m[2]) : new ApiError("internal", text || "unknown error");
 }
 
 async function call<T>(schema: z.ZodType<T>, p: () => Promise<unknown>): Promise<T> {
