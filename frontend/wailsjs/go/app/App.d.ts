@@ -6,7 +6,7 @@ import {studio} from '../models';
 import {compiler} from '../models';
 import {localstore} from '../models';
 import {update} from '../models';
-import {client} from '../models';
+import {wire} from '../models';
 import {outbox} from '../models';
 import {upload} from '../models';
 import {dataset} from '../models';
@@ -61,11 +61,11 @@ export function InstallFolders():Promise<Array<install.Folder>>;
 
 export function InstallVersion(arg1:app.InstallRequest):Promise<app.Installed>;
 
-export function Job(arg1:string):Promise<client.Job>;
+export function Job(arg1:string):Promise<wire.Job>;
 
-export function JobLog(arg1:string):Promise<client.JobLog>;
+export function JobLog(arg1:string):Promise<wire.JobLog>;
 
-export function LastJob():Promise<client.JobCreated>;
+export function LastJob():Promise<wire.JobCreated>;
 
 export function OpenUpdatePage():Promise<void>;
 
@@ -73,7 +73,7 @@ export function PickAndImport():Promise<app.ImportResult>;
 
 export function Profiles():Promise<Array<app.ProfileSummary>>;
 
-export function PromoteCheckpoint(arg1:string,arg2:number):Promise<client.Version>;
+export function PromoteCheckpoint(arg1:string,arg2:number):Promise<wire.Version>;
 
 export function QueuedActions():Promise<Array<app.QueuedAction>>;
 
