@@ -13,6 +13,12 @@ package studio
 // the desktop imported photos its upload was then refused.
 const MaxPhotoBytes = 64 << 20
 
+// MaxDatasetPhotos is how many photos one datasets/init, presign or commit
+// request may name. The wire types' struct tags spell it out (maxItems:"60":
+// Go tags cannot name a constant); internal/wire's TestTagsMatchLimits
+// fails when they differ.
+const MaxDatasetPhotos = 60
+
 // LoRA weight: an activation's weight and a compiled prompt's LoRA
 // strength lie in [MinLoRAWeight, MaxLoRAWeight], or the answer is
 // EWeightOutOfRange. The range is the LoRA pipelines' (below 0.1 a face

@@ -193,12 +193,16 @@ func (u *Uploader) Upload(ctx context.Context, req Request) (Result, error) {
 
 // Prepare strips every photo (dataset.Strip) to a copy under Dir, hashes
 // it and records the session; nothing is sent. Returns EInvalid for an
-// empty request, duplicate_file when two photos have the same content, and
+// empty request or one of more than studio.MaxDatasetPhotos photos (the
+// server's datasets/init takes no more), duplicate_file when two photos have the same content, and
 // the coded errors of dataset.Strip (unsupported_format, corrupt, ...) for
 // a photo that cannot be sent.
 func (u *Uploader) Prepare(ctx context.Context, req Request) (string, error) {
 	if req.ModelName == "" || len(req.Photos) == 0 {
 		return "", studio.Errorf(studio.EInvalid, "name the model and give at least one photo")
+	}
+	if len(req.Photos) > studio.MaxDatasetPhotos {
+		return "", studio.Errorf(studio.EInvalid, "the dataset has %d photos; the server takes at most %d (20 to 30 of your best and most varied train best)", len(req.Photos), studio.MaxDatasetPhotos)
 	}
 	id := newID()
 	dir := filepath.Join(u.cfg.Dir, id)

@@ -83,6 +83,8 @@ func (g *gen) limits() {
 	g.printf("export const limits = {\n")
 	g.printf("  /** The largest photo accepted anywhere, in bytes. */\n")
 	g.printf("  maxPhotoBytes: %d,\n", studio.MaxPhotoBytes)
+	g.printf("  /** How many photos one dataset upload request may name. */\n")
+	g.printf("  maxDatasetPhotos: %d,\n", studio.MaxDatasetPhotos)
 	g.printf("  /** A LoRA weight lies in [min, max] (activation, compile, pack). */\n")
 	g.printf("  loraWeight: { min: %s, max: %s },\n", num(studio.MinLoRAWeight), num(studio.MaxLoRAWeight))
 	g.printf("  /** Bounds of a training job's overrides of its preset. */\n")

@@ -7,6 +7,8 @@ import { z } from "zod";
 export const limits = {
   /** The largest photo accepted anywhere, in bytes. */
   maxPhotoBytes: 67108864,
+  /** How many photos one dataset upload request may name. */
+  maxDatasetPhotos: 60,
   /** A LoRA weight lies in [min, max] (activation, compile, pack). */
   loraWeight: { min: 0.1, max: 1.5 },
   /** Bounds of a training job's overrides of its preset. */
