@@ -8,7 +8,6 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
-	"github.com/promptforge/lorastudio/backend/training"
 	"github.com/promptforge/lorastudio/internal/stdwebhook"
 	"github.com/promptforge/lorastudio/internal/studio"
 	"github.com/promptforge/lorastudio/internal/wire"
@@ -87,8 +86,8 @@ func (s *Server) documentPlainRoutes() {
 		Summary: "Report a training job's progress and result (from the GPU worker or a hosted trainer)",
 		Description: "Signed the Standard Webhooks way (https://www.standardwebhooks.com): `webhook-signature` holds one or more " +
 			"space-separated `v1,<base64 HMAC-SHA256 of \"{webhook-id}.{webhook-timestamp}.{raw body}\">`, under a secret of " +
-			"LORASTUDIO_WEBHOOK_SECRETS (or the worker's). The timestamp must lie within " + stdwebhook.Tolerance.String() +
-			" of the server's clock in either direction. No bearer token. A webhook id already processed is acknowledged " +
+			"LORASTUDIO_WEBHOOK_SECRETS (or the worker's). The timestamp must lie within " + fmt.Sprint(stdwebhook.Tolerance.Minutes()) +
+			" minutes of the server's clock in either direction. No bearer token. A webhook id already processed is acknowledged " +
 			"(200) without effect, and a job's state never moves backwards (a late `running` after `succeeded` is ignored). " +
 			"The body is our worker's event below, at most 1 MiB; with `?provider=replicate` it is instead Replicate's " +
 			"training object (https://replicate.com/docs/reference/http#trainings.get), at most 16 MiB. A 5xx means " +
@@ -106,7 +105,7 @@ func (s *Server) documentPlainRoutes() {
 			http.StatusRequestEntityTooLarge, http.StatusServiceUnavailable),
 	}
 	wh.Responses["200"] = &huma.Response{Description: "applied, or acknowledged without effect (duplicate, late, for an erased job)",
-		Content: map[string]*huma.MediaType{"application/json": {Schema: s.schema(reflect.TypeFor[training.Result](), "WebhookResult")}}}
+		Content: map[string]*huma.MediaType{"application/json": {Schema: s.schema(reflect.TypeFor[wire.WebhookResult](), "WebhookResult")}}}
 	oapi.AddOperation(wh)
 
 	health := s.schema(reflect.TypeFor[wire.Health](), "Health")

@@ -6,12 +6,15 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/promptforge/lorastudio/backend/api"
+	"github.com/promptforge/lorastudio/backend/pgstore"
 	"github.com/promptforge/lorastudio/internal/studio"
+	"github.com/promptforge/lorastudio/internal/wire"
 )
 
 type openAPIDoc struct {
@@ -167,5 +170,18 @@ func TestOpenAPIListsEveryCode(t *testing.T) {
 		if !strings.Contains(doc.Info.Description, fmt.Sprintf("| `%s` | %d |", c, api.StatusOf[c])) {
 			t.Errorf("the description does not list %s with status %d", c, api.StatusOf[c])
 		}
+	}
+}
+
+// TestWebhookOutcomesDocumented: the webhook result's documented outcomes
+// (an enum tag, which cannot name constants) are pgstore's.
+func TestWebhookOutcomesDocumented(t *testing.T) {
+	f, _ := reflect.TypeFor[wire.WebhookResult]().FieldByName("Outcome")
+	got := strings.Split(f.Tag.Get("enum"), ",")
+	want := []string{pgstore.OutcomeApplied, pgstore.OutcomeIgnored, pgstore.OutcomeErased, pgstore.OutcomeUnknown, pgstore.OutcomeDuplicate}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("WebhookResult.Outcome enum %v, want pgstore's outcomes %v", got, want)
 	}
 }

@@ -332,6 +332,13 @@ type Artifact = studio.Artifact
 // POST /api/lora/webhook, signed the Standard Webhooks way.
 type WebhookEvent = worker.Event
 
+// WebhookResult answers a webhook the server verified: what became of it.
+type WebhookResult struct {
+	Outcome string `json:"outcome" enum:"applied,ignored,erased,unknown,duplicate" doc:"applied; ignored (late or out of order: the job is already past it); erased (the job was erased on consent withdrawal); unknown (no such job); duplicate (this webhook id was processed before)"`
+	JobID   string `json:"job_id,omitempty"`
+	Status  string `json:"status,omitempty" doc:"the job's status after it"`
+}
+
 // Health answers /healthz.
 type Health struct {
 	Status   string `json:"status" enum:"ok,unavailable"`
