@@ -123,7 +123,7 @@ func (a *TrainingService) checkTrainable(id string) error {
 		return nil
 	}
 	if s, ok := a.savedModels(); ok && !slices.Contains(s.IDs, id) {
-		return studio.Errorf("base_model_unsupported", "the server's GPU provider does not train %s; pick one of the models it lists", id)
+		return studio.Errorf(studio.EBaseModelUnsupported, "the server's GPU provider does not train %s; pick one of the models it lists", id)
 	}
 	return nil
 }

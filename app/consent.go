@@ -129,7 +129,7 @@ func (a *ConsentService) serverConsent(cl *client.Client, st *ConsentStatus) {
 		st.Notice = "The consent text, or who processes your photos on the server, changed since you consented. Read it and consent again to keep uploading and training."
 	case err == nil:
 		st.Retention = srv.RetentionDays
-	case studio.ErrorCode(err) == "consent_expired":
+	case studio.ErrorCode(err) == studio.EConsentExpired:
 		st.Outdated = true
 		st.Notice = sentence(studio.ErrorMessage(err))
 	}
@@ -173,11 +173,11 @@ func consentQueued(ctx context.Context, box *outbox.Outbox, id string) (queued b
 // is recorded.
 func (a *ConsentService) GiveConsent(version string, attestSelf bool) (ConsentStatus, error) {
 	if !attestSelf {
-		return ConsentStatus{}, a.fail("give consent", studio.Errorf("attestation_required", "confirm that every photo will show you; photos of anyone else are not allowed"))
+		return ConsentStatus{}, a.fail("give consent", studio.Errorf(studio.EAttestationRequired, "confirm that every photo will show you; photos of anyone else are not allowed"))
 	}
 	cur, ok := consent.ByVersion(version)
 	if !ok {
-		return ConsentStatus{}, a.fail("give consent", studio.Errorf("consent_outdated", "consent text %q is not in force; read the current text and consent again", version))
+		return ConsentStatus{}, a.fail("give consent", studio.Errorf(studio.EConsentOutdated, "consent text %q is not in force; read the current text and consent again", version))
 	}
 	// The server's terms when signed in; signed out the photos stay here
 	// and the server records its own terms when the consent reaches it.
@@ -267,13 +267,13 @@ func (a *ConsentService) WithdrawConsent() (Erased, error) {
 func (a *core) requireConsent(ctx context.Context) error {
 	c, err := a.store.LatestConsent(ctx)
 	if studio.ErrorCode(err) == studio.ENotFound {
-		return studio.Errorf("consent_required", "give consent before adding photos of your face")
+		return studio.Errorf(studio.EConsentRequired, "give consent before adding photos of your face")
 	}
 	if err != nil {
 		return err
 	}
 	if _, ok := consent.ByVersion(c.TextVersion); !ok {
-		return studio.Errorf("consent_outdated", "the consent text changed; read it and consent again before adding photos")
+		return studio.Errorf(studio.EConsentOutdated, "the consent text changed; read it and consent again before adding photos")
 	}
 	return nil
 }
@@ -299,11 +299,11 @@ func (a *ConsentService) linkConsent(ctx context.Context, c *client.Client) erro
 		}
 		a.rt.Emit(ctx, EventConsentServer, nil)
 		return nil
-	case studio.ErrorCode(err) == "consent_expired":
+	case studio.ErrorCode(err) == studio.EConsentExpired:
 		// The retention period the user agreed to ended: they consent
 		// again themselves (GetConsent says why), never silently.
 		return nil
-	case err == nil || studio.ErrorCode(err) == "consent_required":
+	case err == nil || studio.ErrorCode(err) == studio.EConsentRequired:
 		if err := a.store.SetConsentServerID(ctx, local.ID, ""); err != nil {
 			return err
 		}
@@ -366,7 +366,7 @@ func (a *ConsentService) consentOnServer(ctx context.Context, c *client.Client) 
 		return nil
 	}
 	if _, refusal := consentQueued(ctx, box, local.ID); refusal != "" {
-		return studio.Errorf("consent_refused", "the server did not accept your consent: %s", refusal)
+		return studio.Errorf(studio.EConsentRefused, "the server did not accept your consent: %s", refusal)
 	}
 	return studio.Errorf(studio.EUnavailable, "the server has not recorded your consent yet: it waits in the outbox and goes as soon as the server answers; try the upload again then")
 }

@@ -231,7 +231,7 @@ func (a *DatasetService) SyncDataset(opts ValidateOptions) (upload.Result, error
 	if _, status, err := a.store.Report(ctx, ds); err != nil {
 		return upload.Result{}, a.fail("sync", err)
 	} else if status != studio.DatasetValidated {
-		return upload.Result{}, a.fail("sync", studio.Errorf("dataset_not_validated", "validate the dataset (it must pass) before uploading it"))
+		return upload.Result{}, a.fail("sync", studio.Errorf(studio.EDatasetNotValidated, "validate the dataset (it must pass) before uploading it"))
 	}
 	up, err := a.uploader(c)
 	if err != nil {

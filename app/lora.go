@@ -30,11 +30,8 @@ type LoRAService struct{ *core }
 // EventDownloadProgress carries DownloadProgress while a version downloads.
 const EventDownloadProgress = "download:progress"
 
-// Error codes of the download and install methods the UI branches on.
-const (
-	EDownloadCanceled = "download_canceled"
-	EDownloadRunning  = "download_running"
-)
+// The download and install methods answer studio.EDownloadCanceled and
+// studio.EDownloadRunning, which the UI branches on.
 
 // DownloadProgress is one step of a download. Message, when set, says in
 // words what the download is doing about a problem.
@@ -121,7 +118,7 @@ func (a *LoRAService) DownloadVersion(versionID string) (LocalLoRA, error) {
 	}
 	ctx, done, ok := a.dl.start(a.ctx, versionID)
 	if !ok {
-		return LocalLoRA{}, a.fail("download", studio.Errorf(EDownloadRunning, "this version is already downloading"))
+		return LocalLoRA{}, a.fail("download", studio.Errorf(studio.EDownloadRunning, "this version is already downloading"))
 	}
 	defer done()
 	if err := os.MkdirAll(a.lorasDir(), 0o700); err != nil {
@@ -146,7 +143,7 @@ func (a *LoRAService) DownloadVersion(versionID string) (LocalLoRA, error) {
 		a.emitDownload(DownloadProgress{VersionID: versionID, Total: art.Size, Message: r.Message})
 	})
 	if errors.Is(err, context.Canceled) {
-		return LocalLoRA{}, a.fail("download", studio.Errorf(EDownloadCanceled, "download canceled; download again to resume where it stopped"))
+		return LocalLoRA{}, a.fail("download", studio.Errorf(studio.EDownloadCanceled, "download canceled; download again to resume where it stopped"))
 	}
 	if err != nil {
 		return LocalLoRA{}, a.fail("download", err)
@@ -305,19 +302,19 @@ func (a *LoRAService) InstallVersion(req InstallRequest) (Installed, error) {
 		return Installed{}, a.fail("install", studio.Errorf(studio.ENotFound, "download this version first"))
 	}
 	if ok, err := download.Verify(d.Path, d.Size, d.SHA256); err != nil || !ok {
-		return Installed{}, a.fail("install", studio.Errorf(download.EChecksum, "the downloaded %s is missing or changed since; download it again", d.Filename))
+		return Installed{}, a.fail("install", studio.Errorf(studio.EDownloadCorrupt, "the downloaded %s is missing or changed since; download it again", d.Filename))
 	}
 	f, err := install.FolderAt(req.Folder)
 	if err != nil {
 		return Installed{}, a.fail("install", err)
 	}
 	res, err := install.Install(d.Path, f.Path, d.Filename, req.Replace)
-	if studio.ErrorCode(err) == install.EConflict {
+	if studio.ErrorCode(err) == studio.EInstallConflict {
 		whose := f.App + "'s folder"
 		if f.App == "Chosen folder" {
 			whose = "The folder " + f.Path
 		}
-		err = studio.Errorf(install.EConflict, "%s already has a different %s — Replace it?", whose, d.Filename)
+		err = studio.Errorf(studio.EInstallConflict, "%s already has a different %s — Replace it?", whose, d.Filename)
 	}
 	if err != nil {
 		return Installed{}, a.fail("install", err)

@@ -206,8 +206,8 @@ func TestDownloadAndInstall(t *testing.T) {
 		return err == nil && fi.Size() > int64(len(job.lora))/4
 	})
 	a.LoRA.CancelDownload(job.versionID)
-	if err := <-errc; errCode(err) != app.EDownloadCanceled {
-		t.Fatalf("canceled download: %v, want %s", err, app.EDownloadCanceled)
+	if err := <-errc; errCode(err) != studio.EDownloadCanceled {
+		t.Fatalf("canceled download: %v, want %s", err, studio.EDownloadCanceled)
 	}
 	fi, err := os.Stat(download.PartPath(dest))
 	if err != nil || fi.Size() == 0 || fi.Size() >= int64(len(job.lora)) {
@@ -340,8 +340,8 @@ func TestCheckpointsAndCorruptDownload(t *testing.T) {
 		t.Errorf("promote a step that does not exist: %v", err)
 	}
 	_, err = a.LoRA.DownloadVersion(v.ID)
-	if errCode(err) != download.EChecksum {
-		t.Fatalf("download of a corrupted file: %v, want %s", err, download.EChecksum)
+	if errCode(err) != studio.EDownloadCorrupt {
+		t.Fatalf("download of a corrupted file: %v, want %s", err, studio.EDownloadCorrupt)
 	}
 	left, _ := filepath.Glob(filepath.Join(dir, "loras", "*"))
 	if len(left) != 0 {

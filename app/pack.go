@@ -54,7 +54,7 @@ func (a *CompileService) ExportPackTo(req compiler.Request, path string) (Export
 		return Exported{}, a.fail("export", err)
 	}
 	if raw == nil {
-		return Exported{}, a.fail("export", studio.Errorf("not_validated", "validate your photos first: the pack's references are chosen from the validation"))
+		return Exported{}, a.fail("export", studio.Errorf(studio.EDatasetNotValidated, "validate your photos first: the pack's references are chosen from the validation"))
 	}
 	var rep dataset.Report
 	if err := json.Unmarshal(raw, &rep); err != nil {

@@ -9,13 +9,14 @@ import (
 	"github.com/promptforge/lorastudio/internal/charpack"
 	"github.com/promptforge/lorastudio/internal/compiler"
 	"github.com/promptforge/lorastudio/internal/consent"
+	"github.com/promptforge/lorastudio/internal/studio"
 )
 
 func TestExportPack(t *testing.T) {
 	a, _ := newApp(t, t.TempDir())
 	req := compiler.Request{Platform: "grok-3", Prompt: compiler.Prompt{Text: "walks on a beach"}, Identity: compiler.Identity{Name: "me", Describe: "dark hair"}}
 	out := filepath.Join(t.TempDir(), "pack")
-	if _, err := a.Compile.ExportPackTo(req, out); err == nil || !strings.HasPrefix(err.Error(), "not_validated: ") {
+	if _, err := a.Compile.ExportPackTo(req, out); err == nil || !strings.HasPrefix(err.Error(), studio.EDatasetNotValidated+": ") {
 		t.Fatalf("export before validation: got %v", err)
 	}
 	a.Consent.GiveConsent(consent.Current.Version, true)

@@ -73,7 +73,7 @@ func (a *DatasetService) Dataset() (DatasetState, error) {
 // is shown on the disabled button.
 func (a *DatasetService) trainingGate(status string, n int) Gate {
 	switch err := a.requireConsent(a.ctx); {
-	case studio.ErrorCode(err) == "consent_required":
+	case studio.ErrorCode(err) == studio.EConsentRequired:
 		return Gate{Reason: "Give consent first."}
 	case err != nil:
 		return Gate{Reason: studio.ErrorMessage(err)}

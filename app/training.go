@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/promptforge/lorastudio/app/localstore"
 	"github.com/promptforge/lorastudio/internal/studio"
+	"github.com/promptforge/lorastudio/internal/wire"
 	"github.com/promptforge/lorastudio/sync/client"
 	"github.com/promptforge/lorastudio/sync/outbox"
 )
@@ -58,14 +60,22 @@ func (a *TrainingService) StartTraining(req TrainingRequest) (TrainingStart, err
 	}
 	s, err := up.Latest(ctx, ds)
 	if err != nil || s.State != "validated" {
-		return TrainingStart{}, a.fail("start training", studio.Errorf("dataset_not_validated", "upload the dataset and let the server validate it first"))
+		return TrainingStart{}, a.fail("start training", studio.Errorf(studio.EDatasetNotValidated, "upload the dataset and let the server validate it first"))
+	}
+	var params wire.TrainingOverrides
+	if len(req.Params) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(req.Params))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&params); err != nil {
+			return TrainingStart{}, a.fail("start training", studio.Errorf(studio.EInvalid, "the training parameters are malformed: %v", err))
+		}
 	}
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	var job client.JobCreated
 	sent, err := a.sendNow(ctx, c, outbox.Action{
 		Kind: kindJob, Path: client.PathJobs, IdempotencyKey: "desktop-" + hex.EncodeToString(b[:]), Ref: ds,
-		Body: client.JobRequest{DatasetID: s.DatasetID, BaseModel: req.BaseModel, Params: req.Params},
+		Body: client.JobRequest{DatasetID: s.DatasetID, BaseModel: req.BaseModel, Params: params},
 	}, &job)
 	switch {
 	case err != nil:
@@ -264,7 +274,7 @@ func (a *TrainingService) Activate(versionID string, weight float64, targetPlatf
 	}
 	var ident client.Identity
 	sent, err := a.sendNow(a.ctx, c, outbox.Action{Kind: kindActivate, Path: client.PathActivate, Ref: versionID,
-		Body: client.ActivateRequest{VersionID: versionID, Weight: weight, TargetPlatform: targetPlatform}}, &ident)
+		Body: client.ActivateRequest{VersionID: versionID, Weight: wire.Weight(weight), TargetPlatform: targetPlatform}}, &ident)
 	switch {
 	case err != nil:
 		return Activation{}, a.fail("activate", err)

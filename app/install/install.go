@@ -17,13 +17,9 @@ import (
 	"github.com/promptforge/lorastudio/internal/studio"
 )
 
-// Error codes.
-const (
-	// EConflict: a different file already has the name; the user decides.
-	EConflict = "install_conflict"
-	// ENoFolder: the folder does not exist or is not a folder.
-	ENoFolder = "install_folder_missing"
-)
+// Error codes (studio's): EInstallConflict, a different file already has
+// the name (the user decides); EInstallFolderMissing, the folder does not
+// exist or is not a folder.
 
 // Folder is a place a generator loads LoRAs from.
 type Folder struct {
@@ -92,11 +88,11 @@ func Detect(home string, extra []string) []Folder {
 }
 
 // FolderAt describes a folder the user chose: the generator whose layout
-// it matches, if any. Returns ENoFolder when path is not a folder.
+// it matches, if any. Returns studio.EInstallFolderMissing when path is not a folder.
 func FolderAt(path string) (Folder, error) {
 	p, err := filepath.Abs(path)
 	if err != nil || !isDir(p) {
-		return Folder{}, studio.Errorf(ENoFolder, "the folder %s does not exist; choose another one", path)
+		return Folder{}, studio.Errorf(studio.EInstallFolderMissing, "the folder %s does not exist; choose another one", path)
 	}
 	f := Folder{App: appOf(p), Path: p}
 	for _, l := range layouts {
@@ -132,15 +128,15 @@ type Result struct {
 
 // Install copies src into dir under name (a studio.LoRAFileName). The
 // same bytes already there are kept; a different file with that name is
-// EConflict unless replace, then it is replaced atomically. Returns
-// ENoFolder when dir is not a folder, EInvalid for a name that is not a
+// studio.EInstallConflict unless replace, then it is replaced atomically. Returns
+// studio.EInstallFolderMissing when dir is not a folder, EInvalid for a name that is not a
 // plain file name.
 func Install(src, dir, name string, replace bool) (Result, error) {
 	if name == "" || filepath.Base(name) != name || name == "." || name == ".." {
 		return Result{}, studio.Errorf(studio.EInvalid, "%q is not a file name", name)
 	}
 	if !isDir(dir) {
-		return Result{}, studio.Errorf(ENoFolder, "the folder %s does not exist; choose another one", dir)
+		return Result{}, studio.Errorf(studio.EInstallFolderMissing, "the folder %s does not exist; choose another one", dir)
 	}
 	dest := filepath.Join(dir, name)
 	srcSum, err := fileSHA256(src)
@@ -151,7 +147,7 @@ func Install(src, dir, name string, replace bool) (Result, error) {
 	case err == nil && destSum == srcSum:
 		return Result{Path: dest, Already: true}, nil
 	case err == nil && !replace:
-		return Result{}, studio.Errorf(EConflict, "%s already holds a different %s; replace it, or install into another folder", dir, name)
+		return Result{}, studio.Errorf(studio.EInstallConflict, "%s already holds a different %s; replace it, or install into another folder", dir, name)
 	case err != nil && !errors.Is(err, os.ErrNotExist):
 		return Result{}, fmt.Errorf("install: %w", err)
 	}

@@ -64,9 +64,9 @@ func TestInstall(t *testing.T) {
 	}{
 		{"first install", src, dir, name, false, "", false, "the trained lora"},
 		{"the same file again", src, dir, name, false, "", true, "the trained lora"},
-		{"a different file under the name", other, dir, name, false, install.EConflict, false, "the trained lora"},
+		{"a different file under the name", other, dir, name, false, studio.EInstallConflict, false, "the trained lora"},
 		{"replacing it when asked", other, dir, name, true, "", false, "another lora with the same name"},
-		{"a folder that does not exist", src, filepath.Join(dir, "nope"), name, false, install.ENoFolder, false, "another lora with the same name"},
+		{"a folder that does not exist", src, filepath.Join(dir, "nope"), name, false, studio.EInstallFolderMissing, false, "another lora with the same name"},
 		{"a name with a path in it", src, dir, "../x.safetensors", false, studio.EInvalid, false, "another lora with the same name"},
 	}
 	for _, s := range steps {

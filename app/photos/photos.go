@@ -19,24 +19,15 @@ import (
 	"github.com/promptforge/lorastudio/internal/studio"
 )
 
-// MaxBytes refuses obviously wrong files before copying them whole.
-const MaxBytes = 64 << 20
-
 // ThumbSide is the longest side of a thumbnail, in pixels.
 const ThumbSide = 256
-
-// Error codes of Copy.
-const (
-	EUnreadable = "unreadable"
-	ETooLarge   = "file_too_large"
-)
 
 // Folder is one dataset's folder of copies: Dir/photos holds the copies,
 // named by their sha256 and the original's extension, and Dir/thumbs their
 // JPEG thumbnails, named by the same sha256.
 type Folder struct {
 	Dir      string
-	MaxBytes int64 // 0 means MaxBytes
+	MaxBytes int64 // 0 means studio.MaxPhotoBytes
 }
 
 // Open returns the folder at dir, creating its subfolders (owner-only: they
@@ -68,11 +59,11 @@ func (f Folder) ThumbPath(sum string) string { return filepath.Join(f.Dir, "thum
 func (f Folder) Copy(path string) (Photo, error) {
 	limit := f.MaxBytes
 	if limit <= 0 {
-		limit = MaxBytes
+		limit = studio.MaxPhotoBytes
 	}
 	src, err := os.Open(path)
 	if err != nil {
-		return Photo{}, studio.Errorf(EUnreadable, "cannot read %s: check it still exists and you may open it", filepath.Base(path))
+		return Photo{}, studio.Errorf(studio.EUnreadable, "cannot read %s: check it still exists and you may open it", filepath.Base(path))
 	}
 	defer src.Close()
 	tmp, err := os.CreateTemp(filepath.Join(f.Dir, "photos"), ".import-*")
@@ -92,7 +83,7 @@ func (f Folder) Copy(path string) (Photo, error) {
 		return Photo{}, fmt.Errorf("copy %s: %w", path, err)
 	}
 	if n > limit {
-		return Photo{}, studio.Errorf(ETooLarge, "%s is over %d MiB; export a smaller JPEG from your photo app", filepath.Base(path), limit>>20)
+		return Photo{}, studio.Errorf(studio.EFileTooLarge, "%s is over %d MiB; export a smaller JPEG from your photo app", filepath.Base(path), limit>>20)
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
 	local := filepath.Join(f.Dir, "photos", sum+strings.ToLower(filepath.Ext(path)))

@@ -55,8 +55,8 @@ func TestCopyAndThumbnail(t *testing.T) {
 		{"the same photo again", face, "", ".jpg", true},
 		{"the same bytes under another name", upper, "", ".jpg", true},
 		{"not a photo", text, "", ".jpg", false},
-		{"missing", filepath.Join(tmp, "gone.jpg"), photos.EUnreadable, "", false},
-		{"over the limit", big, photos.ETooLarge, "", false},
+		{"missing", filepath.Join(tmp, "gone.jpg"), studio.EUnreadable, "", false},
+		{"over the limit", big, studio.EFileTooLarge, "", false},
 	}
 	dir, err := photos.Open(filepath.Join(tmp, "datasets", "d1"))
 	if err != nil {

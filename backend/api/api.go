@@ -24,6 +24,7 @@ import (
 	"github.com/promptforge/lorastudio/backend/pgstore"
 	"github.com/promptforge/lorastudio/internal/dataset"
 	"github.com/promptforge/lorastudio/internal/studio"
+	"github.com/promptforge/lorastudio/internal/wire"
 )
 
 // Pinger is what the health check needs of the database.
@@ -52,7 +53,6 @@ type Config struct {
 	UploadTTL     time.Duration // presigned URL lifetime, default 15 minutes
 	MultipartFrom int64         // files at least this big go multipart, default 8 MiB
 	PartSize      int64         // preferred part size, default 5 MiB
-	MaxFileSize   int64         // default 40 MiB
 	Quota         pgstore.Quota // what one user's datasets may hold, default DefaultQuota
 	DecodeMemory  int64         // bytes all validations' decodes may hold at once (more queue), default dataset.DefaultDecodeMemory
 	Processors    []string      // named in every consent: the storage and the GPU provider
@@ -68,7 +68,7 @@ var DefaultQuota = pgstore.Quota{Bytes: 2 << 30, Files: 500}
 // Server serves the backend's routes.
 type Server struct {
 	cfg     Config
-	mux     *http.ServeMux
+	mux     *routeMux
 	api     huma.API
 	metrics *metrics
 
@@ -97,7 +97,6 @@ func New(cfg Config) *Server {
 	setDefault(&cfg.UploadTTL, 15*time.Minute)
 	setDefault(&cfg.MultipartFrom, 8<<20)
 	setDefault(&cfg.PartSize, 5<<20)
-	setDefault(&cfg.MaxFileSize, 40<<20)
 	setDefault(&cfg.Quota, DefaultQuota)
 	setDefault(&cfg.DecodeMemory, dataset.DefaultDecodeMemory)
 	setDefault(&cfg.RetentionDays, 365)
@@ -110,7 +109,7 @@ func New(cfg Config) *Server {
 		cfg.Limiter = NewMemoryLimiter(DefaultLimits)
 	}
 
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), metrics: newMetrics(), hasher: cfg.Hasher, dummy: cfg.Hasher.DummyHash(),
+	s := &Server{cfg: cfg, mux: &routeMux{ServeMux: http.NewServeMux()}, metrics: newMetrics(), hasher: cfg.Hasher, dummy: cfg.Hasher.DummyHash(),
 		decode:         dataset.NewDecodeBudget(cfg.DecodeMemory),
 		webhookReads:   make(chan struct{}, cfg.Training.WebhookReads),
 		replicateReads: make(chan struct{}, cfg.Training.ReplicateWebhookReads)}
@@ -130,6 +129,8 @@ func New(cfg Config) *Server {
 	hc.DocsPath = ""
 	hc.SchemasPath = ""
 	hc.CreateHooks = nil // no "$schema" links added to responses: the contract's shapes are exact
+	hc.Components.Schemas = huma.NewMapRegistry("#/components/schemas/", schemaName)
+	hc.Info.Description = apiDescription()
 	hc.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		"bearer": {Type: "http", Scheme: "bearer", Description: "a token from /api/auth/register or /api/auth/login"},
 	}
@@ -143,8 +144,9 @@ func New(cfg Config) *Server {
 	s.registerVersions()
 	s.registerCheckpoints()
 	s.registerArtifact()
-	s.mux.HandleFunc("POST /api/lora/webhook", s.webhook) // raw body: verified before it is parsed
+	s.mux.HandleFunc("POST "+wire.PathWebhook, s.webhook) // raw body: verified before it is parsed
 	s.registerPresign()
+	s.documentPlainRoutes()
 	return s
 }
 
@@ -193,19 +195,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(rec, req)
 }
 
-type health struct {
-	Status   string `json:"status"`
-	Database string `json:"database"`
-	Version  string `json:"version,omitempty"`
-	Error    string `json:"error,omitempty"`
-}
-
 // healthz answers 200 when the database answers, 503 otherwise, and says
 // which in its body so a load balancer and a person both understand it.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	h := health{Status: "ok", Database: "ok", Version: s.cfg.Version}
+	h := wire.Health{Status: "ok", Database: "ok", Version: s.cfg.Version}
 	status := http.StatusOK
 	if s.cfg.DB == nil {
 		h.Status, h.Database, status = "unavailable", "not configured", http.StatusServiceUnavailable

@@ -245,14 +245,38 @@ func TestHTTPStatusTable(t *testing.T) {
 		want int
 	}{
 		{studio.Errorf(studio.ENotFound, "x"), 404},
-		{studio.Errorf("consent_required", "x"), 403},
-		{studio.Errorf("email_taken", "x"), 409},
+		{studio.Errorf(studio.EConsentRequired, "x"), 403},
+		{studio.Errorf(studio.EEmailTaken, "x"), 409},
+		{studio.Errorf(studio.EWeightOutOfRange, "x"), 400},
 		{studio.Errorf("never_heard_of_it", "x"), 500},
 		{io.EOF, 500},
 	}
 	for _, tt := range tests {
 		if got := api.HTTPStatus(tt.err); got != tt.want {
 			t.Errorf("HTTPStatus(%v): got %d, want %d", tt.err, got, tt.want)
+		}
+	}
+}
+
+// TestEveryCodeHasStatus: the table covers the closed set of codes, and
+// holds no code outside it; only EInternal answers 500.
+func TestEveryCodeHasStatus(t *testing.T) {
+	set := map[string]bool{}
+	for _, c := range studio.Codes() {
+		set[c] = true
+		s, ok := api.StatusOf[c]
+		switch {
+		case !ok:
+			t.Errorf("code %q has no HTTP status in backend/api/errors.go", c)
+		case s < 400 || s > 599:
+			t.Errorf("code %q maps to %d, not an error status", c, s)
+		case s == 500 && c != studio.EInternal:
+			t.Errorf("code %q maps to 500, which only internal errors answer", c)
+		}
+	}
+	for c := range api.StatusOf {
+		if !set[c] {
+			t.Errorf("the status table maps %q, which is not one of studio.Codes()", c)
 		}
 	}
 }

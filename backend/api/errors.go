@@ -13,10 +13,13 @@ import (
 
 	"github.com/promptforge/lorastudio/backend/pgstore"
 	"github.com/promptforge/lorastudio/internal/studio"
+	"github.com/promptforge/lorastudio/internal/wire"
 )
 
 // statusOf is the one place where domain error codes become HTTP statuses.
-// A code missing here is a bug and answers 500, so it gets noticed.
+// It covers every code of studio.Codes (a test fails otherwise), the
+// desktop's own codes too, so any code that reaches the server answers a
+// deliberate status.
 var statusOf = map[string]int{
 	studio.EInvalid:      http.StatusBadRequest,
 	studio.ENotFound:     http.StatusNotFound,
@@ -28,45 +31,78 @@ var statusOf = map[string]int{
 	studio.EUnavailable:  http.StatusServiceUnavailable,
 	studio.ENotImpl:      http.StatusNotImplemented,
 	studio.EInternal:     http.StatusInternalServerError,
+	studio.ECanceled:     http.StatusRequestTimeout,
+	studio.EInvalidText:  http.StatusBadRequest,
 
-	"unknown_base_model":   http.StatusBadRequest,
-	"unknown_platform":     http.StatusBadRequest,
-	"email_taken":          http.StatusConflict,
-	"bad_credentials":      http.StatusUnauthorized,
-	"weak_password":        http.StatusBadRequest,
-	"invalid_email":        http.StatusBadRequest,
-	"consent_required":     http.StatusForbidden,
-	"consent_outdated":     http.StatusForbidden,
-	"consent_mismatch":     http.StatusBadRequest,
-	"consent_expired":      http.StatusForbidden,
-	"attestation_required": http.StatusBadRequest,
-	"duplicate_file":       http.StatusBadRequest,
-	"file_too_large":       http.StatusRequestEntityTooLarge,
-	"unsupported_format":   http.StatusUnsupportedMediaType,
-	"upload_missing":       http.StatusConflict,
-	"upload_mismatch":      http.StatusConflict,
-	"unknown_upload":       http.StatusBadRequest,
-	"not_uploaded":         http.StatusConflict,
-	"storage_unavailable":  http.StatusServiceUnavailable,
+	studio.EEmailTaken:     http.StatusConflict,
+	studio.EBadCredentials: http.StatusUnauthorized,
+	studio.EWeakPassword:   http.StatusBadRequest,
+	studio.EInvalidEmail:   http.StatusBadRequest,
 
-	"idempotency_key_required":  http.StatusBadRequest,
-	"idempotency_key_invalid":   http.StatusBadRequest,
-	"idempotency_key_reused":    http.StatusUnprocessableEntity,
-	"idempotency_key_in_flight": http.StatusConflict,
-	"dataset_not_validated":     http.StatusConflict,
-	"base_model_unsupported":    http.StatusBadRequest,
-	"param_out_of_bounds":       http.StatusBadRequest,
-	"provider_unavailable":      http.StatusServiceUnavailable,
-	"training_unavailable":      http.StatusServiceUnavailable,
-	"version_not_ready":         http.StatusConflict,
-	"job_finished":              http.StatusConflict,
-	"job_not_succeeded":         http.StatusConflict,
-	"weight_out_of_bounds":      http.StatusBadRequest,
-	"webhook_unauthenticated":   http.StatusUnauthorized,
-	"webhook_malformed":         http.StatusBadRequest,
-	studio.EInvalidText:         http.StatusBadRequest,
-	"webhook_too_slow":          http.StatusRequestTimeout,
-	"quota_exceeded":            http.StatusForbidden, // pgstore.CodeQuotaExceeded
+	studio.EConsentRequired:     http.StatusForbidden,
+	studio.EConsentOutdated:     http.StatusForbidden,
+	studio.EConsentMismatch:     http.StatusBadRequest,
+	studio.EConsentExpired:      http.StatusForbidden,
+	studio.EAttestationRequired: http.StatusBadRequest,
+	studio.EConsentRefused:      http.StatusForbidden,
+
+	studio.EUnknownBaseModel: http.StatusBadRequest,
+	studio.EUnknownPlatform:  http.StatusBadRequest,
+
+	studio.EDuplicateFile:      http.StatusBadRequest,
+	studio.EFileTooLarge:       http.StatusRequestEntityTooLarge,
+	studio.EUnsupportedFormat:  http.StatusUnsupportedMediaType,
+	studio.ECorrupt:            http.StatusBadRequest,
+	studio.ETooManyPixels:      http.StatusRequestEntityTooLarge,
+	studio.EUnreadable:         http.StatusBadRequest,
+	studio.EUploadMissing:      http.StatusConflict,
+	studio.EUploadMismatch:     http.StatusConflict,
+	studio.EUnknownUpload:      http.StatusBadRequest,
+	studio.EUploadRefused:      http.StatusBadRequest,
+	studio.ENotUploaded:        http.StatusConflict,
+	studio.EStorageUnavailable: http.StatusServiceUnavailable,
+	studio.EQuotaExceeded:      http.StatusForbidden,
+
+	studio.EIdempotencyKeyRequired: http.StatusBadRequest,
+	studio.EIdempotencyKeyInvalid:  http.StatusBadRequest,
+	studio.EIdempotencyKeyReused:   http.StatusUnprocessableEntity,
+	studio.EIdempotencyKeyInFlight: http.StatusConflict,
+	studio.EDatasetNotValidated:    http.StatusConflict,
+	studio.EBaseModelUnsupported:   http.StatusBadRequest,
+	studio.EParamOutOfBounds:       http.StatusBadRequest,
+	studio.EProviderUnavailable:    http.StatusServiceUnavailable,
+	studio.ETrainingUnavailable:    http.StatusServiceUnavailable,
+	studio.EVersionNotReady:        http.StatusConflict,
+	studio.EJobFinished:            http.StatusConflict,
+	studio.EJobNotSucceeded:        http.StatusConflict,
+
+	studio.EWebhookUnauthenticated: http.StatusUnauthorized,
+	studio.EWebhookMalformed:       http.StatusBadRequest,
+	studio.EWebhookTooSlow:         http.StatusRequestTimeout,
+
+	studio.EWeightOutOfRange:  http.StatusBadRequest,
+	studio.EInvalidIdentity:   http.StatusBadRequest,
+	studio.EInvalidPrompt:     http.StatusBadRequest,
+	studio.EEmptyPrompt:       http.StatusBadRequest,
+	studio.EPromptTooLong:     http.StatusBadRequest,
+	studio.EInvalidSize:       http.StatusBadRequest,
+	studio.EInvalidDuration:   http.StatusBadRequest,
+	studio.EInvalidReference:  http.StatusBadRequest,
+	studio.ENoReferences:      http.StatusBadRequest,
+	studio.ETooManyReferences: http.StatusBadRequest,
+	studio.ELoRAPipeline:      http.StatusBadRequest,
+	studio.EInvalidLoRA:       http.StatusBadRequest,
+
+	studio.EInvalidPack:  http.StatusBadRequest,
+	studio.EPackTampered: http.StatusBadRequest,
+
+	// The desktop's own: never raised by the server, mapped all the same.
+	studio.EDownloadCanceled:     http.StatusRequestTimeout,
+	studio.EDownloadRunning:      http.StatusConflict,
+	studio.EDownloadCorrupt:      http.StatusBadGateway,
+	studio.EDownloadURLExpired:   http.StatusForbidden,
+	studio.EInstallConflict:      http.StatusConflict,
+	studio.EInstallFolderMissing: http.StatusNotFound,
 }
 
 // HTTPStatus returns the status for err's code.
@@ -79,11 +115,8 @@ func HTTPStatus(err error) int {
 
 // apiError is the body of every error: {"error":{"code","message"}}.
 type apiError struct {
-	status int
-	Body   struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
+	status     int
+	Body       wire.ErrorDetail `json:"error"`
 	retryAfter string
 }
 

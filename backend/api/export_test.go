@@ -19,3 +19,6 @@ func MemoryBuckets(l Limiter) int {
 	defer m.mu.Unlock()
 	return len(m.tats)
 }
+
+// StatusOf is the code-to-status table.
+var StatusOf = statusOf

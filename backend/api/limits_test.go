@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/promptforge/lorastudio/backend/api"
+	"github.com/promptforge/lorastudio/internal/studio"
 )
 
 // fakeClock is a clock tests move by hand.
@@ -138,5 +140,27 @@ func BenchmarkMemoryLimiterDistinctKeys(b *testing.B) {
 			}
 			b.ReportMetric(float64(held), "bytes/limiter")
 		})
+	}
+}
+
+// apply too, and refuses one byte more with 413 file_too_large.
+func TestInitMaxPhotoBytes(t *testing.T) {
+	e := newEnv(t, nil)
+	tok := e.register("limits@example.com")
+	e.consent(tok)
+	sha := strings.Repeat("ab", 32)
+	for _, tt := range []struct {
+		size   int64
+		status int
+		code   string
+	}{
+		{studio.MaxPhotoBytes, 200, ""},
+		{studio.MaxPhotoBytes + 1, 413, studio.EFileTooLarge},
+	} {
+		body := fmt.Sprintf(`{"model_name":"me","files":[{"name":"a.jpg","size":%d,"content_type":"image/jpeg","sha256":"%s"}]}`, tt.size, sha)
+		status, _, out := e.req("POST", "/api/lora/datasets/init", tok, body)
+		if status != tt.status || tt.code != "" && errorCode(t, out) != tt.code {
+			t.Errorf("size %d: got %d %s, want %d %s", tt.size, status, out, tt.status, tt.code)
+		}
 	}
 }

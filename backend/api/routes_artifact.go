@@ -8,6 +8,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/promptforge/lorastudio/internal/studio"
+	"github.com/promptforge/lorastudio/internal/wire"
 )
 
 // ArtifactURLTTL is how long an artifact's download URL works. Storage
@@ -19,7 +20,7 @@ type versionIDIn struct {
 	ID string `path:"id" maxLength:"64"`
 }
 
-type artifactOut struct{ Body studio.Artifact }
+type artifactOut struct{ Body wire.Artifact }
 
 func (s *Server) registerArtifact() {
 	register(s, huma.Operation{
@@ -38,10 +39,10 @@ func (s *Server) artifact(ctx context.Context, in *versionIDIn) (*artifactOut, e
 		return nil, err
 	}
 	if v.Status != studio.VersionReady || v.ArtifactURL == "" {
-		return nil, studio.Errorf("version_not_ready", "version %s is %s; its LoRA can be downloaded once training has succeeded", v.ID, v.Status)
+		return nil, studio.Errorf(studio.EVersionNotReady, "version %s is %s; its LoRA can be downloaded once training has succeeded", v.ID, v.Status)
 	}
 	if s.cfg.Blobs == nil {
-		return nil, studio.Errorf("storage_unavailable", "this server has no storage configured")
+		return nil, studio.Errorf(studio.EStorageUnavailable, "this server has no storage configured")
 	}
 	get, err := s.cfg.Blobs.PresignGet(ctx, v.ArtifactURL, ArtifactURLTTL)
 	if err != nil {

@@ -13,20 +13,12 @@ import (
 
 	"github.com/promptforge/lorastudio/backend/auth"
 	"github.com/promptforge/lorastudio/internal/studio"
+	"github.com/promptforge/lorastudio/internal/wire"
 )
 
-type credentials struct {
-	Body struct {
-		Email    string `json:"email" format:"email" maxLength:"254" doc:"the account's email"`
-		Password string `json:"password" minLength:"1" maxLength:"256" doc:"8 to 256 characters; not a common password"`
-	}
-}
+type credentials struct{ Body wire.Credentials }
 
-type tokenOut struct {
-	Body struct {
-		Token string `json:"token" doc:"send as Authorization: Bearer <token>"`
-	}
-}
+type tokenOut struct{ Body wire.Token }
 
 func (s *Server) registerAuth() {
 	register(s, huma.Operation{
@@ -66,7 +58,7 @@ func (s *Server) registerUser(ctx context.Context, in *credentials) (*tokenOut, 
 func (s *Server) login(ctx context.Context, in *credentials) (*tokenOut, error) {
 	// One answer for a wrong email and a wrong password, so the route does
 	// not tell who has an account.
-	bad := studio.Errorf("bad_credentials", "email or password is wrong")
+	bad := studio.Errorf(studio.EBadCredentials, "email or password is wrong")
 	// Throttled per account before any hashing, whatever the address, and
 	// the same for an unknown email as for a known one.
 	email, err := auth.NormalizeEmail(in.Body.Email)

@@ -8,24 +8,21 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/promptforge/lorastudio/internal/studio"
+	"github.com/promptforge/lorastudio/internal/wire"
 )
 
 // sampleURLTTL is how long a sample image's link works: the desktop
 // fetches the list again while it shows it.
 const sampleURLTTL = time.Hour
 
-type checkpointsOut struct {
-	Body struct {
-		Checkpoints []studio.Checkpoint `json:"checkpoints"`
-	}
-}
+type checkpointsOut struct{ Body wire.Checkpoints }
 
 type promoteIn struct {
 	ID   string `path:"id" maxLength:"64"`
 	Step int    `path:"step" minimum:"1"`
 }
 
-type promoteOut struct{ Body versionBody }
+type promoteOut struct{ Body wire.Version }
 
 func (s *Server) registerCheckpoints() {
 	tags := []string{"training"}

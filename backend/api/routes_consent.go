@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/promptforge/lorastudio/backend/pgstore"
 	"github.com/promptforge/lorastudio/internal/consent"
 	"github.com/promptforge/lorastudio/internal/studio"
+	"github.com/promptforge/lorastudio/internal/wire"
 )
 
 type consentTextIn struct {
@@ -24,44 +24,14 @@ type consentTextIn struct {
 type consentTextOut struct {
 	ContentLanguage string `header:"Content-Language"`
 	Vary            string `header:"Vary"`
-	Body            struct {
-		Version       string   `json:"version"`
-		Language      string   `json:"language" doc:"BCP 47 tag of text: the language returned, en when the one asked for is not offered"`
-		Languages     []string `json:"languages" doc:"every language the text is offered in, each its own version and hash"`
-		Text          string   `json:"text"`
-		SHA256        string   `json:"sha256"`
-		Purpose       string   `json:"purpose"`
-		Processors    []string `json:"processors"`
-		RetentionDays int      `json:"retention_days"`
-	}
+	Body            wire.ConsentText
 }
 
-type consentIn struct {
-	Body struct {
-		Version    string `json:"version" minLength:"1" maxLength:"64" doc:"version of the text the user read; it names the text's language too"`
-		SHA256     string `json:"sha256" pattern:"^[0-9a-f]{64}$" doc:"hex SHA-256 of the text the user read"`
-		AttestSelf bool   `json:"attest_self" doc:"the user attests that every photo shows themselves"`
-	}
-}
+type consentIn struct{ Body wire.ConsentRequest }
 
-type consentOut struct {
-	Body consentBody
-}
+type consentOut struct{ Body wire.Consent }
 
-type consentBody struct {
-	ID            string    `json:"id"`
-	Version       string    `json:"version"`
-	Language      string    `json:"language" doc:"BCP 47 tag of the text the user accepted"`
-	Purpose       string    `json:"purpose"`
-	Processors    []string  `json:"processors"`
-	RetentionDays int       `json:"retention_days"`
-	CreatedAt     time.Time `json:"created_at"`
-	Outdated      bool      `json:"outdated"`
-}
-
-type erasureOut struct {
-	Body pgstore.Erasure
-}
+type erasureOut struct{ Body wire.Erasure }
 
 func (s *Server) registerConsent() {
 	register(s, huma.Operation{
@@ -105,11 +75,11 @@ func (s *Server) giveConsent(ctx context.Context, in *consentIn) (*consentOut, e
 	cur, inForce := consent.ByVersion(in.Body.Version)
 	switch {
 	case !inForce:
-		return nil, studio.Errorf("consent_outdated", "consent text %q is not one in force (%s); read the current text and consent again", in.Body.Version, versionsInForce())
+		return nil, studio.Errorf(studio.EConsentOutdated, "consent text %q is not one in force (%s); read the current text and consent again", in.Body.Version, versionsInForce())
 	case in.Body.SHA256 != cur.SHA256:
-		return nil, studio.Errorf("consent_mismatch", "the text you read differs from version %s (%s)%s; reload it and consent again", cur.Version, cur.Language, otherText(in.Body.SHA256))
+		return nil, studio.Errorf(studio.EConsentMismatch, "the text you read differs from version %s (%s)%s; reload it and consent again", cur.Version, cur.Language, otherText(in.Body.SHA256))
 	case !in.Body.AttestSelf:
-		return nil, studio.Errorf("attestation_required", "confirm that every photo shows you; photos of anyone else are not allowed")
+		return nil, studio.Errorf(studio.EAttestationRequired, "confirm that every photo shows you; photos of anyone else are not allowed")
 	}
 	c, err := s.cfg.Store.RecordConsent(ctx, pgstore.Consent{
 		UserID: userID(ctx), TextVersion: cur.Version, TextSHA256: cur.SHA256, TextLanguage: cur.Language, AttestSelf: true,
@@ -142,14 +112,14 @@ func (s *Server) currentConsent(ctx context.Context, _ *struct{}) (*consentOut, 
 func (s *Server) noConsent(ctx context.Context, msg string) error {
 	last, err := s.cfg.Store.LastConsent(ctx, userID(ctx))
 	if err == nil && last.EndedReason == pgstore.EndRetention && last.WithdrawnAt != nil {
-		return studio.Errorf("consent_expired", "your photos and trained versions were deleted on %s because the %d-day retention period you agreed to ended; give consent again to continue",
+		return studio.Errorf(studio.EConsentExpired, "your photos and trained versions were deleted on %s because the %d-day retention period you agreed to ended; give consent again to continue",
 			last.WithdrawnAt.UTC().Format("2 January 2006"), last.RetentionDays)
 	}
-	return studio.Errorf("consent_required", "%s", msg)
+	return studio.Errorf(studio.EConsentRequired, "%s", msg)
 }
 
-func (s *Server) consentBody(c pgstore.Consent) consentBody {
-	return consentBody{
+func (s *Server) consentBody(c pgstore.Consent) wire.Consent {
+	return wire.Consent{
 		ID: c.ID, Version: c.TextVersion, Language: c.TextLanguage, Purpose: c.Purpose, Processors: c.Processors,
 		RetentionDays: c.RetentionDays, CreatedAt: c.CreatedAt, Outdated: s.outdated(c) != "",
 	}
@@ -180,7 +150,7 @@ func (s *Server) requireConsent(ctx context.Context) error {
 		return err
 	}
 	if why := s.outdated(c); why != "" {
-		return studio.Errorf("consent_outdated", "%s", why)
+		return studio.Errorf(studio.EConsentOutdated, "%s", why)
 	}
 	return nil
 }
@@ -193,7 +163,7 @@ func (s *Server) withdrawConsent(ctx context.Context, _ *struct{}) (*erasureOut,
 	if err != nil {
 		return nil, err
 	}
-	return &erasureOut{Body: e}, nil
+	return &erasureOut{Body: wire.Erasure{Consents: e.Consents, Datasets: e.Datasets, Items: e.Items, Versions: e.Versions, Jobs: e.Jobs}}, nil
 }
 
 // versionsInForce lists the versions in force with their languages, for

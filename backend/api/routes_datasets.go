@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"path"
 	"strings"
-	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/promptforge/lorastudio/backend/pgstore"
 	"github.com/promptforge/lorastudio/internal/dataset"
 	"github.com/promptforge/lorastudio/internal/studio"
+	"github.com/promptforge/lorastudio/internal/wire"
 )
 
 // Blobs is object storage: S3/R2 or the local signed store.
@@ -27,117 +27,23 @@ type Validator func(ctx context.Context, srcs []dataset.Source, opts dataset.Opt
 // contentTypes are the photo formats accepted, and the extension of their keys.
 var contentTypes = map[string]string{"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
 
-type fileDecl struct {
-	Name        string `json:"name" minLength:"1" maxLength:"255"`
-	Size        int64  `json:"size" minimum:"1"`
-	ContentType string `json:"content_type" enum:"image/jpeg,image/png,image/webp"`
-	SHA256      string `json:"sha256" pattern:"^[0-9a-f]{64}$"`
-}
+type initIn struct{ Body wire.InitRequest }
 
-type initIn struct {
-	Body struct {
-		ModelName string     `json:"model_name" minLength:"1" maxLength:"80"`
-		Files     []fileDecl `json:"files" minItems:"1" maxItems:"60"`
-	}
-}
+type initOut struct{ Body wire.Uploads }
 
-type uploadOut struct {
-	Name      string            `json:"name"`
-	Key       string            `json:"key"`
-	Method    string            `json:"method,omitempty"`
-	URL       string            `json:"url,omitempty"`
-	Headers   map[string]string `json:"headers,omitempty"`
-	Expires   *time.Time        `json:"expires_at,omitempty"`
-	Multipart *multipartOut     `json:"multipart,omitempty"`
-}
+type commitIn struct{ Body wire.CommitRequest }
 
-type multipartOut struct {
-	UploadID string    `json:"upload_id"`
-	PartSize int64     `json:"part_size"`
-	Parts    []partOut `json:"parts"`
-}
-
-type partOut struct {
-	Number  int               `json:"number"`
-	Size    int64             `json:"size"`
-	URL     string            `json:"url"`
-	Method  string            `json:"method"`
-	Headers map[string]string `json:"headers"`
-}
-
-type initOut struct {
-	Body struct {
-		DatasetID string      `json:"dataset_id"`
-		Uploads   []uploadOut `json:"uploads"`
-	}
-}
-
-type commitPart struct {
-	Number int    `json:"number" minimum:"1" maximum:"10000"`
-	ETag   string `json:"etag" minLength:"1" maxLength:"200"`
-}
-
-type commitFile struct {
-	Key   string       `json:"key" minLength:"1" maxLength:"512"`
-	Parts []commitPart `json:"parts,omitempty" maxItems:"10000" doc:"multipart uploads only: every part with the ETag its PUT returned"`
-}
-
-type commitIn struct {
-	Body struct {
-		DatasetID string       `json:"dataset_id" format:"uuid"`
-		Files     []commitFile `json:"files" minItems:"1" maxItems:"60"`
-	}
-}
-
-type itemOut struct {
-	ID     string `json:"id"`
-	Name   string `json:"name"`
-	Key    string `json:"key"`
-	SHA256 string `json:"sha256"`
-	Size   int64  `json:"size"`
-	Width  int    `json:"width"`
-	Height int    `json:"height"`
-}
-
-type datasetBody struct {
-	ID          string          `json:"id"`
-	ModelID     string          `json:"model_id"`
-	Status      string          `json:"status"`
-	ImageCount  int             `json:"image_count"`
-	DatasetHash string          `json:"dataset_hash,omitempty"`
-	Items       []itemOut       `json:"items"`
-	Report      json.RawMessage `json:"report,omitempty"`
-	CreatedAt   time.Time       `json:"created_at"`
-	UpdatedAt   time.Time       `json:"updated_at"`
-}
-
-type datasetOut struct{ Body datasetBody }
+type datasetOut struct{ Body wire.Dataset }
 
 type datasetIDIn struct {
 	ID string `path:"id" maxLength:"64"`
 }
 
-type validateIn struct {
-	Body struct {
-		DatasetID     string `json:"dataset_id" format:"uuid"`
-		BaseModel     string `json:"base_model,omitempty" maxLength:"64" doc:"a trainable base model id (GET /api/lora/base-models): its data sets the recommended resolution and photo count"`
-		MinResolution int    `json:"min_resolution,omitempty" minimum:"64" maximum:"4096"`
-	}
-}
+type validateIn struct{ Body wire.ValidateRequest }
 
-type validateOut struct {
-	Body struct {
-		DatasetID string          `json:"dataset_id"`
-		Status    string          `json:"status"`
-		Report    *dataset.Report `json:"report"`
-	}
-}
+type validateOut struct{ Body wire.Validation }
 
-type datasetListOut struct {
-	Body struct {
-		Datasets []datasetBody `json:"datasets"`
-	}
-}
+type datasetListOut struct{ Body wire.Datasets }
 
 func (s *Server) registerDatasets() {
 	tags := []string{"datasets"}
@@ -178,13 +84,13 @@ func (s *Server) initDataset(ctx context.Context, in *initIn) (*initOut, error) 
 		return nil, err
 	}
 	if s.cfg.Blobs == nil {
-		return nil, studio.Errorf("storage_unavailable", "this server has no storage configured")
+		return nil, studio.Errorf(studio.EStorageUnavailable, "this server has no storage configured")
 	}
 	uid := userID(ctx)
 	ups := make([]pgstore.Upload, len(in.Body.Files))
 	for i, f := range in.Body.Files {
-		if f.Size > s.cfg.MaxFileSize {
-			return nil, studio.Errorf("file_too_large", "%s is %d MiB; photos may be at most %d MiB", f.Name, f.Size>>20, s.cfg.MaxFileSize>>20)
+		if f.Size > studio.MaxPhotoBytes {
+			return nil, studio.Errorf(studio.EFileTooLarge, "%s is %d MiB; photos may be at most %d MiB", f.Name, f.Size>>20, studio.MaxPhotoBytes>>20)
 		}
 		ups[i] = pgstore.Upload{Name: f.Name, Size: f.Size, ContentType: f.ContentType, SHA256: f.SHA256}
 	}
@@ -201,27 +107,27 @@ func (s *Server) initDataset(ctx context.Context, in *initIn) (*initOut, error) 
 	out.Body.DatasetID = d.ID
 	for _, u := range ups {
 		o := blob.Object{Key: u.Key, Size: u.Size, ContentType: u.ContentType, SHA256: u.SHA256}
-		uo := uploadOut{Name: u.Name, Key: u.Key}
+		uo := wire.Upload{Name: u.Name, Key: u.Key}
 		if u.Size >= s.cfg.MultipartFrom {
 			mp, err := s.cfg.Blobs.CreateMultipart(ctx, o, s.cfg.PartSize, s.cfg.UploadTTL)
 			if err != nil {
-				return nil, studio.Wrap(err, "storage_unavailable", "could not start the upload of "+u.Name+"; try again")
+				return nil, studio.Wrap(err, studio.EStorageUnavailable, "could not start the upload of "+u.Name+"; try again")
 			}
 			if err := s.cfg.Store.SetUploadID(ctx, d.ID, u.Key, mp.UploadID, mp.PartSize); err != nil {
 				return nil, err
 			}
-			m := &multipartOut{UploadID: mp.UploadID, PartSize: mp.PartSize}
+			m := &wire.Multipart{UploadID: mp.UploadID, PartSize: mp.PartSize}
 			for _, p := range mp.Parts {
-				m.Parts = append(m.Parts, partOut{Number: p.Number, Size: p.Size, URL: p.URL, Method: p.Method, Headers: p.Headers})
+				m.Parts = append(m.Parts, wire.Part{Number: p.Number, Size: p.Size, URL: p.URL, Method: p.Method, Headers: p.Headers})
 			}
 			uo.Multipart = m
 		} else {
 			req, err := s.cfg.Blobs.PresignPut(ctx, o, s.cfg.UploadTTL)
 			if err != nil {
-				return nil, studio.Wrap(err, "storage_unavailable", "could not presign the upload of "+u.Name+"; try again")
+				return nil, studio.Wrap(err, studio.EStorageUnavailable, "could not presign the upload of "+u.Name+"; try again")
 			}
 			exp := req.Expires
-			uo.Method, uo.URL, uo.Headers, uo.Expires = req.Method, req.URL, req.Headers, &exp
+			uo.Method, uo.URL, uo.Headers, uo.ExpiresAt = req.Method, req.URL, req.Headers, &exp
 		}
 		out.Body.Uploads = append(out.Body.Uploads, uo)
 	}
@@ -245,7 +151,7 @@ func (s *Server) commitDataset(ctx context.Context, in *commitIn) (*datasetOut, 
 	for _, f := range in.Body.Files {
 		u, ok := byKey[f.Key]
 		if !ok {
-			return nil, studio.Errorf("unknown_upload", "%s was not declared in this dataset's init", f.Key)
+			return nil, studio.Errorf(studio.EUnknownUpload, "%s was not declared in this dataset's init", f.Key)
 		}
 		if u.Committed {
 			continue // committing twice changes nothing
@@ -264,9 +170,9 @@ func (s *Server) commitDataset(ctx context.Context, in *commitIn) (*datasetOut, 
 				// ENotFound: an earlier commit completed it and stopped before
 				// recording it; the object check below decides.
 			case studio.EInternal:
-				return nil, studio.Wrap(err, "storage_unavailable", "could not complete the upload of "+u.Name+"; try again")
+				return nil, studio.Wrap(err, studio.EStorageUnavailable, "could not complete the upload of "+u.Name+"; try again")
 			default:
-				return nil, studio.Errorf("upload_mismatch", "%s: the parts do not complete the upload (%s); upload the missing parts and commit again", u.Name, studio.ErrorMessage(err))
+				return nil, studio.Errorf(studio.EUploadMismatch, "%s: the parts do not complete the upload (%s); upload the missing parts and commit again", u.Name, studio.ErrorMessage(err))
 			}
 		}
 		if err := s.checkObject(ctx, u); err != nil {
@@ -285,22 +191,22 @@ func (s *Server) commitDataset(ctx context.Context, in *commitIn) (*datasetOut, 
 func (s *Server) checkObject(ctx context.Context, u pgstore.Upload) error {
 	info, err := s.cfg.Blobs.Stat(ctx, u.Key)
 	if studio.ErrorCode(err) == studio.ENotFound {
-		return studio.Errorf("upload_missing", "%s has not been uploaded; upload it, then commit again", u.Name)
+		return studio.Errorf(studio.EUploadMissing, "%s has not been uploaded; upload it, then commit again", u.Name)
 	}
 	if err != nil {
-		return studio.Wrap(err, "storage_unavailable", "could not check "+u.Name+"; try again")
+		return studio.Wrap(err, studio.EStorageUnavailable, "could not check "+u.Name+"; try again")
 	}
 	if info.Size != u.Size {
-		return studio.Errorf("upload_mismatch", "%s is %d bytes in storage but was declared as %d; upload it again", u.Name, info.Size, u.Size)
+		return studio.Errorf(studio.EUploadMismatch, "%s is %d bytes in storage but was declared as %d; upload it again", u.Name, info.Size, u.Size)
 	}
 	sum := info.SHA256
 	if sum == "" {
 		if sum, err = blob.SHA256(ctx, s.cfg.Blobs, u.Key); err != nil {
-			return studio.Wrap(err, "storage_unavailable", "could not read back "+u.Name+"; try again")
+			return studio.Wrap(err, studio.EStorageUnavailable, "could not read back "+u.Name+"; try again")
 		}
 	}
 	if !strings.EqualFold(sum, u.SHA256) {
-		return studio.Errorf("upload_mismatch", "%s in storage does not match its declared sha256; upload it again", u.Name)
+		return studio.Errorf(studio.EUploadMismatch, "%s in storage does not match its declared sha256; upload it again", u.Name)
 	}
 	return nil
 }
@@ -315,7 +221,7 @@ func (s *Server) validateDataset(ctx context.Context, in *validateIn) (*validate
 		return nil, err
 	}
 	if d.Status == studio.DatasetDraft || len(items) == 0 {
-		return nil, studio.Errorf("not_uploaded", "commit every photo of the dataset before validating it")
+		return nil, studio.Errorf(studio.ENotUploaded, "commit every photo of the dataset before validating it")
 	}
 	srcs := make([]dataset.Source, len(items))
 	for i, it := range items {
@@ -362,7 +268,7 @@ func (s *Server) listDatasets(ctx context.Context, _ *struct{}) (*datasetListOut
 		return nil, err
 	}
 	out := &datasetListOut{}
-	out.Body.Datasets = make([]datasetBody, 0, len(ds))
+	out.Body.Datasets = make([]wire.Dataset, 0, len(ds))
 	for _, d := range ds {
 		out.Body.Datasets = append(out.Body.Datasets, toDatasetBody(d, nil))
 	}
@@ -380,7 +286,7 @@ func (s *Server) deleteDataset(ctx context.Context, in *datasetIDIn) (*struct{},
 	}
 	// Objects first: a failure leaves the row, so the user can retry.
 	if err := s.cfg.Blobs.DeletePrefix(ctx, pgstore.KeyPrefix(uid)+"datasets/"+path.Clean(in.ID)+"/"); err != nil {
-		return nil, studio.Wrap(err, "storage_unavailable", "could not delete the photos from storage; try again")
+		return nil, studio.Wrap(err, studio.EStorageUnavailable, "could not delete the photos from storage; try again")
 	}
 	if _, err := s.cfg.Store.DeleteDataset(ctx, uid, in.ID); err != nil {
 		return nil, err
@@ -396,11 +302,11 @@ func (s *Server) datasetOut(ctx context.Context, uid, id string) (*datasetOut, e
 	return &datasetOut{Body: toDatasetBody(d, items)}, nil
 }
 
-func toDatasetBody(d studio.Dataset, items []studio.DatasetItem) datasetBody {
-	b := datasetBody{ID: d.ID, ModelID: d.ModelID, Status: d.Status, ImageCount: d.ImageCount, DatasetHash: d.DatasetHash,
-		Report: d.QualityReport, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt, Items: []itemOut{}}
+func toDatasetBody(d studio.Dataset, items []studio.DatasetItem) wire.Dataset {
+	b := wire.Dataset{ID: d.ID, ModelID: d.ModelID, Status: d.Status, ImageCount: d.ImageCount, DatasetHash: d.DatasetHash,
+		Report: d.QualityReport, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt, Items: []wire.Photo{}}
 	for _, it := range items {
-		b.Items = append(b.Items, itemOut{ID: it.ID, Name: it.Name, Key: it.Key, SHA256: it.SHA256, Size: it.Size, Width: it.Width, Height: it.Height})
+		b.Items = append(b.Items, wire.Photo{ID: it.ID, Name: it.Name, Key: it.Key, SHA256: it.SHA256, Size: it.Size, Width: it.Width, Height: it.Height})
 	}
 	return b
 }

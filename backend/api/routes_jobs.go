@@ -15,6 +15,7 @@ import (
 	"github.com/promptforge/lorastudio/backend/pgstore"
 	"github.com/promptforge/lorastudio/backend/training"
 	"github.com/promptforge/lorastudio/internal/studio"
+	"github.com/promptforge/lorastudio/internal/wire"
 )
 
 // Training holds what the training routes need. A zero Training answers
@@ -44,43 +45,18 @@ const DefaultIdempotencyTTL = 24 * time.Hour
 
 type createJobIn struct {
 	IdempotencyKey string `header:"Idempotency-Key" doc:"required: 1 to 255 printable ASCII characters, quoted or not; the same key with the same body replays the first response for 24 h"`
-	Body           struct {
-		DatasetID string             `json:"dataset_id" format:"uuid"`
-		BaseModel string             `json:"base_model" maxLength:"64" doc:"a trainable base model id, one of GET /api/lora/base-models (unknown_base_model otherwise)"`
-		Params    training.Overrides `json:"params,omitempty"`
-	}
-}
-
-type jobCreated struct {
-	JobID     string `json:"job_id"`
-	VersionID string `json:"version_id"`
-	Status    string `json:"status"`
+	Body           wire.JobRequest
 }
 
 type createJobOut struct {
 	Status   int
 	Replayed string `header:"Idempotent-Replayed"`
-	Body     jobCreated
+	Body     wire.JobCreated
 }
 
-type jobBody struct {
-	ID        string    `json:"id"`
-	VersionID string    `json:"version_id"`
-	Status    string    `json:"status"`
-	Progress  float64   `json:"progress"`
-	LogsURL   string    `json:"logs_url"`
-	Error     string    `json:"error"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
-}
+type jobOut struct{ Body wire.Job }
 
-type jobOut struct{ Body jobBody }
-
-type jobsOut struct {
-	Body struct {
-		Jobs []jobBody `json:"jobs"`
-	}
-}
+type jobsOut struct{ Body wire.Jobs }
 
 type jobIDIn struct {
 	ID string `path:"id" maxLength:"64"`
@@ -116,18 +92,18 @@ func (s *Server) registerJobs() {
 // printable ASCII, as an sf-string ("…") or bare.
 func idempotencyKey(raw string) (string, error) {
 	if raw == "" {
-		return "", studio.Errorf("idempotency_key_required", "send an Idempotency-Key header (a random string, e.g. a UUID) so a retried request never trains twice")
+		return "", studio.Errorf(studio.EIdempotencyKeyRequired, "send an Idempotency-Key header (a random string, e.g. a UUID) so a retried request never trains twice")
 	}
 	k := raw
 	if len(k) >= 2 && k[0] == '"' && k[len(k)-1] == '"' {
 		k = k[1 : len(k)-1]
 	}
 	if k == "" || len(k) > 255 {
-		return "", studio.Errorf("idempotency_key_invalid", "the Idempotency-Key must have 1 to 255 characters")
+		return "", studio.Errorf(studio.EIdempotencyKeyInvalid, "the Idempotency-Key must have 1 to 255 characters")
 	}
 	for i := 0; i < len(k); i++ {
 		if k[i] < 0x21 || k[i] > 0x7e || k[i] == '"' || k[i] == '\\' {
-			return "", studio.Errorf("idempotency_key_invalid", "the Idempotency-Key must be printable ASCII without spaces, quotes or backslashes")
+			return "", studio.Errorf(studio.EIdempotencyKeyInvalid, "the Idempotency-Key must be printable ASCII without spaces, quotes or backslashes")
 		}
 	}
 	return k, nil
@@ -140,7 +116,7 @@ func (s *Server) createJob(ctx context.Context, in *createJobIn) (*createJobOut,
 	}
 	tr := s.cfg.Training
 	if tr.Provider == nil {
-		return nil, studio.Errorf("training_unavailable", "this server has no GPU provider configured")
+		return nil, studio.Errorf(studio.ETrainingUnavailable, "this server has no GPU provider configured")
 	}
 	uid := userID(ctx)
 	canon, _ := json.Marshal(in.Body) // the decoded body: key order and spacing do not matter
@@ -158,9 +134,9 @@ func (s *Server) createJob(ctx context.Context, in *createJobIn) (*createJobOut,
 		}
 		return out, nil
 	case pgstore.IdemMismatch:
-		return nil, studio.Errorf("idempotency_key_reused", "this Idempotency-Key was used with another request body; use a new key for a new request")
+		return nil, studio.Errorf(studio.EIdempotencyKeyReused, "this Idempotency-Key was used with another request body; use a new key for a new request")
 	case pgstore.IdemInFlight:
-		return nil, studio.Errorf("idempotency_key_in_flight", "a request with this Idempotency-Key is still being processed; retry in a moment")
+		return nil, studio.Errorf(studio.EIdempotencyKeyInFlight, "a request with this Idempotency-Key is still being processed; retry in a moment")
 	}
 	out, err := s.runCreateJob(ctx, uid, key, in)
 	if err != nil {
@@ -184,10 +160,10 @@ func (s *Server) runCreateJob(ctx context.Context, uid, key string, in *createJo
 	}
 	supported, err := tr.Provider.BaseModels(ctx)
 	if err != nil {
-		return nil, studio.Wrap(err, "provider_unavailable", "the GPU provider did not answer; try again later")
+		return nil, studio.Wrap(err, studio.EProviderUnavailable, "the GPU provider did not answer; try again later")
 	}
 	if !slices.Contains(supported, in.Body.BaseModel) {
-		return nil, studio.Errorf("base_model_unsupported", "the GPU provider (%s) trains %s, not %s", tr.Provider.Name(), strings.Join(supported, ", "), in.Body.BaseModel)
+		return nil, studio.Errorf(studio.EBaseModelUnsupported, "the GPU provider (%s) trains %s, not %s", tr.Provider.Name(), strings.Join(supported, ", "), in.Body.BaseModel)
 	}
 	raw, _ := json.Marshal(params)
 	out := &createJobOut{Status: http.StatusAccepted}
@@ -197,7 +173,7 @@ func (s *Server) runCreateJob(ctx context.Context, uid, key string, in *createJo
 		ArtifactKey:    func(jobID string) string { return training.ArtifactKey(uid, jobID) },
 		IdempotencyKey: key,
 		Respond: func(v studio.Version, j studio.Job) (int, []byte) {
-			out.Body = jobCreated{JobID: j.ID, VersionID: v.ID, Status: j.Status}
+			out.Body = wire.JobCreated{JobID: j.ID, VersionID: v.ID, Status: j.Status}
 			b, _ := json.Marshal(out.Body)
 			return out.Status, b
 		},
@@ -209,8 +185,8 @@ func (s *Server) runCreateJob(ctx context.Context, uid, key string, in *createJo
 	return out, nil
 }
 
-func toJobBody(j studio.Job) jobBody {
-	return jobBody{ID: j.ID, VersionID: j.VersionID, Status: j.Status, Progress: j.Progress, LogsURL: j.LogsURL, Error: j.Error, CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt}
+func toJobBody(j studio.Job) wire.Job {
+	return wire.Job{ID: j.ID, VersionID: j.VersionID, Status: j.Status, Progress: j.Progress, LogsURL: j.LogsURL, Error: j.Error, CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt}
 }
 
 func (s *Server) getJob(ctx context.Context, in *jobIDIn) (*jobOut, error) {
@@ -221,12 +197,7 @@ func (s *Server) getJob(ctx context.Context, in *jobIDIn) (*jobOut, error) {
 	return &jobOut{Body: toJobBody(j)}, nil
 }
 
-type jobLogsOut struct {
-	Body struct {
-		Log       string `json:"log" doc:"the last lines, at most 16 KiB"`
-		Available bool   `json:"available" doc:"false when the provider keeps no log for it (yet)"`
-	}
-}
+type jobLogsOut struct{ Body wire.JobLog }
 
 // logTailMax bounds the log a client polls.
 const logTailMax = 16 << 10
@@ -249,7 +220,7 @@ func (s *Server) jobLogs(ctx context.Context, in *jobIDIn) (*jobLogsOut, error) 
 	}
 	log, err := lt.LogTail(ctx, ref, logTailMax)
 	if err != nil {
-		return nil, studio.Wrap(err, "provider_unavailable", "the GPU provider did not send the log; try again")
+		return nil, studio.Wrap(err, studio.EProviderUnavailable, "the GPU provider did not send the log; try again")
 	}
 	out.Body.Log, out.Body.Available = log, log != ""
 	return out, nil
@@ -284,7 +255,7 @@ func (s *Server) listJobs(ctx context.Context, _ *struct{}) (*jobsOut, error) {
 		return nil, err
 	}
 	out := &jobsOut{}
-	out.Body.Jobs = []jobBody{}
+	out.Body.Jobs = []wire.Job{}
 	for _, j := range js {
 		out.Body.Jobs = append(out.Body.Jobs, toJobBody(j))
 	}

@@ -8,28 +8,13 @@ import (
 
 	"github.com/promptforge/lorastudio/backend/training"
 	"github.com/promptforge/lorastudio/internal/studio"
+	"github.com/promptforge/lorastudio/internal/wire"
 )
 
-type modelsOut struct {
-	Body struct {
-		Models []modelBody `json:"models"`
-	}
-}
-
-// modelBody is a model with its versions, oldest first.
-type modelBody struct {
-	studio.Model
-	Versions []versionBody `json:"versions"`
-}
-
-// baseModel is a trainable base model with the preset a job starts from.
-type baseModel struct {
-	studio.BaseModel
-	Preset training.Params `json:"preset"`
-}
+type modelsOut struct{ Body wire.Models }
 
 type baseModelsOut struct {
-	Body []baseModel
+	Body []wire.BaseModel
 }
 
 func (s *Server) registerModels() {
@@ -53,9 +38,9 @@ func (s *Server) listModels(ctx context.Context, _ *struct{}) (*modelsOut, error
 		return nil, err
 	}
 	out := &modelsOut{}
-	out.Body.Models = []modelBody{}
+	out.Body.Models = []wire.Model{}
 	for _, m := range ms {
-		mb := modelBody{Model: m, Versions: []versionBody{}}
+		mb := wire.Model{Model: m, Versions: []wire.Version{}}
 		for _, v := range vs {
 			if v.ModelID == m.ID {
 				mb.Versions = append(mb.Versions, toVersionBody(v))
@@ -74,16 +59,16 @@ func (s *Server) baseModels(ctx context.Context, _ *struct{}) (*baseModelsOut, e
 	if p := s.cfg.Training.Provider; p != nil {
 		ids, err := p.BaseModels(ctx)
 		if err != nil {
-			return nil, studio.Wrap(err, "provider_unavailable", "the GPU provider did not say which models it trains; try again")
+			return nil, studio.Wrap(err, studio.EProviderUnavailable, "the GPU provider did not say which models it trains; try again")
 		}
 		for _, id := range ids {
 			supported[id] = true
 		}
 	}
-	out := &baseModelsOut{Body: []baseModel{}}
+	out := &baseModelsOut{Body: []wire.BaseModel{}}
 	for _, m := range studio.BaseModels() {
 		if len(supported) == 0 && s.cfg.Training.Provider == nil || supported[m.ID] {
-			out.Body = append(out.Body, baseModel{BaseModel: m, Preset: training.Presets[m.ID]})
+			out.Body = append(out.Body, wire.BaseModel{BaseModel: m, Preset: training.Presets[m.ID]})
 		}
 	}
 	return out, nil

@@ -8,26 +8,12 @@ import (
 
 	"github.com/promptforge/lorastudio/backend/blob"
 	"github.com/promptforge/lorastudio/internal/studio"
+	"github.com/promptforge/lorastudio/internal/wire"
 )
 
-type presignFile struct {
-	Key   string `json:"key" minLength:"1" maxLength:"512"`
-	Parts []int  `json:"parts,omitempty" maxItems:"10000" doc:"multipart uploads only: the part numbers to re-sign; all of them when omitted"`
-}
+type presignIn struct{ Body wire.PresignRequest }
 
-type presignIn struct {
-	Body struct {
-		DatasetID string        `json:"dataset_id" format:"uuid"`
-		Files     []presignFile `json:"files" minItems:"1" maxItems:"60"`
-	}
-}
-
-type presignOut struct {
-	Body struct {
-		DatasetID string      `json:"dataset_id"`
-		Uploads   []uploadOut `json:"uploads"`
-	}
-}
+type presignOut struct{ Body wire.Uploads }
 
 // registerPresign adds the renewal of upload URLs, so that an upload
 // resumed after its URLs expired goes on instead of starting over.
@@ -51,7 +37,7 @@ func (s *Server) presignDataset(ctx context.Context, in *presignIn) (*presignOut
 		return nil, err
 	}
 	if s.cfg.Blobs == nil {
-		return nil, studio.Errorf("storage_unavailable", "this server has no storage configured")
+		return nil, studio.Errorf(studio.EStorageUnavailable, "this server has no storage configured")
 	}
 	// The files were counted at init; refuse them once over a lowered quota.
 	if err := s.cfg.Store.CheckQuota(ctx, userID(ctx), s.cfg.Quota); err != nil {
@@ -74,17 +60,17 @@ func (s *Server) presignDataset(ctx context.Context, in *presignIn) (*presignOut
 				return nil, studio.Errorf(studio.EConflict, "%s is already committed; nothing to upload", u.Name)
 			}
 			o := blob.Object{Key: u.Key, Size: u.Size, ContentType: u.ContentType, SHA256: u.SHA256}
-			uo := uploadOut{Name: u.Name, Key: u.Key}
+			uo := wire.Upload{Name: u.Name, Key: u.Key}
 			if u.UploadID == "" {
 				if len(f.Parts) > 0 {
 					return nil, studio.Errorf(studio.EInvalid, "%s is a single upload: it has no parts", u.Name)
 				}
 				req, err := s.cfg.Blobs.PresignPut(ctx, o, s.cfg.UploadTTL)
 				if err != nil {
-					return nil, studio.Wrap(err, "storage_unavailable", "could not presign the upload of "+u.Name+"; try again")
+					return nil, studio.Wrap(err, studio.EStorageUnavailable, "could not presign the upload of "+u.Name+"; try again")
 				}
 				exp := req.Expires
-				uo.Method, uo.URL, uo.Headers, uo.Expires = req.Method, req.URL, req.Headers, &exp
+				uo.Method, uo.URL, uo.Headers, uo.ExpiresAt = req.Method, req.URL, req.Headers, &exp
 			} else {
 				numbers := f.Parts
 				if len(numbers) == 0 {
@@ -105,11 +91,11 @@ func (s *Server) presignDataset(ctx context.Context, in *presignIn) (*presignOut
 					// Completed by a commit that stopped before recording it.
 					return nil, studio.Errorf(studio.EConflict, "the upload of %s was already completed; commit it", u.Name)
 				default:
-					return nil, studio.Wrap(err, "storage_unavailable", "could not presign the parts of "+u.Name+"; try again")
+					return nil, studio.Wrap(err, studio.EStorageUnavailable, "could not presign the parts of "+u.Name+"; try again")
 				}
-				m := &multipartOut{UploadID: u.UploadID, PartSize: u.PartSize}
+				m := &wire.Multipart{UploadID: u.UploadID, PartSize: u.PartSize}
 				for _, p := range parts {
-					m.Parts = append(m.Parts, partOut{Number: p.Number, Size: p.Size, URL: p.URL, Method: p.Method, Headers: p.Headers})
+					m.Parts = append(m.Parts, wire.Part{Number: p.Number, Size: p.Size, URL: p.URL, Method: p.Method, Headers: p.Headers})
 				}
 				uo.Multipart = m
 			}
@@ -117,7 +103,7 @@ func (s *Server) presignDataset(ctx context.Context, in *presignIn) (*presignOut
 			break
 		}
 		if !found {
-			return nil, studio.Errorf("unknown_upload", "%s was not declared in this dataset's init", f.Key)
+			return nil, studio.Errorf(studio.EUnknownUpload, "%s was not declared in this dataset's init", f.Key)
 		}
 	}
 	return out, nil

@@ -3,47 +3,18 @@ package api
 import (
 	"context"
 	"net/http"
-	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/promptforge/lorastudio/internal/studio"
+	"github.com/promptforge/lorastudio/internal/wire"
 )
 
-// Activation weight bounds; the default is the base model's.
-const (
-	MinWeight = 0.05
-	MaxWeight = 2.0
-)
+type versionsOut struct{ Body wire.Versions }
 
-type versionBody struct {
-	ID             string    `json:"id"`
-	ModelID        string    `json:"model_id"`
-	DatasetID      string    `json:"dataset_id"`
-	Number         int       `json:"number"`
-	BaseModel      string    `json:"base_model"`
-	Params         any       `json:"params"`
-	DatasetHash    string    `json:"dataset_hash"`
-	Status         string    `json:"status"`
-	ArtifactSHA256 string    `json:"artifact_sha256,omitempty"`
-	CreatedAt      time.Time `json:"created_at"`
-}
+type activateIn struct{ Body wire.ActivateRequest }
 
-type versionsOut struct {
-	Body struct {
-		Versions []versionBody `json:"versions"`
-	}
-}
-
-type activateIn struct {
-	Body struct {
-		VersionID      string   `json:"version_id" format:"uuid"`
-		Weight         *float64 `json:"weight,omitempty" doc:"0.05 to 2; default: the base model's (1.0 Flux, 0.8 SDXL)"`
-		TargetPlatform string   `json:"target_platform" minLength:"1" maxLength:"64" doc:"a target platform id (sora-2...) or the version's base model for its LoRA pipeline"`
-	}
-}
-
-type identityOut struct{ Body studio.Identity }
+type identityOut struct{ Body wire.Identity }
 
 func (s *Server) registerVersions() {
 	tags := []string{"versions"}
@@ -61,8 +32,8 @@ func (s *Server) registerVersions() {
 	}, s.identity)
 }
 
-func toVersionBody(v studio.Version) versionBody {
-	return versionBody{ID: v.ID, ModelID: v.ModelID, DatasetID: v.DatasetID, Number: v.Number, BaseModel: v.BaseModel,
+func toVersionBody(v studio.Version) wire.Version {
+	return wire.Version{ID: v.ID, ModelID: v.ModelID, DatasetID: v.DatasetID, Number: v.Number, BaseModel: v.BaseModel,
 		Params: v.Params, DatasetHash: v.DatasetHash, Status: v.Status, ArtifactSHA256: v.ArtifactSHA256, CreatedAt: v.CreatedAt}
 }
 
@@ -72,7 +43,7 @@ func (s *Server) listVersions(ctx context.Context, _ *struct{}) (*versionsOut, e
 		return nil, err
 	}
 	out := &versionsOut{}
-	out.Body.Versions = []versionBody{}
+	out.Body.Versions = []wire.Version{}
 	for _, v := range vs {
 		out.Body.Versions = append(out.Body.Versions, toVersionBody(v))
 	}
@@ -98,8 +69,8 @@ func (s *Server) activate(ctx context.Context, in *activateIn) (*identityOut, er
 	if in.Body.Weight != nil {
 		weight = *in.Body.Weight
 	}
-	if !(weight >= MinWeight && weight <= MaxWeight) {
-		return nil, studio.Errorf("weight_out_of_bounds", "weight %g is out of bounds [%g, %g]", weight, MinWeight, MaxWeight)
+	if !(weight >= studio.MinLoRAWeight && weight <= studio.MaxLoRAWeight) {
+		return nil, studio.Errorf(studio.EWeightOutOfRange, "weight %g is out of bounds [%g, %g]", weight, studio.MinLoRAWeight, studio.MaxLoRAWeight)
 	}
 	id, err := s.cfg.Store.Activate(ctx, uid, v.ID, weight, in.Body.TargetPlatform)
 	if err != nil {

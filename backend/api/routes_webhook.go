@@ -41,7 +41,7 @@ const (
 func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	in := s.cfg.Training.Ingester
 	if in == nil {
-		writeError(w, r, studio.Errorf("training_unavailable", "this server takes no webhooks"))
+		writeError(w, r, studio.Errorf(studio.ETrainingUnavailable, "this server takes no webhooks"))
 		return
 	}
 	msg, answered, err := s.readWebhook(w, r, in)
@@ -55,9 +55,9 @@ func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, training.ErrUnauthenticated):
 		logger(r.Context()).Warn("webhook refused", "err", err)
-		writeError(w, r, studio.Errorf("webhook_unauthenticated", "the webhook signature or timestamp is invalid"))
+		writeError(w, r, studio.Errorf(studio.EWebhookUnauthenticated, "the webhook signature or timestamp is invalid"))
 	case errors.Is(err, training.ErrMalformed):
-		writeError(w, r, studio.Errorf("webhook_malformed", "%s", err.Error()))
+		writeError(w, r, studio.Errorf(studio.EWebhookMalformed, "%s", err.Error()))
 	case err != nil:
 		writeError(w, r, err) // 5xx: the sender retries
 	default:
@@ -95,7 +95,7 @@ func (s *Server) readWebhook(w http.ResponseWriter, r *http.Request, in *trainin
 		return msg, true, nil
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		w.Header().Set("Connection", "close")
-		writeError(w, r, studio.Errorf("webhook_too_slow", "the body did not arrive within %s; send it again", s.cfg.Training.WebhookReadTimeout))
+		writeError(w, r, studio.Errorf(studio.EWebhookTooSlow, "the body did not arrive within %s; send it again", s.cfg.Training.WebhookReadTimeout))
 		return msg, true, nil
 	case err != nil:
 		writeError(w, r, studio.Errorf(studio.EInvalid, "could not read the webhook body: %v", err))

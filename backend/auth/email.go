@@ -22,7 +22,7 @@ import (
 // "user@example.com" followed by U+200B is refused rather than becoming a
 // second account, and for an address that is not local@domain.
 func NormalizeEmail(email string) (string, error) {
-	bad := func(msg string) (string, error) { return "", studio.Errorf("invalid_email", "%s", msg) }
+	bad := func(msg string) (string, error) { return "", studio.Errorf(studio.EInvalidEmail, "%s", msg) }
 	for _, r := range email {
 		if r == utf8.RuneError || unicode.In(r, unicode.Cc, unicode.Cf) {
 			return bad("the email contains an invisible or control character (such as a zero-width space); type it again by hand")

@@ -48,7 +48,7 @@ func NormalizePassword(password string) string { return norm.NFKC.String(passwor
 // common passwords, not built on the email or the service's name. Returns a
 // "weak_password" error that says what to change.
 func CheckPasswordPolicy(password, email string) error {
-	weak := func(msg string) error { return studio.Errorf("weak_password", "%s", msg) }
+	weak := func(msg string) error { return studio.Errorf(studio.EWeakPassword, "%s", msg) }
 	p := NormalizePassword(password)
 	for _, r := range p {
 		if unicode.IsControl(r) || r == utf8.RuneError {

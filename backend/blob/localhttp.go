@@ -27,11 +27,11 @@ const (
 	CodeHeaderMissing    = "header_missing"    // 400: Content-Type or x-amz-checksum-sha256 absent
 	CodeHeaderInvalid    = "header_invalid"    // 400: x-amz-checksum-sha256 is not a base64 sha256
 	CodeKeyInvalid       = "key_invalid"       // 400
-	CodeNotFound         = "not_found"         // 404: no such object
+	CodeNotFound         = studio.ENotFound    // 404: no such object
 	CodeUploadNotFound   = "upload_not_found"  // 404: the multipart upload was completed or aborted
 	CodeTooSlow          = "upload_too_slow"   // 408: the body came slower than the minimum rate
 	CodeMethodNotAllowed = "method_not_allowed"
-	CodeInternal         = "internal"
+	CodeInternal         = studio.EInternal
 )
 
 // Handler serves the store's presigned URLs: PUT for uploads and parts, GET

@@ -50,7 +50,7 @@ func (e Eraser) Erase(ctx context.Context, userID string, end pgstore.Ending) (p
 	}
 	if e.Blobs != nil {
 		if err := e.Blobs.DeletePrefix(ctx, pgstore.KeyPrefix(userID)); err != nil {
-			return pgstore.Erasure{}, studio.Wrap(err, "storage_unavailable", "could not erase your photos from storage; nothing was withdrawn yet, try again")
+			return pgstore.Erasure{}, studio.Wrap(err, studio.EStorageUnavailable, "could not erase your photos from storage; nothing was withdrawn yet, try again")
 		}
 	}
 	r, err := e.Store.EndConsent(ctx, userID, end)

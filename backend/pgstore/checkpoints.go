@@ -105,7 +105,7 @@ func (s *Store) PromoteCheckpoint(ctx context.Context, userID, jobID string, ste
 			return notFound(err, "no job %s", jobID)
 		}
 		if status != studio.JobSucceeded {
-			return studio.Errorf("job_not_succeeded", "job %s is %s; a checkpoint becomes a version once its training has succeeded", jobID, status)
+			return studio.Errorf(studio.EJobNotSucceeded, "job %s is %s; a checkpoint becomes a version once its training has succeeded", jobID, status)
 		}
 		var c Checkpoint
 		err = tx.QueryRow(ctx, `SELECT artifact_key, artifact_sha256, artifact_size, final FROM lora_checkpoints WHERE job_id = $1 AND step = $2`,

@@ -26,7 +26,7 @@ type Upload struct {
 // NewDataset creates the user's model named modelName when new, and a draft
 // dataset with its promised uploads, in one transaction. keyFor names each
 // upload's storage key once the dataset id is known. Returns
-// CodeQuotaExceeded when the uploads would take the user past quota (the
+// studio.EQuotaExceeded when the uploads would take the user past quota (the
 // user's row is locked meanwhile, so that concurrent inits cannot both
 // pass) and duplicate_file for a file declared twice.
 func (s *Store) NewDataset(ctx context.Context, userID, modelName string, uploads []Upload, keyFor func(datasetID string, u Upload) string, quota Quota) (studio.Dataset, []Upload, error) {
@@ -70,7 +70,7 @@ func (s *Store) NewDataset(ctx context.Context, userID, modelName string, upload
 				 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 				d.ID, u.Key, u.Name, u.Size, u.ContentType, u.SHA256, u.UploadID, u.PartSize); err != nil {
 				if isUniqueViolation(err) {
-					return studio.Errorf("duplicate_file", "%s is declared twice (same content); remove the copy", u.Name)
+					return studio.Errorf(studio.EDuplicateFile, "%s is declared twice (same content); remove the copy", u.Name)
 				}
 				return err
 			}

@@ -61,7 +61,7 @@ func (s *Store) CreateJob(ctx context.Context, n NewJob) (studio.Version, studio
 			return notFound(err, "no dataset %s", n.DatasetID)
 		}
 		if status != studio.DatasetValidated {
-			return studio.Errorf("dataset_not_validated", "dataset %s is %s; validate it on the server (POST /api/lora/datasets/validate) until it passes", n.DatasetID, status)
+			return studio.Errorf(studio.EDatasetNotValidated, "dataset %s is %s; validate it on the server (POST /api/lora/datasets/validate) until it passes", n.DatasetID, status)
 		}
 		now := s.Now()
 		err = tx.QueryRow(ctx,
@@ -445,7 +445,7 @@ func (s *Store) CancelJob(ctx context.Context, userID, jobID, reason string) (Jo
 		case studio.JobCanceled:
 			return nil
 		case studio.JobSucceeded, studio.JobFailed:
-			return studio.Errorf("job_finished", "this training already %s; there is nothing to cancel", r.Status)
+			return studio.Errorf(studio.EJobFinished, "this training already %s; there is nothing to cancel", r.Status)
 		}
 		if _, err := tx.Exec(ctx, `UPDATE lora_jobs SET status = 'canceled', error = $2, updated_at = $3 WHERE id = $1`, jobID, reason, s.Now()); err != nil {
 			return err

@@ -17,10 +17,6 @@ type Quota struct {
 	Files int
 }
 
-// CodeQuotaExceeded refuses an upload that would take a user past their
-// Quota.
-const CodeQuotaExceeded = "quota_exceeded"
-
 // Usage is what a user stores or is uploading.
 type Usage struct {
 	Bytes int64
@@ -43,7 +39,7 @@ func usage(ctx context.Context, q rowQuerier, userID string) (Usage, error) {
 	return u, nil
 }
 
-// check refuses with CodeQuotaExceeded when used plus add is over q.
+// check refuses with studio.EQuotaExceeded when used plus add is over q.
 func (q Quota) check(used, add Usage) error {
 	if (q.Bytes <= 0 || used.Bytes+add.Bytes <= q.Bytes) && (q.Files <= 0 || used.Files+add.Files <= q.Files) {
 		return nil
@@ -52,7 +48,7 @@ func (q Quota) check(used, add Usage) error {
 	if add.Files > 0 {
 		adds = fmt.Sprintf(" and this upload adds %s in %d", size(add.Bytes), add.Files)
 	}
-	return studio.Errorf(CodeQuotaExceeded,
+	return studio.Errorf(studio.EQuotaExceeded,
 		"storage quota exceeded: your datasets hold %s in %d photos%s, over the limit of %s and %d photos per account; delete datasets you no longer need (DELETE /api/lora/datasets/{id}), then try again",
 		size(used.Bytes), used.Files, adds, size(q.Bytes), q.Files)
 }
@@ -75,7 +71,7 @@ func (s *Store) StorageUsage(ctx context.Context, userID string) (Usage, error) 
 	return usage(ctx, s.pool, userID)
 }
 
-// CheckQuota returns CodeQuotaExceeded if the user already holds more than
+// CheckQuota returns studio.EQuotaExceeded if the user already holds more than
 // q allows (the quota was lowered since their uploads were declared).
 func (s *Store) CheckQuota(ctx context.Context, userID string, q Quota) error {
 	used, err := s.StorageUsage(ctx, userID)

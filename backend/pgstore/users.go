@@ -27,7 +27,7 @@ func (s *Store) CreateUser(ctx context.Context, email, passwordHash string) (Use
 		`INSERT INTO users (email, password_hash) VALUES ($1, $2) RETURNING id, created_at`,
 		u.Email, passwordHash).Scan(&u.ID, &u.CreatedAt)
 	if isUniqueViolation(err) {
-		return User{}, studio.Errorf("email_taken", "an account with this email already exists; sign in instead")
+		return User{}, studio.Errorf(studio.EEmailTaken, "an account with this email already exists; sign in instead")
 	}
 	if err != nil {
 		return User{}, fmt.Errorf("pgstore: create user: %w", err)

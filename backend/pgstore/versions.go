@@ -82,7 +82,7 @@ func (s *Store) Activate(ctx context.Context, userID, versionID string, weight f
 			return notFound(err, "no version %s", versionID)
 		}
 		if status != studio.VersionReady {
-			return studio.Errorf("version_not_ready", "version %s is %s; only a ready version can be activated", versionID, status)
+			return studio.Errorf(studio.EVersionNotReady, "version %s is %s; only a ready version can be activated", versionID, status)
 		}
 		return tx.QueryRow(ctx,
 			`INSERT INTO user_identity_active (user_id, lora_model_id, lora_version_id, weight, target_platform, updated_at)

@@ -22,6 +22,7 @@ import (
 	"github.com/promptforge/lorastudio/internal/safetensors"
 	"github.com/promptforge/lorastudio/internal/stdwebhook"
 	"github.com/promptforge/lorastudio/internal/studio"
+	"github.com/promptforge/lorastudio/internal/wire"
 	"github.com/promptforge/lorastudio/internal/worker"
 )
 
@@ -37,12 +38,9 @@ type Ingester struct {
 	Log         *slog.Logger
 }
 
-// Result is what the webhook answers when it accepted a message.
-type Result struct {
-	Outcome string `json:"outcome"`
-	JobID   string `json:"job_id,omitempty"`
-	Status  string `json:"status,omitempty"`
-}
+// Result is what the webhook answers when it accepted a message; its
+// Outcome is one of pgstore's Outcome* values.
+type Result = wire.WebhookResult
 
 // Errors of Ingest, mapped by the HTTP layer.
 var (

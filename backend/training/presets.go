@@ -6,9 +6,11 @@ package training
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/promptforge/lorastudio/internal/studio"
+	"github.com/promptforge/lorastudio/internal/wire"
 	"github.com/promptforge/lorastudio/internal/worker"
 )
 
@@ -16,14 +18,7 @@ import (
 type Params = worker.Params
 
 // Overrides are what a user may change; nil keeps the preset.
-type Overrides struct {
-	Rank            *int     `json:"rank,omitempty" doc:"LoRA rank, 4 to 128"`
-	Steps           *int     `json:"steps,omitempty" doc:"training steps, 100 to 6000"`
-	LearningRate    *float64 `json:"learning_rate,omitempty" doc:"1e-6 to 1e-3"`
-	Resolution      *int     `json:"resolution,omitempty" doc:"512, 768 or 1024"`
-	TriggerWord     *string  `json:"trigger_word,omitempty" doc:"2 to 32 of a-z, 0-9, _"`
-	CaptionTemplate *string  `json:"caption_template,omitempty" doc:"at most 200 characters, must contain {trigger}"`
-}
+type Overrides = wire.TrainingOverrides
 
 // The trigger word and caption template every preset starts from.
 const (
@@ -49,15 +44,7 @@ func PresetOf(m studio.BaseModel) Params {
 		Resolution: m.Resolution, TriggerWord: DefaultTriggerWord, CaptionTemplate: DefaultCaptionTemplate}
 }
 
-// Bounds of the overrides.
-const (
-	MinRank, MaxRank   = 4, 128
-	MinSteps, MaxSteps = 100, 6000
-	MinLR, MaxLR       = 1e-6, 1e-3
-	MaxCaption         = 200
-)
-
-var triggerRe = regexp.MustCompile(`^[a-z0-9_]{2,32}$`)
+var triggerRe = regexp.MustCompile(studio.TriggerWordPattern)
 
 // Resolve applies o to the preset of baseModel. Returns "unknown_base_model"
 // and "param_out_of_bounds" (EInvalid) naming the parameter and its bounds.
@@ -68,33 +55,31 @@ func Resolve(baseModel string, o Overrides) (Params, error) {
 		return Params{}, err
 	}
 	bad := func(format string, args ...any) (Params, error) {
-		return Params{}, studio.Errorf("param_out_of_bounds", format, args...)
+		return Params{}, studio.Errorf(studio.EParamOutOfBounds, format, args...)
 	}
 	if o.Rank != nil {
-		if *o.Rank < MinRank || *o.Rank > MaxRank {
-			return bad("rank %d is out of bounds [%d, %d]", *o.Rank, MinRank, MaxRank)
+		if *o.Rank < studio.MinRank || *o.Rank > studio.MaxRank {
+			return bad("rank %d is out of bounds [%d, %d]", *o.Rank, studio.MinRank, studio.MaxRank)
 		}
 		p.Rank = *o.Rank
 	}
 	if o.Steps != nil {
-		if *o.Steps < MinSteps || *o.Steps > MaxSteps {
-			return bad("steps %d is out of bounds [%d, %d]", *o.Steps, MinSteps, MaxSteps)
+		if *o.Steps < studio.MinSteps || *o.Steps > studio.MaxSteps {
+			return bad("steps %d is out of bounds [%d, %d]", *o.Steps, studio.MinSteps, studio.MaxSteps)
 		}
 		p.Steps = *o.Steps
 	}
 	if o.LearningRate != nil {
-		if !(*o.LearningRate >= MinLR && *o.LearningRate <= MaxLR) {
-			return bad("learning_rate %g is out of bounds [%g, %g]", *o.LearningRate, MinLR, MaxLR)
+		if !(*o.LearningRate >= studio.MinLearningRate && *o.LearningRate <= studio.MaxLearningRate) {
+			return bad("learning_rate %g is out of bounds [%g, %g]", *o.LearningRate, studio.MinLearningRate, studio.MaxLearningRate)
 		}
 		p.LearningRate = *o.LearningRate
 	}
 	if o.Resolution != nil {
-		switch *o.Resolution {
-		case 512, 768, 1024:
-			p.Resolution = *o.Resolution
-		default:
-			return bad("resolution %d is not one of 512, 768, 1024", *o.Resolution)
+		if !slices.Contains(studio.TrainingResolutions(), *o.Resolution) {
+			return bad("resolution %d is not one of %v", *o.Resolution, studio.TrainingResolutions())
 		}
+		p.Resolution = *o.Resolution
 	}
 	if o.TriggerWord != nil {
 		if !triggerRe.MatchString(*o.TriggerWord) {
@@ -104,8 +89,8 @@ func Resolve(baseModel string, o Overrides) (Params, error) {
 	}
 	if o.CaptionTemplate != nil {
 		c := *o.CaptionTemplate
-		if len(c) > MaxCaption || !strings.Contains(c, "{trigger}") || strings.ContainsAny(c, "\n\r") {
-			return bad("caption_template must be one line of at most %d characters containing {trigger}", MaxCaption)
+		if len(c) > studio.MaxCaptionTemplate || !strings.Contains(c, "{trigger}") || strings.ContainsAny(c, "\n\r") {
+			return bad("caption_template must be one line of at most %d characters containing {trigger}", studio.MaxCaptionTemplate)
 		}
 		p.CaptionTemplate = c
 	}

@@ -51,7 +51,7 @@ func main() {
 	rate := flag.Int("rate", 40, "init+PUT+commit sequences started per second")
 	dur := flag.Duration("duration", 15*time.Second, "how long to keep the rate")
 	users := flag.Int("users", 8, "users the load is spread over")
-	uploadMiB := flag.Int("upload-mib", 64, "size of the file for the upload comparison")
+	uploadMiB := flag.Int("upload-mib", 64, "size of the file for the upload comparison (at most studio.MaxPhotoBytes, 64)")
 	flag.Parse()
 	ctx := context.Background()
 
@@ -76,7 +76,7 @@ func main() {
 	// per-user rate limits so they measure the server, not the limiter.
 	unlimited := map[string]api.Limit{"upload": {PerMinute: 1 << 20, Burst: 1 << 20}}
 	h = api.New(api.Config{Store: store, Blobs: local, BlobHandler: local.Handler(),
-		Limiter: api.NewMemoryLimiter(unlimited), MultipartFrom: 1 << 40, MaxFileSize: 1 << 30,
+		Limiter: api.NewMemoryLimiter(unlimited), MultipartFrom: 1 << 40,
 		Processors: []string{"storage: bench", "training: bench"}})
 
 	tokens := make([]string, *users)

@@ -91,7 +91,7 @@ func runPack(ctx context.Context, c *cli, args []string) int {
 		return packLoRA(ctx, c, p, req, *loraPath, *out, *force)
 	}
 	if *loraPath != "" {
-		return domainError(c, "pack", studio.Errorf("lora_pipeline", "%s cannot load a LoRA: leave out --lora; its pack carries reference photos from --dataset", p.Name))
+		return domainError(c, "pack", studio.Errorf(studio.ELoRAPipeline, "%s cannot load a LoRA: leave out --lora; its pack carries reference photos from --dataset", p.Name))
 	}
 	if *dir == "" {
 		fmt.Fprintln(c.stderr, "lorastudio pack: --dataset is required for", p.Name)

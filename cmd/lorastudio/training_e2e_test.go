@@ -20,6 +20,7 @@ import (
 
 	"github.com/promptforge/lorastudio/internal/pgtest"
 	"github.com/promptforge/lorastudio/internal/stdwebhook"
+	"github.com/promptforge/lorastudio/internal/studio"
 	"github.com/promptforge/lorastudio/internal/worker"
 )
 
@@ -312,9 +313,18 @@ func TestTrainingEndToEnd(t *testing.T) {
 	if ident.VersionID != created.VersionID || ident.Weight != 0.7 || ident.Platform != "flux-dev" {
 		t.Errorf("identity after rollback: got %+v, want v1 at 0.7 on flux-dev", ident)
 	}
-	if code, raw := alice.try("POST", "/api/lora/activate", map[string]any{"version_id": created.VersionID, "weight": 3, "target_platform": "sora-2"}, nil); code != 400 {
-		t.Errorf("weight 3: got %d %s, want 400", code, raw)
+	// The weight's bounds are the contract's (studio.MinLoRAWeight and
+	// MaxLoRAWeight): each end is taken, just past it is weight_out_of_range.
+	for _, tt := range []struct {
+		weight float64
+		code   int
+	}{{studio.MinLoRAWeight, 200}, {studio.MaxLoRAWeight, 200}, {studio.MinLoRAWeight - 0.01, 400}, {studio.MaxLoRAWeight + 0.01, 400}, {3, 400}} {
+		code, raw := alice.try("POST", "/api/lora/activate", map[string]any{"version_id": created.VersionID, "weight": tt.weight, "target_platform": "flux-dev"}, nil)
+		if code != tt.code || code == 400 && !strings.Contains(raw, `"`+studio.EWeightOutOfRange+`"`) {
+			t.Errorf("weight %g: got %d %s, want %d", tt.weight, code, raw, tt.code)
+		}
 	}
+	alice.do("POST", "/api/lora/activate", map[string]any{"version_id": created.VersionID, "weight": 0.7, "target_platform": "flux-dev"}, 200, nil)
 	var models struct {
 		Models []struct {
 			Versions []struct{ Status string } `json:"versions"`

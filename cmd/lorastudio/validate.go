@@ -68,7 +68,7 @@ func runValidate(ctx context.Context, c *cli, args []string) int {
 	if err != nil {
 		fmt.Fprintf(c.stderr, "lorastudio validate: %s\n", studio.ErrorMessage(err))
 		switch studio.ErrorCode(err) {
-		case studio.ENotFound, "unknown_base_model":
+		case studio.ENotFound, studio.EUnknownBaseModel:
 			return exitUsage
 		}
 		return exitFail

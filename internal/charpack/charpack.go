@@ -127,16 +127,16 @@ func Build(ctx context.Context, in Input) (*Pack, compiler.Result, error) {
 	}
 	if p.SupportsLoRAInjection {
 		if in.LoRA == nil {
-			return nil, compiler.Result{}, studio.Errorf("lora_pipeline", "%s loads the LoRA itself: give its trained .safetensors file to pack it with its ComfyUI workflow", p.Name)
+			return nil, compiler.Result{}, studio.Errorf(studio.ELoRAPipeline, "%s loads the LoRA itself: give its trained .safetensors file to pack it with its ComfyUI workflow", p.Name)
 		}
 		return buildLoRA(ctx, p, in)
 	}
 	if in.LoRA != nil {
-		return nil, compiler.Result{}, studio.Errorf("lora_pipeline", "%s cannot load a LoRA: its pack carries reference photos, not the LoRA file", p.Name)
+		return nil, compiler.Result{}, studio.Errorf(studio.ELoRAPipeline, "%s cannot load a LoRA: its pack carries reference photos, not the LoRA file", p.Name)
 	}
 	sel := compiler.SelectReferences(in.Candidates, p.References.Max)
 	if len(sel) == 0 {
-		return nil, compiler.Result{}, studio.Errorf("no_references", "none of the %d photos can be a reference: each has an error or does not show exactly one face", len(in.Candidates))
+		return nil, compiler.Result{}, studio.Errorf(studio.ENoReferences, "none of the %d photos can be a reference: each has an error or does not show exactly one face", len(in.Candidates))
 	}
 	req := in.Request
 	req.Options.References = len(sel)

@@ -179,18 +179,18 @@ func checkEncoded(data []byte, path string, maxSide int) (encoded, error) {
 func encodeReference(path string, maxSide int, crop image.Rectangle) (encoded, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
-		return encoded{}, studio.Wrap(err, "invalid_reference", "cannot read the reference photo "+path)
+		return encoded{}, studio.Wrap(err, studio.EInvalidReference, "cannot read the reference photo "+path)
 	}
 	cfg, _, err := image.DecodeConfig(bytes.NewReader(raw))
 	if err != nil {
-		return encoded{}, studio.Wrap(err, "invalid_reference", "cannot decode the reference photo "+path)
+		return encoded{}, studio.Wrap(err, studio.EInvalidReference, "cannot decode the reference photo "+path)
 	}
 	if int64(cfg.Width)*int64(cfg.Height) > maxPixels {
-		return encoded{}, studio.Errorf("invalid_reference", "%s is %dx%d pixels, over the %d-pixel limit", path, cfg.Width, cfg.Height, maxPixels)
+		return encoded{}, studio.Errorf(studio.EInvalidReference, "%s is %dx%d pixels, over the %d-pixel limit", path, cfg.Width, cfg.Height, maxPixels)
 	}
 	img, err := imaging.Decode(bytes.NewReader(raw), imaging.AutoOrientation(true))
 	if err != nil {
-		return encoded{}, studio.Wrap(err, "invalid_reference", "cannot decode the reference photo "+path)
+		return encoded{}, studio.Wrap(err, studio.EInvalidReference, "cannot decode the reference photo "+path)
 	}
 	b := img.Bounds()
 	return jpegOf(cropFit(img, crop, b.Dx(), b.Dy(), maxSide), path)

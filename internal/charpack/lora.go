@@ -47,7 +47,7 @@ type checkedLoRA struct {
 // its sha256 is taken on the way. Returns "invalid_lora".
 func checkLoRA(l LoRA) (checkedLoRA, error) {
 	bad := func(format string, args ...any) (checkedLoRA, error) {
-		return checkedLoRA{}, studio.Errorf("invalid_lora", format, args...)
+		return checkedLoRA{}, studio.Errorf(studio.EInvalidLoRA, format, args...)
 	}
 	stem, ok := strings.CutSuffix(l.Name, ".safetensors")
 	if !ok || stem == "" || strings.ContainsAny(l.Name, `/\`) {

@@ -77,7 +77,7 @@ func (p *Pack) WriteZip(w io.Writer) error {
 func copySource(w io.Writer, f File) error {
 	src, err := os.Open(f.Source)
 	if err != nil {
-		return studio.Wrap(err, "invalid_lora", "cannot read "+f.Source+" again: was it moved?")
+		return studio.Wrap(err, studio.EInvalidLoRA, "cannot read "+f.Source+" again: was it moved?")
 	}
 	defer src.Close()
 	h := sha256.New()
@@ -86,7 +86,7 @@ func copySource(w io.Writer, f File) error {
 		return err
 	}
 	if n != f.size || hex.EncodeToString(h.Sum(nil)) != f.sum {
-		return studio.Errorf("invalid_lora", "%s changed while the pack was written; write it again once it no longer changes", f.Source)
+		return studio.Errorf(studio.EInvalidLoRA, "%s changed while the pack was written; write it again once it no longer changes", f.Source)
 	}
 	return nil
 }
@@ -104,7 +104,7 @@ func ReadFile(name string) (*Pack, error) {
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil || fi.IsDir() {
-		return nil, studio.Errorf("invalid_pack", "%s is not a file: name the pack's .zip", name)
+		return nil, studio.Errorf(studio.EInvalidPack, "%s is not a file: name the pack's .zip", name)
 	}
 	return Read(f, fi.Size())
 }
@@ -116,18 +116,18 @@ func ReadFile(name string) (*Pack, error) {
 func Read(r io.ReaderAt, size int64) (*Pack, error) {
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
-		return nil, studio.Wrap(err, "invalid_pack", "not a zip file")
+		return nil, studio.Wrap(err, studio.EInvalidPack, "not a zip file")
 	}
 	if len(zr.File) > maxEntries {
-		return nil, studio.Errorf("invalid_pack", "the pack has %d entries; a Character Pack has at most %d", len(zr.File), maxEntries)
+		return nil, studio.Errorf(studio.EInvalidPack, "the pack has %d entries; a Character Pack has at most %d", len(zr.File), maxEntries)
 	}
 	content := map[string]entry{}
 	for _, f := range zr.File {
 		if err := checkPath(f.Name); err != nil {
-			return nil, studio.Errorf("pack_tampered", "the pack holds an entry with an unsafe name %q", f.Name)
+			return nil, studio.Errorf(studio.EPackTampered, "the pack holds an entry with an unsafe name %q", f.Name)
 		}
 		if _, dup := content[f.Name]; dup {
-			return nil, studio.Errorf("pack_tampered", "the pack holds %s twice", f.Name)
+			return nil, studio.Errorf(studio.EPackTampered, "the pack holds %s twice", f.Name)
 		}
 		e, err := readEntry(f)
 		if err != nil {
@@ -137,7 +137,7 @@ func Read(r io.ReaderAt, size int64) (*Pack, error) {
 	}
 	me, ok := content[ManifestName]
 	if !ok || me.data == nil {
-		return nil, studio.Errorf("invalid_pack", "the pack has no %s", ManifestName)
+		return nil, studio.Errorf(studio.EInvalidPack, "the pack has no %s", ManifestName)
 	}
 	raw := me.data
 	delete(content, ManifestName)
@@ -145,33 +145,33 @@ func Read(r io.ReaderAt, size int64) (*Pack, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&m); err != nil {
-		return nil, studio.Wrap(err, "invalid_pack", "the manifest is not valid JSON of a Character Pack")
+		return nil, studio.Wrap(err, studio.EInvalidPack, "the manifest is not valid JSON of a Character Pack")
 	}
 	if m.SchemaVersion != SchemaVersion {
-		return nil, studio.Errorf("invalid_pack", "manifest schema version %d; this reader knows %d", m.SchemaVersion, SchemaVersion)
+		return nil, studio.Errorf(studio.EInvalidPack, "manifest schema version %d; this reader knows %d", m.SchemaVersion, SchemaVersion)
 	}
 
 	pack := &Pack{Manifest: m}
 	for _, mf := range m.Files {
 		e, ok := content[mf.Path]
 		if !ok {
-			return nil, studio.Errorf("pack_tampered", "%s is listed in the manifest but missing from the pack", mf.Path)
+			return nil, studio.Errorf(studio.EPackTampered, "%s is listed in the manifest but missing from the pack", mf.Path)
 		}
 		delete(content, mf.Path)
 		if e.size != mf.Size {
-			return nil, studio.Errorf("pack_tampered", "%s is %d bytes; the manifest says %d", mf.Path, e.size, mf.Size)
+			return nil, studio.Errorf(studio.EPackTampered, "%s is %d bytes; the manifest says %d", mf.Path, e.size, mf.Size)
 		}
 		if e.sum != mf.SHA256 {
-			return nil, studio.Errorf("pack_tampered", "%s does not match its sha256 in the manifest (sha256 %s, manifest %s)", mf.Path, e.sum, mf.SHA256)
+			return nil, studio.Errorf(studio.EPackTampered, "%s does not match its sha256 in the manifest (sha256 %s, manifest %s)", mf.Path, e.sum, mf.SHA256)
 		}
 		pack.Files = append(pack.Files, File{Path: mf.Path, Data: e.data})
 	}
 	for name := range content {
-		return nil, studio.Errorf("pack_tampered", "%s is in the pack but not in the manifest", name)
+		return nil, studio.Errorf(studio.EPackTampered, "%s is in the pack but not in the manifest", name)
 	}
 	for _, ref := range m.References {
 		if pack.File(ref.Path) == nil {
-			return nil, studio.Errorf("pack_tampered", "reference %s is not among the pack's files", ref.Path)
+			return nil, studio.Errorf(studio.EPackTampered, "reference %s is not among the pack's files", ref.Path)
 		}
 	}
 	sortFiles(pack.Files)
@@ -192,11 +192,11 @@ func readEntry(f *zip.File) (entry, error) {
 		limit, keep = maxLoRABytes, false
 	}
 	if f.UncompressedSize64 > uint64(limit) {
-		return entry{}, studio.Errorf("invalid_pack", "%s is %d bytes; such pack files are at most %d", f.Name, f.UncompressedSize64, limit)
+		return entry{}, studio.Errorf(studio.EInvalidPack, "%s is %d bytes; such pack files are at most %d", f.Name, f.UncompressedSize64, limit)
 	}
 	rc, err := f.Open()
 	if err != nil {
-		return entry{}, studio.Wrap(err, "invalid_pack", "cannot open "+f.Name)
+		return entry{}, studio.Wrap(err, studio.EInvalidPack, "cannot open "+f.Name)
 	}
 	defer rc.Close()
 	h := sha256.New()
@@ -209,12 +209,12 @@ func readEntry(f *zip.File) (entry, error) {
 	n, err := io.Copy(w, io.LimitReader(rc, limit+1))
 	if err != nil {
 		if errors.Is(err, zip.ErrChecksum) || errors.Is(err, zip.ErrFormat) {
-			return entry{}, studio.Wrap(err, "pack_tampered", f.Name+" is corrupt: its bytes do not match the zip's checksum")
+			return entry{}, studio.Wrap(err, studio.EPackTampered, f.Name+" is corrupt: its bytes do not match the zip's checksum")
 		}
-		return entry{}, studio.Wrap(err, "invalid_pack", "cannot read "+f.Name)
+		return entry{}, studio.Wrap(err, studio.EInvalidPack, "cannot read "+f.Name)
 	}
 	if n > limit {
-		return entry{}, studio.Errorf("invalid_pack", "%s is over %d bytes", f.Name, limit)
+		return entry{}, studio.Errorf(studio.EInvalidPack, "%s is over %d bytes", f.Name, limit)
 	}
 	e := entry{sum: hex.EncodeToString(h.Sum(nil)), size: n}
 	if keep {

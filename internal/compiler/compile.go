@@ -135,10 +135,10 @@ func Compile(req Request) (Result, error) {
 	c := &compilation{p: p, id: req.Identity}
 	pr := req.Prompt
 	if strings.TrimSpace(pr.Text) == "" && !pr.structured() {
-		return Result{}, studio.Errorf("empty_prompt", "the prompt is empty: describe what you want to see")
+		return Result{}, studio.Errorf(studio.EEmptyPrompt, "the prompt is empty: describe what you want to see")
 	}
 	if strings.TrimSpace(pr.Text) != "" && pr.structured() {
-		return Result{}, studio.Errorf("invalid_prompt", "give either free text or the structured fields (subject, action...), not both")
+		return Result{}, studio.Errorf(studio.EInvalidPrompt, "give either free text or the structured fields (subject, action...), not both")
 	}
 	if err := c.checkIdentity(); err != nil {
 		return Result{}, err
@@ -165,7 +165,7 @@ func Compile(req Request) (Result, error) {
 	}
 	body := render(p, fields)
 	if strings.TrimSpace(body) == "" {
-		return Result{}, studio.Errorf("empty_prompt", "nothing of the prompt is left for %s once unsupported parts are removed", p.Name)
+		return Result{}, studio.Errorf(studio.EEmptyPrompt, "nothing of the prompt is left for %s once unsupported parts are removed", p.Name)
 	}
 	res.Prompt = body
 	if c.lora() {
@@ -178,7 +178,7 @@ func Compile(req Request) (Result, error) {
 	}
 	res.PromptChars = utf8.RuneCountInString(res.Prompt)
 	if res.PromptChars > p.PromptMaxChars {
-		return Result{}, studio.Errorf("prompt_too_long", "the compiled prompt for %s is %d characters and the limit is %d; shorten it by %d characters (limit: %s)",
+		return Result{}, studio.Errorf(studio.EPromptTooLong, "the compiled prompt for %s is %d characters and the limit is %d; shorten it by %d characters (limit: %s)",
 			p.Name, res.PromptChars, p.PromptMaxChars, res.PromptChars-p.PromptMaxChars, p.PromptMaxSource)
 	}
 	res.Warnings = c.warnings
@@ -205,13 +205,13 @@ func (c *compilation) checkIdentity() error {
 	id.Name, id.Trigger = strings.TrimSpace(id.Name), strings.TrimSpace(id.Trigger)
 	id.Describe, id.Cameo = strings.TrimSpace(id.Describe), strings.TrimPrefix(strings.TrimSpace(id.Cameo), "@")
 	if id.Trigger != "" && strings.ContainsAny(id.Trigger, "<>:,()[]\n") {
-		return studio.Errorf("invalid_identity", "the trigger word %q may not contain < > : , ( ) [ ] or line breaks", id.Trigger)
+		return studio.Errorf(studio.EInvalidIdentity, "the trigger word %q may not contain < > : , ( ) [ ] or line breaks", id.Trigger)
 	}
 	if id.Cameo != "" && !cameoRE.MatchString(id.Cameo) {
-		return studio.Errorf("invalid_identity", "the cameo handle %q may hold only letters, digits, dots and underscores", id.Cameo)
+		return studio.Errorf(studio.EInvalidIdentity, "the cameo handle %q may hold only letters, digits, dots and underscores", id.Cameo)
 	}
 	if math.IsNaN(id.Weight) || math.IsInf(id.Weight, 0) {
-		return studio.Errorf("weight_out_of_range", "the LoRA weight must be a number")
+		return studio.Errorf(studio.EWeightOutOfRange, "the LoRA weight must be a number")
 	}
 	if !c.p.SupportsLoRAInjection {
 		if id.Weight != 0 {
@@ -221,13 +221,13 @@ func (c *compilation) checkIdentity() error {
 	}
 	if id.Name == "" {
 		if id.Trigger != "" || id.Weight != 0 {
-			return studio.Errorf("invalid_identity", "a trigger word or weight needs the LoRA's name")
+			return studio.Errorf(studio.EInvalidIdentity, "a trigger word or weight needs the LoRA's name")
 		}
 		c.warn("no identity given: the prompt carries no LoRA")
 		return nil
 	}
 	if !loraNameRE.MatchString(id.Name) {
-		return studio.Errorf("invalid_identity", "the LoRA name %q must be 1 to 96 letters, digits, dots, dashes or underscores, starting with a letter or digit", id.Name)
+		return studio.Errorf(studio.EInvalidIdentity, "the LoRA name %q must be 1 to 96 letters, digits, dots, dashes or underscores, starting with a letter or digit", id.Name)
 	}
 	l := c.p.LoRA
 	w := id.Weight
@@ -235,7 +235,7 @@ func (c *compilation) checkIdentity() error {
 		w = l.WeightDefault
 	}
 	if w < l.WeightMin || w > l.WeightMax {
-		return studio.Errorf("weight_out_of_range", "the LoRA weight %g is outside %s's range %.2f to %.2f", w, c.p.Name, l.WeightMin, l.WeightMax)
+		return studio.Errorf(studio.EWeightOutOfRange, "the LoRA weight %g is outside %s's range %.2f to %.2f", w, c.p.Name, l.WeightMin, l.WeightMax)
 	}
 	// Rounded once so the block and the workflow say the same strength.
 	c.weight = math.Round(w*100) / 100
@@ -253,7 +253,7 @@ func (c *compilation) plan(n int) (ReferencePlan, error) {
 	case n < 0:
 		n = rp.Max
 	case n > rp.Max:
-		return plan, studio.Errorf("too_many_references", "%s takes at most %d reference images, got %d", c.p.Name, rp.Max, n)
+		return plan, studio.Errorf(studio.ETooManyReferences, "%s takes at most %d reference images, got %d", c.p.Name, rp.Max, n)
 	}
 	plan.Count = n
 	if rp.Binding == BindingImageTags {
@@ -271,11 +271,11 @@ func (c *compilation) params(o Options, refs int) (Params, error) {
 	switch {
 	case size != "":
 		if !slices.Contains(p.Sizes, size) {
-			return out, studio.Errorf("invalid_size", "%s does not make %s; choose one of %s", p.Name, size, listOr(p.Sizes))
+			return out, studio.Errorf(studio.EInvalidSize, "%s does not make %s; choose one of %s", p.Name, size, listOr(p.Sizes))
 		}
 		w, h := parseSize(size)
 		if ar != "" && ar != aspectOf(w, h) || res != "" && res != resolutionOf(w, h) {
-			return out, studio.Errorf("invalid_size", "size %s contradicts the aspect ratio or resolution given", size)
+			return out, studio.Errorf(studio.EInvalidSize, "size %s contradicts the aspect ratio or resolution given", size)
 		}
 		ar = aspectOf(w, h)
 		if p.Output == "video" {
@@ -289,10 +289,10 @@ func (c *compilation) params(o Options, refs int) (Params, error) {
 			res = p.Defaults.Resolution
 		}
 		if !slices.Contains(p.AspectRatios, ar) {
-			return out, studio.Errorf("invalid_size", "%s does not take aspect ratio %s; choose one of %s", p.Name, ar, listOr(p.AspectRatios))
+			return out, studio.Errorf(studio.EInvalidSize, "%s does not take aspect ratio %s; choose one of %s", p.Name, ar, listOr(p.AspectRatios))
 		}
 		if res != "" && !slices.Contains(p.Resolutions, res) {
-			return out, studio.Errorf("invalid_size", "%s does not take resolution %s; choose one of %s", p.Name, res, listOr(p.Resolutions))
+			return out, studio.Errorf(studio.EInvalidSize, "%s does not take resolution %s; choose one of %s", p.Name, res, listOr(p.Resolutions))
 		}
 		for _, s := range p.Sizes {
 			if w, h := parseSize(s); aspectOf(w, h) == ar && (res == "" || resolutionOf(w, h) == res) {
@@ -301,7 +301,7 @@ func (c *compilation) params(o Options, refs int) (Params, error) {
 			}
 		}
 		if len(p.Sizes) > 0 && size == "" {
-			return out, studio.Errorf("invalid_size", "%s has no size for %s at %s", p.Name, ar, res)
+			return out, studio.Errorf(studio.EInvalidSize, "%s has no size for %s at %s", p.Name, ar, res)
 		}
 	default:
 		size, ar, res = p.Defaults.Size, p.Defaults.AspectRatio, p.Defaults.Resolution
@@ -349,11 +349,11 @@ func (c *compilation) duration(want int, res string, refs int) (int, error) {
 	}
 	keep(p.ResolutionDurationsS[res], fmt.Sprintf("%s at %s", p.Name, res))
 	if len(allowed) == 0 {
-		return 0, studio.Errorf("invalid_duration", "%s allows no duration with these settings", p.Name)
+		return 0, studio.Errorf(studio.EInvalidDuration, "%s allows no duration with these settings", p.Name)
 	}
 	if want != 0 {
 		if !slices.Contains(allowed, want) {
-			return 0, studio.Errorf("invalid_duration", "%s makes clips of %s seconds, not %d", why, listOr(intStrings(allowed)), want)
+			return 0, studio.Errorf(studio.EInvalidDuration, "%s makes clips of %s seconds, not %d", why, listOr(intStrings(allowed)), want)
 		}
 		return want, nil
 	}

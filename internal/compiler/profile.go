@@ -125,7 +125,9 @@ type Section struct {
 }
 
 // LoRASpec is what a LoRA pipeline needs: the weight bounds and the
-// reference ComfyUI workflow's models and sampler settings.
+// reference ComfyUI workflow's models and sampler settings. WeightMin and
+// WeightMax are studio.MinLoRAWeight and MaxLoRAWeight, filled in when the
+// profile loads (its file leaves them out).
 type LoRASpec struct {
 	WeightMin     float64 `json:"weight_min"`
 	WeightMax     float64 `json:"weight_max"`
@@ -213,6 +215,13 @@ func LoadProfiles(fsys fs.FS) ([]Profile, error) {
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&p); err != nil {
 			return nil, fmt.Errorf("profile %s: %w", name, err)
+		}
+		if l := p.LoRA; l != nil {
+			// The weight range is the contract's, one for every pipeline.
+			if l.WeightMin != 0 || l.WeightMax != 0 {
+				return nil, fmt.Errorf("profile %s: leave out weight_min and weight_max: every LoRA pipeline takes studio.MinLoRAWeight to MaxLoRAWeight", name)
+			}
+			l.WeightMin, l.WeightMax = studio.MinLoRAWeight, studio.MaxLoRAWeight
 		}
 		if want := strings.TrimSuffix(path.Base(name), ".json"); p.ID != want {
 			return nil, fmt.Errorf("profile %s: id %q does not match its file name", name, p.ID)
@@ -322,7 +331,7 @@ func Lookup(id string) (Profile, error) {
 	for i, p := range registry {
 		ids[i] = p.ID
 	}
-	return Profile{}, studio.Errorf("unknown_platform", "%q is not a known platform; choose one of %s", id, strings.Join(ids, ", "))
+	return Profile{}, studio.Errorf(studio.EUnknownPlatform, "%q is not a known platform; choose one of %s", id, strings.Join(ids, ", "))
 }
 
 // clone copies the slices so callers cannot edit the registry.

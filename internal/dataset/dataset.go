@@ -38,11 +38,11 @@ const (
 	CodeNoMainPerson         = "no_main_person"
 	CodeFaceTooSmall         = "face_too_small"
 	CodeBlurry               = "blurry"
-	CodeUnsupportedFormat    = "unsupported_format"
-	CodeCorrupt              = "corrupt"
-	CodeTooManyPixels        = "too_many_pixels"
-	CodeFileTooLarge         = "file_too_large"
-	CodeUnreadable           = "unreadable"
+	CodeUnsupportedFormat    = studio.EUnsupportedFormat
+	CodeCorrupt              = studio.ECorrupt
+	CodeTooManyPixels        = studio.ETooManyPixels
+	CodeFileTooLarge         = studio.EFileTooLarge
+	CodeUnreadable           = studio.EUnreadable
 	CodeLowAngleVariety      = "low_angle_variety"
 	CodeLowScaleVariety      = "low_scale_variety"
 	CodeLowLightingVariety   = "low_lighting_variety"
@@ -50,7 +50,6 @@ const (
 	SeverityWarning          = "warning"
 	defaultMinResolution     = 512
 	defaultMaxPixels         = 64_000_000
-	defaultMaxBytes          = 64 << 20
 	minImages                = 15
 	recommendedMinImages     = 20 // without a base model; else its data's
 	recommendedMaxImages     = 30
@@ -85,7 +84,7 @@ type Options struct {
 	// MaxPixels is the largest width*height accepted, read from the header
 	// before decoding. Default 64,000,000.
 	MaxPixels int64
-	// MaxBytes is the largest file accepted. Default 64 MiB.
+	// MaxBytes is the largest file accepted. Default studio.MaxPhotoBytes.
 	MaxBytes int64
 	// Workers is how many files are analysed at once. Default GOMAXPROCS.
 	Workers int
@@ -267,7 +266,7 @@ func (o Options) withDefaults() (Options, error) {
 		o.MaxPixels = defaultMaxPixels
 	}
 	if o.MaxBytes <= 0 {
-		o.MaxBytes = defaultMaxBytes
+		o.MaxBytes = studio.MaxPhotoBytes
 	}
 	if o.Workers <= 0 {
 		o.Workers = runtime.GOMAXPROCS(0)
@@ -328,7 +327,7 @@ feed:
 	close(next)
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
-		return nil, studio.Wrap(err, "canceled", "the validation was stopped before it finished")
+		return nil, studio.Wrap(err, studio.ECanceled, "the validation was stopped before it finished")
 	}
 	return buildReport(results, opts), nil
 }

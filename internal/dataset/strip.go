@@ -63,7 +63,7 @@ func Strip(ctx context.Context, src Source, w io.Writer) (sha string, err error)
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
-	data, hd, ferr := intake(src, defaultMaxBytes, defaultMaxPixels, nil)
+	data, hd, ferr := intake(src, studio.MaxPhotoBytes, defaultMaxPixels, nil)
 	if ferr != nil {
 		return "", intakeError(ferr)
 	}
@@ -90,7 +90,7 @@ func Thumbnail(ctx context.Context, src Source, w io.Writer, maxSide int) error 
 	if maxSide <= 0 {
 		maxSide = 256
 	}
-	data, hd, ferr := intake(src, defaultMaxBytes, defaultMaxPixels, nil)
+	data, hd, ferr := intake(src, studio.MaxPhotoBytes, defaultMaxPixels, nil)
 	if ferr != nil {
 		return intakeError(ferr)
 	}

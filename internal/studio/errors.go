@@ -8,23 +8,8 @@ import (
 	"fmt"
 )
 
-// Error codes. They are stable strings: the HTTP layer maps them to statuses
-// in one table, the desktop app shows them, and tests compare them.
-const (
-	EInvalid      = "invalid"      // the input is malformed or out of bounds
-	ENotFound     = "not_found"    // no such thing, or not the caller's
-	EConflict     = "conflict"     // the request clashes with current state
-	EUnauthorized = "unauthorized" // no valid credentials
-	EForbidden    = "forbidden"    // authenticated, but not allowed (consent missing...)
-	ETooLarge     = "too_large"    // the body or file is over a limit
-	ERateLimited  = "rate_limited" // slow down
-	EUnavailable  = "unavailable"  // a dependency (database, storage) is down
-	ENotImpl      = "not_implemented"
-	EInternal     = "internal"
-)
-
-// Error is the error type of the domain. Code is one of the E* constants (or
-// a more specific snake_case code such as "consent_required"), Message is
+// Error is the error type of the domain. Code is one of the E* constants of
+// codes.go, Message is
 // written for the person who reads it and says what to do.
 type Error struct {
 	Code    string

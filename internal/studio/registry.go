@@ -65,7 +65,7 @@ func LookupBaseModel(id string) (BaseModel, error) {
 			return m.clone(), nil
 		}
 	}
-	return BaseModel{}, Errorf("unknown_base_model", "%q is not a trainable base model; choose one of %s", id, strings.Join(baseModelIDs(), ", "))
+	return BaseModel{}, Errorf(EUnknownBaseModel, "%q is not a trainable base model; choose one of %s", id, strings.Join(baseModelIDs(), ", "))
 }
 
 // LookupPlatform returns the target platform with the given id.
@@ -76,7 +76,7 @@ func LookupPlatform(id string) (Platform, error) {
 			return p, nil
 		}
 	}
-	return Platform{}, Errorf("unknown_platform", "%q is not a target platform; choose one of sora-2, sora-2-pro, sora-2-pro-max, veo-3.1, veo-3.1-fast, grok-3", id)
+	return Platform{}, Errorf(EUnknownPlatform, "%q is not a target platform; choose one of sora-2, sora-2-pro, sora-2-pro-max, veo-3.1, veo-3.1-fast, grok-3", id)
 }
 
 // IsTrainable reports whether id names a trainable base model. Target

@@ -6,12 +6,6 @@ import (
 	"unicode/utf8"
 )
 
-// EInvalidText is the code of a request string holding a character that
-// must not be stored or shown: NUL (Postgres refuses it), other control
-// characters, invalid UTF-8, or invisible format characters such as bidi
-// overrides that make a name read differently from what it is.
-const EInvalidText = "invalid_text"
-
 // CheckText returns an EInvalidText error naming field when s holds a
 // character that a stored or displayed name must not: invalid UTF-8, a C0
 // or C1 control or DEL (tab, newline and carriage return only when

@@ -31,6 +31,7 @@ import (
 	"github.com/promptforge/lorastudio/internal/backoff"
 	"github.com/promptforge/lorastudio/internal/safetensors"
 	"github.com/promptforge/lorastudio/internal/stdwebhook"
+	"github.com/promptforge/lorastudio/internal/studio"
 )
 
 // Config configures a Worker.
@@ -53,7 +54,6 @@ type Config struct {
 	// 1 s, capped at 30 s) until WebhookGiveUp (default 1 h) has passed.
 	WebhookBackoff time.Duration
 	WebhookGiveUp  time.Duration
-	MaxImage       int64 // default 50 MiB
 	// PollEvery is how often the output folder is looked at for new
 	// checkpoints and samples while the trainer runs (default 2 s).
 	PollEvery time.Duration
@@ -96,9 +96,6 @@ func New(cfg Config) (*Worker, error) {
 	}
 	if cfg.WebhookGiveUp == 0 {
 		cfg.WebhookGiveUp = time.Hour
-	}
-	if cfg.MaxImage == 0 {
-		cfg.MaxImage = 50 << 20
 	}
 	if cfg.PollEvery == 0 {
 		cfg.PollEvery = 2 * time.Second
@@ -340,7 +337,7 @@ func (w *Worker) download(ctx context.Context, it Item, path string) error {
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("download: %s", resp.Status)
 	}
-	limit := min(it.Size, w.cfg.MaxImage)
+	limit := min(it.Size, studio.MaxPhotoBytes)
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
 		return err

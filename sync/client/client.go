@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/promptforge/lorastudio/internal/studio"
+	"github.com/promptforge/lorastudio/internal/wire"
 )
 
 // Client talks to one backend. It is safe for concurrent use.
@@ -207,12 +208,7 @@ func decodeError(resp *http.Response, b []byte) error {
 			se.RetryAfter = time.Duration(s) * time.Second
 		}
 	}
-	var e struct {
-		Error struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
-		} `json:"error"`
-	}
+	var e wire.ErrorBody
 	if json.Unmarshal(b, &e) == nil && e.Error.Code != "" {
 		return &studio.Error{Code: e.Error.Code, Message: e.Error.Message, Err: se}
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/promptforge/lorastudio/internal/consent"
 	"github.com/promptforge/lorastudio/internal/studio"
+	"github.com/promptforge/lorastudio/internal/wire"
 	"github.com/promptforge/lorastudio/sync/client"
 	"github.com/promptforge/lorastudio/sync/synctest"
 )
@@ -19,7 +20,7 @@ func TestAccountAndConsent(t *testing.T) {
 	be := synctest.NewBackend(t, nil)
 	ctx := context.Background()
 	c := be.Client(t)
-	cred := client.Credentials{Email: "alice@example.com", Password: "a long passphrase"}
+	cred := wire.Credentials{Email: "alice@example.com", Password: "a long passphrase"}
 	if _, err := c.Register(ctx, cred); err != nil || c.Token() == "" {
 		t.Fatalf("register: %v", err)
 	}
@@ -30,7 +31,7 @@ func TestAccountAndConsent(t *testing.T) {
 	if err != nil || text.Version == "" || len(text.SHA256) != 64 || text.Text == "" {
 		t.Fatalf("consent text: %+v, %v", text, err)
 	}
-	given, err := c.GiveConsent(ctx, client.ConsentRequest{Version: text.Version, SHA256: text.SHA256, AttestSelf: true})
+	given, err := c.GiveConsent(ctx, wire.ConsentRequest{Version: text.Version, SHA256: text.SHA256, AttestSelf: true})
 	if err != nil || given.ID == "" || given.Version != text.Version {
 		t.Fatalf("give consent: %+v, %v", given, err)
 	}
@@ -68,11 +69,11 @@ func TestErrors(t *testing.T) {
 		status int
 	}{
 		{"email taken", func() error {
-			_, err := anon.Register(ctx, client.Credentials{Email: "ALICE@example.com", Password: "a long passphrase"})
+			_, err := anon.Register(ctx, wire.Credentials{Email: "ALICE@example.com", Password: "a long passphrase"})
 			return err
 		}, "email_taken", 409},
 		{"bad credentials", func() error {
-			_, err := anon.Login(ctx, client.Credentials{Email: "alice@example.com", Password: "wrong passphrase"})
+			_, err := anon.Login(ctx, wire.Credentials{Email: "alice@example.com", Password: "wrong passphrase"})
 			return err
 		}, "bad_credentials", 401},
 		{"no token", func() error { _, err := anon.BaseModels(ctx); return err }, studio.EUnauthorized, 401},
@@ -82,11 +83,11 @@ func TestErrors(t *testing.T) {
 			return err
 		}, studio.ENotFound, 404},
 		{"commit of nothing declared", func() error {
-			_, err := alice.CommitDataset(ctx, client.CommitRequest{DatasetID: "00000000-0000-0000-0000-000000000000", Files: []client.CommitFile{{Key: "k"}}})
+			_, err := alice.CommitDataset(ctx, wire.CommitRequest{DatasetID: "00000000-0000-0000-0000-000000000000", Files: []wire.CommitFile{{Key: "k"}}})
 			return err
 		}, studio.ENotFound, 404},
 		{"schema violation", func() error {
-			_, err := alice.InitDataset(ctx, client.InitRequest{ModelName: "me", Files: []client.FileDecl{
+			_, err := alice.InitDataset(ctx, wire.InitRequest{ModelName: "me", Files: []wire.FileDecl{
 				{Name: "a.php", Size: 10, ContentType: "text/x-php", SHA256: "0000000000000000000000000000000000000000000000000000000000000000"}}})
 			return err
 		}, studio.EInvalid, 400},

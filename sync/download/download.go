@@ -22,15 +22,10 @@ import (
 	"github.com/promptforge/lorastudio/internal/studio"
 )
 
-// Error codes of Fetch.
-const (
-	// EChecksum: the bytes do not match the server's sha256; the partial
-	// file is deleted so the next try starts over.
-	EChecksum = "download_corrupt"
-	// EExpired: the URL was refused (expired or revoked); ask the server
-	// for a new one and call Fetch again: it resumes.
-	EExpired = "download_url_expired"
-)
+// Error codes of Fetch (studio's): EDownloadCorrupt, the bytes do not
+// match the server's sha256 (the partial file is deleted so the next try
+// starts over); EDownloadURLExpired, the URL was refused (expired or
+// revoked): ask the server for a new one and call Fetch again, it resumes.
 
 // Target is what to fetch and what it must be.
 type Target struct {
@@ -66,7 +61,7 @@ func PartPath(dest string) string { return dest + ".part" }
 // Fetch downloads t into t.Dest. A file already at t.Dest with the right
 // size and sha256 is kept without a request. A "<dest>.part" from an
 // earlier try is resumed where the server supports ranges, restarted where
-// it does not. Returns EChecksum, EExpired, EUnavailable for network
+// it does not. Returns studio.EDownloadCorrupt, studio.EDownloadURLExpired, EUnavailable for network
 // trouble (worth a retry: it resumes), or an internal error for the disk.
 func (f *Fetcher) Fetch(ctx context.Context, t Target) error {
 	if t.Size < 0 || len(t.SHA256) != 64 {
@@ -107,7 +102,7 @@ func (f *Fetcher) Fetch(ctx context.Context, t Target) error {
 	if have != t.Size || hex.EncodeToString(h.Sum(nil)) != t.SHA256 {
 		file.Close()
 		os.Remove(part)
-		return studio.Errorf(EChecksum, "the downloaded file does not match the server's checksum; it was deleted, download it again")
+		return studio.Errorf(studio.EDownloadCorrupt, "the downloaded file does not match the server's checksum; it was deleted, download it again")
 	}
 	if err := file.Sync(); err != nil {
 		return fmt.Errorf("download: %w", err)
@@ -169,7 +164,7 @@ func (f *Fetcher) get(ctx context.Context, t Target, file *os.File, have int64, 
 		restart(file)
 		return 0, studio.Errorf(studio.EUnavailable, "the download could not resume; try again, it starts over")
 	case resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusNotFound:
-		return have, studio.Errorf(EExpired, "the download link expired; ask for a new one and it resumes")
+		return have, studio.Errorf(studio.EDownloadURLExpired, "the download link expired; ask for a new one and it resumes")
 	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
 		return have, studio.Errorf(studio.EUnavailable, "the download server answered %d; try again, it resumes", resp.StatusCode)
 	default:

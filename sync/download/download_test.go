@@ -129,13 +129,13 @@ func TestFetchRefuses(t *testing.T) {
 	}{
 		{"bytes differ from the checksum", &server{body: body}, func(u, d string) download.Target {
 			return download.Target{URL: u, SHA256: otherSum, Size: int64(len(body)), Dest: d}
-		}, download.EChecksum},
+		}, studio.EDownloadCorrupt},
 		{"the server sends fewer bytes", &server{body: body[:500]}, func(u, d string) download.Target {
 			return download.Target{URL: u, SHA256: sum, Size: int64(len(body)), Dest: d}
 		}, studio.EUnavailable},
 		{"expired link", &server{status: 403}, func(u, d string) download.Target {
 			return download.Target{URL: u, SHA256: sum, Size: int64(len(body)), Dest: d}
-		}, download.EExpired},
+		}, studio.EDownloadURLExpired},
 		{"no checksum to check against", &server{body: body}, func(u, d string) download.Target {
 			return download.Target{URL: u, Size: int64(len(body)), Dest: d}
 		}, studio.EInvalid},
@@ -152,7 +152,7 @@ func TestFetchRefuses(t *testing.T) {
 			if _, err := os.Stat(dest); !os.IsNotExist(err) {
 				t.Errorf("a file is at the destination after a failure: %v", err)
 			}
-			if tt.code == download.EChecksum {
+			if tt.code == studio.EDownloadCorrupt {
 				if _, err := os.Stat(download.PartPath(dest)); !os.IsNotExist(err) {
 					t.Errorf("corrupt bytes were kept for a resume: %v", err)
 				}

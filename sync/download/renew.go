@@ -12,7 +12,7 @@ import (
 type Source func(ctx context.Context) (Target, error)
 
 // Renewal tells why a download asks for a new URL or tries again: Code is
-// EExpired or studio.EUnavailable, Message the words to show.
+// studio.EDownloadURLExpired or studio.EUnavailable, Message the words to show.
 type Renewal struct {
 	Code    string
 	Message string
@@ -48,12 +48,12 @@ func (f *Fetcher) FetchFrom(ctx context.Context, src Source, r Retry, notify fun
 	for {
 		err = f.Fetch(ctx, t)
 		switch studio.ErrorCode(err) {
-		case EExpired:
+		case studio.EDownloadURLExpired:
 			if renewals++; renewals > r.Renewals {
 				return t, err
 			}
 			if notify != nil {
-				notify(Renewal{Code: EExpired, Message: "The download link expired; trying a new one."})
+				notify(Renewal{Code: studio.EDownloadURLExpired, Message: "The download link expired; trying a new one."})
 			}
 			if t, err = src(ctx); err != nil {
 				return t, err

@@ -46,7 +46,7 @@ func TestFetchFromRenewsAndRetries(t *testing.T) {
 	if !bytes.Equal(got, body) {
 		t.Fatalf("got %d bytes, want the %d served", len(got), len(body))
 	}
-	if want := []string{studio.EUnavailable, download.EExpired}; strings.Join(told, ",") != strings.Join(want, ",") {
+	if want := []string{studio.EUnavailable, studio.EDownloadURLExpired}; strings.Join(told, ",") != strings.Join(want, ",") {
 		t.Errorf("told %v, want %v", told, want)
 	}
 	if asked.Load() != 2 || srv.ranges.Load() != 1 {
@@ -62,7 +62,7 @@ func TestFetchFromRenewsAndRetries(t *testing.T) {
 		asked.Add(1)
 		return download.Target{URL: dead.URL, SHA256: sum, Size: int64(len(body)), Dest: other}, nil
 	}, download.Retry{Renewals: 2}, nil)
-	if studio.ErrorCode(err) != download.EExpired || asked.Load() != 3 {
-		t.Errorf("refused link: got %v after %d links, want %s after 3", err, asked.Load(), download.EExpired)
+	if studio.ErrorCode(err) != studio.EDownloadURLExpired || asked.Load() != 3 {
+		t.Errorf("refused link: got %v after %d links, want %s after 3", err, asked.Load(), studio.EDownloadURLExpired)
 	}
 }

@@ -228,10 +228,6 @@ func (o *Outbox) Flush(ctx context.Context, force bool) (Report, error) {
 	}
 }
 
-// CodeInFlight is the backend's answer (409) to an Idempotency-Key whose
-// first request is still being processed: retried, not failed.
-const CodeInFlight = "idempotency_key_in_flight"
-
 // permanent reports a refusal that sending again cannot change.
 func permanent(err error) bool {
 	s := client.Status(err)
@@ -242,7 +238,7 @@ func permanent(err error) bool {
 		return false
 	case s == http.StatusUnauthorized:
 		return false // signed out or token expired: it goes once the user signs in
-	case s == http.StatusConflict && studio.ErrorCode(err) == CodeInFlight:
+	case s == http.StatusConflict && studio.ErrorCode(err) == studio.EIdempotencyKeyInFlight:
 		return false // the same Idempotency-Key is still being processed
 	}
 	return true

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/promptforge/lorastudio/internal/studio"
+	"github.com/promptforge/lorastudio/internal/wire"
 	"github.com/promptforge/lorastudio/sync/client"
 	"github.com/promptforge/lorastudio/sync/outbox"
 	"github.com/promptforge/lorastudio/sync/synctest"
@@ -62,7 +63,7 @@ func TestOfflineThenOnline(t *testing.T) {
 	be := synctest.NewBackend(t, nil)
 	ctx := context.Background()
 	c := be.Client(t)
-	if _, err := c.Register(ctx, client.Credentials{Email: "a@example.com", Password: "a long passphrase"}); err != nil {
+	if _, err := c.Register(ctx, wire.Credentials{Email: "a@example.com", Password: "a long passphrase"}); err != nil {
 		t.Fatal(err)
 	}
 	text, err := c.ConsentText(ctx)
@@ -82,8 +83,8 @@ func TestOfflineThenOnline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, err := ob.Enqueue(ctx, outbox.Action{Kind: "consent", Path: client.PathConsents, Ref: "local-consent",
-		Body: client.ConsentRequest{Version: text.Version, SHA256: text.SHA256, AttestSelf: true}})
+	id, err := ob.Enqueue(ctx, outbox.Action{Kind: "consent", Path: wire.PathConsents, Ref: "local-consent",
+		Body: wire.ConsentRequest{Version: text.Version, SHA256: text.SHA256, AttestSelf: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,17 +146,17 @@ func TestRefusals(t *testing.T) {
 		code    string
 		httpSts int
 	}{
-		{"outdated consent text is final", outbox.Action{Kind: "consent", Path: client.PathConsents,
+		{"outdated consent text is final", outbox.Action{Kind: "consent", Path: wire.PathConsents,
 			Body: map[string]any{"version": "1999-01-01", "sha256": "0000000000000000000000000000000000000000000000000000000000000000", "attest_self": true}},
 			c.Token(), outbox.StatusFailed, "consent_outdated", 403},
-		{"malformed body is final", outbox.Action{Kind: "consent", Path: client.PathConsents, Body: map[string]any{"nope": 1}},
+		{"malformed body is final", outbox.Action{Kind: "consent", Path: wire.PathConsents, Body: map[string]any{"nope": 1}},
 			c.Token(), outbox.StatusFailed, "invalid", 400},
-		{"signed out waits for a sign-in", outbox.Action{Kind: "consent", Path: client.PathConsents, Body: map[string]any{}},
+		{"signed out waits for a sign-in", outbox.Action{Kind: "consent", Path: wire.PathConsents, Body: map[string]any{}},
 			"lst_forged", outbox.StatusPending, "unauthorized", 401},
 		{"rate limited waits", outbox.Action{Kind: "probe", Path: "/test/status/429"}, c.Token(), outbox.StatusPending, studio.ERateLimited, 429},
 		{"request timeout waits", outbox.Action{Kind: "probe", Path: "/test/status/408"}, c.Token(), outbox.StatusPending, studio.EInvalid, 408},
 		{"server error waits", outbox.Action{Kind: "probe", Path: "/test/status/502"}, c.Token(), outbox.StatusPending, studio.EUnavailable, 502},
-		{"idempotency key in flight waits", outbox.Action{Kind: "job", Path: "/test/status/409", IdempotencyKey: "k"}, c.Token(), outbox.StatusPending, outbox.CodeInFlight, 409},
+		{"idempotency key in flight waits", outbox.Action{Kind: "job", Path: "/test/status/409", IdempotencyKey: "k"}, c.Token(), outbox.StatusPending, studio.EIdempotencyKeyInFlight, 409},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -198,7 +199,7 @@ func TestRefusals(t *testing.T) {
 type statusSender int
 
 func (s statusSender) DoRaw(context.Context, string, string, []byte, http.Header, any) error {
-	code := map[int]string{408: studio.EInvalid, 409: outbox.CodeInFlight, 429: studio.ERateLimited, 502: studio.EUnavailable}[int(s)]
+	code := map[int]string{408: studio.EInvalid, 409: studio.EIdempotencyKeyInFlight, 429: studio.ERateLimited, 502: studio.EUnavailable}[int(s)]
 	return &studio.Error{Code: code, Message: http.StatusText(int(s)), Err: &client.StatusError{Status: int(s)}}
 }
 

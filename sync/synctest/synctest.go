@@ -32,6 +32,7 @@ import (
 	"github.com/promptforge/lorastudio/backend/purge"
 	"github.com/promptforge/lorastudio/internal/pgtest"
 	"github.com/promptforge/lorastudio/internal/sqlitedb"
+	"github.com/promptforge/lorastudio/internal/wire"
 	"github.com/promptforge/lorastudio/sync/client"
 )
 
@@ -207,14 +208,14 @@ func (b *Backend) SignUp(tb testing.TB, email string) *client.Client {
 	tb.Helper()
 	ctx := context.Background()
 	c := b.Client(tb)
-	if _, err := c.Register(ctx, client.Credentials{Email: email, Password: "a long passphrase"}); err != nil {
+	if _, err := c.Register(ctx, wire.Credentials{Email: email, Password: "a long passphrase"}); err != nil {
 		tb.Fatalf("register: %v", err)
 	}
 	text, err := c.ConsentText(ctx)
 	if err != nil {
 		tb.Fatalf("consent text: %v", err)
 	}
-	if _, err := c.GiveConsent(ctx, client.ConsentRequest{Version: text.Version, SHA256: text.SHA256, AttestSelf: true}); err != nil {
+	if _, err := c.GiveConsent(ctx, wire.ConsentRequest{Version: text.Version, SHA256: text.SHA256, AttestSelf: true}); err != nil {
 		tb.Fatalf("consent: %v", err)
 	}
 	return c

@@ -13,6 +13,7 @@ import (
 
 	"github.com/promptforge/lorastudio/backend/api"
 	"github.com/promptforge/lorastudio/internal/dataset"
+	"github.com/promptforge/lorastudio/internal/wire"
 	"github.com/promptforge/lorastudio/sync/client"
 	"github.com/promptforge/lorastudio/sync/synctest"
 	"github.com/promptforge/lorastudio/sync/upload"
@@ -23,12 +24,12 @@ import (
 // transfers.
 type transferOnly struct{ *client.Client }
 
-func (transferOnly) CommitDataset(context.Context, client.CommitRequest) (client.Dataset, error) {
-	return client.Dataset{}, nil
+func (transferOnly) CommitDataset(context.Context, wire.CommitRequest) (wire.Dataset, error) {
+	return wire.Dataset{}, nil
 }
 
-func (transferOnly) ValidateDataset(context.Context, client.ValidateRequest) (client.Validation, error) {
-	return client.Validation{Status: upload.StateValidated}, nil
+func (transferOnly) ValidateDataset(context.Context, wire.ValidateRequest) (wire.Validation, error) {
+	return wire.Validation{Status: upload.StateValidated}, nil
 }
 
 // BenchmarkUpload uploads the 20-photo dataset (19 webcam frames and one
@@ -58,7 +59,7 @@ func BenchmarkUpload(b *testing.B) {
 			b.Fatal(err)
 		}
 		fi, _ := os.Stat(out)
-		files = append(files, strippedFile{client.FileDecl{Name: p.Name, Size: fi.Size(), ContentType: "image/jpeg", SHA256: sum}, out})
+		files = append(files, strippedFile{wire.FileDecl{Name: p.Name, Size: fi.Size(), ContentType: "image/jpeg", SHA256: sum}, out})
 		total += fi.Size()
 	}
 
@@ -68,7 +69,7 @@ func BenchmarkUpload(b *testing.B) {
 }
 
 type strippedFile struct {
-	decl client.FileDecl
+	decl wire.FileDecl
 	path string
 }
 
@@ -116,7 +117,7 @@ func benchTransfers(b *testing.B, rtt time.Duration, db *sql.DB, dir string, api
 
 	b.Run("sequential-peer", func(b *testing.B) {
 		hc := &http.Client{Transport: tr}
-		init := client.InitRequest{ModelName: "me"}
+		init := wire.InitRequest{ModelName: "me"}
 		for _, f := range files {
 			init.Files = append(init.Files, f.decl)
 		}

@@ -17,7 +17,7 @@ import (
 
 	"github.com/promptforge/lorastudio/internal/backoff"
 	"github.com/promptforge/lorastudio/internal/studio"
-	"github.com/promptforge/lorastudio/sync/client"
+	"github.com/promptforge/lorastudio/internal/wire"
 )
 
 // run is one call of Resume on a session.
@@ -33,7 +33,7 @@ type run struct {
 	gen      int // renewal generation
 	files    []fileProgress
 	done     int64
-	val      *client.Validation
+	val      *wire.Validation
 
 	dbMu    sync.Mutex // one writer at a time on SQLite
 	renewMu sync.Mutex // one renewal at a time
@@ -59,7 +59,7 @@ func (r *run) result() Result {
 	st.BytesTotal = tot.BytesTotal
 	res := Result{Session: r.s.id, DatasetID: r.s.datasetID, State: r.s.state, Run: st, Total: tot, Validation: r.val}
 	if res.Validation == nil && r.s.report != "" {
-		var v client.Validation
+		var v wire.Validation
 		if json.Unmarshal([]byte(r.s.report), &v) == nil {
 			res.Validation = &v
 		}
@@ -69,9 +69,9 @@ func (r *run) result() Result {
 
 // init declares the files to the server and records its answer.
 func (r *run) init(ctx context.Context) error {
-	req := client.InitRequest{ModelName: r.s.modelName}
+	req := wire.InitRequest{ModelName: r.s.modelName}
 	for _, f := range r.s.files {
-		req.Files = append(req.Files, client.FileDecl{Name: f.name, Size: f.size, ContentType: f.contentType, SHA256: f.sha256})
+		req.Files = append(req.Files, wire.FileDecl{Name: f.name, Size: f.size, ContentType: f.contentType, SHA256: f.sha256})
 	}
 	out, err := r.u.cfg.API.InitDataset(ctx, req)
 	if err != nil {
@@ -221,7 +221,7 @@ func (r *run) sendPart(ctx context.Context, p *part) error {
 			return studio.Wrap(err, studio.ENotFound, fmt.Sprintf("the storage no longer has the upload of %s (deleted, or abandoned too long)", f.name))
 		default:
 			if errors.As(err, &ue) {
-				return studio.Wrap(err, "upload_refused", fmt.Sprintf("the storage refused %s (%d %s); upload the dataset again", f.name, ue.status, ue.code))
+				return studio.Wrap(err, studio.EUploadRefused, fmt.Sprintf("the storage refused %s (%d %s); upload the dataset again", f.name, ue.status, ue.code))
 			}
 			var se *studio.Error
 			if errors.As(err, &se) {
@@ -257,7 +257,7 @@ func isTemporary(err error) bool {
 func (r *run) put(ctx context.Context, f *file, p *part, method, target string, headers map[string]string, resend bool) (string, error) {
 	fh, err := os.Open(f.path)
 	if err != nil {
-		return "", studio.Wrap(err, "unreadable", "the copy of "+f.name+" prepared for upload is gone; upload the dataset again")
+		return "", studio.Wrap(err, studio.EUnreadable, "the copy of "+f.name+" prepared for upload is gone; upload the dataset again")
 	}
 	defer fh.Close()
 	body := &countingReader{ctx: ctx, r: io.NewSectionReader(fh, p.offset, p.size), run: r, part: p, resend: resend}
@@ -300,9 +300,7 @@ func (r *run) put(ctx context.Context, f *file, p *part, method, target string, 
 // storageError reads the local store's JSON error or S3's XML one.
 func storageError(status int, raw []byte) error {
 	e := &urlError{status: status}
-	var j struct {
-		Error struct{ Code, Message string } `json:"error"`
-	}
+	var j wire.ErrorBody
 	if json.Unmarshal(raw, &j) == nil && j.Error.Code != "" {
 		e.code, e.msg = j.Error.Code, j.Error.Message
 		return e
@@ -440,7 +438,7 @@ func (r *run) renewAfter(ctx context.Context, gen int) error {
 
 // renew asks the server for new URLs of parts, in one call, and records them.
 func (r *run) renew(ctx context.Context, parts []*part) error {
-	req := client.PresignRequest{DatasetID: r.s.datasetID}
+	req := wire.PresignRequest{DatasetID: r.s.datasetID}
 	byPos := map[int][]*part{}
 	var order []int
 	for _, p := range parts {
@@ -452,7 +450,7 @@ func (r *run) renew(ctx context.Context, parts []*part) error {
 	slices.Sort(order)
 	for _, pos := range order {
 		f := r.s.files[pos]
-		pf := client.PresignFile{Key: f.key}
+		pf := wire.PresignFile{Key: f.key}
 		if f.multipartID != "" {
 			for _, p := range byPos[pos] {
 				pf.Parts = append(pf.Parts, p.number)
@@ -498,16 +496,16 @@ func (r *run) renew(ctx context.Context, parts []*part) error {
 // commit records every file with the server, multipart ones with their
 // parts' ETags.
 func (r *run) commit(ctx context.Context) error {
-	req := client.CommitRequest{DatasetID: r.s.datasetID}
+	req := wire.CommitRequest{DatasetID: r.s.datasetID}
 	for _, f := range r.s.files {
-		cf := client.CommitFile{Key: f.key}
+		cf := wire.CommitFile{Key: f.key}
 		if f.multipartID != "" {
 			for _, p := range r.s.parts {
 				if p.pos == f.position {
-					cf.Parts = append(cf.Parts, client.CommitPart{Number: p.number, ETag: p.etag})
+					cf.Parts = append(cf.Parts, wire.CommitPart{Number: p.number, ETag: p.etag})
 				}
 			}
-			slices.SortFunc(cf.Parts, func(a, b client.CommitPart) int { return a.Number - b.Number })
+			slices.SortFunc(cf.Parts, func(a, b wire.CommitPart) int { return a.Number - b.Number })
 		}
 		req.Files = append(req.Files, cf)
 	}
@@ -523,7 +521,7 @@ func (r *run) commit(ctx context.Context) error {
 
 // validate asks the server's engine for its verdict and records it.
 func (r *run) validate(ctx context.Context) error {
-	v, err := r.u.cfg.API.ValidateDataset(ctx, client.ValidateRequest{DatasetID: r.s.datasetID, BaseModel: r.s.baseModel, MinResolution: r.s.minRes})
+	v, err := r.u.cfg.API.ValidateDataset(ctx, wire.ValidateRequest{DatasetID: r.s.datasetID, BaseModel: r.s.baseModel, MinResolution: r.s.minRes})
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/promptforge/lorastudio/internal/studio"
-	"github.com/promptforge/lorastudio/sync/client"
+	"github.com/promptforge/lorastudio/internal/wire"
 )
 
 // file is one photo of a session.
@@ -157,7 +157,7 @@ func (u *Uploader) load(ctx context.Context, id string) (*session, error) {
 }
 
 // partsOf turns one upload of the server's answer into parts of file f.
-func partsOf(f *file, up client.Upload) ([]*part, error) {
+func partsOf(f *file, up wire.Upload) ([]*part, error) {
 	if up.Multipart == nil {
 		if up.URL == "" {
 			return nil, fmt.Errorf("upload: the server gave no URL for %s", f.name)

@@ -23,15 +23,15 @@ import (
 
 	"github.com/promptforge/lorastudio/internal/dataset"
 	"github.com/promptforge/lorastudio/internal/studio"
-	"github.com/promptforge/lorastudio/sync/client"
+	"github.com/promptforge/lorastudio/internal/wire"
 )
 
 // API is what the uploader needs of the backend; *client.Client has it.
 type API interface {
-	InitDataset(ctx context.Context, r client.InitRequest) (client.Uploads, error)
-	PresignDataset(ctx context.Context, r client.PresignRequest) (client.Uploads, error)
-	CommitDataset(ctx context.Context, r client.CommitRequest) (client.Dataset, error)
-	ValidateDataset(ctx context.Context, r client.ValidateRequest) (client.Validation, error)
+	InitDataset(ctx context.Context, r wire.InitRequest) (wire.Uploads, error)
+	PresignDataset(ctx context.Context, r wire.PresignRequest) (wire.Uploads, error)
+	CommitDataset(ctx context.Context, r wire.CommitRequest) (wire.Dataset, error)
+	ValidateDataset(ctx context.Context, r wire.ValidateRequest) (wire.Validation, error)
 }
 
 // Config holds an Uploader's dependencies.
@@ -122,12 +122,12 @@ type Stats struct {
 
 // Result is where a session ended.
 type Result struct {
-	Session    string             `json:"session"`
-	DatasetID  string             `json:"dataset_id"`
-	State      string             `json:"state"`
-	Validation *client.Validation `json:"validation,omitempty"`
-	Run        Stats              `json:"run"`   // this call
-	Total      Stats              `json:"total"` // every run of the session
+	Session    string           `json:"session"`
+	DatasetID  string           `json:"dataset_id"`
+	State      string           `json:"state"`
+	Validation *wire.Validation `json:"validation,omitempty"`
+	Run        Stats            `json:"run"`   // this call
+	Total      Stats            `json:"total"` // every run of the session
 }
 
 // Session is an upload session as recorded.
@@ -193,12 +193,16 @@ func (u *Uploader) Upload(ctx context.Context, req Request) (Result, error) {
 
 // Prepare strips every photo (dataset.Strip) to a copy under Dir, hashes
 // it and records the session; nothing is sent. Returns EInvalid for an
-// empty request, duplicate_file when two photos have the same content, and
+// empty request or one of more than studio.MaxDatasetPhotos photos (the
+// server's datasets/init takes no more), duplicate_file when two photos have the same content, and
 // the coded errors of dataset.Strip (unsupported_format, corrupt, ...) for
 // a photo that cannot be sent.
 func (u *Uploader) Prepare(ctx context.Context, req Request) (string, error) {
 	if req.ModelName == "" || len(req.Photos) == 0 {
 		return "", studio.Errorf(studio.EInvalid, "name the model and give at least one photo")
+	}
+	if len(req.Photos) > studio.MaxDatasetPhotos {
+		return "", studio.Errorf(studio.EInvalid, "the dataset has %d photos; the server takes at most %d (20 to 30 of your best and most varied train best)", len(req.Photos), studio.MaxDatasetPhotos)
 	}
 	id := newID()
 	dir := filepath.Join(u.cfg.Dir, id)
@@ -216,7 +220,7 @@ func (u *Uploader) Prepare(ctx context.Context, req Request) (string, error) {
 		}
 		if other, ok := seen[f.sha256]; ok {
 			os.RemoveAll(dir)
-			return "", studio.Errorf("duplicate_file", "%s and %s are the same photo; remove one", other, p.Name)
+			return "", studio.Errorf(studio.EDuplicateFile, "%s and %s are the same photo; remove one", other, p.Name)
 		}
 		seen[f.sha256] = p.Name
 		f.position = i

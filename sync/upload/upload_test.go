@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -459,6 +460,12 @@ func TestPrepareRefuses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// One more than studio.MaxDatasetPhotos, the most datasets/init takes:
+	// refused before any photo is stripped.
+	tooMany := make([]upload.Photo, studio.MaxDatasetPhotos+1)
+	for i := range tooMany {
+		tooMany[i] = upload.Photo{Name: fmt.Sprintf("%d.jpg", i), Path: photos[i%2].Path}
+	}
 	tests := []struct {
 		name   string
 		photos []upload.Photo
@@ -468,6 +475,7 @@ func TestPrepareRefuses(t *testing.T) {
 		{"the same photo twice", []upload.Photo{{Name: "a.jpg", Path: photos[0].Path}, {Name: "b.jpg", Path: photos[0].Path}}, "duplicate_file"},
 		{"not a photo", []upload.Photo{{Name: "notes.jpg", Path: junk}}, "unsupported_format"},
 		{"missing", []upload.Photo{{Name: "gone.jpg", Path: filepath.Join(dir, "gone.jpg")}}, "unreadable"},
+		{"more than the server takes", tooMany, studio.EInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

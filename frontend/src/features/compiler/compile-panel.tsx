@@ -2,7 +2,7 @@ import { useEffect, useId, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Input, Textarea } from "@/components/ui/input";
 import { useFormat } from "@/lib/i18n/format";
-import type { ActiveLoRA, Api, CompileResult, Exported, Profile } from "@/lib/api";
+import { limits, type ActiveLoRA, type Api, type CompileResult, type Exported, type Profile } from "@/lib/api";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { Select, SelectContent, SelectGroup, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
@@ -117,7 +117,7 @@ export function CompilePanel({ api, targetPlatform }: { api: Api; targetPlatform
               </label>
               <label htmlFor={ids.weight} className="text-xs text-muted-foreground">
                 {t("weight", { weight: fmt.number(weight, { min: 2 }) })}
-                <input id={ids.weight} type="range" min={0} max={1.5} step={0.05} value={weight} onChange={(e) => setWeight(Number(e.target.value))} className="mt-3 w-full" />
+                <input id={ids.weight} type="range" min={limits.loraWeight.min} max={limits.loraWeight.max} step={0.05} value={weight} onChange={(e) => setWeight(Number(e.target.value))} className="mt-3 w-full" />
               </label>
               {filled && (
                 <p data-testid="compile-filled" className="col-span-3 text-xs text-muted-foreground">

@@ -7,6 +7,11 @@ import { TrainingPanel } from "./training-panel";
 
 const job = { job_id: "j1", version_id: "v2", status: "queued" };
 
+// jobState is a job as Go sends it (every field of the generated Job).
+function jobState(over: Pick<Job, "status" | "progress"> & Partial<Job>): Job {
+  return { id: "j1", version_id: "v2", logs_url: "", error: "", created_at: "2026-11-27T10:00:00Z", updated_at: "2026-11-27T10:00:00Z", ...over };
+}
+
 function version(n: number, over: Partial<Version> = {}): Version {
   return { id: `v${n}`, number: n, base_model: "flux-dev", dataset_hash: "sha256:abcdef0123456789abcdef", status: "ready", created_at: "2026-11-27T10:00:00Z", active: false, ...over };
 }
@@ -14,8 +19,8 @@ function version(n: number, over: Partial<Version> = {}): Version {
 describe("TrainingPanel", () => {
   it("follows the job until it succeeds, then lists the new version", async () => {
     const states: Job[] = [
-      { id: "j1", version_id: "v2", status: "running", progress: 0.4 },
-      { id: "j1", version_id: "v2", status: "succeeded", progress: 1 },
+      jobState({ status: "running", progress: 0.4 }),
+      jobState({ status: "succeeded", progress: 1 }),
     ];
     let versions: Version[] = [version(1, { active: true, weight: 1 })];
     const api = fakeApi({
@@ -46,7 +51,7 @@ describe("TrainingPanel", () => {
   it("shows the worker's message and offers a retry", async () => {
     const user = userEvent.setup();
     const onRetry = vi.fn();
-    const api = fakeApi({ job: vi.fn(async () => ({ id: "j1", version_id: "v2", status: "failed" as const, progress: 0.2, error: "CUDA out of memory" })) });
+    const api = fakeApi({ job: vi.fn(async () => jobState({ status: "failed", progress: 0.2, error: "CUDA out of memory" })) });
     render(<TrainingPanel api={api} job={job} baseModel="sdxl" targetPlatform="veo-3.1" onRetry={onRetry} pollMs={5} />);
     expect(await screen.findByRole("alert")).toHaveTextContent("Training failed: CUDA out of memory");
     await user.click(screen.getByRole("button", { name: "Retry training" }));
@@ -60,12 +65,12 @@ describe("TrainingPanel", () => {
     const api = fakeApi({
       job: vi.fn(async () =>
         canceled
-          ? { id: "j1", version_id: "v2", status: "canceled" as const, progress: 0.3, error: "canceled by the user" }
-          : { id: "j1", version_id: "v2", status: "running" as const, progress: 0.3 },
+          ? jobState({ status: "canceled", progress: 0.3, error: "canceled by the user" })
+          : jobState({ status: "running", progress: 0.3 }),
       ),
       cancelTraining: vi.fn(async () => {
         canceled = true;
-        return { job: { id: "j1", version_id: "v2", status: "canceled" as const, progress: 0.3 }, queued: false };
+        return { job: jobState({ status: "canceled", progress: 0.3 }), queued: false };
       }),
     });
     render(<TrainingPanel api={api} job={job} baseModel="flux-dev" targetPlatform="veo-3.1" onRetry={onRetry} pollMs={5} />);

@@ -1,6 +1,6 @@
 import { useEffect, useState } from "react";
 import { Trans, useTranslation } from "react-i18next";
-import type { Api, Job, JobCreated, Version } from "@/lib/api";
+import { limits, type Api, type Job, type JobCreated, type Version } from "@/lib/api";
 import { useFormat } from "@/lib/i18n/format";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
@@ -195,8 +195,8 @@ export function TrainingPanel({
                       {t("versions.weight", { weight: fmt.number(defaultWeight(v), { min: 2 }) })}
                       <input
                         type="range"
-                        min={0.05}
-                        max={2}
+                        min={limits.loraWeight.min}
+                        max={limits.loraWeight.max}
                         step={0.05}
                         value={defaultWeight(v)}
                         aria-label={t("versions.weightOf", { number: v.number })}

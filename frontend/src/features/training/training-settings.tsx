@@ -1,14 +1,14 @@
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
-import type { Api, Preset, TrainingParams } from "@/lib/api";
+import { limits, type Api, type Preset, type TrainingParams } from "@/lib/api";
 import { Input } from "@/components/ui/input";
 import { useFormat } from "@/lib/i18n/format";
 
-// The bounds the server enforces (backend/training/presets.go).
+// The bounds the server enforces, generated from Go (internal/studio/limits.go).
 const bounds = {
-  rank: { min: 4, max: 128, step: 4 },
-  steps: { min: 100, max: 6000, step: 100 },
-  learning_rate: { min: 0.000001, max: 0.001, step: 0.000001 },
+  rank: { ...limits.training.rank, step: 4 },
+  steps: { ...limits.training.steps, step: 100 },
+  learning_rate: { ...limits.training.learning_rate, step: limits.training.learning_rate.min },
 } as const;
 
 /**

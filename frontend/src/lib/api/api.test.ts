@@ -16,6 +16,7 @@ describe("toApiError", () => {
     ["unknown_platform: flux-dev is not a target platform", "unknown_platform", "flux-dev is not a target platform"],
     ["internal: internal error", "internal", "internal error"],
     ["something odd happened", "internal", "something odd happened"],
+    ["json: cannot unmarshal number into string", "internal", "json: cannot unmarshal number into string"],
     ["", "internal", "unknown error"],
   ])("parses %j", (text, code, message) => {
     const e = toApiError(text);

@@ -11,14 +11,33 @@ import * as OutboxService from "../../../wailsjs/go/app/OutboxService";
 import * as TrainingService from "../../../wailsjs/go/app/TrainingService";
 import * as UpdateService from "../../../wailsjs/go/app/UpdateService";
 import { EventsOn } from "../../../wailsjs/runtime/runtime";
+import {
+  checkpointSchema,
+  errorCodes,
+  identitySchema,
+  jobCreatedSchema,
+  jobLogSchema,
+  jobSchema,
+  platformSchema,
+  presetSchema,
+  type ErrorCode,
+  type Preset,
+} from "./wire.gen";
 
-export const platformSchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  vendor: z.string(),
-  kind: z.string(),
-});
-export type Platform = z.infer<typeof platformSchema>;
+// The wire's shapes, limits and codes, generated from Go (internal/wire).
+export {
+  checkpointSchema,
+  errorCodes,
+  identitySchema,
+  jobCreatedSchema,
+  jobLogSchema,
+  jobSchema,
+  limits,
+  platformSchema,
+  presetSchema,
+  sampleSchema,
+} from "./wire.gen";
+export type { Checkpoint, ErrorCode, Identity, Job, JobCreated, JobLog, Platform, Preset, Sample } from "./wire.gen";
 
 export const baseModelSchema = z.object({
   id: z.string(),
@@ -247,19 +266,6 @@ export type SyncResult = z.infer<typeof syncResultSchema>;
 
 export const syncProgressSchema = z.object({ file: z.string(), done: z.number(), total: z.number() }).passthrough();
 
-export const jobCreatedSchema = z.object({ job_id: z.string(), version_id: z.string(), status: z.string() });
-export type JobCreated = z.infer<typeof jobCreatedSchema>;
-
-export const jobSchema = z.object({
-  id: z.string(),
-  version_id: z.string(),
-  status: z.enum(["queued", "dispatched", "running", "succeeded", "failed", "canceled"]),
-  progress: z.number(),
-  logs_url: z.string().optional(),
-  error: z.string().optional(),
-});
-export type Job = z.infer<typeof jobSchema>;
-
 /** A version's LoRA file on this computer, checked against the server's sha256. */
 export const localLoRASchema = z.object({
   version_id: z.string(),
@@ -293,24 +299,6 @@ export const installedSchema = z.object({
 });
 export type Installed = z.infer<typeof installedSchema>;
 
-export const sampleSchema = z.object({
-  index: z.number(),
-  prompt: z.string(),
-  url: z.string(),
-  sha256: z.string(),
-  size: z.number(),
-  expires_at: z.string(),
-});
-export const checkpointSchema = z.object({
-  step: z.number(),
-  sha256: z.string(),
-  size: z.number(),
-  final: z.boolean(),
-  samples: z.array(sampleSchema).nullish(),
-  version_id: z.string().optional(),
-});
-export type Checkpoint = z.infer<typeof checkpointSchema>;
-
 export const versionSchema = z.object({
   id: z.string(),
   number: z.number(),
@@ -324,10 +312,6 @@ export const versionSchema = z.object({
 });
 export type Version = z.infer<typeof versionSchema>;
 
-export const identitySchema = z
-  .object({ lora_version_id: z.string(), weight: z.number(), target_platform: z.string() })
-  .passthrough();
-
 export const exportedSchema = z.object({
   path: z.string(),
   sha256: z.string().optional(),
@@ -336,15 +320,7 @@ export const exportedSchema = z.object({
 });
 export type Exported = z.infer<typeof exportedSchema>;
 
-export const presetSchema = z.object({
-  rank: z.number(),
-  steps: z.number(),
-  learning_rate: z.number(),
-  resolution: z.number(),
-  trigger_word: z.string(),
-  caption_template: z.string(),
-});
-export type Preset = z.infer<typeof presetSchema>;
+
 export type TrainingParams = Partial<Preset>;
 
 export const appInfoSchema = z.object({ version: z.string(), data_dir: z.string(), locale: z.string().optional() });
@@ -370,10 +346,13 @@ export const updateStatusSchema = z.object({
 });
 export type UpdateStatus = z.infer<typeof updateStatusSchema>;
 
+/** The codes an ApiError carries: Go's closed set, and the frontend's own bad_response. */
+export type ApiErrorCode = ErrorCode | "bad_response";
+
 /** ApiError carries the stable code Go gave the error, and its readable message. */
 export class ApiError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: ApiErrorCode,
     message: string,
   ) {
     super(message);
@@ -381,11 +360,17 @@ export class ApiError extends Error {
   }
 }
 
-/** toApiError turns what a rejected binding gives ("code: message") into an ApiError. */
+const knownCodes: ReadonlySet<string> = new Set(errorCodes);
+
+/**
+ * toApiError turns what a rejected binding gives ("code: message") into an
+ * ApiError. A prefix that is not one of Go's codes (a Wails decode error's
+ * "json: ...") is no code: the whole text is an internal error's message.
+ */
 export function toApiError(err: unknown): ApiError {
   const text = typeof err === "string" ? err : err instanceof Error ? err.message : String(err);
   const m = /^([a-z][a-z0-9_]*): ([\s\S]*)$/.exec(text);
-  return m ? new ApiError(m[1], m[2]) : new ApiError("internal", text || "unknown error");
+  return m && knownCodes.has(m[1]) ? new ApiError(m[1] as ErrorCode, m[2]) : new ApiError("internal", text || "unknown error");
 }
 
 async function call<T>(schema: z.ZodType<T>, p: () => Promise<unknown>): Promise<T> {
@@ -442,7 +427,7 @@ export const api = {
       () => TrainingService.StartTraining(req as never),
     ),
   job: (id: string) => call(jobSchema, () => TrainingService.Job(id)),
-  jobLog: (id: string) => call(z.object({ log: z.string(), available: z.boolean() }), () => TrainingService.JobLog(id)),
+  jobLog: (id: string) => call(jobLogSchema, () => TrainingService.JobLog(id)),
   cancelTraining: (jobID: string) =>
     call(z.object({ job: jobSchema.nullish(), queued: z.boolean() }), () => TrainingService.CancelTraining(jobID)),
   queuedActions: () => call(z.array(queuedActionSchema), () => OutboxService.QueuedActions()),
