@@ -53,7 +53,7 @@ const purpose = "train LoRA versions of the user's own face and build Character 
 // outdated.
 var inForce = []Text{
 	newText("2026-11-01", English, v1, "Every photo I add shows me, and I am an adult."),
-	newText("2026-11-01.pt-BR", BrazilianPortuguese, v1ptBR, "Todas as fotos que eu adicionar mostram a mim, e sou maior de idade."),
+	newText("2026-11-01.pt-BR", BrazilianPortuguese, v1ptBR, "Todas as fotos que eu adicionar são de mim, e sou maior de idade."),
 }
 
 // Current is the text in force in the default language (English).

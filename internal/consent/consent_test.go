@@ -115,7 +115,7 @@ func sections(t *testing.T, text string) []string {
 // records and the text asks them to confirm.
 var attestations = map[string][]string{
 	consent.English:             {"Every photo I add shows me", "I am an adult"},
-	consent.BrazilianPortuguese: {"Todas as fotos que eu adicionar mostram a mim", "sou maior de idade"},
+	consent.BrazilianPortuguese: {"Todas as fotos que eu adicionar são de mim", "sou maior de idade"},
 }
 
 func TestAttestations(t *testing.T) {
