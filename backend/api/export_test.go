@@ -9,5 +9,5 @@ func NewMemoryLimiterAt(limits map[string]Limit, b Backoff, now func() time.Time
 }
 
 func NewRedisLimiterAt(url string, limits map[string]Limit, b Backoff, now func() time.Time) (Limiter, error) {
-	return newRedisLimiter(url, limits, b, now)
+	return newRedisLimiter(url, DefaultRedisPrefix, limits, b, now)
 }

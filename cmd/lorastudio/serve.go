@@ -32,6 +32,10 @@ environment:
   DATABASE_URL               Postgres URL (default ` + migrations.DefaultPostgresURL + `)
   REDIS_URL                  share rate limits between replicas through Redis (default: in memory;
                              while Redis is down, limits are kept in memory, never dropped)
+  LORASTUDIO_REDIS_PREFIX    prefix of the rate-limit keys in Redis; replicas share limits when they share it
+                             (default lorastudio:)
+  LORASTUDIO_RATE_LIMITS     override per-user (per-address before sign-in) limits: space-separated
+                             BUCKET=PER_MINUTE/BURST of upload (60/20), jobs (10/5), auth (20/10), logs (120/20)
   LORASTUDIO_HASH_MEMORY_MB  memory password hashing may use at once, 64 MiB a sign-in (default 64 per two cores, at most 320)
   SENTRY_DSN                 report panics and 5xx to Sentry (nothing is sent without it)
   LORASTUDIO_LOG_LEVEL       debug, info (default), warn or error
