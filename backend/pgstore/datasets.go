@@ -180,6 +180,15 @@ func (s *Store) Uploads(ctx context.Context, userID, datasetID string) ([]Upload
 // the dataset becomes "uploaded".
 func (s *Store) CommitItem(ctx context.Context, datasetID string, u Upload, width, height int) error {
 	err := s.tx(ctx, func(tx pgx.Tx) error {
+		// Commits of one dataset take turns: the count and status below
+		// are statements of their own, each seeing what was committed
+		// when it starts, so a commit that waited here sees every photo
+		// the others recorded. Without the lock two commits at once (two
+		// replicas, two halves) each counted without the other's photo,
+		// and the last to write left the dataset short and a draft.
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM lora_datasets WHERE id = $1 FOR NO KEY UPDATE`, datasetID); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx,
 			`INSERT INTO lora_dataset_items (dataset_id, name, storage_key, sha256, size_bytes, content_type, width, height, created_at)
 			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (dataset_id, storage_key) DO NOTHING`,

@@ -53,6 +53,8 @@ environment:
   LORASTUDIO_GPU_PROVIDER    the self-hosted worker's operator, named in consents (default "self-hosted GPU worker");
                              consents name Replicate, Inc. with LORASTUDIO_PROVIDER=replicate, no GPU provider with none
   LORASTUDIO_RETENTION_DAYS  days from consent until the purge erases a user's photos and trained files (default 365)
+  LORASTUDIO_PPROF_ADDR      serve Go's profiler (net/http/pprof) on this host:port, e.g. 127.0.0.1:6060
+                             (default off; never on a public address)
   LORASTUDIO_DECODE_MEMORY   bytes the image decodes of all validations may take at once; more wait (default 536870912);
                              the GC's soft limit is set 128 MiB above it unless GOMEMLIMIT is set
 ` + trainingEnvHelp
@@ -158,6 +160,15 @@ func runServe(ctx context.Context, c *cli, args []string) int {
 			(&training.Reconciler{Ingester: in, Log: log}).Run(rctx)
 		}()
 		defer func() { stopReconcile(); <-reconciled }()
+	}
+	if a := c.getenv("LORASTUDIO_PPROF_ADDR"); a != "" {
+		_, stop, err := servePprof(a, log)
+		if err != nil {
+			ln.Close()
+			log.Error("LORASTUDIO_PPROF_ADDR", "err", err)
+			return exitUsage
+		}
+		defer stop()
 	}
 	srv := newHTTPServer(api.New(cfg))
 	log.Info("listening", "addr", ln.Addr().String(), "version", version, "sentry", sentryOn,
