@@ -7,6 +7,7 @@
 package clustertest
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -308,6 +309,12 @@ func (c *Cluster) stop() {
 		}()
 	}
 	wg.Wait()
+	for _, r := range c.replicas {
+		// A replica built with -race reports races on its stderr.
+		if b, _ := os.ReadFile(r.log); bytes.Contains(b, []byte("WARNING: DATA RACE")) {
+			c.tb.Errorf("replica %d found a data race; its log:\n%s", r.Index, b)
+		}
+	}
 	if c.tb.Failed() {
 		for _, r := range c.replicas {
 			c.tb.Logf("replica %d log (end):\n%s", r.Index, tail(r.log))
