@@ -16,6 +16,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,6 +40,9 @@ type Config struct {
 	// ReplicaEnv, if set, adds variables to replica i's environment only
 	// (LORASTUDIO_PPROF_ADDR on one of them, say).
 	ReplicaEnv func(i int) map[string]string
+	// PoolMaxConns, when set, sizes each replica's Postgres pool
+	// (pool_max_conns in its DATABASE_URL; pgx's default is 4 on 2 cores).
+	PoolMaxConns int
 }
 
 // readyTimeout bounds one replica's start on a loaded machine.
@@ -119,8 +123,19 @@ func Start(tb TB, cfg Config) *Cluster {
 	tb.Cleanup(c.Proxy.close)
 	c.URL = c.Proxy.URL
 
+	replicaDB := c.DatabaseURL
+	if cfg.PoolMaxConns > 0 {
+		u, err := url.Parse(replicaDB)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		q := u.Query()
+		q.Set("pool_max_conns", strconv.Itoa(cfg.PoolMaxConns))
+		u.RawQuery = q.Encode()
+		replicaDB = u.String()
+	}
 	env := map[string]string{
-		"DATABASE_URL":                c.DatabaseURL,
+		"DATABASE_URL":                replicaDB,
 		"REDIS_URL":                   redisURL,
 		"LORASTUDIO_REDIS_PREFIX":     c.RedisPrefix,
 		"LORASTUDIO_PUBLIC_URL":       c.URL, // dispatches carry the proxy's webhook URL
@@ -146,7 +161,7 @@ func Start(tb TB, cfg Config) *Cluster {
 	}
 
 	migrate := exec.Command(bin, "migrate")
-	migrate.Env = c.env
+	migrate.Env = append(c.env, "DATABASE_URL="+c.DatabaseURL) // database/sql knows no pool settings
 	if out, err := migrate.CombinedOutput(); err != nil {
 		tb.Fatalf("clustertest: migrate: %v\n%s", err, out)
 	}
