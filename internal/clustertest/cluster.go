@@ -106,6 +106,11 @@ func Start(tb TB, cfg Config) *Cluster {
 	if redisURL == "" {
 		redisURL = "redis://127.0.0.1:6379/0"
 	}
+	if err := pingRedis(redisURL); err != nil {
+		// Without it each replica limits on its own: the shared limits
+		// this harness is for would not be shared.
+		tb.Fatalf("clustertest: Redis at %s (REDIS_URL): %v", redisURL, err)
+	}
 	tb.Cleanup(func() { dropRedisPrefix(redisURL, c.RedisPrefix) })
 
 	hosts := make([]string, cfg.Replicas)
@@ -344,6 +349,18 @@ func tail(path string) string {
 		b = b[len(b)-6<<10:]
 	}
 	return string(b)
+}
+
+func pingRedis(url string) error {
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		return err
+	}
+	rdb := redis.NewClient(opt)
+	defer rdb.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return rdb.Ping(ctx).Err()
 }
 
 func dropRedisPrefix(url, prefix string) {
