@@ -52,6 +52,7 @@ func newProxy(hosts []string) (*Proxy, error) {
 		DialContext:         (&net.Dialer{Timeout: time.Second}).DialContext,
 		MaxIdleConns:        1024,
 		MaxIdleConnsPerHost: 512,
+		MaxConnsPerHost:     512, // as a load balancer caps them; more wait for one
 		IdleConnTimeout:     30 * time.Second,
 	}
 	p.rp = &httputil.ReverseProxy{
