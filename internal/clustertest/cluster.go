@@ -58,6 +58,7 @@ type Cluster struct {
 	Bucket         string
 	Worker         *Worker
 	RedisPrefix    string
+	RedisURL       string
 	DispatchSecret []byte // signs dispatches (the worker verifies them)
 	WebhookSecret  []byte // webhooks must be signed with it
 
@@ -106,6 +107,7 @@ func Start(tb TB, cfg Config) *Cluster {
 	if redisURL == "" {
 		redisURL = "redis://127.0.0.1:6379/0"
 	}
+	c.RedisURL = redisURL
 	if err := pingRedis(redisURL); err != nil {
 		// Without it each replica limits on its own: the shared limits
 		// this harness is for would not be shared.
