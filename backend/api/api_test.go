@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -409,5 +410,31 @@ func TestBaseModelsAreTheProvidersWithPresets(t *testing.T) {
 				t.Errorf("got %v, want %v", ids, tt.want)
 			}
 		})
+	}
+}
+
+// Replicas share buckets only under the same key prefix: two deployments
+// (or two parallel test clusters) on one Redis do not limit each other.
+func TestRedisLimiterPrefixSeparates(t *testing.T) {
+	url := os.Getenv("REDIS_URL")
+	if url == "" {
+		url = "redis://127.0.0.1:6379/0"
+	}
+	limits := map[string]api.Limit{"jobs": {PerMinute: 1, Burst: 2}}
+	stamp := time.Now().Format("150405.000000000")
+	a1, _ := api.NewRedisLimiterPrefix(url, "test-a-"+stamp+":", limits)
+	a2, _ := api.NewRedisLimiterPrefix(url, "test-a-"+stamp+":", limits)
+	b, _ := api.NewRedisLimiterPrefix(url, "test-b-"+stamp+":", limits)
+	allow := func(l api.Limiter) bool {
+		ok, _, err := l.Allow(context.Background(), "jobs", "who")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	got := []bool{allow(a1), allow(a2), allow(a1), allow(b), allow(b), allow(b)}
+	want := []bool{true, true, false, true, true, false}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %v, want %v: a1 and a2 share a burst of 2, b has its own", got, want)
 	}
 }

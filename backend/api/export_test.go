@@ -9,7 +9,7 @@ func NewMemoryLimiterAt(limits map[string]Limit, b Backoff, now func() time.Time
 }
 
 func NewRedisLimiterAt(url string, limits map[string]Limit, b Backoff, now func() time.Time) (Limiter, error) {
-	return newRedisLimiter(url, limits, b, now)
+	return newRedisLimiter(url, DefaultRedisPrefix, limits, b, now)
 }
 
 // MemoryBuckets is the number of buckets l, made by NewMemoryLimiterAt, holds.

@@ -195,16 +195,27 @@ type redisLimiter struct {
 	backoff Backoff
 	rdb     *redis.Client
 	now     func() time.Time
+	prefix  string // of every key, so deployments (or tests) can share one Redis
 }
 
 // NewRedisLimiter returns a Limiter (and AttemptLimiter) shared through
 // Redis at url. While Redis does not answer, the same limits are kept in
 // this process instead (see fallbackLimiter): never none.
 func NewRedisLimiter(url string, limits map[string]Limit) (Limiter, error) {
-	return newRedisLimiter(url, limits, DefaultBackoff, time.Now)
+	return newRedisLimiter(url, DefaultRedisPrefix, limits, DefaultBackoff, time.Now)
 }
 
-func newRedisLimiter(url string, limits map[string]Limit, b Backoff, now func() time.Time) (*fallbackLimiter, error) {
+// DefaultRedisPrefix starts every key the limiter keeps in Redis.
+const DefaultRedisPrefix = "lorastudio:"
+
+// NewRedisLimiterPrefix is NewRedisLimiter with its keys under prefix
+// instead of DefaultRedisPrefix: replicas of one deployment share buckets
+// only when they share the prefix.
+func NewRedisLimiterPrefix(url, prefix string, limits map[string]Limit) (Limiter, error) {
+	return newRedisLimiter(url, prefix, limits, DefaultBackoff, time.Now)
+}
+
+func newRedisLimiter(url, prefix string, limits map[string]Limit, b Backoff, now func() time.Time) (*fallbackLimiter, error) {
 	opt, err := redis.ParseURL(url)
 	if err != nil {
 		return nil, fmt.Errorf("ratelimit: REDIS_URL: %w", err)
@@ -216,7 +227,7 @@ func newRedisLimiter(url string, limits map[string]Limit, b Backoff, now func() 
 	setDefault(&opt.WriteTimeout, 500*time.Millisecond)
 	setDefault(&opt.MaxRetries, -1)
 	setDefault(&opt.DialerRetries, 1)
-	r := &redisLimiter{limits: limits, backoff: b, rdb: redis.NewClient(opt), now: now}
+	r := &redisLimiter{limits: limits, backoff: b, rdb: redis.NewClient(opt), now: now, prefix: prefix}
 	return &fallbackLimiter{primary: r, local: newMemoryLimiter(limits, b, now), now: now}, nil
 }
 
@@ -243,7 +254,7 @@ func (r *redisLimiter) Allow(ctx context.Context, bucket, who string) (bool, tim
 		return true, 0, nil
 	}
 	interval := 60_000 / l.PerMinute
-	wait, err := gcra.Run(ctx, r.rdb, []string{"lorastudio:rl:" + bucket + ":" + who},
+	wait, err := gcra.Run(ctx, r.rdb, []string{r.prefix + "rl:" + bucket + ":" + who},
 		r.now().UnixMilli(), interval, l.Burst).Int64()
 	if err != nil {
 		return false, 0, fmt.Errorf("ratelimit: redis: %w", err)
@@ -279,7 +290,7 @@ return 0
 
 func (r *redisLimiter) Attempt(ctx context.Context, key string) (time.Duration, error) {
 	b := r.backoff
-	wait, err := attempt.Run(ctx, r.rdb, []string{"lorastudio:login:" + key}, r.now().UnixMilli(),
+	wait, err := attempt.Run(ctx, r.rdb, []string{r.prefix + "login:" + key}, r.now().UnixMilli(),
 		b.Free, b.First.Milliseconds(), b.Max.Milliseconds(), b.Forget.Milliseconds()).Int64()
 	if err != nil {
 		return 0, fmt.Errorf("ratelimit: redis: %w", err)
@@ -288,7 +299,7 @@ func (r *redisLimiter) Attempt(ctx context.Context, key string) (time.Duration, 
 }
 
 func (r *redisLimiter) Succeeded(ctx context.Context, key string) error {
-	if err := r.rdb.Del(ctx, "lorastudio:login:"+key).Err(); err != nil {
+	if err := r.rdb.Del(ctx, r.prefix+"login:"+key).Err(); err != nil {
 		return fmt.Errorf("ratelimit: redis: %w", err)
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -148,41 +149,90 @@ func (s *Server) commitDataset(ctx context.Context, in *commitIn) (*datasetOut, 
 	for _, u := range ups {
 		byKey[u.Key] = u
 	}
+	// The request first, then storage: every key declared, every
+	// multipart upload with its parts.
+	type pending struct {
+		u     pgstore.Upload
+		parts []blob.CompletedPart
+	}
+	var todo []pending
+	seen := map[string]bool{}
 	for _, f := range in.Body.Files {
 		u, ok := byKey[f.Key]
 		if !ok {
 			return nil, studio.Errorf(studio.EUnknownUpload, "%s was not declared in this dataset's init", f.Key)
 		}
-		if u.Committed {
+		if u.Committed || seen[u.Key] {
 			continue // committing twice changes nothing
 		}
+		seen[u.Key] = true
+		p := pending{u: u}
 		if u.UploadID != "" {
 			if len(f.Parts) == 0 {
 				return nil, studio.Errorf(studio.EInvalid, "%s is a multipart upload: send its parts with their ETags", u.Name)
 			}
-			parts := make([]blob.CompletedPart, len(f.Parts))
-			for i, p := range f.Parts {
-				parts[i] = blob.CompletedPart{Number: p.Number, ETag: p.ETag}
-			}
-			err := s.cfg.Blobs.CompleteMultipart(ctx, u.Key, u.UploadID, parts)
-			switch studio.ErrorCode(err) {
-			case "", studio.ENotFound:
-				// ENotFound: an earlier commit completed it and stopped before
-				// recording it; the object check below decides.
-			case studio.EInternal:
-				return nil, studio.Wrap(err, studio.EStorageUnavailable, "could not complete the upload of "+u.Name+"; try again")
-			default:
-				return nil, studio.Errorf(studio.EUploadMismatch, "%s: the parts do not complete the upload (%s); upload the missing parts and commit again", u.Name, studio.ErrorMessage(err))
+			for _, part := range f.Parts {
+				p.parts = append(p.parts, blob.CompletedPart{Number: part.Number, ETag: part.ETag})
 			}
 		}
-		if err := s.checkObject(ctx, u); err != nil {
-			return nil, err
-		}
-		if err := s.cfg.Store.CommitItem(ctx, in.Body.DatasetID, u, 0, 0); err != nil {
-			return nil, err
+		todo = append(todo, p)
+	}
+	// Each object is checked in storage, commitChecks at once: one after
+	// the other, a commit of 20 photos waited for 20 storage round trips.
+	errs := make([]error, len(todo))
+	sem := make(chan struct{}, commitChecks)
+	var wg sync.WaitGroup
+	for i, p := range todo {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			errs[i] = s.verifyUpload(ctx, p.u, p.parts)
+		}()
+	}
+	wg.Wait()
+	// The files before the first that failed are recorded, in one
+	// transaction, as when they were committed one by one; then the
+	// failure is reported.
+	n := len(todo)
+	for i, err := range errs {
+		if err != nil {
+			n = i
+			break
 		}
 	}
+	ok := make([]pgstore.Upload, n)
+	for i := range ok {
+		ok[i] = todo[i].u
+	}
+	if err := s.cfg.Store.CommitItems(ctx, in.Body.DatasetID, ok); err != nil {
+		return nil, err
+	}
+	if n < len(todo) {
+		return nil, errs[n]
+	}
 	return s.datasetOut(ctx, uid, in.Body.DatasetID)
+}
+
+// commitChecks bounds the storage checks one commit runs at once.
+const commitChecks = 8
+
+// verifyUpload completes a multipart upload (parts given) and checks the
+// stored object against its declaration.
+func (s *Server) verifyUpload(ctx context.Context, u pgstore.Upload, parts []blob.CompletedPart) error {
+	if u.UploadID != "" {
+		err := s.cfg.Blobs.CompleteMultipart(ctx, u.Key, u.UploadID, parts)
+		switch studio.ErrorCode(err) {
+		case "", studio.ENotFound:
+			// ENotFound: an earlier commit completed it and stopped before
+			// recording it; the object check below decides.
+		case studio.EInternal:
+			return studio.Wrap(err, studio.EStorageUnavailable, "could not complete the upload of "+u.Name+"; try again")
+		default:
+			return studio.Errorf(studio.EUploadMismatch, "%s: the parts do not complete the upload (%s); upload the missing parts and commit again", u.Name, studio.ErrorMessage(err))
+		}
+	}
+	return s.checkObject(ctx, u)
 }
 
 // checkObject proves the stored object is the declared file: its size, and

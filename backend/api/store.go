@@ -41,7 +41,7 @@ type Datasets interface {
 	NewDataset(ctx context.Context, userID, modelName string, uploads []pgstore.Upload, keyFor func(datasetID string, u pgstore.Upload) string, quota pgstore.Quota) (studio.Dataset, []pgstore.Upload, error)
 	SetUploadID(ctx context.Context, datasetID, key, uploadID string, partSize int64) error
 	Uploads(ctx context.Context, userID, datasetID string) ([]pgstore.Upload, error)
-	CommitItem(ctx context.Context, datasetID string, u pgstore.Upload, width, height int) error
+	CommitItems(ctx context.Context, datasetID string, ups []pgstore.Upload) error
 	CheckQuota(ctx context.Context, userID string, q pgstore.Quota) error
 	Dataset(ctx context.Context, userID, id string) (studio.Dataset, []studio.DatasetItem, error)
 	Datasets(ctx context.Context, userID string) ([]studio.Dataset, error)

@@ -179,26 +179,47 @@ func (s *Store) Uploads(ctx context.Context, userID, datasetID string) ([]Upload
 // same key twice changes nothing. When every promised upload is committed
 // the dataset becomes "uploaded".
 func (s *Store) CommitItem(ctx context.Context, datasetID string, u Upload, width, height int) error {
+	return s.commitItems(ctx, datasetID, []Upload{u}, []Size{{width, height}})
+}
+
+// CommitItems is CommitItem for several verified uploads in one
+// transaction: one round trip and one flush to disk for a whole commit,
+// not one per photo.
+func (s *Store) CommitItems(ctx context.Context, datasetID string, ups []Upload) error {
+	return s.commitItems(ctx, datasetID, ups, make([]Size, len(ups)))
+}
+
+func (s *Store) commitItems(ctx context.Context, datasetID string, ups []Upload, sizes []Size) error {
+	if len(ups) == 0 {
+		return nil
+	}
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx,
-			`INSERT INTO lora_dataset_items (dataset_id, name, storage_key, sha256, size_bytes, content_type, width, height, created_at)
+		// Commits of one dataset take turns: the count and status below
+		// are statements of their own, each seeing what was committed
+		// when it starts, so a commit that waited here sees every photo
+		// the others recorded. Without the lock two commits at once (two
+		// replicas, two halves) each counted without the other's photo,
+		// and the last to write left the dataset short and a draft.
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM lora_datasets WHERE id = $1 FOR NO KEY UPDATE`, datasetID); err != nil {
+			return err
+		}
+		now := s.Now()
+		b := &pgx.Batch{}
+		for i, u := range ups {
+			b.Queue(`INSERT INTO lora_dataset_items (dataset_id, name, storage_key, sha256, size_bytes, content_type, width, height, created_at)
 			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (dataset_id, storage_key) DO NOTHING`,
-			datasetID, u.Name, u.Key, u.SHA256, u.Size, u.ContentType, width, height, s.Now()); err != nil {
-			return err
+				datasetID, u.Name, u.Key, u.SHA256, u.Size, u.ContentType, sizes[i].Width, sizes[i].Height, now)
+			b.Queue(`UPDATE lora_dataset_uploads SET committed_at = coalesce(committed_at, $3) WHERE dataset_id = $1 AND storage_key = $2`,
+				datasetID, u.Key, now)
 		}
-		if _, err := tx.Exec(ctx,
-			`UPDATE lora_dataset_uploads SET committed_at = coalesce(committed_at, $3) WHERE dataset_id = $1 AND storage_key = $2`,
-			datasetID, u.Key, s.Now()); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, `UPDATE lora_datasets d SET
+		b.Queue(`UPDATE lora_datasets d SET
 			image_count = (SELECT count(*) FROM lora_dataset_items WHERE dataset_id = d.id),
 			status = CASE WHEN d.status = 'draft' AND NOT EXISTS (
 				SELECT 1 FROM lora_dataset_uploads WHERE dataset_id = d.id AND committed_at IS NULL)
 				THEN 'uploaded' ELSE d.status END,
 			updated_at = $2
-			WHERE id = $1`, datasetID, s.Now())
-		return err
+			WHERE id = $1`, datasetID, now)
+		return tx.SendBatch(ctx, b).Close()
 	})
 	if err != nil {
 		return fmt.Errorf("pgstore: commit item: %w", err)

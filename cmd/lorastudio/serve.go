@@ -32,6 +32,10 @@ environment:
   DATABASE_URL               Postgres URL (default ` + migrations.DefaultPostgresURL + `)
   REDIS_URL                  share rate limits between replicas through Redis (default: in memory;
                              while Redis is down, limits are kept in memory, never dropped)
+  LORASTUDIO_REDIS_PREFIX    prefix of the rate-limit keys in Redis; replicas share limits when they share it
+                             (default lorastudio:)
+  LORASTUDIO_RATE_LIMITS     override per-user (per-address before sign-in) limits: space-separated
+                             BUCKET=PER_MINUTE/BURST of upload (60/20), jobs (10/5), auth (20/10), logs (120/20)
   LORASTUDIO_HASH_MEMORY_MB  memory password hashing may use at once, 64 MiB a sign-in (default 64 per two cores, at most 320)
   SENTRY_DSN                 report panics and 5xx to Sentry (nothing is sent without it)
   LORASTUDIO_LOG_LEVEL       debug, info (default), warn or error
@@ -49,6 +53,8 @@ environment:
   LORASTUDIO_GPU_PROVIDER    the self-hosted worker's operator, named in consents (default "self-hosted GPU worker");
                              consents name Replicate, Inc. with LORASTUDIO_PROVIDER=replicate, no GPU provider with none
   LORASTUDIO_RETENTION_DAYS  days from consent until the purge erases a user's photos and trained files (default 365)
+  LORASTUDIO_PPROF_ADDR      serve Go's profiler (net/http/pprof) on this host:port, e.g. 127.0.0.1:6060
+                             (default off; never on a public address)
   LORASTUDIO_DECODE_MEMORY   bytes the image decodes of all validations may take at once; more wait (default 536870912);
                              the GC's soft limit is set 128 MiB above it unless GOMEMLIMIT is set
 ` + trainingEnvHelp
@@ -155,6 +161,15 @@ func runServe(ctx context.Context, c *cli, args []string) int {
 			(&training.Reconciler{Ingester: in, Log: log}).Run(rctx)
 		}()
 		defer func() { stopReconcile(); <-reconciled }()
+	}
+	if a := c.getenv("LORASTUDIO_PPROF_ADDR"); a != "" {
+		_, stop, err := servePprof(a, log)
+		if err != nil {
+			ln.Close()
+			log.Error("LORASTUDIO_PPROF_ADDR", "err", err)
+			return exitUsage
+		}
+		defer stop()
 	}
 	srv := newHTTPServer(api.New(cfg))
 	log.Info("listening", "addr", ln.Addr().String(), "version", version, "sentry", sentryOn,

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -82,12 +84,43 @@ func backendConfig(c *cli, listenURL string) (api.Config, error) {
 		}
 		cfg.Hasher = auth.NewHasher(auth.HasherConfig{MemoryBudget: int64(mb) << 20})
 	}
+	limits, err := rateLimits(c.getenv("LORASTUDIO_RATE_LIMITS"))
+	if err != nil {
+		return cfg, err
+	}
 	if u := c.getenv("REDIS_URL"); u != "" {
-		if cfg.Limiter, err = api.NewRedisLimiter(u, api.DefaultLimits); err != nil {
+		prefix := c.getenv("LORASTUDIO_REDIS_PREFIX")
+		if prefix == "" {
+			prefix = api.DefaultRedisPrefix
+		}
+		if cfg.Limiter, err = api.NewRedisLimiterPrefix(u, prefix, limits); err != nil {
 			return cfg, err
 		}
+	} else {
+		cfg.Limiter = api.NewMemoryLimiter(limits)
 	}
 	return cfg, nil
+}
+
+// rateLimits returns api.DefaultLimits with the buckets LORASTUDIO_RATE_LIMITS
+// names replaced: space-separated BUCKET=PER_MINUTE/BURST, e.g.
+// "upload=600/100 jobs=60/20".
+func rateLimits(v string) (map[string]api.Limit, error) {
+	limits := maps.Clone(api.DefaultLimits)
+	for f := range strings.FieldsSeq(v) {
+		name, val, ok := strings.Cut(f, "=")
+		perMin, burst, ok2 := strings.Cut(val, "/")
+		l := api.Limit{}
+		var err1, err2 error
+		l.PerMinute, err1 = strconv.Atoi(perMin)
+		l.Burst, err2 = strconv.Atoi(burst)
+		if _, known := limits[name]; !ok || !ok2 || !known || err1 != nil || err2 != nil || l.PerMinute < 1 || l.Burst < 1 {
+			return nil, fmt.Errorf("LORASTUDIO_RATE_LIMITS %q: want BUCKET=PER_MINUTE/BURST with positive numbers and a bucket among %s",
+				f, strings.Join(slices.Sorted(maps.Keys(api.DefaultLimits)), ", "))
+		}
+		limits[name] = l
+	}
+	return limits, nil
 }
 
 // providerKind is the GPU provider LORASTUDIO_PROVIDER selects:

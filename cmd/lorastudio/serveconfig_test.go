@@ -2,10 +2,12 @@ package main
 
 import (
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/promptforge/lorastudio/backend/api"
 	"github.com/promptforge/lorastudio/backend/auth"
 	"github.com/promptforge/lorastudio/backend/pgstore"
 )
@@ -106,6 +108,37 @@ func TestHashMemoryFromEnv(t *testing.T) {
 		got := h.Slots()
 		if got != tt.slots {
 			t.Errorf("%q: got %d hashes at once, want %d", tt.value, got, tt.slots)
+		}
+	}
+}
+
+func TestRateLimits(t *testing.T) {
+	tests := []struct {
+		env     string
+		want    map[string]api.Limit // the buckets that differ from the defaults
+		wantErr bool
+	}{
+		{"", nil, false},
+		{"upload=600/100", map[string]api.Limit{"upload": {PerMinute: 600, Burst: 100}}, false},
+		{" jobs=60/20  auth=1/1 ", map[string]api.Limit{"jobs": {PerMinute: 60, Burst: 20}, "auth": {PerMinute: 1, Burst: 1}}, false},
+		{"uploads=600/100", nil, true}, // no such bucket: a typo is refused, not ignored
+		{"upload=600", nil, true},
+		{"upload=0/10", nil, true},
+		{"upload=10/x", nil, true},
+	}
+	for _, tt := range tests {
+		got, err := rateLimits(tt.env)
+		if (err != nil) != tt.wantErr {
+			t.Errorf("%q: got error %v, want error %v", tt.env, err, tt.wantErr)
+			continue
+		}
+		if err != nil {
+			continue
+		}
+		want := maps.Clone(api.DefaultLimits)
+		maps.Copy(want, tt.want)
+		if !maps.Equal(got, want) {
+			t.Errorf("%q: got %v, want %v", tt.env, got, want)
 		}
 	}
 }

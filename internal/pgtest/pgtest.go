@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -26,10 +25,20 @@ func ServerURL() string {
 	return migrations.DefaultPostgresURL
 }
 
+// TB is the part of testing.TB this package uses, so a benchmark program
+// can create a database too (clustertest.Program).
+type TB interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	Errorf(format string, args ...any)
+	Cleanup(func())
+}
+
 // NewDatabase creates an empty database with a random name on the server,
 // drops it when the test ends, and returns its URL. Tests that use it can
 // run in parallel, across packages too, without seeing each other's rows.
-func NewDatabase(tb testing.TB) string {
+func NewDatabase(tb TB) string {
 	tb.Helper()
 	base := ServerURL()
 	u, err := url.Parse(base)

@@ -19,7 +19,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -72,10 +71,21 @@ func Binary() (string, error) {
 	return "", fmt.Errorf("no minio binary (not in %s, on PATH, or in $GOPATH/bin); %s", EnvBinary, installHint)
 }
 
+// TB is the part of testing.TB this package uses, so a benchmark program
+// can start a server too (clustertest.Program).
+type TB interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Logf(format string, args ...any)
+	Cleanup(func())
+	TempDir() string
+	Failed() bool
+}
+
 // Start runs a MinIO server for the rest of tb and returns it once it
 // answers S3 calls. A port taken between picking and binding it costs a
 // retry, not a failure.
-func Start(tb testing.TB) *Server {
+func Start(tb TB) *Server {
 	tb.Helper()
 	bin, err := Binary()
 	if err != nil {
@@ -93,7 +103,7 @@ func Start(tb testing.TB) *Server {
 	return nil
 }
 
-func start(tb testing.TB, bin string) (*Server, error) {
+func start(tb TB, bin string) (*Server, error) {
 	ports, err := freePorts(2)
 	if err != nil {
 		return nil, err
@@ -151,7 +161,7 @@ func start(tb testing.TB, bin string) (*Server, error) {
 // NewBucket creates an empty bucket with a random name and returns it.
 // MinIO answers live before its object layer is ready; until then
 // CreateBucket fails and is retried.
-func (s *Server) NewBucket(tb testing.TB) string {
+func (s *Server) NewBucket(tb TB) string {
 	tb.Helper()
 	name := "test-" + randHex(6)
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
