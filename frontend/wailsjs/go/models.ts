@@ -23,7 +23,7 @@ export namespace app {
 	    }
 	}
 	export class Activation {
-	    identity?: client.Identity;
+	    identity?: studio.Identity;
 	    queued: boolean;
 	
 	    static createFrom(source: any = {}) {
@@ -32,7 +32,7 @@ export namespace app {
 	
 	    constructor(source: any = {}) {
 	        if ('string' === typeof source) source = JSON.parse(source);
-	        this.identity = this.convertValues(source["identity"], client.Identity);
+	        this.identity = this.convertValues(source["identity"], studio.Identity);
 	        this.queued = source["queued"];
 	    }
 	
@@ -607,7 +607,7 @@ export namespace app {
 		}
 	}
 	export class TrainingCancel {
-	    job?: client.Job;
+	    job?: wire.Job;
 	    queued: boolean;
 	
 	    static createFrom(source: any = {}) {
@@ -616,7 +616,7 @@ export namespace app {
 	
 	    constructor(source: any = {}) {
 	        if ('string' === typeof source) source = JSON.parse(source);
-	        this.job = this.convertValues(source["job"], client.Job);
+	        this.job = this.convertValues(source["job"], wire.Job);
 	        this.queued = source["queued"];
 	    }
 	
@@ -653,7 +653,7 @@ export namespace app {
 	    }
 	}
 	export class TrainingStart {
-	    job?: client.JobCreated;
+	    job?: wire.JobCreated;
 	    queued: boolean;
 	    message?: string;
 	
@@ -663,7 +663,7 @@ export namespace app {
 	
 	    constructor(source: any = {}) {
 	        if ('string' === typeof source) source = JSON.parse(source);
-	        this.job = this.convertValues(source["job"], client.JobCreated);
+	        this.job = this.convertValues(source["job"], wire.JobCreated);
 	        this.queued = source["queued"];
 	        this.message = source["message"];
 	    }
@@ -759,207 +759,6 @@ export namespace app {
 	        if ('string' === typeof source) source = JSON.parse(source);
 	        this.versions = this.convertValues(source["versions"], Version);
 	        this.offline = source["offline"];
-	    }
-	
-		convertValues(a: any, classs: any, asMap: boolean = false): any {
-		    if (!a) {
-		        return a;
-		    }
-		    if (a.slice && a.map) {
-		        return (a as any[]).map(elem => this.convertValues(elem, classs));
-		    } else if ("object" === typeof a) {
-		        if (asMap) {
-		            for (const key of Object.keys(a)) {
-		                a[key] = new classs(a[key]);
-		            }
-		            return a;
-		        }
-		        return new classs(a);
-		    }
-		    return a;
-		}
-	}
-
-}
-
-export namespace client {
-	
-	export class Identity {
-	    lora_model_id: string;
-	    lora_version_id: string;
-	    weight: number;
-	    target_platform: string;
-	    // Go type: time
-	    updated_at: any;
-	
-	    static createFrom(source: any = {}) {
-	        return new Identity(source);
-	    }
-	
-	    constructor(source: any = {}) {
-	        if ('string' === typeof source) source = JSON.parse(source);
-	        this.lora_model_id = source["lora_model_id"];
-	        this.lora_version_id = source["lora_version_id"];
-	        this.weight = source["weight"];
-	        this.target_platform = source["target_platform"];
-	        this.updated_at = this.convertValues(source["updated_at"], null);
-	    }
-	
-		convertValues(a: any, classs: any, asMap: boolean = false): any {
-		    if (!a) {
-		        return a;
-		    }
-		    if (a.slice && a.map) {
-		        return (a as any[]).map(elem => this.convertValues(elem, classs));
-		    } else if ("object" === typeof a) {
-		        if (asMap) {
-		            for (const key of Object.keys(a)) {
-		                a[key] = new classs(a[key]);
-		            }
-		            return a;
-		        }
-		        return new classs(a);
-		    }
-		    return a;
-		}
-	}
-	export class Job {
-	    id: string;
-	    version_id: string;
-	    status: string;
-	    progress: number;
-	    logs_url: string;
-	    error: string;
-	    // Go type: time
-	    created_at: any;
-	    // Go type: time
-	    updated_at: any;
-	
-	    static createFrom(source: any = {}) {
-	        return new Job(source);
-	    }
-	
-	    constructor(source: any = {}) {
-	        if ('string' === typeof source) source = JSON.parse(source);
-	        this.id = source["id"];
-	        this.version_id = source["version_id"];
-	        this.status = source["status"];
-	        this.progress = source["progress"];
-	        this.logs_url = source["logs_url"];
-	        this.error = source["error"];
-	        this.created_at = this.convertValues(source["created_at"], null);
-	        this.updated_at = this.convertValues(source["updated_at"], null);
-	    }
-	
-		convertValues(a: any, classs: any, asMap: boolean = false): any {
-		    if (!a) {
-		        return a;
-		    }
-		    if (a.slice && a.map) {
-		        return (a as any[]).map(elem => this.convertValues(elem, classs));
-		    } else if ("object" === typeof a) {
-		        if (asMap) {
-		            for (const key of Object.keys(a)) {
-		                a[key] = new classs(a[key]);
-		            }
-		            return a;
-		        }
-		        return new classs(a);
-		    }
-		    return a;
-		}
-	}
-	export class JobCreated {
-	    job_id: string;
-	    version_id: string;
-	    status: string;
-	
-	    static createFrom(source: any = {}) {
-	        return new JobCreated(source);
-	    }
-	
-	    constructor(source: any = {}) {
-	        if ('string' === typeof source) source = JSON.parse(source);
-	        this.job_id = source["job_id"];
-	        this.version_id = source["version_id"];
-	        this.status = source["status"];
-	    }
-	}
-	export class JobLog {
-	    log: string;
-	    available: boolean;
-	
-	    static createFrom(source: any = {}) {
-	        return new JobLog(source);
-	    }
-	
-	    constructor(source: any = {}) {
-	        if ('string' === typeof source) source = JSON.parse(source);
-	        this.log = source["log"];
-	        this.available = source["available"];
-	    }
-	}
-	export class Validation {
-	    dataset_id: string;
-	    status: string;
-	    report?: dataset.Report;
-	
-	    static createFrom(source: any = {}) {
-	        return new Validation(source);
-	    }
-	
-	    constructor(source: any = {}) {
-	        if ('string' === typeof source) source = JSON.parse(source);
-	        this.dataset_id = source["dataset_id"];
-	        this.status = source["status"];
-	        this.report = this.convertValues(source["report"], dataset.Report);
-	    }
-	
-		convertValues(a: any, classs: any, asMap: boolean = false): any {
-		    if (!a) {
-		        return a;
-		    }
-		    if (a.slice && a.map) {
-		        return (a as any[]).map(elem => this.convertValues(elem, classs));
-		    } else if ("object" === typeof a) {
-		        if (asMap) {
-		            for (const key of Object.keys(a)) {
-		                a[key] = new classs(a[key]);
-		            }
-		            return a;
-		        }
-		        return new classs(a);
-		    }
-		    return a;
-		}
-	}
-	export class Version {
-	    id: string;
-	    model_id: string;
-	    dataset_id: string;
-	    number: number;
-	    base_model: string;
-	    dataset_hash: string;
-	    status: string;
-	    artifact_sha256?: string;
-	    // Go type: time
-	    created_at: any;
-	
-	    static createFrom(source: any = {}) {
-	        return new Version(source);
-	    }
-	
-	    constructor(source: any = {}) {
-	        if ('string' === typeof source) source = JSON.parse(source);
-	        this.id = source["id"];
-	        this.model_id = source["model_id"];
-	        this.dataset_id = source["dataset_id"];
-	        this.number = source["number"];
-	        this.base_model = source["base_model"];
-	        this.dataset_hash = source["dataset_hash"];
-	        this.status = source["status"];
-	        this.artifact_sha256 = source["artifact_sha256"];
-	        this.created_at = this.convertValues(source["created_at"], null);
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {
@@ -1787,6 +1586,47 @@ export namespace studio {
 		    return a;
 		}
 	}
+	export class Identity {
+	    user_id: string;
+	    lora_model_id: string;
+	    lora_version_id: string;
+	    weight: number;
+	    target_platform: string;
+	    // Go type: time
+	    updated_at: any;
+	
+	    static createFrom(source: any = {}) {
+	        return new Identity(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.user_id = source["user_id"];
+	        this.lora_model_id = source["lora_model_id"];
+	        this.lora_version_id = source["lora_version_id"];
+	        this.weight = source["weight"];
+	        this.target_platform = source["target_platform"];
+	        this.updated_at = this.convertValues(source["updated_at"], null);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
 	
 	export class Platform {
 	    id: string;
@@ -1929,7 +1769,7 @@ export namespace upload {
 	    session: string;
 	    dataset_id: string;
 	    state: string;
-	    validation?: client.Validation;
+	    validation?: wire.Validation;
 	    run: Stats;
 	    total: Stats;
 	
@@ -1942,9 +1782,173 @@ export namespace upload {
 	        this.session = source["session"];
 	        this.dataset_id = source["dataset_id"];
 	        this.state = source["state"];
-	        this.validation = this.convertValues(source["validation"], client.Validation);
+	        this.validation = this.convertValues(source["validation"], wire.Validation);
 	        this.run = this.convertValues(source["run"], Stats);
 	        this.total = this.convertValues(source["total"], Stats);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+
+}
+
+export namespace wire {
+	
+	export class Job {
+	    id: string;
+	    version_id: string;
+	    status: string;
+	    progress: number;
+	    logs_url: string;
+	    error: string;
+	    // Go type: time
+	    created_at: any;
+	    // Go type: time
+	    updated_at: any;
+	
+	    static createFrom(source: any = {}) {
+	        return new Job(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.id = source["id"];
+	        this.version_id = source["version_id"];
+	        this.status = source["status"];
+	        this.progress = source["progress"];
+	        this.logs_url = source["logs_url"];
+	        this.error = source["error"];
+	        this.created_at = this.convertValues(source["created_at"], null);
+	        this.updated_at = this.convertValues(source["updated_at"], null);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class JobCreated {
+	    job_id: string;
+	    version_id: string;
+	    status: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new JobCreated(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.job_id = source["job_id"];
+	        this.version_id = source["version_id"];
+	        this.status = source["status"];
+	    }
+	}
+	export class JobLog {
+	    log: string;
+	    available: boolean;
+	
+	    static createFrom(source: any = {}) {
+	        return new JobLog(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.log = source["log"];
+	        this.available = source["available"];
+	    }
+	}
+	export class Validation {
+	    dataset_id: string;
+	    status: string;
+	    report?: dataset.Report;
+	
+	    static createFrom(source: any = {}) {
+	        return new Validation(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.dataset_id = source["dataset_id"];
+	        this.status = source["status"];
+	        this.report = this.convertValues(source["report"], dataset.Report);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class Version {
+	    id: string;
+	    model_id: string;
+	    dataset_id: string;
+	    number: number;
+	    base_model: string;
+	    params: number[];
+	    dataset_hash: string;
+	    status: string;
+	    artifact_sha256?: string;
+	    // Go type: time
+	    created_at: any;
+	
+	    static createFrom(source: any = {}) {
+	        return new Version(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.id = source["id"];
+	        this.model_id = source["model_id"];
+	        this.dataset_id = source["dataset_id"];
+	        this.number = source["number"];
+	        this.base_model = source["base_model"];
+	        this.params = source["params"];
+	        this.dataset_hash = source["dataset_hash"];
+	        this.status = source["status"];
+	        this.artifact_sha256 = source["artifact_sha256"];
+	        this.created_at = this.convertValues(source["created_at"], null);
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {

@@ -3,7 +3,7 @@
 import {install} from '../models';
 import {studio} from '../models';
 import {app} from '../models';
-import {client} from '../models';
+import {wire} from '../models';
 
 export function AddInstallFolder(arg1:string):Promise<install.Folder>;
 
@@ -19,4 +19,4 @@ export function InstallFolders():Promise<Array<install.Folder>>;
 
 export function InstallVersion(arg1:app.InstallRequest):Promise<app.Installed>;
 
-export function PromoteCheckpoint(arg1:string,arg2:number):Promise<client.Version>;
+export function PromoteCheckpoint(arg1:string,arg2:number):Promise<wire.Version>;
