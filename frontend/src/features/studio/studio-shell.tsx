@@ -252,6 +252,7 @@ export function StudioShell({ api = defaultApi }: { api?: Api }) {
                         api={api}
                         job={job}
                         baseModel={state.selection.base_model}
+                        baseModels={state.baseModels.models}
                         targetPlatform={state.selection.target_platform}
                         onRetry={() => startTraining(state.selection.base_model)}
                         onVersions={setVersions}

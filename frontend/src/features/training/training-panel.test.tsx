@@ -97,9 +97,14 @@ describe("TrainingPanel", () => {
     const api = fakeApi({
       versions: vi.fn(async () => ({ versions: [version(2, { active: true, weight: 0.9 }), version(1, { base_model: "sdxl" })], offline: true })),
     });
-    render(<TrainingPanel api={api} job={null} baseModel="flux-dev" targetPlatform="grok-3" onRetry={vi.fn()} />);
+    // The default weight is the base model's data, not a rule in the panel.
+    const models = [
+      { id: "flux-dev", default_weight: 1 },
+      { id: "sdxl", default_weight: 0.7 },
+    ];
+    render(<TrainingPanel api={api} job={null} baseModel="flux-dev" baseModels={models} targetPlatform="grok-3" onRetry={vi.fn()} />);
     await user.click(await screen.findByRole("button", { name: "Roll back to this" }));
     expect(screen.getByTestId("versions-offline")).toHaveTextContent("as it last reported them");
-    expect(api.activate).toHaveBeenCalledWith("v1", 0.8, "grok-3"); // SDXL's default weight
+    expect(api.activate).toHaveBeenCalledWith("v1", 0.7, "grok-3"); // SDXL's default_weight from the data
   });
 });

@@ -19,6 +19,7 @@ export function TrainingPanel({
   api,
   job,
   baseModel,
+  baseModels = [],
   targetPlatform,
   onRetry,
   onVersions,
@@ -27,6 +28,8 @@ export function TrainingPanel({
   api: Api;
   job: JobCreated | null;
   baseModel: string;
+  /** The base models' data: a version without a weight of its own starts at its model's default_weight. */
+  baseModels?: { id: string; default_weight: number }[];
   targetPlatform: string;
   onRetry: () => void;
   /** onVersions hears every list of versions loaded, so the steps know when one is ready. */
@@ -108,7 +111,8 @@ export function TrainingPanel({
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [api, job, pollMs]);
 
-  const defaultWeight = (v: Version) => weights[v.id] ?? v.weight ?? (v.base_model === "sdxl" ? 0.8 : 1.0);
+  const defaultWeight = (v: Version) =>
+    weights[v.id] ?? v.weight ?? baseModels.find((m) => m.id === v.base_model)?.default_weight ?? 1.0;
   return (
     <Card data-testid="training-panel">
       <CardHeader>
