@@ -42,7 +42,7 @@ func TestConcurrentCommitsCountEveryPhoto(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if err := s.CommitItem(ctx, d.ID, up, 0, 0); err != nil {
+				if err := s.CommitItems(ctx, d.ID, []pgstore.Upload{up}); err != nil {
 					t.Error(err)
 				}
 			}()

@@ -175,21 +175,12 @@ func (s *Store) Uploads(ctx context.Context, userID, datasetID string) ([]Upload
 	return ups, nil
 }
 
-// CommitItem records a verified upload as a dataset item. Committing the
-// same key twice changes nothing. When every promised upload is committed
-// the dataset becomes "uploaded".
-func (s *Store) CommitItem(ctx context.Context, datasetID string, u Upload, width, height int) error {
-	return s.commitItems(ctx, datasetID, []Upload{u}, []Size{{width, height}})
-}
-
-// CommitItems is CommitItem for several verified uploads in one
+// CommitItems records verified uploads as dataset items, in one
 // transaction: one round trip and one flush to disk for a whole commit,
-// not one per photo.
+// not one per photo. Committing a key twice changes nothing. When every
+// promised upload is committed the dataset becomes "uploaded". Sizes are
+// measured later, by the server's validation (SaveValidation).
 func (s *Store) CommitItems(ctx context.Context, datasetID string, ups []Upload) error {
-	return s.commitItems(ctx, datasetID, ups, make([]Size, len(ups)))
-}
-
-func (s *Store) commitItems(ctx context.Context, datasetID string, ups []Upload, sizes []Size) error {
 	if len(ups) == 0 {
 		return nil
 	}
@@ -205,10 +196,10 @@ func (s *Store) commitItems(ctx context.Context, datasetID string, ups []Upload,
 		}
 		now := s.Now()
 		b := &pgx.Batch{}
-		for i, u := range ups {
+		for _, u := range ups {
 			b.Queue(`INSERT INTO lora_dataset_items (dataset_id, name, storage_key, sha256, size_bytes, content_type, width, height, created_at)
-			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (dataset_id, storage_key) DO NOTHING`,
-				datasetID, u.Name, u.Key, u.SHA256, u.Size, u.ContentType, sizes[i].Width, sizes[i].Height, now)
+			 VALUES ($1, $2, $3, $4, $5, $6, 0, 0, $7) ON CONFLICT (dataset_id, storage_key) DO NOTHING`,
+				datasetID, u.Name, u.Key, u.SHA256, u.Size, u.ContentType, now)
 			b.Queue(`UPDATE lora_dataset_uploads SET committed_at = coalesce(committed_at, $3) WHERE dataset_id = $1 AND storage_key = $2`,
 				datasetID, u.Key, now)
 		}
@@ -222,7 +213,7 @@ func (s *Store) commitItems(ctx context.Context, datasetID string, ups []Upload,
 		return tx.SendBatch(ctx, b).Close()
 	})
 	if err != nil {
-		return fmt.Errorf("pgstore: commit item: %w", err)
+		return fmt.Errorf("pgstore: commit items: %w", err)
 	}
 	return nil
 }
