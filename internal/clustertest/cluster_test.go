@@ -453,13 +453,7 @@ func TestReplicas(t *testing.T) {
 				}()
 			}
 			wg.Wait()
-			var items, count int
-			var status string
-			c.DB.QueryRow(ctx, `SELECT (SELECT count(*) FROM lora_dataset_items WHERE dataset_id = d.id), d.image_count, d.status
-				FROM lora_datasets d WHERE d.id = $1`, id).Scan(&items, &count, &status)
-			if items != 20 || count != 20 || status != "uploaded" {
-				t.Errorf("round %d: %d items, image_count %d, status %s; want 20, 20, uploaded", round, items, count, status)
-			}
+			wantUploaded(ctx, t, c, id, 20, fmt.Sprintf("round %d", round))
 		}
 	})
 	t.Run("two halves of a dataset committed at once on two replicas count every photo", func(t *testing.T) {
@@ -485,14 +479,21 @@ func TestReplicas(t *testing.T) {
 				}()
 			}
 			wg.Wait()
-			var items, count int
-			var status string
-			c.DB.QueryRow(ctx, `SELECT (SELECT count(*) FROM lora_dataset_items WHERE dataset_id = d.id), d.image_count, d.status
-				FROM lora_datasets d WHERE d.id = $1`, id).Scan(&items, &count, &status)
-			if items != 20 || count != 20 || status != "uploaded" {
-				t.Errorf("round %d: %d items, image_count %d, status %s; want 20, 20, uploaded", round, items, count, status)
-			}
+			wantUploaded(ctx, t, c, id, 20, fmt.Sprintf("round %d", round))
 		}
 	})
 	t.Logf("whole run %v; requests per replica through the proxy %v", time.Since(start).Round(time.Millisecond), c.Proxy.Served())
+}
+
+// wantUploaded checks in the database that dataset id holds n photos, counts
+// them, and is uploaded.
+func wantUploaded(ctx context.Context, t *testing.T, c *clustertest.Cluster, id string, n int, what string) {
+	t.Helper()
+	var items, count int
+	var status string
+	err := c.DB.QueryRow(ctx, `SELECT (SELECT count(*) FROM lora_dataset_items WHERE dataset_id = d.id), d.image_count, d.status
+		FROM lora_datasets d WHERE d.id = $1`, id).Scan(&items, &count, &status)
+	if err != nil || items != n || count != n || status != "uploaded" {
+		t.Errorf("%s: %d items, image_count %d, status %s (%v); want %d, %d, uploaded", what, items, count, status, err, n, n)
+	}
 }
