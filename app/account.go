@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/promptforge/lorastudio/internal/studio"
+	"github.com/promptforge/lorastudio/internal/wire"
 	"github.com/promptforge/lorastudio/sync/client"
 	"github.com/promptforge/lorastudio/sync/outbox"
 	"github.com/promptforge/lorastudio/sync/token"
@@ -91,7 +92,7 @@ func (a *core) outboxDone(_ context.Context, e outbox.Entry, response json.RawMe
 	}
 	switch e.Kind {
 	case kindConsent:
-		var got client.Consent
+		var got wire.Consent
 		if json.Unmarshal(response, &got) == nil && got.ID != "" {
 			if err := a.store.SetConsentServerID(a.ctx, e.Ref, got.ID); err != nil {
 				a.log.Warn("consent recorded on the server, not noted here", "err", err)
@@ -99,7 +100,7 @@ func (a *core) outboxDone(_ context.Context, e outbox.Entry, response json.RawMe
 		}
 		a.rt.Emit(a.ctx, EventConsentServer, nil)
 	case kindJob:
-		var job client.JobCreated
+		var job wire.JobCreated
 		if json.Unmarshal(response, &job) == nil {
 			a.rt.Emit(a.ctx, EventTrainingStarted, job)
 		}
@@ -212,7 +213,7 @@ func (a *AccountService) SignIn(req SignInRequest) (AccountStatus, error) {
 	if err != nil {
 		return AccountStatus{}, a.fail("sign in", err)
 	}
-	cred := client.Credentials{Email: strings.TrimSpace(req.Email), Password: req.Password}
+	cred := wire.Credentials{Email: strings.TrimSpace(req.Email), Password: req.Password}
 	var tok string
 	if req.Create {
 		tok, err = c.Register(ctx, cred)

@@ -12,6 +12,7 @@ import (
 	"github.com/promptforge/lorastudio/backend/training"
 	"github.com/promptforge/lorastudio/internal/consent"
 	"github.com/promptforge/lorastudio/internal/studio"
+	"github.com/promptforge/lorastudio/internal/wire"
 	"github.com/promptforge/lorastudio/internal/worker"
 	"github.com/promptforge/lorastudio/sync/client"
 	"github.com/promptforge/lorastudio/sync/synctest"
@@ -94,7 +95,7 @@ func TestSignInAndSync(t *testing.T) {
 		t.Fatalf("withdraw signed in: %+v, %v; want 24 local photos and the server's erased", erased, err)
 	}
 	same := be.Client(t)
-	if _, err := same.Login(t.Context(), client.Credentials{Email: "a@example.com", Password: "a long passphrase"}); err != nil {
+	if _, err := same.Login(t.Context(), wire.Credentials{Email: "a@example.com", Password: "a long passphrase"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := same.Dataset(t.Context(), res.DatasetID); studio.ErrorCode(err) != studio.ENotFound {
@@ -153,7 +154,7 @@ func TestConsentGoesThroughTheOutbox(t *testing.T) {
 	}
 	login := func(email string) *client.Client {
 		c := be.Client(t)
-		if _, err := c.Login(ctx, client.Credentials{Email: email, Password: "a long passphrase"}); err != nil {
+		if _, err := c.Login(ctx, wire.Credentials{Email: email, Password: "a long passphrase"}); err != nil {
 			t.Fatal(err)
 		}
 		return c
@@ -305,7 +306,7 @@ func TestQueuedActionsStayWithTheirAccount(t *testing.T) {
 	}
 	signIn("b@example.com", true)
 	bob := be.Client(t)
-	bob.Login(ctx, client.Credentials{Email: "b@example.com", Password: "a long passphrase"})
+	bob.Login(ctx, wire.Credentials{Email: "b@example.com", Password: "a long passphrase"})
 	waitFor(t, "b has the consent", func() bool { return synced(a) })
 	a.Account.SignOut()
 	signIn("a@example.com", true)
@@ -326,7 +327,7 @@ func TestQueuedActionsStayWithTheirAccount(t *testing.T) {
 	a.Account.SignOut()
 	signIn("a@example.com", false)
 	alice := be.Client(t)
-	alice.Login(ctx, client.Credentials{Email: "a@example.com", Password: "a long passphrase"})
+	alice.Login(ctx, wire.Credentials{Email: "a@example.com", Password: "a long passphrase"})
 	// a's withdrawal goes first, then the consent given since.
 	waitFor(t, "a's withdrawal and new consent reach the server", func() bool { return synced(a) })
 	if _, err := bob.CurrentConsent(ctx); err != nil {
@@ -354,7 +355,7 @@ func TestSyncStartsOverWhenTheServerLostTheUpload(t *testing.T) {
 	}
 	be.RefuseStorage(false)
 	srv := be.Client(t)
-	srv.Login(ctx, client.Credentials{Email: "l@example.com", Password: "a long passphrase"})
+	srv.Login(ctx, wire.Credentials{Email: "l@example.com", Password: "a long passphrase"})
 	var list struct {
 		Datasets []struct{ ID string } `json:"datasets"`
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/promptforge/lorastudio/app/localstore"
 	"github.com/promptforge/lorastudio/internal/consent"
 	"github.com/promptforge/lorastudio/internal/studio"
+	"github.com/promptforge/lorastudio/internal/wire"
 	"github.com/promptforge/lorastudio/sync/client"
 	"github.com/promptforge/lorastudio/sync/outbox"
 )
@@ -53,16 +54,16 @@ func (a *ConsentService) ConsentText(lang string) ConsentTerms {
 // serverTerms asks the signed-in server for the processors and retention
 // period it records with a consent to cur; false when signed out, offline,
 // or the server is on another text.
-func (a *ConsentService) serverTerms(cur consent.Text) (client.ConsentText, bool) {
+func (a *ConsentService) serverTerms(cur consent.Text) (wire.ConsentText, bool) {
 	c, err := a.signedIn()
 	if err != nil {
-		return client.ConsentText{}, false
+		return wire.ConsentText{}, false
 	}
 	ctx, cancel := a.readCtx()
 	defer cancel()
 	t, err := c.ConsentTextIn(ctx, cur.Language)
 	if err != nil || t.Version != cur.Version || t.SHA256 != cur.SHA256 {
-		return client.ConsentText{}, false
+		return wire.ConsentText{}, false
 	}
 	return t, true
 }
@@ -250,7 +251,7 @@ func (a *ConsentService) WithdrawConsent() (Erased, error) {
 					}
 				}
 			}
-			if id, err := box.Enqueue(a.ctx, outbox.Action{Kind: kindWithdraw, Path: client.PathConsentWithdraw}); err == nil {
+			if id, err := box.Enqueue(a.ctx, outbox.Action{Kind: kindWithdraw, Path: wire.PathConsentWithdraw}); err == nil {
 				_, _ = box.Flush(a.ctx, true)
 				if o, ok := a.acct.outcome(id); ok && o.err == nil {
 					e.Server = "erased"
@@ -333,8 +334,8 @@ func (a *ConsentService) queueConsent(ctx context.Context, c *client.Client) err
 		return nil
 	}
 	_, err = box.Enqueue(ctx, outbox.Action{
-		Kind: kindConsent, Path: client.PathConsents, Ref: local.ID,
-		Body: client.ConsentRequest{Version: local.TextVersion, SHA256: local.TextSHA256, AttestSelf: true},
+		Kind: kindConsent, Path: wire.PathConsents, Ref: local.ID,
+		Body: wire.ConsentRequest{Version: local.TextVersion, SHA256: local.TextSHA256, AttestSelf: true},
 	})
 	return err
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/promptforge/lorastudio/app"
 	"github.com/promptforge/lorastudio/internal/consent"
+	"github.com/promptforge/lorastudio/internal/wire"
 	"github.com/promptforge/lorastudio/sync/client"
 	"github.com/promptforge/lorastudio/sync/synctest"
 )
@@ -82,7 +83,7 @@ func TestConsentInPortuguese(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Login(t.Context(), client.Credentials{Email: "pt@example.com", Password: "a long passphrase"}); err != nil {
+	if _, err := c.Login(t.Context(), wire.Credentials{Email: "pt@example.com", Password: "a long passphrase"}); err != nil {
 		t.Fatal(err)
 	}
 	if srv, err := c.CurrentConsent(t.Context()); err != nil || srv.Version != pt.Version || srv.Language != pt.Language || srv.Outdated {

@@ -15,6 +15,7 @@ import (
 	"github.com/promptforge/lorastudio/app/localstore"
 	"github.com/promptforge/lorastudio/internal/compiler"
 	"github.com/promptforge/lorastudio/internal/studio"
+	"github.com/promptforge/lorastudio/internal/wire"
 	"github.com/promptforge/lorastudio/sync/client"
 	"github.com/promptforge/lorastudio/sync/download"
 )
@@ -387,14 +388,14 @@ func (a *LoRAService) Checkpoints(jobID string) ([]studio.Checkpoint, error) {
 // PromoteCheckpoint makes a checkpoint of a succeeded job a version (the
 // same one if asked again; the last step is the job's own version) and
 // refreshes the versions kept here. Returns job_not_succeeded, not_found.
-func (a *LoRAService) PromoteCheckpoint(jobID string, step int) (client.Version, error) {
+func (a *LoRAService) PromoteCheckpoint(jobID string, step int) (wire.Version, error) {
 	c, err := a.signedIn()
 	if err != nil {
-		return client.Version{}, a.fail("make a version", err)
+		return wire.Version{}, a.fail("make a version", err)
 	}
 	v, err := c.PromoteCheckpoint(a.ctx, jobID, step)
 	if err != nil {
-		return client.Version{}, a.fail("make a version", err)
+		return wire.Version{}, a.fail("make a version", err)
 	}
 	if _, err := a.Training.Versions(); err != nil {
 		a.log.Warn("versions not refreshed after a promotion", "err", err)

@@ -25,16 +25,16 @@ type TrainingRequest struct {
 	Params    json.RawMessage `json:"params,omitempty"` // overrides of the preset, within its bounds
 }
 
-// EventTrainingStarted carries client.JobCreated when the server accepts a
+// EventTrainingStarted carries wire.JobCreated when the server accepts a
 // training request, at once or later from the outbox.
 const EventTrainingStarted = "training:started"
 
 // TrainingStart says what became of a training request: the job, or that
 // it waits in the outbox for the server.
 type TrainingStart struct {
-	Job     *client.JobCreated `json:"job,omitempty"`
-	Queued  bool               `json:"queued"`
-	Message string             `json:"message,omitempty"`
+	Job     *wire.JobCreated `json:"job,omitempty"`
+	Queued  bool             `json:"queued"`
+	Message string           `json:"message,omitempty"`
 }
 
 // StartTraining asks the server to train a version of the uploaded,
@@ -72,10 +72,10 @@ func (a *TrainingService) StartTraining(req TrainingRequest) (TrainingStart, err
 	}
 	var b [16]byte
 	_, _ = rand.Read(b[:])
-	var job client.JobCreated
+	var job wire.JobCreated
 	sent, err := a.sendNow(ctx, c, outbox.Action{
-		Kind: kindJob, Path: client.PathJobs, IdempotencyKey: "desktop-" + hex.EncodeToString(b[:]), Ref: ds,
-		Body: client.JobRequest{DatasetID: s.DatasetID, BaseModel: req.BaseModel, Params: params},
+		Kind: kindJob, Path: wire.PathJobs, IdempotencyKey: "desktop-" + hex.EncodeToString(b[:]), Ref: ds,
+		Body: wire.JobRequest{DatasetID: s.DatasetID, BaseModel: req.BaseModel, Params: params},
 	}, &job)
 	switch {
 	case err != nil:
@@ -88,39 +88,39 @@ func (a *TrainingService) StartTraining(req TrainingRequest) (TrainingStart, err
 
 // Job reads one job's status, progress and error from the server, and
 // keeps a copy so the app shows it after a restart.
-func (a *TrainingService) Job(id string) (client.Job, error) {
+func (a *TrainingService) Job(id string) (wire.Job, error) {
 	c, err := a.signedIn()
 	if err != nil {
-		return client.Job{}, a.fail("read job", err)
+		return wire.Job{}, a.fail("read job", err)
 	}
 	ctx, cancel := a.readCtx()
 	defer cancel()
 	j, err := c.Job(ctx, id)
 	if err != nil {
-		return client.Job{}, a.fail("read job", err)
+		return wire.Job{}, a.fail("read job", err)
 	}
 	a.keepJob(j)
 	return j, nil
 }
 
 // JobLog returns the end of a job's training log from the server.
-func (a *TrainingService) JobLog(id string) (client.JobLog, error) {
+func (a *TrainingService) JobLog(id string) (wire.JobLog, error) {
 	c, err := a.signedIn()
 	if err != nil {
-		return client.JobLog{}, a.fail("read training log", err)
+		return wire.JobLog{}, a.fail("read training log", err)
 	}
 	ctx, cancel := a.readCtx()
 	defer cancel()
 	l, err := c.JobLog(ctx, id)
 	if err != nil {
-		return client.JobLog{}, a.fail("read training log", err)
+		return wire.JobLog{}, a.fail("read training log", err)
 	}
 	return l, nil
 }
 
 // keepJob copies a job's state into SQLite, so the app shows it after a
 // restart.
-func (a *TrainingService) keepJob(j client.Job) {
+func (a *TrainingService) keepJob(j wire.Job) {
 	row := localstore.JobRow{ID: j.ID, VersionID: j.VersionID, Status: j.Status, Progress: j.Progress, LogsURL: j.LogsURL, Error: j.Error}
 	saved, err := a.store.SaveJob(a.ctx, row)
 	if err == nil && !saved {
@@ -137,8 +137,8 @@ func (a *TrainingService) keepJob(j client.Job) {
 // TrainingCancel says what became of a cancel: the job as the server has
 // it now, or that the cancel waits in the outbox for the server.
 type TrainingCancel struct {
-	Job    *client.Job `json:"job,omitempty"`
-	Queued bool        `json:"queued"`
+	Job    *wire.Job `json:"job,omitempty"`
+	Queued bool      `json:"queued"`
 }
 
 // CancelTraining stops a training job. The job is canceled on the server
@@ -153,7 +153,7 @@ func (a *TrainingService) CancelTraining(jobID string) (TrainingCancel, error) {
 	if jobID == "" {
 		return TrainingCancel{}, a.fail("cancel training", studio.Errorf(studio.EInvalid, "which training? no job id was given"))
 	}
-	var j client.Job
+	var j wire.Job
 	sent, err := a.sendNow(ctx, c, outbox.Action{Kind: kindCancel, Path: client.JobCancelPath(jobID), Ref: jobID}, &j)
 	switch {
 	case err != nil:
@@ -168,12 +168,12 @@ func (a *TrainingService) CancelTraining(jobID string) (TrainingCancel, error) {
 
 // LastJob returns the training job seen last, from the local copy, so the
 // training panel can pick up where it was. Returns ENotFound.
-func (a *TrainingService) LastJob() (client.JobCreated, error) {
+func (a *TrainingService) LastJob() (wire.JobCreated, error) {
 	j, err := a.store.LastJob(a.ctx)
 	if err != nil {
-		return client.JobCreated{}, a.fail("last job", err)
+		return wire.JobCreated{}, a.fail("last job", err)
 	}
-	return client.JobCreated{JobID: j.ID, VersionID: j.VersionID, Status: j.Status}, nil
+	return wire.JobCreated{JobID: j.ID, VersionID: j.VersionID, Status: j.Status}, nil
 }
 
 // Version is a trained LoRA as the versions screen lists it.
@@ -260,8 +260,8 @@ func (a *TrainingService) localVersions() (VersionList, error) {
 // Activation says what became of an activation: the identity now active,
 // or that it waits in the outbox for the server.
 type Activation struct {
-	Identity *client.Identity `json:"identity,omitempty"`
-	Queued   bool             `json:"queued"`
+	Identity *wire.Identity `json:"identity,omitempty"`
+	Queued   bool           `json:"queued"`
 }
 
 // Activate makes a ready version the active identity with a weight;
@@ -272,9 +272,9 @@ func (a *TrainingService) Activate(versionID string, weight float64, targetPlatf
 	if err != nil {
 		return Activation{}, a.fail("activate", err)
 	}
-	var ident client.Identity
-	sent, err := a.sendNow(a.ctx, c, outbox.Action{Kind: kindActivate, Path: client.PathActivate, Ref: versionID,
-		Body: client.ActivateRequest{VersionID: versionID, Weight: wire.Weight(weight), TargetPlatform: targetPlatform}}, &ident)
+	var ident wire.Identity
+	sent, err := a.sendNow(a.ctx, c, outbox.Action{Kind: kindActivate, Path: wire.PathActivate, Ref: versionID,
+		Body: wire.ActivateRequest{VersionID: versionID, Weight: wire.Weight(weight), TargetPlatform: targetPlatform}}, &ident)
 	switch {
 	case err != nil:
 		return Activation{}, a.fail("activate", err)

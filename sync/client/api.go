@@ -177,9 +177,9 @@ func (c *Client) Checkpoints(ctx context.Context, jobID string) ([]studio.Checkp
 }
 
 // Versions returns the user's trained versions, newest first.
-func (c *Client) Versions(ctx context.Context) ([]Version, error) {
+func (c *Client) Versions(ctx context.Context) ([]wire.Version, error) {
 	var out struct {
-		Versions []Version `json:"versions"`
+		Versions []wire.Version `json:"versions"`
 	}
 	err := c.Do(ctx, http.MethodGet, "/api/lora/versions", nil, nil, &out)
 	return out.Versions, err
@@ -193,39 +193,3 @@ func (c *Client) PromoteCheckpoint(ctx context.Context, jobID string, step int) 
 	path := fmt.Sprintf("%s/%s/checkpoints/%d/promote", wire.PathJobs, url.PathEscape(jobID), step)
 	return out, c.Do(ctx, http.MethodPost, path, nil, nil, &out)
 }
-
-// Aliases of the wire types, kept so the desktop app (being split into
-// services) compiles unchanged; new code uses package wire directly.
-type (
-	ActivateRequest = wire.ActivateRequest
-	Consent         = wire.Consent
-	ConsentRequest  = wire.ConsentRequest
-	ConsentText     = wire.ConsentText
-	Credentials     = wire.Credentials
-	Dataset         = wire.Dataset
-	Identity        = wire.Identity
-	Job             = wire.Job
-	JobCreated      = wire.JobCreated
-	JobLog          = wire.JobLog
-	JobRequest      = wire.JobRequest
-	Validation      = wire.Validation
-	ValidateRequest = wire.ValidateRequest
-	Version         = wire.Version
-	Uploads         = wire.Uploads
-	Upload          = wire.Upload
-	InitRequest     = wire.InitRequest
-	PresignRequest  = wire.PresignRequest
-	PresignFile     = wire.PresignFile
-	CommitRequest   = wire.CommitRequest
-	CommitPart      = wire.CommitPart
-	CommitFile      = wire.CommitFile
-	FileDecl        = wire.FileDecl
-)
-
-// Paths of the routes the app queues in its outbox (aliases of wire's).
-const (
-	PathConsents        = wire.PathConsents
-	PathConsentWithdraw = wire.PathConsentWithdraw
-	PathJobs            = wire.PathJobs
-	PathActivate        = wire.PathActivate
-)

@@ -152,7 +152,7 @@ func TestConsentLanguages(t *testing.T) {
 	for i, tt := range tests {
 		t.Run("ask "+tt.ask, func(t *testing.T) {
 			c := be.Client(t)
-			if _, err := c.Register(ctx, client.Credentials{Email: fmt.Sprintf("u%d@example.com", i), Password: "a long passphrase"}); err != nil {
+			if _, err := c.Register(ctx, wire.Credentials{Email: fmt.Sprintf("u%d@example.com", i), Password: "a long passphrase"}); err != nil {
 				t.Fatal(err)
 			}
 			text, err := c.ConsentTextIn(ctx, tt.ask)
@@ -163,7 +163,7 @@ func TestConsentLanguages(t *testing.T) {
 			if !slices.Equal(text.Languages, consent.Languages()) {
 				t.Errorf("languages: got %v, want %v", text.Languages, consent.Languages())
 			}
-			given, err := c.GiveConsent(ctx, client.ConsentRequest{Version: text.Version, SHA256: text.SHA256, AttestSelf: true})
+			given, err := c.GiveConsent(ctx, wire.ConsentRequest{Version: text.Version, SHA256: text.SHA256, AttestSelf: true})
 			if err != nil || given.Language != tt.want || given.Version != want.Version {
 				t.Fatalf("give consent: %+v, %v; want %s", given, err, tt.want)
 			}

@@ -58,7 +58,7 @@ type Outbox struct {
 type Action struct {
 	Kind           string // consent, consent_withdraw, job, activate...
 	Method         string // default POST
-	Path           string // e.g. client.PathJobs
+	Path           string // e.g. wire.PathJobs
 	Body           any    // encoded as JSON; nil for none
 	IdempotencyKey string // sent as Idempotency-Key
 	Ref            string // the local id the action is about
