@@ -81,13 +81,16 @@ export function ConsentCard({ api, onGiven, notice }: { api: Api; onGiven: () =>
           ) : null}
           {text && <p className="text-xs text-muted-foreground">{t("version", { version: text.version })}</p>}
         </div>
-        <div className="flex items-start gap-2">
-          <Checkbox id={checkId} className="mt-0.5" checked={attest} onCheckedChange={(c) => setAttest(c === true)} />
-          <Label htmlFor={checkId} className="font-normal leading-snug">
-            {/* The statement as the text in force words it, in its language. */}
-            {text?.attestation ?? t("attest")}
-          </Label>
-        </div>
+        {/* The statement is the one the text in force carries, in its
+            language (internal/consent): nothing to tick before it is read. */}
+        {text && (
+          <div className="flex items-start gap-2">
+            <Checkbox id={checkId} className="mt-0.5" checked={attest} onCheckedChange={(c) => setAttest(c === true)} />
+            <Label htmlFor={checkId} className="font-normal leading-snug">
+              {text.attestation}
+            </Label>
+          </div>
+        )}
         {error && (
           <p role="alert" className="text-sm text-destructive">
             {error}
