@@ -75,6 +75,9 @@ var statusOf = map[string]int{
 	studio.EVersionNotReady:        http.StatusConflict,
 	studio.EJobFinished:            http.StatusConflict,
 	studio.EJobNotSucceeded:        http.StatusConflict,
+	studio.EInvalidCaption:         http.StatusUnprocessableEntity,
+	studio.ECaptioningInProgress:   http.StatusConflict,
+	studio.ECaptionerUnavailable:   http.StatusServiceUnavailable,
 
 	studio.EWebhookUnauthenticated: http.StatusUnauthorized,
 	studio.EWebhookMalformed:       http.StatusBadRequest,

@@ -84,6 +84,9 @@ type Options struct {
 	// MaxPixels is the largest width*height accepted, read from the header
 	// before decoding. Default 64,000,000.
 	MaxPixels int64
+	// Captions are the photos' own captions by file name (Source.Name),
+	// which the dataset hash covers; a photo without one has the template.
+	Captions map[string]string
 	// MaxBytes is the largest file accepted. Default studio.MaxPhotoBytes.
 	MaxBytes int64
 	// Workers is how many files are analysed at once. Default GOMAXPROCS.

@@ -1,13 +1,13 @@
 package dataset
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"math"
 	"math/bits"
 	"slices"
 	"strings"
+
+	"github.com/promptforge/lorastudio/internal/studio"
 )
 
 // codeOrder is the order findings appear in, most actionable first.
@@ -193,6 +193,7 @@ func (u unionFind) groups(idx []int) [][]int {
 }
 
 func buildReport(res []analysis, opts Options) *Report {
+	captions := opts.Captions
 	// Work in file-name order so the report does not depend on input order.
 	order := make([]int, len(res))
 	for i := range order {
@@ -351,14 +352,12 @@ func buildReport(res []analysis, opts Options) *Report {
 	r.OK = len(r.Errors) == 0
 
 	// The dataset hash covers the stripped copies, the bytes that are
-	// uploaded and trained on, sorted so the order of the files is irrelevant.
-	var shas []string
+	// uploaded and trained on, and their captions (studio.DatasetHash).
+	var hashed []studio.HashItem
 	for _, i := range usable {
-		shas = append(shas, rs[i].item.SHA256)
+		hashed = append(hashed, studio.HashItem{SHA256: rs[i].item.SHA256, Caption: captions[rs[i].item.File]})
 	}
-	slices.Sort(shas)
-	sum := sha256.Sum256([]byte(strings.Join(shas, "\n")))
-	r.DatasetHash = "sha256:" + hex.EncodeToString(sum[:])
+	r.DatasetHash = studio.DatasetHash(hashed)
 
 	for _, a := range rs {
 		r.Items = append(r.Items, a.item)

@@ -77,6 +77,11 @@ const (
 	EJobFinished            = "job_finished"
 	EJobNotSucceeded        = "job_not_succeeded"
 
+	// Captions.
+	EInvalidCaption       = "invalid_caption"        // not one line, too long, or no {trigger}
+	ECaptioningInProgress = "captioning_in_progress" // an auto-caption run has not finished
+	ECaptionerUnavailable = "captioner_unavailable"  // the training provider captions nothing
+
 	// Webhooks.
 	EWebhookUnauthenticated = "webhook_unauthenticated"
 	EWebhookMalformed       = "webhook_malformed"
@@ -123,6 +128,7 @@ func Codes() []string {
 		EUnknownUpload, EUploadRefused, ENotUploaded, EStorageUnavailable, EQuotaExceeded,
 		EIdempotencyKeyRequired, EIdempotencyKeyInvalid, EIdempotencyKeyReused, EIdempotencyKeyInFlight, EDatasetNotValidated,
 		EBaseModelUnsupported, EParamOutOfBounds, EProviderUnavailable, ETrainingUnavailable, EVersionNotReady, EJobFinished, EJobNotSucceeded,
+		EInvalidCaption, ECaptioningInProgress, ECaptionerUnavailable,
 		EWebhookUnauthenticated, EWebhookMalformed, EWebhookTooSlow,
 		EWeightOutOfRange, EInvalidIdentity, EInvalidPrompt, EEmptyPrompt, EPromptTooLong, EInvalidSize, EInvalidDuration,
 		EInvalidReference, ENoReferences, ETooManyReferences, ELoRAPipeline, EInvalidLoRA,

@@ -35,6 +35,9 @@ const (
 	MinSteps, MaxSteps               = 100, 6000
 	MinLearningRate, MaxLearningRate = 1e-6, 1e-3
 	MaxCaptionTemplate               = 200 // bytes, one line, containing {trigger}
+	// MaxCaption bounds one photo's own caption (CheckCaption): bytes, one
+	// line, naming the person as {trigger}.
+	MaxCaption = 1000
 	TriggerWordPattern               = `^[a-z0-9_]{2,32}$`
 )
 

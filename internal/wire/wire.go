@@ -99,6 +99,7 @@ type FileDecl struct {
 	Size        int64  `json:"size" minimum:"1" doc:"bytes; at most studio.MaxPhotoBytes (file_too_large)"`
 	ContentType string `json:"content_type" enum:"image/jpeg,image/png,image/webp"`
 	SHA256      string `json:"sha256" pattern:"^[0-9a-f]{64}$"`
+	Caption     string `json:"caption,omitempty" maxLength:"1000" doc:"the photo's caption, naming the person as {trigger}; empty for the job's caption template (invalid_caption otherwise)"`
 }
 
 // InitRequest creates a dataset of ModelName with Files.
@@ -176,13 +177,15 @@ type CommitRequest struct {
 
 // Photo is one committed photo of a dataset.
 type Photo struct {
-	ID     string `json:"id"`
-	Name   string `json:"name"`
-	Key    string `json:"key"`
-	SHA256 string `json:"sha256"`
-	Size   int64  `json:"size"`
-	Width  int    `json:"width"`
-	Height int    `json:"height"`
+	ID            string `json:"id"`
+	Name          string `json:"name"`
+	Key           string `json:"key"`
+	SHA256        string `json:"sha256"`
+	Size          int64  `json:"size"`
+	Width         int    `json:"width"`
+	Height        int    `json:"height"`
+	Caption       string `json:"caption" doc:"naming the person as {trigger}; empty for the job's caption template"`
+	CaptionSource string `json:"caption_source" enum:"template,user,auto" doc:"template (no caption of its own), user (written or edited by the user) or auto (the worker's captioner, not yet edited)"`
 }
 
 // Dataset is a dataset as the server has it.
@@ -193,9 +196,52 @@ type Dataset struct {
 	ImageCount  int             `json:"image_count"`
 	DatasetHash string          `json:"dataset_hash,omitempty"`
 	Items       []Photo         `json:"items"`
+	Captioning  *CaptionRun     `json:"captioning,omitempty" doc:"the last auto-caption run, if any"`
 	Report      json.RawMessage `json:"report,omitempty"`
 	CreatedAt   time.Time       `json:"created_at"`
 	UpdatedAt   time.Time       `json:"updated_at"`
+}
+
+// CaptionEdit sets one photo's caption.
+type CaptionEdit struct {
+	PhotoID string `json:"photo_id" format:"uuid"`
+	Caption string `json:"caption" maxLength:"1000" doc:"naming the person as {trigger}; empty for the job's caption template"`
+}
+
+// CaptionsRequest sets captions of a committed dataset's photos (PUT
+// /api/lora/datasets/{id}/captions); the photos not named keep theirs. The
+// answer is the dataset with its new hash. Refused with
+// captioning_in_progress while an auto-caption run is queued or running.
+type CaptionsRequest struct {
+	Captions []CaptionEdit `json:"captions" minItems:"1" maxItems:"60"`
+}
+
+// AutoCaptionRequest asks the training provider's captioner to describe
+// every photo of a committed dataset (POST
+// /api/lora/datasets/{id}/autocaption). Each photo's caption becomes
+// Template, a comma, then the description, with source auto, for the user
+// to review before training; a photo whose caption the user wrote is
+// left alone unless Overwrite.
+type AutoCaptionRequest struct {
+	Template  string `json:"template,omitempty" maxLength:"200" doc:"naming the person as {trigger}; default the base models' caption template"`
+	Overwrite bool   `json:"overwrite,omitempty" doc:"replace the captions the user wrote too"`
+}
+
+// States of an auto-caption run.
+const (
+	CaptionRunQueued  = "queued"
+	CaptionRunRunning = "running"
+	CaptionRunDone    = "done"
+	CaptionRunFailed  = "failed"
+)
+
+// CaptionRun is the state of a dataset's last auto-caption run.
+type CaptionRun struct {
+	Status      string     `json:"status" enum:"queued,running,done,failed"`
+	Error       string     `json:"error,omitempty" doc:"why it failed, for a person"`
+	Captioned   int        `json:"captioned" doc:"photos whose caption the run wrote"`
+	RequestedAt time.Time  `json:"requested_at"`
+	FinishedAt  *time.Time `json:"finished_at,omitempty"`
 }
 
 // Datasets lists the user's datasets.
@@ -307,7 +353,7 @@ type Version struct {
 	Number         int             `json:"number"`
 	BaseModel      string          `json:"base_model"`
 	Params         json.RawMessage `json:"params"`
-	DatasetHash    string          `json:"dataset_hash"`
+	DatasetHash    string          `json:"dataset_hash" doc:"of the photos and the captions the version was trained on"`
 	Status         string          `json:"status"`
 	ArtifactSHA256 string          `json:"artifact_sha256,omitempty"`
 	CreatedAt      time.Time       `json:"created_at"`

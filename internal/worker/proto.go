@@ -22,6 +22,9 @@ type Item struct {
 	URL    string `json:"url"`
 	SHA256 string `json:"sha256"` // hex
 	Size   int64  `json:"size"`
+	// Caption is the photo's caption with the trigger word in place
+	// (studio.ResolveCaption); "" for Caption(Params), the template.
+	Caption string `json:"caption,omitempty"`
 }
 
 // Upload is the presigned request for the artifact: send exactly Headers
@@ -112,7 +115,29 @@ type Event struct {
 	Checkpoint *Checkpoint `json:"checkpoint,omitempty"`
 }
 
-// Caption returns the caption of every photo of a job.
+// CaptionJob is the body of POST {worker}/captions: describe each photo
+// with the worker's captioner. The worker answers synchronously with a
+// CaptionResult once every photo is described, or an error; the backend
+// holds the request for as long as the captioner takes.
+type CaptionJob struct {
+	DatasetID string `json:"dataset_id"`
+	Items     []Item `json:"items"` // Caption unused
+}
+
+// CaptionResult answers a CaptionJob: one description per item, in order,
+// as the captioner wrote it (the backend composes the caption around it).
+type CaptionResult struct {
+	Captions []ItemCaption `json:"captions"`
+}
+
+// ItemCaption is the captioner's description of one item.
+type ItemCaption struct {
+	Name string `json:"name"`
+	Text string `json:"text"`
+}
+
+// Caption returns the caption of a photo without one of its own: the
+// job's template with the trigger word.
 func Caption(p Params) string {
 	return strings.ReplaceAll(p.CaptionTemplate, "{trigger}", p.TriggerWord)
 }

@@ -110,10 +110,27 @@ func (c *Client) ValidateDataset(ctx context.Context, r wire.ValidateRequest) (w
 	return out, c.Do(ctx, http.MethodPost, "/api/lora/datasets/validate", r, nil, &out)
 }
 
-// wire.Dataset returns one dataset with its photos and report. Returns ENotFound.
+// Dataset returns one dataset with its photos and report. Returns ENotFound.
 func (c *Client) Dataset(ctx context.Context, id string) (wire.Dataset, error) {
 	var out wire.Dataset
 	return out, c.Do(ctx, http.MethodGet, "/api/lora/datasets/"+url.PathEscape(id), nil, nil, &out)
+}
+
+// SetCaptions sets captions of a committed dataset's photos and returns
+// the dataset with its new hash. Returns invalid_caption, ENotFound, or
+// captioning_in_progress while an auto-caption run is not finished.
+func (c *Client) SetCaptions(ctx context.Context, datasetID string, r wire.CaptionsRequest) (wire.Dataset, error) {
+	var out wire.Dataset
+	return out, c.Do(ctx, http.MethodPut, "/api/lora/datasets/"+url.PathEscape(datasetID)+"/captions", r, nil, &out)
+}
+
+// AutoCaption queues a run of the training provider's captioner over a
+// committed dataset; Dataset(id).Captioning follows it, and its captions
+// arrive in the photos once it is done. Returns captioner_unavailable,
+// captioning_in_progress, invalid_caption (the template) or ENotFound.
+func (c *Client) AutoCaption(ctx context.Context, datasetID string, r wire.AutoCaptionRequest) (wire.CaptionRun, error) {
+	var out wire.CaptionRun
+	return out, c.Do(ctx, http.MethodPost, "/api/lora/datasets/"+url.PathEscape(datasetID)+"/autocaption", r, nil, &out)
 }
 
 // DeleteDataset deletes a dataset, its photos and their stored bytes.

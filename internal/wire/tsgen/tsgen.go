@@ -40,6 +40,7 @@ var roots = []root{
 	{"Checkpoint", typeOf[studio.Checkpoint]()},
 	{"Preset", typeOf[wire.TrainingParams]()},
 	{"Report", typeOf[dataset.Report]()},
+	{"CaptionRun", typeOf[wire.CaptionRun]()},
 }
 
 var (
@@ -96,6 +97,8 @@ func (g *gen) limits() {
 	g.printf("    caption_template_max: %d,\n", studio.MaxCaptionTemplate)
 	g.printf("    trigger_word_pattern: %s,\n", strconv.Quote(studio.TriggerWordPattern))
 	g.printf("  },\n")
+	g.printf("  /** A photo's own caption: one line of at most max bytes naming the person as placeholder. */\n")
+	g.printf("  caption: { max: %d, placeholder: %s },\n", studio.MaxCaption, strconv.Quote(studio.TriggerPlaceholder))
 	g.printf("} as const;\n\n")
 }
 

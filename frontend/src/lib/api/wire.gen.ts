@@ -20,6 +20,8 @@ export const limits = {
     caption_template_max: 200,
     trigger_word_pattern: "^[a-z0-9_]{2,32}$",
   },
+  /** A photo's own caption: one line of at most max bytes naming the person as placeholder. */
+  caption: { max: 1000, placeholder: "{trigger}" },
 } as const;
 
 /** Every error code Go answers with (internal/studio/codes.go). */
@@ -73,6 +75,9 @@ export const errorCodes = [
   "version_not_ready",
   "job_finished",
   "job_not_succeeded",
+  "invalid_caption",
+  "captioning_in_progress",
+  "captioner_unavailable",
   "webhook_unauthenticated",
   "webhook_malformed",
   "webhook_too_slow",
@@ -270,4 +275,14 @@ export const reportSchema = z.object({
   identity: setIdentitySchema,
 });
 export type Report = z.infer<typeof reportSchema>;
+
+/** CaptionRun is Go's wire.CaptionRun. */
+export const captionRunSchema = z.object({
+  status: z.enum(["queued", "running", "done", "failed"]),
+  error: z.string().optional(),
+  captioned: z.number(),
+  requested_at: z.string(),
+  finished_at: z.string().nullable().optional(),
+});
+export type CaptionRun = z.infer<typeof captionRunSchema>;
 
