@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/promptforge/lorastudio/app/localstore"
@@ -184,7 +185,7 @@ func (a *DatasetService) SuggestCaptions(overwrite bool) (CaptionState, error) {
 		return CaptionState{}, a.fail("suggest captions", err)
 	}
 	if run.Status == wire.CaptionRunFailed {
-		return st, a.fail("suggest captions", studio.Errorf(studio.EUnavailable, "the server's captioner failed: %s. Your captions are unchanged; try again, or write them yourself", run.Error))
+		return st, a.fail("suggest captions", studio.Errorf(studio.EUnavailable, "the server's captioner failed: %s. Your captions are unchanged; try again, or write them yourself", strings.TrimRight(run.Error, ".:; ")))
 	}
 	return st, nil
 }
