@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -75,10 +77,10 @@ func (a *DatasetService) SetCaption(itemID, caption string) (localstore.Item, er
 	defer cancel()
 	if _, err := a.pushCaptions(rctx, c, ds); err != nil {
 		switch code := studio.ErrorCode(err); code {
-		case studio.EUnavailable, studio.ECaptioningInProgress, studio.EInternal:
+		case studio.EUnavailable, studio.ECaptioningInProgress, studio.ECanceled, studio.EInternal:
 			a.log.Warn("caption kept here, not sent yet", "item", itemID, "err", err)
 		default:
-			return it, a.fail("set caption", studio.Errorf(code, "your caption is saved on this computer, but the server refused it: %s", studio.ErrorMessage(err)))
+			return it, a.fail("set caption", reword(err, "your caption is saved on this computer, but the server refused it: %s"))
 		}
 	}
 	return a.item(ctx, ds, itemID)
@@ -149,7 +151,7 @@ func (a *DatasetService) SuggestCaptions(overwrite bool) (CaptionState, error) {
 	// The captioner leaves the user's captions alone only if the server
 	// has them.
 	if _, err := a.pushCaptions(ctx, c, ds); err != nil {
-		return CaptionState{}, a.fail("suggest captions", studio.Errorf(studio.ErrorCode(err), "your caption edits must reach the server before its captioner runs: %s", studio.ErrorMessage(err)))
+		return CaptionState{}, a.fail("suggest captions", reword(err, "your caption edits must reach the server before its captioner runs: %s"))
 	}
 	run, err := c.AutoCaption(ctx, s.DatasetID, wire.AutoCaptionRequest{Overwrite: overwrite})
 	if studio.ErrorCode(err) == studio.ECaptioningInProgress {
@@ -209,7 +211,7 @@ func (a *DatasetService) UseCaptions() (CaptionState, error) {
 	}
 	if c, err := a.signedIn(); err == nil {
 		if _, err := a.pushCaptions(ctx, c, ds); err != nil {
-			return CaptionState{}, a.fail("use captions", studio.Errorf(studio.ErrorCode(err), "your captions are saved on this computer, but did not reach the server: %s. Try again", studio.ErrorMessage(err)))
+			return CaptionState{}, a.fail("use captions", reword(err, "your captions are saved on this computer, but did not reach the server: %s. Try again"))
 		}
 	}
 	st, err := a.captionState(ctx, ds)
@@ -458,6 +460,18 @@ func (a *DatasetService) afterUpload(ctx context.Context, c *client.Client, up *
 	if _, err := a.pushCaptions(ctx, c, ds); err != nil {
 		a.log.Warn("caption edits made during the upload not sent yet", "err", err)
 	}
+}
+
+// reword puts err's message into format, keeping its code; an error
+// without one (internal) is returned as it is.
+func reword(err error, format string) error {
+	var e *studio.Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	c := *e
+	c.Message = fmt.Sprintf(format, e.Message)
+	return &c
 }
 
 // uploadedSession returns the dataset's last upload when the server has

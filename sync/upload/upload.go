@@ -13,6 +13,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -218,7 +219,13 @@ func (u *Uploader) Prepare(ctx context.Context, req Request) (string, error) {
 		// A caption the server would refuse fails here, before the bytes.
 		if err := studio.CheckCaption(p.Caption); err != nil {
 			os.RemoveAll(dir)
-			return "", studio.Errorf(studio.ErrorCode(err), "%s: %s", p.Name, studio.ErrorMessage(err))
+			var e *studio.Error
+			if errors.As(err, &e) {
+				named := *e
+				named.Message = p.Name + ": " + e.Message
+				return "", &named
+			}
+			return "", err
 		}
 		f, err := strip(ctx, dir, p)
 		if err != nil {
