@@ -34,9 +34,10 @@ export function CaptionsReview({ api, dataset }: { api: Api; dataset: Dataset })
       setError((e as Error).message);
     }
   }, [api]);
+  // Whatever changed the dataset (an upload, a photo, a caption) may change the captions' state.
   useEffect(() => {
     void load();
-  }, [load, state?.items.length]);
+  }, [load, state]);
   // Go reports the captioner's progress while SuggestCaptions waits for it.
   useEffect(
     () =>

@@ -150,6 +150,16 @@ describe("CaptionsReview", () => {
     expect(screen.queryByTestId("captions-pending")).not.toBeInTheDocument();
   });
 
+  it("reads the captions' state again when the dataset changes, as after an upload", async () => {
+    const captions = vi.fn().mockResolvedValueOnce(captionState({ uploaded: false })).mockResolvedValue(captionState());
+    const api = fakeApi({ captions });
+    const { rerender } = render(<CaptionsReview api={api} dataset={fakeDataset(photos)} />);
+    await screen.findByTestId("captions-need-upload");
+    rerender(<CaptionsReview api={api} dataset={fakeDataset({ ...photos })} />);
+    expect(await screen.findByTestId("captions-ready")).toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Suggest captions (worker's captioner)" })).toBeEnabled();
+  });
+
   it("cannot ask for suggestions before the upload, and says why", async () => {
     const api = fakeApi({ captions: vi.fn(async () => captionState({ uploaded: false })) });
     render(<CaptionsReview api={api} dataset={fakeDataset(photos)} />);
