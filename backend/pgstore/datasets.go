@@ -36,7 +36,9 @@ type Upload struct {
 func (s *Store) NewDataset(ctx context.Context, userID, modelName string, uploads []Upload, keyFor func(datasetID string, u Upload) string, quota Quota) (studio.Dataset, []Upload, error) {
 	for _, u := range uploads {
 		if err := studio.CheckCaption(u.Caption); err != nil {
-			return studio.Dataset{}, nil, studio.Errorf(studio.ErrorCode(err), "%s: %s", u.Name, studio.ErrorMessage(err))
+			// Named by its photo; a bad character (the routes refuse those
+			// as invalid_text first) is an unusable caption too.
+			return studio.Dataset{}, nil, studio.Errorf(studio.EInvalidCaption, "%s: %s", u.Name, studio.ErrorMessage(err))
 		}
 	}
 	var d studio.Dataset
