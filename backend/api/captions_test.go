@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/promptforge/lorastudio/backend/auth"
@@ -80,6 +81,13 @@ func TestCaptionRoutes(t *testing.T) {
 				t.Fatalf("got %d %s, want %d %s", status, body, tc.status, tc.code)
 			}
 		})
+	}
+	sum := strings.Repeat("ab", 32)
+	for caption, want := range map[string]int{"a photo of a person": 422, "a photo of {trigger} person": 200} {
+		init := `{"model_name":"me","files":[{"name":"x.jpg","size":10,"content_type":"image/jpeg","sha256":"` + sum + `","caption":"` + caption + `"}]}`
+		if code, _, body := e.req("POST", "/api/lora/datasets/init", tok, init); code != want || code == 422 && errorCode(t, body) != studio.EInvalidCaption {
+			t.Errorf("init with caption %q: %d %s, want %d", caption, code, body, want)
+		}
 	}
 	_, _, before := e.req("GET", "/api/lora/datasets/"+ds, tok, "")
 	var d0 wire.Dataset
