@@ -56,7 +56,12 @@ func (w *SelfHosted) Captions(ctx context.Context, job worker.CaptionJob) (worke
 		return worker.CaptionResult{}, err
 	}
 	defer resp.Body.Close()
-	if err := classify(resp, w.now()); err != nil {
+	err = classify(resp, w.now())
+	if re := (*RetryableError)(nil); errors.As(err, &re) && resp.StatusCode == http.StatusNotImplemented {
+		// A worker without captioner: asking again changes nothing.
+		return worker.CaptionResult{}, &RejectedError{Status: resp.StatusCode, Message: re.Err.Error()}
+	}
+	if err != nil {
 		return worker.CaptionResult{}, err
 	}
 	var out worker.CaptionResult
