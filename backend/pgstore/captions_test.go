@@ -59,8 +59,7 @@ func (e *captionsEnv) dataset(userID string, validated bool, captions ...string)
 		e.t.Fatal(err)
 	}
 	if validated {
-		_, items, _ := e.s.Dataset(e.ctx, userID, d.ID)
-		if _, err := e.s.SaveValidation(e.ctx, userID, d.ID, []byte(`{"ok":true}`), hashOf(items), len(items), true, nil); err != nil {
+		if _, err := e.s.SaveValidation(e.ctx, userID, d.ID, []byte(`{"ok":true}`), len(captions), true, nil); err != nil {
 			e.t.Fatal(err)
 		}
 	}
@@ -110,7 +109,10 @@ func TestCaptionsAtInit(t *testing.T) {
 	if ds, _ := e.s.Datasets(e.ctx, uid); len(ds) != 0 {
 		t.Fatalf("a refused init stored %d datasets", len(ds))
 	}
-	_, items := e.dataset(uid, false, "a photo of {trigger} person, red scarf", "")
+	d, items := e.dataset(uid, true, "a photo of {trigger} person, red scarf", "")
+	if d.DatasetHash != hashOf(items) || d.DatasetHash == studio.DatasetHash([]studio.HashItem{{SHA256: items[0].SHA256}, {SHA256: items[1].SHA256}}) {
+		t.Errorf("validated hash %s does not cover the caption given at init", d.DatasetHash)
+	}
 	want := []struct{ caption, source string }{{"a photo of {trigger} person, red scarf", studio.CaptionUser}, {"", studio.CaptionTemplate}}
 	for i, it := range items {
 		if it.Caption != want[i].caption || it.CaptionSource != want[i].source {
@@ -128,6 +130,9 @@ func TestSetCaptions(t *testing.T) {
 	d, items := e.dataset(uid, true, "", "")
 	_, theirs := e.dataset(other, true, "")
 	before := d.DatasetHash
+	if before != hashOf(items) {
+		t.Errorf("validated hash %s, want %s over the photos and captions", before, hashOf(items))
+	}
 	d2, items2, err := e.s.SetCaptions(e.ctx, uid, d.ID, []pgstore.CaptionEdit{{PhotoID: items[0].ID, Caption: "{trigger} laughing"}})
 	if err != nil {
 		t.Fatal(err)
