@@ -37,8 +37,8 @@ const (
 	MaxCaptionTemplate               = 200 // bytes, one line, containing {trigger}
 	// MaxCaption bounds one photo's own caption (CheckCaption): bytes, one
 	// line, naming the person as {trigger}.
-	MaxCaption = 1000
-	TriggerWordPattern               = `^[a-z0-9_]{2,32}$`
+	MaxCaption         = 1000
+	TriggerWordPattern = `^[a-z0-9_]{2,32}$`
 )
 
 // TrainingResolutions are the training resolutions a job may ask for.
