@@ -15,7 +15,7 @@ import (
 // under load (progress reports), and applied one transaction each they
 // cost six round trips and a WAL flush apiece. ApplyJob instead joins the
 // events that arrive while another batch is being written and applies
-// them together in one transaction of four round trips, whatever their
+// them together in one transaction of two round trips, whatever their
 // number: the outcome of each is the one applying them one after another
 // in arrival order would give.
 
@@ -39,11 +39,17 @@ func (s *Store) applier() *groupcommit.Group[JobEvent, Applied] {
 // another, wait for each other but never deadlock.
 func (s *Store) ApplyJobs(ctx context.Context, evs []JobEvent) ([]Applied, error) {
 	out := make([]Applied, len(evs))
-	err := s.tx(ctx, func(tx pgx.Tx) error {
-		clear(out)
-		return s.applyJobs(ctx, tx, evs, out)
-	})
+	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
+		return nil, fmt.Errorf("pgstore: apply job events: %w", err)
+	}
+	defer conn.Release()
+	if err := s.applyJobs(ctx, conn.Conn(), evs, out); err != nil {
+		// A transaction left open is rolled back here; a connection that
+		// cannot even do that is closed by the pool on release.
+		if conn.Conn().PgConn().TxStatus() != 'I' {
+			_, _ = conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+		}
 		return nil, fmt.Errorf("pgstore: apply job events: %w", err)
 	}
 	return out, nil
@@ -64,7 +70,9 @@ type batchJob struct {
 	checkpoints  []Checkpoint
 }
 
-func (s *Store) applyJobs(ctx context.Context, tx pgx.Tx, evs []JobEvent, out []Applied) error {
+// applyJobs is a transaction of two round trips: the first opens it
+// (BEGIN travels in the pipeline), the second commits it.
+func (s *Store) applyJobs(ctx context.Context, conn *pgx.Conn, evs []JobEvent, out []Applied) error {
 	// Round trip 1: lock the jobs, read the tombstones, record the webhook
 	// ids (the first of each; the others are duplicates whatever happens).
 	var ids, webhookIDs []string
@@ -92,6 +100,7 @@ func (s *Store) applyJobs(ctx context.Context, tx pgx.Tx, evs []JobEvent, out []
 		rowJobs, rowStatus = append(rowJobs, j), append(rowStatus, &st)
 	}
 	b := &pgx.Batch{}
+	b.Queue("BEGIN")
 	jobs := map[string]*batchJob{}
 	b.Queue(`SELECT id::text, status, lora_version_id::text, progress FROM lora_jobs WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, ids).
 		Query(func(rows pgx.Rows) error {
@@ -122,7 +131,7 @@ func (s *Store) applyJobs(ctx context.Context, tx pgx.Tx, evs []JobEvent, out []
 			_, err := pgx.ForEachRow(rows, []any{&id}, func() error { fresh[id] = true; return nil })
 			return err
 		})
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
 		return err
 	}
 
@@ -180,7 +189,14 @@ func (s *Store) applyJobs(ctx context.Context, tx pgx.Tx, evs []JobEvent, out []
 	if len(outIDs) > 0 {
 		b.Queue(`UPDATE webhook_events e SET outcome = t.o FROM unnest($1::text[], $2::text[]) AS t(w, o) WHERE e.webhook_id = t.w`, outIDs, outcomes)
 	}
-	return tx.SendBatch(ctx, b).Close()
+	b.Queue("COMMIT")
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		return err
+	}
+	if st := conn.PgConn().TxStatus(); st != 'I' {
+		return fmt.Errorf("the transaction did not commit (status %c)", st)
+	}
+	return nil
 }
 
 // apply moves j by ev, as one transaction per event would move its row,

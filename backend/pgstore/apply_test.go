@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 
@@ -257,5 +258,50 @@ func TestApplyJobConcurrentReplicas(t *testing.T) {
 		if st.Progress != 1 || st.Status != studio.JobRunning {
 			t.Errorf("a job ended %s at %v, want running at 1", st.Status, st.Progress)
 		}
+	}
+}
+
+// A batch that fails records none of its events and the pool goes on
+// (here with a single connection); through ApplyJob the bad event fails
+// alone and the good one is applied.
+func TestApplyJobsFailedBatchRecordsNothing(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.NewDatabase(t)
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	s, err := pgstore.Open(ctx, url+sep+"pool_max_conns=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	refs := seedJobs(t, s, "fail", 2)
+	good := pgstore.JobEvent{WebhookID: "good", JobID: refs[0].ID, Status: studio.JobRunning, Progress: 0.5}
+	// The database refuses a checkpoint whose checksum is not hex.
+	bad := pgstore.JobEvent{WebhookID: "bad", JobID: refs[1].ID, Status: studio.JobRunning, Progress: 0.5,
+		Checkpoint: &pgstore.Checkpoint{Step: 10, ArtifactKey: "k", ArtifactSHA256: "not hex", ArtifactSize: 1}}
+	if _, err := s.ApplyJobs(ctx, []pgstore.JobEvent{good, bad}); err == nil {
+		t.Fatal("a batch with a refused checkpoint succeeded")
+	}
+	var n int
+	if err := s.Pool().QueryRow(ctx, `SELECT count(*) FROM webhook_events`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("after the failed batch: %d webhook ids recorded (err %v), want 0", n, err)
+	}
+	if st := states(t, s, refs); st[0].Progress != 0 || st[1].Progress != 0 {
+		t.Fatalf("the failed batch moved the jobs: %+v", st)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, ev := range []pgstore.JobEvent{good, bad} {
+		wg.Add(1)
+		go func() { defer wg.Done(); _, errs[i] = s.ApplyJob(ctx, ev) }()
+	}
+	wg.Wait()
+	if errs[0] != nil || errs[1] == nil {
+		t.Fatalf("through ApplyJob: good %v, bad %v; want the bad one alone to fail", errs[0], errs[1])
+	}
+	if st := states(t, s, refs); st[0].Progress != 0.5 || st[1].Progress != 0 {
+		t.Fatalf("after ApplyJob: %+v, want the good job at 0.5 and the other untouched", st)
 	}
 }
