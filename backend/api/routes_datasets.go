@@ -306,7 +306,7 @@ func (s *Server) validateDataset(ctx context.Context, in *validateIn) (*validate
 			keysByName[it.File] = keys[1:]
 		}
 	}
-	status, err := s.cfg.Store.SaveValidation(ctx, uid, d.ID, raw, rep.DatasetHash, rep.ImageCount, rep.OK, sizes)
+	status, err := s.cfg.Store.SaveValidation(ctx, uid, d.ID, raw, rep.ImageCount, rep.OK, sizes)
 	if err != nil {
 		return nil, err
 	}

@@ -39,6 +39,15 @@ type CheckpointSample struct {
 // recordCheckpoint stores c in tx once per (job, step); a repeat (a
 // webhook retried with another id) changes nothing.
 func recordCheckpoint(ctx context.Context, tx pgx.Tx, c Checkpoint) error {
+	b := &pgx.Batch{}
+	if err := queueCheckpoint(b, c); err != nil {
+		return err
+	}
+	return tx.SendBatch(ctx, b).Close()
+}
+
+// queueCheckpoint queues the insert of c in b.
+func queueCheckpoint(b *pgx.Batch, c Checkpoint) error {
 	samples := c.Samples
 	if samples == nil {
 		samples = []CheckpointSample{}
@@ -47,11 +56,10 @@ func recordCheckpoint(ctx context.Context, tx pgx.Tx, c Checkpoint) error {
 	if err != nil {
 		return err
 	}
-	_, err = tx.Exec(ctx,
-		`INSERT INTO lora_checkpoints (job_id, step, artifact_key, artifact_sha256, artifact_size, final, samples)
+	b.Queue(`INSERT INTO lora_checkpoints (job_id, step, artifact_key, artifact_sha256, artifact_size, final, samples)
 		 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (job_id, step) DO NOTHING`,
 		c.JobID, c.Step, c.ArtifactKey, c.ArtifactSHA256, c.ArtifactSize, c.Final, js)
-	return err
+	return nil
 }
 
 // Checkpoints lists the checkpoints of one of the user's jobs by step.

@@ -36,7 +36,9 @@ type Upload struct {
 func (s *Store) NewDataset(ctx context.Context, userID, modelName string, uploads []Upload, keyFor func(datasetID string, u Upload) string, quota Quota) (studio.Dataset, []Upload, error) {
 	for _, u := range uploads {
 		if err := studio.CheckCaption(u.Caption); err != nil {
-			return studio.Dataset{}, nil, studio.Errorf(studio.ErrorCode(err), "%s: %s", u.Name, studio.ErrorMessage(err))
+			// Named by its photo; a bad character (the routes refuse those
+			// as invalid_text first) is an unusable caption too.
+			return studio.Dataset{}, nil, studio.Errorf(studio.EInvalidCaption, "%s: %s", u.Name, studio.ErrorMessage(err))
 		}
 	}
 	var d studio.Dataset
@@ -242,16 +244,22 @@ func (s *Store) CommitItems(ctx context.Context, datasetID string, ups []Upload)
 type Size struct{ Width, Height int }
 
 // SaveValidation stores the server's quality report, the status it gives,
-// and each photo's measured size (keyed by storage key), in one transaction.
-func (s *Store) SaveValidation(ctx context.Context, userID, datasetID string, report []byte, datasetHash string, imageCount int, ok bool, sizes map[string]Size) (string, error) {
+// and each photo's measured size (keyed by storage key), in one
+// transaction. The dataset's hash is computed there from its photos as
+// uploaded and their captions (rehash), as caption edits and runs compute
+// it: the bytes the worker trains on (it checks their sha256). The
+// report's own hash is the engine's, over stripped copies of the stored
+// bytes: the same for photos the desktop stripped before uploading them.
+func (s *Store) SaveValidation(ctx context.Context, userID, datasetID string, report []byte, imageCount int, ok bool, sizes map[string]Size) (string, error) {
 	status := studio.DatasetRejected
 	if ok {
 		status = studio.DatasetValidated
 	}
 	err := s.tx(ctx, func(tx pgx.Tx) error {
+		now := s.Now()
 		tag, err := tx.Exec(ctx,
-			`UPDATE lora_datasets SET quality_report_json = $3, dataset_hash = $4, image_count = $5, status = $6, updated_at = $7
-			 WHERE id = $1 AND user_id = $2`, datasetID, userID, report, datasetHash, imageCount, status, s.Now())
+			`UPDATE lora_datasets SET quality_report_json = $3, image_count = $4, status = $5, updated_at = $6
+			 WHERE id = $1 AND user_id = $2`, datasetID, userID, report, imageCount, status, now)
 		if err != nil {
 			return err
 		}
@@ -264,7 +272,7 @@ func (s *Store) SaveValidation(ctx context.Context, userID, datasetID string, re
 				return err
 			}
 		}
-		return nil
+		return rehash(ctx, tx, datasetID, now)
 	})
 	if err != nil {
 		if studio.ErrorCode(err) == studio.ENotFound {

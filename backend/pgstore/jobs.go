@@ -299,94 +299,16 @@ type Applied struct {
 // ApplyJob records ev's webhook id and applies ev in one transaction:
 // states only move forward (studio.JobCanMove), progress never decreases,
 // succeeded makes the version ready with its artifact, failed and canceled
-// make it failed. A webhook id seen before changes nothing.
+// make it failed. A webhook id seen before changes nothing. Events that
+// arrive together share a transaction (ApplyJobs, by group commit).
 func (s *Store) ApplyJob(ctx context.Context, ev JobEvent) (Applied, error) {
-	var a Applied
-	err := s.tx(ctx, func(tx pgx.Tx) error {
-		a = Applied{}
-		jobID := &ev.JobID
-		if !validUUID(ev.JobID) {
-			jobID = nil
-		}
-		tag, err := tx.Exec(ctx,
-			`INSERT INTO webhook_events (webhook_id, job_id, status, outcome, received_at) VALUES ($1, $2, $3, '', $4)
-			 ON CONFLICT (webhook_id) DO NOTHING`, ev.WebhookID, jobID, ev.Status, s.Now())
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			a.Outcome = OutcomeDuplicate
-			return nil
-		}
-		if a, err = s.applyLocked(ctx, tx, ev, jobID != nil); err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `UPDATE webhook_events SET outcome = $2 WHERE webhook_id = $1`, ev.WebhookID, a.Outcome)
-		return err
-	})
-	if err != nil {
-		return Applied{}, fmt.Errorf("pgstore: apply job event: %w", err)
-	}
-	return a, nil
+	return s.applier().Do(ctx, ev)
 }
 
 // ApplyJobEvent is ApplyJob returning the outcome and erased key only.
 func (s *Store) ApplyJobEvent(ctx context.Context, ev JobEvent) (outcome, erasedKey string, err error) {
 	a, err := s.ApplyJob(ctx, ev)
 	return a.Outcome, a.ErasedKey, err
-}
-
-func (s *Store) applyLocked(ctx context.Context, tx pgx.Tx, ev JobEvent, valid bool) (Applied, error) {
-	if !valid {
-		return Applied{Outcome: OutcomeUnknown}, nil
-	}
-	var cur, versionID string
-	err := tx.QueryRow(ctx, `SELECT status, lora_version_id FROM lora_jobs WHERE id = $1 FOR UPDATE`, ev.JobID).Scan(&cur, &versionID)
-	if errors.Is(err, pgx.ErrNoRows) {
-		var key string
-		err := tx.QueryRow(ctx, `SELECT artifact_key FROM erased_jobs WHERE job_id = $1`, ev.JobID).Scan(&key)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return Applied{Outcome: OutcomeUnknown}, nil
-		}
-		return Applied{Outcome: OutcomeErased, ErasedKey: key}, err
-	}
-	if err != nil {
-		return Applied{}, err
-	}
-	if !studio.JobCanMove(cur, ev.Status) {
-		return Applied{Outcome: OutcomeIgnored, Status: cur}, nil
-	}
-	now := s.Now()
-	switch ev.Status {
-	case studio.JobSucceeded:
-		_, err = tx.Exec(ctx,
-			`UPDATE lora_jobs SET status = 'succeeded', progress = 1, artifact_size = $2, logs_url = coalesce(nullif($3, ''), logs_url), updated_at = $4 WHERE id = $1`,
-			ev.JobID, ev.ArtifactSize, ev.LogsURL, now)
-		if err == nil {
-			_, err = tx.Exec(ctx, `UPDATE lora_versions SET status = 'ready', artifact_url = $2, artifact_sha256 = $3, artifact_size = $4 WHERE id = $1`,
-				versionID, ev.ArtifactKey, ev.ArtifactSHA256, ev.ArtifactSize)
-		}
-	case studio.JobFailed, studio.JobCanceled:
-		_, err = tx.Exec(ctx,
-			`UPDATE lora_jobs SET status = $2, error = $3, logs_url = coalesce(nullif($4, ''), logs_url), updated_at = $5 WHERE id = $1`,
-			ev.JobID, ev.Status, ev.Error, ev.LogsURL, now)
-		if err == nil {
-			_, err = tx.Exec(ctx, `UPDATE lora_versions SET status = 'failed' WHERE id = $1 AND status = 'pending'`, versionID)
-		}
-	default: // dispatched, running
-		_, err = tx.Exec(ctx,
-			`UPDATE lora_jobs SET status = $2, progress = greatest(progress, $3), logs_url = coalesce(nullif($4, ''), logs_url), updated_at = $5 WHERE id = $1`,
-			ev.JobID, ev.Status, min(max(ev.Progress, 0), 1), ev.LogsURL, now)
-	}
-	if err == nil && ev.Checkpoint != nil {
-		c := *ev.Checkpoint
-		c.JobID = ev.JobID
-		err = recordCheckpoint(ctx, tx, c)
-	}
-	if err != nil {
-		return Applied{}, err
-	}
-	return Applied{Outcome: OutcomeApplied, Status: ev.Status}, nil
 }
 
 // WebhookOutcome returns the recorded outcome of a webhook id, "" if unseen.

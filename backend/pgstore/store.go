@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -15,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/promptforge/lorastudio/internal/groupcommit"
 	"github.com/promptforge/lorastudio/internal/studio"
 	"github.com/promptforge/lorastudio/migrations"
 )
@@ -25,6 +27,9 @@ type Store struct {
 	Now  func() time.Time
 	// Queue, when set, receives the dispatch of every job CreateJob makes.
 	Queue Enqueuer
+
+	applyOnce sync.Once
+	apply     *groupcommit.Group[JobEvent, Applied]
 }
 
 // ConnectTimeout bounds each new connection to Postgres when the URL sets

@@ -56,7 +56,12 @@ func (w *SelfHosted) Captions(ctx context.Context, job worker.CaptionJob) (worke
 		return worker.CaptionResult{}, err
 	}
 	defer resp.Body.Close()
-	if err := classify(resp, w.now()); err != nil {
+	err = classify(resp, w.now())
+	if re := (*RetryableError)(nil); errors.As(err, &re) && resp.StatusCode == http.StatusNotImplemented {
+		// A worker without captioner: asking again changes nothing.
+		return worker.CaptionResult{}, &RejectedError{Status: resp.StatusCode, Message: re.Err.Error()}
+	}
+	if err != nil {
 		return worker.CaptionResult{}, err
 	}
 	var out worker.CaptionResult
@@ -120,6 +125,9 @@ type CaptionWorker struct {
 func (c *CaptionWorker) Work(ctx context.Context, job *river.Job[CaptionArgs]) error {
 	a := job.Args
 	log := c.log().With("dataset_id", a.DatasetID, "attempt", job.Attempt)
+	if c.Store == nil {
+		return errors.New("caption run: the worker has no store")
+	}
 	items, ok, err := c.Store.BeginCaptionRun(ctx, a.UserID, a.DatasetID)
 	if err != nil {
 		return err
@@ -142,6 +150,10 @@ func (c *CaptionWorker) Work(ctx context.Context, job *river.Job[CaptionArgs]) e
 		name := path.Base(it.Key)
 		byName[name] = it.ID
 		cj.Items = append(cj.Items, worker.Item{Name: name, URL: r.URL, SHA256: it.SHA256, Size: it.Size})
+	}
+	if c.Captioner == nil {
+		c.fail(ctx, log, a.DatasetID, "the GPU provider of this server does not caption photos; write the captions yourself")
+		return river.JobCancel(errors.New("no captioner"))
 	}
 	res, err := c.Captioner.Captions(ctx, cj)
 	var re *RetryableError

@@ -317,23 +317,23 @@ type ClientConfig struct {
 }
 
 // NewClient returns a River client that works the dispatch queue with d,
-// and the caption queue when d's provider captions (Captioner) and its
-// store records caption runs (CaptionStore). Start it with Start and stop
-// it with Stop.
+// and the caption queue with a CaptionWorker of d's provider (when it is
+// a Captioner) and store (when it is a CaptionStore). Start it with Start
+// and stop it with Stop.
 func NewClient(pool *pgxpool.Pool, d *Dispatcher, cfg ClientConfig) (*river.Client[pgx.Tx], error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, d)
 	if cfg.Workers == 0 {
 		cfg.Workers = 4
 	}
-	queues := map[string]river.QueueConfig{QueueDispatch: {MaxWorkers: cfg.Workers}}
-	cp, okp := d.Provider.(Captioner)
-	cs, oks := d.Store.(CaptionStore)
-	if okp && oks {
-		river.AddWorker(workers, &CaptionWorker{Store: cs, Blobs: d.Blobs, Captioner: cp, Backoff: d.Backoff, Log: d.Log})
-		// One captioning at a time per replica: the GPU box runs one too.
-		queues[QueueCaption] = river.QueueConfig{MaxWorkers: 1}
-	}
+	// Caption runs are always known to the client (River refuses to insert
+	// an unregistered kind); one whose provider cannot caption fails.
+	cw := &CaptionWorker{Blobs: d.Blobs, Backoff: d.Backoff, Log: d.Log}
+	cw.Captioner, _ = d.Provider.(Captioner)
+	cw.Store, _ = d.Store.(CaptionStore)
+	river.AddWorker(workers, cw)
+	// One captioning at a time per replica: the GPU box runs one too.
+	queues := map[string]river.QueueConfig{QueueDispatch: {MaxWorkers: cfg.Workers}, QueueCaption: {MaxWorkers: 1}}
 	rc := &river.Config{
 		Queues:            queues,
 		Workers:           workers,

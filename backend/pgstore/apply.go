@@ -1,0 +1,227 @@
+package pgstore
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/promptforge/lorastudio/internal/groupcommit"
+	"github.com/promptforge/lorastudio/internal/studio"
+)
+
+// Group commit of job events. Webhooks arrive by the thousand per second
+// under load (progress reports), and applied one transaction each they
+// cost six round trips and a WAL flush apiece. ApplyJob instead joins the
+// events that arrive while another batch is being written and applies
+// them together in one transaction of two round trips, whatever their
+// number: the outcome of each is the one applying them one after another
+// in arrival order would give.
+
+// applyBatch bounds a batch of events: enough to amortise the round trips,
+// few enough that the jobs' row locks are held briefly.
+const applyBatch = 64
+
+func (s *Store) applier() *groupcommit.Group[JobEvent, Applied] {
+	s.applyOnce.Do(func() {
+		s.apply = &groupcommit.Group[JobEvent, Applied]{Run: s.ApplyJobs, Max: applyBatch}
+	})
+	return s.apply
+}
+
+// ApplyJobs records each event's webhook id and applies the events, in
+// one transaction, as ApplyJob would one after another in their order: an
+// id seen before (or earlier in evs) is a duplicate and changes nothing.
+//
+// Locks are taken in one order by every batch (the jobs' rows by id, then
+// the webhook ids sorted), so concurrent batches, on this replica or
+// another, wait for each other but never deadlock.
+func (s *Store) ApplyJobs(ctx context.Context, evs []JobEvent) ([]Applied, error) {
+	out := make([]Applied, len(evs))
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: apply job events: %w", err)
+	}
+	defer conn.Release()
+	if err := s.applyJobs(ctx, conn.Conn(), evs, out); err != nil {
+		// A transaction left open is rolled back here; a connection that
+		// cannot even do that is closed by the pool on release.
+		if conn.Conn().PgConn().TxStatus() != 'I' {
+			_, _ = conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+		return nil, fmt.Errorf("pgstore: apply job events: %w", err)
+	}
+	return out, nil
+}
+
+// batchJob is a job as a batch sees it: read locked, then moved in memory
+// by each applied event, then written once.
+type batchJob struct {
+	status, versionID string
+	progress          float64
+	// What the batch writes, once per job.
+	touched      bool
+	logsURL      string // last non-empty one applied
+	errText      string
+	artifactSize int64
+	succeeded    *JobEvent
+	failed       bool
+	checkpoints  []Checkpoint
+}
+
+// applyJobs is a transaction of two round trips: the first opens it
+// (BEGIN travels in the pipeline), the second commits it.
+func (s *Store) applyJobs(ctx context.Context, conn *pgx.Conn, evs []JobEvent, out []Applied) error {
+	// Round trip 1: lock the jobs, read the tombstones, record the webhook
+	// ids (the first of each; the others are duplicates whatever happens).
+	var ids, webhookIDs []string
+	first := map[string]int{}
+	for i, ev := range evs {
+		if validUUID(ev.JobID) && !slices.Contains(ids, ev.JobID) {
+			ids = append(ids, ev.JobID)
+		}
+		if _, ok := first[ev.WebhookID]; !ok {
+			first[ev.WebhookID] = i
+			webhookIDs = append(webhookIDs, ev.WebhookID)
+		}
+	}
+	slices.Sort(ids)
+	slices.Sort(webhookIDs)
+	now := s.Now()
+	var rowJobs, rowStatus []*string
+	for _, id := range webhookIDs {
+		ev := evs[first[id]]
+		var j *string
+		if validUUID(ev.JobID) {
+			j = &ev.JobID
+		}
+		st := ev.Status
+		rowJobs, rowStatus = append(rowJobs, j), append(rowStatus, &st)
+	}
+	b := &pgx.Batch{}
+	b.Queue("BEGIN")
+	jobs := map[string]*batchJob{}
+	b.Queue(`SELECT id::text, status, lora_version_id::text, progress FROM lora_jobs WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, ids).
+		Query(func(rows pgx.Rows) error {
+			var id string
+			var p float32
+			j := &batchJob{}
+			_, err := pgx.ForEachRow(rows, []any{&id, &j.status, &j.versionID, &p}, func() error {
+				c := *j
+				c.progress = float64(p)
+				jobs[id] = &c
+				return nil
+			})
+			return err
+		})
+	erased := map[string]string{}
+	b.Queue(`SELECT job_id::text, artifact_key FROM erased_jobs WHERE job_id = ANY($1::uuid[])`, ids).
+		Query(func(rows pgx.Rows) error {
+			var id, key string
+			_, err := pgx.ForEachRow(rows, []any{&id, &key}, func() error { erased[id] = key; return nil })
+			return err
+		})
+	fresh := map[string]bool{}
+	b.Queue(`INSERT INTO webhook_events (webhook_id, job_id, status, outcome, received_at)
+		 SELECT w, j, st, '', $4 FROM unnest($1::text[], $2::uuid[], $3::text[]) AS t(w, j, st) ORDER BY w
+		 ON CONFLICT (webhook_id) DO NOTHING RETURNING webhook_id`, webhookIDs, rowJobs, rowStatus, now).
+		Query(func(rows pgx.Rows) error {
+			var id string
+			_, err := pgx.ForEachRow(rows, []any{&id}, func() error { fresh[id] = true; return nil })
+			return err
+		})
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		return err
+	}
+
+	// In memory: each event in order, against its job as the ones before
+	// it left it.
+	for i, ev := range evs {
+		switch {
+		case !fresh[ev.WebhookID] || first[ev.WebhookID] != i:
+			out[i] = Applied{Outcome: OutcomeDuplicate}
+		case !validUUID(ev.JobID):
+			out[i] = Applied{Outcome: OutcomeUnknown}
+		case jobs[ev.JobID] == nil:
+			if key, ok := erased[ev.JobID]; ok {
+				out[i] = Applied{Outcome: OutcomeErased, ErasedKey: key}
+			} else {
+				out[i] = Applied{Outcome: OutcomeUnknown}
+			}
+		default:
+			out[i] = jobs[ev.JobID].apply(ev)
+		}
+	}
+
+	// Round trip 2: write each job once, the versions, the checkpoints
+	// and the outcomes.
+	b = &pgx.Batch{}
+	for _, id := range ids {
+		j := jobs[id]
+		if j == nil || !j.touched {
+			continue
+		}
+		b.Queue(`UPDATE lora_jobs SET status = $2, progress = $3, error = CASE WHEN $4 THEN $5 ELSE error END,
+			 artifact_size = CASE WHEN $6 THEN $7 ELSE artifact_size END,
+			 logs_url = coalesce(nullif($8, ''), logs_url), updated_at = $9 WHERE id = $1`,
+			id, j.status, j.progress, j.failed, j.errText, j.succeeded != nil, j.artifactSize, j.logsURL, now)
+		switch {
+		case j.succeeded != nil:
+			b.Queue(`UPDATE lora_versions SET status = 'ready', artifact_url = $2, artifact_sha256 = $3, artifact_size = $4 WHERE id = $1`,
+				j.versionID, j.succeeded.ArtifactKey, j.succeeded.ArtifactSHA256, j.succeeded.ArtifactSize)
+		case j.failed:
+			b.Queue(`UPDATE lora_versions SET status = 'failed' WHERE id = $1 AND status = 'pending'`, j.versionID)
+		}
+		for _, c := range j.checkpoints {
+			c.JobID = id
+			if err := queueCheckpoint(b, c); err != nil {
+				return err
+			}
+		}
+	}
+	var outIDs, outcomes []string
+	for i, ev := range evs {
+		if fresh[ev.WebhookID] && first[ev.WebhookID] == i {
+			outIDs, outcomes = append(outIDs, ev.WebhookID), append(outcomes, out[i].Outcome)
+		}
+	}
+	if len(outIDs) > 0 {
+		b.Queue(`UPDATE webhook_events e SET outcome = t.o FROM unnest($1::text[], $2::text[]) AS t(w, o) WHERE e.webhook_id = t.w`, outIDs, outcomes)
+	}
+	b.Queue("COMMIT")
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		return err
+	}
+	if st := conn.PgConn().TxStatus(); st != 'I' {
+		return fmt.Errorf("the transaction did not commit (status %c)", st)
+	}
+	return nil
+}
+
+// apply moves j by ev, as one transaction per event would move its row,
+// and says what became of ev.
+func (j *batchJob) apply(ev JobEvent) Applied {
+	if !studio.JobCanMove(j.status, ev.Status) {
+		return Applied{Outcome: OutcomeIgnored, Status: j.status}
+	}
+	j.touched = true
+	j.status = ev.Status
+	if ev.LogsURL != "" {
+		j.logsURL = ev.LogsURL
+	}
+	switch ev.Status {
+	case studio.JobSucceeded:
+		j.progress, j.artifactSize = 1, ev.ArtifactSize
+		e := ev
+		j.succeeded = &e
+	case studio.JobFailed, studio.JobCanceled:
+		j.failed, j.errText = true, ev.Error
+	default: // dispatched, running
+		j.progress = max(j.progress, min(max(ev.Progress, 0), 1))
+	}
+	if ev.Checkpoint != nil {
+		j.checkpoints = append(j.checkpoints, *ev.Checkpoint)
+	}
+	return Applied{Outcome: OutcomeApplied, Status: ev.Status}
+}
