@@ -39,6 +39,9 @@ type Config struct {
 	Home string
 	// UpdateKey verifies release manifests; nil means update.PublicKey.
 	UpdateKey ed25519.PublicKey
+	// CaptionPoll is how often SuggestCaptions asks the server how its
+	// captioner is doing. Default 1 s.
+	CaptionPoll time.Duration
 }
 
 // App is bound to the frontend beside its services (Bound lists them all):
@@ -84,6 +87,7 @@ type core struct {
 
 	uploadLimit int // bytes per second, 0 for none (LORASTUDIO_UPLOAD_LIMIT)
 	readTimeout time.Duration
+	captionPoll time.Duration
 
 	Services
 }
@@ -148,6 +152,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	if a.readTimeout <= 0 {
 		a.readTimeout = 5 * time.Second
+	}
+	if a.captionPoll = cfg.CaptionPoll; a.captionPoll <= 0 {
+		a.captionPoll = time.Second
 	}
 
 	// Sentry only with a DSN, from the environment or the user's settings.

@@ -171,8 +171,14 @@ func (a *DatasetService) ValidateDataset(opts ValidateOptions) (*dataset.Report,
 	for i, it := range items {
 		srcs[i] = photos.Source(it.LocalPath, it.Name)
 	}
+	// The hash covers the captions too: a caption edited later changes it
+	// the same way (localstore.SetCaption).
+	captions, err := a.store.Captions(ctx, ds)
+	if err != nil {
+		return nil, a.fail("validate", err)
+	}
 	rep, err := dataset.Validate(ctx, srcs, dataset.Options{
-		BaseModel: opts.BaseModel, MinResolution: opts.MinResolution,
+		BaseModel: opts.BaseModel, MinResolution: opts.MinResolution, Captions: captions,
 		Progress: func(p dataset.Progress) { a.rt.Emit(ctx, EventValidateProgress, p) },
 	})
 	if err != nil {
@@ -252,6 +258,7 @@ func (a *DatasetService) SyncDataset(opts ValidateOptions) (upload.Result, error
 			if err != nil {
 				return res, a.fail("sync", err)
 			}
+			a.afterUpload(ctx, c, up, ds, res.Session)
 			return res, nil
 		}
 		// The server no longer has what this upload started (deleted, or
@@ -273,12 +280,13 @@ func (a *DatasetService) SyncDataset(opts ValidateOptions) (upload.Result, error
 	}
 	req := upload.Request{Ref: ds, ModelName: "me", BaseModel: opts.BaseModel, MinResolution: opts.MinResolution}
 	for _, it := range items {
-		req.Photos = append(req.Photos, upload.Photo{Name: it.Name, Path: it.LocalPath})
+		req.Photos = append(req.Photos, upload.Photo{Name: it.Name, Path: it.LocalPath, Caption: it.Caption})
 	}
 	res, err := up.Upload(ctx, req)
 	if err != nil {
 		return res, a.fail("sync", err)
 	}
+	a.afterUpload(ctx, c, up, ds, res.Session)
 	return res, nil
 }
 

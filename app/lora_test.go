@@ -120,7 +120,7 @@ func (st *storage) seedTraining(t *testing.T, token string) trained {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.store.SaveValidation(ctx, uid, d.ID, []byte(`{"ok":true}`), "sha256:abc", 20, true, nil); err != nil {
+	if _, err := st.store.SaveValidation(ctx, uid, d.ID, []byte(`{"ok":true}`), 20, true, nil); err != nil {
 		t.Fatal(err)
 	}
 	v, j, err := st.store.CreateJob(ctx, pgstore.NewJob{UserID: uid, DatasetID: d.ID, BaseModel: "flux-dev", Params: []byte(`{}`), Provider: "test",

@@ -43,6 +43,8 @@ type DatasetState struct {
 	RecMin    int             `json:"recommended_min"`
 	RecMax    int             `json:"recommended_max"`
 	Training  Gate            `json:"training"`
+	// CaptionTemplate is the caption of a photo without one of its own.
+	CaptionTemplate string `json:"caption_template"`
 }
 
 // Dataset returns the draft dataset's photos, last report and whether
@@ -61,7 +63,7 @@ func (a *DatasetService) Dataset() (DatasetState, error) {
 		return DatasetState{}, a.fail("read dataset", err)
 	}
 	st := DatasetState{DatasetID: ds, Status: status, Report: rep, Min: MinPhotos, RecMin: RecommendedMinPhotos,
-		RecMax: RecommendedMaxPhotos, Items: make([]DatasetItem, len(items))}
+		RecMax: RecommendedMaxPhotos, Items: make([]DatasetItem, len(items)), CaptionTemplate: DefaultCaptionTemplate}
 	for i, it := range items {
 		st.Items[i] = DatasetItem{Item: it, ThumbURL: "/thumbs/" + ds + "/" + it.SHA256 + ".jpg"}
 	}
@@ -94,7 +96,15 @@ func (a *DatasetService) trainingGate(status string, n int) Gate {
 	if !a.syncedValid(n) {
 		return Gate{Reason: "Upload your photos to the server first (Sync)."}
 	}
-	return Gate{Allowed: true}
+	ds, err := a.store.DraftDataset(a.ctx)
+	if err != nil {
+		return Gate{Reason: studio.ErrorMessage(err)}
+	}
+	st, err := a.captionState(a.ctx, ds)
+	if err != nil {
+		return Gate{Reason: studio.ErrorMessage(err)}
+	}
+	return st.Ready
 }
 
 // FileHandler serves the thumbnails of imported photos to the webview, from

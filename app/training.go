@@ -62,6 +62,11 @@ func (a *TrainingService) StartTraining(req TrainingRequest) (TrainingStart, err
 	if err != nil || s.State != "validated" {
 		return TrainingStart{}, a.fail("start training", studio.Errorf(studio.EDatasetNotValidated, "upload the dataset and let the server validate it first"))
 	}
+	// The server trains on its copy of the captions: it must be the one
+	// the user read.
+	if err := a.Dataset.captionsReady(ctx, ds); err != nil {
+		return TrainingStart{}, a.fail("start training", err)
+	}
 	var params wire.TrainingOverrides
 	if len(req.Params) > 0 {
 		dec := json.NewDecoder(bytes.NewReader(req.Params))

@@ -21,6 +21,13 @@ type Item struct {
 	SHA256       string `json:"sha256"`
 	Size         int64  `json:"size"`
 	State        string `json:"state"` // imported, checking, ok, warning, error
+	// Caption names the person as {trigger}; "" stands for the caption
+	// template. CaptionSource is template, user or auto (the worker's
+	// captioner, not yet reviewed); CaptionSent is false while an edit
+	// made after the upload has not reached the server.
+	Caption       string `json:"caption"`
+	CaptionSource string `json:"caption_source"`
+	CaptionSent   bool   `json:"caption_sent"`
 }
 
 // NewID returns a random id for local rows (UUID v4 text).
@@ -112,16 +119,15 @@ func (s *Store) touchDataset(ctx context.Context, datasetID string) error {
 // Items lists the dataset's photos by name.
 func (s *Store) Items(ctx context.Context, datasetID string) ([]Item, error) {
 	rows, err := s.db.QueryContext(ctx,
-		`SELECT id, name, original_path, local_path, sha256, size_bytes, state
-		 FROM lora_dataset_items WHERE dataset_id = ? ORDER BY name, id`, datasetID)
+		`SELECT `+itemColumns+` FROM lora_dataset_items WHERE dataset_id = ? ORDER BY name, id`, datasetID)
 	if err != nil {
 		return nil, fmt.Errorf("localstore: items: %w", err)
 	}
 	defer rows.Close()
 	items := []Item{}
 	for rows.Next() {
-		var it Item
-		if err := rows.Scan(&it.ID, &it.Name, &it.OriginalPath, &it.LocalPath, &it.SHA256, &it.Size, &it.State); err != nil {
+		it, err := scanItem(rows)
+		if err != nil {
 			return nil, fmt.Errorf("localstore: items: %w", err)
 		}
 		items = append(items, it)

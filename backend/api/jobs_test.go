@@ -97,7 +97,7 @@ func (e *jobsEnv) validatedUser(email string) (token, datasetID string) {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	if _, err := e.store.SaveValidation(ctx, uid, d.ID, []byte(`{"ok":true}`), "sha256:abc", 20, true, nil); err != nil {
+	if _, err := e.store.SaveValidation(ctx, uid, d.ID, []byte(`{"ok":true}`), 20, true, nil); err != nil {
 		e.t.Fatal(err)
 	}
 	return token, d.ID

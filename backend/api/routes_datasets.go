@@ -75,6 +75,7 @@ func (s *Server) registerDatasets() {
 		OperationID: "datasets-delete", Method: http.MethodDelete, Path: "/api/lora/datasets/{id}",
 		Summary: "Delete a dataset and its stored photos", Security: bearer, DefaultStatus: http.StatusNoContent, Tags: tags,
 	}, s.deleteDataset)
+	s.registerCaptions()
 }
 
 func (s *Server) initDataset(ctx context.Context, in *initIn) (*initOut, error) {
@@ -93,7 +94,7 @@ func (s *Server) initDataset(ctx context.Context, in *initIn) (*initOut, error) 
 		if f.Size > studio.MaxPhotoBytes {
 			return nil, studio.Errorf(studio.EFileTooLarge, "%s is %d MiB; photos may be at most %d MiB", f.Name, f.Size>>20, studio.MaxPhotoBytes>>20)
 		}
-		ups[i] = pgstore.Upload{Name: f.Name, Size: f.Size, ContentType: f.ContentType, SHA256: f.SHA256}
+		ups[i] = pgstore.Upload{Name: f.Name, Size: f.Size, ContentType: f.ContentType, SHA256: f.SHA256, Caption: f.Caption}
 	}
 	// The server names every key: the user's prefix, the dataset, the
 	// content hash. A client's file name never becomes a path.
@@ -274,7 +275,9 @@ func (s *Server) validateDataset(ctx context.Context, in *validateIn) (*validate
 		return nil, studio.Errorf(studio.ENotUploaded, "commit every photo of the dataset before validating it")
 	}
 	srcs := make([]dataset.Source, len(items))
+	captions := make(map[string]string, len(items)) // the hash covers them
 	for i, it := range items {
+		captions[it.Name] = it.Caption
 		key := it.Key
 		srcs[i] = dataset.Source{Name: it.Name, Size: it.Size, Open: func() (io.ReadCloser, error) { return s.cfg.Blobs.Open(ctx, key) }}
 	}
@@ -282,7 +285,7 @@ func (s *Server) validateDataset(ctx context.Context, in *validateIn) (*validate
 	if validate == nil {
 		validate = dataset.Validate
 	}
-	rep, err := validate(ctx, srcs, dataset.Options{BaseModel: in.Body.BaseModel, MinResolution: in.Body.MinResolution, Budget: s.decode})
+	rep, err := validate(ctx, srcs, dataset.Options{BaseModel: in.Body.BaseModel, MinResolution: in.Body.MinResolution, Budget: s.decode, Captions: captions})
 	if err != nil {
 		return nil, err
 	}
@@ -303,7 +306,7 @@ func (s *Server) validateDataset(ctx context.Context, in *validateIn) (*validate
 			keysByName[it.File] = keys[1:]
 		}
 	}
-	status, err := s.cfg.Store.SaveValidation(ctx, uid, d.ID, raw, rep.DatasetHash, rep.ImageCount, rep.OK, sizes)
+	status, err := s.cfg.Store.SaveValidation(ctx, uid, d.ID, raw, rep.ImageCount, rep.OK, sizes)
 	if err != nil {
 		return nil, err
 	}
@@ -355,8 +358,13 @@ func (s *Server) datasetOut(ctx context.Context, uid, id string) (*datasetOut, e
 func toDatasetBody(d studio.Dataset, items []studio.DatasetItem) wire.Dataset {
 	b := wire.Dataset{ID: d.ID, ModelID: d.ModelID, Status: d.Status, ImageCount: d.ImageCount, DatasetHash: d.DatasetHash,
 		Report: d.QualityReport, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt, Items: []wire.Photo{}}
+	if d.Captioning != nil {
+		run := toCaptionRun(*d.Captioning)
+		b.Captioning = &run
+	}
 	for _, it := range items {
-		b.Items = append(b.Items, wire.Photo{ID: it.ID, Name: it.Name, Key: it.Key, SHA256: it.SHA256, Size: it.Size, Width: it.Width, Height: it.Height})
+		b.Items = append(b.Items, wire.Photo{ID: it.ID, Name: it.Name, Key: it.Key, SHA256: it.SHA256, Size: it.Size, Width: it.Width, Height: it.Height,
+			Caption: it.Caption, CaptionSource: it.CaptionSource})
 	}
 	return b
 }

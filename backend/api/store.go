@@ -45,8 +45,15 @@ type Datasets interface {
 	CheckQuota(ctx context.Context, userID string, q pgstore.Quota) error
 	Dataset(ctx context.Context, userID, id string) (studio.Dataset, []studio.DatasetItem, error)
 	Datasets(ctx context.Context, userID string) ([]studio.Dataset, error)
-	SaveValidation(ctx context.Context, userID, datasetID string, report []byte, datasetHash string, imageCount int, ok bool, sizes map[string]pgstore.Size) (string, error)
+	SaveValidation(ctx context.Context, userID, datasetID string, report []byte, imageCount int, ok bool, sizes map[string]pgstore.Size) (string, error)
 	DeleteDataset(ctx context.Context, userID, id string) ([]string, error)
+	// SetCaptions returns invalid_caption, ENotFound (the dataset or one of
+	// its photos) and captioning_in_progress.
+	SetCaptions(ctx context.Context, userID, datasetID string, edits []pgstore.CaptionEdit) (studio.Dataset, []studio.DatasetItem, error)
+	// StartCaptionRun records and enqueues an auto-caption run. Returns
+	// ENotFound, not_uploaded, captioning_in_progress and
+	// captioner_unavailable.
+	StartCaptionRun(ctx context.Context, r pgstore.CaptionRequest) (studio.CaptionRun, error)
 }
 
 // Jobs holds training jobs and the Idempotency-Keys of their creation.

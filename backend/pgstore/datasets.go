@@ -21,6 +21,9 @@ type Upload struct {
 	UploadID    string // multipart only
 	PartSize    int64
 	Committed   bool
+	// Caption is the photo's own caption ("" for the template), checked
+	// with studio.CheckCaption; the item takes it at commit.
+	Caption string
 }
 
 // NewDataset creates the user's model named modelName when new, and a draft
@@ -28,8 +31,16 @@ type Upload struct {
 // upload's storage key once the dataset id is known. Returns
 // studio.EQuotaExceeded when the uploads would take the user past quota (the
 // user's row is locked meanwhile, so that concurrent inits cannot both
-// pass) and duplicate_file for a file declared twice.
+// pass), duplicate_file for a file declared twice and invalid_caption (before
+// anything is stored) for a caption the trainer could not use.
 func (s *Store) NewDataset(ctx context.Context, userID, modelName string, uploads []Upload, keyFor func(datasetID string, u Upload) string, quota Quota) (studio.Dataset, []Upload, error) {
+	for _, u := range uploads {
+		if err := studio.CheckCaption(u.Caption); err != nil {
+			// Named by its photo; a bad character (the routes refuse those
+			// as invalid_text first) is an unusable caption too.
+			return studio.Dataset{}, nil, studio.Errorf(studio.EInvalidCaption, "%s: %s", u.Name, studio.ErrorMessage(err))
+		}
+	}
 	var d studio.Dataset
 	out := make([]Upload, len(uploads))
 	add := Usage{Files: len(uploads)}
@@ -66,9 +77,9 @@ func (s *Store) NewDataset(ctx context.Context, userID, modelName string, upload
 			u.Key = keyFor(d.ID, u)
 			out[i] = u
 			if _, err := tx.Exec(ctx,
-				`INSERT INTO lora_dataset_uploads (dataset_id, storage_key, name, size_bytes, content_type, sha256, upload_id, part_size)
-				 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-				d.ID, u.Key, u.Name, u.Size, u.ContentType, u.SHA256, u.UploadID, u.PartSize); err != nil {
+				`INSERT INTO lora_dataset_uploads (dataset_id, storage_key, name, size_bytes, content_type, sha256, upload_id, part_size, caption)
+				 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+				d.ID, u.Key, u.Name, u.Size, u.ContentType, u.SHA256, u.UploadID, u.PartSize, u.Caption); err != nil {
 				if isUniqueViolation(err) {
 					return studio.Errorf(studio.EDuplicateFile, "%s is declared twice (same content); remove the copy", u.Name)
 				}
@@ -105,29 +116,40 @@ func (s *Store) Dataset(ctx context.Context, userID, id string) (studio.Dataset,
 	}
 	var d studio.Dataset
 	var report []byte
+	var run captionRunRow
 	err := s.pool.QueryRow(ctx,
-		`SELECT id, lora_model_id, user_id, status, image_count, dataset_hash, quality_report_json, created_at, updated_at
+		`SELECT id, lora_model_id, user_id, status, image_count, dataset_hash, quality_report_json, created_at, updated_at, `+captionRunCols+`
 		 FROM lora_datasets WHERE id = $1 AND user_id = $2`, id, userID,
-	).Scan(&d.ID, &d.ModelID, &d.UserID, &d.Status, &d.ImageCount, &d.DatasetHash, &report, &d.CreatedAt, &d.UpdatedAt)
+	).Scan(append([]any{&d.ID, &d.ModelID, &d.UserID, &d.Status, &d.ImageCount, &d.DatasetHash, &report, &d.CreatedAt, &d.UpdatedAt}, run.dest()...)...)
 	if err != nil {
 		return studio.Dataset{}, nil, notFound(err, "no dataset %s", id)
 	}
 	d.QualityReport = json.RawMessage(report)
-	rows, err := s.pool.Query(ctx,
-		`SELECT id, dataset_id, name, storage_key, sha256, size_bytes, content_type, width, height, created_at
-		 FROM lora_dataset_items WHERE dataset_id = $1 ORDER BY name, id`, id)
+	d.Captioning = run.run()
+	items, err := datasetItems(ctx, s.pool, id)
 	if err != nil {
-		return studio.Dataset{}, nil, fmt.Errorf("pgstore: items: %w", err)
+		return studio.Dataset{}, nil, err
+	}
+	return d, items, nil
+}
+
+// datasetItems returns a dataset's committed items by name.
+func datasetItems(ctx context.Context, q querier, datasetID string) ([]studio.DatasetItem, error) {
+	rows, err := q.Query(ctx,
+		`SELECT id, dataset_id, name, storage_key, sha256, size_bytes, content_type, width, height, caption, caption_source, created_at
+		 FROM lora_dataset_items WHERE dataset_id = $1 ORDER BY name, id`, datasetID)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: items: %w", err)
 	}
 	items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (studio.DatasetItem, error) {
 		var it studio.DatasetItem
-		err := r.Scan(&it.ID, &it.DatasetID, &it.Name, &it.Key, &it.SHA256, &it.Size, &it.ContentType, &it.Width, &it.Height, &it.CreatedAt)
+		err := r.Scan(&it.ID, &it.DatasetID, &it.Name, &it.Key, &it.SHA256, &it.Size, &it.ContentType, &it.Width, &it.Height, &it.Caption, &it.CaptionSource, &it.CreatedAt)
 		return it, err
 	})
 	if err != nil {
-		return studio.Dataset{}, nil, fmt.Errorf("pgstore: items: %w", err)
+		return nil, fmt.Errorf("pgstore: items: %w", err)
 	}
-	return d, items, nil
+	return items, nil
 }
 
 // Datasets lists the user's datasets, newest first, without their reports.
@@ -152,7 +174,7 @@ func (s *Store) Uploads(ctx context.Context, userID, datasetID string) ([]Upload
 		return nil, studio.Errorf(studio.ENotFound, "no dataset %s", datasetID)
 	}
 	rows, err := s.pool.Query(ctx,
-		`SELECT u.storage_key, u.name, u.size_bytes, u.content_type, u.sha256, u.upload_id, u.part_size, u.committed_at IS NOT NULL
+		`SELECT u.storage_key, u.name, u.size_bytes, u.content_type, u.sha256, u.upload_id, u.part_size, u.committed_at IS NOT NULL, u.caption
 		 FROM lora_dataset_uploads u JOIN lora_datasets d ON d.id = u.dataset_id
 		 WHERE u.dataset_id = $1 AND d.user_id = $2 ORDER BY u.name`, datasetID, userID)
 	if err != nil {
@@ -160,7 +182,7 @@ func (s *Store) Uploads(ctx context.Context, userID, datasetID string) ([]Upload
 	}
 	ups, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Upload, error) {
 		var u Upload
-		err := r.Scan(&u.Key, &u.Name, &u.Size, &u.ContentType, &u.SHA256, &u.UploadID, &u.PartSize, &u.Committed)
+		err := r.Scan(&u.Key, &u.Name, &u.Size, &u.ContentType, &u.SHA256, &u.UploadID, &u.PartSize, &u.Committed, &u.Caption)
 		return u, err
 	})
 	if err != nil {
@@ -197,9 +219,9 @@ func (s *Store) CommitItems(ctx context.Context, datasetID string, ups []Upload)
 		now := s.Now()
 		b := &pgx.Batch{}
 		for _, u := range ups {
-			b.Queue(`INSERT INTO lora_dataset_items (dataset_id, name, storage_key, sha256, size_bytes, content_type, width, height, created_at)
-			 VALUES ($1, $2, $3, $4, $5, $6, 0, 0, $7) ON CONFLICT (dataset_id, storage_key) DO NOTHING`,
-				datasetID, u.Name, u.Key, u.SHA256, u.Size, u.ContentType, now)
+			b.Queue(`INSERT INTO lora_dataset_items (dataset_id, name, storage_key, sha256, size_bytes, content_type, width, height, caption, caption_source, created_at)
+			 VALUES ($1, $2, $3, $4, $5, $6, 0, 0, $8, $9, $7) ON CONFLICT (dataset_id, storage_key) DO NOTHING`,
+				datasetID, u.Name, u.Key, u.SHA256, u.Size, u.ContentType, now, u.Caption, sourceOf(u.Caption, studio.CaptionUser))
 			b.Queue(`UPDATE lora_dataset_uploads SET committed_at = coalesce(committed_at, $3) WHERE dataset_id = $1 AND storage_key = $2`,
 				datasetID, u.Key, now)
 		}
@@ -222,16 +244,22 @@ func (s *Store) CommitItems(ctx context.Context, datasetID string, ups []Upload)
 type Size struct{ Width, Height int }
 
 // SaveValidation stores the server's quality report, the status it gives,
-// and each photo's measured size (keyed by storage key), in one transaction.
-func (s *Store) SaveValidation(ctx context.Context, userID, datasetID string, report []byte, datasetHash string, imageCount int, ok bool, sizes map[string]Size) (string, error) {
+// and each photo's measured size (keyed by storage key), in one
+// transaction. The dataset's hash is computed there from its photos as
+// uploaded and their captions (rehash), as caption edits and runs compute
+// it: the bytes the worker trains on (it checks their sha256). The
+// report's own hash is the engine's, over stripped copies of the stored
+// bytes: the same for photos the desktop stripped before uploading them.
+func (s *Store) SaveValidation(ctx context.Context, userID, datasetID string, report []byte, imageCount int, ok bool, sizes map[string]Size) (string, error) {
 	status := studio.DatasetRejected
 	if ok {
 		status = studio.DatasetValidated
 	}
 	err := s.tx(ctx, func(tx pgx.Tx) error {
+		now := s.Now()
 		tag, err := tx.Exec(ctx,
-			`UPDATE lora_datasets SET quality_report_json = $3, dataset_hash = $4, image_count = $5, status = $6, updated_at = $7
-			 WHERE id = $1 AND user_id = $2`, datasetID, userID, report, datasetHash, imageCount, status, s.Now())
+			`UPDATE lora_datasets SET quality_report_json = $3, image_count = $4, status = $5, updated_at = $6
+			 WHERE id = $1 AND user_id = $2`, datasetID, userID, report, imageCount, status, now)
 		if err != nil {
 			return err
 		}
@@ -244,7 +272,7 @@ func (s *Store) SaveValidation(ctx context.Context, userID, datasetID string, re
 				return err
 			}
 		}
-		return nil
+		return rehash(ctx, tx, datasetID, now)
 	})
 	if err != nil {
 		if studio.ErrorCode(err) == studio.ENotFound {

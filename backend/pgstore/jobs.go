@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/promptforge/lorastudio/internal/studio"
+	"github.com/promptforge/lorastudio/internal/wire"
 )
 
 // NewJob is what CreateJob needs. The callbacks run inside its transaction,
@@ -42,8 +43,11 @@ type Enqueuer interface {
 // CreateJob creates the next version of the dataset's model and its queued
 // job, puts its dispatch in Queue (when set) and stores n's response under
 // n.IdempotencyKey, all in one transaction. Returns ENotFound for another
-// user's or a missing dataset and "dataset_not_validated" (EConflict) for
-// one the engine has not passed.
+// user's or a missing dataset, "dataset_not_validated" (EConflict) for
+// one the engine has not passed and captioning_in_progress while an
+// auto-caption run of it is not finished. The version keeps the captions
+// of the photos as they are now (and the hash covering them), whatever
+// later edits do to the dataset.
 func (s *Store) CreateJob(ctx context.Context, n NewJob) (studio.Version, studio.Job, error) {
 	if !validUUID(n.DatasetID) {
 		return studio.Version{}, studio.Job{}, studio.Errorf(studio.ENotFound, "no dataset %s", n.DatasetID)
@@ -51,22 +55,28 @@ func (s *Store) CreateJob(ctx context.Context, n NewJob) (studio.Version, studio
 	var v studio.Version
 	var j studio.Job
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		var status string
-		// Locking the model serialises version numbers per model.
+		var status, captioning string
+		// Locking the model serialises version numbers per model; locking
+		// the dataset keeps its captions and hash still (SetCaptions and
+		// caption runs take the same lock) while they are copied.
 		err := tx.QueryRow(ctx,
-			`SELECT d.lora_model_id, d.status, d.dataset_hash FROM lora_datasets d
+			`SELECT d.lora_model_id, d.status, d.dataset_hash, d.caption_status FROM lora_datasets d
 			 JOIN lora_models m ON m.id = d.lora_model_id
-			 WHERE d.id = $1 AND d.user_id = $2 FOR UPDATE OF m`, n.DatasetID, n.UserID).Scan(&v.ModelID, &status, &v.DatasetHash)
+			 WHERE d.id = $1 AND d.user_id = $2 FOR UPDATE OF m FOR NO KEY UPDATE OF d`, n.DatasetID, n.UserID).Scan(&v.ModelID, &status, &v.DatasetHash, &captioning)
 		if err != nil {
 			return notFound(err, "no dataset %s", n.DatasetID)
 		}
 		if status != studio.DatasetValidated {
 			return studio.Errorf(studio.EDatasetNotValidated, "dataset %s is %s; validate it on the server (POST /api/lora/datasets/validate) until it passes", n.DatasetID, status)
 		}
+		if captioning == wire.CaptionRunQueued || captioning == wire.CaptionRunRunning {
+			return errCaptioning()
+		}
 		now := s.Now()
 		err = tx.QueryRow(ctx,
-			`INSERT INTO lora_versions (user_id, lora_model_id, dataset_id, version_number, base_model, params_json, dataset_hash, created_at)
-			 VALUES ($1, $2, $3, (SELECT coalesce(max(version_number), 0) + 1 FROM lora_versions WHERE lora_model_id = $2), $4, $5, $6, $7)
+			`INSERT INTO lora_versions (user_id, lora_model_id, dataset_id, version_number, base_model, params_json, dataset_hash, created_at, captions_json)
+			 VALUES ($1, $2, $3, (SELECT coalesce(max(version_number), 0) + 1 FROM lora_versions WHERE lora_model_id = $2), $4, $5, $6, $7,
+			   (SELECT coalesce(jsonb_object_agg(storage_key, caption), '{}') FROM lora_dataset_items WHERE dataset_id = $3))
 			 RETURNING id, version_number, status, created_at`,
 			n.UserID, v.ModelID, n.DatasetID, n.BaseModel, n.Params, v.DatasetHash, now).Scan(&v.ID, &v.Number, &v.Status, &v.CreatedAt)
 		if err != nil {
@@ -140,7 +150,9 @@ type DispatchJob struct {
 	JobRef
 	Version   studio.Version
 	ModelName string // for the artifact's ModelSpec title
-	Items     []studio.DatasetItem
+	// Items carry the captions the version was created with (its
+	// snapshot), not the dataset's current ones; CaptionSource is unused.
+	Items []studio.DatasetItem
 }
 
 // JobForDispatch loads a job with its version and photos. Returns ENotFound
@@ -154,10 +166,11 @@ func (s *Store) JobForDispatch(ctx context.Context, jobID string) (DispatchJob, 
 	v := &d.Version
 	var params []byte
 	var datasetID *string
+	var captions map[string]string // nil for a version made before captions: the template
 	err = s.pool.QueryRow(ctx,
-		`SELECT v.id, v.lora_model_id, v.dataset_id, v.version_number, v.base_model, v.params_json, v.dataset_hash, v.status, v.created_at, m.name
+		`SELECT v.id, v.lora_model_id, v.dataset_id, v.version_number, v.base_model, v.params_json, v.dataset_hash, v.status, v.created_at, m.name, v.captions_json
 		 FROM lora_versions v JOIN lora_models m ON m.id = v.lora_model_id WHERE v.id = $1`, ref.VersionID).Scan(
-		&v.ID, &v.ModelID, &datasetID, &v.Number, &v.BaseModel, &params, &v.DatasetHash, &v.Status, &v.CreatedAt, &d.ModelName)
+		&v.ID, &v.ModelID, &datasetID, &v.Number, &v.BaseModel, &params, &v.DatasetHash, &v.Status, &v.CreatedAt, &d.ModelName, &captions)
 	if err != nil {
 		return DispatchJob{}, notFound(err, "no version %s", ref.VersionID)
 	}
@@ -169,6 +182,9 @@ func (s *Store) JobForDispatch(ctx context.Context, jobID string) (DispatchJob, 
 	_, d.Items, err = s.Dataset(ctx, ref.UserID, v.DatasetID)
 	if err != nil {
 		return DispatchJob{}, err
+	}
+	for i := range d.Items {
+		d.Items[i].Caption = captions[d.Items[i].Key]
 	}
 	return d, nil
 }

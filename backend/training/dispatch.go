@@ -209,7 +209,8 @@ func (d *Dispatcher) build(ctx context.Context, dj pgstore.DispatchJob) (worker.
 		if err != nil {
 			return out, err
 		}
-		out.Items = append(out.Items, worker.Item{Name: path.Base(it.Key), URL: r.URL, SHA256: it.SHA256, Size: it.Size})
+		out.Items = append(out.Items, worker.Item{Name: path.Base(it.Key), URL: r.URL, SHA256: it.SHA256, Size: it.Size,
+			Caption: studio.ResolveCaption(it.Caption, p.CaptionTemplate, p.TriggerWord)})
 	}
 	put, err := d.Blobs.PresignPutMax(ctx, dj.ArtifactKey, "application/octet-stream", maxArt, putTTL)
 	if err != nil {
@@ -240,7 +241,6 @@ func (d *Dispatcher) uploadZip(ctx context.Context, dj pgstore.DispatchJob, p Pa
 	defer tmp.Close()
 	h := sha256.New()
 	zw := zip.NewWriter(io.MultiWriter(tmp, h))
-	caption := worker.Caption(p)
 	for i, it := range dj.Items {
 		name := fmt.Sprintf("%03d%s", i+1, path.Ext(it.Key))
 		w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store})
@@ -260,7 +260,7 @@ func (d *Dispatcher) uploadZip(ctx context.Context, dj pgstore.DispatchJob, p Pa
 		if err != nil {
 			return "", err
 		}
-		io.WriteString(cw, caption)
+		io.WriteString(cw, studio.ResolveCaption(it.Caption, p.CaptionTemplate, p.TriggerWord))
 	}
 	if err := zw.Close(); err != nil {
 		return "", err
@@ -316,16 +316,26 @@ type ClientConfig struct {
 	Log          *slog.Logger
 }
 
-// NewClient returns a River client that works the dispatch queue with d.
-// Start it with Start and stop it with Stop.
+// NewClient returns a River client that works the dispatch queue with d,
+// and the caption queue with a CaptionWorker of d's provider (when it is
+// a Captioner) and store (when it is a CaptionStore). Start it with Start
+// and stop it with Stop.
 func NewClient(pool *pgxpool.Pool, d *Dispatcher, cfg ClientConfig) (*river.Client[pgx.Tx], error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, d)
 	if cfg.Workers == 0 {
 		cfg.Workers = 4
 	}
+	// Caption runs are always known to the client (River refuses to insert
+	// an unregistered kind); one whose provider cannot caption fails.
+	cw := &CaptionWorker{Blobs: d.Blobs, Backoff: d.Backoff, Log: d.Log}
+	cw.Captioner, _ = d.Provider.(Captioner)
+	cw.Store, _ = d.Store.(CaptionStore)
+	river.AddWorker(workers, cw)
+	// One captioning at a time per replica: the GPU box runs one too.
+	queues := map[string]river.QueueConfig{QueueDispatch: {MaxWorkers: cfg.Workers}, QueueCaption: {MaxWorkers: 1}}
 	rc := &river.Config{
-		Queues:            map[string]river.QueueConfig{QueueDispatch: {MaxWorkers: cfg.Workers}},
+		Queues:            queues,
 		Workers:           workers,
 		FetchPollInterval: cfg.PollInterval,
 		Logger:            cfg.Log,

@@ -56,7 +56,7 @@ func TestServeReconcilesReplicate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.SaveValidation(ctx, u.ID, d.ID, []byte(`{"ok":true}`), "sha256:x", 1, true, nil); err != nil {
+	if _, err := store.SaveValidation(ctx, u.ID, d.ID, []byte(`{"ok":true}`), 1, true, nil); err != nil {
 		t.Fatal(err)
 	}
 	params, _ := json.Marshal(training.Presets[studio.FluxDev])

@@ -34,6 +34,13 @@ environment:
                                    flux-2-dev, flux-2-klein-9b, flux-2-klein-4b, qwen-image, z-image,
                                    z-image-turbo and wan-2.2 need an ai-toolkit recent enough to train them:
                                    list them here to offer them
+  LORASTUDIO_WORKER_CAPTIONER      the captioning command for auto-captions (optional; without it the worker
+                                   answers 501 captioner_unavailable), split on spaces; the images folder
+                                   (001.jpg, 002.png, …) is appended as its last argument and set as
+                                   LORASTUDIO_DATASET_DIR, and it must write 001.txt, 002.txt, … next to the
+                                   images, as the usual Florence-2, JoyCaption and Qwen-VL batch scripts do,
+                                   e.g. "python /opt/captioner/caption_folder.py". One captioning runs at a time.
+  LORASTUDIO_WORKER_CAPTION_TIMEOUT how long one captioning may take (default 10m)
   LORASTUDIO_LOG_LEVEL             debug, info (default), warn or error
 `
 
@@ -107,6 +114,14 @@ func workerConfig(c *cli) (worker.Config, error) {
 		cfg.WorkDir = filepath.Join(data, "lorastudio", "worker")
 	}
 	cfg.PublicURL = c.getenv("LORASTUDIO_WORKER_PUBLIC_URL")
+	cfg.Captioner = strings.Fields(c.getenv("LORASTUDIO_WORKER_CAPTIONER"))
+	if v := c.getenv("LORASTUDIO_WORKER_CAPTION_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return cfg, fmt.Errorf("LORASTUDIO_WORKER_CAPTION_TIMEOUT %q: want a positive duration", v)
+		}
+		cfg.CaptionTimeout = d
+	}
 	if v := c.getenv("LORASTUDIO_WORKER_BASE_MODELS"); v != "" {
 		for m := range strings.SplitSeq(v, ",") {
 			cfg.BaseModels = append(cfg.BaseModels, strings.TrimSpace(m))

@@ -112,6 +112,8 @@ async function startBackend(blobDir) {
       LORASTUDIO_WORKER_SECRET: dispatchSecret,
       LORASTUDIO_WORKER_WEBHOOK_SECRET: webhookSecret,
       LORASTUDIO_WORKER_TRAINER: path.join(repoRoot, "internal", "worker", "testdata", "fake-trainer.sh"),
+      // The test double of a captioner: deterministic text from each image's bytes.
+      LORASTUDIO_WORKER_CAPTIONER: path.join(repoRoot, "internal", "worker", "testdata", "fake-captioner.sh"),
       LORASTUDIO_WORKER_DIR: path.join(blobDir, "worker"),
       FAKE_TRAINER_MS_PER_KSTEP: "1500",
       // Not Flux schnell: the app must offer what this server trains, not what it knows.
@@ -385,6 +387,32 @@ try {
     await page.screenshot({ path: path.join(artifacts, "e2e-3-validated.png"), fullPage: true });
   });
 
+  // A caption the user writes before the upload; the worker must train on it.
+  const beach = "a photo of {trigger} person laughing at the beach";
+  await check("a photo's caption is edited on its card in the Photos step, checked by Go, and the dataset stays validated", async () => {
+    await openStep(page, "Photos");
+    const card = page.getByTestId(`photo-${frames[0]}`);
+    const field = card.getByRole("textbox", { name: `Caption of ${frames[0]}` });
+    assertEqual(await field.getAttribute("placeholder"), "a photo of {trigger} person", "an empty caption's placeholder");
+    await page.getByTestId("caption-hint").getByText(/Write \{trigger\} where the trigger word goes/).waitFor();
+    // Go refuses a caption that does not name the person, and says how.
+    await field.fill("a photo of me at the beach");
+    await field.press("Enter");
+    await card.getByRole("alert").getByText(/a caption must name the person as \{trigger\}/).waitFor();
+    await field.fill(beach);
+    await field.press("Enter");
+    await card.getByText("Saved").waitFor();
+    if (await card.getByRole("alert").count()) throw new Error("the refusal is still shown after a valid caption");
+    await card.screenshot({ path: path.join(artifacts, "e2e-3b-caption-edited.png") });
+    const items = await page.evaluate(() => window.go.app.DatasetService.DatasetItems());
+    const it = items.find((i) => i.name === frames[0]);
+    assertEqual([it.caption, it.caption_source], [beach, "user"], "the caption read back from Go");
+    // Captions change the hash, not what validation found: training is not locked again.
+    const train = (await page.getByRole("navigation", { name: "Steps" }).getByRole("button", { name: /^Train\b/ }).textContent()).trim();
+    if (/Locked/.test(train)) throw new Error(`the Train step after a caption edit says: ${train}`);
+    await openStep(page, "Train");
+  });
+
   await check("signing in to the real backend (consent and base models follow it) and uploading, killed half-way and resumed, with progress", async () => {
     await page.getByLabel("Server address").fill(backend.url);
     await page.getByLabel("Email").fill(`e2e-${Date.now()}@example.com`);
@@ -442,6 +470,37 @@ try {
     await page.screenshot({ path: path.join(artifacts, "e2e-4-uploaded.png"), fullPage: true });
   });
 
+  await check("the worker's captioner suggests captions in the Train step; they hold training until reviewed and used", async () => {
+    const review = page.getByTestId("captions-review");
+    await review.getByTestId("captions-ready").waitFor();
+    await review.getByRole("button", { name: "Suggest captions (worker's captioner)" }).click();
+    await review.locator('[data-testid="caption-run"][data-status="done"]').waitFor({ timeout: 60_000 });
+    await review.getByTestId("captions-pending").getByText("19 suggestions to review: read them, fix what is wrong, then use them.").waitFor();
+    const start = page.getByTestId("start-training");
+    if (!(await start.isDisabled())) throw new Error("Start training enabled with suggestions to review");
+    assertEqual((await page.getByTestId("training-reason").textContent()).trim(), "Review the suggested captions, then press Use these captions.", "reason on the disabled button");
+    // The fake captioner's text is a function of the bytes the worker got:
+    // the stripped copy this app uploaded, as its upload session recorded it.
+    const stripped = execFileSync("python3", ["-c", `
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+print(db.execute("SELECT f.stripped_path FROM sync_upload_files f JOIN sync_uploads s ON s.id = f.upload_id WHERE f.name = ? ORDER BY s.created_at DESC LIMIT 1", (sys.argv[2],)).fetchone()[0])
+`, path.join(dataDir, "lorastudio.db"), frames[1]]).toString().trim();
+    const want = `a photo of {trigger} person, a person, photo ${sha256File(stripped).slice(0, 8)}, ${statSync(stripped).size} bytes`;
+    const suggested = review.getByTestId(`caption-${frames[1]}`);
+    await suggested.getByText("Suggestion").waitFor();
+    assertEqual(await suggested.getByRole("textbox").inputValue(), want, "the captioner's suggestion for " + frames[1]);
+    // The caption written before the upload was not the captioner's to replace.
+    assertEqual(await review.getByTestId(`caption-${frames[0]}`).getByRole("textbox").inputValue(), beach, "the user's own caption");
+    await page.screenshot({ path: path.join(artifacts, "e2e-4c-captions-suggested.png"), fullPage: true });
+    await review.screenshot({ path: path.join(artifacts, "e2e-4d-captions-review.png") });
+    await review.getByRole("button", { name: "Use these captions" }).click();
+    await review.getByTestId("captions-ready").waitFor();
+    if (await start.isDisabled()) throw new Error(`Start training still disabled after the review: ${await page.getByTestId("training-reason").textContent()}`);
+    const st = await page.evaluate(() => window.go.app.DatasetService.Captions());
+    assertEqual([st.suggested, st.unsent, st.ready.allowed], [0, 0, true], "captions state read from Go");
+  });
+
   await check("training runs on the reference worker to a ready version, activated, still shown after a restart", async () => {
     // Override the preset within its bounds: the server accepts it.
     await page.getByText(/Advanced training settings/).click();
@@ -452,6 +511,17 @@ try {
     await page.locator('[data-testid="job-status"][data-status="succeeded"]').waitFor({ timeout: 120_000 });
     const v1 = page.getByTestId("version-1");
     await v1.getByText("ready").waitFor();
+    // The worker's prepared dataset: each photo's caption file, the trigger word in place.
+    const captions = readdirSync(path.join(blobDir, "worker"), { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .flatMap((d) => {
+        const images = path.join(blobDir, "worker", d.name, "images");
+        return existsSync(images) ? readdirSync(images).filter((f) => f.endsWith(".txt")).map((f) => readFileSync(path.join(images, f), "utf8").trim()) : [];
+      });
+    assertEqual(captions.length, 20, "caption files the worker trained with");
+    if (!captions.includes("a photo of ohwx person laughing at the beach")) throw new Error(`the edited caption is not among the worker's: ${JSON.stringify(captions.slice(0, 3))}…`);
+    if (captions.filter((c) => /^a photo of ohwx person, a person, photo [0-9a-f]{8}, \d+ bytes$/.test(c)).length !== 19) throw new Error(`the accepted suggestions are not the worker's captions: ${JSON.stringify(captions)}`);
+    if (captions.some((c) => c.includes("{trigger}"))) throw new Error("a caption reached the trainer with {trigger} unreplaced");
     await v1.getByRole("button", { name: "Activate" }).click();
     await v1.getByText("active at 0.80").waitFor(); // SDXL's default weight
     await stepShot(page, "en", 4, "train");

@@ -31,22 +31,37 @@ type Dataset struct {
 	ImageCount    int             `json:"image_count"`
 	DatasetHash   string          `json:"dataset_hash,omitempty"`
 	QualityReport json.RawMessage `json:"quality_report,omitempty"`
-	CreatedAt     time.Time       `json:"created_at"`
-	UpdatedAt     time.Time       `json:"updated_at"`
+	// Captioning is the last auto-caption run, nil when there was none.
+	Captioning *CaptionRun `json:"captioning,omitempty"`
+	CreatedAt  time.Time   `json:"created_at"`
+	UpdatedAt  time.Time   `json:"updated_at"`
+}
+
+// CaptionRun is the state of a dataset's last auto-caption run
+// (wire.CaptionRun* are its statuses).
+type CaptionRun struct {
+	Status      string     `json:"status"`
+	Error       string     `json:"error,omitempty"`
+	Captioned   int        `json:"captioned"`
+	RequestedAt time.Time  `json:"requested_at"`
+	FinishedAt  *time.Time `json:"finished_at,omitempty"`
 }
 
 // DatasetItem is one photo of a dataset (lora_dataset_items).
 type DatasetItem struct {
-	ID          string    `json:"id"`
-	DatasetID   string    `json:"dataset_id"`
-	Name        string    `json:"name"`
-	Key         string    `json:"key"` // storage key (backend) or path under the data dir (desktop)
-	SHA256      string    `json:"sha256"`
-	Size        int64     `json:"size"`
-	ContentType string    `json:"content_type"`
-	Width       int       `json:"width"`
-	Height      int       `json:"height"`
-	CreatedAt   time.Time `json:"created_at"`
+	ID          string `json:"id"`
+	DatasetID   string `json:"dataset_id"`
+	Name        string `json:"name"`
+	Key         string `json:"key"` // storage key (backend) or path under the data dir (desktop)
+	SHA256      string `json:"sha256"`
+	Size        int64  `json:"size"`
+	ContentType string `json:"content_type"`
+	Width       int    `json:"width"`
+	Height      int    `json:"height"`
+	// Caption names the person as {trigger}; "" for the job's template.
+	Caption       string    `json:"caption"`
+	CaptionSource string    `json:"caption_source"` // CaptionTemplate, CaptionUser or CaptionAuto
+	CreatedAt     time.Time `json:"created_at"`
 }
 
 // Version statuses.

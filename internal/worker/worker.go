@@ -57,7 +57,15 @@ type Config struct {
 	// PollEvery is how often the output folder is looked at for new
 	// checkpoints and samples while the trainer runs (default 2 s).
 	PollEvery time.Duration
-	Now       func() time.Time
+	// Captioner is the command describing photos for POST /captions (nil:
+	// the worker captions nothing and answers 501). The images folder is
+	// appended as its last argument and set as LORASTUDIO_DATASET_DIR; it
+	// must write <stem>.txt next to each image, as the usual batch
+	// captioning scripts (Florence-2, JoyCaption, Qwen-VL) do.
+	Captioner []string
+	// CaptionTimeout bounds one captioning (default 10 minutes).
+	CaptionTimeout time.Duration
+	Now            func() time.Time
 }
 
 // Worker serves the protocol. Create it with New.
@@ -66,6 +74,9 @@ type Worker struct {
 	mu   sync.Mutex
 	runs map[string]context.CancelFunc
 	wg   sync.WaitGroup
+	// captioning holds one token: one captioning at a time, as the GPU
+	// holds one captioning model.
+	captioning chan struct{}
 }
 
 // maxWebhookBackoff caps the wait between two tries of a webhook or an upload.
@@ -103,17 +114,21 @@ func New(cfg Config) (*Worker, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Worker{cfg: cfg, runs: map[string]context.CancelFunc{}}, nil
+	if cfg.CaptionTimeout == 0 {
+		cfg.CaptionTimeout = 10 * time.Minute
+	}
+	return &Worker{cfg: cfg, runs: map[string]context.CancelFunc{}, captioning: make(chan struct{}, 1)}, nil
 }
 
 // Wait blocks until every started job has finished and reported.
 func (w *Worker) Wait() { w.wg.Wait() }
 
 // Handler serves POST /jobs, POST /jobs/{key}/cancel, GET /jobs/{key}/logs,
-// GET /base-models and GET /healthz.
+// POST /captions, GET /base-models and GET /healthz.
 func (w *Worker) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /jobs", w.dispatch)
+	mux.HandleFunc("POST /captions", w.captions)
 	mux.HandleFunc("POST /jobs/{key}/cancel", w.cancel)
 	mux.HandleFunc("GET /jobs/{key}/logs", w.logs)
 	mux.HandleFunc("GET /base-models", func(rw http.ResponseWriter, r *http.Request) {
@@ -272,15 +287,14 @@ func (w *Worker) train(ctx context.Context, dir string, d Dispatch, rep *reporte
 			return "", 0, err
 		}
 	}
-	caption := Caption(d.Params)
 	for i, it := range d.Items {
-		ext := strings.ToLower(filepath.Ext(it.Name))
-		if ext != ".jpg" && ext != ".jpeg" && ext != ".png" && ext != ".webp" {
-			ext = ".jpg"
-		}
 		name := fmt.Sprintf("%03d", i+1)
-		if err := w.download(ctx, it, filepath.Join(images, name+ext)); err != nil {
+		if err := w.download(ctx, it, filepath.Join(images, name+photoExt(it.Name))); err != nil {
 			return "", 0, fmt.Errorf("photo %d: %w", i+1, err)
+		}
+		caption := it.Caption // resolved by the backend, trigger word in place
+		if caption == "" {
+			caption = Caption(d.Params)
 		}
 		if err := os.WriteFile(filepath.Join(images, name+".txt"), []byte(caption), 0o600); err != nil {
 			return "", 0, err
@@ -321,6 +335,16 @@ func (w *Worker) train(ctx context.Context, dir string, d Dispatch, rep *reporte
 		return "", 0, err
 	}
 	return sum, fi.Size(), nil
+}
+
+// photoExt is the extension a photo is saved with: its own when it is one
+// the trainers read, else .jpg.
+func photoExt(name string) string {
+	ext := strings.ToLower(filepath.Ext(name))
+	if ext != ".jpg" && ext != ".jpeg" && ext != ".png" && ext != ".webp" {
+		ext = ".jpg"
+	}
+	return ext
 }
 
 // download fetches one photo and checks its size and sha256.

@@ -71,7 +71,7 @@ func (r *run) result() Result {
 func (r *run) init(ctx context.Context) error {
 	req := wire.InitRequest{ModelName: r.s.modelName}
 	for _, f := range r.s.files {
-		req.Files = append(req.Files, wire.FileDecl{Name: f.name, Size: f.size, ContentType: f.contentType, SHA256: f.sha256})
+		req.Files = append(req.Files, wire.FileDecl{Name: f.name, Size: f.size, ContentType: f.contentType, SHA256: f.sha256, Caption: f.caption})
 	}
 	out, err := r.u.cfg.API.InitDataset(ctx, req)
 	if err != nil {

@@ -23,6 +23,7 @@ type file struct {
 	size        int64
 	sha256      string
 	contentType string
+	caption     string // declared at init; recorded so a resumed init sends it too
 	key         string
 	multipartID string
 	partSize    int64
@@ -89,9 +90,9 @@ func (u *Uploader) insertSession(ctx context.Context, id string, req Request, fi
 	}
 	for _, f := range files {
 		if _, err := tx.ExecContext(ctx,
-			`INSERT INTO sync_upload_files (upload_id, position, name, source_path, stripped_path, size_bytes, sha256, content_type)
-			 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			id, f.position, f.name, f.source, f.path, f.size, f.sha256, f.contentType); err != nil {
+			`INSERT INTO sync_upload_files (upload_id, position, name, source_path, stripped_path, size_bytes, sha256, content_type, caption)
+			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			id, f.position, f.name, f.source, f.path, f.size, f.sha256, f.contentType, f.caption); err != nil {
 			return fmt.Errorf("upload: record file: %w", err)
 		}
 	}
@@ -117,14 +118,14 @@ func (u *Uploader) load(ctx context.Context, id string) (*session, error) {
 	}
 	s.report = report.String
 	rows, err := u.cfg.DB.QueryContext(ctx,
-		`SELECT position, name, source_path, stripped_path, size_bytes, sha256, content_type, storage_key, multipart_id, part_size
+		`SELECT position, name, source_path, stripped_path, size_bytes, sha256, content_type, caption, storage_key, multipart_id, part_size
 		 FROM sync_upload_files WHERE upload_id = ? ORDER BY position`, id)
 	if err != nil {
 		return nil, fmt.Errorf("upload: load files: %w", err)
 	}
 	for rows.Next() {
 		f := &file{}
-		if err := rows.Scan(&f.position, &f.name, &f.source, &f.path, &f.size, &f.sha256, &f.contentType, &f.key, &f.multipartID, &f.partSize); err != nil {
+		if err := rows.Scan(&f.position, &f.name, &f.source, &f.path, &f.size, &f.sha256, &f.contentType, &f.caption, &f.key, &f.multipartID, &f.partSize); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("upload: load files: %w", err)
 		}

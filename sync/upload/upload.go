@@ -13,6 +13,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -75,10 +76,12 @@ type Uploader struct {
 const limitChunk = 32 << 10
 
 // Photo is one photo to upload: Path is the imported copy on disk, Name
-// what the user knows it as.
+// what the user knows it as, Caption its caption naming the person as
+// {trigger} ("" for the job's template), declared with it at init.
 type Photo struct {
-	Name string `json:"name"`
-	Path string `json:"path"`
+	Name    string `json:"name"`
+	Path    string `json:"path"`
+	Caption string `json:"caption,omitempty"`
 }
 
 // Request describes a dataset to upload.
@@ -213,6 +216,17 @@ func (u *Uploader) Prepare(ctx context.Context, req Request) (string, error) {
 	seen := map[string]string{}
 	var total int64
 	for i, p := range req.Photos {
+		// A caption the server would refuse fails here, before the bytes.
+		if err := studio.CheckCaption(p.Caption); err != nil {
+			os.RemoveAll(dir)
+			var e *studio.Error
+			if errors.As(err, &e) {
+				named := *e
+				named.Message = p.Name + ": " + e.Message
+				return "", &named
+			}
+			return "", err
+		}
 		f, err := strip(ctx, dir, p)
 		if err != nil {
 			os.RemoveAll(dir)
@@ -261,7 +275,7 @@ func strip(ctx context.Context, dir string, p Photo) (file, error) {
 	if err != nil {
 		return file{}, fmt.Errorf("upload: prepare: %w", err)
 	}
-	return file{name: p.Name, source: p.Path, path: dst, size: fi.Size(), sha256: sum, contentType: "image/jpeg"}, nil
+	return file{name: p.Name, source: p.Path, path: dst, size: fi.Size(), sha256: sum, contentType: "image/jpeg", caption: p.Caption}, nil
 }
 
 // Resume takes a session wherever it stopped: init if it was never sent,
@@ -343,6 +357,30 @@ func (u *Uploader) Session(ctx context.Context, id string) (Session, error) {
 		return Session{}, studio.Errorf(studio.ENotFound, "no upload %s", id)
 	}
 	return ss[0], nil
+}
+
+// File is one photo of a session as declared to the server: Path is the
+// Photo's Path, SHA256 that of the stripped copy the server has.
+type File struct {
+	Name    string `json:"name"`
+	Path    string `json:"path"`
+	SHA256  string `json:"sha256"`
+	Caption string `json:"caption"`
+}
+
+// Files returns a session's photos in the order declared: how the
+// server's photos (known by their sha256) map to the caller's. Returns
+// ENotFound.
+func (u *Uploader) Files(ctx context.Context, id string) ([]File, error) {
+	s, err := u.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]File, len(s.files))
+	for i, f := range s.files {
+		out[i] = File{Name: f.name, Path: f.source, SHA256: f.sha256, Caption: f.caption}
+	}
+	return out, nil
 }
 
 // Discard forgets a session and deletes its stripped copies. The server's

@@ -476,6 +476,7 @@ func TestPrepareRefuses(t *testing.T) {
 		{"not a photo", []upload.Photo{{Name: "notes.jpg", Path: junk}}, "unsupported_format"},
 		{"missing", []upload.Photo{{Name: "gone.jpg", Path: filepath.Join(dir, "gone.jpg")}}, "unreadable"},
 		{"more than the server takes", tooMany, studio.EInvalid},
+		{"a caption without {trigger}", []upload.Photo{{Name: "a.jpg", Path: photos[0].Path, Caption: "a photo of me"}}, studio.EInvalidCaption},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -524,5 +525,53 @@ func TestBytesPerSecondCap(t *testing.T) {
 	floor := time.Duration(float64(moved) / float64(16<<20) * float64(time.Second))
 	if took := last.Sub(first); took < floor*8/10 {
 		t.Errorf("%d bytes in %v under a 16 MiB/s cap: faster than the cap allows (at least %v)", moved, took, floor)
+	}
+}
+
+// Each photo's caption is declared at init, and an upload prepared before
+// a restart declares the same captions when it resumes: the server's
+// photos carry them, and Files reports them.
+func TestCaptionsSurviveAResume(t *testing.T) {
+	f := newFixture(t)
+	captions := map[string]string{
+		f.photos[0].Name: "a photo of {trigger} person laughing at the beach",
+		f.photos[3].Name: "{trigger} in a red coat",
+	}
+	req := f.request()
+	for i := range req.Photos {
+		req.Photos[i].Caption = captions[req.Photos[i].Name]
+	}
+	id, err := f.uploader(t, nil).Prepare(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.reopen(t) // quit before init: nothing was sent
+	u := f.uploader(t, nil)
+	res, err := u.Resume(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkServer(t, f, res)
+	ds, err := f.api.Dataset(context.Background(), res.DatasetID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range ds.Items {
+		want, source := captions[it.Name], studio.CaptionTemplate
+		if want != "" {
+			source = studio.CaptionUser
+		}
+		if it.Caption != want || it.CaptionSource != source {
+			t.Errorf("server photo %s: caption %q (%s), want %q (%s)", it.Name, it.Caption, it.CaptionSource, want, source)
+		}
+	}
+	files, err := u.Files(context.Background(), id)
+	if err != nil || len(files) != len(f.photos) {
+		t.Fatalf("files: %d, %v; want %d", len(files), err, len(f.photos))
+	}
+	for i, fl := range files {
+		if fl.Name != f.photos[i].Name || fl.Path != f.photos[i].Path || fl.Caption != captions[fl.Name] || len(fl.SHA256) != 64 {
+			t.Errorf("file %d: %+v", i, fl)
+		}
 	}
 }

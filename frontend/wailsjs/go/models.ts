@@ -111,6 +111,60 @@ export namespace app {
 		    return a;
 		}
 	}
+	export class Gate {
+	    allowed: boolean;
+	    reason?: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new Gate(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.allowed = source["allowed"];
+	        this.reason = source["reason"];
+	    }
+	}
+	export class CaptionState {
+	    run?: wire.CaptionRun;
+	    uploaded: boolean;
+	    suggested: number;
+	    unsent: number;
+	    template: string;
+	    ready: Gate;
+	
+	    static createFrom(source: any = {}) {
+	        return new CaptionState(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.run = this.convertValues(source["run"], wire.CaptionRun);
+	        this.uploaded = source["uploaded"];
+	        this.suggested = source["suggested"];
+	        this.unsent = source["unsent"];
+	        this.template = source["template"];
+	        this.ready = this.convertValues(source["ready"], Gate);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
 	export class ConsentStatus {
 	    given: boolean;
 	    version?: string;
@@ -196,6 +250,9 @@ export namespace app {
 	    sha256: string;
 	    size: number;
 	    state: string;
+	    caption: string;
+	    caption_source: string;
+	    caption_sent: boolean;
 	    thumb_url: string;
 	
 	    static createFrom(source: any = {}) {
@@ -211,21 +268,10 @@ export namespace app {
 	        this.sha256 = source["sha256"];
 	        this.size = source["size"];
 	        this.state = source["state"];
+	        this.caption = source["caption"];
+	        this.caption_source = source["caption_source"];
+	        this.caption_sent = source["caption_sent"];
 	        this.thumb_url = source["thumb_url"];
-	    }
-	}
-	export class Gate {
-	    allowed: boolean;
-	    reason?: string;
-	
-	    static createFrom(source: any = {}) {
-	        return new Gate(source);
-	    }
-	
-	    constructor(source: any = {}) {
-	        if ('string' === typeof source) source = JSON.parse(source);
-	        this.allowed = source["allowed"];
-	        this.reason = source["reason"];
 	    }
 	}
 	export class DatasetState {
@@ -237,6 +283,7 @@ export namespace app {
 	    recommended_min: number;
 	    recommended_max: number;
 	    training: Gate;
+	    caption_template: string;
 	
 	    static createFrom(source: any = {}) {
 	        return new DatasetState(source);
@@ -252,6 +299,7 @@ export namespace app {
 	        this.recommended_min = source["recommended_min"];
 	        this.recommended_max = source["recommended_max"];
 	        this.training = this.convertValues(source["training"], Gate);
+	        this.caption_template = source["caption_template"];
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {
@@ -1301,6 +1349,9 @@ export namespace localstore {
 	    sha256: string;
 	    size: number;
 	    state: string;
+	    caption: string;
+	    caption_source: string;
+	    caption_sent: boolean;
 	
 	    static createFrom(source: any = {}) {
 	        return new Item(source);
@@ -1315,6 +1366,9 @@ export namespace localstore {
 	        this.sha256 = source["sha256"];
 	        this.size = source["size"];
 	        this.state = source["state"];
+	        this.caption = source["caption"];
+	        this.caption_source = source["caption_source"];
+	        this.caption_sent = source["caption_sent"];
 	    }
 	}
 
@@ -1810,6 +1864,46 @@ export namespace upload {
 
 export namespace wire {
 	
+	export class CaptionRun {
+	    status: string;
+	    error?: string;
+	    captioned: number;
+	    // Go type: time
+	    requested_at: any;
+	    // Go type: time
+	    finished_at?: any;
+	
+	    static createFrom(source: any = {}) {
+	        return new CaptionRun(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.status = source["status"];
+	        this.error = source["error"];
+	        this.captioned = source["captioned"];
+	        this.requested_at = this.convertValues(source["requested_at"], null);
+	        this.finished_at = this.convertValues(source["finished_at"], null);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
 	export class Job {
 	    id: string;
 	    version_id: string;

@@ -14,6 +14,8 @@ import { IdentitySummary } from "./identity-summary";
 import { issueTitle } from "./issue-titles";
 import { useDataset, type Dataset } from "./use-dataset";
 import { PhotoName } from "./photo-name";
+import { CaptionField } from "./caption-field";
+import { CaptionsReview } from "./captions-review";
 
 /**
  * DatasetPanel is the whole dataset screen in one card: photos, check and
@@ -116,30 +118,38 @@ function TaskProgress({ task }: { task: Dataset["task"] }) {
 /** PhotoGrid shows every photo with its whole name, its state and its main issue. */
 function PhotoGrid({ api, dataset }: { api: Api; dataset: Dataset }) {
   const { t } = useTranslation("dataset");
-  const { state, run } = dataset;
+  const { state, run, reload } = dataset;
+  const hintId = useId();
   if (!state || state.items.length === 0) return null;
   const issuesOf = (name: string) => state.report?.items.find((i) => i.file === name)?.issues ?? [];
+  const template = state.caption_template ?? "";
   return (
-    <ul className="grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-5" aria-label={t("photos.list")}>
-      {state.items.map((it) => (
-        <li
-          key={it.id}
-          className={`flex flex-col gap-1 rounded-md border p-2 text-xs ${it.state === "error" ? "border-destructive" : ""}`}
-          data-testid={`photo-${it.name}`}
-          data-state={it.state}
-        >
-          <img src={it.thumb_url} alt={it.name} className="aspect-square w-full rounded object-cover" loading="lazy" />
-          <PhotoName name={it.name} path={it.original_path} />
-          <Badge className="self-start" variant={it.state === "ok" ? "ok" : it.state === "warning" ? "warning" : it.state === "error" ? "error" : "default"}>
-            {t(`state.${it.state}`)}
-          </Badge>
-          <IssueNote issues={issuesOf(it.name)} />
-          <Button variant="ghost" size="sm" className="mt-auto h-7 w-full" onClick={() => run(() => api.removeItem(it.id))} aria-label={t("photos.removeNamed", { name: it.name })}>
-            <Trash2 className="h-3.5 w-3.5" aria-hidden /> {t("photos.remove")}
-          </Button>
-        </li>
-      ))}
-    </ul>
+    <>
+      <p id={hintId} className="text-xs text-muted-foreground" data-testid="caption-hint">
+        {t("captions.hint", { template })}
+      </p>
+      <ul className="grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-5" aria-label={t("photos.list")}>
+        {state.items.map((it) => (
+          <li
+            key={it.id}
+            className={`flex flex-col gap-1 rounded-md border p-2 text-xs ${it.state === "error" ? "border-destructive" : ""}`}
+            data-testid={`photo-${it.name}`}
+            data-state={it.state}
+          >
+            <img src={it.thumb_url} alt={it.name} className="aspect-square w-full rounded object-cover" loading="lazy" />
+            <PhotoName name={it.name} path={it.original_path} />
+            <Badge className="self-start" variant={it.state === "ok" ? "ok" : it.state === "warning" ? "warning" : it.state === "error" ? "error" : "default"}>
+              {t(`state.${it.state}`)}
+            </Badge>
+            <IssueNote issues={issuesOf(it.name)} />
+            <CaptionField api={api} item={it} template={template} hintId={hintId} onSaved={() => void reload()} />
+            <Button variant="ghost" size="sm" className="mt-auto h-7 w-full" onClick={() => run(() => api.removeItem(it.id))} aria-label={t("photos.removeNamed", { name: it.name })}>
+              <Trash2 className="h-3.5 w-3.5" aria-hidden /> {t("photos.remove")}
+            </Button>
+          </li>
+        ))}
+      </ul>
+    </>
   );
 }
 
@@ -281,6 +291,9 @@ export function UploadSection({
               </p>
             )}
           </div>
+        </div>
+        {signedIn && <CaptionsReview api={api} dataset={dataset} />}
+        <div className="flex flex-wrap items-start gap-3">
           <div className="space-y-1">
             <Button
               disabled={!state.training.allowed || params === null}

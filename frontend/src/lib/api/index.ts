@@ -12,6 +12,7 @@ import * as TrainingService from "../../../wailsjs/go/app/TrainingService";
 import * as UpdateService from "../../../wailsjs/go/app/UpdateService";
 import { EventsOn } from "../../../wailsjs/runtime/runtime";
 import {
+  captionRunSchema,
   checkpointSchema,
   errorCodes,
   identitySchema,
@@ -26,6 +27,7 @@ import {
 
 // The wire's shapes, limits and codes, generated from Go (internal/wire).
 export {
+  captionRunSchema,
   checkpointSchema,
   errorCodes,
   identitySchema,
@@ -37,7 +39,7 @@ export {
   presetSchema,
   sampleSchema,
 } from "./wire.gen";
-export type { Checkpoint, ErrorCode, Identity, Job, JobCreated, JobLog, Platform, Preset, Sample } from "./wire.gen";
+export type { CaptionRun, Checkpoint, ErrorCode, Identity, Job, JobCreated, JobLog, Platform, Preset, Sample } from "./wire.gen";
 
 export const baseModelSchema = z.object({
   id: z.string(),
@@ -157,8 +159,18 @@ export const datasetItemSchema = z.object({
   size: z.number(),
   state: z.enum(["imported", "checking", "ok", "warning", "error"]),
   thumb_url: z.string(),
+  /** Names the person as {trigger}; "" for the caption template. */
+  caption: z.string().optional(),
+  /** template, user, or auto: the worker's captioner's suggestion, not yet reviewed. */
+  caption_source: z.enum(["template", "user", "auto"]).optional(),
+  /** false while an edit made after the upload has not reached the server. */
+  caption_sent: z.boolean().optional(),
 });
 export type DatasetItem = z.infer<typeof datasetItemSchema>;
+
+/** A photo as SetCaption returns it (no thumbnail). */
+export const captionedItemSchema = datasetItemSchema.omit({ thumb_url: true });
+export type CaptionedItem = z.infer<typeof captionedItemSchema>;
 
 export const datasetStateSchema = z.object({
   dataset_id: z.string(),
@@ -169,8 +181,21 @@ export const datasetStateSchema = z.object({
   recommended_min: z.number(),
   recommended_max: z.number(),
   training: z.object({ allowed: z.boolean(), reason: z.string().optional() }),
+  /** The caption of a photo without one of its own ("a photo of {trigger} person"). */
+  caption_template: z.string().optional(),
 });
 export type DatasetState = z.infer<typeof datasetStateSchema>;
+
+/** The captions' review: the captioner's last run, what waits for review or for the server, and whether training may start. */
+export const captionStateSchema = z.object({
+  run: captionRunSchema.nullish(),
+  uploaded: z.boolean(),
+  suggested: z.number(),
+  unsent: z.number(),
+  template: z.string(),
+  ready: z.object({ allowed: z.boolean(), reason: z.string().optional() }),
+});
+export type CaptionState = z.infer<typeof captionStateSchema>;
 
 export const importResultSchema = z.object({
   added: z.array(z.string()),
@@ -409,6 +434,13 @@ export const api = {
   importFiles: (paths: string[]) => call(importResultSchema, () => DatasetService.ImportFiles(paths)),
   pickAndImport: () => call(importResultSchema, () => DatasetService.PickAndImport()),
   removeItem: (id: string) => call(z.undefined().or(z.null()), () => DatasetService.RemoveItem(id)),
+  /** setCaption saves a photo's caption here first, then on the server once the photos are there. */
+  setCaption: (id: string, caption: string) => call(captionedItemSchema, () => DatasetService.SetCaption(id, caption)),
+  captions: () => call(captionStateSchema, () => DatasetService.Captions()),
+  /** suggestCaptions runs the worker's captioner and resolves when its suggestions are here ("dataset:captions" events meanwhile). */
+  suggestCaptions: (overwrite: boolean) => call(captionStateSchema, () => DatasetService.SuggestCaptions(overwrite)),
+  /** acceptCaptions is "Use these captions": the suggestions become the user's and every edit goes to the server. */
+  acceptCaptions: () => call(captionStateSchema, () => DatasetService.UseCaptions()),
   validateDataset: (opts: { base_model: string; min_resolution: number }) =>
     call(reportSchema, () => DatasetService.ValidateDataset(opts)),
   profiles: () => call(z.array(profileSchema), () => CompileService.Profiles()),

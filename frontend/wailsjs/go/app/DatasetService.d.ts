@@ -5,6 +5,8 @@ import {localstore} from '../models';
 import {upload} from '../models';
 import {dataset} from '../models';
 
+export function Captions():Promise<app.CaptionState>;
+
 export function Dataset():Promise<app.DatasetState>;
 
 export function DatasetItems():Promise<Array<localstore.Item>>;
@@ -15,6 +17,12 @@ export function PickAndImport():Promise<app.ImportResult>;
 
 export function RemoveItem(arg1:string):Promise<void>;
 
+export function SetCaption(arg1:string,arg2:string):Promise<localstore.Item>;
+
+export function SuggestCaptions(arg1:boolean):Promise<app.CaptionState>;
+
 export function SyncDataset(arg1:app.ValidateOptions):Promise<upload.Result>;
+
+export function UseCaptions():Promise<app.CaptionState>;
 
 export function ValidateDataset(arg1:app.ValidateOptions):Promise<dataset.Report>;
