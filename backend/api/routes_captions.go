@@ -31,12 +31,14 @@ func (s *Server) registerCaptions() {
 	tags := []string{"datasets"}
 	register(s, huma.Operation{
 		OperationID: "datasets-captions", Method: http.MethodPut, Path: "/api/lora/datasets/{id}/captions",
-		Summary: "Set captions of a dataset's photos; answers the dataset with its new hash", Security: bearer, Tags: tags,
+		Summary: "Set captions of a dataset's photos; answers the dataset with its new hash", Security: bearer,
+		Metadata: map[string]any{"rate_limit": "upload"}, Tags: tags,
 	}, s.setCaptions)
 	register(s, huma.Operation{
 		OperationID: "datasets-autocaption", Method: http.MethodPost, Path: "/api/lora/datasets/{id}/autocaption",
 		Summary: "Queue a run of the GPU worker's captioner over a dataset's photos", Security: bearer,
-		DefaultStatus: http.StatusAccepted, Tags: tags,
+		// A run holds the GPU, as a training job does.
+		DefaultStatus: http.StatusAccepted, Metadata: map[string]any{"rate_limit": "jobs"}, Tags: tags,
 	}, s.autoCaption)
 }
 

@@ -29,7 +29,7 @@ func seedJobs(t *testing.T, s *pgstore.Store, prefix string, n int) []pgstore.Jo
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.SaveValidation(ctx, u.ID, d.ID, []byte(`{"ok":true}`), "sha256:x", 1, true, nil); err != nil {
+		if _, err := s.SaveValidation(ctx, u.ID, d.ID, []byte(`{"ok":true}`), 1, true, nil); err != nil {
 			t.Fatal(err)
 		}
 		_, j, err := s.CreateJob(ctx, pgstore.NewJob{UserID: u.ID, DatasetID: d.ID, BaseModel: studio.FluxDev, Params: []byte(`{}`), Provider: "self-hosted",

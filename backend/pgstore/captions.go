@@ -42,6 +42,21 @@ func (r *captionRunRow) inProgress() bool {
 	return r.status == wire.CaptionRunQueued || r.status == wire.CaptionRunRunning
 }
 
+// CaptionRunStale is how long after it was requested an unfinished run
+// is taken for lost: River gives a run 5 attempts of at most 12 minutes
+// with short waits between them, and rescues one whose replica died
+// after an hour; a run still queued or running after this never reports
+// (its River job was discarded without it), and must not refuse the
+// dataset's edits and jobs for good.
+const CaptionRunStale = 3 * time.Hour
+
+// settle shows a lost run as failed.
+func (r *captionRunRow) settle(now time.Time) {
+	if r.inProgress() && r.requested != nil && now.Sub(*r.requested) > CaptionRunStale {
+		r.status, r.errMsg = wire.CaptionRunFailed, "the captioning never finished; ask for suggestions again"
+	}
+}
+
 // sourceOf is the source of a caption set to c by whoever set is: an empty
 // caption is the template's.
 func sourceOf(c, set string) string {
@@ -57,7 +72,7 @@ func errCaptioning() error {
 
 // lockDataset locks one of the user's datasets for a change of its
 // captions and returns its status and last run. ENotFound.
-func lockDataset(ctx context.Context, tx pgx.Tx, userID, datasetID string) (string, captionRunRow, error) {
+func lockDataset(ctx context.Context, tx pgx.Tx, userID, datasetID string, now time.Time) (string, captionRunRow, error) {
 	var status string
 	var run captionRunRow
 	err := tx.QueryRow(ctx, `SELECT status, `+captionRunCols+` FROM lora_datasets WHERE id = $1 AND user_id = $2 FOR NO KEY UPDATE`,
@@ -65,6 +80,7 @@ func lockDataset(ctx context.Context, tx pgx.Tx, userID, datasetID string) (stri
 	if err != nil {
 		return "", run, notFound(err, "no dataset %s", datasetID)
 	}
+	run.settle(now)
 	return status, run, nil
 }
 
@@ -108,7 +124,7 @@ func (s *Store) SetCaptions(ctx context.Context, userID, datasetID string, edits
 		}
 	}
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		_, run, err := lockDataset(ctx, tx, userID, datasetID)
+		_, run, err := lockDataset(ctx, tx, userID, datasetID, s.Now())
 		if err != nil {
 			return err
 		}
@@ -166,7 +182,7 @@ func (s *Store) StartCaptionRun(ctx context.Context, r CaptionRequest) (studio.C
 	}
 	run := studio.CaptionRun{Status: wire.CaptionRunQueued, RequestedAt: s.Now()}
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		status, cur, err := lockDataset(ctx, tx, r.UserID, r.DatasetID)
+		status, cur, err := lockDataset(ctx, tx, r.UserID, r.DatasetID, s.Now())
 		if err != nil {
 			return err
 		}

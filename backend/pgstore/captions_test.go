@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/promptforge/lorastudio/backend/pgstore"
 	"github.com/promptforge/lorastudio/backend/training"
@@ -262,5 +263,32 @@ func TestVersionKeepsItsCaptions(t *testing.T) {
 	}
 	if dj.Version.DatasetHash != v.DatasetHash {
 		t.Errorf("version hash changed to %s", dj.Version.DatasetHash)
+	}
+}
+
+// A run lost without a word (its River job discarded: the replica died on
+// its last attempt) shows as failed once stale, and no longer refuses
+// edits, jobs and a new run.
+func TestLostCaptionRun(t *testing.T) {
+	e := newCaptionsEnv(t)
+	uid := e.user("lost@example.com")
+	d, items := e.dataset(uid, true, "")
+	if _, err := e.s.StartCaptionRun(e.ctx, pgstore.CaptionRequest{UserID: uid, DatasetID: d.ID, Template: "{trigger}"}); err != nil {
+		t.Fatal(err)
+	}
+	e.s.BeginCaptionRun(e.ctx, uid, d.ID)
+	edit := []pgstore.CaptionEdit{{PhotoID: items[0].ID, Caption: "{trigger} again"}}
+	for _, later := range []time.Duration{time.Hour, pgstore.CaptionRunStale + time.Minute} {
+		e.s.Now = func() time.Time { return time.Now().Add(later) }
+		got, _, _ := e.s.Dataset(e.ctx, uid, d.ID)
+		_, _, editErr := e.s.SetCaptions(e.ctx, uid, d.ID, edit)
+		_, _, jobErr := e.s.CreateJob(e.ctx, newJob(uid, d.ID))
+		stale := later > pgstore.CaptionRunStale
+		if stale != (got.Captioning.Status == wire.CaptionRunFailed) || stale != (editErr == nil) || stale != (jobErr == nil) {
+			t.Errorf("%s after the request: run %+v, edit %v, job %v; want in progress %v", later, got.Captioning, editErr, jobErr, !stale)
+		}
+	}
+	if _, err := e.s.StartCaptionRun(e.ctx, pgstore.CaptionRequest{UserID: uid, DatasetID: d.ID, Template: "{trigger}"}); err != nil {
+		t.Errorf("a new run after a lost one: %v", err)
 	}
 }

@@ -125,6 +125,7 @@ func (s *Store) Dataset(ctx context.Context, userID, id string) (studio.Dataset,
 		return studio.Dataset{}, nil, notFound(err, "no dataset %s", id)
 	}
 	d.QualityReport = json.RawMessage(report)
+	run.settle(s.Now())
 	d.Captioning = run.run()
 	items, err := datasetItems(ctx, s.pool, id)
 	if err != nil {

@@ -11,7 +11,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/promptforge/lorastudio/internal/studio"
-	"github.com/promptforge/lorastudio/internal/wire"
 )
 
 // NewJob is what CreateJob needs. The callbacks run inside its transaction,
@@ -55,24 +54,26 @@ func (s *Store) CreateJob(ctx context.Context, n NewJob) (studio.Version, studio
 	var v studio.Version
 	var j studio.Job
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		var status, captioning string
+		var status string
+		var run captionRunRow
 		// Locking the model serialises version numbers per model; locking
 		// the dataset keeps its captions and hash still (SetCaptions and
 		// caption runs take the same lock) while they are copied.
 		err := tx.QueryRow(ctx,
-			`SELECT d.lora_model_id, d.status, d.dataset_hash, d.caption_status FROM lora_datasets d
+			`SELECT d.lora_model_id, d.status, d.dataset_hash, `+captionRunCols+` FROM lora_datasets d
 			 JOIN lora_models m ON m.id = d.lora_model_id
-			 WHERE d.id = $1 AND d.user_id = $2 FOR UPDATE OF m FOR NO KEY UPDATE OF d`, n.DatasetID, n.UserID).Scan(&v.ModelID, &status, &v.DatasetHash, &captioning)
+			 WHERE d.id = $1 AND d.user_id = $2 FOR UPDATE OF m FOR NO KEY UPDATE OF d`, n.DatasetID, n.UserID).
+			Scan(append([]any{&v.ModelID, &status, &v.DatasetHash}, run.dest()...)...)
 		if err != nil {
 			return notFound(err, "no dataset %s", n.DatasetID)
 		}
 		if status != studio.DatasetValidated {
 			return studio.Errorf(studio.EDatasetNotValidated, "dataset %s is %s; validate it on the server (POST /api/lora/datasets/validate) until it passes", n.DatasetID, status)
 		}
-		if captioning == wire.CaptionRunQueued || captioning == wire.CaptionRunRunning {
+		now := s.Now()
+		if run.settle(now); run.inProgress() {
 			return errCaptioning()
 		}
-		now := s.Now()
 		err = tx.QueryRow(ctx,
 			`INSERT INTO lora_versions (user_id, lora_model_id, dataset_id, version_number, base_model, params_json, dataset_hash, created_at, captions_json)
 			 VALUES ($1, $2, $3, (SELECT coalesce(max(version_number), 0) + 1 FROM lora_versions WHERE lora_model_id = $2), $4, $5, $6, $7,

@@ -121,8 +121,20 @@ type CaptionWorker struct {
 
 // Work runs the captioning once: a finished run or a deleted dataset is
 // done; a retryable failure is returned for River to retry, until the last
-// attempt, which fails the run; anything else fails the run at once.
+// attempt, which fails the run; anything else fails the run at once. A
+// run is never left queued or running once River gives up on it: that
+// would refuse the dataset's edits and jobs for good.
 func (c *CaptionWorker) Work(ctx context.Context, job *river.Job[CaptionArgs]) error {
+	err := c.work(ctx, job)
+	var cancel *river.JobCancelError
+	if err != nil && !errors.As(err, &cancel) && job.Attempt >= job.MaxAttempts {
+		c.fail(context.WithoutCancel(ctx), c.log(), job.Args.DatasetID, fmt.Sprintf("captioning failed after %d attempts: %v", job.Attempt, err))
+		return river.JobCancel(err)
+	}
+	return err
+}
+
+func (c *CaptionWorker) work(ctx context.Context, job *river.Job[CaptionArgs]) error {
 	a := job.Args
 	log := c.log().With("dataset_id", a.DatasetID, "attempt", job.Attempt)
 	if c.Store == nil {
@@ -164,6 +176,8 @@ func (c *CaptionWorker) Work(ctx context.Context, job *river.Job[CaptionArgs]) e
 	case errors.As(err, &re):
 		c.fail(ctx, log, a.DatasetID, fmt.Sprintf("the GPU worker stayed unavailable after %d attempts: %v", job.Attempt, err))
 		return river.JobCancel(err)
+	case err != nil && ctx.Err() != nil:
+		return err // out of time: retried, or failed by Work on the last attempt
 	case err != nil:
 		msg := err.Error()
 		var rej *RejectedError

@@ -149,6 +149,7 @@ func TestCaptionWorker(t *testing.T) {
 		{"worker unreachable, retried", func(t *testing.T) training.Captioner {
 			return &training.SelfHosted{URL: "http://127.0.0.1:1", Secret: []byte("s")}
 		}, 1, wire.CaptionRunRunning, false, ""},
+		{"storage down on the last attempt", func(t *testing.T) training.Captioner { return referenceWorker(t, []string{fake}) }, training.CaptionMaxAttempts, wire.CaptionRunFailed, true, "storage down"},
 		{"worker unreachable, last attempt", func(t *testing.T) training.Captioner {
 			return &training.SelfHosted{URL: "http://127.0.0.1:1", Secret: []byte("s")}
 		}, training.CaptionMaxAttempts, wire.CaptionRunFailed, true, "unavailable"},
@@ -160,6 +161,9 @@ func TestCaptionWorker(t *testing.T) {
 				t.Fatal(err)
 			}
 			cw := &training.CaptionWorker{Store: f.store, Blobs: f.blobs, Captioner: tc.provider(t)}
+			if strings.HasPrefix(tc.name, "storage down") {
+				cw.Blobs = brokenPresign{f.blobs}
+			}
 			err := cw.Work(ctx, captionJob(uid, ds, tc.attempt, false))
 			var cancel *river.JobCancelError
 			if err == nil || errors.As(err, &cancel) != tc.canceled {
@@ -176,6 +180,13 @@ func TestCaptionWorker(t *testing.T) {
 			}
 		})
 	}
+}
+
+// brokenPresign is storage that cannot presign a download.
+type brokenPresign struct{ *blob.Local }
+
+func (brokenPresign) PresignGet(context.Context, string, time.Duration) (blob.Request, error) {
+	return blob.Request{}, errors.New("storage down")
 }
 
 // fakeCaption is what internal/worker/testdata/fake-captioner.sh writes for b.

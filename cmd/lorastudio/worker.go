@@ -40,7 +40,8 @@ environment:
                                    LORASTUDIO_DATASET_DIR, and it must write 001.txt, 002.txt, … next to the
                                    images, as the usual Florence-2, JoyCaption and Qwen-VL batch scripts do,
                                    e.g. "python /opt/captioner/caption_folder.py". One captioning runs at a time.
-  LORASTUDIO_WORKER_CAPTION_TIMEOUT how long one captioning may take (default 10m)
+  LORASTUDIO_WORKER_CAPTION_TIMEOUT how long one captioning may take (default 10m; the backend waits 10 minutes
+                                   for the answer, so a longer one is abandoned there)
   LORASTUDIO_LOG_LEVEL             debug, info (default), warn or error
 `
 

@@ -69,3 +69,41 @@ func TestWorkerConfigTrainers(t *testing.T) {
 		})
 	}
 }
+
+// TestWorkerConfigCaptioner: the captioner command and its timeout come
+// from the environment; a bad timeout is refused, none leaves the worker
+// without captioner.
+func TestWorkerConfigCaptioner(t *testing.T) {
+	for _, tt := range []struct {
+		name, cmd, timeout string
+		want               []string
+		errHas             string
+	}{
+		{"none", "", "", nil, ""},
+		{"a script with arguments", "python /opt/cap/caption.py --model florence-2", "", []string{"python", "/opt/cap/caption.py", "--model", "florence-2"}, ""},
+		{"a timeout", "caption", "90s", []string{"caption"}, ""},
+		{"a bad timeout", "caption", "soon", nil, "LORASTUDIO_WORKER_CAPTION_TIMEOUT"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{"LORASTUDIO_WORKER_DIR": t.TempDir(), "LORASTUDIO_WORKER_TRAINER": "train",
+				"LORASTUDIO_WORKER_SECRET": stdwebhook.NewSecret(), "LORASTUDIO_WORKER_WEBHOOK_SECRET": stdwebhook.NewSecret(),
+				"LORASTUDIO_WORKER_CAPTIONER": tt.cmd, "LORASTUDIO_WORKER_CAPTION_TIMEOUT": tt.timeout}
+			cfg, err := workerConfig(&cli{getenv: func(k string) string { return env[k] }})
+			if tt.errHas != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.errHas) {
+					t.Fatalf("got %v, want an error naming %s", err, tt.errHas)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(cfg.Captioner, tt.want) {
+				t.Errorf("captioner %q, want %q", cfg.Captioner, tt.want)
+			}
+			if tt.timeout == "90s" && cfg.CaptionTimeout.Seconds() != 90 {
+				t.Errorf("caption timeout %s, want 90s", cfg.CaptionTimeout)
+			}
+		})
+	}
+}
