@@ -22,6 +22,7 @@ import (
 	"github.com/promptforge/lorastudio/backend/blob"
 	"github.com/promptforge/lorastudio/backend/pgstore"
 	"github.com/promptforge/lorastudio/backend/training"
+	"github.com/promptforge/lorastudio/internal/consent"
 	"github.com/promptforge/lorastudio/internal/pgtest"
 	"github.com/promptforge/lorastudio/internal/studio"
 )
@@ -149,7 +150,7 @@ func TestStrictInput(t *testing.T) {
 		{"malformed JSON", "/api/lora/consents", `{"version":`, 400, "invalid"},
 		{"bad sha256", "/api/lora/consents", `{"version":"x","sha256":"zz","attest_self":true}`, 400, "invalid"},
 		{"outdated text", "/api/lora/consents", `{"version":"1999-01-01","sha256":"` + sha + `","attest_self":true}`, 403, "consent_outdated"},
-		{"no attestation", "/api/lora/consents", `{"version":"2026-11-01","sha256":"` + sha + `","attest_self":false}`, 400, "consent_mismatch"},
+		{"no attestation", "/api/lora/consents", `{"version":"` + consent.Current.Version + `","sha256":"` + sha + `","attest_self":false}`, 400, "consent_mismatch"},
 		{"huge body", "/api/lora/consents", `{"version":"` + strings.Repeat("x", 70<<10) + `"}`, 413, "too_large"},
 		{"init without consent", "/api/lora/datasets/init", `{"model_name":"me","files":[{"name":"a.jpg","size":10,"content_type":"image/jpeg","sha256":"` + sha + `"}]}`, 403, "consent_required"},
 		{"no files", "/api/lora/datasets/init", `{"model_name":"me","files":null}`, 400, "invalid"},

@@ -167,7 +167,7 @@ func (s *Server) withdrawConsent(ctx context.Context, _ *struct{}) (*erasureOut,
 }
 
 // versionsInForce lists the versions in force with their languages, for
-// messages: "2026-11-01 (en), 2026-11-01.pt-BR (pt-BR)".
+// messages: "2026-12-01 (en), 2026-12-01.pt-BR (pt-BR)".
 func versionsInForce() string {
 	var vs []string
 	for _, t := range consent.InForce() {

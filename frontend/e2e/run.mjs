@@ -682,14 +682,14 @@ print(json.dumps(sorted(z.namelist())))
     if (!/Bloqueada.*Dê seu consentimento primeiro/.test(fotos)) throw new Error(`the locked Fotos step says: ${fotos}`);
     // The consent text itself is the Portuguese one, its own version.
     await page.getByLabel("Texto do consentimento").getByText(/Você confirma que todas as fotos mostram você/).waitFor();
-    await page.getByText(/2026-11-01\.pt-BR/).waitFor();
+    await page.getByText(/2026-12-01\.pt-BR/).waitFor();
     await stepShot(page, "pt-BR", 1, "consent");
     await page.getByRole("checkbox", { name: /Todas as fotos que eu adicionar são de mim/ }).check();
     await page.getByRole("button", { name: "Eu consinto" }).click();
     await page.getByTestId("step-title").getByText("Adicione suas fotos").waitFor();
     // The record says which text was accepted.
     const given = await page.evaluate(() => window.go.app.ConsentService.GetConsent());
-    assertEqual([given.version, given.language], ["2026-11-01.pt-BR", "pt-BR"], "the consent on record");
+    assertEqual([given.version, given.language], ["2026-12-01.pt-BR", "pt-BR"], "the consent on record");
     const files = [...frames.slice(0, 19).map((f) => path.join(personDir, f)), bigPhoto];
     await page.evaluate((paths) => window.go.app.DatasetService.ImportFiles(paths), files);
     await page.getByTestId("photo-count").getByText("20 fotos: no mínimo 15, de 20 a 30 recomendadas").waitFor();

@@ -23,11 +23,13 @@ const (
 	DefaultLanguage = English
 )
 
+// The texts of earlier editions stay in text/ (v1: 2026-11-01), so the
+// text a recorded consent's version and hash name can always be read.
 var (
-	//go:embed text/v1.md
-	v1 string
-	//go:embed text/v1.pt-BR.md
-	v1ptBR string
+	//go:embed text/v2.md
+	v2 string
+	//go:embed text/v2.pt-BR.md
+	v2ptBR string
 )
 
 // Text is one version of the consent text, in one language.
@@ -52,8 +54,8 @@ const purpose = "train LoRA versions of the user's own face and build Character 
 // language and a new Version for each; consents given to an older one are
 // outdated.
 var inForce = []Text{
-	newText("2026-11-01", English, v1, "Every photo I add shows me, and I am an adult."),
-	newText("2026-11-01.pt-BR", BrazilianPortuguese, v1ptBR, "Todas as fotos que eu adicionar são de mim, e sou maior de idade."),
+	newText("2026-12-01", English, v2, "Every photo I add shows me, and I am an adult."),
+	newText("2026-12-01.pt-BR", BrazilianPortuguese, v2ptBR, "Todas as fotos que eu adicionar são de mim, e sou maior de idade."),
 }
 
 // Current is the text in force in the default language (English).

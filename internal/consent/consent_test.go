@@ -17,8 +17,8 @@ import (
 // would outdate every consent to it, so a change is a new version, never an
 // edit.
 var pinned = map[string]struct{ lang, sha256 string }{
-	"2026-11-01":       {consent.English, "bda4ef30c812a70bf7ccec148e728a4b0d0d486986dc63d1f6f5f8ebfd2910ee"},
-	"2026-11-01.pt-BR": {consent.BrazilianPortuguese, "985fded3dcf1487c84a70f2aacc4451ca82893d6211008fb853395d20b7fc995"},
+	"2026-12-01":       {consent.English, "e1af7d0f8aa5297f54ad519569ab199f16928eeef2f9d4291f97015a7d5f8528"},
+	"2026-12-01.pt-BR": {consent.BrazilianPortuguese, "163ea86126ef341fb35bcbaa0be60bc8b93641fe1e521aa9d9d92bbd1b7eeb74"},
 }
 
 func TestTextsInForce(t *testing.T) {
@@ -76,29 +76,29 @@ var promises = []struct {
 		consent.BrazilianPortuguese: {"todos os metadados removidos", "câmera, data e localização GPS são apagados antes que qualquer coisa saia do seu computador"},
 	}, "internal/dataset Strip (intake_test) before sync/upload sends a byte"},
 	{"what is kept", 1, map[string][]string{
-		consent.English:             {"15 to 30", "thumbnails", "LoRA files trained from them"},
-		consent.BrazilianPortuguese: {"15 a 30", "miniaturas", "arquivos LoRA treinados a partir delas"},
-	}, "internal/dataset minimum count; lora_dataset_items, lora_versions"},
+		consent.English:             {"at least 15, and 20 to 30 work best", "thumbnails", "a short caption for each photo that you can read and edit", "LoRA files trained from them"},
+		consent.BrazilianPortuguese: {"no mínimo 15, e de 20 a 30 funcionam melhor", "miniaturas", "uma legenda curta para cada foto que você pode ler e editar", "arquivos LoRA treinados a partir delas"},
+	}, "internal/dataset minimum and recommended counts; lora_dataset_items (caption), lora_versions; the desktop's caption editor (SetCaption)"},
 	{"one purpose only", 2, map[string][]string{
-		consent.English:             {"Only to train LoRA versions of your own face", "build Character Packs", "not used to train any other model, shared with anyone else, or sold"},
-		consent.BrazilianPortuguese: {"Apenas para treinar versões LoRA do seu próprio rosto", "montar Character Packs", "não são usadas para treinar nenhum outro modelo, não são compartilhadas com mais ninguém e não são vendidas"},
+		consent.English:             {"Only to train LoRA versions of your own face", "build Character Packs", "photos and captions are not used to train any other model, shared with anyone else, or sold"},
+		consent.BrazilianPortuguese: {"Apenas para treinar versões LoRA do seu próprio rosto", "montar Character Packs", "fotos e as legendas não são usadas para treinar nenhum outro modelo, não são compartilhadas com mais ninguém e não são vendidas"},
 	}, "the purpose recorded with every consent (Text.Purpose)"},
 	{"only the user, an adult", 3, map[string][]string{
 		consent.English:             {"every photo shows you", "you are an adult", "Photos of anyone else are not allowed"},
 		consent.BrazilianPortuguese: {"todas as fotos mostram você", "você é maior de idade", "Não são permitidas fotos de nenhuma outra pessoa"},
 	}, "attest_self required (attestation_required); the different_person check"},
 	{"processors named at consent", 4, map[string][]string{
-		consent.English:             {"storage provider", "GPU provider", "Each is named when you give consent"},
-		consent.BrazilianPortuguese: {"provedor de armazenamento", "provedor de GPU", "Cada um deles é identificado pelo nome quando você dá o consentimento"},
-	}, "processors recorded with the consent; a consent to others is outdated (api TestConsentToOtherProcessorsIsOutdated)"},
+		consent.English:             {"storage provider", "GPU provider", "only when you ask for them, writes suggested captions", "Each is named when you give consent"},
+		consent.BrazilianPortuguese: {"provedor de armazenamento", "provedor de GPU", "somente quando você pede, escreve legendas sugeridas", "Cada um deles é identificado pelo nome quando você dá o consentimento"},
+	}, "processors recorded with the consent; a consent to others is outdated (api TestConsentToOtherProcessorsIsOutdated); auto-captioning only on the user's request (POST datasets/{id}/autocaption, the desktop's SuggestCaptions)"},
 	{"kept for the retention period or until withdrawal", 5, map[string][]string{
 		consent.English:             {"retention period shown when you give consent", "until you withdraw", "whichever comes first"},
 		consent.BrazilianPortuguese: {"período de retenção exibido quando você dá o consentimento", "até você revogá-lo", "o que acontecer primeiro"},
 	}, "pgstore Consent.Expires and backend/purge (api TestConsentStatusAfterRetentionExpiry, TestConsentLanguages)"},
 	{"withdrawal erases and cancels", 6, map[string][]string{
-		consent.English:             {"withdraw at any time", "as easily as you gave consent", "erases your photos, thumbnails and trained files from storage and from the database", "cancels any training that is still running"},
-		consent.BrazilianPortuguese: {"revogar o consentimento a qualquer momento", "com a mesma facilidade com que o deu", "apaga suas fotos, miniaturas e arquivos treinados do armazenamento e do banco de dados", "cancela qualquer treinamento que ainda esteja em andamento"},
-	}, "backend/erasure Eraser, app WithdrawConsent (api TestConsentLanguages)"},
+		consent.English:             {"withdraw at any time in the app's Consent step", "as easily as you gave consent", "erases your photos, thumbnails, captions and trained files from storage and from the database", "cancels any training that is still running"},
+		consent.BrazilianPortuguese: {"revogar o consentimento a qualquer momento na etapa Consentimento do app", "com a mesma facilidade com que o deu", "apaga suas fotos, miniaturas, legendas e arquivos treinados do armazenamento e do banco de dados", "cancela qualquer treinamento que ainda esteja em andamento"},
+	}, "backend/erasure Eraser (captions live in the dataset's items and the version's snapshot), app WithdrawConsent, the Withdraw button of the Consent step (api TestConsentLanguages, the browser E2E)"},
 }
 
 // sections splits a text into its paragraphs after the title.
@@ -253,15 +253,15 @@ func TestInFallsBackToEnglish(t *testing.T) {
 	}
 }
 
-// The photo count every text gives ("15 to 30") runs from the fewest
-// photos the validator accepts to the most it recommends, as the
-// validator itself states them.
+// The photo counts every text gives ("at least 15, and 20 to 30 work
+// best") are the fewest photos the validator accepts and the range it
+// recommends, as the validator itself states them.
 func TestPhotoCountIsTheValidators(t *testing.T) {
 	r, err := dataset.Validate(context.Background(), nil, dataset.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	bounds := regexp.MustCompile(`\(([0-9]+) minimum, [0-9]+ to ([0-9]+) recommended\)`)
+	bounds := regexp.MustCompile(`\(([0-9]+) minimum, ([0-9]+) to ([0-9]+) recommended\)`)
 	var want []string
 	for _, f := range r.Errors {
 		if m := bounds.FindStringSubmatch(f.Message); f.Code == dataset.CodeTooFewImages && m != nil {
@@ -273,7 +273,7 @@ func TestPhotoCountIsTheValidators(t *testing.T) {
 	}
 	for _, c := range consent.InForce() {
 		if got := number.FindAllString(sections(t, c.Text)[1], -1); !slices.Equal(got, want) {
-			t.Errorf("%s: photo count %v, want the validator's minimum and recommended maximum %v", c.Language, got, want)
+			t.Errorf("%s: photo counts %v, want the validator's minimum and recommended range %v", c.Language, got, want)
 		}
 	}
 }
