@@ -37,9 +37,10 @@ func TestCaptionsEndToEnd(t *testing.T) {
 	testdata := filepath.Join("..", "..", "internal", "worker", "testdata")
 	trainer, _ := filepath.Abs(filepath.Join(testdata, "fake-trainer.sh"))
 	captioner, _ := filepath.Abs(filepath.Join(testdata, "fake-captioner.sh"))
-	workDir := t.TempDir()
+	workDir, seen := t.TempDir(), t.TempDir()
 	w, err := worker.New(worker.Config{
 		DispatchSecrets: [][]byte{dsec}, WebhookSecret: wsec, Trainer: []string{trainer}, Captioner: []string{captioner},
+		Env:     []string{"FAKE_TRAINER_DATASET_COPY=" + seen},
 		WorkDir: workDir, BaseModels: []string{"flux-dev"}, WebhookBackoff: 100 * time.Millisecond, WebhookGiveUp: 5 * time.Second,
 	})
 	if err != nil {
@@ -213,7 +214,11 @@ func TestCaptionsEndToEnd(t *testing.T) {
 	if len(keys) != 1 {
 		t.Fatalf("job folders on the worker: %v, want one", keys)
 	}
-	images := filepath.Join(keys[0], "images")
+	if _, err := os.Stat(filepath.Join(keys[0], "images")); !os.IsNotExist(err) {
+		t.Errorf("the worker kept the photos after the job: %v", err)
+	}
+	// The dataset as the trainer was given it, copied by the test double.
+	images := filepath.Join(seen, filepath.Base(keys[0]))
 	tpl := training.Presets[studio.FluxDev].CaptionTemplate
 	for i, p := range reviewed.Items {
 		stem := fmt.Sprintf("%03d", i+1)

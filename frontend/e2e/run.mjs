@@ -116,6 +116,9 @@ async function startBackend(blobDir) {
       LORASTUDIO_WORKER_CAPTIONER: path.join(repoRoot, "internal", "worker", "testdata", "fake-captioner.sh"),
       LORASTUDIO_WORKER_DIR: path.join(blobDir, "worker"),
       FAKE_TRAINER_MS_PER_KSTEP: "1500",
+      // The test trainer copies the dataset it was given here: the worker
+      // deletes its photos and captions once the job ends.
+      FAKE_TRAINER_DATASET_COPY: path.join(blobDir, "trained-datasets"),
       // Not Flux schnell: the app must offer what this server trains, not what it knows.
       LORASTUDIO_WORKER_BASE_MODELS: "flux-dev,sdxl",
     },
@@ -511,13 +514,16 @@ print(db.execute("SELECT f.stripped_path FROM sync_upload_files f JOIN sync_uplo
     await page.locator('[data-testid="job-status"][data-status="succeeded"]').waitFor({ timeout: 120_000 });
     const v1 = page.getByTestId("version-1");
     await v1.getByText("ready").waitFor();
-    // The worker's prepared dataset: each photo's caption file, the trigger word in place.
-    const captions = readdirSync(path.join(blobDir, "worker"), { withFileTypes: true })
-      .filter((d) => d.isDirectory())
-      .flatMap((d) => {
-        const images = path.join(blobDir, "worker", d.name, "images");
-        return existsSync(images) ? readdirSync(images).filter((f) => f.endsWith(".txt")).map((f) => readFileSync(path.join(images, f), "utf8").trim()) : [];
-      });
+    // The dataset the worker prepared, as the trainer was given it: each
+    // photo's caption file, the trigger word in place. The worker itself
+    // keeps none of it once the job has ended.
+    const jobDirs = readdirSync(path.join(blobDir, "worker"), { withFileTypes: true }).filter((d) => d.isDirectory() && d.name.startsWith("dk_"));
+    const kept = jobDirs.filter((d) => existsSync(path.join(blobDir, "worker", d.name, "images")));
+    if (kept.length) throw new Error(`the worker kept photos after the job: ${kept.map((d) => d.name)}`);
+    const captions = jobDirs.flatMap((d) => {
+      const seen = path.join(blobDir, "trained-datasets", d.name);
+      return existsSync(seen) ? readdirSync(seen).filter((f) => f.endsWith(".txt")).map((f) => readFileSync(path.join(seen, f), "utf8").trim()) : [];
+    });
     assertEqual(captions.length, 20, "caption files the worker trained with");
     if (!captions.includes("a photo of ohwx person laughing at the beach")) throw new Error(`the edited caption is not among the worker's: ${JSON.stringify(captions.slice(0, 3))}…`);
     if (captions.filter((c) => /^a photo of ohwx person, a person, photo [0-9a-f]{8}, \d+ bytes$/.test(c)).length !== 19) throw new Error(`the accepted suggestions are not the worker's captions: ${JSON.stringify(captions)}`);

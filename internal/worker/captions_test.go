@@ -69,9 +69,9 @@ func TestPreparedDatasetGolden(t *testing.T) {
 	trainer, _ := filepath.Abs(filepath.Join("testdata", "fake-trainer.sh"))
 	photos := map[string][]byte{"/a.jpg": []byte("first photo"), "/b.png": []byte("second photo"), "/c.webp": []byte("third photo")}
 	srv := photoServer(t, photos)
-	dir := t.TempDir()
+	dir, seen := t.TempDir(), t.TempDir()
 	w, err := worker.New(worker.Config{DispatchSecrets: [][]byte{dsec}, WebhookSecret: wsec, Trainer: []string{trainer, "{config}"},
-		WorkDir: dir, WebhookBackoff: 10 * time.Millisecond})
+		Env: []string{"FAKE_TRAINER_DATASET_COPY=" + seen}, WorkDir: dir, WebhookBackoff: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,8 @@ func TestPreparedDatasetGolden(t *testing.T) {
 		t.Fatalf("dispatch: %d %s", code, body)
 	}
 	w.Wait()
-	images := filepath.Join(w.WorkDirOf(d.DispatchKey), "images")
+	// As the trainer saw it (the worker deletes it when the job ends).
+	images := filepath.Join(seen, d.DispatchKey)
 	entries, err := os.ReadDir(images)
 	if err != nil {
 		t.Fatal(err)

@@ -117,7 +117,32 @@ func New(cfg Config) (*Worker, error) {
 	if cfg.CaptionTimeout == 0 {
 		cfg.CaptionTimeout = 10 * time.Minute
 	}
-	return &Worker{cfg: cfg, runs: map[string]context.CancelFunc{}, captioning: make(chan struct{}, 1)}, nil
+	w := &Worker{cfg: cfg, runs: map[string]context.CancelFunc{}, captioning: make(chan struct{}, 1)}
+	// A job cut off by a crash or a restart never resumes here (its folder
+	// marks the dispatch as taken), so nothing of the user's is left behind.
+	if dirs, err := os.ReadDir(cfg.WorkDir); err == nil {
+		for _, d := range dirs {
+			if d.IsDir() && keyRe.MatchString(d.Name()) {
+				w.forget(filepath.Join(cfg.WorkDir, d.Name()))
+			}
+		}
+	}
+	return w, nil
+}
+
+// forget deletes what a job folder holds of the user: the photos with
+// their captions and what the trainer made of them (checkpoints, samples,
+// the LoRA, uploaded by now or never). The photos live in the backend's
+// storage, under the user's retention and withdrawal, and not on the GPU
+// box once the job has ended, whatever its outcome. The folder itself
+// stays as the dispatch's dedup record, with the configuration and the
+// log that logs_url serves.
+func (w *Worker) forget(dir string) {
+	for _, sub := range []string{"images", "output"} {
+		if err := os.RemoveAll(filepath.Join(dir, sub)); err != nil {
+			w.cfg.Log.Error("worker: could not delete a finished job's files", "dir", dir, "err", err)
+		}
+	}
 }
 
 // Wait blocks until every started job has finished and reported.
@@ -266,6 +291,7 @@ func (w *Worker) run(ctx context.Context, dir string, d Dispatch) {
 	}
 	rep.send(ctx, Event{Status: "running", Progress: 0})
 	sum, size, err := w.train(ctx, dir, d, rep)
+	w.forget(dir)
 	switch {
 	case ctx.Err() != nil:
 		log.Info("job canceled")

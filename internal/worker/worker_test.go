@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -71,9 +73,10 @@ func TestWorker(t *testing.T) {
 	bs := httptest.NewServer(be)
 	defer bs.Close()
 	runs := filepath.Join(t.TempDir(), "runs")
+	seen := t.TempDir() // what the trainer was given, copied by the test double
 	dir := t.TempDir()
 	w, err := worker.New(worker.Config{DispatchSecrets: [][]byte{dsec}, WebhookSecret: wsec, Trainer: []string{trainer, "{config}"},
-		Env: []string{"FAKE_TRAINER_RUNS=" + runs}, WorkDir: dir, WebhookBackoff: 10 * time.Millisecond, PublicURL: "http://gpu-box:8090"})
+		Env: []string{"FAKE_TRAINER_RUNS=" + runs, "FAKE_TRAINER_DATASET_COPY=" + seen}, WorkDir: dir, WebhookBackoff: 10 * time.Millisecond, PublicURL: "http://gpu-box:8090"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +153,7 @@ func TestWorker(t *testing.T) {
 	}
 	toml, _ := os.ReadFile(filepath.Join(dir, "dk_sdxl00001", "config.toml"))
 	yaml, _ := os.ReadFile(filepath.Join(dir, "dk_flux00001", "config.yaml"))
-	caption, _ := os.ReadFile(filepath.Join(dir, "dk_flux00001", "images", "001.txt"))
+	caption, _ := os.ReadFile(filepath.Join(seen, "dk_flux00001", "001.txt"))
 	for _, c := range []struct{ name, text, want string }{
 		{"sd-scripts network", string(toml), `network_module = "networks.lora"`},
 		{"sd-scripts steps", string(toml), "max_train_steps = 100"},
@@ -170,6 +173,44 @@ func TestWorker(t *testing.T) {
 		resp.Body.Close()
 		if !strings.Contains(string(logs), "100/100") {
 			t.Errorf("logs: %s", logs)
+		}
+	}
+	// Once a job has ended, the worker keeps nothing of the user's: the
+	// photos, captions and what was trained from them are gone; the
+	// folder (the dispatch's dedup record), config and log stay.
+	for _, key := range []string{"dk_flux00001", "dk_sdxl00001"} {
+		for _, gone := range []string{"images", "output"} {
+			if _, err := os.Stat(filepath.Join(dir, key, gone)); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("%s/%s is still on the worker after the job (err %v)", key, gone, err)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(dir, key, "train.log")); err != nil {
+			t.Errorf("%s: the log is gone: %v", key, err)
+		}
+	}
+}
+
+// A worker that starts deletes what jobs cut off by a crash left behind:
+// they never resume here.
+func TestWorkerForgetsInterruptedJobs(t *testing.T) {
+	dsec, _ := stdwebhook.ParseSecret(stdwebhook.NewSecret())
+	wsec, _ := stdwebhook.ParseSecret(stdwebhook.NewSecret())
+	dir := t.TempDir()
+	job := filepath.Join(dir, "dk_crashed0001")
+	for _, f := range []string{"images/001.jpg", "images/001.txt", "output/lora/lora_000000050.safetensors", "train.log", "config.yaml"} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(job, f)), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(job, f), []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := worker.New(worker.Config{DispatchSecrets: [][]byte{dsec}, WebhookSecret: wsec, Trainer: []string{"true"}, WorkDir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	for f, want := range map[string]bool{"images": false, "output": false, "train.log": true, "config.yaml": true} {
+		if _, err := os.Stat(filepath.Join(job, f)); (err == nil) != want {
+			t.Errorf("%s after a restart: exists %v, want %v", f, err == nil, want)
 		}
 	}
 }

@@ -22,7 +22,9 @@
 #
 # Environment from the worker: LORASTUDIO_OUTPUT_DIR, LORASTUDIO_DATASET_DIR,
 # LORASTUDIO_STEPS, LORASTUDIO_TRIGGER_WORD. Test knobs: FAKE_TRAINER_RUNS
-# (a file that gets one line per run), FAKE_TRAINER_FAIL (exit 1 with that
+# (a file that gets one line per run), FAKE_TRAINER_DATASET_COPY (a folder
+# that gets a copy of the dataset the trainer was given, photos and
+# captions, in a folder named after the job's), FAKE_TRAINER_FAIL (exit 1 with that
 # message; printf %b escapes such as \0 are expanded, so a test can print
 # a NUL), FAKE_TRAINER_MS_PER_KSTEP (milliseconds of sleep per 1000
 # steps), FAKE_TRAINER_SAMPLE_FORMAT=jpg (ai-toolkit writes JPEG, as one
@@ -51,6 +53,12 @@ for f in "$LORASTUDIO_DATASET_DIR"/*; do
 done
 [ "$photos" -gt 0 ] || { echo "no photos in $LORASTUDIO_DATASET_DIR" >&2; exit 2; }
 if [ -n "${FAKE_TRAINER_RUNS:-}" ]; then echo "run $(basename "$(dirname "$config")")" >> "$FAKE_TRAINER_RUNS"; fi
+# What the worker prepared, kept for the test: the worker deletes the
+# photos and captions once the job ends.
+if [ -n "${FAKE_TRAINER_DATASET_COPY:-}" ]; then
+  copy="$FAKE_TRAINER_DATASET_COPY/$(basename "$(dirname "$config")")"
+  mkdir -p "$copy" && cp -p "$LORASTUDIO_DATASET_DIR"/* "$copy"/
+fi
 echo "fake trainer: $photos photos, config $config ($mode layout)"
 if [ -n "${FAKE_TRAINER_FAIL:-}" ]; then printf '%b\n' "$FAKE_TRAINER_FAIL" >&2; exit 1; fi
 steps=${LORASTUDIO_STEPS:?}
