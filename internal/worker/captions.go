@@ -77,10 +77,13 @@ type captionError struct {
 
 func (e *captionError) Error() string { return e.code + ": " + e.msg }
 
+// captionsDir holds the photos of the captionings in progress, under the
+// work dir (private to the worker), named so no dispatch key can name it
+// (keys have no dot).
+const captionsDir = ".captions"
+
 func (w *Worker) caption(ctx context.Context, j CaptionJob) (CaptionResult, error) {
-	// Under the work dir (private to the worker), in a folder no dispatch
-	// key can name (keys have no dot).
-	parent := filepath.Join(w.cfg.WorkDir, ".captions")
+	parent := filepath.Join(w.cfg.WorkDir, captionsDir)
 	if err := os.MkdirAll(parent, 0o700); err != nil {
 		return CaptionResult{}, err
 	}

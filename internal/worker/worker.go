@@ -118,8 +118,12 @@ func New(cfg Config) (*Worker, error) {
 		cfg.CaptionTimeout = 10 * time.Minute
 	}
 	w := &Worker{cfg: cfg, runs: map[string]context.CancelFunc{}, captioning: make(chan struct{}, 1)}
-	// A job cut off by a crash or a restart never resumes here (its folder
-	// marks the dispatch as taken), so nothing of the user's is left behind.
+	// A job or captioning cut off by a crash or a restart never resumes
+	// here (a job's folder marks its dispatch as taken), so nothing of the
+	// user's is left behind.
+	if err := os.RemoveAll(filepath.Join(cfg.WorkDir, captionsDir)); err != nil {
+		cfg.Log.Error("worker: could not delete an interrupted captioning's photos", "err", err)
+	}
 	if dirs, err := os.ReadDir(cfg.WorkDir); err == nil {
 		for _, d := range dirs {
 			if d.IsDir() && keyRe.MatchString(d.Name()) {

@@ -197,7 +197,7 @@ func TestWorkerForgetsInterruptedJobs(t *testing.T) {
 	wsec, _ := stdwebhook.ParseSecret(stdwebhook.NewSecret())
 	dir := t.TempDir()
 	job := filepath.Join(dir, "dk_crashed0001")
-	for _, f := range []string{"images/001.jpg", "images/001.txt", "output/lora/lora_000000050.safetensors", "train.log", "config.yaml"} {
+	for _, f := range []string{"images/001.jpg", "images/001.txt", "output/lora/lora_000000050.safetensors", "train.log", "config.yaml", "../.captions/run-1/images/001.jpg"} {
 		if err := os.MkdirAll(filepath.Dir(filepath.Join(job, f)), 0o700); err != nil {
 			t.Fatal(err)
 		}
@@ -208,7 +208,7 @@ func TestWorkerForgetsInterruptedJobs(t *testing.T) {
 	if _, err := worker.New(worker.Config{DispatchSecrets: [][]byte{dsec}, WebhookSecret: wsec, Trainer: []string{"true"}, WorkDir: dir}); err != nil {
 		t.Fatal(err)
 	}
-	for f, want := range map[string]bool{"images": false, "output": false, "train.log": true, "config.yaml": true} {
+	for f, want := range map[string]bool{"images": false, "output": false, "train.log": true, "config.yaml": true, "../.captions": false} {
 		if _, err := os.Stat(filepath.Join(job, f)); (err == nil) != want {
 			t.Errorf("%s after a restart: exists %v, want %v", f, err == nil, want)
 		}
