@@ -487,8 +487,12 @@ func TestTrainingEndToEnd(t *testing.T) {
 	dispatchMu.Lock()
 	json.Unmarshal(dispatchBodies[created.JobID], &d1)
 	dispatchMu.Unlock()
-	// Flux: where ai-toolkit (and the fake trainer in its layout) writes the LoRA.
-	art, _ := os.ReadFile(filepath.Join(w.WorkDirOf(d1.DispatchKey), "output", "lora", "lora.safetensors"))
+	// A genuine LoRA, as a late trainer would upload (the worker deleted
+	// its own output when the job ended).
+	art, err := os.ReadFile(tinyLoRA(t, t.TempDir(), "late", "ohwx"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	put(t, d1.Artifact.Method, d1.Artifact.URL, d1.Artifact.Headers, art)
 	sum := sha256.Sum256(art)
 	lateOK := []byte(fmt.Sprintf(`{"job_id":%q,"dispatch_key":%q,"status":"succeeded","progress":1,"checksum":"sha256:%x","size":%d}`, created.JobID, d1.DispatchKey, sum, len(art)))
