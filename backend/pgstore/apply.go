@@ -104,36 +104,45 @@ func (s *Store) applyJobs(ctx context.Context, conn *pgx.Conn, evs []JobEvent, o
 	slices.Sort(ids)
 	slices.Sort(webhookIDs) // one insert order for every batch: no deadlock between them
 
+	// One statement per job and per id, each a lookup of its primary key:
+	// as "= ANY" of an array, the planner scanned whole tables (a webhook
+	// id is kept 30 days) whenever their statistics were behind. The jobs
+	// are locked one after another in id order.
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
 	jobs := map[string]*batchJob{}
-	b.Queue(`SELECT id::text, status, lora_version_id::text, progress FROM lora_jobs WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, ids).
-		Query(func(rows pgx.Rows) error {
-			var id string
-			var p float32
-			j := &batchJob{}
-			_, err := pgx.ForEachRow(rows, []any{&id, &j.status, &j.versionID, &p}, func() error {
-				c := *j
-				c.progress = float64(p)
-				jobs[id] = &c
-				return nil
+	for _, id := range ids {
+		b.Queue(`SELECT status, lora_version_id::text, progress FROM lora_jobs WHERE id = $1 FOR UPDATE`, id).
+			Query(func(rows pgx.Rows) error {
+				var p float32
+				j := &batchJob{}
+				_, err := pgx.ForEachRow(rows, []any{&j.status, &j.versionID, &p}, func() error {
+					j.progress = float64(p)
+					jobs[id] = j
+					return nil
+				})
+				return err
 			})
-			return err
-		})
+	}
 	erased := map[string]string{}
-	b.Queue(`SELECT job_id::text, artifact_key FROM erased_jobs WHERE job_id = ANY($1::uuid[])`, ids).
-		Query(func(rows pgx.Rows) error {
-			var id, key string
-			_, err := pgx.ForEachRow(rows, []any{&id, &key}, func() error { erased[id] = key; return nil })
-			return err
-		})
+	if len(ids) > 0 {
+		// Tombstones are few (jobs erased with their user); one look for all.
+		b.Queue(`SELECT job_id::text, artifact_key FROM erased_jobs WHERE job_id = ANY($1::uuid[])`, ids).
+			Query(func(rows pgx.Rows) error {
+				var id, key string
+				_, err := pgx.ForEachRow(rows, []any{&id, &key}, func() error { erased[id] = key; return nil })
+				return err
+			})
+	}
 	seen := map[string]bool{}
-	b.Queue(`SELECT webhook_id FROM webhook_events WHERE webhook_id = ANY($1::text[])`, webhookIDs).
-		Query(func(rows pgx.Rows) error {
-			var id string
-			_, err := pgx.ForEachRow(rows, []any{&id}, func() error { seen[id] = true; return nil })
-			return err
-		})
+	for _, id := range webhookIDs {
+		b.Queue(`SELECT true FROM webhook_events WHERE webhook_id = $1`, id).
+			Query(func(rows pgx.Rows) error {
+				var found bool
+				_, err := pgx.ForEachRow(rows, []any{&found}, func() error { seen[id] = found; return nil })
+				return err
+			})
+	}
 	if err := conn.SendBatch(ctx, b).Close(); err != nil {
 		return err
 	}
