@@ -16,8 +16,9 @@ import (
 // cost six round trips and a WAL flush apiece. ApplyJob instead joins the
 // events that arrive while another batch is being written and applies
 // them together in one transaction of two round trips, whatever their
-// number, writing each webhook id once and each job once: the outcome of each is the one applying them one after another
-// in arrival order would give.
+// number, writing each webhook id once and each job once: the outcome of
+// each is the one applying them one after another in arrival order would
+// give.
 
 // applyBatch bounds a batch of events: enough to amortise the round trips,
 // few enough that the jobs' row locks are held briefly. applySlots is how
@@ -44,8 +45,8 @@ func (s *Store) applier() *groupcommit.Group[JobEvent, Applied] {
 // id seen before (or earlier in evs) is a duplicate and changes nothing.
 //
 // Locks are taken in one order by every batch (the jobs' rows by id, then
-// the webhook ids sorted), so concurrent batches, on this replica or
-// another, wait for each other but never deadlock.
+// the webhook ids' index entries, sorted), so concurrent batches, on this
+// replica or another, wait for each other but never deadlock.
 func (s *Store) ApplyJobs(ctx context.Context, evs []JobEvent) ([]Applied, error) {
 	out := make([]Applied, len(evs))
 	conn, err := s.pool.Acquire(ctx)
