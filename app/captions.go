@@ -48,7 +48,7 @@ type CaptionState struct {
 
 // inProgress reports whether a run is queued or running.
 func inProgress(r *wire.CaptionRun) bool {
-	return r != nil && (r.Status == wire.CaptionRunQueued || r.Status == wire.CaptionRunRunning)
+	return r != nil && (r.Status == studio.CaptionRunQueued || r.Status == studio.CaptionRunRunning)
 }
 
 // SetCaption saves one photo's caption (naming the person as {trigger};
@@ -156,7 +156,7 @@ func (a *DatasetService) SuggestCaptions(overwrite bool) (CaptionState, error) {
 	run, err := c.AutoCaption(ctx, s.DatasetID, wire.AutoCaptionRequest{Overwrite: overwrite})
 	if studio.ErrorCode(err) == studio.ECaptioningInProgress {
 		err = nil
-		run = wire.CaptionRun{Status: wire.CaptionRunRunning, RequestedAt: a.store.Now()}
+		run = wire.CaptionRun{Status: studio.CaptionRunRunning, RequestedAt: a.store.Now()}
 	}
 	if err != nil {
 		return CaptionState{}, a.fail("suggest captions", err)
@@ -186,7 +186,7 @@ func (a *DatasetService) SuggestCaptions(overwrite bool) (CaptionState, error) {
 	if err != nil {
 		return CaptionState{}, a.fail("suggest captions", err)
 	}
-	if run.Status == wire.CaptionRunFailed {
+	if run.Status == studio.CaptionRunFailed {
 		return st, a.fail("suggest captions", studio.Errorf(studio.EUnavailable, "the server's captioner failed: %s. Your captions are unchanged; try again, or write them yourself", strings.TrimRight(run.Error, ".:; ")))
 	}
 	return st, nil
@@ -303,7 +303,7 @@ func (a *DatasetService) checkRun(ctx context.Context, c *client.Client, ds stri
 		// to wait for.
 		return nil, a.store.SetCaptionRun(ctx, ds, nil)
 	}
-	if run.Status == wire.CaptionRunDone {
+	if run.Status == studio.CaptionRunDone {
 		if err := a.applyServerCaptions(ctx, up, s, ds, d); err != nil {
 			return nil, err
 		}
@@ -312,7 +312,7 @@ func (a *DatasetService) checkRun(ctx context.Context, c *client.Client, ds stri
 		return nil, err
 	}
 	a.rt.Emit(a.ctx, EventCaptionProgress, *run)
-	if run.Status == wire.CaptionRunDone {
+	if run.Status == studio.CaptionRunDone {
 		// Edits made here while the captioner worked go now.
 		if _, err := a.pushCaptions(ctx, c, ds); err != nil {
 			a.log.Warn("caption edits not sent yet", "err", err)

@@ -216,7 +216,7 @@ func TestSuggestedCaptionsAreReviewedBeforeTraining(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Run == nil || st.Run.Status != wire.CaptionRunDone || st.Suggested != len(items)-1 || st.Ready.Allowed {
+	if st.Run == nil || st.Run.Status != studio.CaptionRunDone || st.Suggested != len(items)-1 || st.Ready.Allowed {
 		t.Fatalf("after the suggestions: %+v (run %+v); want done, %d to review, training held", st, st.Run, len(items)-1)
 	}
 	if countEvents(rt, app.EventCaptionProgress) < 2 {

@@ -192,8 +192,8 @@ func TestCaptionRun(t *testing.T) {
 	}
 	done := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
 	for _, want := range []*wire.CaptionRun{
-		{Status: wire.CaptionRunRunning, RequestedAt: done.Add(-time.Minute)},
-		{Status: wire.CaptionRunDone, Captioned: 3, RequestedAt: done.Add(-time.Minute), FinishedAt: &done},
+		{Status: studio.CaptionRunRunning, RequestedAt: done.Add(-time.Minute)},
+		{Status: studio.CaptionRunDone, Captioned: 3, RequestedAt: done.Add(-time.Minute), FinishedAt: &done},
 		nil,
 	} {
 		if err := s.SetCaptionRun(ctx, ds, want); err != nil {

@@ -109,7 +109,7 @@ func TestCaptionRoutes(t *testing.T) {
 	code, _, body := e.req("POST", "/api/lora/datasets/"+ds+"/autocaption", tok, `{}`)
 	var run wire.CaptionRun
 	json.Unmarshal([]byte(body), &run)
-	if code != http.StatusAccepted || run.Status != wire.CaptionRunQueued || run.RequestedAt.IsZero() {
+	if code != http.StatusAccepted || run.Status != studio.CaptionRunQueued || run.RequestedAt.IsZero() {
 		t.Fatalf("autocaption: %d %s", code, body)
 	}
 	var queued int
@@ -121,7 +121,7 @@ func TestCaptionRoutes(t *testing.T) {
 	_, _, got := e.req("GET", "/api/lora/datasets/"+ds, tok, "")
 	var d2 wire.Dataset
 	json.Unmarshal([]byte(got), &d2)
-	if d2.Captioning == nil || d2.Captioning.Status != wire.CaptionRunQueued {
+	if d2.Captioning == nil || d2.Captioning.Status != studio.CaptionRunQueued {
 		t.Errorf("GET dataset during the run: captioning %+v", d2.Captioning)
 	}
 	if status, body := put(tok, ds, photo, "{trigger}"); status != 409 || errorCode(t, body) != studio.ECaptioningInProgress {

@@ -79,9 +79,5 @@ func (s *Server) autoCaption(ctx context.Context, in *autoCaptionIn) (*captionRu
 		return nil, err
 	}
 	logger(ctx).Info("caption run queued", "dataset_id", in.ID, "overwrite", in.Body.Overwrite)
-	return &captionRunOut{Status: http.StatusAccepted, Body: toCaptionRun(run)}, nil
-}
-
-func toCaptionRun(r studio.CaptionRun) wire.CaptionRun {
-	return wire.CaptionRun{Status: r.Status, Error: r.Error, Captioned: r.Captioned, RequestedAt: r.RequestedAt, FinishedAt: r.FinishedAt}
+	return &captionRunOut{Status: http.StatusAccepted, Body: run}, nil
 }

@@ -357,11 +357,7 @@ func (s *Server) datasetOut(ctx context.Context, uid, id string) (*datasetOut, e
 
 func toDatasetBody(d studio.Dataset, items []studio.DatasetItem) wire.Dataset {
 	b := wire.Dataset{ID: d.ID, ModelID: d.ModelID, Status: d.Status, ImageCount: d.ImageCount, DatasetHash: d.DatasetHash,
-		Report: d.QualityReport, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt, Items: []wire.Photo{}}
-	if d.Captioning != nil {
-		run := toCaptionRun(*d.Captioning)
-		b.Captioning = &run
-	}
+		Report: d.QualityReport, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt, Items: []wire.Photo{}, Captioning: d.Captioning}
 	for _, it := range items {
 		b.Items = append(b.Items, wire.Photo{ID: it.ID, Name: it.Name, Key: it.Key, SHA256: it.SHA256, Size: it.Size, Width: it.Width, Height: it.Height,
 			Caption: it.Caption, CaptionSource: it.CaptionSource})

@@ -9,7 +9,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/promptforge/lorastudio/internal/studio"
-	"github.com/promptforge/lorastudio/internal/wire"
 )
 
 // querier is a pool or a transaction.
@@ -39,7 +38,7 @@ func (r *captionRunRow) run() *studio.CaptionRun {
 }
 
 func (r *captionRunRow) inProgress() bool {
-	return r.status == wire.CaptionRunQueued || r.status == wire.CaptionRunRunning
+	return r.status == studio.CaptionRunQueued || r.status == studio.CaptionRunRunning
 }
 
 // CaptionRunStale is how long after it was requested an unfinished run
@@ -53,7 +52,7 @@ const CaptionRunStale = 3 * time.Hour
 // settle shows a lost run as failed.
 func (r *captionRunRow) settle(now time.Time) {
 	if r.inProgress() && r.requested != nil && now.Sub(*r.requested) > CaptionRunStale {
-		r.status, r.errMsg = wire.CaptionRunFailed, "the captioning never finished; ask for suggestions again"
+		r.status, r.errMsg = studio.CaptionRunFailed, "the captioning never finished; ask for suggestions again"
 	}
 }
 
@@ -180,7 +179,7 @@ func (s *Store) StartCaptionRun(ctx context.Context, r CaptionRequest) (studio.C
 	if !ok {
 		return studio.CaptionRun{}, studio.Errorf(studio.ECaptionerUnavailable, "this server has no GPU worker that captions photos")
 	}
-	run := studio.CaptionRun{Status: wire.CaptionRunQueued, RequestedAt: s.Now()}
+	run := studio.CaptionRun{Status: studio.CaptionRunQueued, RequestedAt: s.Now()}
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		status, cur, err := lockDataset(ctx, tx, r.UserID, r.DatasetID, s.Now())
 		if err != nil {
@@ -239,7 +238,7 @@ func (s *Store) FinishCaptionRun(ctx context.Context, datasetID string, captions
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		var status string
 		err := tx.QueryRow(ctx, `SELECT caption_status FROM lora_datasets WHERE id = $1 FOR NO KEY UPDATE`, datasetID).Scan(&status)
-		if errors.Is(err, pgx.ErrNoRows) || (err == nil && status != wire.CaptionRunRunning) {
+		if errors.Is(err, pgx.ErrNoRows) || (err == nil && status != studio.CaptionRunRunning) {
 			return nil
 		}
 		if err != nil {

@@ -12,7 +12,6 @@ import (
 	"github.com/promptforge/lorastudio/backend/training"
 	"github.com/promptforge/lorastudio/internal/pgtest"
 	"github.com/promptforge/lorastudio/internal/studio"
-	"github.com/promptforge/lorastudio/internal/wire"
 )
 
 type captionsEnv struct {
@@ -172,7 +171,7 @@ func TestSetCaptions(t *testing.T) {
 
 	// A run queued, then running: edits and new jobs wait for it.
 	run, err := e.s.StartCaptionRun(e.ctx, pgstore.CaptionRequest{UserID: uid, DatasetID: d.ID, Template: "a photo of {trigger} person"})
-	if err != nil || run.Status != wire.CaptionRunQueued {
+	if err != nil || run.Status != studio.CaptionRunQueued {
 		t.Fatalf("start: %+v %v", run, err)
 	}
 	if _, err := e.s.StartCaptionRun(e.ctx, pgstore.CaptionRequest{UserID: uid, DatasetID: d.ID, Template: "{trigger}"}); code(err) != studio.ECaptioningInProgress {
@@ -191,7 +190,7 @@ func TestSetCaptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _, _ := e.s.Dataset(e.ctx, uid, d.ID)
-	if got.Captioning == nil || got.Captioning.Status != wire.CaptionRunFailed || got.Captioning.Error != "no GPU" || got.Captioning.FinishedAt == nil {
+	if got.Captioning == nil || got.Captioning.Status != studio.CaptionRunFailed || got.Captioning.Error != "no GPU" || got.Captioning.FinishedAt == nil {
 		t.Fatalf("after failing: %+v", got.Captioning)
 	}
 	if _, _, err := e.s.SetCaptions(e.ctx, uid, d.ID, []pgstore.CaptionEdit{{PhotoID: items[1].ID, Caption: "{trigger}"}}); err != nil {
@@ -231,7 +230,7 @@ func TestFinishCaptionRun(t *testing.T) {
 			if after[0].Caption != want0 || after[0].CaptionSource != src0 || after[1].Caption != "{trigger}, auto two" || after[1].CaptionSource != studio.CaptionAuto {
 				t.Errorf("captions after the run: %+v", after)
 			}
-			if n != wantN || got.Captioning.Status != wire.CaptionRunDone || got.Captioning.Captioned != wantN || got.DatasetHash != hashOf(after) {
+			if n != wantN || got.Captioning.Status != studio.CaptionRunDone || got.Captioning.Captioned != wantN || got.DatasetHash != hashOf(after) {
 				t.Errorf("run %+v, n %d, hash %s want %s", got.Captioning, n, got.DatasetHash, hashOf(after))
 			}
 		})
@@ -284,7 +283,7 @@ func TestLostCaptionRun(t *testing.T) {
 		_, _, editErr := e.s.SetCaptions(e.ctx, uid, d.ID, edit)
 		_, _, jobErr := e.s.CreateJob(e.ctx, newJob(uid, d.ID))
 		stale := later > pgstore.CaptionRunStale
-		if stale != (got.Captioning.Status == wire.CaptionRunFailed) || stale != (editErr == nil) || stale != (jobErr == nil) {
+		if stale != (got.Captioning.Status == studio.CaptionRunFailed) || stale != (editErr == nil) || stale != (jobErr == nil) {
 			t.Errorf("%s after the request: run %+v, edit %v, job %v; want in progress %v", later, got.Captioning, editErr, jobErr, !stale)
 		}
 	}

@@ -25,7 +25,6 @@ import (
 	"github.com/promptforge/lorastudio/backend/training"
 	"github.com/promptforge/lorastudio/internal/stdwebhook"
 	"github.com/promptforge/lorastudio/internal/studio"
-	"github.com/promptforge/lorastudio/internal/wire"
 	"github.com/promptforge/lorastudio/internal/worker"
 )
 
@@ -123,7 +122,7 @@ func TestCaptionWorker(t *testing.T) {
 				t.Errorf("%s: caption %q, want %q", it.Name, it.Caption, want[it.SHA256])
 			}
 		}
-		if d.Captioning == nil || d.Captioning.Status != wire.CaptionRunDone || d.Captioning.Captioned != 1 {
+		if d.Captioning == nil || d.Captioning.Status != studio.CaptionRunDone || d.Captioning.Captioned != 1 {
 			t.Errorf("run %+v, want done with 1 captioned", d.Captioning)
 		}
 		var h []studio.HashItem
@@ -142,17 +141,17 @@ func TestCaptionWorker(t *testing.T) {
 		canceled bool   // Work gave up for good
 		errHas   string
 	}{
-		{"worker without captioner", func(t *testing.T) training.Captioner { return referenceWorker(t, nil) }, 1, wire.CaptionRunFailed, true, "LORASTUDIO_WORKER_CAPTIONER"},
+		{"worker without captioner", func(t *testing.T) training.Captioner { return referenceWorker(t, nil) }, 1, studio.CaptionRunFailed, true, "LORASTUDIO_WORKER_CAPTIONER"},
 		{"captioner fails", func(t *testing.T) training.Captioner {
 			return referenceWorker(t, []string{fake}, "FAKE_CAPTIONER_FAIL=model weights not found")
-		}, 1, wire.CaptionRunFailed, true, "model weights not found"},
+		}, 1, studio.CaptionRunFailed, true, "model weights not found"},
 		{"worker unreachable, retried", func(t *testing.T) training.Captioner {
 			return &training.SelfHosted{URL: "http://127.0.0.1:1", Secret: []byte("s")}
-		}, 1, wire.CaptionRunRunning, false, ""},
-		{"storage down on the last attempt", func(t *testing.T) training.Captioner { return referenceWorker(t, []string{fake}) }, training.CaptionMaxAttempts, wire.CaptionRunFailed, true, "storage down"},
+		}, 1, studio.CaptionRunRunning, false, ""},
+		{"storage down on the last attempt", func(t *testing.T) training.Captioner { return referenceWorker(t, []string{fake}) }, training.CaptionMaxAttempts, studio.CaptionRunFailed, true, "storage down"},
 		{"worker unreachable, last attempt", func(t *testing.T) training.Captioner {
 			return &training.SelfHosted{URL: "http://127.0.0.1:1", Secret: []byte("s")}
-		}, training.CaptionMaxAttempts, wire.CaptionRunFailed, true, "unavailable"},
+		}, training.CaptionMaxAttempts, studio.CaptionRunFailed, true, "unavailable"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)

@@ -156,18 +156,18 @@ func TestCaptionsEndToEnd(t *testing.T) {
 
 	// Auto-caption: the worker's captioner describes every photo.
 	run, err := sc.AutoCaption(ctx, ds, wire.AutoCaptionRequest{})
-	if err != nil || run.Status != wire.CaptionRunQueued {
+	if err != nil || run.Status != studio.CaptionRunQueued {
 		t.Fatalf("autocaption: %+v %v", run, err)
 	}
 	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		if d, err = sc.Dataset(ctx, ds); err != nil {
 			t.Fatal(err)
 		}
-		if s := d.Captioning.Status; s == wire.CaptionRunDone || s == wire.CaptionRunFailed || time.Now().After(deadline) {
+		if s := d.Captioning.Status; s == studio.CaptionRunDone || s == studio.CaptionRunFailed || time.Now().After(deadline) {
 			break
 		}
 	}
-	if d.Captioning.Status != wire.CaptionRunDone || d.Captioning.Captioned != len(entries)-1 || d.Captioning.FinishedAt == nil {
+	if d.Captioning.Status != studio.CaptionRunDone || d.Captioning.Captioned != len(entries)-1 || d.Captioning.FinishedAt == nil {
 		t.Fatalf("caption run: %+v, want done with %d captioned", d.Captioning, len(entries)-1)
 	}
 	for i, p := range d.Items {

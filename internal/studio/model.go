@@ -37,12 +37,20 @@ type Dataset struct {
 	UpdatedAt  time.Time   `json:"updated_at"`
 }
 
-// CaptionRun is the state of a dataset's last auto-caption run
-// (wire.CaptionRun* are its statuses).
+// States of an auto-caption run.
+const (
+	CaptionRunQueued  = "queued"
+	CaptionRunRunning = "running"
+	CaptionRunDone    = "done"
+	CaptionRunFailed  = "failed"
+)
+
+// CaptionRun is the state of a dataset's last auto-caption run; the API
+// answers it as it is (wire.CaptionRun).
 type CaptionRun struct {
-	Status      string     `json:"status"`
-	Error       string     `json:"error,omitempty"`
-	Captioned   int        `json:"captioned"`
+	Status      string     `json:"status" enum:"queued,running,done,failed"`
+	Error       string     `json:"error,omitempty" doc:"why it failed, for a person"`
+	Captioned   int        `json:"captioned" doc:"photos whose caption the run wrote"`
 	RequestedAt time.Time  `json:"requested_at"`
 	FinishedAt  *time.Time `json:"finished_at,omitempty"`
 }

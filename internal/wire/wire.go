@@ -227,22 +227,8 @@ type AutoCaptionRequest struct {
 	Overwrite bool   `json:"overwrite,omitempty" doc:"replace the captions the user wrote too"`
 }
 
-// States of an auto-caption run.
-const (
-	CaptionRunQueued  = "queued"
-	CaptionRunRunning = "running"
-	CaptionRunDone    = "done"
-	CaptionRunFailed  = "failed"
-)
-
 // CaptionRun is the state of a dataset's last auto-caption run.
-type CaptionRun struct {
-	Status      string     `json:"status" enum:"queued,running,done,failed"`
-	Error       string     `json:"error,omitempty" doc:"why it failed, for a person"`
-	Captioned   int        `json:"captioned" doc:"photos whose caption the run wrote"`
-	RequestedAt time.Time  `json:"requested_at"`
-	FinishedAt  *time.Time `json:"finished_at,omitempty"`
-}
+type CaptionRun = studio.CaptionRun
 
 // Datasets lists the user's datasets.
 type Datasets struct {

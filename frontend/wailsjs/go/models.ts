@@ -126,7 +126,7 @@ export namespace app {
 	    }
 	}
 	export class CaptionState {
-	    run?: wire.CaptionRun;
+	    run?: studio.CaptionRun;
 	    uploaded: boolean;
 	    suggested: number;
 	    unsent: number;
@@ -139,7 +139,7 @@ export namespace app {
 	
 	    constructor(source: any = {}) {
 	        if ('string' === typeof source) source = JSON.parse(source);
-	        this.run = this.convertValues(source["run"], wire.CaptionRun);
+	        this.run = this.convertValues(source["run"], studio.CaptionRun);
 	        this.uploaded = source["uploaded"];
 	        this.suggested = source["suggested"];
 	        this.unsent = source["unsent"];
@@ -1559,6 +1559,46 @@ export namespace studio {
 		    return a;
 		}
 	}
+	export class CaptionRun {
+	    status: string;
+	    error?: string;
+	    captioned: number;
+	    // Go type: time
+	    requested_at: any;
+	    // Go type: time
+	    finished_at?: any;
+	
+	    static createFrom(source: any = {}) {
+	        return new CaptionRun(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.status = source["status"];
+	        this.error = source["error"];
+	        this.captioned = source["captioned"];
+	        this.requested_at = this.convertValues(source["requested_at"], null);
+	        this.finished_at = this.convertValues(source["finished_at"], null);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
 	export class Sample {
 	    index: number;
 	    prompt: string;
@@ -1864,46 +1904,6 @@ export namespace upload {
 
 export namespace wire {
 	
-	export class CaptionRun {
-	    status: string;
-	    error?: string;
-	    captioned: number;
-	    // Go type: time
-	    requested_at: any;
-	    // Go type: time
-	    finished_at?: any;
-	
-	    static createFrom(source: any = {}) {
-	        return new CaptionRun(source);
-	    }
-	
-	    constructor(source: any = {}) {
-	        if ('string' === typeof source) source = JSON.parse(source);
-	        this.status = source["status"];
-	        this.error = source["error"];
-	        this.captioned = source["captioned"];
-	        this.requested_at = this.convertValues(source["requested_at"], null);
-	        this.finished_at = this.convertValues(source["finished_at"], null);
-	    }
-	
-		convertValues(a: any, classs: any, asMap: boolean = false): any {
-		    if (!a) {
-		        return a;
-		    }
-		    if (a.slice && a.map) {
-		        return (a as any[]).map(elem => this.convertValues(elem, classs));
-		    } else if ("object" === typeof a) {
-		        if (asMap) {
-		            for (const key of Object.keys(a)) {
-		                a[key] = new classs(a[key]);
-		            }
-		            return a;
-		        }
-		        return new classs(a);
-		    }
-		    return a;
-		}
-	}
 	export class Job {
 	    id: string;
 	    version_id: string;

@@ -276,7 +276,7 @@ export const reportSchema = z.object({
 });
 export type Report = z.infer<typeof reportSchema>;
 
-/** CaptionRun is Go's wire.CaptionRun. */
+/** CaptionRun is Go's studio.CaptionRun. */
 export const captionRunSchema = z.object({
   status: z.enum(["queued", "running", "done", "failed"]),
   error: z.string().optional(),
