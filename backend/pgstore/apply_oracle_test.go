@@ -19,7 +19,7 @@ func applyOneByOne(ctx context.Context, s *pgstore.Store, ev pgstore.JobEvent) (
 	err := pgx.BeginFunc(ctx, s.Pool(), func(tx pgx.Tx) error {
 		a = pgstore.Applied{}
 		jobID := &ev.JobID
-		if !isUUID(ev.JobID) {
+		if !pgstore.ValidUUID(ev.JobID) {
 			jobID = nil
 		}
 		tag, err := tx.Exec(ctx,
@@ -99,21 +99,4 @@ func oracleLocked(ctx context.Context, s *pgstore.Store, tx pgx.Tx, ev pgstore.J
 		return pgstore.Applied{}, err
 	}
 	return pgstore.Applied{Outcome: pgstore.OutcomeApplied, Status: ev.Status}, nil
-}
-
-func isUUID(id string) bool {
-	if len(id) != 36 {
-		return false
-	}
-	for i, c := range id {
-		switch {
-		case i == 8 || i == 13 || i == 18 || i == 23:
-			if c != '-' {
-				return false
-			}
-		case !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'):
-			return false
-		}
-	}
-	return true
 }
