@@ -33,6 +33,17 @@ const (
 	applySlots = 1
 )
 
+// The statements of a batch that find rows, each by its primary key
+// (TestApplyJobsLookupsUseIndexes checks their plans).
+const (
+	sqlLockJob     = `SELECT status, lora_version_id::text, progress FROM lora_jobs WHERE id = $1 FOR UPDATE`
+	sqlErased      = `SELECT job_id::text, artifact_key FROM erased_jobs WHERE job_id = ANY($1::uuid[])`
+	sqlSeenWebhook = `SELECT true FROM webhook_events WHERE webhook_id = $1`
+	sqlUpdateJob   = `UPDATE lora_jobs SET status = $2, progress = $3, error = CASE WHEN $4 THEN $5 ELSE error END,
+		 artifact_size = CASE WHEN $6 THEN $7 ELSE artifact_size END,
+		 logs_url = coalesce(nullif($8, ''), logs_url), updated_at = $9 WHERE id = $1`
+)
+
 func (s *Store) applier() *groupcommit.Group[JobEvent, Applied] {
 	s.applyOnce.Do(func() {
 		s.apply = &groupcommit.Group[JobEvent, Applied]{Run: s.ApplyJobs, Max: applyBatch, Slots: applySlots}
@@ -113,7 +124,7 @@ func (s *Store) applyJobs(ctx context.Context, conn *pgx.Conn, evs []JobEvent, o
 	b.Queue("BEGIN")
 	jobs := map[string]*batchJob{}
 	for _, id := range ids {
-		b.Queue(`SELECT status, lora_version_id::text, progress FROM lora_jobs WHERE id = $1 FOR UPDATE`, id).
+		b.Queue(sqlLockJob, id).
 			Query(func(rows pgx.Rows) error {
 				var p float32
 				j := &batchJob{}
@@ -128,7 +139,7 @@ func (s *Store) applyJobs(ctx context.Context, conn *pgx.Conn, evs []JobEvent, o
 	erased := map[string]string{}
 	if len(ids) > 0 {
 		// Tombstones are few (jobs erased with their user); one look for all.
-		b.Queue(`SELECT job_id::text, artifact_key FROM erased_jobs WHERE job_id = ANY($1::uuid[])`, ids).
+		b.Queue(sqlErased, ids).
 			Query(func(rows pgx.Rows) error {
 				var id, key string
 				_, err := pgx.ForEachRow(rows, []any{&id, &key}, func() error { erased[id] = key; return nil })
@@ -137,7 +148,7 @@ func (s *Store) applyJobs(ctx context.Context, conn *pgx.Conn, evs []JobEvent, o
 	}
 	seen := map[string]bool{}
 	for _, id := range webhookIDs {
-		b.Queue(`SELECT true FROM webhook_events WHERE webhook_id = $1`, id).
+		b.Queue(sqlSeenWebhook, id).
 			Query(func(rows pgx.Rows) error {
 				var found bool
 				_, err := pgx.ForEachRow(rows, []any{&found}, func() error { seen[id] = found; return nil })
@@ -203,10 +214,7 @@ func (s *Store) applyJobs(ctx context.Context, conn *pgx.Conn, evs []JobEvent, o
 		if j == nil || !j.touched {
 			continue
 		}
-		b.Queue(`UPDATE lora_jobs SET status = $2, progress = $3, error = CASE WHEN $4 THEN $5 ELSE error END,
-			 artifact_size = CASE WHEN $6 THEN $7 ELSE artifact_size END,
-			 logs_url = coalesce(nullif($8, ''), logs_url), updated_at = $9 WHERE id = $1`,
-			id, j.status, j.progress, j.failed, j.errText, j.succeeded != nil, j.artifactSize, j.logsURL, now)
+		b.Queue(sqlUpdateJob, id, j.status, j.progress, j.failed, j.errText, j.succeeded != nil, j.artifactSize, j.logsURL, now)
 		switch {
 		case j.succeeded != nil:
 			b.Queue(`UPDATE lora_versions SET status = 'ready', artifact_url = $2, artifact_sha256 = $3, artifact_size = $4 WHERE id = $1`,
