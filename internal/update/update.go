@@ -224,6 +224,11 @@ func (c *Checker) fetch(ctx context.Context) (*Manifest, error) {
 		return nil, fmt.Errorf("update: the release URL answered %s", res.Status)
 	}
 	body, err := io.ReadAll(io.LimitReader(res.Body, MaxBody+1))
+	if ctx.Err() != nil {
+		// The deadline cut the answer (HTTP/2 can end the body cleanly
+		// then): say so, rather than call a truncated manifest malformed.
+		return nil, fmt.Errorf("update: %w", ctx.Err())
+	}
 	if err != nil {
 		return nil, fmt.Errorf("update: %w", err)
 	}
