@@ -1,8 +1,11 @@
 // Command replicas measures the backend as it is deployed: several real
 // `lorastudio serve` processes on one Postgres, one Redis and MinIO behind
-// a round-robin proxy (internal/clustertest), all on this machine, driven
-// over loopback HTTP at fixed request rates (open loop: a slow answer does
-// not slow the arrivals):
+// a round-robin balancer (internal/clustertest), all on this machine,
+// driven over loopback HTTP at fixed request rates (open loop: a slow
+// answer does not slow the arrivals). The balancer (-lb) deals out
+// connections, as a Kubernetes Service does (tcp, the default), or
+// requests, as an HTTP load balancer does (http); each replica runs with
+// GOMAXPROCS at its share of the cores, as a CPU limit would set it:
 //
 //  1. GET /healthz through the proxy at the webhook rate: the floor every
 //     other figure is divided by;
@@ -21,10 +24,12 @@
 //     fewer than 0.1% errors, each step -step long, no kill;
 //
 //  5. with -cpuprofile FILE, a CPU profile of replica 0 during the flood
-//     (LORASTUDIO_PPROF_ADDR), and the top of it.
+//     (LORASTUDIO_PPROF_ADDR), and the top of it; -selfprofile FILE
+//     profiles this process (load generator and balancer); -timeline D
+//     prints the flood's latency per window of D.
 //
-//     go run ./bench/replicas [-replicas 3] [-rate 2000] [-duration 10s] [-kill]
-//     [-commit-rate 10] [-search] [-cpuprofile cpu.pprof]
+//     go run ./bench/replicas [-replicas 3] [-lb tcp|http] [-rate 2000] [-duration 10s]
+//     [-kill] [-commit-rate 10] [-search] [-cpuprofile cpu.pprof] [-timeline 1s]
 //
 // It needs Postgres (DATABASE_URL or the local one), Redis (REDIS_URL or
 // 127.0.0.1:6379) and MinIO (LORASTUDIO_MINIO, built by `make minio`).
@@ -37,11 +42,13 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -53,6 +60,8 @@ import (
 )
 
 var poolFlag, searchFrom *int
+var lb *string
+var replicaEnv = map[string]string{}
 
 func main() {
 	replicas := flag.Int("replicas", 3, "serve processes behind the proxy")
@@ -67,13 +76,27 @@ func main() {
 	p99Goal := flag.Duration("p99", 25*time.Millisecond, "the p99 a rate must keep to pass")
 	poolFlag = flag.Int("pool", 0, "Postgres connections per replica (0: pgx's default, 4 on 2 cores)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of replica 0 during the flood to this file")
+	timeline := flag.Duration("timeline", 0, "print the flood's p50, p99 and max per window of this length (0: not)")
+	selfprofile := flag.String("selfprofile", "", "write a CPU profile of this process (load generator and proxy) during the flood to this file")
+	lb = flag.String("lb", "tcp", "the balancer in front: tcp (connections round robin, as a Kubernetes Service) or http (requests round robin, as an HTTP load balancer)")
+	flag.Func("replica-env", "K=V added to every replica's environment (repeatable), e.g. GOMAXPROCS=1", func(kv string) error {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return fmt.Errorf("want K=V, got %q", kv)
+		}
+		replicaEnv[k] = v
+		return nil
+	})
 	flag.Parse()
+	if *lb != "tcp" && *lb != "http" {
+		log.Fatalf("-lb %q: want tcp or http", *lb)
+	}
 	log.SetFlags(log.Ltime)
 
 	p := &clustertest.Program{}
 	defer p.Close()
-	fmt.Printf("# replicas bench: %d cores, %s, %d replicas, %d/s for %v, kill %v\n\n",
-		runtime.NumCPU(), runtime.Version(), *replicas, *rate, *dur, *kill)
+	fmt.Printf("# replicas bench: %d cores, %s, %d replicas behind a %s balancer, %d/s for %v, kill %v\n\n",
+		runtime.NumCPU(), runtime.Version(), *replicas, *lb, *rate, *dur, *kill)
 
 	pprofAddr := ""
 	if *cpuprofile != "" {
@@ -99,8 +122,21 @@ func main() {
 		killAt = func() { c.Kill(1) }
 		restartAt = func() { c.Restart(1) }
 	}
+	if *selfprofile != "" {
+		f, err := os.Create(*selfprofile)
+		if err != nil {
+			p.Fatal(err)
+		}
+		pprof.StartCPUProfile(f)
+	}
 	fl := flood(ctx, c, tgt, *rate, *dur, onStart, killAt, restartAt)
+	if *selfprofile != "" {
+		pprof.StopCPUProfile()
+	}
 	fl.row("POST webhook"+map[bool]string{true: ", kill -9 + restart", false: ""}[killAt != nil], floor)
+	if *timeline > 0 {
+		fl.timeline(*timeline)
+	}
 
 	var cm *stats
 	if *commitRate > 0 {
@@ -109,7 +145,7 @@ func main() {
 	}
 	fmt.Printf("\nwebhooks: %d sent, %d answered 2xx, %d lost (answered 2xx, not recorded), %d applied twice, %d unanswered after 30 s of retries\n",
 		fl.sent, fl.answered, fl.lost, fl.twice, fl.gaveUp)
-	fmt.Printf("requests per replica through the proxy: %v\n", c.Proxy.Served())
+	fmt.Printf("requests (-lb tcp: connections) given to each replica through the proxy: %v\n", c.Served())
 	if prof != nil {
 		fmt.Printf("\nCPU profile of replica 0 (%v during the flood), top:\n```\n%s```\n", *dur/2, <-prof)
 	}
@@ -153,15 +189,18 @@ func main() {
 
 func startCluster(p *clustertest.Program, n int, pprofAddr string) *clustertest.Cluster {
 	start := time.Now()
+	env := map[string]string{
+		"LORASTUDIO_LOG_LEVEL": "warn", // a line per request costs more than some requests
+		// A handful of users sends far more than people do: lift the
+		// per-user buckets, which this does not measure.
+		"LORASTUDIO_RATE_LIMITS": "upload=600000/100000 jobs=600000/100000 auth=600000/100000",
+	}
+	maps.Copy(env, replicaEnv)
 	c := clustertest.Start(p, clustertest.Config{
 		Replicas:     n,
 		PoolMaxConns: *poolFlag,
-		Env: map[string]string{
-			"LORASTUDIO_LOG_LEVEL": "warn", // a line per request costs more than some requests
-			// A handful of users sends far more than people do: lift the
-			// per-user buckets, which this does not measure.
-			"LORASTUDIO_RATE_LIMITS": "upload=600000/100000 jobs=600000/100000 auth=600000/100000",
-		},
+		TCP:          *lb == "tcp",
+		Env:          env,
 		ReplicaEnv: func(i int) map[string]string {
 			if i == 0 && pprofAddr != "" {
 				return map[string]string{"LORASTUDIO_PPROF_ADDR": pprofAddr}
@@ -229,6 +268,7 @@ func setup(ctx context.Context, p *clustertest.Program, c *clustertest.Cluster, 
 type stats struct {
 	mu               sync.Mutex
 	lat              []time.Duration // first attempt of each request
+	sentAt           []time.Time     // when each of lat was sent, for -timeline
 	rate, done       float64         // offered, and answered, per second
 	sent, ok, errors int
 	retries          int
@@ -242,13 +282,41 @@ func (s *stats) p(q float64) float64 {
 	if len(s.lat) == 0 {
 		return 0
 	}
-	slices.Sort(s.lat)
-	return float64(s.lat[min(len(s.lat)-1, int(q*float64(len(s.lat))))].Microseconds()) / 1000
+	lat := slices.Clone(s.lat) // s.lat stays in the order of sentAt
+	slices.Sort(lat)
+	return float64(lat[min(len(lat)-1, int(q*float64(len(lat))))].Microseconds()) / 1000
 }
 
 func (s *stats) row(label string, floor *stats) {
 	fmt.Printf("| %s | %.0f | %d | %d | %d | %d | %.2f | %.2f | %.1fx |\n",
 		label, s.rate, s.sent, s.ok, s.errors, s.retries, s.p(0.5), s.p(0.99), s.p(0.99)/floor.p(0.99))
+}
+
+// timeline prints the first attempts' latency per window of w by the time
+// they were sent, to tell a steady tail from a stall.
+func (s *stats) timeline(w time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.sentAt) == 0 {
+		return
+	}
+	first := slices.MinFunc(s.sentAt, func(a, b time.Time) int { return a.Compare(b) })
+	windows := map[int][]time.Duration{}
+	for i, t := range s.sentAt {
+		k := int(t.Sub(first) / w)
+		windows[k] = append(windows[k], s.lat[i])
+	}
+	fmt.Printf("\n| sent at (s) | requests | p50 (ms) | p99 (ms) | max (ms) |\n| ---: | ---: | ---: | ---: | ---: |\n")
+	for k := 0; k <= slices.Max(slices.Collect(maps.Keys(windows))); k++ {
+		l := windows[k]
+		if len(l) == 0 {
+			continue
+		}
+		slices.Sort(l)
+		ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+		fmt.Printf("| %.1f | %d | %.2f | %.2f | %.2f |\n", (time.Duration(k) * w).Seconds(), len(l), ms(l[len(l)/2]), ms(l[min(len(l)-1, len(l)*99/100)]), ms(l[len(l)-1]))
+	}
+	fmt.Println()
 }
 
 // fixedRate calls fn rate times a second for d, each call in its own
@@ -346,6 +414,7 @@ func flood(ctx context.Context, c *clustertest.Cluster, t target, rate int, d ti
 			if try == 0 {
 				s.sent++
 				s.lat = append(s.lat, lat)
+				s.sentAt = append(s.sentAt, t0)
 				if code == 200 {
 					s.ok++
 				} else {
