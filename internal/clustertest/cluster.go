@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
 	"syscall"
@@ -43,6 +44,10 @@ type Config struct {
 	// PoolMaxConns, when set, sizes each replica's Postgres pool
 	// (pool_max_conns in its DATABASE_URL; pgx's default is 4 on 2 cores).
 	PoolMaxConns int
+	// TCP balances connections instead of requests (a Kubernetes Service,
+	// a network load balancer): Proxy is then nil and a request cut by a
+	// replica's death fails on the client's side instead of as a 502.
+	TCP bool
 }
 
 // readyTimeout bounds one replica's start on a loaded machine.
@@ -51,7 +56,8 @@ const readyTimeout = 60 * time.Second
 // Cluster is a running cluster.
 type Cluster struct {
 	URL            string // the proxy: what clients use
-	Proxy          *Proxy
+	Proxy          *Proxy // nil with Config.TCP
+	tcp            *tcpProxy
 	DatabaseURL    string
 	DB             *pgxpool.Pool // for assertions on what was recorded
 	S3             *s3test.Server
@@ -68,6 +74,20 @@ type Cluster struct {
 	dir      string
 	replicas []*Replica
 	cfg      Config
+}
+
+// Served returns how many requests (with Config.TCP, connections) each
+// replica was given through the balancer.
+func (c *Cluster) Served() []int64 {
+	bs := c.tcp.backendsOrNil()
+	if c.Proxy != nil {
+		bs = c.Proxy.backends
+	}
+	out := make([]int64, len(bs))
+	for i, b := range bs {
+		out[i] = b.served.Load()
+	}
+	return out
 }
 
 // Replica is one serve process, restartable on the same address.
@@ -123,12 +143,21 @@ func Start(tb TB, cfg Config) *Cluster {
 	for i := range hosts {
 		hosts[i] = "127.0.0.1:" + strconv.Itoa(ports[i])
 	}
-	c.Proxy, err = newProxy(hosts)
-	if err != nil {
-		tb.Fatal(err)
+	if cfg.TCP {
+		c.tcp, err = newTCPProxy(hosts)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(c.tcp.close)
+		c.URL = c.tcp.url()
+	} else {
+		c.Proxy, err = newProxy(hosts)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(c.Proxy.close)
+		c.URL = c.Proxy.URL
 	}
-	tb.Cleanup(c.Proxy.close)
-	c.URL = c.Proxy.URL
 
 	replicaDB := c.DatabaseURL
 	if cfg.PoolMaxConns > 0 {
@@ -158,6 +187,11 @@ func Start(tb TB, cfg Config) *Cluster {
 		"LORASTUDIO_WEBHOOK_SECRETS":  webhook,
 		"LORASTUDIO_QUEUE_POLL":       "50ms",
 		"LORASTUDIO_DISPATCH_BACKOFF": "100ms",
+		// Each replica gets its share of the machine's cores, as a CPU
+		// limit gives a container (Go reads it from the cgroup). With
+		// Go's default, three replicas on two cores ran six schedulers
+		// that spun and preempted each other for two cores.
+		"GOMAXPROCS": strconv.Itoa(max(1, runtime.NumCPU()/len(hosts))),
 	}
 	for k, v := range cfg.Env {
 		env[k] = v

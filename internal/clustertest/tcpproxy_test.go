@@ -1,0 +1,145 @@
+package clustertest
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// backends starts n HTTP servers that answer their index; block, when
+// set, holds each request until it is closed.
+func backends(t *testing.T, n int, block chan struct{}) ([]*httptest.Server, []string) {
+	t.Helper()
+	var srvs []*httptest.Server
+	var hosts []string
+	for i := range n {
+		s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if block != nil {
+				select {
+				case <-block:
+				case <-r.Context().Done():
+				}
+			}
+			io.WriteString(w, strconv.Itoa(i))
+		}))
+		t.Cleanup(s.Close)
+		srvs = append(srvs, s)
+		hosts = append(hosts, strings.TrimPrefix(s.URL, "http://"))
+	}
+	return srvs, hosts
+}
+
+func get(hc *http.Client, url string) (string, error) {
+	resp, err := hc.Get(url)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return string(b), err
+}
+
+func TestTCPProxy(t *testing.T) {
+	oneConnEach := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+
+	t.Run("deals connections round robin", func(t *testing.T) {
+		_, hosts := backends(t, 3, nil)
+		p, err := newTCPProxy(hosts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.close()
+		got := map[string]int{}
+		for range 9 {
+			b, err := get(oneConnEach, p.url())
+			if err != nil {
+				t.Fatal(err)
+			}
+			got[b]++
+		}
+		if got["0"] != 3 || got["1"] != 3 || got["2"] != 3 {
+			t.Errorf("answers by replica %v, want 3 each", got)
+		}
+		if s := p.backendsOrNil(); s[0].served.Load()+s[1].served.Load()+s[2].served.Load() != 9 {
+			t.Errorf("served %d %d %d, want 9 in all", s[0].served.Load(), s[1].served.Load(), s[2].served.Load())
+		}
+	})
+
+	t.Run("skips a replica that refuses connections", func(t *testing.T) {
+		srvs, hosts := backends(t, 3, nil)
+		p, err := newTCPProxy(hosts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.close()
+		srvs[1].Close() // killed: its port refuses
+		for i := range 6 {
+			b, err := get(oneConnEach, p.url())
+			if err != nil {
+				t.Fatalf("request %d: %v (a dead replica must be skipped, not answered)", i, err)
+			}
+			if b == "1" {
+				t.Fatalf("request %d answered by the closed replica", i)
+			}
+		}
+		if p.backends[1].downUntil.Load() == 0 {
+			t.Error("the refusing replica is not marked down")
+		}
+	})
+
+	t.Run("cuts the client when its replica dies", func(t *testing.T) {
+		block := make(chan struct{})
+		defer close(block)
+		srvs, hosts := backends(t, 1, block)
+		p, err := newTCPProxy(hosts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.close()
+		errc := make(chan error, 1)
+		go func() { _, err := get(oneConnEach, p.url()); errc <- err }()
+		deadline := time.Now().Add(5 * time.Second)
+		for p.backends[0].served.Load() == 0 && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		time.Sleep(20 * time.Millisecond) // the request reaches the handler
+		srvs[0].CloseClientConnections()  // as kill -9 resets them
+		select {
+		case err := <-errc:
+			if err == nil {
+				t.Error("a request whose replica died was answered")
+			}
+		case <-time.After(3 * time.Second):
+			t.Fatal("the client still waits on a connection whose replica died")
+		}
+	})
+
+	t.Run("close ends open connections", func(t *testing.T) {
+		block := make(chan struct{})
+		defer close(block)
+		_, hosts := backends(t, 1, block)
+		p, err := newTCPProxy(hosts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		errc := make(chan error, 1)
+		go func() { _, err := get(oneConnEach, p.url()); errc <- err }()
+		for p.backends[0].served.Load() == 0 {
+			time.Sleep(5 * time.Millisecond)
+		}
+		done := make(chan struct{})
+		go func() { p.close(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(3 * time.Second):
+			t.Fatal("close waits on an open connection")
+		}
+		if err := <-errc; err == nil {
+			t.Error("a request cut by close was answered")
+		}
+	})
+}
