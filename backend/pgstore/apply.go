@@ -93,7 +93,8 @@ type batchJob struct {
 
 // applyJobs is a transaction of two round trips: the first opens it
 // (BEGIN travels in the pipeline), locks the jobs and reads what is
-// known; the second writes and commits.
+// known; the second writes and commits. A batch with an event of a job
+// that is gone takes one more, to look for its tombstone.
 //
 // Each webhook id is written once, with its outcome. It is new when the
 // first round trip does not find it: a job's events are serialised by its
@@ -136,16 +137,6 @@ func (s *Store) applyJobs(ctx context.Context, conn *pgx.Conn, evs []JobEvent, o
 				return err
 			})
 	}
-	erased := map[string]string{}
-	if len(ids) > 0 {
-		// Tombstones are few (jobs erased with their user); one look for all.
-		b.Queue(sqlErased, ids).
-			Query(func(rows pgx.Rows) error {
-				var id, key string
-				_, err := pgx.ForEachRow(rows, []any{&id, &key}, func() error { erased[id] = key; return nil })
-				return err
-			})
-	}
 	seen := map[string]bool{}
 	for _, id := range webhookIDs {
 		b.Queue(sqlSeenWebhook, id).
@@ -157,6 +148,24 @@ func (s *Store) applyJobs(ctx context.Context, conn *pgx.Conn, evs []JobEvent, o
 	}
 	if err := conn.SendBatch(ctx, b).Close(); err != nil {
 		return err
+	}
+	// A job not found was erased (a tombstone says which) or never was.
+	// Rare, so it costs a round trip of its own rather than a statement in
+	// every batch; the erasure committed before the lock read missed its
+	// row, so this later statement sees its tombstone.
+	var missing []string
+	for _, id := range ids {
+		if jobs[id] == nil {
+			missing = append(missing, id)
+		}
+	}
+	erased := map[string]string{}
+	if len(missing) > 0 {
+		rows, _ := conn.Query(ctx, sqlErased, missing)
+		var id, key string
+		if _, err := pgx.ForEachRow(rows, []any{&id, &key}, func() error { erased[id] = key; return nil }); err != nil {
+			return err
+		}
 	}
 
 	// In memory: each event in order, against its job as the ones before
