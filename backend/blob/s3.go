@@ -44,6 +44,12 @@ type S3Config struct {
 	HTTPClient *http.Client
 }
 
+// storageIdleConns is how many idle connections to the storage endpoint
+// the store keeps for reuse. The SDK keeps 10, and a commit checks 8
+// objects at once: two commits at once closed the connections past 10,
+// and the next ones opened (in production, TLS-handshook) new ones.
+const storageIdleConns = 128
+
 // S3 is a Store on S3-compatible object storage. Uploads and downloads go
 // straight between the client and the storage through presigned URLs; the
 // store itself only calls the control operations.
@@ -85,6 +91,10 @@ func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
 	}
 	if cfg.HTTPClient != nil {
 		opts = append(opts, config.WithHTTPClient(cfg.HTTPClient))
+	} else {
+		opts = append(opts, config.WithHTTPClient(awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+			t.MaxIdleConnsPerHost = storageIdleConns
+		})))
 	}
 	if flavor == FlavorR2 {
 		// Since service/s3 v1.73 the SDK adds a CRC32 checksum (often as an

@@ -7,11 +7,14 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -415,5 +418,70 @@ func TestNewS3RefusesBadConfig(t *testing.T) {
 		if _, err := blob.NewS3(ctx, cfg); studio.ErrorCode(err) != studio.EInvalid {
 			t.Errorf("%s: got %v, want %s", name, err, studio.EInvalid)
 		}
+	}
+}
+
+// countingProxy forwards TCP connections to addr and counts them.
+func countingProxy(t *testing.T, addr string) (string, *atomic.Int64) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	var n atomic.Int64
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			n.Add(1)
+			go func() {
+				defer c.Close()
+				up, err := net.Dial("tcp", addr)
+				if err != nil {
+					return
+				}
+				defer up.Close()
+				go io.Copy(up, c)
+				io.Copy(c, up)
+			}()
+		}
+	}()
+	return "http://" + ln.Addr().String(), &n
+}
+
+// Under load the store reuses its connections to storage: a second wave
+// of as many checks at once as the first opens none.
+func TestS3ReusesConnections(t *testing.T) {
+	ctx := context.Background()
+	srv := s3test.Start(t)
+	bucket := srv.NewBucket(t)
+	endpoint, conns := countingProxy(t, strings.TrimPrefix(srv.Endpoint, "http://"))
+	st, err := blob.NewS3(ctx, blob.S3Config{
+		Endpoint: endpoint, Region: s3test.Region, Bucket: bucket, PathStyle: true,
+		AccessKeyID: srv.AccessKey, SecretAccessKey: srv.SecretKey,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const atOnce = 32 // four commits checking 8 objects each
+	wave := func() {
+		var wg sync.WaitGroup
+		for i := range atOnce {
+			wg.Go(func() {
+				if _, err := st.Stat(ctx, fmt.Sprintf("missing/%d", i)); studio.ErrorCode(err) != studio.ENotFound {
+					t.Errorf("stat: %v, want not found", err)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	wave()
+	first := conns.Load()
+	wave()
+	if opened := conns.Load() - first; opened != 0 {
+		t.Errorf("the second wave of %d checks opened %d new connections (the first opened %d): idle ones were closed instead of kept", atOnce, opened, first)
 	}
 }
