@@ -30,7 +30,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-fail() { echo "single-instance: $*" >&2; for f in "$work"/*.log; do echo "--- $f" >&2; tail -5 "$f" >&2; done; exit 1; }
+fail() { echo "single-instance: $*" >&2; for f in "$work"/*.log; do echo "--- $f" >&2; tail -20 "$f" >&2; done; exit 1; }
 
 # launch NAME DATA [ARGS...]: starts the app in the background; its pid is in $last.
 launch() {
@@ -58,6 +58,15 @@ exits_within() {
   rc=0; wait "$2" || rc=$?
 }
 started() { grep -c '"desktop started"' "$work/$1/logs/desktop.log" || true; }
+# crashed NAME...: true when one of these launches died of a signal (Go's
+# crash report for a signal raised in C code, such as WebKit's abort).
+crashed() {
+  local name
+  for name in "$@"; do
+    grep -qE '^(SIG[A-Z]+: |fatal error: unexpected signal)' "$work/$name.log" && return 0
+  done
+  return 1
+}
 
 mkdir -m 700 "$work/one" "$work/two" "$work/race"
 
@@ -89,22 +98,35 @@ kill "$other" "$first"
 echo "single-instance: another data folder ran side by side"
 
 # 3. Two launches at the same moment (a double double-click) leave one.
-launch race1 race "$@"
-a=$last
-launch race2 race "$@"
-b=$last
-wait_ready race
-deadline=$((SECONDS + 30))
-while kill -0 "$a" 2>/dev/null && kill -0 "$b" 2>/dev/null; do
-  ((SECONDS < deadline)) || fail "two apps run on one data folder after 30 s"
-  sleep 0.1
+# WebKitGTK now and then aborts a Wails app as it starts (wails#1268; once
+# in CI here, the winner of the race): the other launch then rightly takes
+# over and opens the database a second time. A launch that died of a
+# signal is not the lock's doing, so the race is run again, once.
+for attempt in 1 2; do
+  rm -rf "$work/race" && mkdir -m 700 "$work/race"
+  launch race1 race "$@"
+  a=$last
+  launch race2 race "$@"
+  b=$last
+  wait_ready race
+  deadline=$((SECONDS + 30))
+  while kill -0 "$a" 2>/dev/null && kill -0 "$b" 2>/dev/null; do
+    ((SECONDS < deadline)) || fail "two apps run on one data folder after 30 s"
+    sleep 0.1
+  done
+  sleep 2
+  if ((attempt == 1)) && crashed race1 race2; then
+    echo "single-instance: a launch died of a signal as it started (WebKitGTK); running the race again" >&2
+    for p in "$a" "$b"; do kill -9 "$p" 2>/dev/null || true; { wait "$p"; } 2>/dev/null || true; done
+    continue
+  fi
+  alive=0
+  for p in "$a" "$b"; do kill -0 "$p" 2>/dev/null && alive=$((alive + 1)); done
+  ((alive == 1)) || fail "$alive apps remain after two simultaneous launches, want 1"
+  n=$(started race)
+  ((n == 1)) || fail "the database was opened $n times by two simultaneous launches, want 1"
+  break
 done
-sleep 2
-alive=0
-for p in "$a" "$b"; do kill -0 "$p" 2>/dev/null && alive=$((alive + 1)); done
-((alive == 1)) || fail "$alive apps remain after two simultaneous launches, want 1"
-n=$(started race)
-((n == 1)) || fail "the database was opened $n times by two simultaneous launches, want 1"
 echo "single-instance: two simultaneous launches left one app"
 
 # 4. A crashed app leaves no lock behind: the next launch is the app.

@@ -151,8 +151,9 @@ func (s *Store) applyJobs(ctx context.Context, conn *pgx.Conn, evs []JobEvent, o
 	}
 	// A job not found was erased (a tombstone says which) or never was.
 	// Rare, so it costs a round trip of its own rather than a statement in
-	// every batch; the erasure committed before the lock read missed its
-	// row, so this later statement sees its tombstone.
+	// every batch. An erasure removes the row and writes the tombstone in
+	// one transaction, committed before the lock found no row: this later
+	// statement sees the tombstone.
 	var missing []string
 	for _, id := range ids {
 		if jobs[id] == nil {
