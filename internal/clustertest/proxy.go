@@ -108,22 +108,8 @@ type roundRobin struct {
 // (nothing was sent) it marks that one down and tries the next. Backends
 // marked down are tried last, so a restarted one comes back.
 func (rr *roundRobin) RoundTrip(req *http.Request) (*http.Response, error) {
-	bs := rr.p.backends
-	n := uint64(len(bs))
-	start := rr.p.next.Add(1)
-	now := time.Now().UnixNano()
-	var order []*backend
-	var down []*backend
-	for i := range n {
-		b := bs[(start+i)%n]
-		if b.downUntil.Load() > now {
-			down = append(down, b)
-		} else {
-			order = append(order, b)
-		}
-	}
 	var lastErr error
-	for _, b := range append(order, down...) {
+	for _, b := range turn(rr.p.backends, &rr.p.next) {
 		out := req.Clone(req.Context())
 		out.URL.Host = b.host
 		if req.GetBody != nil {
@@ -145,6 +131,25 @@ func (rr *roundRobin) RoundTrip(req *http.Request) (*http.Response, error) {
 		lastErr = err
 	}
 	return nil, lastErr
+}
+
+// turn returns the backends in the order the next request or connection
+// tries them: round robin from the next one, those marked down last, so a
+// restarted one comes back.
+func turn(bs []*backend, next *atomic.Uint64) []*backend {
+	n := uint64(len(bs))
+	start := next.Add(1)
+	now := time.Now().UnixNano()
+	var live, down []*backend
+	for i := range n {
+		b := bs[(start+i)%n]
+		if b.downUntil.Load() > now {
+			down = append(down, b)
+		} else {
+			live = append(live, b)
+		}
+	}
+	return append(live, down...)
 }
 
 // refused reports whether err is a failure to connect: the request was not sent.

@@ -62,20 +62,8 @@ func (p *tcpProxy) accept() {
 // dial connects to the next live replica, skipping (and marking) those
 // that refuse; replicas marked down are tried last.
 func (p *tcpProxy) dial() (net.Conn, *backend, error) {
-	n := uint64(len(p.backends))
-	start := p.next.Add(1)
-	now := time.Now().UnixNano()
-	var order, down []*backend
-	for i := range n {
-		b := p.backends[(start+i)%n]
-		if b.downUntil.Load() > now {
-			down = append(down, b)
-		} else {
-			order = append(order, b)
-		}
-	}
 	var lastErr error
-	for _, b := range append(order, down...) {
+	for _, b := range turn(p.backends, &p.next) {
 		c, err := net.DialTimeout("tcp", b.host, time.Second)
 		if err == nil {
 			b.downUntil.Store(0)
