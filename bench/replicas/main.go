@@ -7,12 +7,12 @@
 // requests, as an HTTP load balancer does (http); each replica runs with
 // GOMAXPROCS at its share of the cores, as a CPU limit would set it:
 //
-//  1. GET /healthz through the proxy at the webhook rate: the floor every
+//  1. GET /healthz through the balancer at the webhook rate: the floor every
 //     other figure is divided by;
 //
 //  2. a flood of signed worker webhooks, with (-kill) one replica killed
 //     with SIGKILL a third of the way in and restarted at two thirds;
-//     senders retry through the proxy until answered, as providers do.
+//     senders retry through the balancer until answered, as providers do.
 //     Afterwards the database is checked: every webhook answered 2xx is
 //     recorded (lost = 0) and none was answered "applied" twice;
 //
@@ -122,16 +122,22 @@ func main() {
 		killAt = func() { c.Kill(1) }
 		restartAt = func() { c.Restart(1) }
 	}
+	var self *os.File
 	if *selfprofile != "" {
-		f, err := os.Create(*selfprofile)
-		if err != nil {
+		var err error
+		if self, err = os.Create(*selfprofile); err != nil {
 			p.Fatal(err)
 		}
-		pprof.StartCPUProfile(f)
+		if err := pprof.StartCPUProfile(self); err != nil {
+			p.Fatal(err)
+		}
 	}
 	fl := flood(ctx, c, tgt, *rate, *dur, onStart, killAt, restartAt)
-	if *selfprofile != "" {
+	if self != nil {
 		pprof.StopCPUProfile()
+		if err := self.Close(); err != nil {
+			p.Fatal(err)
+		}
 	}
 	fl.row("POST webhook"+map[bool]string{true: ", kill -9 + restart", false: ""}[killAt != nil], floor)
 	if *timeline > 0 {
@@ -145,7 +151,7 @@ func main() {
 	}
 	fmt.Printf("\nwebhooks: %d sent, %d answered 2xx, %d lost (answered 2xx, not recorded), %d applied twice, %d unanswered after 30 s of retries\n",
 		fl.sent, fl.answered, fl.lost, fl.twice, fl.gaveUp)
-	fmt.Printf("requests (-lb tcp: connections) given to each replica through the proxy: %v\n", c.Served())
+	fmt.Printf("requests (-lb tcp: connections) given to each replica by the balancer: %v\n", c.Served())
 	if prof != nil {
 		fmt.Printf("\nCPU profile of replica 0 (%v during the flood), top:\n```\n%s```\n", *dur/2, <-prof)
 	}
@@ -376,7 +382,7 @@ func healthz(c *clustertest.Cluster, rate int, d time.Duration) *stats {
 }
 
 // flood sends rate signed "running" webhooks a second for d, spread over
-// the target's jobs, each retried through the proxy until answered 2xx
+// the target's jobs, each retried through the balancer until answered 2xx
 // (for up to 30 s), then checks them against the database.
 func flood(ctx context.Context, c *clustertest.Cluster, t target, rate int, d time.Duration, onStart, kill, restart func()) *stats {
 	n := int(float64(rate) * d.Seconds())
