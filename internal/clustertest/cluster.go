@@ -79,15 +79,10 @@ type Cluster struct {
 // Served returns how many requests (with Config.TCP, connections) each
 // replica was given through the balancer.
 func (c *Cluster) Served() []int64 {
-	bs := c.tcp.backendsOrNil()
 	if c.Proxy != nil {
-		bs = c.Proxy.backends
+		return served(c.Proxy.backends)
 	}
-	out := make([]int64, len(bs))
-	for i, b := range bs {
-		out[i] = b.served.Load()
-	}
-	return out
+	return served(c.tcp.backends)
 }
 
 // Replica is one serve process, restartable on the same address.

@@ -85,9 +85,11 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 // Served returns how many requests each backend answered.
-func (p *Proxy) Served() []int64 {
-	out := make([]int64, len(p.backends))
-	for i, b := range p.backends {
+func (p *Proxy) Served() []int64 { return served(p.backends) }
+
+func served(bs []*backend) []int64 {
+	out := make([]int64, len(bs))
+	for i, b := range bs {
 		out[i] = b.served.Load()
 	}
 	return out

@@ -38,13 +38,6 @@ func newTCPProxy(hosts []string) (*tcpProxy, error) {
 	return p, nil
 }
 
-func (p *tcpProxy) backendsOrNil() []*backend {
-	if p == nil {
-		return nil
-	}
-	return p.backends
-}
-
 func (p *tcpProxy) url() string { return "http://" + p.ln.Addr().String() }
 
 func (p *tcpProxy) accept() {
