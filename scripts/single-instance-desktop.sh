@@ -3,7 +3,9 @@
 # which Wails' single-instance lock uses on Linux) and checks that one data
 # folder runs one app: a second launch hands over and exits within seconds
 # without opening the database; another data folder runs side by side; two
-# launches at the same moment leave exactly one app.
+# launches at the same moment leave exactly one app; a crashed app leaves
+# no lock behind; and when the winner of a race dies before it is ready,
+# the other launch takes over.
 #
 #   scripts/single-instance-desktop.sh BIN [ARGS...]
 #
@@ -58,12 +60,12 @@ exits_within() {
   rc=0; wait "$2" || rc=$?
 }
 started() { grep -c '"desktop started"' "$work/$1/logs/desktop.log" || true; }
-# crashed NAME...: true when one of these launches died of a signal (Go's
-# crash report for a signal raised in C code, such as WebKit's abort).
+# crashed NAME...: true when one of these launches crashed: Go's crash
+# report, for a signal raised in C code (WebKit's abort) or a panic.
 crashed() {
   local name
   for name in "$@"; do
-    grep -qE '^(SIG[A-Z]+: |fatal error: unexpected signal)' "$work/$name.log" && return 0
+    grep -qE '^(SIG[A-Z]+: |panic: |fatal error: )' "$work/$name.log" && return 0
   done
   return 1
 }
@@ -100,8 +102,9 @@ echo "single-instance: another data folder ran side by side"
 # 3. Two launches at the same moment (a double double-click) leave one.
 # WebKitGTK now and then aborts a Wails app as it starts (wails#1268; once
 # in CI here, the winner of the race): the other launch then rightly takes
-# over and opens the database a second time. A launch that died of a
-# signal is not the lock's doing, so the race is run again, once.
+# over and opens the database a second time. A launch that crashed is
+# not the lock's doing (scenario 5 checks the takeover), so the race is
+# run again, once.
 for attempt in 1 2; do
   rm -rf "$work/race" && mkdir -m 700 "$work/race"
   launch race1 race "$@"
@@ -116,7 +119,7 @@ for attempt in 1 2; do
   done
   sleep 2
   if ((attempt == 1)) && crashed race1 race2; then
-    echo "single-instance: a launch died of a signal as it started (WebKitGTK); running the race again" >&2
+    echo "single-instance: a launch crashed as it started (WebKitGTK); running the race again" >&2
     for p in "$a" "$b"; do kill -9 "$p" 2>/dev/null || true; { wait "$p"; } 2>/dev/null || true; done
     continue
   fi
@@ -138,3 +141,38 @@ kill -0 "$last" 2>/dev/null || fail "the launch after a crash did not stay up"
 n=$(started race)
 ((n == 2)) || fail "the launch after a crash did not open the database (started $n times, want 2)"
 echo "single-instance: after a crash the next launch started"
+
+# 5. When the race's winner dies before it is ready (as WebKitGTK made it
+# once in CI), the launch waiting on it takes over and is the app. A
+# wrapper aborts whichever launch holds the lock before it is ready, once.
+kill "$last" 2>/dev/null || true
+mkdir -m 700 "$work/early"
+cat >"$work/abort-winner.sh" <<WRAP
+#!/usr/bin/env bash
+(for _ in \$(seq 1 500); do
+   if grep -q "^starting \$\$\\\$" "\$LORASTUDIO_DATA_DIR/instance.lock" 2>/dev/null; then
+     mkdir "$work/aborted" 2>/dev/null && kill -ABRT \$\$
+     exit
+   fi
+   sleep 0.01
+ done) &
+exec "$bin" "\$@"
+WRAP
+chmod +x "$work/abort-winner.sh"
+real=$bin
+bin=$work/abort-winner.sh
+launch early1 early "$@"
+a=$last
+launch early2 early "$@"
+b=$last
+bin=$real
+wait_ready early
+sleep 2
+[[ -d $work/aborted ]] || fail "the wrapper aborted no launch: the check proves nothing"
+survivor=
+for p in "$a" "$b"; do kill -0 "$p" 2>/dev/null && survivor=$survivor$p; done
+[[ $survivor == "$a" || $survivor == "$b" ]] || fail "apps alive after the race's winner died before it was ready: '${survivor}', want one"
+grep -q "^ready $survivor\$" "$work/early/instance.lock" || fail "the launch that remains is not the ready app: $(cat "$work/early/instance.lock")"
+n=$(started early)
+((n >= 1 && n <= 2)) || fail "the database was opened $n times, want once by the launch that took over (and once more if the winner got that far)"
+echo "single-instance: when the race's winner died as it started, the other launch took over"
