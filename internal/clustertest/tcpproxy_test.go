@@ -11,14 +11,15 @@ import (
 )
 
 // backends starts n HTTP servers that answer their index; block, when
-// set, holds each request until it is closed.
-func backends(t *testing.T, n int, block chan struct{}) ([]*httptest.Server, []string) {
+// set, holds each request until it is closed, and each held request is
+// announced on arrived.
+func backends(t *testing.T, n int, block chan struct{}) (srvs []*httptest.Server, hosts []string, arrived chan struct{}) {
 	t.Helper()
-	var srvs []*httptest.Server
-	var hosts []string
+	arrived = make(chan struct{}, 16)
 	for i := range n {
 		s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if block != nil {
+				arrived <- struct{}{}
 				select {
 				case <-block:
 				case <-r.Context().Done():
@@ -30,7 +31,7 @@ func backends(t *testing.T, n int, block chan struct{}) ([]*httptest.Server, []s
 		srvs = append(srvs, s)
 		hosts = append(hosts, strings.TrimPrefix(s.URL, "http://"))
 	}
-	return srvs, hosts
+	return srvs, hosts, arrived
 }
 
 func get(hc *http.Client, url string) (string, error) {
@@ -47,7 +48,7 @@ func TestTCPProxy(t *testing.T) {
 	oneConnEach := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 
 	t.Run("deals connections round robin", func(t *testing.T) {
-		_, hosts := backends(t, 3, nil)
+		_, hosts, _ := backends(t, 3, nil)
 		p, err := newTCPProxy(hosts)
 		if err != nil {
 			t.Fatal(err)
@@ -70,7 +71,7 @@ func TestTCPProxy(t *testing.T) {
 	})
 
 	t.Run("skips a replica that refuses connections", func(t *testing.T) {
-		srvs, hosts := backends(t, 3, nil)
+		srvs, hosts, _ := backends(t, 3, nil)
 		p, err := newTCPProxy(hosts)
 		if err != nil {
 			t.Fatal(err)
@@ -94,7 +95,7 @@ func TestTCPProxy(t *testing.T) {
 	t.Run("cuts the client when its replica dies", func(t *testing.T) {
 		block := make(chan struct{})
 		defer close(block)
-		srvs, hosts := backends(t, 1, block)
+		srvs, hosts, arrived := backends(t, 1, block)
 		p, err := newTCPProxy(hosts)
 		if err != nil {
 			t.Fatal(err)
@@ -102,12 +103,14 @@ func TestTCPProxy(t *testing.T) {
 		defer p.close()
 		errc := make(chan error, 1)
 		go func() { _, err := get(oneConnEach, p.url()); errc <- err }()
-		deadline := time.Now().Add(5 * time.Second)
-		for p.backends[0].served.Load() == 0 && time.Now().Before(deadline) {
-			time.Sleep(5 * time.Millisecond)
+		// Cut only once the request is in the handler: a connection the
+		// server has not accepted yet would not be closed.
+		select {
+		case <-arrived:
+		case <-time.After(5 * time.Second):
+			t.Fatal("the request never reached the replica")
 		}
-		time.Sleep(20 * time.Millisecond) // the request reaches the handler
-		srvs[0].CloseClientConnections()  // as kill -9 resets them
+		srvs[0].CloseClientConnections() // as kill -9 resets them
 		select {
 		case err := <-errc:
 			if err == nil {
@@ -121,7 +124,7 @@ func TestTCPProxy(t *testing.T) {
 	t.Run("close ends open connections", func(t *testing.T) {
 		block := make(chan struct{})
 		defer close(block)
-		_, hosts := backends(t, 1, block)
+		_, hosts, _ := backends(t, 1, block)
 		p, err := newTCPProxy(hosts)
 		if err != nil {
 			t.Fatal(err)
