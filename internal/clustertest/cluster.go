@@ -10,11 +10,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -29,6 +27,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/promptforge/lorastudio/internal/freeport"
 	"github.com/promptforge/lorastudio/internal/pgtest"
 	"github.com/promptforge/lorastudio/internal/s3test"
 	"github.com/promptforge/lorastudio/internal/stdwebhook"
@@ -117,7 +116,7 @@ func Start(tb TB, cfg Config) *Cluster {
 	c.DispatchSecret, _ = stdwebhook.ParseSecret(dispatch)
 	c.WebhookSecret, _ = stdwebhook.ParseSecret(webhook)
 	c.Worker = startWorker(tb, c.DispatchSecret)
-	c.RedisPrefix = "lorastudio-cluster-" + randHex(6) + ":"
+	c.RedisPrefix = "lorastudio-cluster-" + rand.Text() + ":"
 	redisURL := os.Getenv("REDIS_URL")
 	if redisURL == "" {
 		redisURL = "redis://127.0.0.1:6379/0"
@@ -131,7 +130,7 @@ func Start(tb TB, cfg Config) *Cluster {
 	tb.Cleanup(func() { dropRedisPrefix(redisURL, c.RedisPrefix) })
 
 	hosts := make([]string, cfg.Replicas)
-	ports, err := freePorts(cfg.Replicas)
+	ports, err := freeport.Ports(cfg.Replicas)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -407,24 +406,4 @@ func dropRedisPrefix(url, prefix string) {
 	for iter.Next(ctx) {
 		rdb.Del(ctx, iter.Val())
 	}
-}
-
-// freePorts returns n distinct ports free on 127.0.0.1 a moment ago.
-func freePorts(n int) ([]int, error) {
-	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		defer l.Close() // held until all are picked, so they differ
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
-}
-
-func randHex(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
 }
