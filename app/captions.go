@@ -266,8 +266,8 @@ func captionGate(st CaptionState) Gate {
 }
 
 // captionsReady returns ECaptioningInProgress while the server's captioner
-// works, and EInvalid while its suggestions wait for review or edits wait
-// to be sent.
+// works, and ECaptionsUnreviewed while its suggestions wait for review or
+// edits wait to be sent.
 func (a *DatasetService) captionsReady(ctx context.Context, ds string) error {
 	st, err := a.captionState(ctx, ds)
 	if err != nil {
@@ -279,7 +279,7 @@ func (a *DatasetService) captionsReady(ctx context.Context, ds string) error {
 	case inProgress(st.Run):
 		return studio.Errorf(studio.ECaptioningInProgress, "%s", st.Ready.Reason)
 	}
-	return studio.Errorf(studio.EInvalid, "%s", st.Ready.Reason)
+	return studio.Errorf(studio.ECaptionsUnreviewed, "%s", st.Ready.Reason)
 }
 
 // checkRun reads the run from the server once and records it; when it has

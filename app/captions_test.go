@@ -234,7 +234,7 @@ func TestSuggestedCaptionsAreReviewedBeforeTraining(t *testing.T) {
 	if g, _ := a.Dataset.Dataset(); g.Training.Allowed || !strings.Contains(g.Training.Reason, "Use these captions") {
 		t.Errorf("gate with suggestions to review: %+v", g.Training)
 	}
-	if _, err := a.Training.StartTraining(app.TrainingRequest{BaseModel: "flux-dev"}); err == nil || !strings.HasPrefix(err.Error(), "invalid: Review the suggested captions") {
+	if _, err := a.Training.StartTraining(app.TrainingRequest{BaseModel: "flux-dev"}); err == nil || !strings.HasPrefix(err.Error(), "captions_unreviewed: Review the suggested captions") {
 		t.Errorf("training with suggestions to review: %v", err)
 	}
 

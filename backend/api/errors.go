@@ -77,6 +77,7 @@ var statusOf = map[string]int{
 	studio.EJobNotSucceeded:        http.StatusConflict,
 	studio.EInvalidCaption:         http.StatusUnprocessableEntity,
 	studio.ECaptioningInProgress:   http.StatusConflict,
+	studio.ECaptionsUnreviewed:     http.StatusConflict,
 	studio.ECaptionerUnavailable:   http.StatusServiceUnavailable,
 
 	studio.EWebhookUnauthenticated: http.StatusUnauthorized,

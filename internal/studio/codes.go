@@ -81,6 +81,7 @@ const (
 	EInvalidCaption       = "invalid_caption"        // not one line, too long, or no {trigger}
 	ECaptioningInProgress = "captioning_in_progress" // an auto-caption run has not finished
 	ECaptionerUnavailable = "captioner_unavailable"  // the training provider captions nothing
+	ECaptionsUnreviewed   = "captions_unreviewed"    // suggestions not yet reviewed, or edits not yet on the server
 
 	// Webhooks.
 	EWebhookUnauthenticated = "webhook_unauthenticated"
@@ -128,7 +129,7 @@ func Codes() []string {
 		EUnknownUpload, EUploadRefused, ENotUploaded, EStorageUnavailable, EQuotaExceeded,
 		EIdempotencyKeyRequired, EIdempotencyKeyInvalid, EIdempotencyKeyReused, EIdempotencyKeyInFlight, EDatasetNotValidated,
 		EBaseModelUnsupported, EParamOutOfBounds, EProviderUnavailable, ETrainingUnavailable, EVersionNotReady, EJobFinished, EJobNotSucceeded,
-		EInvalidCaption, ECaptioningInProgress, ECaptionerUnavailable,
+		EInvalidCaption, ECaptioningInProgress, ECaptionerUnavailable, ECaptionsUnreviewed,
 		EWebhookUnauthenticated, EWebhookMalformed, EWebhookTooSlow,
 		EWeightOutOfRange, EInvalidIdentity, EInvalidPrompt, EEmptyPrompt, EPromptTooLong, EInvalidSize, EInvalidDuration,
 		EInvalidReference, ENoReferences, ETooManyReferences, ELoRAPipeline, EInvalidLoRA,

@@ -78,6 +78,7 @@ export const errorCodes = [
   "invalid_caption",
   "captioning_in_progress",
   "captioner_unavailable",
+  "captions_unreviewed",
   "webhook_unauthenticated",
   "webhook_malformed",
   "webhook_too_slow",
