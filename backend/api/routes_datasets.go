@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -28,9 +30,15 @@ type Validator func(ctx context.Context, srcs []dataset.Source, opts dataset.Opt
 // contentTypes are the photo formats accepted, and the extension of their keys.
 var contentTypes = map[string]string{"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
 
-type initIn struct{ Body wire.InitRequest }
+type initIn struct {
+	IdempotencyKey string `header:"Idempotency-Key" doc:"optional: 1 to 255 printable ASCII characters; the same key with the same body answers the same dataset, its uploads presigned afresh, for 24 h"`
+	Body           wire.InitRequest
+}
 
-type initOut struct{ Body wire.Uploads }
+type initOut struct {
+	Replayed string `header:"Idempotent-Replayed"`
+	Body     wire.Uploads
+}
 
 type commitIn struct{ Body wire.CommitRequest }
 
@@ -96,45 +104,160 @@ func (s *Server) initDataset(ctx context.Context, in *initIn) (*initOut, error) 
 		}
 		ups[i] = pgstore.Upload{Name: f.Name, Size: f.Size, ContentType: f.ContentType, SHA256: f.SHA256, Caption: f.Caption}
 	}
+	// A retried init (its answer lost on the way) answers the dataset the
+	// first one made, instead of a second draft that would count against
+	// the quota for good.
+	key := ""
+	if in.IdempotencyKey != "" {
+		var err error
+		if key, err = idempotencyKey(in.IdempotencyKey); err != nil {
+			return nil, err
+		}
+		// The route is hashed in: a key reused on another route is refused.
+		canon, _ := json.Marshal(in.Body)
+		sum := sha256.Sum256(append([]byte("datasets/init\n"), canon...))
+		tr := s.cfg.Training
+		claim, err := s.cfg.Store.ClaimIdempotencyKey(ctx, uid, key, hex.EncodeToString(sum[:]), tr.IdempotencyTTL, tr.IdempotencyLock)
+		if err != nil {
+			return nil, err
+		}
+		switch claim.State {
+		case pgstore.IdemReplay:
+			return s.replayInit(ctx, uid, claim.Body, ups)
+		case pgstore.IdemMismatch:
+			return nil, studio.Errorf(studio.EIdempotencyKeyReused, "this Idempotency-Key was used with another request; use a new key for a new dataset")
+		case pgstore.IdemInFlight:
+			return nil, studio.Errorf(studio.EIdempotencyKeyInFlight, "a request with this Idempotency-Key is still being processed; retry in a moment")
+		}
+	}
 	// The server names every key: the user's prefix, the dataset, the
 	// content hash. A client's file name never becomes a path.
 	keyFor := func(datasetID string, u pgstore.Upload) string {
 		return pgstore.KeyPrefix(uid) + "datasets/" + datasetID + "/" + u.SHA256 + contentTypes[u.ContentType]
 	}
-	d, ups, err := s.cfg.Store.NewDataset(ctx, uid, in.Body.ModelName, ups, keyFor, s.cfg.Quota)
+	d, ups, err := s.cfg.Store.NewDatasetOnce(ctx, uid, key, in.Body.ModelName, ups, keyFor, s.cfg.Quota)
 	if err != nil {
+		if key != "" {
+			// Nothing was committed: free the key so the client can retry it.
+			if rerr := s.cfg.Store.ReleaseIdempotencyKey(context.WithoutCancel(ctx), uid, key); rerr != nil {
+				logger(ctx).Error("release idempotency key", "err", rerr)
+			}
+		}
 		return nil, err
 	}
 	out := &initOut{}
-	out.Body.DatasetID = d.ID
-	for _, u := range ups {
-		o := blob.Object{Key: u.Key, Size: u.Size, ContentType: u.ContentType, SHA256: u.SHA256}
-		uo := wire.Upload{Name: u.Name, Key: u.Key}
-		if u.Size >= s.cfg.MultipartFrom {
-			mp, err := s.cfg.Blobs.CreateMultipart(ctx, o, s.cfg.PartSize, s.cfg.UploadTTL)
-			if err != nil {
-				return nil, studio.Wrap(err, studio.EStorageUnavailable, "could not start the upload of "+u.Name+"; try again")
-			}
-			if err := s.cfg.Store.SetUploadID(ctx, d.ID, u.Key, mp.UploadID, mp.PartSize); err != nil {
-				return nil, err
-			}
-			m := &wire.Multipart{UploadID: mp.UploadID, PartSize: mp.PartSize}
-			for _, p := range mp.Parts {
-				m.Parts = append(m.Parts, wire.Part{Number: p.Number, Size: p.Size, URL: p.URL, Method: p.Method, Headers: p.Headers})
-			}
-			uo.Multipart = m
-		} else {
-			req, err := s.cfg.Blobs.PresignPut(ctx, o, s.cfg.UploadTTL)
-			if err != nil {
-				return nil, studio.Wrap(err, studio.EStorageUnavailable, "could not presign the upload of "+u.Name+"; try again")
-			}
-			exp := req.Expires
-			uo.Method, uo.URL, uo.Headers, uo.ExpiresAt = req.Method, req.URL, req.Headers, &exp
-		}
-		out.Body.Uploads = append(out.Body.Uploads, uo)
+	if out.Body, err = s.presignUploads(ctx, d.ID, ups); err != nil {
+		return nil, err
 	}
 	logger(ctx).Info("dataset initialised", "dataset_id", d.ID, "files", len(ups))
 	return out, nil
+}
+
+// replayInit answers a retried init with the dataset the first one made,
+// its uploads in the order declared and presigned afresh.
+func (s *Server) replayInit(ctx context.Context, uid string, stored []byte, declared []pgstore.Upload) (*initOut, error) {
+	var r pgstore.InitReplay
+	if err := json.Unmarshal(stored, &r); err != nil {
+		return nil, fmt.Errorf("api: stored init replay: %w", err)
+	}
+	ups, err := s.cfg.Store.Uploads(ctx, uid, r.DatasetID)
+	if studio.ErrorCode(err) == studio.ENotFound {
+		return nil, studio.Errorf(studio.EIdempotencyKeyReused, "the dataset this Idempotency-Key made was deleted; use a new key for a new dataset")
+	}
+	if err != nil {
+		return nil, err
+	}
+	bySum := make(map[string]pgstore.Upload, len(ups))
+	for _, u := range ups {
+		if u.Committed {
+			return nil, studio.Errorf(studio.EConflict, "the upload of dataset %s is being committed already; resume it with datasets/presign", r.DatasetID)
+		}
+		bySum[u.SHA256+u.ContentType] = u
+	}
+	ordered := make([]pgstore.Upload, len(declared))
+	for i, f := range declared {
+		u, ok := bySum[f.SHA256+f.ContentType]
+		if !ok { // the same body hashed the same: only a store out of step gets here
+			return nil, fmt.Errorf("api: init replay: %s is not in dataset %s", f.Name, r.DatasetID)
+		}
+		ordered[i] = u
+	}
+	out := &initOut{Replayed: "true"}
+	if out.Body, err = s.presignUploads(ctx, r.DatasetID, ordered); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// presignUploads answers each upload of the dataset, in order: one
+// presigned PUT, or a multipart upload with every part presigned.
+func (s *Server) presignUploads(ctx context.Context, datasetID string, ups []pgstore.Upload) (wire.Uploads, error) {
+	out := wire.Uploads{DatasetID: datasetID}
+	for _, u := range ups {
+		uo, err := s.presignUpload(ctx, datasetID, u)
+		if err != nil {
+			return out, err
+		}
+		out.Uploads = append(out.Uploads, uo)
+	}
+	return out, nil
+}
+
+// presignUpload starts a multipart upload once: when a retried init raced
+// the first, the one recorded first is used and the other aborted.
+func (s *Server) presignUpload(ctx context.Context, datasetID string, u pgstore.Upload) (wire.Upload, error) {
+	o := blob.Object{Key: u.Key, Size: u.Size, ContentType: u.ContentType, SHA256: u.SHA256}
+	uo := wire.Upload{Name: u.Name, Key: u.Key}
+	if u.UploadID == "" && u.Size >= s.cfg.MultipartFrom {
+		mp, err := s.cfg.Blobs.CreateMultipart(ctx, o, s.cfg.PartSize, s.cfg.UploadTTL)
+		if err != nil {
+			return uo, studio.Wrap(err, studio.EStorageUnavailable, "could not start the upload of "+u.Name+"; try again")
+		}
+		id, partSize, err := s.cfg.Store.SetUploadID(ctx, datasetID, u.Key, mp.UploadID, mp.PartSize)
+		if err != nil {
+			return uo, err
+		}
+		if id == mp.UploadID {
+			uo.Multipart = multipartOut(mp.UploadID, mp.PartSize, mp.Parts)
+			return uo, nil
+		}
+		if err := s.cfg.Blobs.AbortMultipart(context.WithoutCancel(ctx), u.Key, mp.UploadID); err != nil {
+			logger(ctx).Warn("abort a multipart upload started twice", "key", u.Key, "err", err)
+		}
+		u.UploadID, u.PartSize = id, partSize
+	}
+	if u.UploadID != "" {
+		_, count, err := blob.PlanParts(u.Size, u.PartSize)
+		if err != nil {
+			return uo, err
+		}
+		numbers := make([]int, count)
+		for i := range numbers {
+			numbers[i] = i + 1
+		}
+		parts, err := s.cfg.Blobs.PresignParts(ctx, o, u.UploadID, u.PartSize, numbers, s.cfg.UploadTTL)
+		if err != nil {
+			return uo, studio.Wrap(err, studio.EStorageUnavailable, "could not presign the parts of "+u.Name+"; try again")
+		}
+		uo.Multipart = multipartOut(u.UploadID, u.PartSize, parts)
+		return uo, nil
+	}
+	req, err := s.cfg.Blobs.PresignPut(ctx, o, s.cfg.UploadTTL)
+	if err != nil {
+		return uo, studio.Wrap(err, studio.EStorageUnavailable, "could not presign the upload of "+u.Name+"; try again")
+	}
+	exp := req.Expires
+	uo.Method, uo.URL, uo.Headers, uo.ExpiresAt = req.Method, req.URL, req.Headers, &exp
+	return uo, nil
+}
+
+// multipartOut is a multipart upload as the wire carries it.
+func multipartOut(uploadID string, partSize int64, parts []blob.Part) *wire.Multipart {
+	m := &wire.Multipart{UploadID: uploadID, PartSize: partSize}
+	for _, p := range parts {
+		m.Parts = append(m.Parts, wire.Part{Number: p.Number, Size: p.Size, URL: p.URL, Method: p.Method, Headers: p.Headers})
+	}
+	return m
 }
 
 func (s *Server) commitDataset(ctx context.Context, in *commitIn) (*datasetOut, error) {

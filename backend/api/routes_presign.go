@@ -93,11 +93,7 @@ func (s *Server) presignDataset(ctx context.Context, in *presignIn) (*presignOut
 				default:
 					return nil, studio.Wrap(err, studio.EStorageUnavailable, "could not presign the parts of "+u.Name+"; try again")
 				}
-				m := &wire.Multipart{UploadID: u.UploadID, PartSize: u.PartSize}
-				for _, p := range parts {
-					m.Parts = append(m.Parts, wire.Part{Number: p.Number, Size: p.Size, URL: p.URL, Method: p.Method, Headers: p.Headers})
-				}
-				uo.Multipart = m
+				uo.Multipart = multipartOut(u.UploadID, u.PartSize, parts)
 			}
 			out.Body.Uploads = append(out.Body.Uploads, uo)
 			break

@@ -38,8 +38,8 @@ type Consents interface {
 
 // Datasets holds datasets, their declared uploads and committed items.
 type Datasets interface {
-	NewDataset(ctx context.Context, userID, modelName string, uploads []pgstore.Upload, keyFor func(datasetID string, u pgstore.Upload) string, quota pgstore.Quota) (studio.Dataset, []pgstore.Upload, error)
-	SetUploadID(ctx context.Context, datasetID, key, uploadID string, partSize int64) error
+	NewDatasetOnce(ctx context.Context, userID, idemKey, modelName string, uploads []pgstore.Upload, keyFor func(datasetID string, u pgstore.Upload) string, quota pgstore.Quota) (studio.Dataset, []pgstore.Upload, error)
+	SetUploadID(ctx context.Context, datasetID, key, uploadID string, partSize int64) (string, int64, error)
 	Uploads(ctx context.Context, userID, datasetID string) ([]pgstore.Upload, error)
 	CommitItems(ctx context.Context, datasetID string, ups []pgstore.Upload) error
 	CheckQuota(ctx context.Context, userID string, q pgstore.Quota) error

@@ -3,7 +3,9 @@ package pgstore
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -34,6 +36,14 @@ type Upload struct {
 // pass), duplicate_file for a file declared twice and invalid_caption (before
 // anything is stored) for a caption the trainer could not use.
 func (s *Store) NewDataset(ctx context.Context, userID, modelName string, uploads []Upload, keyFor func(datasetID string, u Upload) string, quota Quota) (studio.Dataset, []Upload, error) {
+	return s.NewDatasetOnce(ctx, userID, "", modelName, uploads, keyFor, quota)
+}
+
+// NewDatasetOnce is NewDataset for a request with an Idempotency-Key the
+// caller claimed (ClaimIdempotencyKey): the key's response, the dataset's
+// id (InitReplay), is stored in the same transaction, so a retry after any
+// failure past the commit finds this dataset instead of making another.
+func (s *Store) NewDatasetOnce(ctx context.Context, userID, idemKey, modelName string, uploads []Upload, keyFor func(datasetID string, u Upload) string, quota Quota) (studio.Dataset, []Upload, error) {
 	for _, u := range uploads {
 		if err := studio.CheckCaption(u.Caption); err != nil {
 			// Named by its photo; a bad character (the routes refuse those
@@ -86,7 +96,14 @@ func (s *Store) NewDataset(ctx context.Context, userID, modelName string, upload
 				return err
 			}
 		}
-		return nil
+		if idemKey == "" {
+			return nil
+		}
+		body, err := json.Marshal(InitReplay{DatasetID: d.ID})
+		if err != nil {
+			return err
+		}
+		return finishIdempotencyKey(ctx, tx, userID, idemKey, http.StatusOK, body)
 	})
 	if err != nil {
 		if studio.ErrorCode(err) != studio.EInternal {
@@ -97,15 +114,39 @@ func (s *Store) NewDataset(ctx context.Context, userID, modelName string, upload
 	return d, out, nil
 }
 
-// SetUploadID records the multipart upload id of one promised upload.
-func (s *Store) SetUploadID(ctx context.Context, datasetID, key, uploadID string, partSize int64) error {
-	_, err := s.pool.Exec(ctx,
-		`UPDATE lora_dataset_uploads SET upload_id = $3, part_size = $4 WHERE dataset_id = $1 AND storage_key = $2`,
+// InitReplay is what an Idempotency-Key of datasets/init keeps: the
+// dataset it made. A replay presigns that dataset's uploads afresh rather
+// than keeping signed URLs in the database.
+type InitReplay struct {
+	DatasetID string `json:"dataset_id"`
+}
+
+// SetUploadID records the multipart upload id of one promised upload,
+// unless one is recorded already (a retried init raced the first): then
+// it returns the recorded id and part size, and the caller uses those.
+func (s *Store) SetUploadID(ctx context.Context, datasetID, key, uploadID string, partSize int64) (string, int64, error) {
+	tag, err := s.pool.Exec(ctx,
+		`UPDATE lora_dataset_uploads SET upload_id = $3, part_size = $4
+		 WHERE dataset_id = $1 AND storage_key = $2 AND coalesce(upload_id, '') = ''`,
 		datasetID, key, uploadID, partSize)
 	if err != nil {
-		return fmt.Errorf("pgstore: set upload id: %w", err)
+		return "", 0, fmt.Errorf("pgstore: set upload id: %w", err)
 	}
-	return nil
+	if tag.RowsAffected() == 1 {
+		return uploadID, partSize, nil
+	}
+	// A statement of its own, so that it sees the id the other request
+	// committed while this one waited for the row.
+	err = s.pool.QueryRow(ctx,
+		`SELECT upload_id, part_size FROM lora_dataset_uploads WHERE dataset_id = $1 AND storage_key = $2`,
+		datasetID, key).Scan(&uploadID, &partSize)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", 0, studio.Errorf(studio.ENotFound, "no upload %s in dataset %s", key, datasetID)
+	}
+	if err != nil {
+		return "", 0, fmt.Errorf("pgstore: set upload id: %w", err)
+	}
+	return uploadID, partSize, nil
 }
 
 // Dataset returns one of the user's datasets with its committed items.

@@ -81,12 +81,18 @@ func (c *Client) WithdrawConsent(ctx context.Context) (wire.Erasure, error) {
 	return out, c.Do(ctx, http.MethodPost, wire.PathConsentWithdraw, nil, nil, &out)
 }
 
-// InitDataset creates a dataset and presigns its uploads. Returns
-// consent_required, consent_outdated, duplicate_file, file_too_large or
-// storage_unavailable.
-func (c *Client) InitDataset(ctx context.Context, r wire.InitRequest) (wire.Uploads, error) {
+// InitDataset creates a dataset and presigns its uploads. A non-empty
+// idempotencyKey makes a retry safe: the same key and request answer the
+// same dataset, presigned afresh. Returns consent_required,
+// consent_outdated, duplicate_file, file_too_large, storage_unavailable,
+// idempotency_key_reused or idempotency_key_in_flight.
+func (c *Client) InitDataset(ctx context.Context, idempotencyKey string, r wire.InitRequest) (wire.Uploads, error) {
 	var out wire.Uploads
-	return out, c.Do(ctx, http.MethodPost, "/api/lora/datasets/init", r, nil, &out)
+	var hdr http.Header
+	if idempotencyKey != "" {
+		hdr = http.Header{"Idempotency-Key": {idempotencyKey}}
+	}
+	return out, c.Do(ctx, http.MethodPost, "/api/lora/datasets/init", r, hdr, &out)
 }
 
 // PresignDataset renews upload URLs (expired ones, typically). Returns

@@ -87,7 +87,7 @@ func TestErrors(t *testing.T) {
 			return err
 		}, studio.ENotFound, 404},
 		{"schema violation", func() error {
-			_, err := alice.InitDataset(ctx, wire.InitRequest{ModelName: "me", Files: []wire.FileDecl{
+			_, err := alice.InitDataset(ctx, "", wire.InitRequest{ModelName: "me", Files: []wire.FileDecl{
 				{Name: "a.php", Size: 10, ContentType: "text/x-php", SHA256: "0000000000000000000000000000000000000000000000000000000000000000"}}})
 			return err
 		}, studio.EInvalid, 400},

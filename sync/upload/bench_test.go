@@ -124,7 +124,7 @@ func benchTransfers(b *testing.B, rtt time.Duration, db *sql.DB, dir string, api
 		b.SetBytes(total)
 		b.ResetTimer()
 		for range b.N {
-			out, err := api.InitDataset(context.Background(), init)
+			out, err := api.InitDataset(context.Background(), "", init)
 			if err != nil {
 				b.Fatal(err)
 			}

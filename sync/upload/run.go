@@ -73,7 +73,10 @@ func (r *run) init(ctx context.Context) error {
 	for _, f := range r.s.files {
 		req.Files = append(req.Files, wire.FileDecl{Name: f.name, Size: f.size, ContentType: f.contentType, SHA256: f.sha256, Caption: f.caption})
 	}
-	out, err := r.u.cfg.API.InitDataset(ctx, req)
+	// The session's id is the key: an init whose answer was lost is
+	// retried on the next resume and answers the same dataset, not a
+	// second draft counted against the quota.
+	out, err := r.u.cfg.API.InitDataset(ctx, "lorastudio-upload-"+r.s.id, req)
 	if err != nil {
 		return err
 	}

@@ -29,7 +29,7 @@ import (
 
 // API is what the uploader needs of the backend; *client.Client has it.
 type API interface {
-	InitDataset(ctx context.Context, r wire.InitRequest) (wire.Uploads, error)
+	InitDataset(ctx context.Context, idempotencyKey string, r wire.InitRequest) (wire.Uploads, error)
 	PresignDataset(ctx context.Context, r wire.PresignRequest) (wire.Uploads, error)
 	CommitDataset(ctx context.Context, r wire.CommitRequest) (wire.Dataset, error)
 	ValidateDataset(ctx context.Context, r wire.ValidateRequest) (wire.Validation, error)

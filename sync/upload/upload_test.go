@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/promptforge/lorastudio/internal/studio"
+	"github.com/promptforge/lorastudio/internal/wire"
 	"github.com/promptforge/lorastudio/sync/client"
 	"github.com/promptforge/lorastudio/sync/synctest"
 	"github.com/promptforge/lorastudio/sync/upload"
@@ -573,5 +574,47 @@ func TestCaptionsSurviveAResume(t *testing.T) {
 		if fl.Name != f.photos[i].Name || fl.Path != f.photos[i].Path || fl.Caption != captions[fl.Name] || len(fl.SHA256) != 64 {
 			t.Errorf("file %d: %+v", i, fl)
 		}
+	}
+}
+
+// lostInit performs the first init on the server and then loses its
+// answer, as a connection cut on the way back does.
+type lostInit struct {
+	*client.Client
+	calls atomic.Int32
+}
+
+func (l *lostInit) InitDataset(ctx context.Context, key string, r wire.InitRequest) (wire.Uploads, error) {
+	out, err := l.Client.InitDataset(ctx, key, r)
+	if l.calls.Add(1) == 1 && err == nil {
+		return wire.Uploads{}, studio.Errorf(studio.EUnavailable, "the connection was reset")
+	}
+	return out, err
+}
+
+// An init whose answer was lost is retried with the session's key: the
+// upload finishes on the dataset the first init made, and the server holds
+// no second draft counting the photos against the quota again.
+func TestLostInitAnswerMakesOneDataset(t *testing.T) {
+	f := newFixture(t)
+	api := &lostInit{Client: f.api}
+	u := f.uploader(t, func(c *upload.Config) { c.API = api })
+	ctx := context.Background()
+	res, err := u.Upload(ctx, f.request())
+	if err != nil {
+		if res, err = u.Resume(ctx, res.Session); err != nil {
+			t.Fatalf("resume after the lost init answer: %v", err)
+		}
+	}
+	if api.calls.Load() < 2 {
+		t.Fatalf("init called %d times, want the lost answer retried", api.calls.Load())
+	}
+	checkServer(t, f, res)
+	var all wire.Datasets
+	if err := f.api.Do(ctx, http.MethodGet, "/api/lora/datasets", nil, nil, &all); err != nil {
+		t.Fatal(err)
+	}
+	if len(all.Datasets) != 1 || all.Datasets[0].ID != res.DatasetID {
+		t.Errorf("the server holds %d datasets after a lost init answer, want only %s: %+v", len(all.Datasets), res.DatasetID, all.Datasets)
 	}
 }
