@@ -2,8 +2,6 @@ package api_test
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"testing"
 
@@ -26,10 +24,6 @@ func TestInitWithIdempotencyKeyMakesOneDataset(t *testing.T) {
 	presignConsent(e, alice)
 	small := bytes.Repeat([]byte("s"), 1000)
 	big := bytes.Repeat([]byte("b"), 2<<20) // multipart, one part
-	decl := func(name string, b []byte) string {
-		sum := sha256.Sum256(b)
-		return `{"name":"` + name + `","size":` + presignJSONInt(len(b)) + `,"content_type":"image/jpeg","sha256":"` + hex.EncodeToString(sum[:]) + `"}`
-	}
 	// b.jpg first: the replay must keep this order, not the store's.
 	body := `{"model_name":"me","files":[` + decl("b.jpg", big) + `,` + decl("a.jpg", small) + `]}`
 	init := func(token, key, body string) (int, string, initAnswer, string) {

@@ -69,10 +69,6 @@ func TestPresignRenewsUploadURLs(t *testing.T) {
 	presignConsent(e, alice)
 	small := bytes.Repeat([]byte("s"), 1000)
 	big := bytes.Repeat([]byte("b"), 2<<20) // multipart, one part
-	decl := func(name string, b []byte) string {
-		sum := sha256.Sum256(b)
-		return `{"name":"` + name + `","size":` + presignJSONInt(len(b)) + `,"content_type":"image/jpeg","sha256":"` + hex.EncodeToString(sum[:]) + `"}`
-	}
 	code, _, body := e.req("POST", "/api/lora/datasets/init", alice, `{"model_name":"me","files":[`+decl("a.jpg", small)+`,`+decl("b.jpg", big)+`]}`)
 	if code != 200 {
 		t.Fatalf("init: %d %s", code, body)
@@ -145,6 +141,12 @@ func TestPresignRenewsUploadURLs(t *testing.T) {
 	if code != 409 || errorCode(t, body) != "conflict" {
 		t.Errorf("presign after commit: got %d %s, want 409 conflict", code, body)
 	}
+}
+
+// decl declares b as a JPEG photo named name, as datasets/init takes it.
+func decl(name string, b []byte) string {
+	sum := sha256.Sum256(b)
+	return `{"name":"` + name + `","size":` + presignJSONInt(len(b)) + `,"content_type":"image/jpeg","sha256":"` + hex.EncodeToString(sum[:]) + `"}`
 }
 
 func presignJSONInt(n int) string {
