@@ -104,6 +104,16 @@ func TestInitWithIdempotencyKeyMakesOneDataset(t *testing.T) {
 		t.Errorf("init replayed after its commit: %d %s, want 409 conflict", code, raw)
 	}
 
+	// A key whose dataset was deleted since is not replayed into nothing.
+	if code, _, d, raw := init(alice, "upload-2", body); code != 200 {
+		t.Fatalf("init with a second key: %d %s", code, raw)
+	} else if code, _, raw := e.req("DELETE", "/api/lora/datasets/"+d.DatasetID, alice, ""); code != 204 {
+		t.Fatalf("delete: %d %s", code, raw)
+	}
+	if code, _, _, raw := init(alice, "upload-2", body); code != 422 || errorCode(t, raw) != "idempotency_key_reused" {
+		t.Errorf("init replayed after its dataset was deleted: %d %s, want 422 idempotency_key_reused", code, raw)
+	}
+
 	// Without a key every init is a new dataset, as before.
 	_, _, x, _ := init(alice, "", body)
 	_, _, y, _ := init(alice, "", body)

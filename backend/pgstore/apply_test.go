@@ -138,11 +138,7 @@ func states(t *testing.T, s *pgstore.Store, refs []pgstore.JobRef) []jobState {
 // the same recorded outcomes.
 func TestApplyJobsInBatchesEqualsOneByOne(t *testing.T) {
 	ctx := context.Background()
-	s, err := pgstore.Open(ctx, pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openStore(t)
 	const jobs = 6
 	for seed := range uint64(8) {
 		one, batched := seedJobs(t, s, fmt.Sprintf("one%d-", seed), jobs), seedJobs(t, s, fmt.Sprintf("batch%d-", seed), jobs)

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/promptforge/lorastudio/backend/pgstore"
-	"github.com/promptforge/lorastudio/internal/pgtest"
 )
 
 // Photos of one dataset committed at once (two halves on two replicas, or
@@ -17,23 +16,15 @@ import (
 // photo committed meanwhile, and the dataset stayed a draft for good.
 func TestConcurrentCommitsCountEveryPhoto(t *testing.T) {
 	ctx := context.Background()
-	s, err := pgstore.Open(ctx, pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	u, err := s.CreateUser(ctx, "commit@example.com", "hash")
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, uid := openStoreWithUser(t, "commit@example.com")
 	const n = 20
 	for round := range 6 {
 		var decl []pgstore.Upload
 		for i := range n {
 			decl = append(decl, pgstore.Upload{Name: fmt.Sprintf("%d.jpg", i), Size: 10, ContentType: "image/jpeg", SHA256: fmt.Sprintf("%064x", i)})
 		}
-		d, ups, err := s.NewDataset(ctx, u.ID, fmt.Sprintf("m%d", round), decl,
-			func(id string, up pgstore.Upload) string { return "users/" + u.ID + "/" + id + "/" + up.Name }, pgstore.Quota{Bytes: 1 << 30, Files: 1000})
+		d, ups, err := s.NewDataset(ctx, uid, fmt.Sprintf("m%d", round), decl,
+			func(id string, up pgstore.Upload) string { return "users/" + uid + "/" + id + "/" + up.Name }, pgstore.Quota{Bytes: 1 << 30, Files: 1000})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -48,7 +39,7 @@ func TestConcurrentCommitsCountEveryPhoto(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		got, items, err := s.Dataset(ctx, u.ID, d.ID)
+		got, items, err := s.Dataset(ctx, uid, d.ID)
 		if err != nil {
 			t.Fatal(err)
 		}

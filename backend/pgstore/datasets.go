@@ -127,7 +127,7 @@ type InitReplay struct {
 func (s *Store) SetUploadID(ctx context.Context, datasetID, key, uploadID string, partSize int64) (string, int64, error) {
 	tag, err := s.pool.Exec(ctx,
 		`UPDATE lora_dataset_uploads SET upload_id = $3, part_size = $4
-		 WHERE dataset_id = $1 AND storage_key = $2 AND coalesce(upload_id, '') = ''`,
+		 WHERE dataset_id = $1 AND storage_key = $2 AND upload_id = ''`,
 		datasetID, key, uploadID, partSize)
 	if err != nil {
 		return "", 0, fmt.Errorf("pgstore: set upload id: %w", err)

@@ -7,7 +7,30 @@ import (
 	"time"
 
 	"github.com/promptforge/lorastudio/backend/pgstore"
+	"github.com/promptforge/lorastudio/internal/pgtest"
 )
+
+// openStore opens a store on a fresh database, closed when the test ends.
+func openStore(t *testing.T) *pgstore.Store {
+	t.Helper()
+	s, err := pgstore.Open(context.Background(), pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// openStoreWithUser is openStore with one user in it.
+func openStoreWithUser(t *testing.T, email string) (*pgstore.Store, string) {
+	t.Helper()
+	s := openStore(t)
+	u, err := s.CreateUser(context.Background(), email, "hash")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, u.ID
+}
 
 // A database that accepts connections and then says nothing must not hold
 // the caller for ever: each connection gives up after ConnectTimeout.

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/promptforge/lorastudio/backend/pgstore"
-	"github.com/promptforge/lorastudio/internal/pgtest"
 	"github.com/promptforge/lorastudio/internal/studio"
 )
 
@@ -16,17 +15,9 @@ import (
 // the id recorded first, so the client and the commit agree on it.
 func TestSetUploadIDKeepsTheFirst(t *testing.T) {
 	ctx := context.Background()
-	s, err := pgstore.Open(ctx, pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	u, err := s.CreateUser(ctx, "uploadid@example.com", "hash")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, ups, err := s.NewDataset(ctx, u.ID, "me", []pgstore.Upload{{Name: "a.jpg", Size: 20 << 20, ContentType: "image/jpeg", SHA256: fmt.Sprintf("%064x", 1)}},
-		func(id string, up pgstore.Upload) string { return "users/" + u.ID + "/" + id + "/" + up.Name }, pgstore.Quota{Bytes: 1 << 30, Files: 10})
+	s, uid := openStoreWithUser(t, "uploadid@example.com")
+	d, ups, err := s.NewDataset(ctx, uid, "me", []pgstore.Upload{{Name: "a.jpg", Size: 20 << 20, ContentType: "image/jpeg", SHA256: fmt.Sprintf("%064x", 1)}},
+		func(id string, up pgstore.Upload) string { return "users/" + uid + "/" + id + "/" + up.Name }, pgstore.Quota{Bytes: 1 << 30, Files: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +41,7 @@ func TestSetUploadIDKeepsTheFirst(t *testing.T) {
 			t.Fatalf("racers were told different upload ids: %v", got)
 		}
 	}
-	stored, err := s.Uploads(ctx, u.ID, d.ID)
+	stored, err := s.Uploads(ctx, uid, d.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

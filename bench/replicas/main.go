@@ -43,7 +43,6 @@ import (
 	"io"
 	"log"
 	"maps"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -57,6 +56,7 @@ import (
 	"time"
 
 	"github.com/promptforge/lorastudio/internal/clustertest"
+	"github.com/promptforge/lorastudio/internal/freeport"
 )
 
 var poolFlag, searchFrom *int
@@ -529,12 +529,11 @@ func commits(ctx context.Context, p *clustertest.Program, c *clustertest.Cluster
 }
 
 func freeAddr(p *clustertest.Program) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := freeport.Addr()
 	if err != nil {
 		p.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().String()
+	return addr
 }
 
 // captureProfile saves a CPU profile of secs from the replica's profiler

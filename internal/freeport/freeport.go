@@ -3,7 +3,10 @@
 // before they listen.
 package freeport
 
-import "net"
+import (
+	"net"
+	"strconv"
+)
 
 // Ports returns n distinct ports free on 127.0.0.1 a moment ago. Another
 // process may take one before the caller's server binds it; the callers
@@ -19,4 +22,13 @@ func Ports(n int) ([]int, error) {
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
 	return ports, nil
+}
+
+// Addr returns one 127.0.0.1:port address free a moment ago.
+func Addr() (string, error) {
+	ports, err := Ports(1)
+	if err != nil {
+		return "", err
+	}
+	return "127.0.0.1:" + strconv.Itoa(ports[0]), nil
 }

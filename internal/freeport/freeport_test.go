@@ -23,4 +23,13 @@ func TestPortsAreDistinctAndFree(t *testing.T) {
 		}
 		l.Close()
 	}
+	addr, err := Addr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("%s is not free once returned: %v", addr, err)
+	}
+	l.Close()
 }

@@ -615,6 +615,10 @@ func TestLostInitAnswerMakesOneDataset(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(all.Datasets) != 1 || all.Datasets[0].ID != res.DatasetID {
-		t.Errorf("the server holds %d datasets after a lost init answer, want only %s: %+v", len(all.Datasets), res.DatasetID, all.Datasets)
+		var ids []string
+		for _, d := range all.Datasets {
+			ids = append(ids, d.ID+" ("+d.Status+")")
+		}
+		t.Errorf("the server holds %d datasets after a lost init answer, want only %s: %v", len(all.Datasets), res.DatasetID, ids)
 	}
 }
